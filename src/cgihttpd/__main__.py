@@ -1,0 +1,3 @@
+from cgihttpd.cli import console_main
+
+console_main()

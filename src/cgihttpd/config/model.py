@@ -1,0 +1,347 @@
+"""The configuration as the rest of cgihttpd sees it: frozen values, no parsing.
+
+This module owns the *shape* of a loaded configuration: the server, its virtual hosts,
+their per-directory sections and the per-directory settings those sections carry. It
+knows nothing of Apache's syntax (that is ``lexer``/``tree``/``directives``) nor of the
+filesystem (that is ``loader``). Every other module reads configuration only through
+these types.
+
+Apache's model, which this mirrors (server/core.c, server/request.c):
+- server-wide settings live on the server and on each virtual host, which inherits the
+  main server's values where it sets none (``merge_server_configs``);
+- per-directory settings are *deltas* (``DirConf`` with ``None`` meaning "not set here")
+  carried by sections (<Directory>, <Files>, <Location>, ...). A request's effective
+  settings are the merge of the matching sections in Apache's order
+  (see ``cgihttpd.walk``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+# --- where a value came from ---------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """The file and line a directive or section was read from (1-based line)."""
+
+    file: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+BUILTIN = Source("<built-in>", 0)
+
+
+# --- Options -------------------------------------------------------------------------
+
+OptionName = Literal[
+    "Indexes",
+    "Includes",
+    "IncludesNOEXEC",
+    "FollowSymLinks",
+    "SymLinksIfOwnerMatch",
+    "ExecCGI",
+    "MultiViews",
+]
+
+#: Options All: everything but MultiViews (Apache 2.4 core docs, "Options").
+OPTIONS_ALL: frozenset[str] = frozenset(
+    {"Indexes", "Includes", "IncludesNOEXEC", "FollowSymLinks", "SymLinksIfOwnerMatch", "ExecCGI"}
+)
+#: Apache 2.3.11+: the default when no Options directive applies is FollowSymLinks.
+OPTIONS_DEFAULT: frozenset[str] = frozenset({"FollowSymLinks"})
+
+
+@dataclass(frozen=True, slots=True)
+class OptionsSpec:
+    """One ``Options`` directive: either an absolute set, or +/- changes.
+
+    Apache 2.4 forbids mixing the two forms in one directive (a config error), so a
+    spec is either ``absolute`` (replace the inherited set) or relative (``add``/``remove``
+    applied to the inherited set).
+    """
+
+    absolute: frozenset[str] | None = None
+    add: frozenset[str] = frozenset()
+    remove: frozenset[str] = frozenset()
+
+    def apply(self, inherited: frozenset[str]) -> frozenset[str]:
+        if self.absolute is not None:
+            return self.absolute
+        return (inherited - self.remove) | self.add
+
+    def then(self, later: OptionsSpec) -> OptionsSpec:
+        """The spec equivalent to applying ``self`` and then ``later``."""
+        if later.absolute is not None:
+            return later
+        if self.absolute is not None:
+            return OptionsSpec(absolute=later.apply(self.absolute))
+        return OptionsSpec(
+            add=(self.add - later.remove) | later.add,
+            remove=(self.remove - later.add) | later.remove,
+        )
+
+
+# --- per-directory settings ----------------------------------------------------------
+
+RequireAll = Literal["granted", "denied"]
+
+
+@dataclass(frozen=True, slots=True)
+class DirConf:
+    """Per-directory settings. In a section every field is a delta: ``None``/empty means
+    "not set here". ``merge`` gives the effective settings of base overridden by self.
+
+    Dict-like settings (handlers by extension, types by extension, error documents, env
+    changes) are tuples of pairs so the dataclass stays hashable; later pairs win.
+    """
+
+    options: OptionsSpec | None = None
+    allow_override: frozenset[str] | None = None
+    require: RequireAll | None = None
+    directory_index: tuple[str, ...] | None = None
+    directory_slash: bool | None = None
+    #: AddHandler: (".py", "cgi-script") pairs; extensions lower-case with the dot.
+    add_handlers: tuple[tuple[str, str], ...] = ()
+    #: RemoveHandler extensions.
+    remove_handlers: tuple[str, ...] = ()
+    #: SetHandler; "none" (any case) clears an inherited one.
+    set_handler: str | None = None
+    #: AddType: (".html", "text/html") pairs.
+    add_types: tuple[tuple[str, str], ...] = ()
+    #: ForceType
+    force_type: str | None = None
+    #: ErrorDocument: (404, "/missing.html" | "\"text" | "http://...") pairs.
+    error_documents: tuple[tuple[int, str], ...] = ()
+    #: AddDefaultCharset; None: not set, "" : Off.
+    default_charset: str | None = None
+    #: mod_env, mod_cgi: applied in order; ("set", NAME, VALUE) | ("pass", NAME, "") |
+    #: ("unset", NAME, "")
+    env: tuple[tuple[Literal["set", "pass", "unset"], str, str], ...] = ()
+    cgi_pass_auth: bool | None = None
+    #: CGIVar: (variable, rule) pairs, e.g. ("REQUEST_URI", "current-uri").
+    cgi_vars: tuple[tuple[str, str], ...] = ()
+    #: CGIPythonInterpreter (cgihttpd): the Python for foreign Python shebangs.
+    cgi_python: str | None = None
+    #: CGIWarmPython (cgihttpd, issue "Speed").
+    cgi_warm_python: bool | None = None
+    #: Directives of modules we know but do not implement: kept, never acted on.
+    ignored: tuple[tuple[str, Source], ...] = ()
+
+    def merge(self, over: DirConf) -> DirConf:
+        """``self`` with ``over`` applied on top (Apache's per-dir merge)."""
+
+        def pick(a: object, b: object) -> object:
+            return a if b is None else b
+
+        options: OptionsSpec | None
+        if over.options is None:
+            options = self.options
+        elif self.options is None:
+            options = over.options
+        else:
+            options = self.options.then(over.options)
+        return DirConf(
+            options=options,
+            allow_override=pick(self.allow_override, over.allow_override),  # type: ignore[arg-type]
+            require=pick(self.require, over.require),  # type: ignore[arg-type]
+            directory_index=pick(self.directory_index, over.directory_index),  # type: ignore[arg-type]
+            directory_slash=pick(self.directory_slash, over.directory_slash),  # type: ignore[arg-type]
+            add_handlers=self.add_handlers + over.add_handlers,
+            remove_handlers=self.remove_handlers + over.remove_handlers,
+            set_handler=pick(self.set_handler, over.set_handler),  # type: ignore[arg-type]
+            add_types=self.add_types + over.add_types,
+            force_type=pick(self.force_type, over.force_type),  # type: ignore[arg-type]
+            error_documents=self.error_documents + over.error_documents,
+            default_charset=pick(self.default_charset, over.default_charset),  # type: ignore[arg-type]
+            env=self.env + over.env,
+            cgi_pass_auth=pick(self.cgi_pass_auth, over.cgi_pass_auth),  # type: ignore[arg-type]
+            cgi_vars=self.cgi_vars + over.cgi_vars,
+            cgi_python=pick(self.cgi_python, over.cgi_python),  # type: ignore[arg-type]
+            cgi_warm_python=pick(self.cgi_warm_python, over.cgi_warm_python),  # type: ignore[arg-type]
+            ignored=self.ignored + over.ignored,
+        )
+
+    # --- effective values (meaningful on a merged DirConf) ---------------------------
+
+    @property
+    def effective_options(self) -> frozenset[str]:
+        return OPTIONS_DEFAULT if self.options is None else self.options.apply(OPTIONS_DEFAULT)
+
+    @property
+    def effective_directory_index(self) -> tuple[str, ...]:
+        # mod_dir's default is index.html
+        return ("index.html",) if self.directory_index is None else self.directory_index
+
+    @property
+    def effective_directory_slash(self) -> bool:
+        return True if self.directory_slash is None else self.directory_slash
+
+    def handler_for(self, filename: str) -> str | None:
+        """The handler Apache would pick for ``filename``: SetHandler wins, else the
+        AddHandler of any of its extensions (mod_mime looks at every extension, so
+        ``x.py.bak`` still maps ``.py``... only when ``.bak`` is unknown; see mod_mime)."""
+        if self.set_handler is not None and self.set_handler.lower() != "none":
+            return self.set_handler
+        handlers = dict(self.add_handlers)
+        for ext in self.remove_handlers:
+            handlers.pop(ext, None)
+        found: str | None = None
+        # mod_mime: every dot-separated part after the first is an extension; the last
+        # one that maps wins.
+        parts = filename.lower().split(".")[1:]
+        for part in parts:
+            h = handlers.get("." + part)
+            if h is not None:
+                found = h
+        return found
+
+    def error_document(self, status: int) -> str | None:
+        return dict(self.error_documents).get(status)
+
+
+# --- sections ------------------------------------------------------------------------
+
+SectionKind = Literal["directory", "files", "location"]
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """A <Directory>, <DirectoryMatch>, <Files>, <FilesMatch>, <Location> or
+    <LocationMatch> section (``regex`` for the *Match forms and the ``~`` form).
+
+    For ``directory`` without regex, ``pattern`` is an absolute, normalised path with no
+    trailing slash (except "/" itself); it may hold wildcards (fnmatch-style, as Apache).
+    """
+
+    kind: SectionKind
+    pattern: str
+    regex: bool
+    conf: DirConf
+    source: Source
+
+
+# --- virtual hosts and the server ----------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    """A <VirtualHost> or Listen address. ``host`` is "*" for any; ``port`` None for any."""
+
+    host: str
+    port: int | None
+
+    def __str__(self) -> str:
+        return f"{self.host}:{'*' if self.port is None else self.port}"
+
+
+AliasKind = Literal["alias", "scriptalias", "aliasmatch", "scriptaliasmatch"]
+
+
+@dataclass(frozen=True, slots=True)
+class Alias:
+    kind: AliasKind
+    url: str  # the URL prefix, or the regex for the *match kinds
+    path: str  # the filesystem path, or the substitution for the *match kinds
+    source: Source
+
+    @property
+    def is_script(self) -> bool:
+        return self.kind.startswith("script")
+
+
+@dataclass(frozen=True, slots=True)
+class LogTarget:
+    """One CustomLog: where to (a path, or "|command") and the resolved format string."""
+
+    target: str
+    format: str
+    #: the nickname used in the config, if any (for -S and messages)
+    nickname: str | None
+    #: "env=NAME" / "env=!NAME" / "expr=..." condition, raw, or None
+    condition: str | None
+    source: Source
+
+
+@dataclass(frozen=True, slots=True)
+class VirtualHost:
+    """A virtual host with every server-level value resolved (inherited from the main
+    server where it sets none). The main server itself is a VirtualHost with
+    ``addresses == ()`` and ``is_main == True``."""
+
+    addresses: tuple[Address, ...]
+    server_name: str
+    server_aliases: tuple[str, ...]
+    server_admin: str
+    document_root: str
+    error_log: str
+    log_level: str
+    custom_logs: tuple[LogTarget, ...]
+    aliases: tuple[Alias, ...]
+    #: per-dir settings set at server/vhost level, outside any section
+    base: DirConf
+    #: the sections that apply: the main server's followed by this vhost's own
+    sections: tuple[Section, ...]
+    timeout: float
+    keepalive: bool
+    keepalive_timeout: float
+    max_keepalive_requests: int
+    server_signature: Literal["on", "off", "email"]
+    #: CGIScriptTimeout / CGIDScriptTimeout; None means "use timeout"
+    cgi_script_timeout: float | None
+    script_log: str | None
+    source: Source
+    is_main: bool = False
+
+    @property
+    def script_timeout(self) -> float:
+        return self.timeout if self.cgi_script_timeout is None else self.cgi_script_timeout
+
+
+ServerTokens = Literal["Prod", "Major", "Minor", "Min", "OS", "Full"]
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Request limits, Apache's names and defaults (core docs)."""
+
+    request_line: int = 8190  # LimitRequestLine
+    request_field_size: int = 8190  # LimitRequestFieldSize
+    request_fields: int = 100  # LimitRequestFields
+    request_body: int = 0  # LimitRequestBody (0: unlimited... Apache 2.4.54+: 1 GiB)
+
+
+@dataclass(frozen=True, slots=True)
+class ServerConfig:
+    """A whole loaded configuration."""
+
+    server_root: str
+    #: the files read, in order (for -S and reload)
+    files: tuple[str, ...]
+    listens: tuple[Address, ...]
+    main: VirtualHost
+    vhosts: tuple[VirtualHost, ...]
+    limits: Limits
+    server_tokens: ServerTokens
+    user: str | None
+    group: str | None
+    pid_file: str | None
+    #: module names loaded (e.g. "cgi_module", "dir_module")
+    modules: frozenset[str]
+    #: TypesConfig resolved: extension (".html") -> media type
+    mime_types: tuple[tuple[str, str], ...]
+    #: start-up warnings (unimplemented modules' directives, ...), each with its source
+    warnings: tuple[str, ...] = ()
+    #: Mutex, DefaultRuntimeDir and friends that we accept and ignore are in warnings
+    max_concurrent_cgi: int = 0  # 0: the default chosen by the CGI runner
+    #: True when -l replaced the config's Listen: vhost ports then match any port
+    listen_overridden: bool = False
+    defines: frozenset[str] = field(default_factory=frozenset)
+
+    def with_listens(self, listens: tuple[Address, ...]) -> ServerConfig:
+        return replace(self, listens=listens, listen_overridden=True)
