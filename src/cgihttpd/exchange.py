@@ -1,0 +1,40 @@
+"""``Exchange``: one request in flight, as handed to a handler (static, index, CGI).
+
+It carries the resolved pieces (vhost, target) and the ASGI channel. Handlers answer by
+sending through it; the app writes the log from ``record`` when the handler returns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from cgihttpd.accesslog import LogRecord
+from cgihttpd.config.model import ServerConfig, VirtualHost
+from cgihttpd.request import Request
+from cgihttpd.target import Target
+
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+
+class ErrorLogger(Protocol):
+    """A vhost's error log. ``level`` is Apache's (emerg..trace8), ``module`` the
+    module tag Apache would use (core, cgi, cgid, dir, autoindex, ...)."""
+
+    def log(self, level: str, module: str, message: str,
+            client: tuple[str, int] | None = None) -> None: ...
+
+
+@dataclass(slots=True)
+class Exchange:
+    config: ServerConfig
+    vhost: VirtualHost
+    request: Request
+    target: Target
+    record: LogRecord
+    errorlog: ErrorLogger
+    receive: Receive
+    send: Send

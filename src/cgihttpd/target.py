@@ -1,0 +1,43 @@
+"""``Target``: what a request resolved to on the filesystem, decided before anything
+is read or run. Produced by ``resolve.resolve_target``; consumed by the handlers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from cgihttpd.config.model import Alias, DirConf
+
+TargetKind = Literal[
+    "file",  # a regular file: static or a handler (see ``handler``)
+    "directory",  # a directory with no usable index (listing or 403)
+    "redirect",  # DirectorySlash: 301 to ``location``
+    "error",  # a status (403/404/...) decided by resolution; ``status`` and ``reason``
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    kind: TargetKind
+    #: the absolute filesystem path (file or directory), "" for errors
+    filename: str = ""
+    #: the decoded URL path that maps to ``filename`` (SCRIPT_NAME for CGI)
+    url_path: str = ""
+    #: the decoded extra path after the file (PATH_INFO), "" if none
+    path_info: str = ""
+    #: the effective per-directory settings for this file
+    conf: DirConf = DirConf()
+    #: the handler that serves it: None for the default (static) handler,
+    #: "cgi-script" for CGI, or another name
+    handler: str | None = None
+    #: the Alias/ScriptAlias that mapped the URL, if any
+    alias: Alias | None = None
+    #: CONTEXT_PREFIX and CONTEXT_DOCUMENT_ROOT (Apache: "" and DocumentRoot without alias)
+    context_prefix: str = ""
+    context_document_root: str = ""
+    #: for "redirect": the Location; for "error": the status
+    location: str = ""
+    status: int = 0
+    #: why (for the error log), for "error"
+    reason: str = ""
