@@ -1,0 +1,48 @@
+# The two commands of the README: `make run` and `make test`. Everything they need is
+# installed by them (a .venv for Python packages; scripts/install-test-deps for apt).
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY      = $(VENV)/bin/python
+LISTEN ?= 127.0.0.1:8080
+# A second interpreter the suite also runs on (issue: tested on 3.11 and 3.13).
+PY313  ?= $(shell ls -d $$HOME/.pyenv/versions/3.13*/bin/python3 2>/dev/null | head -n1)
+
+.PHONY: run test lint typecheck unit test-313 bench clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $@
+
+run: $(VENV)/.installed
+	$(VENV)/bin/cgihttpd -l $(LISTEN)
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check src tests
+
+typecheck: $(VENV)/.installed
+	$(VENV)/bin/mypy
+
+test: $(VENV)/.installed
+	bash scripts/install-test-deps
+	$(MAKE) lint typecheck
+	$(PY) -m pytest -q -p no:cacheprovider
+	$(MAKE) test-313
+
+# The suite minus the Apache comparisons, on Python 3.13, in a venv of its own.
+test-313:
+	@if [ -z "$(PY313)" ]; then echo "no Python 3.13 found; skipping the 3.13 run"; else \
+	  $(PY313) -m venv .venv313 && .venv313/bin/python -m pip install -q -e '.[test]' && \
+	  .venv313/bin/python -m pytest -q -p no:cacheprovider -m 'not differential' ; fi
+
+unit: $(VENV)/.installed
+	$(PY) -m pytest -q tests/unit
+
+bench: $(VENV)/.installed
+	bash scripts/install-test-deps
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) .venv313 .pytest_cache .mypy_cache .ruff_cache
