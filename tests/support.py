@@ -1,0 +1,131 @@
+"""Shared helpers for tests that run the real server process.
+
+``ServerProcess`` starts ``python -m cgihttpd ARGS`` (normally with ``-l 127.0.0.1:0``),
+waits, with a deadline, for the line announcing the URL, and stops the process by its
+PID. Only processes started here are ever signalled.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+READY = re.compile(r"https?://(\[[0-9a-fA-F:]+\]|[0-9.]+|[\w.-]+):(\d+)")
+START_DEADLINE = 20.0
+STOP_DEADLINE = 15.0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class ServerProcess:
+    def __init__(self, args: Sequence[str], *, cwd: str | Path | None = None,
+                 env: dict[str, str] | None = None) -> None:
+        full_env = dict(os.environ)
+        full_env.update(env or {})
+        full_env.setdefault("PYTHONUNBUFFERED", "1")
+        self.args = [sys.executable, "-m", "cgihttpd", *args]
+        self.proc = subprocess.Popen(
+            self.args, cwd=cwd, env=full_env, stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )
+        self.stdout_lines: list[str] = []
+        self.stderr_lines: list[str] = []
+        self._ready = threading.Event()
+        self.host = ""
+        self.port = 0
+        self._threads = [
+            threading.Thread(target=self._pump, args=(self.proc.stdout, self.stdout_lines), daemon=True),
+            threading.Thread(target=self._pump, args=(self.proc.stderr, self.stderr_lines), daemon=True),
+        ]
+        for t in self._threads:
+            t.start()
+
+    def _pump(self, stream, sink: list[str]) -> None:  # type: ignore[no-untyped-def]
+        for raw in iter(stream.readline, b""):
+            line = raw.decode("utf-8", "replace").rstrip("\n")
+            sink.append(line)
+            if not self._ready.is_set():
+                m = READY.search(line)
+                if m:
+                    self.host = m.group(1).strip("[]")
+                    self.port = int(m.group(2))
+                    self._ready.set()
+        stream.close()
+
+    def wait_ready(self, deadline: float = START_DEADLINE) -> ServerProcess:
+        end = time.monotonic() + deadline
+        while time.monotonic() < end:
+            if self._ready.wait(0.05):
+                return self
+            if self.proc.poll() is not None:
+                break
+        self.stop()
+        raise AssertionError(
+            f"server did not become ready: rc={self.proc.returncode}\n"
+            f"stdout: {self.stdout_lines}\nstderr: {self.stderr_lines}"
+        )
+
+    def wait_exit(self, deadline: float = START_DEADLINE) -> int:
+        rc = self.proc.wait(timeout=deadline)
+        for t in self._threads:
+            t.join(timeout=5)
+        return rc
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def address(self) -> tuple[str, int]:
+        return (self.host, self.port)
+
+    def stop(self, sig: int = signal.SIGTERM) -> int | None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout=STOP_DEADLINE)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=STOP_DEADLINE)
+        for t in self._threads:
+            t.join(timeout=5)
+        return self.proc.returncode
+
+    def __enter__(self) -> ServerProcess:
+        return self.wait_ready()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def raw_request(addr: tuple[str, int], data: bytes, *, timeout: float = 10.0,
+                read_until_close: bool = True) -> bytes:
+    """Send ``data`` on a fresh connection and return what comes back until the server
+    closes (or ``timeout``)."""
+    with socket.create_connection(addr, timeout=timeout) as s:
+        s.sendall(data)
+        chunks: list[bytes] = []
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            try:
+                b = s.recv(65536)
+            except socket.timeout:
+                break
+            if not b:
+                break
+            chunks.append(b)
+            if not read_until_close:
+                break
+        return b"".join(chunks)
