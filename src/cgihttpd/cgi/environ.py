@@ -1,0 +1,330 @@
+"""CGI meta-variables and argv: the environment a script starts with (RFC 3875 §4.1).
+
+Owns the exact set Apache 2.4 gives a script (``ap_add_common_vars`` +
+``ap_add_cgi_vars`` in server/util_script.c, ``create_argv`` in mod_cgid.c) and
+nothing else: the script starts from an empty environment, never from the server's.
+
+Pure: values in (``Request``, ``Target``, ``VirtualHost``, the server's own
+environment as a mapping), a ``dict[str, str]`` out. Must not know about processes,
+sockets or files.
+
+Encoding: every string in the result is a *latin-1 view of bytes*: the runner encodes
+each key and value with latin-1 to get the bytes the script sees. Values taken from
+the wire (headers, the request target, the query) are already latin-1 views;
+filesystem paths and configuration text go through ``to_wire`` (UTF-8 with
+surrogateescape, as ``os.fsencode`` on POSIX).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Mapping
+from urllib.parse import unquote_to_bytes
+
+from cgihttpd.config.model import DirConf, VirtualHost
+from cgihttpd.request import Request
+from cgihttpd.target import Target
+
+#: Apache's DEFAULT_PATH (include/httpd.h), used only when the server has no PATH.
+DEFAULT_PATH = "/bin:/usr/bin:/usr/ucb:/usr/bsd:/usr/local/bin"
+
+#: Server environment variables Apache copies into every script's environment
+#: (util_script.c ``env2env`` on "some Unix", and ``ap_create_environment`` for TZ).
+_INHERITED = ("PATH", "LD_LIBRARY_PATH")
+
+#: ap_escape_shell_cmd (server/util.c, T_ESCAPE_SHELL_CMD in gen_test_char.c):
+#: mod_cgid backslash-escapes these in ISINDEX argv words although no shell runs.
+_SHELL_META = frozenset("&;`'\"|*?~<>^()[]{}$\\\n")
+
+
+def to_wire(text: str) -> str:
+    """A str from the filesystem or the config as the latin-1 view of its bytes."""
+    return text.encode("utf-8", "surrogateescape").decode("latin-1")
+
+
+def http_env_name(header: str) -> str | None:
+    """``HTTP_*`` name for a request header, or None if Apache would not export it.
+
+    util_script.c ``http2env``: alnum upper-cased, '-' -> '_', any other character
+    (including '_') and the header is not exported at all.
+    """
+    out = ["HTTP_"]
+    for c in header:
+        if c.isascii() and c.isalnum():
+            out.append(c.upper())
+        elif c == "-":
+            out.append("_")
+        else:
+            return None
+    return "".join(out)
+
+
+def sanitize_env_name(name: str) -> str:
+    """ap_create_environment: a leading digit and every non-alnum becomes '_'."""
+    chars = [c if (c.isascii() and c.isalnum()) else "_" for c in name]
+    if chars and name[0].isdigit():
+        chars[0] = "_"
+    return "".join(chars)
+
+
+def server_banner(tokens: str, version: str) -> str:
+    """SERVER_SOFTWARE per ServerTokens (core docs): Prod "cgihttpd", Major
+    "cgihttpd/0", Minor "cgihttpd/0.1", Min "cgihttpd/0.1.0", OS and Full add " (Python)"."""
+    parts = version.split(".")
+    if tokens == "Prod":
+        return "cgihttpd"
+    if tokens == "Major":
+        return f"cgihttpd/{parts[0]}"
+    if tokens == "Minor":
+        return f"cgihttpd/{'.'.join(parts[:2])}"
+    if tokens == "Min":
+        return f"cgihttpd/{version}"
+    return f"cgihttpd/{version} (Python)"
+
+
+def _host_port(request: Request) -> int | None:
+    """The port of the Host header, if it names one (Apache: r->parsed_uri.port)."""
+    raw = (request.header("host") or "").strip()
+    if raw.startswith("["):
+        end = raw.find("]")
+        rest = raw[end + 1:] if end != -1 else ""
+    else:
+        rest = raw[raw.find(":"):] if raw.count(":") == 1 else ""
+    if rest.startswith(":") and rest[1:].isdigit():
+        return int(rest[1:])
+    return None
+
+
+def _split_name_port(name: str) -> tuple[str, int | None]:
+    if name.startswith("["):
+        end = name.find("]")
+        head, rest = name[: end + 1], name[end + 1:]
+    elif name.count(":") == 1:
+        head, _, port = name.partition(":")
+        rest = ":" + port
+    else:
+        return name, None
+    if rest.startswith(":") and rest[1:].isdigit():
+        return head, int(rest[1:])
+    return head, None
+
+
+def server_name(request: Request, vhost: VirtualHost) -> str:
+    """ap_get_server_name with UseCanonicalName Off: the Host header's name, lower-case,
+    else the vhost's ServerName (IPv6 literals keep their brackets: _for_url)."""
+    host = request.host
+    if host:
+        return host
+    name, _ = _split_name_port(vhost.server_name)
+    return name or request.server_addr
+
+
+def server_port(request: Request, vhost: VirtualHost) -> int:
+    """ap_get_server_port with UseCanonicalName Off (server/core.c): the Host header's
+    port, else the vhost's port (ServerName's, else its <VirtualHost> address's,
+    server/vhost.c), else the scheme's default port."""
+    port = _host_port(request)
+    if port is not None:
+        return port
+    _, port = _split_name_port(vhost.server_name)
+    if port is not None:
+        return port
+    for addr in vhost.addresses:
+        if addr.port is not None:
+            return addr.port
+    return 443 if request.scheme == "https" else 80
+
+
+def server_signature(mode: str, banner: str, name: str, port: int, admin: str) -> str:
+    """ap_psignature("", r) (server/core.c): the <address> line, "" when Off."""
+    if mode == "off":
+        return ""
+    bare = name[1:-1] if name.startswith("[") and name.endswith("]") else name
+    if mode == "email":
+        scheme = "" if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", admin) else "mailto:"
+        return (f'<address>{banner} Server at <a href="{scheme}{html.escape(admin)}">'
+                f"{html.escape(bare, quote=True)}</a> Port {port}</address>\n")
+    return f"<address>{banner} Server at {html.escape(bare, quote=True)} Port {port}</address>\n"
+
+
+def apply_env_directives(conf: DirConf, server_environ: Mapping[str, str]) -> dict[str, str]:
+    """SetEnv / PassEnv / UnsetEnv (mod_env) in configuration order."""
+    env: dict[str, str] = {}
+    for op, name, value in conf.env:
+        if op == "set":
+            env[name] = to_wire(value)
+        elif op == "pass":
+            if name in server_environ:
+                env[name] = to_wire(server_environ[name])
+        else:
+            env.pop(name, None)
+    return env
+
+
+def build_cgi_environ(
+    request: Request,
+    target: Target,
+    vhost: VirtualHost,
+    *,
+    server_software: str,
+    server_environ: Mapping[str, str],
+    path_translated: str | None = None,
+    content_length: int | None = None,
+    remote_user: str | None = None,
+    auth_type: str | None = None,
+    current_uri: str | None = None,
+    inherited: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """The environment Apache 2.4 gives the script of ``target`` for ``request``.
+
+    ``path_translated``: the file PATH_INFO maps to as a URL (Apache asks a
+    sub-request, util_script.c); the caller resolves it, None means "not mapped".
+    ``content_length``: the de-chunked length of a spooled chunked body, overriding
+    the header. ``current_uri``: r->uri (the decoded path of the request being served,
+    for ``CGIVar REQUEST_URI current-uri`` and internal redirects). ``inherited``:
+    variables already in r->subprocess_env before the CGI ones are added
+    (REDIRECT_* after an internal redirect); the CGI variables win over them.
+    """
+    conf = target.conf
+    # r->subprocess_env before ap_add_common_vars: mod_env's fixups, redirects.
+    env: dict[str, str] = dict(inherited or {})
+    env.update(apply_env_directives(conf, server_environ))
+    common: dict[str, str] = {}
+
+    # Request headers (RFC 3875 §4.1.18). Repeated fields arrive merged with ", "
+    # in Apache's headers_in table (protocol.c ap_get_mime_headers_core).
+    merged: dict[str, tuple[str, list[str]]] = {}
+    for name, value in request.headers:
+        key = name.lower()
+        if key in merged:
+            merged[key][1].append(value)
+        else:
+            merged[key] = (name, [value])
+    for key, (name, values) in merged.items():
+        value = ", ".join(values)
+        if key == "content-type":
+            common["CONTENT_TYPE"] = value
+        elif key == "content-length":
+            common["CONTENT_LENGTH"] = value
+        elif key == "proxy":
+            # httpoxy (CVE-2016-5385): HTTP_PROXY would configure the script's proxy.
+            continue
+        elif key in ("authorization", "proxy-authorization"):
+            # Apache docs, CGIPassAuth: credentials only when explicitly allowed.
+            if conf.cgi_pass_auth:
+                env_name = http_env_name(name)
+                if env_name:
+                    common[env_name] = value
+        else:
+            env_name = http_env_name(name)
+            if env_name:
+                common[env_name] = value
+    if content_length is not None:
+        # RFC 3875 §4.1.2: the length of the body the script will read.
+        common["CONTENT_LENGTH"] = str(content_length)
+
+    # env2env: r->subprocess_env (SetEnv PATH) first, then the server's own.
+    for var in _INHERITED:
+        if var in env:
+            common[var] = env[var]
+        elif var in server_environ:
+            common[var] = to_wire(server_environ[var])
+        elif var == "PATH":
+            common[var] = DEFAULT_PATH
+
+    name = server_name(request, vhost)
+    port = server_port(request, vhost)
+    common["SERVER_SIGNATURE"] = server_signature(
+        vhost.server_signature, server_software, name, port, to_wire(vhost.server_admin))
+    common["SERVER_SOFTWARE"] = server_software
+    common["SERVER_NAME"] = html.escape(name, quote=True)
+    common["SERVER_ADDR"] = request.server_addr
+    common["SERVER_PORT"] = str(port)
+    common["REMOTE_ADDR"] = request.client_addr
+    common["DOCUMENT_ROOT"] = to_wire(vhost.document_root)
+    common["REQUEST_SCHEME"] = request.scheme
+    common["CONTEXT_PREFIX"] = to_wire(target.context_prefix)
+    common["CONTEXT_DOCUMENT_ROOT"] = to_wire(target.context_document_root or vhost.document_root)
+    common["SERVER_ADMIN"] = to_wire(vhost.server_admin)
+    common["SCRIPT_FILENAME"] = to_wire(target.filename)
+    common["REMOTE_PORT"] = str(request.client_port)
+    if remote_user is not None:
+        common["REMOTE_USER"] = remote_user
+    if auth_type is not None:
+        common["AUTH_TYPE"] = auth_type
+    if request.scheme == "https":
+        common["HTTPS"] = "on"  # mod_ssl's StdEnvVars minimum
+
+    # ap_add_cgi_vars
+    common["GATEWAY_INTERFACE"] = "CGI/1.1"
+    common["SERVER_PROTOCOL"] = request.protocol
+    common["REQUEST_METHOD"] = request.method
+    common["QUERY_STRING"] = request.query  # RFC 3875 §4.1.7: never decoded
+    rules = dict(conf.cgi_vars)
+    if rules.get("REQUEST_URI") == "current-uri":
+        common["REQUEST_URI"] = to_wire(current_uri if current_uri is not None else target.url_path)
+    else:
+        # original_uri(): the target of the request line, as sent.
+        common["REQUEST_URI"] = request.raw_target
+    common["SCRIPT_NAME"] = to_wire(target.url_path)
+    if target.path_info:
+        common["PATH_INFO"] = to_wire(target.path_info)
+        if path_translated is not None:
+            common["PATH_TRANSLATED"] = to_wire(path_translated)
+
+    env.update(common)
+    # ap_create_environment: TZ from the server unless set; names sanitised.
+    if "TZ" not in env and "TZ" in server_environ:
+        env["TZ"] = to_wire(server_environ["TZ"])
+    return {sanitize_env_name(k): v for k, v in env.items()}
+
+
+def translate_path_info(path_info: str, vhost: VirtualHost) -> str:
+    """PATH_TRANSLATED: PATH_INFO mapped as a URL path (Apache: a sub-request).
+
+    Covers what a sub-request does for the common cases: an Alias/ScriptAlias prefix
+    (longest wins as Apache's first-match over ordered aliases would for disjoint
+    prefixes), else DocumentRoot + path.
+    """
+    for alias in vhost.aliases:
+        if alias.kind in ("alias", "scriptalias"):
+            prefix = alias.url
+            if path_info == prefix or path_info.startswith(prefix.rstrip("/") + "/") or (
+                    prefix.endswith("/") and path_info.startswith(prefix)):
+                rest = path_info[len(prefix):]
+                base = alias.path
+                if prefix.endswith("/") and not base.endswith("/"):
+                    base += "/"
+                return base + rest
+    root = vhost.document_root.rstrip("/")
+    return root + path_info
+
+
+def build_cgi_argv(query: str) -> list[str]:
+    """The script's argv after argv[0] (mod_cgid ``create_argv``; RFC 3875 §4.4).
+
+    An ISINDEX-style query (non-empty, no '=') is split on '+', each word
+    percent-decoded, then shell-escaped as Apache does. Latin-1 views of bytes.
+    """
+    if not query or "=" in query:
+        return []
+    words: list[str] = []
+    for word in query.split("+"):
+        decoded = unquote_to_bytes(word).decode("latin-1")
+        words.append("".join("\\" + c if c in _SHELL_META else c for c in decoded))
+    return words
+
+
+def redirect_variables(previous: Mapping[str, str], status: int, url: str,
+                       query: str | None) -> dict[str, str]:
+    """What an internal redirect puts in the new request's environment
+    (http_request.c ``rename_original_env`` + util_script.c): every previous variable
+    as REDIRECT_<name>, REDIRECT_STATUS, REDIRECT_URL, REDIRECT_QUERY_STRING."""
+    out = {"REDIRECT_" + k: v for k, v in previous.items()}
+    out["REDIRECT_STATUS"] = str(status)
+    out["REDIRECT_URL"] = to_wire(url)
+    if query is not None:
+        out["REDIRECT_QUERY_STRING"] = query
+    return out
+

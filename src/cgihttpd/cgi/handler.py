@@ -1,0 +1,505 @@
+"""``serve_cgi``: run one CGI script for one request and answer with its output.
+
+Owns the IO around the pure cores: reading the request body into the script's stdin
+with back-pressure, its stdout through ``ScriptOutputParser`` to the client as it is
+produced, its stderr to the vhost's error log line by line, the script timeout
+(CGIScriptTimeout / CGIDScriptTimeout) and killing the script's process group when the
+client goes away. Behaviour follows mod_cgi/mod_cgid (modules/generators/cgi_common.h)
+unless noted. Must not know how the URL was resolved (``Target`` says) nor how the
+HTTP connection is framed (the ASGI server does that).
+
+Errors before the response has started are logged here with Apache's words and raised
+as ``HTTPError`` (no reason: already logged) for the app to render. After the response
+has started, a script that dies or stalls makes ``serve_cgi`` raise ``ScriptAborted``
+so that the protocol closes the connection without completing the body: the client
+sees a truncated response, never a complete-looking one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import sys
+import tempfile
+from collections.abc import Awaitable, Callable, Mapping
+from typing import IO, Final
+
+from cgihttpd import __version__ as _version
+from cgihttpd.cgi.environ import (
+    build_cgi_argv,
+    build_cgi_environ,
+    redirect_variables,
+    server_banner,
+    translate_path_info,
+)
+from cgihttpd.cgi.parser import (
+    NEED_DATA,
+    Body,
+    EndOfOutput,
+    Event,
+    Headers,
+    ScriptError,
+    ScriptOutputParser,
+)
+from cgihttpd.cgi.runner import (
+    Busy,
+    Launcher,
+    LaunchSpec,
+    ScriptProcess,
+    default_launcher,
+    slots_for,
+)
+from cgihttpd.cgi.shebang import SHEBANG_MAX, LaunchError, plan_command
+from cgihttpd.errors import HTTPError, http_error_from_oserror
+from cgihttpd.exchange import Exchange
+
+#: A request body without Content-Length (chunked) is spooled before the script
+#: starts: in memory up to this size, then in a temporary file.
+SPOOL_MEMORY: Final = 1 << 20
+#: Bytes read from the script's stdout/stderr at a time (APR_BUCKET_BUFF_SIZE is 8000).
+READ_SIZE: Final = 1 << 16
+#: cgi_common.h log_script_err reads stderr with HUGE_STRING_LEN (8192): a longer
+#: line is logged in pieces of 8191.
+STDERR_LINE: Final = 8191
+
+Redirect = Callable[[str, dict[str, str]], Awaitable[None]]
+
+#: Scripts whose foreign #! line was already reported (warn once per script).
+_warned: set[str] = set()
+
+
+class ScriptAborted(Exception):
+    """The response had started when the script failed: close the connection."""
+
+
+def _module(ex: Exchange) -> str:
+    # Log under the module Apache would use: mod_cgid where it is loaded, else mod_cgi.
+    return "cgid" if "cgid_module" in ex.config.modules else "cgi"
+
+
+def _content_type_for(ex: Exchange) -> str | None:
+    """The type mod_mime gave the script file; Apache sends it when the script sets
+    no Content-Type (verified: a .py without Content-Type goes out as text/x-python)."""
+    conf = ex.target.conf
+    if conf.force_type:
+        return conf.force_type
+    types = dict(ex.config.mime_types)
+    types.update(dict(conf.add_types))
+    found: str | None = None
+    for part in os.path.basename(ex.target.filename).lower().split(".")[1:]:
+        t = types.get("." + part)
+        if t is not None:
+            found = t
+    return found
+
+
+def _with_default_charset(ctype: str, charset: str | None) -> str:
+    """AddDefaultCharset (core docs): text/plain and text/html without a charset."""
+    if not charset or charset.lower() == "off":
+        return ctype
+    if charset.lower() == "on":
+        charset = "iso-8859-1"
+    base = ctype.split(";", 1)[0].strip().lower()
+    if base in ("text/plain", "text/html") and "charset" not in ctype.lower():
+        return f"{ctype}; charset={charset}"
+    return ctype
+
+
+async def serve_cgi(ex: Exchange, *, redirect: Redirect | None = None,
+                    inherited_env: Mapping[str, str] | None = None,
+                    launcher: Launcher | None = None) -> None:
+    """Run ``ex.target`` as a CGI script and send its response through ``ex.send``.
+
+    ``redirect(location, redirect_env)``: called for a local ``Location: /path`` with
+    status 200 (Apache's internal redirect): the caller serves ``location`` as a GET
+    and passes ``redirect_env`` (the REDIRECT_* variables) as ``inherited_env`` if it
+    runs a script again. Without it, such a Location is answered with a 302.
+    """
+    run = _CgiRun(ex, redirect, inherited_env or {}, launcher or default_launcher)
+    await run.serve()
+
+
+class _CgiRun:
+    def __init__(self, ex: Exchange, redirect: Redirect | None,
+                 inherited_env: Mapping[str, str], launcher: Launcher) -> None:
+        self.ex = ex
+        self.redirect = redirect
+        self.inherited_env = inherited_env
+        self.launcher = launcher
+        self.filename = ex.target.filename
+        self.name = os.path.basename(self.filename)
+        self.module = _module(ex)
+        self.client = (ex.request.client_addr, ex.request.client_port)
+        self.nph = self.name.startswith("nph-")
+        self.timeout = ex.vhost.script_timeout
+        self.loop = asyncio.get_running_loop()
+        self.last_activity = self.loop.time()
+        self.disconnected = False
+        self.body_done = False
+        self.started = False
+        self.proc: ScriptProcess | None = None
+        self.env: dict[str, str] = {}
+
+    def log(self, level: str, message: str, module: str | None = None) -> None:
+        self.ex.errorlog.log(level, module or self.module, message, self.client)
+
+    # --- before the script runs -------------------------------------------------------
+
+    async def serve(self) -> None:
+        ex = self.ex
+        spool, length = await self._prepare_body()
+        try:
+            command = self._command()
+            self.env = build_cgi_environ(
+                ex.request, ex.target, ex.vhost,
+                server_software=server_banner(ex.config.server_tokens, _version),
+                server_environ=os.environ,
+                path_translated=(translate_path_info(ex.target.path_info, ex.vhost)
+                                 if ex.target.path_info else None),
+                content_length=length if spool is not None else None,
+                current_uri=ex.target.url_path + ex.target.path_info,
+                inherited=self.inherited_env,
+            )
+            ex.record.env.update(self.env)
+            spec = LaunchSpec(command, tuple(build_cgi_argv(ex.request.query)), self.env,
+                              os.path.dirname(self.filename) or ".")
+            slots = slots_for(ex.config.max_concurrent_cgi)
+            try:
+                async with slots.acquire():
+                    await self._run(spec, spool)
+            except Busy as exc:
+                self.log("error", f"cannot run CGI script {self.filename}: {exc}")
+                raise HTTPError(503) from None
+        finally:
+            if spool is not None:
+                spool.close()
+
+    async def _prepare_body(self) -> tuple[IO[bytes] | None, int]:
+        """LimitRequestBody; a chunked body is spooled so CONTENT_LENGTH can be set
+        (RFC 3875 §4.1.2 requires it when there is a body; Apache 2.4 omits it)."""
+        req = self.ex.request
+        limit = self.ex.config.limits.request_body
+        cl = req.header("content-length")
+        if cl is not None:
+            if cl.strip().isdigit() and limit and int(cl) > limit:
+                self.log("info", f"AH01588: Requested content-length of {int(cl)} is larger "
+                         f"than the configured limit of {limit}", "http")
+                raise HTTPError(413)
+            return None, 0
+        if "chunked" not in (req.header("transfer-encoding") or "").lower():
+            return None, 0
+        spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY)  # noqa: SIM115
+        total = 0
+        try:
+            while True:
+                msg = await self.ex.receive()
+                if msg["type"] == "http.disconnect":
+                    self.disconnected = True
+                    raise ScriptAborted("client went away while sending the body")
+                data = msg.get("body", b"")
+                total += len(data)
+                if limit and total > limit:
+                    self.log("error", f"AH01591: Read content length of {total} is larger "
+                             f"than the configured limit of {limit}", "http")
+                    raise HTTPError(413)
+                spool.write(data)
+                if not msg.get("more_body", False):
+                    break
+        except BaseException:
+            spool.close()
+            raise
+        spool.seek(0)
+        self.body_done = True
+        return spool, total
+
+    def _command(self) -> tuple[str, ...]:
+        ex = self.ex
+        try:
+            with open(self.filename, "rb") as f:
+                head = f.read(SHEBANG_MAX)
+        except OSError as exc:
+            err = http_error_from_oserror(exc, self.filename)
+            self.log("error", f"({exc.errno}){exc.strerror}: AH01241: exec of "
+                     f"'{self.filename}' failed")
+            raise HTTPError(err.status) from None
+        python = ex.target.conf.cgi_python or sys.executable
+        try:
+            cmd = plan_command(
+                self.filename, head,
+                executable=os.access(self.filename, os.X_OK),
+                exists=_runnable, python=python)
+        except LaunchError as exc:
+            self.log("error", str(exc))
+            raise HTTPError(500) from None
+        if cmd.warning and self.filename not in _warned:
+            _warned.add(self.filename)
+            self.log("warn", cmd.warning)
+        return cmd.argv
+
+    # --- the script running -----------------------------------------------------------
+
+    async def _run(self, spec: LaunchSpec, spool: IO[bytes] | None) -> None:
+        try:
+            proc = await self.launcher.start(spec)
+        except OSError as exc:
+            self.log("error", f"({exc.errno}){exc.strerror}: AH01241: exec of "
+                     f"'{spec.argv[0]}' failed")
+            self.log("error", f"End of script output before headers: {self.name}")
+            raise HTTPError(500) from None
+        self.proc = proc
+        self.last_activity = self.loop.time()
+        feeder = self.loop.create_task(self._feed_stdin(proc, spool))
+        errlog = self.loop.create_task(self._log_stderr(proc))
+        try:
+            await self._respond(proc)
+        finally:
+            feeder.cancel()
+            if proc.returncode is None:
+                proc.kill()
+            with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
+                # stderr the script wrote before it exited still reaches the log
+                await asyncio.wait_for(errlog, 2.0)
+            errlog.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await feeder
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(proc.wait(), 5.0)
+            proc.reap_group()
+
+    async def _feed_stdin(self, proc: ScriptProcess, spool: IO[bytes] | None) -> None:
+        """Request body -> stdin with back-pressure; then watch for the client leaving.
+
+        A script that stops reading (or never reads) makes the write fail: the rest
+        of the body is read and dropped (mod_cgi: "child stopped reading") so the
+        connection stays usable.
+        """
+        writing = True
+
+        async def write(data: bytes) -> None:
+            nonlocal writing
+            if not writing or not data:
+                return
+            try:
+                proc.stdin.write(data)
+                await proc.stdin.drain()
+            except (BrokenPipeError, ConnectionResetError):
+                writing = False
+
+        try:
+            if spool is not None:
+                while chunk := spool.read(READ_SIZE):
+                    await write(chunk)
+            elif not self.body_done:
+                while True:
+                    msg = await self.ex.receive()
+                    if msg["type"] == "http.disconnect":
+                        self._client_gone()
+                        return
+                    await write(msg.get("body", b""))
+                    if not msg.get("more_body", False):
+                        break
+            self.body_done = True
+        finally:
+            with contextlib.suppress(OSError):
+                proc.stdin.close()
+        # The whole body is read: the next message is the disconnect, if any.
+        msg = await self.ex.receive()
+        if msg["type"] == "http.disconnect":
+            self._client_gone()
+
+    def _client_gone(self) -> None:
+        if not self.disconnected:
+            self.disconnected = True
+            self.ex.record.completed = False
+            if self.proc is not None and self.proc.returncode is None:
+                self.proc.kill()
+
+    async def _log_stderr(self, proc: ScriptProcess) -> None:
+        """Every stderr line to the error log (cgi_common.h log_script_err), read as it
+        comes so that a script writing megabytes there never blocks."""
+        pending = b""
+        while True:
+            data = await proc.stderr.read(READ_SIZE)
+            if not data:
+                break
+            self.last_activity = self.loop.time()
+            pending += data
+            while True:
+                nl = pending.find(b"\n")
+                if nl == -1 and len(pending) < STDERR_LINE:
+                    break
+                if nl == -1 or nl > STDERR_LINE:
+                    line, pending = pending[:STDERR_LINE], pending[STDERR_LINE:]
+                else:
+                    line, pending = pending[:nl], pending[nl + 1:]
+                self._log_stderr_line(line)
+        if pending:
+            self._log_stderr_line(pending)
+
+    def _log_stderr_line(self, line: bytes) -> None:
+        if line.endswith(b"\r"):
+            line = line[:-1]
+        self.log("error", f"AH01215: stderr from {self.filename}: {line.decode('latin-1')}")
+
+    async def _read_stdout(self, proc: ScriptProcess) -> bytes | None:
+        """The next stdout bytes (b"" at end), or None when nothing came for the
+        script timeout (any output, stdout or stderr, restarts the clock)."""
+        while True:
+            remaining = self.last_activity + self.timeout - self.loop.time()
+            if remaining <= 0:
+                return None
+            try:
+                data = await asyncio.wait_for(proc.stdout.read(READ_SIZE), remaining)
+            except asyncio.TimeoutError:
+                continue
+            self.last_activity = self.loop.time()
+            return data
+
+    async def _events(self, proc: ScriptProcess, parser: ScriptOutputParser) -> Event | None:
+        """The parser's next event, reading as needed; None on timeout."""
+        while True:
+            event = parser.next_event()
+            if event is not NEED_DATA:
+                return event
+            data = await self._read_stdout(proc)
+            if data is None:
+                return None
+            parser.receive_data(data)
+
+    async def _respond(self, proc: ScriptProcess) -> None:
+        parser = ScriptOutputParser(self.name, nph=self.nph)
+        event = await self._events(proc, parser)
+        if event is None:
+            if self.disconnected:
+                return
+            if self.module == "cgi":
+                self.log("warn", f"AH01220: Timeout waiting for output from CGI script "
+                         f"{self.filename}")
+            self.log("error", f"Script timed out before returning headers: {self.name}")
+            raise HTTPError(504)
+        if isinstance(event, ScriptError):
+            if self.disconnected:
+                return
+            await self._drain(proc)
+            module = "http" if event.kind == "bad-name" else None
+            self.log("error", event.message, module)
+            raise HTTPError(event.status)
+        assert isinstance(event, Headers)
+        status = event.status if event.status is not None else 200
+        if event.location is not None and status == 200 and not self.nph:
+            await self._drain(proc)
+            await self._redirect(event)
+            return
+        await self._send_headers(event, status)
+        await self._send_body(proc, parser, event)
+
+    async def _drain(self, proc: ScriptProcess) -> None:
+        """Read and drop the rest of stdout (discard_script_output)."""
+        while True:
+            data = await self._read_stdout(proc)
+            if not data:
+                return
+
+    async def _redirect(self, event: Headers) -> None:
+        location = event.location or ""
+        if location.startswith("/") and self.redirect is not None:
+            proc = self.proc
+            if proc is not None:
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(proc.wait(), self.timeout)
+            req = self.ex.request
+            variables = redirect_variables(
+                self.env, 200, self.ex.target.url_path + self.ex.target.path_info,
+                req.query if "?" in req.raw_target else None)
+            await self.redirect(location, variables)
+            return
+        # mod_cgi: "if a script wants to produce its own Redirect body, it now has
+        # to explicitly *say* Status: 302". The script's other fields (Set-Cookie)
+        # stay: they were merged into err_headers_out.
+        headers = tuple((k, v) for k, v in event.headers
+                        if k.lower() not in ("content-type", "content-length", "location"))
+        raise HTTPError(302, headers=(("Location", location), *headers))
+
+    async def _send_headers(self, event: Headers, status: int) -> None:
+        ex = self.ex
+        headers: list[tuple[bytes, bytes]] = []
+        seen_ctype = False
+        for name, value in event.headers:
+            lname = name.lower()
+            if lname == "content-length" and not (value.strip().isdigit()):
+                continue
+            if lname == "content-type":
+                seen_ctype = True
+                value = _with_default_charset(value, ex.target.conf.default_charset)
+            headers.append((name.encode("latin-1"), value.encode("latin-1")))
+        if not seen_ctype and not self.nph:
+            ctype = _content_type_for(ex)
+            if ctype:
+                ctype = _with_default_charset(ctype, ex.target.conf.default_charset)
+                headers.append((b"Content-Type", ctype.encode("latin-1")))
+        ex.record.status = status
+        if not ex.record.original_status:
+            ex.record.original_status = status
+        ex.record.headers_out = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in headers]
+        await self._send({"type": "http.response.start", "status": status,
+                          "headers": headers})
+        self.started = True
+
+    async def _send(self, message: dict[str, object]) -> bool:
+        """Send; False if the client has gone (the script is then killed)."""
+        if self.disconnected:
+            return False
+        try:
+            await self.ex.send(message)
+        except OSError:
+            self._client_gone()
+            return False
+        return True
+
+    async def _send_body(self, proc: ScriptProcess, parser: ScriptOutputParser,
+                         event: Headers) -> None:
+        head = self.ex.request.method == "HEAD"
+        length = event.content_length
+        expected = int(length) if length is not None and length.strip().isdigit() else None
+        sent = 0
+        while True:
+            ev = await self._events(proc, parser)
+            if self.disconnected:
+                return
+            if ev is None:
+                self.log("warn", f"AH01220: Timeout waiting for output from CGI script "
+                         f"{self.filename}")
+                proc.kill()
+                raise ScriptAborted(f"timeout: {self.filename}")
+            if isinstance(ev, EndOfOutput):
+                break
+            assert isinstance(ev, Body)
+            data = ev.data
+            if expected is not None:
+                data = data[: max(0, expected - sent)]
+            sent += len(data)
+            if head or not data:
+                continue
+            if not await self._send({"type": "http.response.body", "body": data,
+                                     "more_body": True}):
+                return
+        # stdout is closed: the script has ended (or closed it); its exit tells
+        # whether the body is whole.
+        try:
+            rc = await asyncio.wait_for(proc.wait(), self.timeout)
+        except asyncio.TimeoutError:
+            rc = 0  # stdout is complete; a script lingering after it is not an error
+        if self.disconnected:
+            return
+        if rc < 0 or rc > 0 and not self.nph or (expected is not None and sent < expected
+                                                 and not head):
+            how = f"killed by signal {-rc}" if rc < 0 else f"exit status {rc}"
+            self.log("error", f"CGI script {self.filename} ended ({how}) after "
+                     f"{sent} bytes of body; closing the connection")
+            raise ScriptAborted(self.filename)
+        await self._send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+def _runnable(path: str) -> bool:
+    return os.path.isfile(path) and os.access(path, os.X_OK)

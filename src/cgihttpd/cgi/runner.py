@@ -1,0 +1,202 @@
+"""The one seam that starts a script process, and the limit on how many run at once.
+
+Owns: turning a ``LaunchSpec`` (what to run, argv, environment, working directory)
+into a running ``ScriptProcess`` with three pipes, in a process group of its own so
+that a timeout or a client that goes away kills the script *and* everything it
+started; and ``ScriptSlots``, the bounded number of scripts running at once.
+
+A later launcher (a pre-started Python that forks per request) implements the same
+``Launcher`` protocol; the handler and every test only see this seam. Must not know
+HTTP, the configuration or CGI variables (the handler and ``environ`` do).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from typing import Final, Protocol
+
+#: Pipe buffer handed to asyncio's readers (per stream).
+STREAM_LIMIT: Final = 1 << 16
+#: After SIGTERM, how long a process group gets before SIGKILL (mod_cgid's
+#: cleanup_script gives 3 s; a client that went away should not wait that long).
+KILL_GRACE: Final = 0.5
+#: Default number of scripts running at once when the config sets none
+#: (ServerConfig.max_concurrent_cgi == 0), and how many more may wait for a slot.
+DEFAULT_MAX_RUNNING: Final = 64
+DEFAULT_MAX_WAITING_FACTOR: Final = 4
+
+
+@dataclass(frozen=True, slots=True)
+class LaunchSpec:
+    """What to start. ``argv`` are filesystem strings (interpreter, options, script);
+    ``extra_args`` (ISINDEX words) and ``env`` are latin-1 views of bytes (see
+    ``environ``)."""
+
+    argv: tuple[str, ...]
+    extra_args: tuple[str, ...]
+    env: Mapping[str, str]
+    cwd: str
+
+
+class ScriptProcess(Protocol):
+    pid: int
+    stdin: asyncio.StreamWriter
+    stdout: asyncio.StreamReader
+    stderr: asyncio.StreamReader
+
+    async def wait(self) -> int: ...
+
+    def kill(self) -> None:
+        """Stop the script and its whole process group (idempotent)."""
+
+    def reap_group(self) -> None:
+        """After the script exited: kill whatever it left running in its group."""
+
+    @property
+    def returncode(self) -> int | None: ...
+
+
+class Launcher(Protocol):
+    async def start(self, spec: LaunchSpec) -> ScriptProcess: ...
+
+
+def _encode_for_exec(spec: LaunchSpec) -> tuple[list[bytes | str], dict[bytes, bytes] | dict[str, str]]:
+    if os.name == "nt":  # pragma: no cover - exercised on Windows only
+        args_s: list[bytes | str] = [*spec.argv, *spec.extra_args]
+        env_s = {k: v.encode("latin-1").decode("utf-8", "replace") for k, v in spec.env.items()}
+        return args_s, env_s
+    args: list[bytes | str] = [os.fsencode(a) for a in spec.argv]
+    args += [a.encode("latin-1") for a in spec.extra_args]
+    env = {k.encode("latin-1"): v.encode("latin-1") for k, v in spec.env.items()}
+    return args, env
+
+
+@dataclass(slots=True)
+class _Subprocess:
+    proc: asyncio.subprocess.Process
+    pid: int
+    stdin: asyncio.StreamWriter
+    stdout: asyncio.StreamReader
+    stderr: asyncio.StreamReader
+    _killer: asyncio.Task[None] | None = field(default=None)
+
+    async def wait(self) -> int:
+        return await self.proc.wait()
+
+    @property
+    def returncode(self) -> int | None:
+        return self.proc.returncode
+
+    def kill(self) -> None:
+        if self._killer is not None:
+            return
+        _signal_group(self.pid, signal.SIGTERM)
+        self._killer = asyncio.get_running_loop().create_task(self._finish_kill())
+
+    async def _finish_kill(self) -> None:
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self.proc.wait(), KILL_GRACE)
+        # The leader may be gone while children it started still hold the group.
+        _signal_group(self.pid, getattr(signal, "SIGKILL", signal.SIGTERM))
+
+    def reap_group(self) -> None:
+        """After the script has exited: kill what it left behind in its group."""
+        _signal_group(self.pid, getattr(signal, "SIGKILL", signal.SIGTERM))
+
+
+def _signal_group(pid: int, sig: int) -> None:
+    try:
+        if os.name == "nt":  # pragma: no cover
+            os.kill(pid, sig)
+        else:
+            os.killpg(pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+class SubprocessLauncher:
+    """Start a script with asyncio's subprocess support: a new session (so the pid
+    is the process group id), stdin/stdout/stderr pipes, every other fd closed."""
+
+    async def start(self, spec: LaunchSpec) -> ScriptProcess:
+        args, env = _encode_for_exec(spec)
+        kwargs: dict[str, object] = {}
+        if os.name != "nt":
+            kwargs["start_new_session"] = True
+        else:  # pragma: no cover
+            import subprocess
+
+            kwargs["creationflags"] = getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)
+        proc = await asyncio.create_subprocess_exec(
+            *args,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            cwd=spec.cwd,
+            env=env,  # type: ignore[arg-type]
+            limit=STREAM_LIMIT,
+            close_fds=True,
+            **kwargs,  # type: ignore[arg-type]
+        )
+        assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+        return _Subprocess(proc, proc.pid, proc.stdin, proc.stdout, proc.stderr)
+
+
+class Busy(Exception):
+    """Too many scripts are running and too many requests already wait: 503."""
+
+
+class ScriptSlots:
+    """At most ``max_running`` scripts at once; up to ``max_waiting`` more requests
+    wait for a slot, beyond that ``acquire`` raises ``Busy`` at once."""
+
+    def __init__(self, max_running: int, max_waiting: int) -> None:
+        self.max_running = max_running
+        self.max_waiting = max_waiting
+        self._sem = asyncio.Semaphore(max_running)
+        self.running = 0
+        self.waiting = 0
+
+    @contextlib.asynccontextmanager
+    async def acquire(self) -> AsyncIterator[None]:
+        if self._sem.locked():
+            if self.waiting >= self.max_waiting:
+                raise Busy(f"{self.running} CGI scripts running and {self.waiting} waiting")
+        self.waiting += 1
+        try:
+            await self._sem.acquire()
+        finally:
+            self.waiting -= 1
+        self.running += 1
+        try:
+            yield
+        finally:
+            self.running -= 1
+            self._sem.release()
+
+
+_slots: dict[int, ScriptSlots] = {}
+
+
+def slots_for(max_running: int) -> ScriptSlots:
+    """The process-wide slots for this event loop and limit (0: the default)."""
+    limit = max_running or DEFAULT_MAX_RUNNING
+    key = id(asyncio.get_running_loop()) ^ limit
+    got = _slots.get(key)
+    if got is None:
+        got = _slots[key] = ScriptSlots(limit, limit * DEFAULT_MAX_WAITING_FACTOR)
+    return got
+
+
+#: The launcher the handler uses; tests and the later warm-Python pool replace it.
+default_launcher: Launcher = SubprocessLauncher()
+
+__all__ = [
+    "Busy", "LaunchSpec", "Launcher", "ScriptProcess", "ScriptSlots", "SubprocessLauncher",
+    "default_launcher", "slots_for",
+]
