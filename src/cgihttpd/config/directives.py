@@ -683,15 +683,16 @@ _MIXED = "Either all Options must start with + or -, or no Option may."
 
 
 def parse_options(words: list[str] | tuple[str, ...]) -> OptionsSpec:
-    """One Options directive → a spec, with core.c ``set_options``'s rules (checked
-    against apache2 -t): +/- and plain words cannot mix, except that a leading
-    ``None`` may be followed by +/- words; ``+All``/``-None`` are errors."""
+    """One Options directive → a spec, with core.c ``set_options``'s rules (each checked
+    against apache2 -t 2.4.71): +/- words and plain words cannot mix, except that a
+    first ``All`` or ``None`` may be followed by +/- words; ``All`` and ``None`` must come
+    first; ``+All``/``-None`` are errors."""
     absolute: set[str] | None = None
     add: set[str] = set()
     remove: set[str] = set()
     first = True
     merge = False
-    all_none = False
+    all_none = False  # the first word was All or None
     for word in words:
         action = ""
         if word[:1] in ("+", "-"):
@@ -706,14 +707,16 @@ def parse_options(words: list[str] | tuple[str, ...]) -> OptionsSpec:
         lw = word.lower()
         if lw not in _OPTION_WORDS:
             raise ConfigError(f"Illegal option {word}")
-        if lw == "none":
+        if lw in ("none", "all"):
+            shown = "None" if lw == "none" else "All"
             if action:
-                raise ConfigError("You may not use 'Options +None' or 'Options -None'.")
+                raise ConfigError(f"You may not use 'Options +{shown}' or 'Options -{shown}'.")
             if not first:
-                raise ConfigError("'Options None' must be the first Option given.")
+                # sic: Apache capitalises "Option" in one message and not the other
+                raise ConfigError("'Options None' must be the first Option given."
+                                  if lw == "none" else
+                                  "'Options All' must be the first option given.")
             all_none = True
-        if lw == "all" and action:
-            raise ConfigError("You may not use 'Options +All' or 'Options -All'.")
         opts = _OPTION_WORDS[lw]
         if action == "-":
             remove |= opts

@@ -23,7 +23,6 @@ from cgihttpd.config.model import (
     Address,
     LogTarget,
     ServerConfig,
-    ServerTokens,
     Source,
     VirtualHost,
 )
@@ -149,7 +148,7 @@ def finish(draft: D.Draft, *, files: tuple[str, ...], defines: frozenset[str],
         if m.document_root is not None and not fs.is_dir(main.document_root):
             errors.append(ConfigError(f"DocumentRoot '{main.document_root}' is not a "
                                       "directory, or is not readable", m.document_root_source))
-        for v, vd in zip(vhosts, draft.vhosts):
+        for v, vd in zip(vhosts, draft.vhosts, strict=True):
             if vd.document_root is not None and not fs.is_dir(v.document_root):
                 warnings.append(f"{vd.document_root_source}: Warning: DocumentRoot "
                                 f"[{v.document_root}] does not exist")
