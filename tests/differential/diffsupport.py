@@ -35,8 +35,6 @@ STOP_DEADLINE = 15.0
 CONFIG = r"""
 # One file for Apache and cgihttpd: ${PORT}, ${ROOT}, ${IMPL} come from the environment.
 ServerRoot "${ROOT}"
-Listen 127.0.0.1:${PORT}
-ServerName localhost
 
 LoadModule mpm_event_module /usr/lib/apache2/modules/mod_mpm_event.so
 LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so
@@ -46,6 +44,9 @@ LoadModule alias_module /usr/lib/apache2/modules/mod_alias.so
 LoadModule autoindex_module /usr/lib/apache2/modules/mod_autoindex.so
 LoadModule env_module /usr/lib/apache2/modules/mod_env.so
 LoadModule cgid_module /usr/lib/apache2/modules/mod_cgid.so
+
+Listen 127.0.0.1:${PORT}
+ServerName localhost
 
 PidFile "${ROOT}/run/${IMPL}.pid"
 Mutex file:${ROOT}/run default
