@@ -1,0 +1,145 @@
+"""Directory listings (mod_autoindex) and the 403 for a directory without an index.
+Pure: a URL path, the entries and the query in, HTML out (``files.list_directory``
+reads the directory).
+
+The layout is Apache 2.4's ``IndexOptions FancyIndexing HTMLTable`` without icons
+(checked against apache2 on a scratch instance): a table with Name, Last modified, Size
+and Description columns, names padded to NameWidth 23 and cut as "..>", sizes as
+apr_strfsize ("  4 ", "4.9K", "  - " for directories), dates "YYYY-MM-DD HH:MM" in local
+time, sorted by name unless the query asks ``C=N|M|S|D;O=A|D`` as Apache's column links
+do. We send ``charset=UTF-8`` as Debian's autoindex.conf (``Charset=UTF-8``) makes
+Apache do: names are the filesystem's bytes. Without ``+Indexes`` Apache answers 403 and
+logs AH01276 (``forbidden_message``).
+
+Must not know about the filesystem or the configuration.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from html import escape
+
+from cgihttpd.response import DOCTYPE
+
+NAME_WIDTH = 23  # mod_autoindex DEFAULT_NAME_WIDTH
+CONTENT_TYPE = "text/html;charset=UTF-8"
+
+_URL_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+                      "$-_.+!*'(),:@&=~/")
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    name: str
+    is_dir: bool
+    size: int
+    mtime: float
+
+
+def forbidden_message(dirname: str, index_names: tuple[str, ...]) -> str:
+    """The error-log line mod_autoindex writes when Indexes is off (AH01276). A URL
+    without its trailing slash (DirectorySlash Off) was never searched for an index:
+    Apache then says "(none)"."""
+    names = ", ".join(index_names) if index_names else "(none)"
+    return (f"AH01276: Cannot serve directory {dirname}: No matching DirectoryIndex "
+            f"({names}) found, and server-generated directory index forbidden by "
+            "Options directive")
+
+
+def strfsize(size: int) -> str:
+    """apr_strfsize: four characters, as mod_autoindex prints sizes."""
+    if size < 0:
+        return "  - "
+    if size < 973:
+        return f"{size:3d} "
+    units = "KMGTPE"
+    u = 0
+    while True:
+        remain = size & 1023
+        size >>= 10
+        if size >= 973:
+            u += 1
+            continue
+        if size < 9 or (size == 9 and remain < 973):
+            remain = ((remain * 5) + 256) // 512
+            if remain >= 10:
+                size += 1
+                remain = 0
+            return f"{size}.{remain}{units[u]}"
+        if remain >= 512:
+            size += 1
+        return f"{size:3d}{units[u]}"
+
+
+def escape_uri(name: str) -> str:
+    """ap_escape_uri for an href: bytes outside the safe set as lower-case %xx."""
+    out: list[str] = []
+    for byte in name.encode("utf-8", "surrogateescape"):
+        ch = chr(byte)
+        out.append(ch if byte < 128 and ch in _URL_SAFE else f"%{byte:02x}")
+    return "".join(out)
+
+
+def parse_sort(query: str) -> tuple[str, bool]:
+    """The ``C=`` column (N, M, S, D) and ``O=D`` (descending) from the query."""
+    column, descending = "N", False
+    for part in query.replace("&", ";").split(";"):
+        key, _, value = part.partition("=")
+        if key == "C" and value in ("N", "M", "S", "D"):
+            column = value
+        elif key == "O" and value in ("A", "D"):
+            descending = value == "D"
+    return column, descending
+
+
+def _sorted(entries: list[Entry], column: str, descending: bool) -> list[Entry]:
+    def key(e: Entry) -> tuple[object, ...]:
+        name = e.name.encode("utf-8", "surrogateescape")
+        if column == "M":
+            return (e.mtime, name)
+        if column == "S":
+            return (-1 if e.is_dir else e.size, name)
+        return (name,)
+
+    return sorted(entries, key=key, reverse=descending)
+
+
+def _cell_name(href: str, label: str) -> str:
+    shown = label if len(label) <= NAME_WIDTH else label[: NAME_WIDTH - 3] + "..>"
+    pad = " " * (NAME_WIDTH - len(shown))
+    return f'<td><a href="{escape(href)}">{escape(shown, quote=False)}</a>{pad}</td>'
+
+
+def render_index(url_path: str, entries: list[Entry], query: str = "",
+                 signature_html: str = "") -> bytes:
+    """The listing of ``url_path`` (a decoded URL path ending in "/")."""
+    column, descending = parse_sort(query)
+    shown_path = url_path.rstrip("/") or "/"
+    title = escape(shown_path, quote=False)
+    lines = [DOCTYPE, "<html>\n <head>\n", f"  <title>Index of {title}</title>\n",
+             " </head>\n <body>\n", f"<h1>Index of {title}</h1>\n", "  <table>\n"]
+    heads = []
+    for col, label in (("N", "Name"), ("M", "Last modified"), ("S", "Size"),
+                       ("D", "Description")):
+        order = "D" if col == column and not descending else "A"
+        heads.append(f'<th><a href="?C={col};O={order}">{label}</a></th>')
+    lines.append('   <tr><th valign="top">&nbsp;</th>' + "".join(heads) + "</tr>\n")
+    lines.append('   <tr><th colspan="5"><hr></th></tr>\n')
+    if url_path != "/":
+        parent = url_path.rstrip("/").rsplit("/", 1)[0] + "/"
+        lines.append('<tr><td valign="top">&nbsp;</td>'
+                     + _cell_name(escape_uri(parent), "Parent Directory")
+                     + '<td>&nbsp;</td><td align="right">  - </td><td>&nbsp;</td></tr>\n')
+    for e in _sorted(entries, column, descending):
+        suffix = "/" if e.is_dir else ""
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(e.mtime))
+        size = strfsize(-1 if e.is_dir else e.size)
+        lines.append('<tr><td valign="top">&nbsp;</td>'
+                     + _cell_name(escape_uri(e.name) + suffix, e.name + suffix)
+                     + f'<td align="right">{when}  </td><td align="right">{size}</td>'
+                     + "<td>&nbsp;</td></tr>\n")
+    lines.append('   <tr><th colspan="5"><hr></th></tr>\n</table>\n')
+    lines.append(signature_html.removeprefix("<hr>\n"))
+    lines.append("</body></html>\n")
+    return "".join(lines).encode("utf-8", "surrogateescape")

@@ -1,0 +1,65 @@
+"""Media types: which Content-Type a file is served with. Pure.
+
+Owns mod_mime's lookup (modules/http/mod_mime.c, find_ct): ``ForceType`` wins; else every
+dot-separated part of the name after the first is an extension, looked up in the
+per-directory ``AddType`` table and then in ``TypesConfig``; the last extension that maps
+decides ("file.html.en" is text/html). A name with no known extension gets no
+Content-Type at all, as Apache 2.4 sends none (DefaultType is gone since 2.3; checked:
+Apache answers a ".qqq" file without the header). Python's ``mimetypes`` stands in for
+``TypesConfig`` only when the configuration names no types file (zero-config mode).
+
+``AddDefaultCharset`` appends a charset to text/plain and text/html (core docs).
+Must not know about the filesystem or HTTP.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from functools import lru_cache
+
+from cgihttpd.config.model import DirConf
+
+
+@lru_cache(maxsize=8)
+def _table(types: tuple[tuple[str, str], ...]) -> dict[str, str]:
+    return {ext.lower(): media for ext, media in types}
+
+
+@lru_cache(maxsize=1)
+def _python_table() -> dict[str, str]:
+    db = mimetypes.MimeTypes()
+    table: dict[str, str] = {}
+    for mapping in (db.types_map[0], db.types_map[1]):
+        for ext, media in mapping.items():
+            table.setdefault(ext.lower(), media)
+    return table
+
+
+def content_type(filename: str, conf: DirConf,
+                 types: tuple[tuple[str, str], ...]) -> str | None:
+    """The Content-Type for ``filename`` (a basename or a path), or None."""
+    media: str | None = conf.force_type
+    if media is None or media.lower() == "none":
+        media = None
+        added = _table(conf.add_types)
+        configured = _table(types) if types else _python_table()
+        basename = filename.rsplit("/", 1)[-1]
+        for part in basename.split(".")[1:]:
+            ext = "." + part.lower()
+            found = added.get(ext) or configured.get(ext)
+            if found:
+                media = found
+    if media is None:
+        return None
+    return with_default_charset(media, conf.default_charset)
+
+
+def with_default_charset(media: str, charset: str | None) -> str:
+    """AddDefaultCharset: only text/plain and text/html without a charset of their own."""
+    if not charset or charset.lower() == "off" or "charset=" in media.lower():
+        return media
+    base = media.split(";", 1)[0].strip().lower()
+    if base in ("text/plain", "text/html"):
+        value = "iso-8859-1" if charset.lower() == "on" else charset
+        return f"{media}; charset={value}"
+    return media

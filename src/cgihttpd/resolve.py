@@ -1,0 +1,416 @@
+"""URL → ``Target``: what a request path means on the filesystem, decided before
+anything is read or run. Pure except for the ``fs`` object passed in (``files.RealFS``
+in the server, a fake tree in tests).
+
+Owns, in Apache's order (server/request.c ap_process_request_internal):
+1. the path screen: decode unreserved escapes, merge slashes, remove dot segments
+   (RFC 3986 5.2.4) — ".." above the root is 400 (AH10244); then decode every escape
+   once — "%2F" and "%00" are 404 (AH00026, AllowEncodedSlashes Off), a bad escape 400;
+2. translation: Alias/ScriptAlias/AliasMatch/ScriptAliasMatch (mod_alias, first match
+   in config order), else DocumentRoot;
+3. the filesystem walk (ap_directory_walk): component by component, the first regular
+   file ends the walk and the rest is PATH_INFO; a symlink needs FollowSymLinks (or
+   SymLinksIfOwnerMatch with the same owner) in the Options of its directory, else 403
+   (AH00037);
+4. the merged per-directory settings (``walk.effective_conf``) and access
+   (``Require all denied`` → 403, AH01630);
+5. the handler (ScriptAlias → cgi-script; else SetHandler/AddHandler);
+6. mod_dir: a directory without a trailing slash → 301 (DirectorySlash), with one →
+   the first DirectoryIndex that resolves, as a URL, to a file.
+
+Containment: after dot-segment removal a URL can only name paths under the root of its
+mapping, whatever the encoding (the screen runs before the single decode and "/" cannot
+be produced by decoding). Symlinks are then the only way out, and Apache follows them
+where FollowSymLinks allows (checked: a symlink to /etc in the DocumentRoot serves
+/etc/passwd under Apache's default Options), so we do too; where no symlink was met the
+real path is checked to be inside the real root as a second guard.
+
+Must not know about HTTP messages, methods or the static/CGI handlers.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat as stat_mod
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from cgihttpd.config.model import Alias, DirConf, VirtualHost
+from cgihttpd.errors import HTTPError, http_error_from_oserror
+from cgihttpd.target import Target
+from cgihttpd.walk import effective_conf
+
+#: Apache's limit on internal redirects (LimitInternalRecursion, default 10).
+MAX_INDEX_DEPTH = 10
+
+_HEX = "0123456789abcdefABCDEF"
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+
+class FileSystem(Protocol):
+    """The filesystem operations resolution needs (raise ``OSError`` like ``os``)."""
+
+    def stat(self, path: str) -> os.stat_result: ...
+    def lstat(self, path: str) -> os.stat_result: ...
+    def realpath(self, path: str) -> str: ...
+    def isdir(self, path: str) -> bool: ...
+    def listdir(self, path: str) -> list[str]: ...
+
+
+# --- 1. the path screen --------------------------------------------------------------
+
+
+def normalize_path(raw: str) -> str:
+    """Apache's ap_normalize_path (AP_NORMALIZE_DECODE_UNRESERVED |
+    AP_NORMALIZE_MERGE_SLASHES): still-encoded path in, still-encoded path out.
+
+    Escapes of unreserved characters are decoded first, so "%2e%2e" is a dot segment
+    (RFC 3986 6.2.2.2); a malformed escape or a ".." above the root is 400.
+    """
+    if not raw.startswith("/"):
+        raise HTTPError(400, f"AH10244: invalid URI path ({raw})")
+    out: list[str] = []
+    i = 0
+    n = len(raw)
+    while i < n:
+        c = raw[i]
+        if c == "%":
+            if i + 2 >= n or raw[i + 1] not in _HEX or raw[i + 2] not in _HEX:
+                raise HTTPError(400, f"AH10244: invalid URI path ({raw})")
+            ch = chr(int(raw[i + 1:i + 3], 16))
+            out.append(ch if ch in _UNRESERVED else raw[i:i + 3].upper())
+            i += 3
+        else:
+            out.append(c)
+            i += 1
+    segments = "".join(out).split("/")[1:]
+    stack: list[str] = []
+    trailing = False
+    for k, seg in enumerate(segments):
+        last = k == len(segments) - 1
+        if seg == "" and not last:
+            continue  # MergeSlashes On: "//" is "/"
+        if seg == ".":
+            trailing = last
+            continue
+        if seg == "..":
+            if not stack:
+                raise HTTPError(400, f"AH10244: invalid URI path ({raw})")
+            stack.pop()
+            trailing = last
+            continue
+        trailing = False
+        if seg == "" and last:
+            trailing = True
+            continue
+        stack.append(seg)
+    path = "/" + "/".join(stack)
+    if trailing and stack:
+        path += "/"
+    return path
+
+
+def decode_path(normalized: str, raw: str) -> str:
+    """Decode every remaining escape once (ap_unescape_url). "%2F" and "%00" would
+    make a "/" or a NUL the screen never saw: Apache answers 404 (AH00026,
+    AllowEncodedSlashes Off). Bytes become str as the OS would (UTF-8,
+    surrogateescape), so any byte sequence maps to the same filename."""
+    data = bytearray()
+    i = 0
+    n = len(normalized)
+    while i < n:
+        c = normalized[i]
+        if c == "%":
+            b = int(normalized[i + 1:i + 3], 16)
+            if b in (0x2F, 0x00):
+                raise HTTPError(404, f"AH00026: found %2f (encoded '/') in URI path ({raw}), returning 404")
+            data.append(b)
+            i += 3
+        else:
+            data.extend(c.encode("latin-1") if ord(c) < 256 else c.encode("utf-8"))
+            i += 1
+    return bytes(data).decode("utf-8", "surrogateescape")
+
+
+def screen_path(raw: str) -> str:
+    """The raw (still-encoded) request path → the decoded, normalised URL path."""
+    if raw.startswith(("http://", "https://")):
+        # absolute-form (RFC 9112 3.2.2): the path starts after the authority
+        rest = raw.split("://", 1)[1]
+        slash = rest.find("/")
+        raw = rest[slash:] if slash != -1 else "/"
+    return decode_path(normalize_path(raw), raw)
+
+
+# --- 2. translation ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Mapping:
+    """Where a URL path points: the root it may not leave and the rest under it."""
+
+    root: str
+    rest: str
+    alias: Alias | None
+
+
+def alias_prefix_length(uri: str, fake: str) -> int:
+    """mod_alias alias_matches(): the length of ``uri`` matched by the Alias URL
+    ``fake``, or 0. Runs of "/" match runs of "/"; the match must end at a segment
+    boundary unless ``fake`` ends in "/" (so "Alias /al2/ ..." does not match "/al2")."""
+    ui = 0
+    ai = 0
+    while ai < len(fake):
+        if fake[ai] == "/":
+            if ui >= len(uri) or uri[ui] != "/":
+                return 0
+            while ai < len(fake) and fake[ai] == "/":
+                ai += 1
+            while ui < len(uri) and uri[ui] == "/":
+                ui += 1
+        else:
+            if ui >= len(uri) or uri[ui] != fake[ai]:
+                return 0
+            ui += 1
+            ai += 1
+    if fake and fake[-1] != "/" and ui < len(uri) and uri[ui] != "/":
+        return 0
+    return ui
+
+
+_GROUP_REF = re.compile(r"\\(\$)|\$(\d)")
+
+
+def _substitute(template: str, match: re.Match[str]) -> str:
+    """ap_pregsub: "$0".."$9" are the match's groups ("\\$" is a literal "$")."""
+
+    def one(m: re.Match[str]) -> str:
+        if m.group(1):
+            return "$"
+        n = int(m.group(2))
+        if n > (match.re.groups or 0):
+            return ""
+        return match.group(n) or ""
+
+    return _GROUP_REF.sub(one, template)
+
+
+def translate(vhost: VirtualHost, url_path: str) -> Mapping:
+    for alias in vhost.aliases:
+        if alias.kind in ("alias", "scriptalias"):
+            length = alias_prefix_length(url_path, alias.url)
+            if length:
+                return Mapping(alias.path, url_path[length:], alias)
+        else:
+            m = re.search(alias.url, url_path)
+            if m:
+                filename = _substitute(alias.path, m)
+                # the root is the part of the substitution no group can change
+                static = alias.path.split("$", 1)[0]
+                root = static if static.endswith("/") else os.path.dirname(static)
+                root = root.rstrip("/") or "/"
+                if not filename.startswith(root):
+                    root = "/"
+                return Mapping(root, filename[len(root):] if root != "/" else filename,
+                               alias)
+    return Mapping(vhost.document_root, url_path, None)
+
+
+# --- 3. the filesystem walk ----------------------------------------------------------
+
+FoundKind = Literal["file", "dir", "missing", "other"]
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    kind: FoundKind
+    filename: str
+    path_info: str
+    #: a symlink met below the root (realpath containment then does not apply)
+    followed_link: bool
+
+
+def _join(base: str, name: str) -> str:
+    return base + name if base.endswith("/") else base + "/" + name
+
+
+def _symlink_allowed(vhost: VirtualHost, link: str, url_path: str, fs: FileSystem,
+                     lst: os.stat_result) -> bool:
+    parent = link.rsplit("/", 1)[0] or "/"
+    options = effective_conf(vhost, parent, url_path, is_dir=True).effective_options
+    if "FollowSymLinks" in options:
+        return True
+    if "SymLinksIfOwnerMatch" in options:
+        try:
+            return fs.stat(link).st_uid == lst.st_uid
+        except OSError:
+            return False
+    return False
+
+
+def walk_filesystem(vhost: VirtualHost, mapping: Mapping, url_path: str,
+                    fs: FileSystem) -> Found:
+    """ap_directory_walk over ``mapping.rest`` below ``mapping.root``."""
+    root = mapping.root.rstrip("/") or "/"
+    parts = mapping.rest.split("/")
+    components = [p for p in parts if p]
+    trailing = "/" if mapping.rest.endswith("/") and components else ""
+    try:
+        st = fs.stat(root)
+    except OSError as exc:
+        err = http_error_from_oserror(exc, root)
+        if err.status == 404:
+            return Found("missing", root, mapping.rest, False)
+        raise err from None
+    if stat_mod.S_ISREG(st.st_mode):
+        return Found("file", root, mapping.rest, False)
+    if not stat_mod.S_ISDIR(st.st_mode):
+        return Found("other", root, mapping.rest, False)
+    path = root
+    followed = False
+    for i, name in enumerate(components):
+        candidate = _join(path, name)
+        rest = "/".join(components[i + 1:])
+        path_info = ("/" + rest + trailing) if rest else trailing
+        try:
+            lst = fs.lstat(candidate)
+        except OSError as exc:
+            err = http_error_from_oserror(exc, candidate)
+            if err.status == 404:
+                return Found("missing", candidate, path_info, followed)
+            raise err from None
+        st = lst
+        if stat_mod.S_ISLNK(lst.st_mode):
+            if not _symlink_allowed(vhost, candidate, url_path, fs, lst):
+                raise HTTPError(403, "AH00037: Symbolic link not allowed or link target "
+                                     f"not accessible: {candidate}")
+            try:
+                st = fs.stat(candidate)
+            except OSError:
+                raise HTTPError(403, "AH00037: Symbolic link not allowed or link target "
+                                     f"not accessible: {candidate}") from None
+            followed = True
+        if stat_mod.S_ISDIR(st.st_mode):
+            path = candidate
+            continue
+        if stat_mod.S_ISREG(st.st_mode):
+            return Found("file", candidate, path_info, followed)
+        return Found("other", candidate, path_info, followed)
+    return Found("dir", path + trailing if path != "/" else "/", "", followed)
+
+
+def _contained(fs: FileSystem, root: str, filename: str) -> bool:
+    real_root = fs.realpath(root).rstrip("/") or "/"
+    real = fs.realpath(filename)
+    return real == real_root or real.startswith(real_root.rstrip("/") + "/")
+
+
+# --- 4.-6. settings, access, handler, mod_dir -----------------------------------------
+
+
+def _url_prefix(url_path: str, path_info: str) -> str:
+    if path_info and url_path.endswith(path_info):
+        return url_path[: len(url_path) - len(path_info)]
+    return url_path
+
+
+def resolve_target(vhost: VirtualHost, request_path_raw: str, fs: FileSystem,
+                   *, _depth: int = 0) -> Target:
+    """Resolve a raw request path (no query) for ``vhost``. Errors found on the way
+    come back as ``Target(kind="error")`` with the status and the error-log reason."""
+    try:
+        url_path = screen_path(request_path_raw)
+    except HTTPError as exc:
+        return Target(kind="error", status=exc.status, reason=exc.reason or "",
+                      conf=effective_conf(vhost, None, request_path_raw), url_path="")
+    return resolve_url(vhost, url_path, fs, _depth=_depth)
+
+
+def resolve_url(vhost: VirtualHost, url_path: str, fs: FileSystem,
+                *, _depth: int = 0) -> Target:
+    """Resolve an already screened, decoded URL path (DirectoryIndex and ErrorDocument
+    URLs come here)."""
+    mapping = translate(vhost, url_path)
+    alias = mapping.alias
+    if alias is not None and alias.kind in ("alias", "scriptalias"):
+        context_prefix, context_root = alias.url, alias.path
+    elif alias is not None:
+        context_prefix, context_root = "", mapping.root
+    else:
+        context_prefix, context_root = "", vhost.document_root
+
+    def error(status: int, reason: str, filename: str = "",
+              conf: DirConf | None = None, handler: str | None = None) -> Target:
+        return Target(kind="error", status=status, reason=reason, filename=filename,
+                      url_path=url_path,
+                      conf=conf if conf is not None else effective_conf(vhost, None, url_path),
+                      handler=handler, alias=alias, context_prefix=context_prefix,
+                      context_document_root=context_root)
+
+    try:
+        found = walk_filesystem(vhost, mapping, url_path, fs)
+    except HTTPError as exc:
+        return error(exc.status, exc.reason or "")
+
+    is_dir = found.kind == "dir"
+    filename = found.filename
+    conf = effective_conf(vhost, filename, url_path, is_dir=is_dir)
+    # mod_authz_core: "Require all denied" (checked before existence: a missing
+    # /.htx is 403 under Debian's <FilesMatch "^\.ht">).
+    if conf.require == "denied":
+        return error(403, f"AH01630: client denied by server configuration: {filename}",
+                     filename, conf)
+    basename = filename.rstrip("/").rsplit("/", 1)[-1]
+    # ScriptAlias "has the same behavior as Alias, except that in addition it marks the
+    # target directory as containing CGI scripts" (mod_alias docs): handler cgi-script.
+    handler = "cgi-script" if alias is not None and alias.is_script else conf.handler_for(basename)
+    prefix = _url_prefix(url_path, found.path_info)
+
+    def target(kind: Literal["file", "directory", "redirect"], **extra: object) -> Target:
+        return Target(kind=kind, filename=filename, url_path=extra.pop("url", prefix),  # type: ignore[arg-type]
+                      path_info=found.path_info, conf=conf, handler=handler, alias=alias,
+                      context_prefix=context_prefix, context_document_root=context_root,
+                      **extra)  # type: ignore[arg-type]
+
+    if found.kind == "missing":
+        return error(404, f"AH00128: File does not exist: {filename}{found.path_info}",
+                     filename, conf, handler)
+    if found.kind == "other":
+        return error(403, f"AH00132: file permissions deny server access: {filename}",
+                     filename, conf, handler)
+    if not found.followed_link and not _contained(fs, mapping.root, filename):
+        return error(403, f"AH00037: Symbolic link not allowed or link target not "
+                          f"accessible: {filename}", filename, conf, handler)
+    if found.kind == "file":
+        return target("file")
+
+    # a directory: mod_dir (fixup_dir)
+    if not url_path.endswith("/"):
+        if conf.effective_directory_slash:
+            return target("redirect", location=_escape_path(url_path) + "/")
+        return target("directory")
+    if _depth < MAX_INDEX_DEPTH:
+        names = conf.effective_directory_index
+        if not (len(names) == 1 and names[0].lower() == "disabled"):
+            for name in names:
+                index_url = name if name.startswith("/") else url_path + name
+                sub = resolve_url(vhost, index_url, fs, _depth=_depth + 1)
+                # mod_dir uses an index only when its subrequest would succeed on a
+                # regular file (or redirects).
+                if sub.kind == "file" and not sub.path_info:
+                    return sub
+    return target("directory")
+
+
+_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+                  "$-_.+!*'(),:@&=~/")
+
+
+def _escape_path(path: str) -> str:
+    """ap_escape_uri (ap_os_escape_path): escape what may not appear in a URL path."""
+    out: list[str] = []
+    for byte in path.encode("utf-8", "surrogateescape"):
+        ch = chr(byte)
+        out.append(ch if byte < 128 and ch in _SAFE else f"%{byte:02x}")
+    return "".join(out)

@@ -1,0 +1,84 @@
+"""Virtual-host selection: which <VirtualHost> answers a request. Pure.
+
+Owns Apache's two-step choice (vhosts.html, "How the server selects the proper
+name-based virtual host"; server/vhost.c):
+1. by the connection's local address and port: the vhosts whose address is that exact
+   IP, else those for "*" / "_default_"; a vhost's port must match unless the command
+   line replaced ``Listen`` (then ports are ignored, so ``-l 127.0.0.1:0`` still serves
+   a config written for ``*:80``);
+2. by the ``Host`` name, case-insensitively, against ServerName then ServerAlias
+   (wildcards allowed); no match → the first vhost of that address set.
+No address match at all → the main server.
+
+Must not know about HTTP parsing (the caller passes the Host name already lower-cased
+and without port) nor about the filesystem.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+
+from cgihttpd.config.model import Address, ServerConfig, VirtualHost
+
+_ANY_HOSTS = frozenset({"*", "_default_"})
+
+
+def _strip_port(name: str) -> str:
+    if name.startswith("["):
+        end = name.find("]")
+        return name[: end + 1] if end != -1 else name
+    if name.count(":") == 1:
+        return name.split(":", 1)[0]
+    return name
+
+
+def _normal_ip(host: str) -> str:
+    return host.strip("[]").lower()
+
+
+def _port_ok(addr: Address, local_port: int, ignore_ports: bool) -> bool:
+    return ignore_ports or addr.port is None or addr.port == local_port
+
+
+def address_candidates(config: ServerConfig, local_addr: str,
+                       local_port: int) -> list[VirtualHost]:
+    """The vhosts bound to the connection's address, exact IP before wildcard."""
+    ip = _normal_ip(local_addr)
+    ignore = config.listen_overridden
+    exact = [v for v in config.vhosts
+             if any(_normal_ip(a.host) == ip and _port_ok(a, local_port, ignore)
+                    for a in v.addresses)]
+    if exact:
+        return exact
+    return [v for v in config.vhosts
+            if any(a.host in _ANY_HOSTS and _port_ok(a, local_port, ignore)
+                   for a in v.addresses)]
+
+
+def name_matches(vhost: VirtualHost, host: str) -> bool:
+    """Does ``host`` (lower-case, no port) name this vhost? Aliases may hold wildcards
+    (core docs, ServerAlias)."""
+    if not host:
+        return False
+    if _strip_port(vhost.server_name.lower()).rstrip(".") == host:
+        return True
+    for alias in vhost.server_aliases:
+        pattern = _strip_port(alias.lower()).rstrip(".")
+        if fnmatch.fnmatchcase(host, pattern):
+            return True
+    return False
+
+
+def select_vhost(config: ServerConfig, local_addr: str, local_port: int,
+                 host: str) -> VirtualHost:
+    candidates = address_candidates(config, local_addr, local_port)
+    if not candidates:
+        return config.main
+    host = _strip_port(host.lower()).rstrip(".")
+    for vhost in candidates:
+        if name_matches(vhost, host):
+            return vhost
+    # Apache: "If no matching ServerName or ServerAlias is found in the set of virtual
+    # hosts containing the most specific matching IP address and port combination,
+    # then the first listed virtual host that matches that will be used."
+    return candidates[0]

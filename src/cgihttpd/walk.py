@@ -1,0 +1,147 @@
+"""The per-directory walk: which configuration sections apply to a request, merged in
+Apache's order. Pure: a virtual host, a filename and a URL path in, a ``DirConf`` out.
+
+Owns the matching rules of <Directory>, <DirectoryMatch>, <Files>, <FilesMatch>,
+<Location> and <LocationMatch>. Must not touch the filesystem (the filename may not even
+exist: ``<Files ".ht*">`` denies a missing ``/.htx`` too) nor know about HTTP.
+
+Apache's order (server/request.c: ap_directory_walk, ap_file_walk, ap_location_walk,
+called in that order by ap_process_request_internal; "How the sections are merged" in
+the 2.4 docs, sections.html):
+1. the server/vhost base settings;
+2. <Directory> (not regex) from the shortest matching path to the longest (component
+   count; config order among equals, server/core.c ap_core_reorder_directories);
+3. <Directory ~> and <DirectoryMatch>, in config order;
+4. <Files> and <FilesMatch> against the basename, in config order;
+5. <Location> and <LocationMatch> against the URL path, in config order.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from functools import lru_cache
+
+from cgihttpd.config.model import DirConf, Section, VirtualHost
+
+_WILDCARD = re.compile(r"[*?\[]")
+
+
+@lru_cache(maxsize=1024)
+def _regex(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+@lru_cache(maxsize=1024)
+def _fnmatch_regex(pattern: str) -> re.Pattern[str]:
+    # apr_fnmatch with APR_FNM_PATHNAME: a wildcard never matches "/" (we match one
+    # component at a time, so a component never holds "/").
+    return re.compile(fnmatch.translate(pattern))
+
+
+def _components(path: str) -> list[str]:
+    return [c for c in path.split("/") if c]
+
+
+def directory_matches(pattern: str, directory: str) -> bool:
+    """True if <Directory ``pattern``> covers ``directory`` (an absolute path).
+
+    Component-wise, so <Directory /a> covers /a and /a/b but never /ab (core docs,
+    <Directory>: "matches the named directory and its subdirectories"). Wildcards match
+    within one component (apr_fnmatch with APR_FNM_PATHNAME).
+    """
+    want = _components(pattern)
+    have = _components(directory)
+    if len(want) > len(have):
+        return False
+    for w, h in zip(want, have, strict=False):
+        if _WILDCARD.search(w):
+            if not _fnmatch_regex(w).fullmatch(h):
+                return False
+        elif w != h:
+            return False
+    return True
+
+
+def location_matches(pattern: str, url_path: str) -> bool:
+    """True if <Location ``pattern``> covers ``url_path``.
+
+    Apache 2.4 (server/request.c, ap_location_walk): a literal prefix that ends at a
+    segment boundary, so <Location /private1> covers /private1 and /private1/x but not
+    /private1other; a pattern with wildcards is fnmatch'ed against the whole path.
+    """
+    if _WILDCARD.search(pattern):
+        return _fnmatch_regex(pattern).fullmatch(url_path) is not None
+    if not url_path.startswith(pattern):
+        return False
+    if len(url_path) == len(pattern) or pattern.endswith("/"):
+        return True
+    return url_path[len(pattern)] == "/"
+
+
+def files_matches(section: Section, basename: str) -> bool:
+    if section.regex:
+        return _regex(section.pattern).search(basename) is not None
+    # <Files> takes a wildcard string matched against the last component.
+    return _fnmatch_regex(section.pattern).fullmatch(basename) is not None
+
+
+def _directory_of(filename: str) -> str:
+    """The directory a filename lives in; a path ending in "/" is a directory itself."""
+    if filename.endswith("/"):
+        return filename
+    head = filename.rsplit("/", 1)[0]
+    return head + "/" if head else "/"
+
+
+def matching_sections(vhost: VirtualHost, filename: str | None, url_path: str,
+                      *, is_dir: bool = False) -> list[Section]:
+    """The sections that apply, in the order their settings are merged. ``is_dir``: the
+    filename names a directory even without a trailing slash (``/sub`` before the
+    DirectorySlash redirect is still inside <Directory /root/sub>)."""
+    plain: list[tuple[int, int, Section]] = []
+    regex_dirs: list[Section] = []
+    files: list[Section] = []
+    locations: list[Section] = []
+    directory: str | None = None
+    if filename is not None:
+        directory = filename if is_dir else _directory_of(filename)
+    for index, section in enumerate(vhost.sections):
+        if section.kind == "directory":
+            if directory is None:
+                continue
+            if section.regex:
+                # <DirectoryMatch> is matched against the directory path; Apache's walk
+                # hands it the path with a trailing slash.
+                slashed = directory if directory.endswith("/") else directory + "/"
+                if _regex(section.pattern).search(slashed):
+                    regex_dirs.append(section)
+            elif directory_matches(section.pattern, directory):
+                plain.append((len(_components(section.pattern)), index, section))
+        elif section.kind == "files":
+            if filename is None:
+                continue
+            basename = "" if filename.endswith("/") else filename.rsplit("/", 1)[-1]
+            if files_matches(section, basename):
+                files.append(section)
+        else:
+            if section.regex:
+                if _regex(section.pattern).search(url_path):
+                    locations.append(section)
+            elif location_matches(section.pattern, url_path):
+                locations.append(section)
+    plain.sort(key=lambda t: (t[0], t[1]))
+    return [s for _, _, s in plain] + regex_dirs + files + locations
+
+
+def effective_conf(vhost: VirtualHost, filename: str | None, url_path: str,
+                   *, is_dir: bool = False) -> DirConf:
+    """The merged per-directory settings for ``filename`` requested as ``url_path``.
+
+    ``filename`` None (no file: the URL did not map to the filesystem) skips the
+    directory and files walks, as Apache does for such requests.
+    """
+    conf = vhost.base
+    for section in matching_sections(vhost, filename, url_path, is_dir=is_dir):
+        conf = conf.merge(section.conf)
+    return conf
