@@ -93,6 +93,17 @@ def test_directory_redirect_keeps_query(pair: Pair) -> None:
     same(pair, "GET", "/withindex?a=1&b=2")
 
 
+def test_directory_redirect_host_without_port(pair: Pair) -> None:
+    # Location is built from the Host header: no port there, none in the URL
+    r = same(pair, "GET", "/withindex", host="x")
+    assert r["headers"]["Location"] == "http://x/withindex/"  # type: ignore[index]
+
+
+def test_directory_redirect_named_vhost(pair: Pair) -> None:
+    r = same(pair, "GET", "/withindex", host="default.test:PORT")
+    assert r["headers"]["Location"] == "http://default.test:PORT/withindex/"  # type: ignore[index]
+
+
 def test_directory_index_in_subdirectory(pair: Pair) -> None:
     r = same(pair, "GET", "/withindex/")
     assert r["status"] == 200
