@@ -168,6 +168,11 @@ class ErrorLog:
                                  threading.get_native_id(), client, message, referer=referer)
         self.write_line(line)
 
+    def for_request(self, referer: str | None) -> RequestErrorLog:
+        """This log as seen by one request: Apache appends ``, referer: R`` to every
+        message logged for a request that carried a Referer (log.c, log_header)."""
+        return RequestErrorLog(self, referer)
+
     def write_line(self, line: str) -> None:
         """Write one preformatted line; a failing stream never raises into a request."""
         data = (line + "\n").encode("utf-8", "replace")
@@ -179,3 +184,20 @@ class ErrorLog:
                 # ValueError: the stream was closed under us (shutdown). Apache ignores
                 # failed error-log writes too; ``failed`` lets a caller notice.
                 self.failed = True
+
+
+class RequestErrorLog:
+    """An ``ErrorLogger`` bound to one request's Referer (see ``ErrorLog.for_request``)."""
+
+    __slots__ = ("base", "referer")
+
+    def __init__(self, base: ErrorLog, referer: str | None) -> None:
+        self.base = base
+        self.referer = referer
+
+    def enabled(self, level: str, module: str = "core") -> bool:
+        return self.base.enabled(level, module)
+
+    def log(self, level: str, module: str, message: str,
+            client: tuple[str, int] | None = None) -> None:
+        self.base.log(level, module, message, client, referer=self.referer)

@@ -155,3 +155,14 @@ def test_a_failing_stream_never_raises() -> None:
     log = ErrorLog(_Broken(), "warn")  # type: ignore[arg-type]
     log.log("error", "core", "x")
     assert log.failed
+
+
+def test_request_bound_log_appends_referer() -> None:
+    buf = io.BytesIO()
+    log = ErrorLog(buf, "info")
+    log.for_request("http://x/\"y").log("info", "core", "AH00128: File does not exist: /x",
+                                        ("127.0.0.1", 1))
+    log.for_request(None).log("info", "core", "no referer", ("127.0.0.1", 1))
+    lines = buf.getvalue().decode().splitlines()
+    assert lines[0].endswith('AH00128: File does not exist: /x, referer: http://x/"y')
+    assert lines[1].endswith("] no referer")
