@@ -15,6 +15,7 @@ loader can warn about each of them once.
 from __future__ import annotations
 
 import re
+from http import HTTPStatus
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Literal
@@ -871,10 +872,14 @@ def _add_default_charset(ctx: Ctx, node: Node) -> None:
     ctx.set_dir(default_charset=value)
 
 
+_KNOWN_STATUSES = frozenset(s.value for s in HTTPStatus) - {418}
+
+
 @directive("ErrorDocument", "TAKE2", "Change responses for HTTP errors")
 def _error_document(ctx: Ctx, node: Node) -> None:
     code_text, msg = node.args
-    if not code_text.isdigit() or not 400 <= int(code_text) <= 599:
+    # core.c: any status Apache has a status line for (ap_index_of_response)
+    if not code_text.isdigit() or int(code_text) not in _KNOWN_STATUSES:
         raise ConfigError(f"Unsupported HTTP response code {code_text}")
     # core.c set_error_document's heuristic: a space, or neither a local path nor a
     # URL, means text (stored with a leading quote); "default" resets.

@@ -399,10 +399,19 @@ class Registry:
         return self._directives.get(directive.lower(), [])
 
     def lookup(self, directive: str, loaded: set[str] | frozenset[str]) -> DirectiveInfo | None:
-        """The definition from a loaded module, else None ("Invalid command")."""
-        for d in self.definitions(directive):
+        """The definition from a loaded module, else None ("Invalid command").
+
+        With no MPM loaded, the MPM directives (Listen, ThreadsPerChild, ...) are still
+        valid: Windows builds (XAMPP, the course's) have mpm_winnt compiled in and their
+        httpd.conf loads no MPM; cgihttpd needs none."""
+        defs = self.definitions(directive)
+        for d in defs:
             if d.module in loaded:
                 return d
+        if defs and not (MPM_MODULES & loaded):
+            for d in defs:
+                if d.module in MPM_MODULES:
+                    return d
         return None
 
 

@@ -1,0 +1,242 @@
+"""Every directive of the table at least once, and where each may appear.
+
+Error wording is apache2 -t's (Debian 2.4.71) for the same lines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from config_helpers import errors, load
+
+from cgihttpd.config.directives import DIRECTIVES
+from cgihttpd.config.model import Address, ServerConfig
+
+INVALID = "perhaps misspelled or defined by a module not included in the server configuration"
+
+Check = Callable[[ServerConfig], object]
+
+CASES: list[tuple[str, str, Check]] = [
+    ("ServerRoot", "ServerRoot /srv/x\nPidFile run/p.pid\n",
+     lambda c: (c.server_root, c.pid_file) == ("/srv/x", "/srv/x/run/p.pid")),
+    ("Listen", "Listen 8080\nListen 127.0.0.1:81\nListen [::1]:82 http\n",
+     lambda c: c.listens == (Address("*", 8080), Address("127.0.0.1", 81),
+                             Address("[::1]", 82))),
+    ("<VirtualHost", "<VirtualHost *:80 _default_:81 127.0.0.1 [::1]:8080>\n</VirtualHost>\n",
+     lambda c: c.vhosts[0].addresses == (Address("*", 80), Address("*", 81),
+                                         Address("127.0.0.1", None), Address("[::1]", 8080))),
+    ("ServerName", "<VirtualHost *>\nServerName https://www.Example.org:443\n</VirtualHost>\n",
+     lambda c: c.vhosts[0].server_name == "www.Example.org"),
+    ("ServerAlias", "<VirtualHost *>\nServerAlias a.example *.b.example\nServerAlias c\n"
+                    "</VirtualHost>\n",
+     lambda c: c.vhosts[0].server_aliases == ("a.example", "*.b.example", "c")),
+    ("ServerAdmin", "ServerAdmin root@x\n", lambda c: c.main.server_admin == "root@x"),
+    ("DocumentRoot", "DocumentRoot {tmp}//\n", lambda c: c.main.document_root == c.server_root),
+    ("<Directory", '<Directory "/a/b/">\n</Directory>\n<Directory ~ "^/c">\n</Directory>\n',
+     lambda c: [(s.kind, s.pattern, s.regex) for s in c.main.sections]
+     == [("directory", "/a/b", False), ("directory", "^/c", True)]),
+    ("<DirectoryMatch", '<DirectoryMatch "^/d/(a|b)">\n</DirectoryMatch>\n',
+     lambda c: (c.main.sections[0].kind, c.main.sections[0].regex) == ("directory", True)),
+    ("<Files", '<Files "x.txt">\nRequire all denied\n</Files>\n',
+     lambda c: (c.main.sections[0].kind, c.main.sections[0].conf.require)
+     == ("files", "denied")),
+    ("<FilesMatch", '<FilesMatch "^\\.ht">\nRequire all denied\n</FilesMatch>\n',
+     lambda c: (c.main.sections[0].pattern, c.main.sections[0].regex) == ("^\\.ht", True)),
+    ("<Location", "<Location /status>\nSetHandler server-status\n</Location>\n",
+     lambda c: (c.main.sections[0].kind, c.main.sections[0].conf.set_handler)
+     == ("location", "server-status")),
+    ("<LocationMatch", '<LocationMatch "^/x">\n</LocationMatch>\n',
+     lambda c: (c.main.sections[0].kind, c.main.sections[0].regex) == ("location", True)),
+    ("Options", "Options +ExecCGI\n",
+     lambda c: "ExecCGI" in c.main.base.effective_options),
+    ("AllowOverride", "<Directory /x>\nAllowOverride FileInfo Options=Indexes\n</Directory>\n",
+     lambda c: c.main.sections[0].conf.allow_override == frozenset({"FileInfo", "Options"})),
+    ("Require", "<Directory /x>\nRequire all granted\n</Directory>\n",
+     lambda c: c.main.sections[0].conf.require == "granted"),
+    ("DirectoryIndex", "DirectoryIndex a.html\nDirectoryIndex b.py\n"
+                       "<Directory /x>\nDirectoryIndex disabled\n</Directory>\n",
+     lambda c: (c.main.base.directory_index, c.main.sections[0].conf.directory_index)
+     == (("a.html", "b.py"), ())),
+    ("DirectorySlash", "DirectorySlash off\n",
+     lambda c: c.main.base.directory_slash is False),
+    ("AddHandler", "AddHandler CGI-Script .PY cgi\n",
+     lambda c: c.main.base.add_handlers == ((".py", "cgi-script"), (".cgi", "cgi-script"))),
+    ("RemoveHandler", "RemoveHandler .py\n", lambda c: c.main.base.remove_handlers == (".py",)),
+    ("SetHandler", "SetHandler cgi-script\n", lambda c: c.main.base.set_handler == "cgi-script"),
+    ("AddType", "AddType text/Plain .txt .text\n",
+     lambda c: c.main.base.add_types == ((".txt", "text/plain"), (".text", "text/plain"))),
+    ("ForceType", "ForceType text/plain\n", lambda c: c.main.base.force_type == "text/plain"),
+    ("TypesConfig", "TypesConfig {tmp}/mime.types\n",
+     lambda c: dict(c.mime_types) == {".x1": "a/x", ".x2": "a/x", ".y": "b/y"}),
+    ("AddDefaultCharset", "AddDefaultCharset On\n<Directory /x>\nAddDefaultCharset Off\n"
+                          "</Directory>\n",
+     lambda c: (c.main.base.default_charset, c.main.sections[0].conf.default_charset)
+     == ("iso-8859-1", "")),
+    ("ErrorLog", "ErrorLog logs/e.log\n", lambda c: c.main.error_log == c.server_root + "/logs/e.log"),
+    ("LogLevel", "LogLevel info ssl:warn\n", lambda c: c.main.log_level == "info"),
+    ("LogFormat", 'CustomLog a.log short\nLogFormat "%h %>s" short\n',
+     lambda c: (c.main.custom_logs[0].format, c.main.custom_logs[0].nickname)
+     == ("%h %>s", "short")),
+    ("CustomLog", 'CustomLog "|/bin/cat" "%h %u" env=!quiet\nCustomLog /l/b.log notanick\n',
+     lambda c: [(x.target, x.format, x.nickname, x.condition) for x in c.main.custom_logs]
+     == [("|/bin/cat", "%h %u", None, "env=!quiet"), ("/l/b.log", "notanick", None, None)]),
+    ("TransferLog", "TransferLog t.log\n",
+     lambda c: c.main.custom_logs[0].format == '%h %l %u %t "%r" %>s %b'),
+    ("Alias", "Alias /icons/ /usr/share/icons/\n<Location /x>\nAlias /srv/x\n</Location>\n",
+     lambda c: [(a.kind, a.url, a.path) for a in c.main.aliases]
+     == [("alias", "/icons/", "/usr/share/icons/"), ("alias", "/x", "/srv/x")]),
+    ("ScriptAlias", "ScriptAlias /cgi-bin/ /usr/lib/cgi-bin/\n",
+     lambda c: c.main.aliases[0].is_script),
+    ("AliasMatch", "AliasMatch ^/a/(.*) /b/$1\n",
+     lambda c: c.main.aliases[0].kind == "aliasmatch"),
+    ("ScriptAliasMatch", "ScriptAliasMatch ^/c/(.*) /d/$1\n",
+     lambda c: c.main.aliases[0].kind == "scriptaliasmatch"),
+    ("ErrorDocument", 'ErrorDocument 404 /missing.html\nErrorDocument 403 "Go away"\n'
+                      "ErrorDocument 500 http://x.example/e\nErrorDocument 410 gone\n",
+     lambda c: c.main.base.error_documents
+     == ((404, "/missing.html"), (403, '"Go away'), (500, "http://x.example/e"),
+         (410, '"gone'))),
+    ("Timeout", "Timeout 30\n", lambda c: c.main.timeout == 30.0),
+    ("KeepAlive", "KeepAlive Off\n", lambda c: c.main.keepalive is False),
+    ("KeepAliveTimeout", "KeepAliveTimeout 1500ms\n", lambda c: c.main.keepalive_timeout == 1.5),
+    ("MaxKeepAliveRequests", "MaxKeepAliveRequests 7\n",
+     lambda c: c.main.max_keepalive_requests == 7),
+    ("ServerTokens", "ServerTokens ProductOnly\n", lambda c: c.server_tokens == "Prod"),
+    ("ServerSignature", "ServerSignature EMail\n", lambda c: c.main.server_signature == "email"),
+    ("LoadModule", "LoadModule status_module x.so\n", lambda c: "status_module" in c.modules),
+    ("PidFile", "PidFile /run/x.pid\n", lambda c: c.pid_file == "/run/x.pid"),
+    ("Mutex", "Mutex file:/tmp default\n",
+     lambda c: any("Mutex (" in w for w in c.warnings)),
+    ("User", "User www-data\nGroup www-data\n",
+     lambda c: (c.user, c.group) == ("www-data", "www-data")),
+    ("Group", "Group #33\n", lambda c: c.group == "#33"),
+    ("LimitRequestLine", "LimitRequestLine 100\nLimitRequestFieldSize 200\n"
+                         "LimitRequestFields 10\nLimitRequestBody 1000\n",
+     lambda c: (c.limits.request_line, c.limits.request_field_size, c.limits.request_fields,
+                c.limits.request_body) == (100, 200, 10, 1000)),
+    ("LimitRequestFieldSize", "LimitRequestFieldsize 300\n",
+     lambda c: c.limits.request_field_size == 300),
+    ("LimitRequestFields", "LimitRequestFields 0\n", lambda c: c.limits.request_fields == 0),
+    ("LimitRequestBody", "LimitRequestBody 5\n", lambda c: c.limits.request_body == 5),
+    ("HostnameLookups", "HostnameLookups Off\n", lambda c: True),
+    ("DefaultRuntimeDir", "DefaultRuntimeDir /run/x\n",
+     lambda c: any("DefaultRuntimeDir (" in w for w in c.warnings)),
+    ("AccessFileName", "AccessFileName .htaccess\n",
+     lambda c: any("AccessFileName (" in w for w in c.warnings)),
+    ("SetEnv", "SetEnv A 1\nPassEnv PATH HOME\nUnsetEnv B\nSetEnv C\n",
+     lambda c: c.main.base.env == (("set", "A", "1"), ("pass", "PATH", ""),
+                                   ("pass", "HOME", ""), ("unset", "B", ""),
+                                   ("set", "C", ""))),
+    ("PassEnv", "PassEnv X\n", lambda c: c.main.base.env == (("pass", "X", ""),)),
+    ("UnsetEnv", "UnsetEnv X\n", lambda c: c.main.base.env == (("unset", "X", ""),)),
+    ("ScriptLog", "ScriptLog logs/cgi.log\nScriptLogLength 100\nScriptLogBuffer 10\n",
+     lambda c: c.main.script_log == c.server_root + "/logs/cgi.log"),
+    ("ScriptLogLength", "ScriptLogLength 100\n", lambda c: True),
+    ("ScriptLogBuffer", "ScriptLogBuffer 100\n", lambda c: True),
+    ("ScriptSock", "LoadModule cgid_module x.so\nScriptSock /run/cgisock\n",
+     lambda c: any("ScriptSock (" in w for w in c.warnings)),
+    ("CGIScriptTimeout", "CGIScriptTimeout 20\n",
+     lambda c: c.main.script_timeout == 20.0),
+    ("CGIDScriptTimeout", "LoadModule cgid_module x.so\nCGIDScriptTimeout 3\n",
+     lambda c: c.main.cgi_script_timeout == 3.0),
+    ("CGIPassAuth", "<Directory /x>\nCGIPassAuth On\n</Directory>\n",
+     lambda c: c.main.sections[0].conf.cgi_pass_auth is True),
+    ("CGIVar", "CGIVar REQUEST_URI current-uri\n",
+     lambda c: c.main.base.cgi_vars == (("REQUEST_URI", "current-uri"),)),
+    ("CGIPythonInterpreter", "CGIPythonInterpreter /usr/bin/python3\n",
+     lambda c: c.main.base.cgi_python == "/usr/bin/python3"),
+    ("CGIWarmPython", "CGIWarmPython on\n", lambda c: c.main.base.cgi_warm_python is True),
+    ("CGIWarmPreload", "CGIWarmPreload json cgi\n", lambda c: True),
+    ("CGIMaxProcesses", "CGIMaxProcesses 8\n", lambda c: c.max_concurrent_cgi == 8),
+]
+
+
+@pytest.mark.parametrize(("name", "text", "check"), CASES, ids=[c[0] for c in CASES])
+def test_directive(tmp_path: Path, name: str, text: str, check: Check) -> None:
+    (tmp_path / "mime.types").write_text("# comment\na/x x1 X2\nb/y y\n\n")
+    c = load(tmp_path, text.replace("{tmp}", str(tmp_path)))
+    result = check(c)
+    if isinstance(result, bool):
+        assert result, f"{name}: {c}"
+    else:
+        assert result
+
+
+def test_every_table_directive_is_covered() -> None:
+    covered = {name.lower() for name, _, _ in CASES}
+    assert set(DIRECTIVES) - covered == set()
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("<Directory /tmp>\nDocumentRoot /tmp\n</Directory>\n",
+         "F:2: DocumentRoot not allowed in <Directory> context"),
+        ("<Location />\nServerName y\n</Location>\n",
+         "F:2: ServerName not allowed in <Location> context"),
+        ("Require all granted\n", "F:1: Require not allowed here"),
+        ("<VirtualHost *>\nRequire all granted\n</VirtualHost>\n",
+         "F:2: Require not allowed in <VirtualHost> context"),
+        ("<Directory /tmp>\n<Directory /a>\n</Directory>\n</Directory>\n",
+         "F:2: <Directory not allowed in <Directory> context"),
+        ("<VirtualHost *:80>\n<VirtualHost *:81>\n</VirtualHost>\n</VirtualHost>\n",
+         "F:2: <VirtualHost> cannot occur within <VirtualHost> section"),
+        ("<VirtualHost *:80>\nListen 81\n</VirtualHost>\n",
+         "F:2: Listen cannot occur within <VirtualHost> section"),
+        ("<VirtualHost *:80>\nUser x\n</VirtualHost>\n",
+         "F:2: User cannot occur within <VirtualHost> section"),
+        ("<VirtualHost *:80>\nServerTokens Prod\n</VirtualHost>\n",
+         "F:2: ServerTokens cannot occur within <VirtualHost> section"),
+        ("<VirtualHost *:80>\nPidFile x\n</VirtualHost>\n",
+         "F:2: PidFile cannot occur within <VirtualHost> section"),
+        ("Foo bar\n", f"F:1: Invalid command 'Foo', {INVALID}"),
+        ("<Foo bar>\n</Foo>\n", f"F:1: Invalid command '<Foo', {INVALID}"),
+        ("ServerName a b\n",
+         "F:1: ServerName takes one argument, The hostname and port of the server"),
+        ('ServerName ""\n',
+         "F:1: ServerName takes one argument, The hostname and port of the server"),
+        ("Listen\n", "F:1: Listen requires 1 or 2 arguments."),
+        ("KeepAlive maybe\n", "F:1: KeepAlive must be On or Off"),
+        ("DirectorySlash maybe\n", "F:1: DirectorySlash must be On or Off"),
+        ("AddHandler cgi-script\n", "F:1: AddHandler requires at least two arguments, a "
+                                    "handler name followed by one or more file extensions"),
+        ("<Directory>\n</Directory>\n", "F:1: <Directory> directive requires additional "
+                                        "arguments"),
+        ("<Directory /x>\nRequire foo\n</Directory>\n", "F:2: Unknown Authz provider: foo"),
+        ("ServerAlias x\n", "F:1: ServerAlias only used in <VirtualHost>"),
+        ("ErrorDocument 999 /x\n", "F:1: Unsupported HTTP response code 999"),
+        ("ServerSignature maybe\n", "F:1: ServerSignature: use one of: off | on | email"),
+        ("<DirectoryMatch (>\n</DirectoryMatch>\n",
+         "F:1: Regular expression could not be compiled."),
+        ("CGIVar FOO current-uri\n", 'F:1: Unrecognized CGI variable: "FOO"'),
+        ("LogLevel loud\n", "F:1: LogLevel requires level keyword: one of emerg/alert/crit/"
+                            "error/warn/notice/info/debug/trace1/trace2/trace3/trace4/trace5/"
+                            "trace6/trace7/trace8"),
+        ("DocumentRoot /no/such/dir\n",
+         "F:1: DocumentRoot '/no/such/dir' is not a directory, or is not readable"),
+    ],
+)
+def test_errors_with_file_and_line(tmp_path: Path, text: str, message: str) -> None:
+    assert message in errors(tmp_path, text)
+
+
+def test_all_errors_are_reported_in_file_order(tmp_path: Path) -> None:
+    errs = errors(tmp_path, "Foo\nServerName a b\n<Directory /x>\nDocumentRoot /x\n"
+                            "</Directory>\nBar\n")
+    assert [e.split(":")[1] for e in errs] == ["1", "2", "4", "6"]
+
+
+def test_require_other_forms_are_stored_and_warned(tmp_path: Path) -> None:
+    c = load(tmp_path, "LoadModule authz_host_module x.so\n"
+                       "<Directory /x>\nRequire ip 127.0.0.1\n</Directory>\n")
+    ((name, src),) = c.main.sections[0].conf.ignored
+    assert name == "Require ip 127.0.0.1" and src.line == 10
+    assert any("Require ip 127.0.0.1" in w and ":10" in w for w in c.warnings)
+
+
+def test_allowoverride_outside_directory_is_useless(tmp_path: Path) -> None:
+    c = load(tmp_path, "<Location /a>\nAllowOverride None\n</Location>\n")
+    # core.c AH00114
+    assert any("Useless use of AllowOverride" in w for w in c.warnings)
