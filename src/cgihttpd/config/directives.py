@@ -15,9 +15,9 @@ loader can warn about each of them once.
 from __future__ import annotations
 
 import re
-from http import HTTPStatus
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from http import HTTPStatus
 from typing import Literal
 
 from cgihttpd.config.model import (
