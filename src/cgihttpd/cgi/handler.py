@@ -442,8 +442,13 @@ class _CgiRun:
         if not ex.record.original_status:
             ex.record.original_status = status
         ex.record.headers_out = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in headers]
-        await self._send({"type": "http.response.start", "status": status,
-                          "headers": headers})
+        start: dict[str, object] = {"type": "http.response.start", "status": status,
+                                    "headers": headers}
+        if event.reason:
+            # Apache sends the script's own reason phrase (r->status_line); our
+            # protocol takes it as the "reason" extension key, others ignore it.
+            start["reason"] = event.reason
+        await self._send(start)
         self.started = True
 
     async def _send(self, message: dict[str, object]) -> bool:
