@@ -1,0 +1,85 @@
+"""The server's name (``Server`` header, ``SERVER_SOFTWARE``) and the error pages the
+HTTP layer writes itself, before any application sees the request (400, 408, 414; 500
+when the application fails before answering). Pure: values in, bytes out.
+
+Pages are byte-for-byte Apache 2.4.71's (``ap_send_error_response`` and
+``get_canned_error_string`` in modules/http/http_protocol.c), checked with raw sockets.
+Error pages for requests the application handles are the application's (response.py).
+"""
+
+from __future__ import annotations
+
+import sys
+from html import escape
+from typing import Literal
+
+from cgihttpd import SERVER_SOFTWARE_NAME, __version__
+from cgihttpd.http.status import reason_phrase
+
+Tokens = Literal["Prod", "Major", "Minor", "Min", "OS", "Full"]
+
+
+def server_software(tokens: str = "Full") -> str:
+    """The ``Server`` header for ``ServerTokens`` (core docs, "ServerTokens"):
+    Prod ``cgihttpd``, Major ``cgihttpd/0``, Minor ``cgihttpd/0.1``, Min ``cgihttpd/0.1.0``,
+    OS and Full ``cgihttpd/0.1.0 (Python 3.11)`` - the Python version stands where Apache
+    names the OS."""
+    parts = __version__.split(".")
+    t = tokens.lower()
+    if t in ("prod", "productonly"):
+        return SERVER_SOFTWARE_NAME
+    if t == "major":
+        return f"{SERVER_SOFTWARE_NAME}/{parts[0]}"
+    if t == "minor":
+        return f"{SERVER_SOFTWARE_NAME}/{'.'.join(parts[:2])}"
+    if t in ("min", "minimal"):
+        return f"{SERVER_SOFTWARE_NAME}/{__version__}"
+    py = f"Python {sys.version_info.major}.{sys.version_info.minor}"
+    return f"{SERVER_SOFTWARE_NAME}/{__version__} ({py})"
+
+
+#: the sentence Apache puts under the heading, per status
+_MESSAGES: dict[int, str] = {
+    400: "<p>Your browser sent a request that this server could not understand.<br />\n",
+    408: "<p>Server timeout waiting for the HTTP request from the client.</p>\n",
+    414: "<p>The requested URL's length exceeds the capacity\nlimit for this server.<br />\n",
+    500: ("<p>The server encountered an internal error or\nmisconfiguration and was unable "
+          "to complete\nyour request.</p>\n<p>Please contact the server administrator at \n "
+          "{admin} to inform them of the time this error occurred,\n and the actions you "
+          "performed just before this error.</p>\n<p>More information about this error may "
+          "be available\nin the server error log.</p>\n"),
+    503: ("<p>The server is temporarily unable to service your\nrequest due to maintenance "
+          "downtime or capacity\nproblems. Please try again later.</p>\n"),
+}
+
+#: Apache's error-notes for the limits; the 400 page ends them with "</p>"
+NOTE_FIELD_SIZE = "Size of a request header field exceeds server limit."
+NOTE_FIELDS = "The number of request header fields exceeds this server's limit."
+
+
+def signature(mode: str, software: str, server_name: str, port: int, admin: str) -> str:
+    """``ServerSignature`` (core docs): the ``<address>`` line, or "" for Off."""
+    if mode == "off":
+        return ""
+    name = escape(server_name)
+    if mode == "email" and admin:
+        name = f'<a href="mailto:{escape(admin)}">{name}</a>'
+    return f"<hr>\n<address>{escape(software)} Server at {name} Port {port}</address>\n"
+
+
+def error_page(status: int, note: str | None = None, *, admin: str = "",
+               signature_html: str = "") -> bytes:
+    """The HTML body Apache sends for ``status`` (``note`` as Apache's error-notes)."""
+    title = f"{status} {reason_phrase(status)}"
+    message = _MESSAGES.get(status, "")
+    message = message.replace("{admin}", escape(admin) if admin else "[no address given]")
+    if status in (400, 414):
+        # the paragraph stays open for error-notes, then closes
+        message += f"{note}</p>\n" if note else "</p>\n"
+    html = (
+        '<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 4.01//EN" '
+        '"http://www.w3.org/TR/html4/strict.dtd">\n'
+        f"<html><head>\n<title>{title}</title>\n</head><body>\n"
+        f"<h1>{reason_phrase(status)}</h1>\n{message}{signature_html}</body></html>\n"
+    )
+    return html.encode("latin-1", "replace")

@@ -1,0 +1,287 @@
+"""Running the server: bind the Listen addresses, build the application, write the
+PidFile, drop privileges, then serve on uvicorn with our HTTP protocol until SIGINT or
+SIGTERM.
+
+Order matters and is Apache's: sockets are bound and logs opened (by the application
+factory) while still root, then ``User``/``Group`` take over. uvicorn does the event
+loop (uvloop where installed), the signals and the graceful shutdown
+(``timeout_graceful_shutdown``); ``cgihttpd.http.protocol`` does HTTP.
+
+Must not know about Apache's config syntax (that is ``config``) nor about requests.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import socket
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from typing import Any
+
+from cgihttpd.config.model import Address, ServerConfig
+from cgihttpd.http.limits import ReadTimeout
+from cgihttpd.http.protocol import CgiHttpProtocol, HttpSettings, ProtocolErrorEvent
+
+#: seconds in-flight requests get to finish after SIGINT/SIGTERM
+GRACEFUL_SHUTDOWN = 10
+#: listen(2) backlog (Apache's ListenBacklog default is 511)
+BACKLOG = 511
+
+AppFactory = Callable[[ServerConfig], Any]
+
+
+class StartupError(Exception):
+    """A problem that stops the server from starting; printed as one line per problem."""
+
+
+def _family_and_host(address: Address) -> tuple[socket.AddressFamily, str]:
+    host = address.host
+    if host in ("*", "", "0.0.0.0"):
+        return socket.AF_INET, "0.0.0.0"
+    if host.startswith("["):
+        return socket.AF_INET6, host.strip("[]")
+    if ":" in host:
+        return socket.AF_INET6, host
+    try:
+        infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise StartupError(f"could not resolve Listen address {host}: {exc.strerror}") from None
+    family, _, _, _, sockaddr = infos[0]
+    return socket.AddressFamily(family), str(sockaddr[0])
+
+
+def bind_listeners(listens: Sequence[Address]) -> list[socket.socket]:
+    """Bind and listen on every address (duplicates once). On failure close what was
+    bound and raise ``StartupError`` naming the address, as Apache's AH00072."""
+    sockets: list[socket.socket] = []
+    seen: set[tuple[str, int]] = set()
+    try:
+        for address in listens:
+            family, host = _family_and_host(address)
+            port = 80 if address.port is None else address.port
+            if (host, port) in seen:
+                continue
+            seen.add((host, port))
+            sock = socket.socket(family, socket.SOCK_STREAM)
+            sockets.append(sock)
+            try:
+                if sys.platform != "win32":
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                if family == socket.AF_INET6:
+                    sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+                sock.bind((host, port))
+                sock.listen(BACKLOG)
+                sock.setblocking(False)
+                sock.set_inheritable(True)
+            except OSError as exc:
+                where = f"[{host}]:{port}" if family == socket.AF_INET6 else f"{host}:{port}"
+                raise StartupError(
+                    f"could not bind to address {where}: {exc.strerror or exc}") from None
+    except BaseException:
+        for s in sockets:
+            s.close()
+        raise
+    if not sockets:
+        raise StartupError("no listening sockets available (no Listen directive)")
+    return sockets
+
+
+def url_of(sock: socket.socket) -> str:
+    """The URL a person can open for a bound socket (a wildcard shows as 127.0.0.1)."""
+    host, port = sock.getsockname()[:2]
+    if host in ("0.0.0.0", ""):
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "::1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}/"
+
+
+def write_pid_file(path: str) -> None:
+    try:
+        with open(path, "w", encoding="ascii") as f:
+            f.write(f"{os.getpid()}\n")
+    except OSError as exc:
+        raise StartupError(f"could not write PidFile {path}: {exc.strerror or exc}") from None
+
+
+def drop_privileges(user: str | None, group: str | None) -> None:
+    """Become ``User``/``Group`` when running as root (mpm's unixd); otherwise a no-op,
+    as Apache ignores them when not started as root. ``#N`` gives a numeric id."""
+    if sys.platform == "win32" or os.geteuid() != 0 or not (user or group):
+        return
+    import grp
+    import pwd
+
+    try:
+        gid: int | None = None
+        if group:
+            gid = int(group[1:]) if group.startswith("#") else grp.getgrnam(group).gr_gid
+        uid: int | None = None
+        if user:
+            if user.startswith("#"):
+                uid = int(user[1:])
+            else:
+                pw = pwd.getpwnam(user)
+                uid = pw.pw_uid
+                if gid is None:
+                    gid = pw.pw_gid
+    except (KeyError, ValueError):
+        raise StartupError(f"unknown User/Group: {user or ''}/{group or ''}") from None
+    if gid is not None:
+        os.setgroups([gid])
+        os.setgid(gid)
+    if uid is not None:
+        os.setuid(uid)
+
+
+def _configure_logging() -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("cgihttpd: %(levelname)s: %(message)s"))
+    for name in ("cgihttpd", "uvicorn.error"):
+        log = logging.getLogger(name)
+        log.handlers = [handler]
+        log.setLevel(logging.WARNING)
+        log.propagate = False
+    logging.getLogger("uvicorn.access").handlers = []
+    logging.getLogger("uvicorn.access").propagate = False
+
+
+def run(
+    config: ServerConfig,
+    app_factory: AppFactory,
+    *,
+    workers: int = 1,
+    header_timeout: ReadTimeout | None = None,
+    body_timeout: ReadTimeout | None = None,
+    announce: str = "",
+    out: Any = None,
+) -> int:
+    """Serve ``config`` until SIGINT/SIGTERM; return the exit status (0 after a clean
+    stop). Raises ``StartupError`` (and lets ``ConfigError``/``ConfigErrors`` from the
+    factory through) for problems before serving; the CLI prints them."""
+    import uvicorn
+
+    stream = out if out is not None else sys.stderr
+    _configure_logging()
+    sockets = bind_listeners(config.listens)
+    app: Any = None
+    pid_file = config.pid_file
+    try:
+        app = app_factory(config)
+        on_error: Callable[[ProtocolErrorEvent], None] | None = getattr(
+            app, "log_protocol_error", None)
+        settings = HttpSettings.from_config(config, on_error)
+        if header_timeout is not None:
+            settings = replace(settings, header_timeout=header_timeout)
+        if body_timeout is not None:
+            settings = replace(settings, body_timeout=body_timeout)
+        if pid_file:
+            write_pid_file(pid_file)
+        drop_privileges(config.user, config.group)
+        uv_config = uvicorn.Config(
+            app,
+            http=CgiHttpProtocol.configured(settings),
+            loop="auto",  # uvloop when importable, else asyncio (Windows)
+            lifespan="on",
+            interface="asgi3",
+            access_log=False,
+            proxy_headers=False,  # else a loopback X-Forwarded-For rewrites REMOTE_ADDR
+            server_header=False,
+            date_header=False,
+            log_config=None,
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN,
+            backlog=BACKLOG,
+        )
+        urls = [url_of(s) for s in sockets]
+
+        class Server(uvicorn.Server):  # type: ignore[misc]
+            async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+                await super().startup(sockets=sockets)
+                if self.started:
+                    for url in urls:
+                        suffix = f" ({announce})" if announce else ""
+                        print(f"cgihttpd: serving {url}{suffix}", file=stream, flush=True)
+
+        server = Server(uv_config)
+        if workers > 1:
+            return _run_workers(server, sockets, workers)
+        with _quiet_signals():
+            try:
+                server.run(sockets=sockets)
+            except SystemExit as exc:  # uvicorn exits on a failed lifespan startup
+                return 1 if exc.code else 0
+        return 0
+    finally:
+        for s in sockets:
+            s.close()
+        close = getattr(app, "close", None)
+        if callable(close):
+            with contextlib.suppress(Exception):
+                close()
+        if pid_file:
+            with contextlib.suppress(OSError):
+                os.unlink(pid_file)
+
+
+@contextlib.contextmanager
+def _quiet_signals() -> Any:
+    """uvicorn re-raises a caught SIGINT/SIGTERM after its graceful shutdown, with the
+    handlers it found installed; make those no-ops so a signalled stop exits 0."""
+    handled = [signal.SIGINT, signal.SIGTERM]
+    previous = {sig: signal.signal(sig, lambda *_: None) for sig in handled}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _run_workers(server: Any, sockets: list[socket.socket], workers: int) -> int:
+    """POSIX: fork ``workers`` processes sharing the listening sockets (as Apache's
+    prefork/event children do); the parent forwards SIGINT/SIGTERM and waits."""
+    if sys.platform == "win32" or not hasattr(os, "fork"):
+        with _quiet_signals():
+            server.run(sockets=sockets)
+        return 0
+    children: list[int] = []
+    for _ in range(workers):
+        pid = os.fork()
+        if pid == 0:  # child
+            code = 0
+            try:
+                with _quiet_signals():
+                    server.run(sockets=sockets)
+            except SystemExit as exc:
+                code = 1 if exc.code else 0
+            except BaseException:
+                code = 1
+            os._exit(code)
+        children.append(pid)
+
+    def forward(sig: int, _frame: object) -> None:
+        for child in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child, sig)
+
+    previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
+    status = 0
+    try:
+        for child in children:
+            while True:
+                try:
+                    _, st = os.waitpid(child, 0)
+                    break
+                except InterruptedError:
+                    continue
+            if os.waitstatus_to_exitcode(st) not in (0, -signal.SIGTERM, -signal.SIGINT):
+                status = 1
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return status
