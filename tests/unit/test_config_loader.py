@@ -1,0 +1,243 @@
+"""Whole configurations: the course's vhost, Debian's stock tree, inheritance into
+virtual hosts, module warnings, the -S report and the zero-config server."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from config_helpers import FIXTURES, load
+
+from cgihttpd.config.loader import load_config
+from cgihttpd.config.model import Address, OptionsSpec
+from cgihttpd.config.report import describe
+from cgihttpd.config.zeroconf import folder_config
+from cgihttpd.errors import ConfigErrors
+
+DEBIAN = Path("/etc/apache2/apache2.conf")
+
+
+def course_root(tmp_path: Path) -> Path:
+    (tmp_path / "cgi" / "logs").mkdir(parents=True)
+    (tmp_path / "logs").mkdir()
+    return tmp_path
+
+
+def test_course_vhost_loads_with_expected_values(tmp_path: Path) -> None:
+    root = course_root(tmp_path)
+    c = load_config(str(FIXTURES / "course" / "httpd.conf"), environ={"COURSE_ROOT": str(root)})
+    assert c.server_root == str(root)
+    assert c.listens == (Address("*", 80),)
+    (vh,) = c.vhosts
+    assert vh.addresses == (Address("*", 80),)
+    assert vh.server_name == "cgi213.loc"
+    assert vh.server_aliases == ("www.cgi213.loc",)
+    assert vh.server_admin == "webmaster@localhost"
+    assert vh.document_root == f"{root}/cgi"
+    assert vh.error_log == f"{root}/cgi/logs/error.log"
+    (log,) = vh.custom_logs
+    assert (log.target, log.nickname, log.format) == (
+        f"{root}/cgi/logs/access.log", "common", '%h %l %u %t "%r" %>s %b')
+    (sec,) = vh.sections
+    assert (sec.kind, sec.pattern, sec.regex) == ("directory", f"{root}/cgi", False)
+    merged = vh.base.merge(sec.conf)
+    assert merged.effective_options == frozenset({"FollowSymLinks", "ExecCGI"})
+    assert sec.conf.options == OptionsSpec(add=frozenset({"ExecCGI"}),
+                                           remove=frozenset({"Indexes"}))
+    assert merged.handler_for("index.py") == "cgi-script"
+    assert merged.require == "granted"
+    assert merged.allow_override == frozenset(
+        {"AuthConfig", "FileInfo", "Indexes", "Limit", "Options"})
+    # DirectoryIndex set in the main server is inherited by the vhost
+    assert merged.effective_directory_index == ("index.html", "index.py")
+    assert {"cgi_module", "dir_module", "mime_module", "authz_core_module"} <= c.modules
+    assert dict(c.mime_types).get(".html") == "text/html"
+    # the main server has no ServerName: Apache's AH00558 warning
+    assert any("Could not reliably determine the server's fully qualified domain name" in w
+               for w in c.warnings)
+    # vhost sections come after the main server's; the main server's ErrorLog is its own
+    assert c.main.error_log == f"{root}/logs/error.log"
+    assert c.pid_file == f"{root}/logs/httpd.pid"
+
+
+def test_course_report_like_apachectl_s(tmp_path: Path) -> None:
+    root = course_root(tmp_path)
+    conf = FIXTURES / "course" / "httpd.conf"
+    c = load_config(str(conf), environ={"COURSE_ROOT": str(root)})
+    text = describe(c)
+    line = next(i for i, ln in enumerate(conf.read_text().splitlines(), 1)
+                if ln.startswith("<VirtualHost"))
+    # layout of apache2 -S on this file: "%-22s %s (%s:%u)"
+    assert f"*:80                   cgi213.loc ({conf}:{line})\n" in text
+    assert "                 alias www.cgi213.loc\n" in text
+    assert f'                 DocumentRoot "{root}/cgi"\n' in text
+    assert f'                 CustomLog "{root}/cgi/logs/access.log" common\n' in text
+    assert text.startswith("VirtualHost configuration:\n")
+    assert f'ServerRoot: "{root}"\n' in text
+    assert 'Main DocumentRoot: "/var/www/html"\n' in text
+    assert f'Main ErrorLog: "{root}/logs/error.log"\n' in text
+    assert "Listen: *:80\n" in text
+
+
+def debian_environ() -> dict[str, str]:
+    """The variables /etc/apache2/envvars exports (its `export X=Y` lines; SUFFIX is
+    empty for the default instance)."""
+    env: dict[str, str] = {}
+    for line in (DEBIAN.parent / "envvars").read_text().splitlines():
+        m = re.match(r"\s*export\s+(\w+)=(.*)$", line)
+        if m:
+            env[m.group(1)] = m.group(2).replace("$SUFFIX", "")
+    return env
+
+
+def test_debian_stock_tree_loads_without_errors() -> None:
+    assert DEBIAN.exists(), ("Debian's apache2 is not installed: run scripts/install-test-deps"
+                             " (make test does) so /etc/apache2 exists")
+    c = load_config(str(DEBIAN), environ=debian_environ())
+    assert c.server_root == "/etc/apache2"
+    assert c.listens == (Address("*", 80),)
+    assert c.user == "www-data" and c.group == "www-data"
+    assert c.main.error_log == "/var/log/apache2/error.log"
+    (vh,) = c.vhosts
+    assert vh.document_root == "/var/www/html"
+    assert [(x.target, x.nickname) for x in vh.custom_logs] == [
+        ("/var/log/apache2/access.log", "combined")]
+    # mods-enabled/alias.conf's icons directory comes first (it is included before
+    # apache2.conf's own sections), then <Directory />, /usr/share, /var/www/
+    patterns = [s.pattern for s in c.main.sections if s.kind == "directory"]
+    assert patterns[:4] == ["/usr/share/apache2/icons", "/", "/usr/share", "/var/www"]
+    assert c.main.base.directory_index is not None
+    assert "index.html" in c.main.base.directory_index
+    # one warning per unimplemented module, naming its directives with file:line
+    setenvif = [w for w in c.warnings if "setenvif_module" in w]
+    assert len(setenvif) == 1
+    assert "BrowserMatch (/etc/apache2/mods-enabled/setenvif.conf:" in setenvif[0]
+    assert any(w.startswith("MPM tuning directives") and "StartServers" in w
+               for w in c.warnings)
+    assert any("module status_module (mod_status.c) is not implemented" in w
+               for w in c.warnings)
+
+
+def test_debian_mods_available_confs_parse(tmp_path: Path) -> None:
+    """Every mods-available/*.conf of the stock tree loads once its module is loaded."""
+    avail = DEBIAN.parent / "mods-available"
+    assert avail.is_dir(), "Debian's apache2 is not installed (/etc/apache2/mods-available)"
+    loads = sorted(p for p in avail.glob("*.load") if "mpm_" not in p.name)
+    body = "".join(p.read_text() for p in loads)
+    body += "LoadModule mpm_event_module x.so\n"
+    body += "".join(f"Include {p}\n" for p in sorted(avail.glob("*.conf"))
+                    if not p.name.startswith("mpm_") or p.name == "mpm_event.conf")
+    env = debian_environ()
+    c = load(tmp_path, body, prelude=False, environ=env)
+    assert "ssl_module" in c.modules
+
+
+def test_vhost_inherits_main_server_values(tmp_path: Path) -> None:
+    (tmp_path / "site").mkdir()
+    c = load(tmp_path, f"""ErrorLog main.log
+CustomLog access.log combined
+LogFormat "%h" combined
+Timeout 10
+ServerAdmin admin@main
+DocumentRoot {tmp_path}
+Alias /shared /srv/shared
+DirectoryIndex main.html
+<Directory {tmp_path}>
+Options None
+</Directory>
+<VirtualHost *:80>
+ServerName a.example
+DocumentRoot {tmp_path}/site
+Alias /own /srv/own
+</VirtualHost>
+<VirtualHost *:80>
+ServerName b.example
+ErrorLog b.log
+CustomLog b-access.log "%h %>s"
+Timeout 20
+DirectoryIndex b.html
+</VirtualHost>
+""")
+    a, b = c.vhosts
+    assert (a.error_log, a.timeout, a.server_admin) == (f"{tmp_path}/main.log", 10.0,
+                                                        "admin@main")
+    assert a.document_root == f"{tmp_path}/site"
+    assert [x.format for x in a.custom_logs] == ["%h"]  # nickname resolved at the end
+    assert [x.url for x in a.aliases] == ["/own", "/shared"]
+    assert [s.pattern for s in a.sections] == [str(tmp_path)]
+    assert a.base.directory_index == ("main.html",)
+    assert (b.error_log, b.timeout) == (f"{tmp_path}/b.log", 20.0)
+    assert b.document_root == str(tmp_path)
+    assert [x.target for x in b.custom_logs] == [f"{tmp_path}/b-access.log"]
+    assert b.base.directory_index == ("b.html",)
+    assert a.server_name == "a.example" and not a.is_main and c.main.is_main
+
+
+def test_vhost_without_servername_uses_the_main_one(tmp_path: Path) -> None:
+    c = load(tmp_path, "<VirtualHost 127.0.0.1:8080>\n</VirtualHost>\n")
+    assert c.vhosts[0].server_name == "test.example"
+
+
+def test_missing_vhost_document_root_is_a_warning(tmp_path: Path) -> None:
+    # apache2 -t: "AH00112: Warning: DocumentRoot [/tmp/nonexist] does not exist"
+    c = load(tmp_path, "<VirtualHost *:80>\nDocumentRoot /no/such/dir\n</VirtualHost>\n")
+    assert any("Warning: DocumentRoot [/no/such/dir] does not exist" in w
+               for w in c.warnings)
+
+
+def test_windows_paths_are_kept_as_given(tmp_path: Path) -> None:
+    c = load(tmp_path, '<VirtualHost *:80>\nDocumentRoot "D:/Projects/x/"\n'
+                       'ErrorLog "D:/Projects/x/logs/error.log"\n'
+                       '<Directory "D:/Projects/x">\n</Directory>\n</VirtualHost>\n')
+    vh = c.vhosts[0]
+    assert vh.document_root == "D:/Projects/x"
+    assert vh.error_log == "D:/Projects/x/logs/error.log"
+    assert vh.sections[0].pattern == "D:/Projects/x"
+
+
+def test_unimplemented_module_one_warning_with_its_directives(tmp_path: Path) -> None:
+    c = load(tmp_path, "LoadModule headers_module x.so\nHeader set X 1\n"
+                       "<Directory /x>\nHeader unset Y\n</Directory>\n")
+    ws = [w for w in c.warnings if "headers_module" in w]
+    assert len(ws) == 1
+    assert re.search(r"Header \(.*httpd\.conf:9, \+1 more\)", ws[0]), ws[0]
+    assert [n for n, _ in c.main.sections[0].conf.ignored] == ["Header"]
+
+
+def test_sections_we_do_not_implement_are_reported(tmp_path: Path) -> None:
+    c = load(tmp_path, "<Directory /x>\n<Limit POST>\nRequire all denied\n</Limit>\n"
+                       "</Directory>\n")
+    assert any("<Limit" in w or "Limit (" in w for w in c.warnings)
+    assert c.main.sections[0].conf.require is None
+
+
+def test_config_errors_are_all_reported(tmp_path: Path) -> None:
+    with pytest.raises(ConfigErrors) as info:
+        load(tmp_path, "Foo\nBar\n")
+    assert len(info.value.errors) == 2
+    assert all(re.match(r".*httpd\.conf:\d+: Invalid command", str(e))
+               for e in info.value.errors)
+
+
+def test_missing_main_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigErrors) as info:
+        load_config(str(tmp_path / "nope.conf"))
+    assert "Could not open configuration file" in str(info.value)
+
+
+def test_zero_config_folder(tmp_path: Path) -> None:
+    c = folder_config(str(tmp_path) + "/", Address("127.0.0.1", 8080))
+    assert c.listens == (Address("127.0.0.1", 8080),) and c.vhosts == ()
+    m = c.main
+    assert m.document_root == str(tmp_path) and m.server_name == "localhost"
+    assert (m.error_log, m.custom_logs[0].target) == ("/dev/stderr", "/dev/stdout")
+    assert m.custom_logs[0].format == '%h %l %u %t "%r" %>s %b'
+    (sec,) = m.sections
+    conf = m.base.merge(sec.conf)
+    assert sec.pattern == str(tmp_path)
+    assert "ExecCGI" in conf.effective_options and "Indexes" not in conf.effective_options
+    assert conf.effective_directory_index == ("index.html", "index.py")
+    assert conf.handler_for("a.py") == conf.handler_for("b.cgi") == "cgi-script"
+    assert conf.require == "granted" and c.user is None and c.group is None
+    assert "VirtualHost configuration:" in describe(c)
