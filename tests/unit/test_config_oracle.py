@@ -1,0 +1,93 @@
+"""Our ``-t`` errors against Debian's ``apache2 -t`` on the same broken files.
+
+Apache stops at its first error; we report every error, so the first of ours must be
+Apache's: same line, same message. (apache2 -t only reads the configuration: no server
+is started, no port is bound.)
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from cgihttpd.config.loader import load_config
+from cgihttpd.errors import ConfigErrors
+
+pytestmark = pytest.mark.differential
+
+APACHE = "/usr/sbin/apache2"
+MODULES = "/usr/lib/apache2/modules"
+
+HEAD = """ServerRoot "{tmp}"
+ServerName oracle.test
+PidFile "{tmp}/apache.pid"
+ErrorLog "{tmp}/error.log"
+Mutex file:{tmp}
+LoadModule mpm_event_module {mods}/mod_mpm_event.so
+LoadModule authz_core_module {mods}/mod_authz_core.so
+LoadModule authz_host_module {mods}/mod_authz_host.so
+LoadModule mime_module {mods}/mod_mime.so
+LoadModule dir_module {mods}/mod_dir.so
+LoadModule alias_module {mods}/mod_alias.so
+"""
+
+BROKEN = [
+    "Foo bar",
+    "Foo a \\\n  b",
+    "<Directory /tmp>\nOptions +Indexes FollowSymLinks\n</Directory>",
+    "<Directory /tmp>\nOptions Indexes All\n</Directory>",
+    "<Directory /tmp>\nDocumentRoot /tmp\n</Directory>",
+    "<Directory /tmp>\n</Files>",
+    "</Directory>",
+    "<Directory /tmp>\nDirectoryIndex x",
+    "<Directory /tmp>\n<Directory /a>\n</Directory>\n</Directory>",
+    "<VirtualHost *:80>\n<VirtualHost *:81>\n</VirtualHost>\n</VirtualHost>",
+    "<VirtualHost *:80>\nUser x\n</VirtualHost>",
+    "<VirtualHost *:80>\nListen 81\n</VirtualHost>",
+    "Listen",
+    "ServerName a b",
+    "Options Bogus",
+    "Require all granted",
+    "<Directory /x>\nRequire foo\n</Directory>",
+    "KeepAlive maybe",
+    "ServerAlias x",
+    "ErrorDocument 999 /x",
+    "Define a:b",
+    "ScriptSock /run/x",
+    "AddHandler cgi-script",
+    "DocumentRoot /no/such/dir",
+    "Include {tmp}/none/*.conf",
+    "Include {tmp}/nonedir*/x.conf",
+    "Include {tmp}/nofile.conf",
+]
+
+
+def apache_first_error(conf: Path) -> tuple[int, str]:
+    if not os.access(APACHE, os.X_OK):
+        pytest.fail(f"{APACHE} is missing: scripts/install-test-deps installs Debian's apache2")
+    out = subprocess.run([APACHE, "-t", "-f", str(conf)], capture_output=True, text=True,
+                         timeout=30, env={"PATH": "/usr/sbin:/usr/bin:/bin", "LANG": "C"})
+    assert out.returncode != 0, out.stderr
+    m = re.search(r"Syntax error on line (\d+) of [^:]+:\s*(.*)", out.stderr, re.DOTALL)
+    assert m is not None, out.stderr
+    message = m.group(2).strip()
+    # "<Directory> was not closed." comes as "FILE:LINE: <Directory> was not closed."
+    message = re.sub(r"^\S+:\d+: ", "", message)
+    return int(m.group(1)), message
+
+
+@pytest.mark.parametrize("snippet", BROKEN)
+def test_first_error_matches_apache(tmp_path: Path, snippet: str) -> None:
+    text = HEAD.format(tmp=tmp_path, mods=MODULES) + snippet.format(tmp=tmp_path) + "\n"
+    conf = tmp_path / "httpd.conf"
+    conf.write_text(text)
+    line, message = apache_first_error(conf)
+    with pytest.raises(ConfigErrors) as info:
+        load_config(str(conf), environ={})
+    first = info.value.errors[0]
+    assert first.source is not None
+    assert (first.source.line, first.message) == (line, message)
