@@ -60,6 +60,7 @@ class LogRecord:
     env: dict[str, str] = field(default_factory=dict)
     #: False if the connection was aborted before the response completed (%X)
     completed: bool = True
+    #: requests served before this one on the same connection (0 for the first)
     keepalive_count: int = 0  # %k
     # --- added by H4 (all defaulted; nothing above changed) ---------------------------
     #: True when the connection stays open after this response (%X "+")
@@ -407,6 +408,14 @@ def _connection_status(rec: LogRecord, a: str, orig: bool) -> str | None:
     return "+" if rec.keepalive else "-"
 
 
+def _keepalives(rec: LogRecord, a: str, orig: bool) -> str | None:
+    # log_requests_on_connection: c->keepalives - 1, floored at 0, where c->keepalives
+    # counts the keep-alive responses so far, this one included (ap_set_keepalive
+    # increments it before the log is written). Apache logs 0 0 for a keep-alive request
+    # followed by a closing one, and 0 1 2 2 for three keep-alive requests and a last.
+    return str(max(rec.keepalive_count + (1 if rec.keepalive else 0) - 1, 0))
+
+
 def _query(rec: LogRecord, a: str, orig: bool) -> str | None:
     # r->args is NULL without "?", so "" then; "?" alone logs "?".
     return "?" + escape_logitem(rec.query) if "?" in rec.raw_uri else ""
@@ -444,7 +453,7 @@ _HANDLERS: dict[str, Callable[[LogRecord, str, bool], str | None]] = {
     "F": lambda r, a, o: None,
     "X": _connection_status,
     "C": _cookie,
-    "k": lambda r, a, o: str(r.keepalive_count),
+    "k": _keepalives,
     "r": lambda r, a, o: escape_logitem(r.request_line),
     "D": lambda r, a, o: str(_usec(r.duration)),
     "T": _duration_scaled,

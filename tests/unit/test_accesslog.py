@@ -107,7 +107,7 @@ def test_time_forms(fmt: str, expected: str) -> None:
         ("%P %{pid}P %{tid}P", "1234 1234 77"),
         ("%D %T %{ms}T %{us}T %{s}T", "2500000 2 2500 2500000 2"),
         ("%I %O %S", "80 250 330"),
-        ("%k %X", "3 +"),
+        ("%k %X", "3 +"),  # the fourth request on its connection, kept alive
         ("%{Content-Type}o %{ETag}o %{X-None}o", 'text/html \\"d-1\\" -'),
         ("%f %R", "/srv/www/index.html cgi-script"),
         ("%{HOME}e %{NOPE}e", "/root -"),
@@ -123,6 +123,16 @@ def test_directives(fmt: str, expected: str) -> None:
         handler="cgi-script", env={"HOME": "/root"}, notes={"note": "v"},
     )
     assert format_log_line(fmt, rec) == expected
+
+
+@pytest.mark.parametrize(
+    ("prior", "keepalive", "expected"),
+    # Apache 2.4.71, four requests on one connection, the last with Connection: close:
+    # k=0 k=1 k=2 k=2; and a single closing request: 0.
+    [(0, True, "0"), (1, True, "1"), (2, True, "2"), (3, False, "2"), (0, False, "0")],
+)
+def test_keepalive_count_as_apache_counts(prior: int, keepalive: bool, expected: str) -> None:
+    assert format_log_line("%k", record(keepalive_count=prior, keepalive=keepalive)) == expected
 
 
 def test_query_absent_vs_empty() -> None:
