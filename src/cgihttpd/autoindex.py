@@ -106,9 +106,12 @@ def _sorted(entries: list[Entry], column: str, descending: bool) -> list[Entry]:
 
 
 def _cell_name(href: str, label: str) -> str:
-    shown = label if len(label) <= NAME_WIDTH else label[: NAME_WIDTH - 3] + "..>"
-    pad = " " * (NAME_WIDTH - len(shown))
-    return f'<td><a href="{escape(href)}">{escape(shown, quote=False)}</a>{pad}</td>'
+    # mod_autoindex cuts the already escaped name and appends a literal "..>"
+    shown = escape(label, quote=False)
+    if len(label) > NAME_WIDTH:
+        shown = shown[: NAME_WIDTH - 3] + "..>"
+    pad = " " * max(0, NAME_WIDTH - len(label))
+    return f'<td><a href="{escape(href)}">{shown}</a>{pad}</td>'
 
 
 def render_index(url_path: str, entries: list[Entry], query: str = "",

@@ -255,7 +255,9 @@ def walk_filesystem(vhost: VirtualHost, mapping: Mapping, url_path: str,
     root = mapping.root.rstrip("/") or "/"
     parts = mapping.rest.split("/")
     components = [p for p in parts if p]
-    trailing = "/" if mapping.rest.endswith("/") and components else ""
+    # mod_alias appends the rest to the target as written: "/srv/cgi/" + "" keeps its "/"
+    trailing = "/" if mapping.rest.endswith("/") or (
+        not mapping.rest and mapping.root.endswith("/")) else ""
     try:
         st = fs.stat(root)
     except OSError as exc:
@@ -297,7 +299,7 @@ def walk_filesystem(vhost: VirtualHost, mapping: Mapping, url_path: str,
         if stat_mod.S_ISREG(st.st_mode):
             return Found("file", candidate, path_info, followed)
         return Found("other", candidate, path_info, followed)
-    return Found("dir", path + trailing if path != "/" else "/", "", followed)
+    return Found("dir", path + trailing if not path.endswith("/") else path, "", followed)
 
 
 def _contained(fs: FileSystem, root: str, filename: str) -> bool:

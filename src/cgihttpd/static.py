@@ -135,9 +135,9 @@ def parse_range(value: str, size: int) -> list[tuple[int, int]] | None:
                 out.append((max(0, size - suffix), size - 1))
             continue
         first = int(first_s)
-        last = int(last_s) if last_s else size - 1
-        if last < first:
+        if last_s and int(last_s) < first:
             return None  # invalid range-spec: the whole header is ignored
+        last = int(last_s) if last_s else size - 1
         if first < size:
             out.append((first, min(last, size - 1)))
     return out

@@ -1,0 +1,72 @@
+"""Build ``ServerConfig``/``VirtualHost`` values directly, for tests of the request
+path that should not depend on the config parser."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from cgihttpd.config.model import (
+    Address,
+    Alias,
+    DirConf,
+    Limits,
+    OptionsSpec,
+    Section,
+    ServerConfig,
+    Source,
+    VirtualHost,
+)
+
+SRC = Source("test.conf", 1)
+
+
+def opts(*names: str) -> OptionsSpec:
+    """``Options a b`` or ``Options +a -b`` (all names signed, or none)."""
+    if names and all(n[0] in "+-" for n in names):
+        return OptionsSpec(add=frozenset(n[1:] for n in names if n[0] == "+"),
+                           remove=frozenset(n[1:] for n in names if n[0] == "-"))
+    return OptionsSpec(absolute=frozenset(names))
+
+
+def directory(pattern: str, regex: bool = False, **conf: Any) -> Section:
+    return Section("directory", pattern, regex, DirConf(**conf), SRC)
+
+
+def files(pattern: str, regex: bool = False, **conf: Any) -> Section:
+    return Section("files", pattern, regex, DirConf(**conf), SRC)
+
+
+def location(pattern: str, regex: bool = False, **conf: Any) -> Section:
+    return Section("location", pattern, regex, DirConf(**conf), SRC)
+
+
+def alias(url: str, path: str, kind: str = "alias") -> Alias:
+    return Alias(kind, url, path, SRC)  # type: ignore[arg-type]
+
+
+def make_vhost(document_root: str = "/srv/www", **kw: Any) -> VirtualHost:
+    base = dict(
+        addresses=(Address("*", 80),), server_name="localhost", server_aliases=(),
+        server_admin="admin@example.com", document_root=document_root,
+        error_log="/dev/stderr", log_level="warn", custom_logs=(), aliases=(),
+        base=DirConf(), sections=(), timeout=60.0, keepalive=True, keepalive_timeout=5.0,
+        max_keepalive_requests=100, server_signature="on", cgi_script_timeout=None,
+        script_log=None, source=SRC,
+    )
+    base.update(kw)
+    return VirtualHost(**base)  # type: ignore[arg-type]
+
+
+def make_config(vhosts: tuple[VirtualHost, ...] = (), main: VirtualHost | None = None,
+                **kw: Any) -> ServerConfig:
+    main = main or replace(make_vhost(), addresses=(), is_main=True, server_name="main")
+    base = dict(
+        server_root="/", files=(), listens=(Address("*", 80),), main=main, vhosts=vhosts,
+        limits=Limits(), server_tokens="Full", user=None, group=None, pid_file=None,
+        modules=frozenset({"cgi_module", "dir_module", "alias_module", "mime_module"}),
+        mime_types=((".html", "text/html"), (".txt", "text/plain"), (".css", "text/css"),
+                    (".gz", "application/gzip"), (".png", "image/png")),
+    )
+    base.update(kw)
+    return ServerConfig(**base)  # type: ignore[arg-type]

@@ -1,0 +1,51 @@
+"""autoindex: the listing layout (Apache's FancyIndexing HTMLTable) and sizes."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from cgihttpd.autoindex import Entry, forbidden_message, render_index, strfsize
+
+
+@pytest.mark.parametrize(("size", "text"), [
+    (0, "  0 "), (4, "  4 "), (972, "972 "), (5000, "4.9K"), (2_000_000, "1.9M"),
+    (20_000, " 20K"), (-1, "  - "),
+])
+def test_strfsize_like_apr(size: int, text: str) -> None:
+    assert strfsize(size) == text
+
+
+def test_listing_escapes_names_and_links_parent() -> None:
+    mtime = time.mktime((2026, 11, 26, 16, 52, 0, 0, 0, -1))
+    html = render_index("/idx/sub2/", [
+        Entry("zz.bin", False, 2, mtime), Entry("a<b&c.txt", False, 4, mtime),
+        Entry("dd", True, 4096, mtime), Entry("big.dat", False, 5000, mtime),
+    ], signature_html="<hr>\n<address>x</address>\n").decode()
+    assert "<title>Index of /idx/sub2</title>" in html
+    # the row exactly as Apache 2.4.71 writes it
+    assert ('<tr><td valign="top">&nbsp;</td><td><a href="a%3cb&amp;c.txt">a&lt;b&amp;c.txt'
+            '</a>              </td><td align="right">2026-11-26 16:52  </td>'
+            '<td align="right">  4 </td><td>&nbsp;</td></tr>') in html
+    assert '<a href="/idx/">Parent Directory</a>       </td>' in html
+    assert '<a href="dd/">dd/</a>' in html
+    names = [n for n in ("a%3cb", "big.dat", "dd/", "zz.bin")]
+    assert sorted(names, key=html.index) == names
+    assert html.endswith("</table>\n<address>x</address>\n</body></html>\n")
+
+
+def test_sort_by_size_descending_and_long_names_cut() -> None:
+    html = render_index("/", [Entry("small", False, 1, 0), Entry("x" * 30, False, 9, 0)],
+                        query="C=S;O=D").decode()
+    assert html.index("x" * 20 + "..>") < html.index("small")
+    assert "Parent Directory" not in html
+    assert '<a href="?C=S;O=A">Size</a>' in html
+
+
+def test_forbidden_message_is_apaches() -> None:
+    assert forbidden_message("/r/noidx/", ("index.html",)) == (
+        "AH01276: Cannot serve directory /r/noidx/: No matching DirectoryIndex "
+        "(index.html) found, and server-generated directory index forbidden by Options "
+        "directive")
+    assert "(none)" in forbidden_message("/r/noidx", ())

@@ -1,0 +1,243 @@
+"""resolve.resolve_target over a fake filesystem: the path screen, aliases, the
+PATH_INFO split, mod_dir, access and containment. Expected values were checked
+against Apache 2.4.71 where Apache is observable (see the module docstring)."""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import stat
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from app.factory import alias, directory, files, make_vhost, opts
+from cgihttpd.config.model import DirConf
+from cgihttpd.resolve import normalize_path, resolve_target, screen_path
+from cgihttpd.target import Target
+
+
+class FakeFS:
+    """A tree of dirs, files and symlinks: {"/srv/www/a.html": "file", "/x": "dir",
+    "/l": ("link", "/target")}."""
+
+    def __init__(self, tree: dict[str, object]) -> None:
+        self.tree = dict(tree)
+        for path in list(self.tree):
+            parent = posixpath.dirname(path)
+            while parent not in self.tree:
+                self.tree[parent] = "dir"
+                parent = posixpath.dirname(parent)
+        self.tree.setdefault("/", "dir")
+
+    def _result(self, kind: str) -> os.stat_result:
+        mode = {"file": stat.S_IFREG, "dir": stat.S_IFDIR, "link": stat.S_IFLNK}[kind]
+        return os.stat_result((mode | 0o644, 1, 1, 1, 0, 0, 10, 0, 1_000_000_000, 0))
+
+    def _resolve(self, path: str, depth: int = 0) -> str:
+        if depth > 20:
+            raise OSError(40, "loop", path)
+        out = "/"
+        for part in [p for p in path.split("/") if p]:
+            out = posixpath.join(out, part)
+            entry = self.tree.get(out)
+            if isinstance(entry, tuple):
+                out = self._resolve(entry[1], depth + 1)
+            elif entry is None:
+                return posixpath.normpath(path)  # realpath of a missing path
+        return out
+
+    def lstat(self, path: str) -> os.stat_result:
+        parent = self._resolve(posixpath.dirname(path))
+        entry = self.tree.get(posixpath.join(parent, posixpath.basename(path)))
+        if entry is None:
+            raise FileNotFoundError(2, "No such file or directory", path)
+        if isinstance(entry, tuple):
+            return self._result("link")
+        if self.tree.get(parent) != "dir":
+            raise NotADirectoryError(20, "Not a directory", path)
+        return self._result(str(entry))
+
+    def stat(self, path: str) -> os.stat_result:
+        real = self._resolve(path)
+        entry = self.tree.get(real)
+        if entry is None:
+            raise FileNotFoundError(2, "No such file or directory", path)
+        return self._result(str(entry))
+
+    def realpath(self, path: str) -> str:
+        return self._resolve(path)
+
+    def isdir(self, path: str) -> bool:
+        return self.tree.get(self._resolve(path)) == "dir"
+
+    def listdir(self, path: str) -> list[str]:
+        return [posixpath.basename(p) for p in self.tree if posixpath.dirname(p) == path]
+
+
+FS = FakeFS({
+    "/srv/www/index.html": "file",
+    "/srv/www/a.html": "file",
+    "/srv/www/sub/index.html": "file",
+    "/srv/www/noidx/f.txt": "file",
+    "/srv/www/multi/second.html": "file",
+    "/srv/www/multi/first.py": "file",
+    "/srv/www/app/run.py": "file",
+    "/srv/www/etclink": ("link", "/etc"),
+    "/srv/www/nosym/l.html": ("link", "/srv/www/a.html"),
+    "/srv/www/nosym/real.html": "file",
+    "/srv/www/denied/x.html": "file",
+    "/srv/www/we ird/x": "file",
+    "/srv/cgi/t.cgi": "file",
+    "/srv/other/o.html": "file",
+    "/etc/passwd": "file",
+})
+
+VHOST = make_vhost(
+    "/srv/www",
+    aliases=(alias("/cgi-bin/", "/srv/cgi/", "scriptalias"), alias("/al", "/srv/other"),
+             alias("/al2/", "/srv/other/"),
+             alias(r"^/m/(\w+)\.x$", "/srv/other/$1.html", "aliasmatch")),
+    base=DirConf(add_handlers=((".py", "cgi-script"),)),
+    sections=(
+        directory("/srv/www/multi", directory_index=("missing.html", "first.py", "second.html")),
+        directory("/srv/www/nosym", options=opts("-FollowSymLinks")),
+        directory("/srv/www/denied", require="denied"),
+        files(r"^\.ht", regex=True, require="denied"),
+    ),
+)
+
+
+def resolve(path: str) -> Target:
+    return resolve_target(VHOST, path, FS)
+
+
+def test_index_of_root() -> None:
+    t = resolve("/")
+    assert (t.kind, t.filename, t.url_path) == ("file", "/srv/www/index.html", "/index.html")
+
+
+def test_directory_slash_redirect() -> None:
+    t = resolve("/sub")
+    assert (t.kind, t.location) == ("redirect", "/sub/")
+    assert resolve("/we%20ird").location == "/we%20ird/"
+
+
+def test_directory_without_index() -> None:
+    t = resolve("/noidx/")
+    assert (t.kind, t.filename) == ("directory", "/srv/www/noidx/")
+
+
+def test_directory_index_in_order_with_handlers() -> None:
+    t = resolve("/multi/")
+    assert (t.kind, t.filename, t.handler, t.url_path) == (
+        "file", "/srv/www/multi/first.py", "cgi-script", "/multi/first.py")
+
+
+def test_path_info_after_the_first_file() -> None:
+    t = resolve("/app/run.py/a/b%20c/")
+    assert (t.kind, t.filename, t.url_path, t.path_info, t.handler) == (
+        "file", "/srv/www/app/run.py", "/app/run.py", "/a/b c/", "cgi-script")
+    t = resolve("/a.html/x")
+    assert (t.kind, t.path_info, t.handler) == ("file", "/x", None)
+
+
+def test_missing_file() -> None:
+    t = resolve("/sub/x/y")
+    assert (t.kind, t.status) == ("error", 404)
+    assert t.reason == "AH00128: File does not exist: /srv/www/sub/x/y"
+
+
+@pytest.mark.parametrize(("raw", "status"), [
+    ("/a%2Fb", 404), ("/a%2fb", 404), ("/a%00b", 404), ("/%zz", 400), ("/a%2", 400),
+    ("/../x", 400), ("/%2e%2e/etc/passwd", 400), ("/sub/%2E%2e/%2e%2e/a.html", 400),
+    ("a.html", 400),
+])
+def test_path_screen_errors(raw: str, status: int) -> None:
+    t = resolve(raw)
+    assert (t.kind, t.status) == ("error", status)
+
+
+@pytest.mark.parametrize(("raw", "filename"), [
+    ("/sub/../a.html", "/srv/www/a.html"), ("/sub/%2e%2e/a.html", "/srv/www/a.html"),
+    ("//a.html", "/srv/www/a.html"), ("/./a.html", "/srv/www/a.html"),
+    ("/a.ht%6dl", "/srv/www/a.html"), ("/sub/..", "/srv/www/index.html"),
+    ("/sub/.", "/srv/www/sub/index.html"), ("http://host/a.html", "/srv/www/a.html"),
+])
+def test_dot_segments_and_unreserved_escapes(raw: str, filename: str) -> None:
+    t = resolve(raw)
+    assert (t.kind, t.filename) == ("file", filename)
+
+
+def test_normalize_keeps_reserved_escapes() -> None:
+    assert normalize_path("/a%2fb/%41%3F") == "/a%2Fb/A%3F"
+    assert screen_path("/a%3Fb") == "/a?b"
+
+
+def test_aliases_follow_mod_alias_slash_rules() -> None:
+    assert resolve("/al").kind == "redirect"
+    assert resolve("/al/o.html").filename == "/srv/other/o.html"
+    assert resolve("/alx").status == 404  # not the alias: DocumentRoot
+    assert resolve("/alx").filename == "/srv/www/alx"
+    assert resolve("/al2").filename == "/srv/www/al2"
+    assert resolve("/al2/o.html").filename == "/srv/other/o.html"
+    t = resolve("/al/o.html")
+    assert (t.context_prefix, t.context_document_root) == ("/al", "/srv/other")
+
+
+def test_alias_match_substitutes_groups() -> None:
+    t = resolve("/m/o.x")
+    assert (t.kind, t.filename) == ("file", "/srv/other/o.html")
+
+
+def test_script_alias_makes_cgi() -> None:
+    t = resolve("/cgi-bin/t.cgi/pi")
+    assert (t.kind, t.filename, t.path_info, t.handler) == (
+        "file", "/srv/cgi/t.cgi", "/pi", "cgi-script")
+    assert t.alias is not None and t.alias.is_script
+    d = resolve("/cgi-bin/")
+    assert (d.kind, d.handler, d.filename) == ("directory", "cgi-script", "/srv/cgi/")
+    assert resolve("/cgi-bin").status == 404  # "ScriptAlias /cgi-bin/" needs the slash
+
+
+def test_require_denied_comes_before_existence_and_redirects() -> None:
+    for raw in ("/denied/x.html", "/denied/nope", "/denied", "/.htpasswd"):
+        t = resolve(raw)
+        assert (t.kind, t.status) == ("error", 403), raw
+        assert t.reason.startswith("AH01630: client denied by server configuration: ")
+
+
+def test_symlinks_need_follow_symlinks() -> None:
+    t = resolve("/nosym/l.html")
+    assert (t.kind, t.status) == ("error", 403)
+    assert "AH00037" in t.reason
+    assert resolve("/nosym/real.html").kind == "file"
+    # FollowSymLinks (the default) follows a link out of the root, as Apache does
+    assert resolve("/etclink/passwd").filename == "/srv/www/etclink/passwd"
+
+
+def test_directory_index_disabled_and_slash_off() -> None:
+    vhost = make_vhost("/srv/www", sections=(
+        directory("/srv/www/sub", directory_index=("disabled",), directory_slash=False),))
+    assert resolve_target(vhost, "/sub/", FS).kind == "directory"
+    assert resolve_target(vhost, "/sub", FS).kind == "directory"
+
+
+SEGMENTS = st.sampled_from([
+    "..", ".", "%2e", "%2E%2e", ".%2e", "%2f", "%2F..", "", "\\", "..\\..", "a", "sub",
+    "etc", "passwd", "%00", "%", "%25", "%252e%252e", "a.html", "%c0%ae", ";", "?",
+])
+
+
+@settings(max_examples=500)
+@given(st.lists(SEGMENTS, max_size=8), st.booleans())
+def test_no_encoding_escapes_the_root(segments: list[str], trailing: bool) -> None:
+    raw = "/" + "/".join(segments) + ("/" if trailing else "")
+    t = resolve(raw)
+    if t.kind == "error" and not t.filename:
+        return
+    assert t.filename.startswith(("/srv/www/", "/srv/other/", "/srv/cgi/")) or (
+        t.filename in ("/srv/www", "/srv/other", "/srv/cgi")), (raw, t)
+    if "etclink" not in t.filename:
+        assert FS.realpath(t.filename).startswith("/srv/"), (raw, t)

@@ -1,0 +1,40 @@
+"""vhost.select_vhost: address first, then Host name (Apache's vhosts.html)."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.factory import make_config, make_vhost
+from cgihttpd.config.model import Address
+from cgihttpd.vhost import select_vhost
+
+A = make_vhost(server_name="a.example", server_aliases=("www.a.example", "*.wild.example"))
+B = make_vhost(server_name="b.example:80")
+IP = make_vhost(server_name="ip.example", addresses=(Address("127.0.0.2", 80),))
+OTHER_PORT = make_vhost(server_name="p.example", addresses=(Address("*", 8080),))
+CONFIG = make_config(vhosts=(A, B, IP, OTHER_PORT))
+
+
+@pytest.mark.parametrize(("host", "expected"), [
+    ("a.example", A), ("A.EXAMPLE", A), ("www.a.example", A), ("x.wild.example", A),
+    ("b.example", B), ("unknown.example", A), ("", A),
+])
+def test_by_host_name(host: str, expected: object) -> None:
+    assert select_vhost(CONFIG, "127.0.0.1", 80, host) is expected
+
+
+def test_exact_ip_beats_wildcard_and_is_its_own_default() -> None:
+    assert select_vhost(CONFIG, "127.0.0.2", 80, "b.example") is IP
+
+
+def test_port_must_match_unless_listen_was_overridden() -> None:
+    assert select_vhost(CONFIG, "127.0.0.1", 8080, "a.example") is OTHER_PORT
+    assert select_vhost(CONFIG, "127.0.0.1", 9999, "a.example") is CONFIG.main
+    overridden = CONFIG.with_listens((Address("127.0.0.1", 9999),))
+    assert select_vhost(overridden, "127.0.0.1", 9999, "b.example") is B
+    assert select_vhost(overridden, "127.0.0.1", 9999, "nobody") is A
+
+
+def test_no_vhosts_means_main_server() -> None:
+    config = make_config()
+    assert select_vhost(config, "127.0.0.1", 80, "x") is config.main
