@@ -240,3 +240,25 @@ def test_allowoverride_outside_directory_is_useless(tmp_path: Path) -> None:
     c = load(tmp_path, "<Location /a>\nAllowOverride None\n</Location>\n")
     # core.c AH00114
     assert any("Useless use of AllowOverride" in w for w in c.warnings)
+
+
+def test_messages_name_the_directive_as_apache_defines_it(tmp_path: Path) -> None:
+    assert errors(tmp_path, "<directory /tmp>\ndocumentroot /tmp\n</directory>\n"
+                            "servername a b\n") == [
+        "F:2: DocumentRoot not allowed in <Directory> context",
+        "F:4: ServerName takes one argument, The hostname and port of the server"]
+
+
+def test_pure_modules_do_no_io() -> None:
+    import ast
+
+    import cgihttpd.config as pkg
+
+    base = Path(pkg.__file__).parent
+    for name in ("lexer", "tree", "modules", "directives", "report", "zeroconf"):
+        tree = ast.parse((base / f"{name}.py").read_text())
+        imported = {a.name.split(".")[0] for n in ast.walk(tree)
+                    if isinstance(n, ast.Import) for a in n.names}
+        imported |= {(n.module or "").split(".")[0] for n in ast.walk(tree)
+                     if isinstance(n, ast.ImportFrom)}
+        assert not imported & {"asyncio", "subprocess", "socket"}, name

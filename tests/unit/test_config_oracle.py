@@ -37,6 +37,10 @@ LoadModule alias_module {mods}/mod_alias.so
 
 BROKEN = [
     "Foo bar",
+    "<directory /tmp>\ndocumentroot /tmp\n</directory>",
+    "servername a b",
+    "REQUIRE all granted",
+    "<virtualhost *:80>\nuser x\n</virtualhost>",
     "Foo a \\\n  b",
     "<Directory /tmp>\nOptions +Indexes FollowSymLinks\n</Directory>",
     "<Directory /tmp>\nOptions Indexes All\n</Directory>",

@@ -170,7 +170,7 @@ def check_arity(d: Directive, node: Node) -> None:
     args = [a for a in node.args]
     n = len(args)
     missing = any(a == "" for a in args)
-    name, desc = node.name, d.description
+    name, desc = d.name, d.description  # Apache names the command as it defines it
     if d.arity == "TAKE1" and (n != 1 or missing):
         raise ConfigError(f"{name} takes one argument, {desc}")
     if d.arity == "TAKE2" and (n != 2 or missing):
@@ -240,7 +240,7 @@ def apply_node(ctx: Ctx, node: Node) -> None:
     info = REGISTRY.lookup(node.key, loaded)
     if info is None:  # tree.expand has already reported it
         return
-    shown = ("<" + node.name) if node.is_section else node.name
+    shown = info.name  # as the module defines it ("DocumentRoot", "<Directory")
     # invoke_cmd: RSRC_CONF-only directives inside a section, ACCESS_CONF-only ones
     # outside (the server level masks OR_AUTHCFG and OR_LIMIT).
     in_section = ctx.section is not None
