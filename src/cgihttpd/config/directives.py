@@ -241,6 +241,8 @@ def apply_node(ctx: Ctx, node: Node) -> None:
     if info is None:  # tree.expand has already reported it
         return
     shown = info.name  # as the module defines it ("DocumentRoot", "<Directory")
+    # Apache's messages name a command as its module spells it, whatever the case written
+    node = replace(node, name=info.name[1:] if node.is_section else info.name)
     # invoke_cmd: RSRC_CONF-only directives inside a section, ACCESS_CONF-only ones
     # outside (the server level masks OR_AUTHCFG and OR_LIMIT).
     in_section = ctx.section is not None
