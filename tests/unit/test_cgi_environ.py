@@ -265,3 +265,11 @@ def test_sanitize_is_idempotent(name: str) -> None:
     once = sanitize_env_name(name)
     assert sanitize_env_name(once) == once
 
+
+
+def test_request_uri_is_the_request_lines_target() -> None:
+    # after an internal redirect Apache still shows the client's target
+    req = request("/env.py?from=local", request_line="GET /local.py?orig=1 HTTP/1.1")
+    assert env_for(req)["REQUEST_URI"] == "/local.py?orig=1"
+    req = request("/a\xa0b", request_line="GET /a\xa0b HTTP/1.1")
+    assert env_for(req)["REQUEST_URI"] == "/a\xa0b"

@@ -265,8 +265,9 @@ def build_cgi_environ(
     if rules.get("REQUEST_URI") == "current-uri":
         common["REQUEST_URI"] = to_wire(current_uri if current_uri is not None else target.url_path)
     else:
-        # original_uri(): the target of the request line, as sent.
-        common["REQUEST_URI"] = request.raw_target
+        # original_uri(): the target of the request line as sent, which stays the
+        # client's after an internal redirect (verified against Apache 2.4.71).
+        common["REQUEST_URI"] = original_uri(request)
     common["SCRIPT_NAME"] = to_wire(target.url_path)
     if target.path_info:
         common["PATH_INFO"] = to_wire(target.path_info)
@@ -278,6 +279,15 @@ def build_cgi_environ(
     if "TZ" not in env and "TZ" in server_environ:
         env["TZ"] = to_wire(server_environ["TZ"])
     return {sanitize_env_name(k): v for k, v in env.items()}
+
+
+def original_uri(request: Request) -> str:
+    """util_script.c original_uri: the second word of the request line ("" if none)."""
+    # apr_isspace is ASCII-only: str.split() would also cut at \x85 and \xa0
+    words = [w for w in re.split(r"[ \t\n\v\f\r]+", request.request_line) if w]
+    if len(words) >= 2:
+        return words[1]
+    return request.raw_target if not request.request_line else ""
 
 
 def translate_path_info(path_info: str, vhost: VirtualHost) -> str:

@@ -1,0 +1,388 @@
+"""CGI end to end: the real ``python -m cgihttpd`` process, raw sockets and http.client.
+
+One server per module serves a folder of scripts from a config file (ExecCGI, .py and
+.cgi as cgi-script, CGIDScriptTimeout 2, its own error log). Every wait has a deadline;
+only processes started here are signalled.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import re
+import socket
+import stat
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from support import ServerProcess, raw_request
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX scripts and /proc")
+
+PY = sys.executable
+WIN_SHEBANG = "#!C:/Users/nikit/AppData/Local/Programs/Python/Python313/python.exe"
+TIMEOUT = 2  # CGIDScriptTimeout in the config below
+DEADLINE = 20.0
+
+SCRIPTS: dict[str, tuple[str, bool, bool]] = {
+    # name: (text, executable, CRLF line endings)
+    "hello.py": (WIN_SHEBANG + '\nprint("Content-Type: text/html")\nprint()\n'
+                 'print("<h1>Hello, World</h1>")\n', False, True),
+    "sh.cgi": ('#!/bin/sh\necho "Content-Type: text/plain"\necho\necho "sh says $1"\n',
+               True, False),
+    "env.py": (f"#!{PY}\nimport json, os, sys\n"
+               'print("Content-Type: application/json")\nprint()\n'
+               'print(json.dumps({"env": dict(os.environ), "argv": sys.argv[1:]}))\n',
+               False, False),
+    "echo.py": (f"#!{PY}\nimport os, sys\n"
+                'n = int(os.environ.get("CONTENT_LENGTH") or 0)\n'
+                "data = sys.stdin.buffer.read(n)\n"
+                'sys.stdout.buffer.write(b"Content-Type: application/octet-stream\\r\\n'
+                'X-Length: %d\\r\\n\\r\\n" % len(data) + data)\n', False, False),
+    "ignore.py": (f"#!{PY}\nprint('Content-Type: text/plain\\n\\nignored')\n", False, False),
+    "flood.py": (f"#!{PY}\nimport sys\n"
+                 "for i in range(60000):\n"
+                 "    sys.stderr.write('flood line %06d ' % i + 'x' * 80 + '\\n')\n"
+                 "print('Content-Type: text/plain\\n\\nflooded')\n", False, False),
+    "slow.py": (f"#!{PY}\nimport os, sys, time\n"
+                "open(os.environ['PIDFILE_DIR'] + '/slow.pid', 'w').write(str(os.getpid()))\n"
+                "time.sleep(60)\n", False, False),
+    "forever.py": (f"#!{PY}\nimport os, subprocess, sys, time\n"
+                   "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)'])\n"
+                   "open(os.environ['PIDFILE_DIR'] + '/forever.pid', 'w')"
+                   ".write('%d %d' % (os.getpid(), child.pid))\n"
+                   "print('Content-Type: text/plain\\n', flush=True)\n"
+                   "while True:\n    print('tick', flush=True)\n    time.sleep(0.2)\n",
+                   False, False),
+    "cookie.py": (f"#!{PY}\nprint('Set-Cookie: a=1\\nSet-Cookie: b=2\\n"
+                  "Content-Type: text/plain\\n\\ncookies')\n", False, False),
+    "away.py": (f"#!{PY}\nprint('Location: http://example.com/elsewhere\\n"
+                "Set-Cookie: s=1\\n\\nignored')\n", False, False),
+    "local.py": (f"#!{PY}\nprint('Location: /env.py?from=local\\n\\nignored')\n",
+                 False, False),
+    "nph-raw.py": (f"#!{PY}\nimport sys\n"
+                   "sys.stdout.write('HTTP/1.1 202 Taken\\r\\nContent-Type: text/plain\\r\\n"
+                   "X-Nph: yes\\r\\n\\r\\nnph body')\n", False, False),
+    "binary.py": (f"#!{PY}\nimport sys\nout = sys.stdout.buffer\n"
+                  "out.write(b'Content-Type: application/octet-stream\\n\\n')\n"
+                  "out.write(bytes(range(256)) * 1024)\n", False, False),
+    "die.py": (f"#!{PY}\nimport os\n"
+               "print('Content-Type: text/plain\\n\\nstarted', flush=True)\n"
+               "os.kill(os.getpid(), 9)\n", False, False),
+    "empty.py": (f"#!{PY}\n", False, False),
+    "bad.py": (f"#!{PY}\nprint('This is not a header\\n\\nx')\n", False, False),
+    "noshebang.py": ("print('Content-Type: text/plain\\n\\nx')\n", False, False),
+    "status.py": (f"#!{PY}\nprint('Status: 404 Not Here\\nContent-Type: text/plain\\n\\nnope')\n",
+                  False, False),
+}
+
+CONF = """\
+ServerRoot {root}
+Listen 127.0.0.1:1
+PidFile {root}/httpd.pid
+ErrorLog {root}/error.log
+LogLevel warn
+LoadModule mime_module /usr/lib/apache2/modules/mod_mime.so
+LoadModule alias_module /usr/lib/apache2/modules/mod_alias.so
+LoadModule cgid_module /usr/lib/apache2/modules/mod_cgid.so
+LoadModule env_module /usr/lib/apache2/modules/mod_env.so
+LoadModule dir_module /usr/lib/apache2/modules/mod_dir.so
+LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so
+ServerName localhost
+ServerAdmin admin@example.com
+DocumentRoot {root}/docs
+CGIDScriptTimeout {timeout}
+<Directory />
+  Require all granted
+</Directory>
+<Directory {root}/docs>
+  Options +ExecCGI
+  AddHandler cgi-script .py .cgi
+  SetEnv PIDFILE_DIR {root}/pids
+</Directory>
+"""
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("cgi-e2e")
+    (root / "docs").mkdir()
+    (root / "pids").mkdir()
+    for name, (text, executable, crlf) in SCRIPTS.items():
+        data = text.encode()
+        if crlf:
+            data = data.replace(b"\n", b"\r\n")
+        p = root / "docs" / name
+        p.write_bytes(data)
+        p.chmod(0o755 if executable else 0o644)
+    (root / "httpd.conf").write_text(CONF.format(root=root, timeout=TIMEOUT))
+    return root
+
+
+@pytest.fixture(scope="module")
+def server(site: Path) -> Iterator[ServerProcess]:
+    with ServerProcess(["-f", str(site / "httpd.conf"), "-l", "127.0.0.1:0"]) as srv:
+        yield srv
+
+
+def get(server: ServerProcess, path: str, method: str = "GET", body: bytes | None = None,
+        headers: dict[str, str] | None = None) -> tuple[http.client.HTTPResponse, bytes]:
+    conn = http.client.HTTPConnection(server.host, server.port, timeout=DEADLINE)
+    conn.request(method, path, body=body, headers=headers or {})
+    resp = conn.getresponse()
+    data = resp.read()
+    conn.close()
+    return resp, data
+
+
+def error_log(site: Path) -> str:
+    return (site / "error.log").read_text(errors="replace")
+
+
+def wait_for(cond, deadline: float = DEADLINE) -> bool:  # type: ignore[no-untyped-def]
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        if cond():
+            return True
+        time.sleep(0.05)
+    return bool(cond())
+
+
+def alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(") ", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def children(pid: int) -> list[int]:
+    out = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/stat") as f:
+                    fields = f.read().rsplit(") ", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                out.append(int(d))
+    return out
+
+
+# --- which files run, and how ---------------------------------------------------------
+
+
+def test_hello_with_the_courses_windows_shebang_crlf_and_no_exec_bit(
+        server: ServerProcess, site: Path) -> None:
+    resp, body = get(server, "/hello.py")
+    assert resp.status == 200
+    assert resp.getheader("Content-Type") == "text/html"
+    assert body.strip() == b"<h1>Hello, World</h1>"
+    get(server, "/hello.py")
+    warnings = [ln for ln in error_log(site).splitlines() if "python.exe" in ln]
+    assert len(warnings) == 1 and "[cgid:warn]" in warnings[0]
+
+
+def test_sh_script_with_isindex_argv(server: ServerProcess) -> None:
+    resp, body = get(server, "/sh.cgi?word")
+    assert resp.status == 200 and body == b"sh says word\n"
+
+
+def test_no_shebang_and_not_executable_is_500_with_a_log_line(
+        server: ServerProcess, site: Path) -> None:
+    resp, _ = get(server, "/noshebang.py")
+    assert resp.status == 500
+    assert "script has no #! line and is not executable" in error_log(site)
+
+
+# --- environment -----------------------------------------------------------------------
+
+
+def test_environment_is_exactly_apaches_set(server: ServerProcess, site: Path) -> None:
+    resp, body = get(server, "/env.py/extra/path?x=1&y", headers={
+        "X-Custom": "v", "Proxy": "http://evil", "Authorization": "Basic eDp5"})
+    data = json.loads(body)
+    env = data["env"]
+    env.pop("LC_CTYPE", None)  # Python's own C-locale coercion (PEP 538), not the server's
+    expected = {
+        "CONTEXT_DOCUMENT_ROOT", "CONTEXT_PREFIX", "DOCUMENT_ROOT", "GATEWAY_INTERFACE",
+        "HTTP_ACCEPT_ENCODING", "HTTP_HOST", "HTTP_X_CUSTOM", "PATH", "PATH_INFO",
+        "PATH_TRANSLATED", "QUERY_STRING", "REMOTE_ADDR", "REMOTE_PORT", "REQUEST_METHOD",
+        "REQUEST_SCHEME", "REQUEST_URI", "SCRIPT_FILENAME", "SCRIPT_NAME", "SERVER_ADDR",
+        "SERVER_ADMIN", "SERVER_NAME", "SERVER_PORT", "SERVER_PROTOCOL", "SERVER_SIGNATURE",
+        "SERVER_SOFTWARE", "PIDFILE_DIR",
+    }
+    if "LD_LIBRARY_PATH" in os.environ:
+        expected.add("LD_LIBRARY_PATH")
+    if "TZ" in os.environ:
+        expected.add("TZ")
+    assert set(env) == expected
+    docs = str(site / "docs")
+    assert env["PATH_INFO"] == "/extra/path"
+    assert env["PATH_TRANSLATED"] == docs + "/extra/path"
+    assert env["SCRIPT_NAME"] == "/env.py"
+    assert env["SCRIPT_FILENAME"] == docs + "/env.py"
+    assert env["REQUEST_URI"] == "/env.py/extra/path?x=1&y"
+    assert env["QUERY_STRING"] == "x=1&y"
+    assert env["SERVER_PORT"] == str(server.port)
+    assert env["GATEWAY_INTERFACE"] == "CGI/1.1"
+    assert env["PATH"] == os.environ.get("PATH")
+    assert data["argv"] == []
+
+
+# --- request body ------------------------------------------------------------------------
+
+
+def test_post_echo(server: ServerProcess) -> None:
+    resp, body = get(server, "/echo.py", "POST", b"a=1&b=2",
+                     {"Content-Type": "application/x-www-form-urlencoded"})
+    assert resp.status == 200 and body == b"a=1&b=2"
+
+
+@pytest.mark.slow
+def test_large_body_round_trip(server: ServerProcess) -> None:
+    blob = os.urandom(8 << 20)
+    resp, body = get(server, "/echo.py", "POST", blob)
+    assert resp.status == 200 and resp.getheader("X-Length") == str(len(blob))
+    assert body == blob
+
+
+def test_chunked_request_body_gets_content_length(server: ServerProcess) -> None:
+    conn = http.client.HTTPConnection(server.host, server.port, timeout=DEADLINE)
+    conn.request("POST", "/echo.py", body=iter([b"hello ", b"chunked ", b"world"]),
+                 encode_chunked=True)
+    resp = conn.getresponse()
+    assert resp.status == 200 and resp.read() == b"hello chunked world"
+    conn.close()
+
+
+def test_script_not_reading_stdin_keeps_the_connection_usable(server: ServerProcess) -> None:
+    conn = http.client.HTTPConnection(server.host, server.port, timeout=DEADLINE)
+    conn.request("POST", "/ignore.py", body=b"z" * (2 << 20))
+    resp = conn.getresponse()
+    assert resp.status == 200 and resp.read() == b"ignored\n"
+    conn.request("GET", "/sh.cgi?again")
+    resp = conn.getresponse()
+    assert resp.status == 200 and resp.read() == b"sh says again\n"
+    conn.close()
+
+
+# --- response ------------------------------------------------------------------------------
+
+
+def test_stderr_flood_does_not_deadlock(server: ServerProcess, site: Path) -> None:
+    resp, body = get(server, "/flood.py")
+    assert resp.status == 200 and body == b"flooded\n"
+    assert wait_for(lambda: "flood line 059999" in error_log(site))
+    line = next(ln for ln in error_log(site).splitlines() if "flood line 000000" in ln)
+    assert re.search(r"\[cgid:error\] \[pid \d+(:tid \d+)?\] \[client 127\.0\.0\.1:\d+\] "
+                     r"AH01215: stderr from .*/flood\.py: flood line 000000", line), line
+
+
+def test_set_cookie_repeated(server: ServerProcess) -> None:
+    resp, body = get(server, "/cookie.py")
+    assert resp.headers.get_all("Set-Cookie") == ["a=1", "b=2"]
+
+
+def test_status_header(server: ServerProcess) -> None:
+    resp, body = get(server, "/status.py")
+    assert resp.status == 404 and resp.reason == "Not Here" and body == b"nope\n"
+
+
+def test_absolute_location_is_302_and_keeps_cookies(server: ServerProcess) -> None:
+    resp, _ = get(server, "/away.py")
+    assert resp.status == 302
+    assert resp.getheader("Location") == "http://example.com/elsewhere"
+    assert resp.getheader("Set-Cookie") == "s=1"
+
+
+def test_local_location_is_an_internal_redirect(server: ServerProcess) -> None:
+    resp, body = get(server, "/local.py?orig=1")
+    assert resp.status == 200
+    env = json.loads(body)["env"]
+    assert env["QUERY_STRING"] == "from=local"
+    assert env["REDIRECT_STATUS"] == "200" and env["REDIRECT_URL"] == "/local.py"
+    assert env["REQUEST_URI"] == "/local.py?orig=1"
+
+
+def test_nph_output_reaches_the_client(server: ServerProcess) -> None:
+    raw = raw_request(server.address, b"GET /nph-raw.py HTTP/1.1\r\nHost: x\r\n"
+                      b"Connection: close\r\n\r\n")
+    head, _, body = raw.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 202 Taken\r\n")
+    assert b"X-Nph: yes" in head
+    assert body.endswith(b"nph body") or b"nph body" in body
+
+
+def test_binary_output_byte_exact(server: ServerProcess) -> None:
+    resp, body = get(server, "/binary.py")
+    assert body == bytes(range(256)) * 1024
+
+
+def test_head_has_no_body(server: ServerProcess) -> None:
+    resp, body = get(server, "/cookie.py", "HEAD")
+    assert resp.status == 200 and body == b""
+
+
+def test_dies_mid_body_is_a_truncated_response(server: ServerProcess) -> None:
+    raw = raw_request(server.address, b"GET /die.py HTTP/1.1\r\nHost: x\r\n\r\n",
+                      timeout=DEADLINE)
+    head, _, body = raw.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200")
+    assert b"started" in body
+    assert not body.endswith(b"0\r\n\r\n")  # never the terminating chunk
+
+
+def test_no_output_and_malformed_headers_are_500(server: ServerProcess, site: Path) -> None:
+    assert get(server, "/empty.py")[0].status == 500
+    assert get(server, "/bad.py")[0].status == 500
+    log = error_log(site)
+    assert "End of script output before headers: empty.py" in log
+    assert "malformed header from script 'bad.py': Bad header: This is not a header" in log
+
+
+# --- processes -----------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_timeout_kills_the_script_and_answers_504(server: ServerProcess, site: Path) -> None:
+    resp, _ = get(server, "/slow.py")
+    assert resp.status == 504
+    assert "Script timed out before returning headers: slow.py" in error_log(site)
+    pid = int((site / "pids" / "slow.pid").read_text())
+    assert wait_for(lambda: not alive(pid), 5.0)
+
+
+@pytest.mark.slow
+def test_client_disconnect_kills_the_process_group(server: ServerProcess, site: Path) -> None:
+    pidfile = site / "pids" / "forever.pid"
+    with socket.create_connection(server.address, timeout=DEADLINE) as s:
+        s.sendall(b"GET /forever.py HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert s.recv(100).startswith(b"HTTP/1.1 200")
+        assert wait_for(pidfile.exists)
+    pids = [int(p) for p in pidfile.read_text().split()]
+    assert wait_for(lambda: not any(alive(p) for p in pids), 5.0)
+
+
+@pytest.mark.slow
+def test_no_zombies_or_fd_leaks_after_many_requests(server: ServerProcess) -> None:
+    pid = server.proc.pid
+    for _ in range(10):
+        get(server, "/sh.cgi")
+    fds_before = len(os.listdir(f"/proc/{pid}/fd"))
+    for _ in range(300):
+        resp, body = get(server, "/sh.cgi?x")
+        assert body == b"sh says x\n"
+    assert wait_for(lambda: children(pid) == [], 5.0), children(pid)
+    assert len(os.listdir(f"/proc/{pid}/fd")) <= fds_before
+
+
+def test_script_mode_bits_untouched(site: Path) -> None:
+    # the server never chmods scripts: hello.py still has no execute bit
+    assert not (site / "docs" / "hello.py").stat().st_mode & stat.S_IXUSR
