@@ -9,7 +9,7 @@ Paths:
   /own-headers     sends its own Date and Server headers
   /reason          "299 Custom Reason" via the "reason" key
   /crash           raises before answering
-  /slow?S          sleeps S seconds, then answers
+  /slow?S          notes $ECHO_DIR/slow-started, sleeps S seconds, then answers
   /stream?N        N pieces of 1 MiB; writes how many were sent to $ECHO_DIR/progress
   /wait-disconnect reads the body, then waits for http.disconnect; notes it in
                    $ECHO_DIR/disconnect, and whether send() then raised ClientDisconnected
@@ -104,6 +104,7 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     elif path == "/crash":
         raise RuntimeError("boom")
     elif path == "/slow":
+        (OUT / "slow-started").write_text("yes")
         await asyncio.sleep(float(query or "1"))
         await _respond(send, 200, b"slow done")
     elif path == "/stream":

@@ -40,6 +40,19 @@ _BAD_NAME = re.compile(rb"[\x00-\x20\x7f()<>@,;:\\\"/\[\]?={}]")
 _BAD_VALUE = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
 _HOP_BY_HOP = frozenset({b"connection", b"keep-alive", b"transfer-encoding"})
 
+#: ASGI applications send lower-case names; Apache writes these standard ones in their
+#: usual spelling. Other names go out as the application wrote them (as Apache passes a
+#: CGI script's own spelling).
+_CANONICAL: dict[bytes, bytes] = {
+    n.lower(): n for n in (
+        b"Accept-Ranges", b"Age", b"Allow", b"Cache-Control", b"Content-Disposition",
+        b"Content-Encoding", b"Content-Language", b"Content-Length", b"Content-Location",
+        b"Content-Range", b"Content-Type", b"Date", b"ETag", b"Expires", b"Last-Modified",
+        b"Link", b"Location", b"Pragma", b"Retry-After", b"Server", b"Set-Cookie",
+        b"Status", b"Vary", b"WWW-Authenticate",
+    )
+}
+
 
 class InvalidResponse(ValueError):
     """The application's response head cannot be sent (bad header name or value)."""
@@ -100,6 +113,7 @@ def plan_response(
         if _BAD_VALUE.search(value):
             raise InvalidResponse(f"invalid value for header {name!r}")
         lname = name.lower()
+        name = _CANONICAL.get(name, name)
         if lname in _HOP_BY_HOP:
             if lname == b"connection" and b"close" in value.lower():
                 app_close = True

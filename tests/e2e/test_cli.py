@@ -1,0 +1,155 @@
+"""The ``cgihttpd`` command as a user runs it: flags, start-up errors, the ready line,
+the PidFile and stopping on SIGINT/SIGTERM."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import pytest
+from _http_helpers import WAIT, connect, echo_server, read_response, wait_for
+from support import ServerProcess
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+
+
+def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "cgihttpd", *args], capture_output=True,
+                          text=True, timeout=WAIT, cwd=cwd, stdin=subprocess.DEVNULL)
+
+
+def write_conf(tmp: Path, extra: str = "") -> Path:
+    conf = tmp / "httpd.conf"
+    conf.write_text(
+        f"ServerRoot {tmp}\n"
+        "Listen 127.0.0.1:80\n"
+        "ServerName test.local\n"
+        f"DocumentRoot {tmp}\n"
+        f"ErrorLog {tmp}/error.log\n" + extra)
+    return conf
+
+
+def test_version() -> None:
+    r = run_cli("-v")
+    assert r.returncode == 0
+    assert r.stdout.startswith("Server version: cgihttpd/0.1.0 (Python 3.")
+
+
+def test_check_ok_says_syntax_ok_on_stderr(tmp_path: Path) -> None:
+    r = run_cli("-t", "-f", str(write_conf(tmp_path)))
+    assert (r.returncode, r.stderr, r.stdout) == (0, "Syntax OK\n", "")
+
+
+def test_check_lists_every_error_with_file_and_line(tmp_path: Path) -> None:
+    conf = tmp_path / "bad.conf"
+    conf.write_text("Bogus x\nServerName\n")
+    r = run_cli("-t", "-f", str(conf))
+    assert r.returncode == 1
+    lines = r.stderr.splitlines()
+    assert lines[0].startswith(f"{conf}:1: Invalid command 'Bogus'")
+    assert lines[1].startswith(f"{conf}:2: ")
+    assert "Traceback" not in r.stderr and "Syntax OK" not in r.stderr
+
+
+def test_dump_describes_the_config(tmp_path: Path) -> None:
+    r = run_cli("-S", "-f", str(write_conf(tmp_path)))
+    assert r.returncode == 0
+    assert "127.0.0.1:80" in r.stdout
+
+
+def test_missing_folder_is_one_line_and_exit_1(tmp_path: Path) -> None:
+    r = run_cli(str(tmp_path / "nope"), "-l", "127.0.0.1:0")
+    assert r.returncode == 1
+    assert len(r.stderr.strip().splitlines()) == 1
+    assert str(tmp_path / "nope") in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_port_in_use_is_one_line_and_exit_1(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        r = run_cli(str(tmp_path), "-l", f"127.0.0.1:{port}")
+    assert r.returncode == 1
+    assert r.stderr.strip() == (
+        f"cgihttpd: could not bind to address 127.0.0.1:{port}: Address already in use")
+
+
+def test_missing_log_directory_is_a_clear_error(tmp_path: Path) -> None:
+    conf = write_conf(tmp_path, f"CustomLog {tmp_path}/no/such/dir/access.log common\n")
+    r = run_cli("-f", str(conf), "-l", "127.0.0.1:0")
+    assert r.returncode == 1
+    assert "Traceback" not in r.stderr
+    assert f"{tmp_path}/no/such/dir" in r.stderr
+
+
+def test_zero_config_serves_the_demo_site_and_prints_the_real_port() -> None:
+    with ServerProcess(["-l", "127.0.0.1:0"]) as srv:
+        assert srv.port != 0
+        line = next(x for x in srv.stderr_lines if "serving" in x)
+        assert line.startswith(f"cgihttpd: serving http://127.0.0.1:{srv.port}/ ")
+        with urllib.request.urlopen(srv.url + "/", timeout=WAIT) as resp:
+            assert b"Hello, World" in resp.read()
+
+
+def test_zero_config_serves_a_given_folder(tmp_path: Path) -> None:
+    (tmp_path / "index.html").write_text("mine\n")
+    with ServerProcess([str(tmp_path), "-l", "127.0.0.1:0"]) as srv:
+        with urllib.request.urlopen(srv.url + "/", timeout=WAIT) as resp:
+            assert resp.read() == b"mine\n"
+
+
+def test_config_file_with_listen_override_and_pid_file(tmp_path: Path) -> None:
+    (tmp_path / "index.html").write_text("from conf\n")
+    pid_file = tmp_path / "run.pid"
+    conf = write_conf(tmp_path, f"PidFile {pid_file}\n")
+    srv = ServerProcess(["-f", str(conf), "-DFOREGROUND", "-l", "127.0.0.1:0"])
+    with srv:
+        assert pid_file.read_text().strip() == str(srv.proc.pid)
+        with urllib.request.urlopen(srv.url + "/", timeout=WAIT) as resp:
+            assert resp.read() == b"from conf\n"
+        assert srv.stop() == 0
+    assert not pid_file.exists()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_signal_lets_the_request_in_flight_finish_then_exits_0(
+        tmp_path: Path, sig: signal.Signals) -> None:
+    with echo_server(tmp_path) as srv:
+        s = connect(srv.address)
+        s.sendall(b"GET /slow?1 HTTP/1.1\r\nHost: x\r\n\r\n")
+        wait_for(lambda: (tmp_path / "slow-started").exists(), "the request to start")
+        os.kill(srv.proc.pid, sig)
+        r = read_response(s, bytearray())
+        s.close()
+        assert r.body == b"slow done"
+        assert r.headers["connection"] == "close"
+        assert srv.wait_exit(WAIT) == 0
+        assert not any("Traceback" in x for x in srv.stderr_lines)
+    with pytest.raises(OSError):
+        socket.create_connection(srv.address, timeout=2).close()
+
+
+def test_idle_keepalive_connection_does_not_hold_up_a_stop(tmp_path: Path) -> None:
+    with echo_server(tmp_path) as srv:
+        s = connect(srv.address)
+        s.sendall(b"GET /echo HTTP/1.1\r\nHost: x\r\n\r\n")
+        read_response(s, bytearray())
+        srv.proc.send_signal(signal.SIGTERM)
+        assert srv.wait_exit(WAIT) == 0
+        s.close()
+
+
+def test_workers_share_the_socket(tmp_path: Path) -> None:
+    with echo_server(tmp_path, "--workers", "2") as srv:
+        for _ in range(4):
+            with connect(srv.address) as s:
+                s.sendall(b"GET /echo HTTP/1.1\r\nHost: x\r\n\r\n")
+                assert read_response(s, bytearray()).status == 200
+        assert srv.stop() == 0

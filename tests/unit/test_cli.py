@@ -1,0 +1,59 @@
+"""Every flag of the command line, parsed into one Options value (table-driven)."""
+
+from __future__ import annotations
+
+import pytest
+
+from cgihttpd.cli import Options, UsageError, parse_args, parse_listen
+from cgihttpd.config.model import Address
+
+CASES: list[tuple[list[str], Options]] = [
+    ([], Options()),
+    (["site"], Options(docroot="site")),
+    (["-f", "httpd.conf"], Options(conf="httpd.conf")),
+    (["-f", "c", "-D", "A", "-DFOREGROUND"], Options(conf="c", defines=("A", "FOREGROUND"))),
+    (["-l", "127.0.0.1:8080"], Options(listens=(Address("127.0.0.1", 8080),))),
+    (["--listen", "127.0.0.1:0", "-l", "[::1]:81"],
+     Options(listens=(Address("127.0.0.1", 0), Address("[::1]", 81)))),
+    (["-t", "-f", "c"], Options(conf="c", check=True)),
+    (["-S", "-f", "c"], Options(conf="c", dump=True)),
+    (["-v"], Options(version=True)),
+    (["-X", "--workers", "4"], Options(workers=1)),
+    (["--workers", "3"], Options(workers=3)),
+    (["--app", "m:app"], Options(app="m:app")),
+    (["dir", "-l", "8080"], Options(docroot="dir", listens=(Address("*", 8080),))),
+]
+
+
+@pytest.mark.parametrize(("argv", "expected"), CASES, ids=[" ".join(c[0]) or "-" for c in CASES])
+def test_parse_args(argv: list[str], expected: Options) -> None:
+    assert parse_args(argv) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("127.0.0.1:8080", Address("127.0.0.1", 8080)),
+    ("localhost:0", Address("localhost", 0)),
+    ("*:80", Address("*", 80)),
+    ("8080", Address("*", 8080)),
+    ("[::1]:8080", Address("[::1]", 8080)),
+])
+def test_parse_listen(text: str, expected: Address) -> None:
+    assert parse_listen(text) == expected
+
+
+@pytest.mark.parametrize("text", ["host:", "host:x", "::1:80", "[::1]80", "1:70000"])
+def test_parse_listen_rejects(text: str) -> None:
+    with pytest.raises(UsageError):
+        parse_listen(text)
+
+
+@pytest.mark.parametrize("argv", [["dir", "-f", "c"], ["--workers", "0"]])
+def test_usage_errors(argv: list[str]) -> None:
+    with pytest.raises(UsageError):
+        parse_args(argv)
+
+
+def test_unknown_flag_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        parse_args(["--nope"])
+    assert exc.value.code == 2
