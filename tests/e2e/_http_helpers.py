@@ -33,7 +33,7 @@ def read_until_close(s: socket.socket) -> bytes:
     while time.monotonic() < end:
         try:
             b = s.recv(65536)
-        except (ConnectionResetError, socket.timeout):
+        except (TimeoutError, ConnectionResetError):
             break
         if not b:
             break

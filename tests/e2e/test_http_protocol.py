@@ -25,6 +25,7 @@ from _http_helpers import (
     read_until_close,
     wait_for,
 )
+
 from support import ServerProcess
 
 
