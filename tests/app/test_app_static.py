@@ -1,0 +1,76 @@
+"""The App in-process: static files, validators, ranges, methods and bounded reads."""
+
+from __future__ import annotations
+
+from app.conftest import Site
+from cgihttpd import files
+
+
+def test_index_and_headers(site: Site) -> None:
+    r = site.get("/")
+    assert r.status_code == 200
+    assert r.text == "<h1>Hello, World</h1>\n"
+    assert r.headers["content-type"] == "text/html"
+    assert r.headers["accept-ranges"] == "bytes"
+    assert r.headers["etag"].strip('W/"').count("-") == 1
+    assert "last-modified" in r.headers
+    assert site.get("/style.css").headers["content-type"] == "text/css"
+    assert "content-type" not in site.get("/unknown.qqq").headers
+
+
+def test_head_sends_no_body(site: Site) -> None:
+    r = site.get("/a.html", method="HEAD")
+    assert r.status_code == 200 and r.content == b""
+    assert r.headers["content-length"] == "9"
+
+
+def test_conditional_and_range(site: Site) -> None:
+    etag = site.get("/a.html").headers["etag"]
+    assert site.get("/a.html", headers={"If-None-Match": etag}).status_code == 304
+    lm = site.get("/a.html").headers["last-modified"]
+    assert site.get("/a.html", headers={"If-Modified-Since": lm}).status_code == 304
+    r = site.get("/a.html", headers={"Range": "bytes=1-3"})
+    assert r.status_code == 206 and r.content == b"p>x"
+    assert r.headers["content-range"] == "bytes 1-3/9"
+    r = site.get("/a.html", headers={"Range": "bytes=100-"})
+    assert r.status_code == 416 and r.headers["content-range"] == "bytes */9"
+    assert site.get("/a.html", headers={"If-Match": '"nope"'}).status_code == 412
+
+
+def test_large_file_is_sent_in_bounded_chunks(site: Site) -> None:
+    messages = site.raw("/big.bin")
+    bodies = [m["body"] for m in messages if m["type"] == "http.response.body"]
+    assert b"".join(bodies) == (site.root / "www" / "big.bin").read_bytes()
+    assert len(bodies) > 3
+    assert max(len(b) for b in bodies) <= files.CHUNK
+    assert messages[-1]["more_body"] is False
+
+
+def test_methods_of_the_default_handler(site: Site) -> None:
+    assert site.get("/a.html", method="POST", content=b"x=1").text == "<p>x</p>\n"
+    r = site.get("/a.html", method="DELETE")
+    assert r.status_code == 405
+    assert r.headers["allow"] == "GET,POST,OPTIONS,HEAD"
+    assert "The requested method DELETE is not allowed for this URL." in r.text
+    r = site.get("/a.html", method="OPTIONS")
+    assert (r.status_code, r.headers["allow"], r.content) == (200, "GET,POST,OPTIONS,HEAD", b"")
+
+
+def test_path_info_on_a_static_file_is_404(site: Site) -> None:
+    assert site.get("/a.html/extra").status_code == 404
+    assert "AH00130: File does not exist: " in site.error_log
+
+
+def test_access_log_line(site: Site) -> None:
+    site.get("/a.html?q=1")
+    site.get("/nope")
+    lines = site.access_log.splitlines()
+    assert lines[0].startswith("127.0.0.1 - - [")
+    assert lines[0].endswith('"GET /a.html?q=1 HTTP/1.1" 200 9')
+    assert lines[1].endswith('"GET /nope HTTP/1.1" 404 ' + str(len(site.get("/nope").content)))
+
+
+def test_vhost_by_host_header(site: Site) -> None:
+    assert site.get("/", host="other.example").text == "other vhost\n"
+    assert site.get("/", host="WWW.other.example").text == "other vhost\n"
+    assert site.get("/", host="unknown.example").text.startswith("<h1>Hello")
