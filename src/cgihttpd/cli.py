@@ -226,6 +226,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             print(describe(config))
             return 0
+        factory: server.AppFactory
         if opts.app:
             user_app = load_app_spec(opts.app)
 
