@@ -674,12 +674,35 @@ class CgiHttpProtocol(asyncio.Protocol):
             self.close()
         elif kind == "body":
             cycle = self.cycle
-            if cycle is not None and not cycle.response_complete and cycle.more_body:
-                if not cycle.response_started:
-                    logger.info("timeout reading the request body from %s", self.client)
+            if cycle is None or cycle.response_complete or not cycle.more_body:
+                return
+            logger.info("timeout reading the request body from %s", self.client)
+            if cycle.response_started:
                 self.abort()
+            else:
+                self._body_timeout(cycle)
 
     # --- errors the protocol answers itself -------------------------------------------
+
+    def _body_timeout(self, cycle: Cycle) -> None:
+        """mod_reqtimeout's body stage ran out before the application answered: Apache
+        answers 408 (mod_cgi: "Timeout during reading request entity data"). The
+        application's request stays the one logged: its receive() returns
+        http.disconnect, its send() raises ClientDisconnected, and its ``stats`` already
+        hold the 408 and the bytes written."""
+        s = self.settings
+        body = error_page(408, admin=s.server_admin, signature_html=self.signature_html())
+        plan = plan_response(_without_keep_alive(cycle.facts), 408, [
+            (b"Content-Length", str(len(body)).encode()),
+            (b"Content-Type", b"text/html; charset=iso-8859-1"),
+        ], date=http_date(), server=s.server_header.encode("latin-1"))
+        self.write(plan.head + body)
+        cycle.stats.update(status=408, bytes_out=len(plan.head) + len(body),
+                           body_bytes=len(body))
+        cycle.response_started = cycle.response_complete = True
+        cycle.disconnected = True
+        cycle.event.set()
+        self._linger_close()
 
     def _request_line_so_far(self) -> str:
         if self.guard.request_line_done or self.url:
