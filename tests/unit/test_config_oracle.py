@@ -37,6 +37,36 @@ LoadModule alias_module {mods}/mod_alias.so
 
 BROKEN = [
     "Foo bar",
+    "<Directory /tmp>\nAlias /a /b\n</Directory>",
+    "<Directory /tmp>\nAlias /a\n</Directory>",
+    "<Location /x>\nAlias /a /b\n</Location>",
+    "Alias /a",
+    "AllowOverride None",
+    "<VirtualHost *:80>\nAllowOverride None\n</VirtualHost>",
+    "CustomLog a",
+    "LogFormat",
+    "SetHandler",
+    "AddType text/plain",
+    "<VirtualHost>\n</VirtualHost>",
+    "Listen abc",
+    "Listen 1.2.3.4",
+    "LimitRequestLine -1",
+    "LimitRequestBody abc",
+    "ServerTokens Foo",
+    "ServerName a:99999",
+    "KeepAliveTimeout 5x",
+    "UnDefine",
+    "Define",
+    "Include",
+    "LoadModule x",
+    "<IfModule>\n</IfModule>",
+    "ErrorDocument 404",
+    "LogLevel",
+    "<Directory /x>\nAllowOverride Bogus\n</Directory>",
+    "<Directory /x>\nRequire\n</Directory>",
+    "<Directory /x>\nRequire all maybe\n</Directory>",
+    "LoadModule cgid_module /usr/lib/apache2/modules/mod_cgid.so\nCGIVar REQUEST_URI foo",
+    "LoadModule cgid_module /usr/lib/apache2/modules/mod_cgid.so\nCGIVar FOO x",
     "<directory /tmp>\ndocumentroot /tmp\n</directory>",
     "servername a b",
     "REQUIRE all granted",
@@ -84,6 +114,34 @@ def apache_first_error(conf: Path) -> tuple[int, str]:
     return int(m.group(1)), message
 
 
+ACCEPTED = [
+    "Timeout abc",
+    "MaxKeepAliveRequests abc",
+    "LimitRequestFields abc",
+    "DirectoryIndex",
+    "Options",
+    "<VirtualHost *:abc>\n</VirtualHost>",
+    "<IfDefine a b>\n</IfDefine>",
+    "<IfModule a b>\n</IfModule>",
+    "ErrorDocument 200 /x",
+    "<VirtualHost *:80>\nDocumentRoot /no/such/dir\n</VirtualHost>",
+    "IncludeOptional {tmp}/none/*.conf",
+    "ServerName ${{UNDEFINED}}",
+    "# comment \\\nFoo",
+]
+
+
+@pytest.mark.parametrize("snippet", ACCEPTED)
+def test_accepted_like_apache(tmp_path: Path, snippet: str) -> None:
+    text = HEAD.format(tmp=tmp_path, mods=MODULES) + snippet.format(tmp=tmp_path) + "\n"
+    conf = tmp_path / "httpd.conf"
+    conf.write_text(text)
+    out = subprocess.run([APACHE, "-t", "-f", str(conf)], capture_output=True, text=True,
+                         timeout=30, env={"PATH": "/usr/sbin:/usr/bin:/bin", "LANG": "C"})
+    assert out.returncode == 0, out.stderr
+    load_config(str(conf), environ={})
+
+
 @pytest.mark.parametrize("snippet", BROKEN)
 def test_first_error_matches_apache(tmp_path: Path, snippet: str) -> None:
     text = HEAD.format(tmp=tmp_path, mods=MODULES) + snippet.format(tmp=tmp_path) + "\n"
@@ -94,4 +152,4 @@ def test_first_error_matches_apache(tmp_path: Path, snippet: str) -> None:
         load_config(str(conf), environ={})
     first = info.value.errors[0]
     assert first.source is not None
-    assert (first.source.line, first.message) == (line, message)
+    assert (first.source.line, first.message.strip()) == (line, message)

@@ -191,19 +191,17 @@ def _flag(node: Node) -> bool:
     return node.args[0].lower() == "on"
 
 
-def _int(node: Node, what: str | None = None) -> int:
-    """Apache's atoi-like parsing where it uses it: leading digits, else an error."""
-    m = re.match(r"\s*([+-]?\d+)", node.args[0])
-    if m is None:
-        raise ConfigError(what or f"{node.name} must be a number")
-    return int(m.group(1))
+def _atoi(text: str) -> int:
+    """C's atoi, which Apache uses for most numbers: leading digits, else 0."""
+    m = re.match(r"\s*([+-]?\d+)", text)
+    return int(m.group(1)) if m else 0
 
 
 def _seconds(node: Node) -> float:
     """ap_timeout_parameter_parse: a number with an optional unit (ms, s, mi, h)."""
-    m = re.fullmatch(r"\s*(\d*)\s*(ms|s|mi|h)?\s*", node.args[0], re.IGNORECASE)
+    m = re.fullmatch(r"(\d+)(ms|s|mi|h)?", node.args[0], re.IGNORECASE)
     if m is None:
-        raise ConfigError(f"{node.name} argument is not parsable")
+        raise ConfigError(f"{node.name} has wrong format")
     value = int(m.group(1) or 0)
     unit = (m.group(2) or "s").lower()
     return value * {"ms": 0.001, "s": 1.0, "mi": 60.0, "h": 3600.0}[unit]
@@ -291,9 +289,11 @@ def _parse_address(text: str, for_listen: bool = False) -> Address:
         host = "*"
     port: int | None = None
     if port_text not in (None, "*"):
-        if not port_text.isdigit() or not 0 < int(port_text) < 65536:
-            raise ConfigError(f"The address or port is invalid: {text}")
-        port = int(port_text)
+        if for_listen and (not port_text.isdigit() or not 0 < int(port_text) < 65536):
+            raise ConfigError("Port must be specified")
+        # vhost.c get_addresses: a port it cannot read means any port (apache2 -t accepts
+        # <VirtualHost *:abc>)
+        port = int(port_text) if port_text.isdigit() and int(port_text) > 0 else None
     return Address(host.lower(), port)
 
 
@@ -452,9 +452,15 @@ _LIMITS = {
 
 def _limit(ctx: Ctx, node: Node) -> None:
     key, _ = _LIMITS[node.name.lower()]
-    value = _int(node, f"{node.name} \"{node.args[0]}\" must be a non-negative integer")
-    if value < 0:
-        raise ConfigError(f"{node.name} \"{node.args[0]}\" must be a non-negative integer")
+    if key == "request_body":
+        # core.c set_limit_req_body: apr_strtoff, the whole word must be a number
+        if not node.args[0].isdigit():
+            raise ConfigError("LimitRequestBody requires a non-negative integer.")
+        value = int(node.args[0])
+    else:
+        value = _atoi(node.args[0])  # core.c: atoi, then the sign check
+        if value < 0:
+            raise ConfigError(f"{node.name} \"{node.args[0]}\" must be a non-negative integer")
     if not ctx.server.is_main or ctx.section is not None:
         ctx.draft.warnings.append(f"{node.source}: {node.name} is applied server-wide by "
                                   "cgihttpd, not per virtual host or section")
@@ -473,15 +479,18 @@ _TOKENS = {"min": "Min", "minimal": "Min", "major": "Major", "minor": "Minor",
 @directive("ServerTokens", "TAKE12", "Determine tokens displayed in the Server: header - "
            "Min(imal), Major, Minor, Prod(uctOnly), OS, or Full", global_only=True)
 def _server_tokens(ctx: Ctx, node: Node) -> None:
-    # core.c set_serv_tokens: anything unknown means Full
-    ctx.draft.server_tokens = _TOKENS.get(node.args[0].lower(), "Full")
+    value = _TOKENS.get(node.args[0].lower())
+    if value is None:
+        raise ConfigError("ServerTokens takes 1 argument: 'Prod(uctOnly)', 'Major', 'Minor', "
+                          "'Min(imal)', 'OS', or 'Full'")
+    ctx.draft.server_tokens = value
 
 
 @directive("CGIMaxProcesses", "TAKE1", "the most CGI processes running at once (cgihttpd)",
            global_only=True)
 def _cgi_max(ctx: Ctx, node: Node) -> None:
-    value = _int(node)
-    if value < 0:
+    value = _atoi(node.args[0])
+    if value < 0 or not node.args[0].isdigit():
         raise ConfigError("CGIMaxProcesses must be a non-negative integer")
     ctx.draft.max_processes = value
 
@@ -499,8 +508,8 @@ def _server_name(ctx: Ctx, node: Node) -> None:
     name = node.args[0]
     # core.c server_hostname_port: an optional scheme and port around the host
     name = re.sub(r"^[A-Za-z][A-Za-z0-9+.-]*://", "", name)
-    m = re.fullmatch(r"(\[[^]]*\]|[^:]*)(?::(\d*))?", name)
-    if m is None:
+    m = re.fullmatch(r"(\[[^]]*\]|[^:]*)(?::(\d+))?", name)
+    if m is None or (m.group(2) is not None and not 1 <= int(m.group(2)) <= 65535):
         raise ConfigError(f"The port number \"{name}\" is outside the appropriate range "
                           "(i.e., 1..65535).")
     ctx.server.server_name = m.group(1)
@@ -584,7 +593,7 @@ def _transfer_log(ctx: Ctx, node: Node) -> None:
 
 @directive("Timeout", "TAKE1", "Timeout duration (sec)")
 def _timeout(ctx: Ctx, node: Node) -> None:
-    ctx.server.timeout = _seconds(node)
+    ctx.server.timeout = float(_atoi(node.args[0]))  # core.c set_timeout: atoi seconds
 
 
 @directive("KeepAlive", "TAKE1", "Whether persistent connections should be On or Off")
@@ -603,7 +612,7 @@ def _keepalive_timeout(ctx: Ctx, node: Node) -> None:
 @directive("MaxKeepAliveRequests", "TAKE1", "Maximum number of Keep-Alive requests per "
            "connection, or 0 for infinite")
 def _max_keepalive(ctx: Ctx, node: Node) -> None:
-    ctx.server.max_keepalive_requests = _int(node)
+    ctx.server.max_keepalive_requests = _atoi(node.args[0])
 
 
 @directive("ServerSignature", "TAKE1", "En-/disable server signature (on|off|email)")
@@ -621,11 +630,11 @@ def _alias(kind: Literal["alias", "scriptalias", "aliasmatch", "scriptaliasmatch
     def apply(ctx: Ctx, node: Node) -> None:
         args = node.args
         if ctx.section is not None:
-            if ctx.section.kind != "location" or ctx.section.regex or len(args) != 1:
-                raise ConfigError(f"{node.name} not allowed in {ctx.parent} context"
-                                  if ctx.section.kind != "location" else
-                                  f"{node.name} must have one argument when used in a "
-                                  "<Location>")
+            # mod_alias add_alias_internal (wording from apache2 -t)
+            if len(args) != 1:
+                raise ConfigError(f"{node.name} cannot occur within directory context")
+            if ctx.section.kind != "location":
+                raise ConfigError(f"{node.name} cannot occur within {ctx.parent} section")
             ctx.server.aliases.append(Alias(kind, ctx.section.pattern, args[0], node.source))
             return
         if len(args) != 2:
@@ -798,16 +807,14 @@ def _require(ctx: Ctx, node: Node) -> None:
     negated = bool(args) and args[0].lower() == "not"
     if negated:
         args = args[1:]
-    if not args:
-        raise ConfigError("Require requires at least one argument")
-    provider = args[0].lower()
+    provider = args[0].lower() if args else ""
     module = AUTHZ_PROVIDERS.get(provider)
     if module is None or module not in ctx.loaded:
-        raise ConfigError(f"Unknown Authz provider: {args[0]}")
+        raise ConfigError(f"Unknown Authz provider: {args[0] if args else ''}")
     if provider == "all" and not negated:
         if len(args) != 2 or args[1].lower() not in ("granted", "denied"):
             # mod_authz_core all_parse_config
-            raise ConfigError("Require all must be followed by 'granted' or 'denied'")
+            raise ConfigError("Argument for 'Require all' must be 'granted' or 'denied'")
         ctx.set_dir(require=args[1].lower())
         return
     # Stored, not enforced yet: say so at start-up.
@@ -817,8 +824,7 @@ def _require(ctx: Ctx, node: Node) -> None:
 @directive("DirectoryIndex", "RAW", "a list of file names")
 def _directory_index(ctx: Ctx, node: Node) -> None:
     if not node.args:
-        raise ConfigError("DirectoryIndex requires at least one argument, a list of file "
-                          "names")
+        return  # mod_dir add_index: nothing to add (apache2 -t accepts it)
     if len(node.args) == 1 and node.args[0].lower() == "disabled":
         # mod_dir add_index: "disabled" alone clears the list
         ctx.set_dir(directory_index=())
@@ -921,7 +927,7 @@ def _cgi_var(ctx: Ctx, node: Node) -> None:
     if var != "REQUEST_URI":
         raise ConfigError(f"Unrecognized CGI variable: \"{var}\"")
     if rule.lower() not in ("original-uri", "current-uri"):
-        raise ConfigError(f"Unrecognized value for CGIVar {var}: \"{rule}\"")
+        raise ConfigError("Valid rules for REQUEST_URI are 'current-uri' and 'original-uri'")
     ctx.set_dir(cgi_vars=ctx.dir.cgi_vars + ((var, rule.lower()),))
 
 

@@ -228,13 +228,22 @@ def expand(nodes: list[Node] | tuple[Node, ...], state: ReadState,
     return out
 
 
+#: the read-time directives as Apache spells them in messages
+_CANONICAL = {"<ifdefine": "IfDefine", "<ifmodule": "IfModule", "<iffile": "IfFile",
+              "<ifdirective": "IfDirective", "<ifsection": "IfSection", "define": "Define",
+              "undefine": "UnDefine", "include": "Include",
+              "includeoptional": "IncludeOptional"}
+
+
 def _need_one(node: Node, what: str) -> str:
+    name = _CANONICAL.get(node.key, node.name)
+    if node.is_section:
+        # core.c start_ifmod & co: the first word counts, the rest is ignored
+        if not node.args or node.args[0] == "":
+            raise ConfigError(f"<{name}> directive requires additional arguments")
+        return node.args[0]
     if len(node.args) != 1 or node.args[0] == "":
-        if node.is_section:
-            if not node.args or node.args == ("",):
-                raise ConfigError(f"<{node.name}> directive requires additional arguments")
-            raise ConfigError(f"<{node.name}> takes one argument, {what}")
-        raise ConfigError(f"{node.name} takes one argument, {what}")
+        raise ConfigError(f"{name} takes one argument, {what}")
     return node.args[0]
 
 
@@ -285,7 +294,12 @@ def _expand_one(node: Node, key: str, state: ReadState, parent: str | None) -> l
         state.variables.pop(name, None)
         return []
     if key in ("include", "includeoptional"):
-        pattern = _need_one(node, "Name(s) of the config file(s) to be included")
+        pattern = _need_one(node, "Name(s) of the config file(s) to be included; fails if "
+                            "the wildcard does not match at least one file"
+                            if key == "include" else
+                            "Name or pattern of the config file(s) to be included; ignored "
+                            "if the file does not exist or the pattern does not match any "
+                            "files")
         return _include(pattern, key == "includeoptional", node, state, parent)
 
     # Every other node must be defined by a loaded module (server/config.c
