@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from diffsupport import APACHE, Pair, _start, _stop, build_site
+from diffsupport import APACHE, Pair, build_course_site, build_site, start_pair, stop_pair
 
 
 def _require_apache() -> None:
@@ -34,29 +32,26 @@ def diff_root() -> Iterator[Path]:
 def pair(diff_root: Path) -> Iterator[Pair]:
     """Apache and cgihttpd running the same config on two free ports."""
     _require_apache()
-    conf = build_site(diff_root)
-    check = subprocess.run([APACHE, "-t", "-f", str(conf)], capture_output=True, text=True,
-                           env=dict(os.environ, PORT="1", ROOT=str(diff_root), IMPL="apache"),
-                           timeout=30)
-    assert check.returncode == 0, f"apache2 -t refused the shared config:\n{check.stderr}"
-    apache = _start("apache", [APACHE, "-f", str(conf), "-DFOREGROUND"], diff_root)
-    # DIFF_SELFTEST=1 puts a second Apache in cgihttpd's place: every case must then
-    # pass, which shows the harness and its normalisation compare what they should.
-    if os.environ.get("DIFF_SELFTEST") == "1":
-        ours_argv = [APACHE, "-f", str(conf), "-DFOREGROUND"]
-        ours_impl = "apache2nd"
-    else:
-        ours_argv = [sys.executable, "-m", "cgihttpd", "-f", str(conf), "-DFOREGROUND"]
-        ours_impl = "cgihttpd"
+    root = diff_root / "static"
+    root.mkdir()
+    os.chmod(root, 0o755)
+    started = start_pair(root, build_site(root))
     try:
-        ours = _start(ours_impl, ours_argv, diff_root)
-    except BaseException:
-        _stop(apache)
-        raise
-    try:
-        yield Pair(apache, ours, diff_root, conf)
+        yield started
     finally:
-        _stop(ours)
-        _stop(apache)
+        stop_pair(started)
 
 
+@pytest.fixture(scope="session")
+def course_pair(diff_root: Path) -> Iterator[Pair]:
+    """The course's virtual host (paths and port adapted) serving the built-in demo site,
+    on Apache and on cgihttpd."""
+    _require_apache()
+    root = diff_root / "course"
+    root.mkdir()
+    os.chmod(root, 0o755)
+    started = start_pair(root, build_course_site(root))
+    try:
+        yield started
+    finally:
+        stop_pair(started)

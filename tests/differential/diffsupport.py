@@ -1,5 +1,6 @@
-"""Support for the differential harness (imported by conftest and the tests): Debian's apache2 and cgihttpd, started from THE SAME config
-file on two free 127.0.0.1 ports, with the same document roots.
+"""Support for the differential harness (imported by conftest and the tests): Debian's
+apache2 and cgihttpd, started from THE SAME config file on two free 127.0.0.1 ports,
+with the same document roots.
 
 The config reads ``${PORT}``, ``${ROOT}`` and ``${IMPL}`` from the environment (Apache
 2.4 and cgihttpd both expand ``${VAR}`` from the environment when no ``Define`` sets
@@ -15,9 +16,11 @@ from __future__ import annotations
 
 import http.client
 import os
+import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -239,6 +242,72 @@ def build_site(root: Path) -> Path:
     return conf
 
 
+# The course's configuration (../shared/seed/README.md): its <VirtualHost> verbatim but
+# for the port, the paths (the course's D:/Projects/python/Server-213/cgi is ${ROOT}/cgi)
+# and the log file names (one per server: ${IMPL}-error.log, ${IMPL}-access.log), under
+# a main server with what Apache's stock httpd.conf gives it (modules, the common
+# format, DirectoryIndex with index.py added as the course says).
+COURSE_CONFIG = r"""
+ServerRoot "${ROOT}"
+LoadModule mpm_event_module /usr/lib/apache2/modules/mod_mpm_event.so
+LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so
+LoadModule mime_module /usr/lib/apache2/modules/mod_mime.so
+LoadModule dir_module /usr/lib/apache2/modules/mod_dir.so
+LoadModule alias_module /usr/lib/apache2/modules/mod_alias.so
+LoadModule autoindex_module /usr/lib/apache2/modules/mod_autoindex.so
+LoadModule cgid_module /usr/lib/apache2/modules/mod_cgid.so
+Listen 127.0.0.1:${PORT}
+ServerName localhost
+PidFile "${ROOT}/run/${IMPL}.pid"
+Mutex file:${ROOT}/run default
+DefaultRuntimeDir "${ROOT}/run"
+ScriptSock "${ROOT}/run/${IMPL}-cgid.sock"
+ErrorLog "${ROOT}/run/${IMPL}-main-error.log"
+TypesConfig /etc/mime.types
+LogFormat "%h %l %u %t \"%r\" %>s %b" common
+<Directory />
+    AllowOverride None
+    Require all denied
+</Directory>
+DirectoryIndex index.html index.py
+
+<VirtualHost *:${PORT}>
+    ServerAdmin webmaster@localhost
+    DocumentRoot "${ROOT}/cgi"
+    ServerName cgi213.loc
+    ServerAlias www.cgi213.loc
+    ErrorLog "${ROOT}/cgi/logs/${IMPL}-error.log"
+    CustomLog "${ROOT}/cgi/logs/${IMPL}-access.log" common
+    <Directory "${ROOT}/cgi">
+        AllowOverride All
+        Options -Indexes +ExecCGI
+        AddHandler cgi-script .py
+        Require all granted
+    </Directory>
+</VirtualHost>
+"""
+
+
+def build_course_site(root: Path) -> Path:
+    """The course's layout: ``cgi/`` holding the built-in demo site and ``cgi/logs/``."""
+    import cgihttpd
+
+    demo = Path(cgihttpd.__file__).parent / "demo"
+    site = root / "cgi"
+    shutil.copytree(demo, site)
+    (site / "logs").mkdir()
+    (root / "run").mkdir()
+    for dirpath, _dirnames, filenames in os.walk(root):
+        os.chmod(dirpath, 0o755)
+        for name in filenames:
+            path = os.path.join(dirpath, name)
+            os.chmod(path, 0o755 if name.endswith(".py") else 0o644)
+    conf = root / "httpd.conf"
+    conf.write_text(COURSE_CONFIG)
+    os.chmod(conf, 0o644)
+    return conf
+
+
 @dataclass
 class Pair:
     apache: Server
@@ -248,6 +317,36 @@ class Pair:
 
     def both(self) -> tuple[Server, Server]:
         return self.apache, self.ours
+
+
+def start_pair(root: Path, conf: Path) -> Pair:
+    """Check ``conf`` with ``apache2 -t``, then start Apache and cgihttpd on it.
+
+    DIFF_SELFTEST=1 puts a second Apache in cgihttpd's place: every case must then pass,
+    which shows the harness and its normalisation compare what they should.
+    """
+    check = subprocess.run([APACHE, "-t", "-f", str(conf)], capture_output=True, text=True,
+                           env=dict(os.environ, PORT="1", ROOT=str(root), IMPL="apache"),
+                           timeout=30)
+    assert check.returncode == 0, f"apache2 -t refused the shared config:\n{check.stderr}"
+    apache = _start("apache", [APACHE, "-f", str(conf), "-DFOREGROUND"], root)
+    if os.environ.get("DIFF_SELFTEST") == "1":
+        ours_argv = [APACHE, "-f", str(conf), "-DFOREGROUND"]
+        ours_impl = "apache2nd"
+    else:
+        ours_argv = [sys.executable, "-m", "cgihttpd", "-f", str(conf), "-DFOREGROUND"]
+        ours_impl = "cgihttpd"
+    try:
+        ours = _start(ours_impl, ours_argv, root)
+    except BaseException:
+        _stop(apache)
+        raise
+    return Pair(apache, ours, root, conf)
+
+
+def stop_pair(pair: Pair) -> None:
+    _stop(pair.ours)
+    _stop(pair.apache)
 
 
 def wait_for_lines(path: Path, count: int, deadline: float = 10.0) -> list[str]:
