@@ -13,7 +13,6 @@ from cgihttpd.cgi.environ import (
     http_env_name,
     redirect_variables,
     sanitize_env_name,
-    server_banner,
     translate_path_info,
 )
 from cgihttpd.config.model import BUILTIN, Address, Alias, DirConf, VirtualHost
@@ -241,12 +240,6 @@ def test_http_env_name() -> None:
     assert http_env_name("X-Foo-1") == "HTTP_X_FOO_1"
     assert http_env_name("x_under") is None
     assert http_env_name("x.dot") is None
-
-
-def test_server_banner() -> None:
-    assert server_banner("Prod", "0.1.0") == "cgihttpd"
-    assert server_banner("Minor", "0.1.0") == "cgihttpd/0.1"
-    assert server_banner("Full", "0.1.0") == "cgihttpd/0.1.0 (Python)"
 
 
 @given(st.lists(st.tuples(st.text(min_size=1, max_size=12), st.text(max_size=20)), max_size=12))

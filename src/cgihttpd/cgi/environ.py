@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import html
 import re
+import sys
 from collections.abc import Mapping
 from urllib.parse import unquote_to_bytes
 
@@ -30,8 +31,11 @@ from cgihttpd.target import Target
 DEFAULT_PATH = "/bin:/usr/bin:/usr/ucb:/usr/bsd:/usr/local/bin"
 
 #: Server environment variables Apache copies into every script's environment
-#: (util_script.c ``env2env`` on "some Unix", and ``ap_create_environment`` for TZ).
-_INHERITED = ("PATH", "LD_LIBRARY_PATH")
+#: (util_script.c ``env2env``: PATH everywhere, then per platform; TZ is added by
+#: ``ap_create_environment``). Windows needs SystemRoot for any program to start.
+_INHERITED = ("PATH", "SystemRoot", "COMSPEC", "PATHEXT", "WINDIR") \
+    if sys.platform == "win32" else \
+    ("PATH", "DYLD_LIBRARY_PATH") if sys.platform == "darwin" else ("PATH", "LD_LIBRARY_PATH")
 
 #: ap_escape_shell_cmd (server/util.c, T_ESCAPE_SHELL_CMD in gen_test_char.c):
 #: mod_cgid backslash-escapes these in ISINDEX argv words although no shell runs.
@@ -66,21 +70,6 @@ def sanitize_env_name(name: str) -> str:
     if chars and name[0].isdigit():
         chars[0] = "_"
     return "".join(chars)
-
-
-def server_banner(tokens: str, version: str) -> str:
-    """SERVER_SOFTWARE per ServerTokens (core docs): Prod "cgihttpd", Major
-    "cgihttpd/0", Minor "cgihttpd/0.1", Min "cgihttpd/0.1.0", OS and Full add " (Python)"."""
-    parts = version.split(".")
-    if tokens == "Prod":
-        return "cgihttpd"
-    if tokens == "Major":
-        return f"cgihttpd/{parts[0]}"
-    if tokens == "Minor":
-        return f"cgihttpd/{'.'.join(parts[:2])}"
-    if tokens == "Min":
-        return f"cgihttpd/{version}"
-    return f"cgihttpd/{version} (Python)"
 
 
 def _host_port(request: Request) -> int | None:

@@ -25,12 +25,10 @@ import tempfile
 from collections.abc import Awaitable, Callable, Mapping
 from typing import IO, Final
 
-from cgihttpd import __version__ as _version
 from cgihttpd.cgi.environ import (
     build_cgi_argv,
     build_cgi_environ,
     redirect_variables,
-    server_banner,
     translate_path_info,
 )
 from cgihttpd.cgi.parser import (
@@ -53,6 +51,7 @@ from cgihttpd.cgi.runner import (
 from cgihttpd.cgi.shebang import SHEBANG_MAX, LaunchError, plan_command
 from cgihttpd.errors import HTTPError, http_error_from_oserror
 from cgihttpd.exchange import Exchange
+from cgihttpd.http.errorpage import server_software
 
 #: A request body without Content-Length (chunked) is spooled before the script
 #: starts: in memory up to this size, then in a temporary file.
@@ -153,7 +152,8 @@ class _CgiRun:
             command = self._command()
             self.env = build_cgi_environ(
                 ex.request, ex.target, ex.vhost,
-                server_software=server_banner(ex.config.server_tokens, _version),
+                # the same banner as the Server header (ap_get_server_banner)
+                server_software=server_software(ex.config.server_tokens),
                 server_environ=os.environ,
                 path_translated=(translate_path_info(ex.target.path_info, ex.vhost)
                                  if ex.target.path_info else None),

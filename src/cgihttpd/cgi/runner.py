@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import os
 import signal
+import weakref
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Final, Protocol
@@ -180,16 +181,17 @@ class ScriptSlots:
             self._sem.release()
 
 
-_slots: dict[int, ScriptSlots] = {}
+_slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, ScriptSlots]] = (
+    weakref.WeakKeyDictionary())
 
 
 def slots_for(max_running: int) -> ScriptSlots:
     """The process-wide slots for this event loop and limit (0: the default)."""
     limit = max_running or DEFAULT_MAX_RUNNING
-    key = id(asyncio.get_running_loop()) ^ limit
-    got = _slots.get(key)
+    per_loop = _slots.setdefault(asyncio.get_running_loop(), {})
+    got = per_loop.get(limit)
     if got is None:
-        got = _slots[key] = ScriptSlots(limit, limit * DEFAULT_MAX_WAITING_FACTOR)
+        got = per_loop[limit] = ScriptSlots(limit, limit * DEFAULT_MAX_WAITING_FACTOR)
     return got
 
 
