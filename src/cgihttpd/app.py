@@ -133,8 +133,13 @@ class App:
             bytes_in=int(ext.get("bytes_in", 0)),
             keepalive_count=int(ext.get("keepalive_count", 0)),
         )
+        errorlog = self._errorlog(vhost)
+        for_request = getattr(errorlog, "for_request", None)
+        if for_request is not None:
+            # Apache appends ", referer: R" to a request's error-log lines (log.c)
+            errorlog = for_request(request.header("referer"))
         return Exchange(config=self.config, vhost=vhost, request=request, target=target,
-                        record=record, errorlog=self._errorlog(vhost), receive=receive,
+                        record=record, errorlog=errorlog, receive=receive,
                         send=_recording_send(send, record))
 
     def _errorlog(self, vhost: VirtualHost) -> ErrorLogger:
@@ -369,7 +374,12 @@ class App:
         ex.errorlog.log(level, module, message, (ex.request.client_addr, ex.request.client_port))
 
     async def _send_page(self, ex: Exchange, response: Response) -> None:
-        await send_response(ex.send, response, head=ex.request.method == "HEAD")
+        head = ex.request.method == "HEAD"
+        if head and response.status >= 300:
+            # ap_send_error_response stops before the body for HEAD: no Content-Length
+            response = replace(response, headers=tuple(
+                h for h in response.headers if h[0].lower() != "content-length"))
+        await send_response(ex.send, response, head=head)
 
     def _page(self, ex: Exchange) -> PageContext:
         name, port = self._server_name_port(ex)
@@ -379,12 +389,17 @@ class App:
                            server_tokens=self.config.server_tokens)
 
     def _server_name_port(self, ex: Exchange) -> tuple[str, int]:
-        """ap_get_server_name/port with UseCanonicalName Off: the Host header's name
-        and port, else the ServerName and the port the connection came in on."""
+        """ap_get_server_name/port with UseCanonicalName Off: the Host header's name and
+        port; without a port there, the ServerName's port, else the scheme's default
+        (checked: "Host: x" gets "Location: http://x/dir/" from Apache, whatever port
+        the connection used)."""
         req = ex.request
         raw = (req.header("host") or "").strip()
         name = req.host or ex.vhost.server_name.split(":")[0] or req.server_addr
-        port = req.server_port
+        port = 443 if req.scheme == "https" else 80
+        _, colon, named_port = ex.vhost.server_name.rpartition(":")
+        if colon and named_port.isdigit():
+            port = int(named_port)
         if raw and not raw.endswith("]") and raw.rsplit(":", 1)[-1].isdigit() and ":" in raw:
             port = int(raw.rsplit(":", 1)[-1])
         return name, port

@@ -41,9 +41,9 @@ def forbidden_message(dirname: str, index_names: tuple[str, ...]) -> str:
     """The error-log line mod_autoindex writes when Indexes is off (AH01276). A URL
     without its trailing slash (DirectorySlash Off) was never searched for an index:
     Apache then says "(none)"."""
-    names = ", ".join(index_names) if index_names else "(none)"
+    names = f"({','.join(index_names)})" if index_names else "(none)"
     return (f"AH01276: Cannot serve directory {dirname}: No matching DirectoryIndex "
-            f"({names}) found, and server-generated directory index forbidden by "
+            f"{names} found, and server-generated directory index forbidden by "
             "Options directive")
 
 
