@@ -125,3 +125,12 @@ def test_same_tree_whatever_the_line_endings(blocks: list[list[str]]) -> None:
     crlf = "\r\n".join(body) + "\r\n"
     assert _shape(tree(lf)[0]) == _shape(tree(crlf)[0])
     assert tree(lf)[1] == tree(crlf)[1]
+
+
+@given(st.lists(st.text(alphabet=st.characters(blacklist_characters="\n\r\x00",
+                                               blacklist_categories=("Cs",)), max_size=10),
+                min_size=1, max_size=5))
+def test_any_words_survive_quoting(words: list[str]) -> None:
+    """Quoting with \\\\ and \\" escapes, as substring_conf undoes them, round-trips."""
+    quoted = " ".join('"' + w.replace("\\", "\\\\").replace('"', '\\"') + '"' for w in words)
+    assert split_words(quoted) == words

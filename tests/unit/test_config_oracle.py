@@ -49,6 +49,7 @@ BROKEN = [
     "AddType text/plain",
     "<VirtualHost>\n</VirtualHost>",
     "Listen abc",
+    "Listen 18091\nListen 18091",
     "Listen 1.2.3.4",
     "LimitRequestLine -1",
     "LimitRequestBody abc",

@@ -380,7 +380,12 @@ def _listen(ctx: Ctx, node: Node) -> None:
         addr = _parse_address(text, for_listen=True)
     if addr.port is None:
         raise ConfigError("Port must be specified")
+    if any(a == addr for a, _ in ctx.draft.listens):
+        # listen.c alloc_listener (apache2 -t)
+        raise ConfigError("Cannot define multiple Listeners on the same IP:port")
     if addr.host == "0.0.0.0":
+        # Apache keeps "0.0.0.0:80" apart from "80" (both accepted); for us both mean
+        # every IPv4 address, so the duplicate is dropped when the config is frozen
         addr = Address("*", addr.port)
     ctx.draft.listens.append((addr, node.source))
 
