@@ -155,8 +155,9 @@ class LogSet:
             raise ConfigError(f"Cannot access directory '{directory}/' for {what}: {reason}",
                               source)
         try:
-            # Apache: APR_WRITE | APR_APPEND | APR_CREATE; 0644 under the usual umask.
-            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            # Apache: APR_WRITE | APR_APPEND | APR_CREATE with APR_OS_DEFAULT (0666, then
+            # the umask).
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
             file = os.fdopen(fd, "ab", buffering=0)
         except OSError as exc:
             raise ConfigError(f"could not open {what} {path}: {exc.strerror}", source) from None
@@ -165,20 +166,27 @@ class LogSet:
         return stream
 
     def _pipe(self, target: str, source: Source) -> _Stream:
-        # Apache 2.4: "|cmd" and "|$cmd" run through the shell, "||cmd" without it.
+        # server/log.c: Apache 2.4 runs "|prog args" (and the 2.2 spelling "||prog")
+        # without a shell, the words split as apr_tokenize_to_argv does; "|$cmd" runs
+        # through /bin/sh -c.
         key = "pipe:" + target
         if key in self._streams:
             return self._streams[key]
-        command = target.lstrip("|")
+        command = target[1:]
+        if command.startswith("|"):
+            command = command[1:]
+        shell = command.startswith("$")
+        if shell:
+            command = command[1:]
         try:
-            if target.startswith("||"):
-                proc = subprocess.Popen(shlex.split(command), stdin=subprocess.PIPE)
+            if shell:
+                proc = subprocess.Popen(command.strip(), shell=True, stdin=subprocess.PIPE)
             else:
-                proc = subprocess.Popen(command.lstrip("$").strip(), shell=True,
-                                        stdin=subprocess.PIPE)
-        except OSError as exc:
-            raise ConfigError(f"Couldn't start piped log process '{command}': {exc.strerror}",
-                              source) from None
+                proc = subprocess.Popen(shlex.split(command), stdin=subprocess.PIPE)
+        except (OSError, ValueError) as exc:
+            reason = getattr(exc, "strerror", None) or str(exc)
+            raise ConfigError(f"Couldn't start piped log process '{command.strip()}': "
+                              f"{reason}", source) from None
         assert proc.stdin is not None
         stream = _Stream(target, proc.stdin, owned=True, process=proc)
         self._streams[key] = stream

@@ -148,13 +148,32 @@ def test_dev_stdout_and_stderr_are_the_process_streams(capfdbinary: pytest.Captu
     assert not sys.stdout.closed
 
 
-def test_piped_log(tmp_path: Path) -> None:
+def test_piped_log_through_the_shell(tmp_path: Path) -> None:
     out = tmp_path / "piped.log"
-    main = vhost("main", str(tmp_path / "e.log"), (target(f"|cat >> {out}"),), main=True)
+    main = vhost("main", str(tmp_path / "e.log"), (target(f"|$cat >> {out}"),), main=True)
     logs = LogSet.open(config(main))
     logs.access(main, rec())
     logs.close()  # EOF to the pipe, waits for cat
     assert '"GET / HTTP/1.1" 200 5' in out.read_text()
+
+
+@pytest.mark.parametrize("prefix", ["|", "||"])
+def test_piped_log_without_shell(tmp_path: Path, prefix: str) -> None:
+    out = tmp_path / "piped.log"
+    script = f"import sys; open({str(out)!r}, 'ab').write(sys.stdin.buffer.read())"
+    cmd = f"{prefix}{sys.executable} -c \"{script}\""
+    main = vhost("main", str(tmp_path / "e.log"), (target(cmd),), main=True)
+    logs = LogSet.open(config(main))
+    logs.access(main, rec())
+    logs.close()
+    assert '"GET / HTTP/1.1" 200 5' in out.read_text()
+
+
+def test_piped_log_that_cannot_start(tmp_path: Path) -> None:
+    main = vhost("main", str(tmp_path / "e.log"),
+                 (target("|/nonexistent/rotatelogs x", line=12),), main=True)
+    with pytest.raises(ConfigError, match="httpd.conf:12: Couldn't start piped log process"):
+        LogSet.open(config(main))
 
 
 def test_write_error_does_not_raise(tmp_path: Path) -> None:
