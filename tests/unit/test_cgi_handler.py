@@ -555,3 +555,15 @@ def _zombie_children() -> list[int]:
 
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX process groups")
+
+
+def test_conditional_get_on_the_scripts_etag(tmp_path: Path) -> None:
+    write_script(tmp_path, "etag.py", py_script(
+        'print(\'ETag: "abc"\\nContent-Type: text/plain\\n\\nbody\')'))
+    r = run(tmp_path, "etag.py", headers=(("if-none-match", '"abc"'),))
+    assert r.channel.status == 304 and r.channel.body_bytes == b"" and r.channel.finished
+    assert ("ETag", '"abc"') in r.channel.headers
+    r = run(tmp_path, "etag.py", headers=(("if-match", '"zzz"'),))
+    assert isinstance(r.error, HTTPError) and r.error.status == 412
+    r = run(tmp_path, "etag.py", headers=(("if-none-match", '"other"'),))
+    assert r.channel.status == 200 and r.channel.body_bytes == b"body\n"

@@ -22,9 +22,12 @@ import contextlib
 import os
 import sys
 import tempfile
+import time
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import replace
 from typing import IO, Final
 
+from cgihttpd.cgi.conditions import script_conditions
 from cgihttpd.cgi.environ import (
     build_cgi_argv,
     build_cgi_environ,
@@ -391,6 +394,22 @@ class _CgiRun:
             await self._drain(proc)
             await self._redirect(event)
             return
+        if event.status is None and not self.nph:
+            fields = {k.lower(): v for k, v in event.headers}
+            cond = script_conditions(self.ex.request.method, self.ex.request.header,
+                                     fields.get("etag"), fields.get("last-modified"),
+                                     self.ex.record.start_time or time.time())
+            if cond == 412:
+                await self._drain(proc)
+                raise HTTPError(412)
+            if cond == 304:
+                await self._drain(proc)
+                kept = tuple((k, v) for k, v in event.headers
+                             if k.lower() not in ("content-length", "content-type"))
+                await self._send_headers(replace(event, headers=kept), 304)
+                await self._send({"type": "http.response.body", "body": b"",
+                                  "more_body": False})
+                return
         await self._send_headers(event, status)
         await self._send_body(proc, parser, event)
 
@@ -433,7 +452,7 @@ class _CgiRun:
                 seen_ctype = True
                 value = _with_default_charset(value, ex.target.conf.default_charset)
             headers.append((name.encode("latin-1"), value.encode("latin-1")))
-        if not seen_ctype and not self.nph:
+        if not seen_ctype and not self.nph and status != 304:
             ctype = _content_type_for(ex)
             if ctype:
                 ctype = _with_default_charset(ctype, ex.target.conf.default_charset)
