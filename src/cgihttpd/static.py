@@ -23,7 +23,9 @@ file (RFC 9110 14.2 lets a server ignore Range) where Apache sends multipart/byt
 
 from __future__ import annotations
 
-import email.utils
+import calendar
+import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
@@ -55,23 +57,45 @@ class StaticPlan:
     send_body: bool = False
 
 
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_MONTH_NUMBER = {m.lower(): i + 1 for i, m in enumerate(_MONTHS)}
+# RFC 9110 5.6.7: IMF-fixdate, and the obsolete RFC 850 and asctime forms
+_IMF = re.compile(r"^[A-Za-z]{3}, (\d\d) ([A-Za-z]{3}) (\d{4}) (\d\d):(\d\d):(\d\d) GMT$")
+_RFC850 = re.compile(r"^[A-Za-z]+, (\d\d)-([A-Za-z]{3})-(\d\d) (\d\d):(\d\d):(\d\d) GMT$")
+_ASCTIME = re.compile(r"^[A-Za-z]{3} ([A-Za-z]{3}) ([ \d]\d) (\d\d):(\d\d):(\d\d) (\d{4})$")
+
+
 def http_date(when: float) -> str:
     """An IMF-fixdate (RFC 9110 5.6.7)."""
-    return email.utils.formatdate(when, usegmt=True)
+    t = time.gmtime(when)
+    return (f"{_DAYS[t.tm_wday]}, {t.tm_mday:02d} {_MONTHS[t.tm_mon - 1]} {t.tm_year:04d} "
+            f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} GMT")
 
 
 def parse_http_date(value: str) -> int | None:
     """Seconds since the epoch, or None if ``value`` is not an HTTP-date (RFC 9110
-    5.6.7: recipients accept the three formats; an invalid date is ignored)."""
-    try:
-        parsed = email.utils.parsedate_tz(value.strip())
-    except (TypeError, ValueError, IndexError):
+    5.6.7: recipients accept the three formats; an invalid date is ignored, 13.1.3)."""
+    value = value.strip()
+    if m := _IMF.match(value):
+        day, month, year, hh, mm, ss = m.groups()
+    elif m := _RFC850.match(value):
+        day, month, yy, hh, mm, ss = m.groups()
+        # RFC 9110 5.6.7: a two-digit year more than 50 years in the future is the past
+        year = str(2000 + int(yy) if 2000 + int(yy) <= time.gmtime().tm_year + 50
+                   else 1900 + int(yy))
+    elif m := _ASCTIME.match(value):
+        month, day, hh, mm, ss, year = m.groups()
+    else:
         return None
-    if parsed is None:
+    number = _MONTH_NUMBER.get(month.lower())
+    if number is None or not 1 <= int(day) <= calendar.monthrange(int(year), number)[1]:
+        return None
+    if int(hh) > 23 or int(mm) > 59 or int(ss) > 60:
         return None
     try:
-        return int(email.utils.mktime_tz(parsed))
-    except (OverflowError, ValueError):
+        return calendar.timegm((int(year), number, int(day), int(hh), int(mm), int(ss), 0, 0, 0))
+    except (ValueError, OverflowError):
         return None
 
 

@@ -119,3 +119,36 @@ def test_satisfiable_ranges_stay_inside_the_file(a: int, b: int, size: int) -> N
         return
     for first, last in ranges:
         assert 0 <= first <= last < size
+
+
+@pytest.mark.parametrize(("text", "when"), [
+    ("Sun, 06 Nov 1994 08:49:37 GMT", 784111777),
+    ("Sunday, 06-Nov-94 08:49:37 GMT", 784111777),
+    ("Sun Nov  6 08:49:37 1994", 784111777),
+    ("Sun, 32 Nov 1994 08:49:37 GMT", None),
+    ("yesterday", None),
+])
+def test_http_dates_in_all_three_formats(text: str, when: int | None) -> None:
+    from cgihttpd.static import parse_http_date
+
+    assert parse_http_date(text) == when
+
+
+@given(st.integers(0, 4_000_000_000))
+def test_http_date_round_trip(when: int) -> None:
+    from cgihttpd.static import parse_http_date
+
+    assert parse_http_date(http_date(when)) == when
+
+
+@pytest.mark.parametrize("module", ["walk", "vhost", "resolve", "static", "autoindex",
+                                    "response", "mime"])
+def test_pure_modules_import_no_io_machinery(module: str) -> None:
+    import subprocess
+    import sys
+
+    code = (f"import sys, cgihttpd.{module}; "
+            "print(sorted(m for m in ('asyncio', 'subprocess', 'socket') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=60, check=True).stdout.strip()
+    assert out == "[]"
