@@ -27,6 +27,7 @@ from pathlib import Path
 
 APACHE = "/usr/sbin/apache2"
 MODULES = "/usr/lib/apache2/modules"
+DIFF_TZ = os.environ.get("DIFF_TZ", "Asia/Kolkata")
 START_DEADLINE = 20.0
 STOP_DEADLINE = 15.0
 
@@ -210,7 +211,9 @@ def _stop(server: Server) -> None:
 
 def _start(impl: str, argv: list[str], root: Path) -> Server:
     port = free_port()
-    env = dict(os.environ, PORT=str(port), ROOT=str(root), IMPL=impl, PYTHONUNBUFFERED="1")
+    # A zone with a half-hour offset, so %t's "+0530" is compared, not assumed to be UTC.
+    env = dict(os.environ, PORT=str(port), ROOT=str(root), IMPL=impl, PYTHONUNBUFFERED="1",
+               TZ=DIFF_TZ)
     output = root / "run" / f"{impl}.out"
     with output.open("wb") as out:
         proc = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=out,

@@ -20,14 +20,17 @@ import shutil
 import socket
 import subprocess
 import time
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
-from diffsupport import Pair, Server, wait_for_lines
+from diffsupport import DIFF_TZ, Pair, Server, wait_for_lines
 
 pytestmark = pytest.mark.differential
 
-CLF_TIME = r"\[\d\d/(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)/\d{4}:\d\d:\d\d:\d\d [+-]\d{4}\]"
+# the time's digits are normalised, its offset is compared (both run under TZ=DIFF_TZ)
+CLF_TIME = r"\[\d\d/(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)/\d{4}:\d\d:\d\d:\d\d ([+-]\d{4})\]"
 COMMON_RE = re.compile(rf'^(\S+ \S+ \S+) {CLF_TIME} (".*") (\d{{3}}) (\S+)$')
 COMBINED_RE = re.compile(rf'^(\S+ \S+ \S+) {CLF_TIME} (".*") (\d{{3}}) (\d+) (".*" ".*")$')
 ERROR_RE = re.compile(
@@ -45,8 +48,8 @@ def norm_common(line: str) -> tuple[str, ...]:
 def norm_combined(line: str) -> tuple[str, ...]:
     m = COMBINED_RE.match(line)
     assert m, f"not a combined-format line: {line!r}"
-    head, req, status, out, tail = m.groups()
-    return head, req, status, "%O", tail
+    head, offset, req, status, out, tail = m.groups()
+    return head, offset, req, status, "%O", tail
 
 
 def exchange(server: Server, raw: bytes, logs: tuple[str, ...],
@@ -99,12 +102,13 @@ def test_common_and_combined_lines_match(pair: Pair, case: str) -> None:
     lines = {s.impl: exchange(s, raw, ("access", "combined")) for s in pair.both()}
     apache, ours = lines[pair.apache.impl], lines[pair.ours.impl]
     assert norm_common(ours["access"]) == norm_common(apache["access"]), (ours, apache)
+    assert norm_common(apache["access"])[1] == datetime.now(ZoneInfo(DIFF_TZ)).strftime("%z")
     assert norm_combined(ours["combined"]) == norm_combined(apache["combined"]), (ours, apache)
     # %O counts headers too, so it is at least the body (%b, "-" for none)
     m = COMBINED_RE.match(ours["combined"])
     assert m
-    body = norm_common(ours["access"])[3]
-    assert int(m.group(4)) >= (0 if body == "-" else int(body))
+    body = norm_common(ours["access"])[4]
+    assert int(m.group(5)) >= (0 if body == "-" else int(body))
 
 
 def test_vhost_with_own_custom_log_does_not_inherit_main_logs(pair: Pair) -> None:
