@@ -37,6 +37,7 @@ LoadModule alias_module {mods}/mod_alias.so
 
 BROKEN = [
     "Foo bar",
+    "\ufeffServerName bom",
     "<Directory /tmp>\nAlias /a /b\n</Directory>",
     "<Directory /tmp>\nAlias /a\n</Directory>",
     "<Location /x>\nAlias /a /b\n</Location>",

@@ -306,7 +306,7 @@ def _expand_one(node: Node, key: str, state: ReadState, parent: str | None) -> l
     # ap_build_config_sub: "Invalid command ...").
     info = REGISTRY.lookup(key, state.loaded_names)
     if info is None:
-        shown = ("<" + node.name) if node.is_section else node.name
+        shown = _escape(("<" + node.name) if node.is_section else node.name)
         raise ConfigError(f"Invalid command '{shown}', perhaps misspelled or defined by a "
                           "module not included in the server configuration")
     if key == "serverroot" and len(node.args) == 1:
@@ -317,6 +317,13 @@ def _expand_one(node: Node, key: str, state: ReadState, parent: str | None) -> l
         inner = f"<{node.name}>"
         return [replace(node, children=tuple(expand(node.children, state, inner)))]
     return [node]
+
+
+def _escape(text: str) -> str:
+    """Bytes outside printable ASCII as ``\\xNN``, as Apache escapes the command name
+    (so a UTF-8 BOM from a Windows editor shows as ``\\xef\\xbb\\xbf``)."""
+    raw = text.encode("utf-8", errors="surrogateescape")
+    return "".join(chr(b) if 0x20 <= b < 0x7F else f"\\x{b:02x}" for b in raw)
 
 
 def normalise_path(path: str) -> str:
