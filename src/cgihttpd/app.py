@@ -62,6 +62,15 @@ _LOG_SOURCE: dict[str, tuple[str, str]] = {
 }
 
 
+#: the methods Apache registers at start (http_protocol.c ap_method_registry_init)
+REGISTERED_METHODS = frozenset({
+    "GET", "HEAD", "PUT", "POST", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH",
+    "PROPFIND", "PROPPATCH", "MKCOL", "COPY", "MOVE", "LOCK", "UNLOCK", "VERSION-CONTROL",
+    "CHECKOUT", "UNCHECKOUT", "CHECKIN", "UPDATE", "LABEL", "REPORT", "MKWORKSPACE",
+    "MKACTIVITY", "BASELINE-CONTROL", "MERGE",
+})
+
+
 class App:
     """``App(config)``: an ASGI 3 application serving ``config``. Opens the logs at
     construction (a missing log directory or DocumentRoot is a ``ConfigError``);
@@ -97,8 +106,10 @@ class App:
         vhost = select_vhost(self.config, request.server_addr, request.server_port, request.host)
         target = self._resolve(vhost, request)
         exchange = self._exchange(scope, request, vhost, target, receive, send)
-        await self._respond(exchange)
-        self._log(exchange, scope)
+        try:
+            await self._respond(exchange)
+        finally:
+            self._log(exchange, scope)
         return None
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
@@ -163,22 +174,34 @@ class App:
 
     async def _respond(self, ex: Exchange) -> None:
         try:
-            await self._dispatch(ex)
-        except HTTPError as exc:
-            if _started(ex):
-                return  # too late for an error page: the protocol closes the connection
-            await self._send_error(ex, exc)
-        except Exception as exc:
-            if _started(ex) or isinstance(exc, OSError) and _client_gone(exc):
-                ex.record.completed = False
-                return
-            self._log_error(ex, "error", "core",
-                            f"request failed: {traceback.format_exc().rstrip()}")
-            await self._send_error(ex, HTTPError(500))
+            try:
+                await self._dispatch(ex)
+            except HTTPError as exc:
+                if _started(ex):
+                    # too late for an error page: the protocol closes the connection
+                    ex.record.completed = False
+                    return
+                await self._send_error(ex, exc)
+            except Exception as exc:
+                if _started(ex) or isinstance(exc, OSError) and _client_gone(exc):
+                    ex.record.completed = False
+                    return
+                self._log_error(ex, "error", "core",
+                                f"request failed: {traceback.format_exc().rstrip()}")
+                await self._send_error(ex, HTTPError(500))
+        except OSError as exc:
+            if not _client_gone(exc):
+                raise
+            ex.record.completed = False  # the client left while we answered
 
     async def _dispatch(self, ex: Exchange, *, inherited_env: Mapping[str, str] | None = None,
                         status_override: int = 0) -> None:
         target = ex.target
+        if ex.request.method not in REGISTERED_METHODS:
+            # ap_read_request: a method Apache never registered is refused whatever the
+            # URL (checked: "SEARCH /a.html" → 501 and AH00135 at core:error)
+            raise HTTPError(501, f"AH00135: Invalid method in request {ex.request.request_line}",
+                            headers=(("Allow", "HEAD,GET,POST,OPTIONS"),))
         if target.kind == "error":
             raise HTTPError(target.status, self._reason_for(ex, target))
         if target.kind == "redirect":

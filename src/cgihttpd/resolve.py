@@ -68,6 +68,8 @@ def normalize_path(raw: str) -> str:
     Escapes of unreserved characters are decoded first, so "%2e%2e" is a dot segment
     (RFC 3986 6.2.2.2); a malformed escape or a ".." above the root is 400.
     """
+    if _WINDOWS:
+        raw = raw.replace("\\", "/")
     if not raw.startswith("/"):
         raise HTTPError(400, f"AH10244: invalid URI path ({raw})")
     out: list[str] = []
@@ -111,6 +113,12 @@ def normalize_path(raw: str) -> str:
     return path
 
 
+#: Windows also splits paths at "\\" and gives ":" meaning (drives, streams): there a
+#: literal "\\" is a "/" and an encoded one, or a ":", is refused like "%2F".
+_WINDOWS = os.sep == "\\"
+_REFUSED_BYTES = frozenset({0x2F, 0x00} | ({0x5C, 0x3A} if _WINDOWS else set()))
+
+
 def decode_path(normalized: str, raw: str) -> str:
     """Decode every remaining escape once (ap_unescape_url). "%2F" and "%00" would
     make a "/" or a NUL the screen never saw: Apache answers 404 (AH00026,
@@ -123,11 +131,13 @@ def decode_path(normalized: str, raw: str) -> str:
         c = normalized[i]
         if c == "%":
             b = int(normalized[i + 1:i + 3], 16)
-            if b in (0x2F, 0x00):
+            if b in _REFUSED_BYTES:
                 raise HTTPError(404, f"AH00026: found %2f (encoded '/') in URI path ({raw}), returning 404")
             data.append(b)
             i += 3
         else:
+            if _WINDOWS and c == ":":
+                raise HTTPError(404, f"AH00026: found %2f (encoded '/') in URI path ({raw}), returning 404")
             data.extend(c.encode("latin-1") if ord(c) < 256 else c.encode("utf-8"))
             i += 1
     return bytes(data).decode("utf-8", "surrogateescape")

@@ -128,3 +128,10 @@ def test_missing_document_root_is_a_config_error(tmp_path: object) -> None:
     (root / "logs").mkdir()
     with pytest.raises(ConfigError, match="DocumentRoot"):
         App(site_config(root))
+
+
+def test_unregistered_method_is_501(site: Site) -> None:
+    r = site.get("/a.html", method="SEARCH")
+    assert r.status_code == 501
+    assert "<p>SEARCH not supported for current URL.<br />\n</p>" in r.text
+    assert "AH00135: Invalid method in request SEARCH /a.html HTTP/1.1" in site.error_log
