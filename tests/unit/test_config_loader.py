@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from config_helpers import FIXTURES, load
 
-from cgihttpd.config.loader import load_config
+from cgihttpd.config.loader import load_config, read_envvars
 from cgihttpd.config.model import Address, OptionsSpec
 from cgihttpd.config.report import describe
 from cgihttpd.config.zeroconf import folder_config
@@ -81,14 +81,19 @@ def test_course_report_like_apachectl_s(tmp_path: Path) -> None:
 
 
 def debian_environ() -> dict[str, str]:
-    """The variables /etc/apache2/envvars exports (its `export X=Y` lines; SUFFIX is
-    empty for the default instance)."""
-    env: dict[str, str] = {}
-    for line in (DEBIAN.parent / "envvars").read_text().splitlines():
-        m = re.match(r"\s*export\s+(\w+)=(.*)$", line)
-        if m:
-            env[m.group(1)] = m.group(2).replace("$SUFFIX", "")
-    return env
+    """The variables /etc/apache2/envvars exports, as apache2ctl sources them."""
+    assert DEBIAN.exists(), ("Debian's apache2 is not installed: run scripts/install-test-deps"
+                             " (make test does) so /etc/apache2 exists")
+    return read_envvars(str(DEBIAN.parent / "envvars"), environ={})
+
+
+def test_read_envvars(tmp_path: Path) -> None:
+    f = tmp_path / "envvars"
+    f.write_text('unset HOME\nif [ x ]; then\n  SUFFIX=\nfi\nexport A=www-data\n'
+                 'export B=/var/run/apache2$SUFFIX\nexport C="${B}/x"\nexport LANG\n')
+    env = read_envvars(str(f), environ={"KEEP": "1"})
+    assert env == {"KEEP": "1", "A": "www-data", "B": "/var/run/apache2",
+                   "C": "/var/run/apache2/x"}
 
 
 def test_debian_stock_tree_loads_without_errors() -> None:

@@ -15,6 +15,7 @@ configuration file (Debian's compiled-in /etc/apache2 is exactly that for its ow
 from __future__ import annotations
 
 import os
+import re
 import socket
 from collections.abc import Iterable, Mapping
 
@@ -90,6 +91,27 @@ def parse_mime_types(text: str) -> tuple[tuple[str, str], ...]:
         for ext in words[1:]:
             table["." + ext.lower()] = words[0].lower()
     return tuple(sorted(table.items()))
+
+
+_EXPORT = re.compile(r"^\s*export\s+([A-Za-z_][A-Za-z0-9_]*)=(.*)$")
+_SHELL_VAR = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?")
+
+
+def read_envvars(path: str, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The variables a Debian ``envvars`` file exports, as ``apache2ctl`` sources it
+    before starting apache2: its ``export NAME=value`` lines, with ``$NAME``/``${NAME}``
+    expanded from earlier exports, then ``environ`` (unset variables, like Debian's
+    ``$SUFFIX`` for the default instance, expand to ""). Not a shell: enough for the
+    stock file. Returns ``environ`` updated with the exports."""
+    env = dict(os.environ if environ is None else environ)
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            m = _EXPORT.match(line.rstrip("\n"))
+            if m is None:
+                continue
+            value = m.group(2).strip().strip("'\"")
+            env[m.group(1)] = _SHELL_VAR.sub(lambda v: env.get(v.group(1), ""), value)
+    return env
 
 
 def load_config(path: str, defines: Iterable[str] = (),
