@@ -192,6 +192,9 @@ def test_every_table_directive_is_covered() -> None:
         ("<VirtualHost *:80>\nPidFile x\n</VirtualHost>\n",
          "F:2: PidFile cannot occur within <VirtualHost> section"),
         ("Foo bar\n", f"F:1: Invalid command 'Foo', {INVALID}"),
+        # MPM directives read before the MPM is loaded are checked against it (as Apache)
+        ("ThreadsPerChild 5\nStartServers 2\nLoadModule mpm_prefork_module x.so\n",
+         f"F:1: Invalid command 'ThreadsPerChild', {INVALID}"),
         ("<Foo bar>\n</Foo>\n", f"F:1: Invalid command '<Foo', {INVALID}"),
         ("ServerName a b\n",
          "F:1: ServerName takes one argument, The hostname and port of the server"),

@@ -236,8 +236,12 @@ def apply_nodes(ctx: Ctx, nodes: list[Node] | tuple[Node, ...]) -> None:
 def apply_node(ctx: Ctx, node: Node) -> None:
     loaded = ctx.loaded
     info = REGISTRY.lookup(node.key, loaded)
-    if info is None:  # tree.expand has already reported it
-        return
+    if info is None:
+        # Read before any MPM was loaded, and the MPM loaded later does not define it
+        # (apache2 -t: ThreadsPerChild before LoadModule mpm_prefork_module).
+        shown = ("<" + node.name) if node.is_section else node.name
+        raise ConfigError(f"Invalid command '{shown}', perhaps misspelled or defined by a "
+                          "module not included in the server configuration")
     shown = info.name  # as the module defines it ("DocumentRoot", "<Directory")
     # Apache's messages name a command as its module spells it, whatever the case written
     node = replace(node, name=info.name[1:] if node.is_section else info.name)
