@@ -43,6 +43,8 @@ class Channel:
     chunked: bool = False
     #: raise OSError from send() once this many body messages were sent
     fail_after_body: int | None = None
+    #: a slow client: each body message takes this long to send
+    send_delay: float = 0.0
     sent: list[dict[str, Any]] = field(default_factory=list)
     disconnect: asyncio.Event = field(default_factory=asyncio.Event)
     complete: asyncio.Event = field(default_factory=asyncio.Event)
@@ -75,6 +77,8 @@ class Channel:
                 raise ConnectionResetError("client gone")
             if not message.get("more_body", False):
                 self.complete.set()
+            elif self.send_delay:
+                await asyncio.sleep(self.send_delay)
         self.sent.append(message)
 
     @property
@@ -567,3 +571,13 @@ def test_conditional_get_on_the_scripts_etag(tmp_path: Path) -> None:
     assert isinstance(r.error, HTTPError) and r.error.status == 412
     r = run(tmp_path, "etag.py", headers=(("if-none-match", '"other"'),))
     assert r.channel.status == 200 and r.channel.body_bytes == b"body\n"
+
+
+@pytest.mark.slow
+def test_a_slow_client_is_not_a_script_timeout(tmp_path: Path) -> None:
+    write_script(tmp_path, "three.py", py_script(
+        'print("Content-Type: text/plain\\n", flush=True)\n'
+        'for i in range(3):\n    print(i, flush=True)'))
+    r = run(tmp_path, "three.py", timeout=2.0, channel=Channel(send_delay=2.5))
+    assert r.error is None, r.log.lines
+    assert r.channel.body_bytes == b"0\n1\n2\n" and r.channel.finished

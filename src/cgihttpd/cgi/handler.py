@@ -347,7 +347,10 @@ class _CgiRun:
 
     async def _read_stdout(self, proc: ScriptProcess) -> bytes | None:
         """The next stdout bytes (b"" at end), or None when nothing came for the
-        script timeout (any output, stdout or stderr, restarts the clock)."""
+        script timeout (any output, stdout or stderr, restarts the clock). The clock
+        starts when we start waiting: time spent sending to a slow client is not the
+        script's (Apache's timeout is per read from the script)."""
+        self.last_activity = max(self.last_activity, self.loop.time())
         while True:
             remaining = self.last_activity + self.timeout - self.loop.time()
             if remaining <= 0:
