@@ -93,6 +93,12 @@ REQUESTS = {
                b'User-Agent: quote " backslash \\ high \xc3\xa9 tab\tend\r\n'
                b'Referer: http://x/"y"\r\n\r\n',
     "empty-ua": b"GET /index.html HTTP/1.1\r\nHost: x\r\nUser-Agent:\r\nConnection: close\r\n\r\n",
+    # refused before any handler runs: Apache still logs them (414 with the request
+    # line cut at LimitRequestLine)
+    "414": b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+    "400-garbage": b"GARBAGE\r\n\r\n",
+    "400-ctl-header": b"GET /x HTTP/1.1\r\nHost: x\r\nBad\x01: y\r\n\r\n",
+    "400-long-header": b"GET /x HTTP/1.1\r\nHost: x\r\nX: " + b"y" * 9000 + b"\r\n\r\n",
 }
 
 
@@ -141,14 +147,21 @@ def test_error_log_line_matches(pair: Pair, case: str, module: str) -> None:
 @pytest.mark.skipif(shutil.which("goaccess") is None, reason="goaccess is not installed")
 @pytest.mark.parametrize(("log", "fmt"), [("access", "COMMON"), ("combined", "COMBINED")])
 def test_goaccess_parses_our_logs(pair: Pair, tmp_path: Path, log: str, fmt: str) -> None:
-    for raw in REQUESTS.values():
+    # the well-formed requests only: goaccess counts "GARBAGE" as a failed line whoever
+    # wrote it (it does so for Apache's own log too)
+    cases = [raw for name, raw in sorted(REQUESTS.items()) if not name[:3].isdigit()
+             or name in ("404", "403", "301", "206", "304")]
+    before = len(wait_for_lines(pair.ours.log(log), 0, 0))
+    for raw in cases:
         exchange(pair.ours, raw, (log,))
-    path = pair.ours.log(log)
-    count = len(path.read_text(encoding="latin-1").splitlines())
+    ours = wait_for_lines(pair.ours.log(log), before + len(cases))[before:]
+    assert len(ours) == len(cases)
+    path = tmp_path / f"{log}.log"
+    path.write_text("".join(line + "\n" for line in ours), encoding="latin-1")
     report = tmp_path / "report.json"
     proc = subprocess.run(["goaccess", str(path), f"--log-format={fmt}", "-o", str(report)],
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     general = json.loads(report.read_text())["general"]
     assert general["failed_requests"] == 0
-    assert general["total_requests"] == count
+    assert general["total_requests"] == len(cases)
