@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from cgihttpd.config.loader import load_config
+from cgihttpd.config.report import describe
 from cgihttpd.errors import ConfigErrors
 
 pytestmark = pytest.mark.differential
@@ -155,3 +156,33 @@ def test_first_error_matches_apache(tmp_path: Path, snippet: str) -> None:
     first = info.value.errors[0]
     assert first.source is not None
     assert (first.source.line, first.message.strip()) == (line, message)
+
+
+def test_report_layout_matches_apache_s(tmp_path: Path) -> None:
+    """The VirtualHost part of ``-S`` is apache2 -S's, line for line (ours adds indented
+    DocumentRoot/ErrorLog/CustomLog lines under each host, left out here)."""
+    if not os.access(APACHE, os.X_OK):
+        pytest.fail(f"{APACHE} is missing: scripts/install-test-deps installs Debian's apache2")
+    text = HEAD.format(tmp=tmp_path, mods=MODULES) + f"""Listen 127.0.0.1:18080
+Listen 127.0.0.1:18081
+<VirtualHost *:18080>
+ServerName cgi213.loc
+ServerAlias www.cgi213.loc *.x.loc
+DocumentRoot {tmp_path}
+</VirtualHost>
+<VirtualHost *:18080>
+ServerName b.loc
+</VirtualHost>
+<VirtualHost 127.0.0.1:18081>
+ServerName c.loc
+</VirtualHost>
+"""
+    conf = tmp_path / "httpd.conf"
+    conf.write_text(text)
+    out = subprocess.run([APACHE, "-S", "-f", str(conf)], capture_output=True, text=True,
+                         timeout=30, env={"PATH": "/usr/sbin:/usr/bin:/bin", "LANG": "C"})
+    assert out.returncode == 0, out.stderr
+    theirs = out.stdout.split("ServerRoot:")[0].splitlines()
+    ours = describe(load_config(str(conf), environ={})).split("ServerRoot:")[0].splitlines()
+    ours = [ln for ln in ours if not re.match(r"\s+(DocumentRoot|ErrorLog|CustomLog) ", ln)]
+    assert ours == theirs
