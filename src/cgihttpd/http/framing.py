@@ -58,7 +58,7 @@ class InvalidResponse(ValueError):
     """The application's response head cannot be sent (bad header name or value)."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: built per request, and frozen init is slow
 class RequestFacts:
     """What framing needs to know about the request and the connection."""
 
@@ -75,7 +75,7 @@ class RequestFacts:
     keep_alive_left: int | None = 100
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ResponsePlan:
     head: bytes
     #: False for HEAD, 1xx, 204, 304: body bytes from the application are dropped

@@ -144,7 +144,7 @@ class Cycle:
 
     __slots__ = ("conn", "scope", "facts", "stats", "body", "more_body", "body_done",
                  "event", "disconnected", "expect_continue", "response_started",
-                 "response_complete", "plan", "remaining", "keep_alive")
+                 "response_complete", "plan", "remaining", "keep_alive", "pending_head")
 
     def __init__(self, conn: CgiHttpProtocol, scope: MutableMapping[str, Any],
                  facts: RequestFacts, stats: dict[str, Any], expect_continue: bool) -> None:
@@ -163,6 +163,8 @@ class Cycle:
         self.response_complete = False
         self.plan: ResponsePlan | None = None
         self.remaining: int | None = None
+        #: the response head, held back to go out with the first body bytes (one write)
+        self.pending_head = b""
         self.keep_alive = facts.client_keep_alive and facts.server_keep_alive
 
     # --- the ASGI task ----------------------------------------------------------------
@@ -260,8 +262,12 @@ class Cycle:
             self.keep_alive = plan.keep_alive
             self.remaining = plan.content_length
             self.stats["status"] = status
-            conn.write(plan.head)
-            self.stats["bytes_out"] += len(plan.head)
+            # Hold the head back so that it leaves with the first body bytes in one
+            # write - unless no body follows within this loop iteration (a script that
+            # is still working): then it goes out alone, as Apache flushes headers when
+            # the script's pipe has nothing more to read yet.
+            self.pending_head = plan.head
+            conn.loop.call_soon(self._flush_head)
             return
         if self.response_complete:
             raise RuntimeError(f"Unexpected ASGI message {kind!r} after the response ended")
@@ -281,20 +287,31 @@ class Cycle:
                     self.keep_alive = False
                 self.remaining -= len(body)
             data = chunk(body) if current.chunked else body
-            if data:
-                conn.write(data)
-                self.stats["bytes_out"] += len(data)
-                self.stats["body_bytes"] += len(body)
+            self.stats["body_bytes"] += len(body)
+        else:
+            data = b""
+        if not more and current.body_allowed and current.chunked:
+            data += LAST_CHUNK
+        if self.pending_head:
+            data = self.pending_head + data
+            self.pending_head = b""
+        if data:
+            conn.write(data)
+            self.stats["bytes_out"] += len(data)
         if not more:
-            if current.body_allowed and current.chunked:
-                conn.write(LAST_CHUNK)
-                self.stats["bytes_out"] += len(LAST_CHUNK)
             if self.remaining and current.body_allowed:
                 logger.warning("response body shorter than its Content-Length")
                 self.keep_alive = False
             self.response_complete = True
             self.event.set()
             conn.response_complete(self)
+
+
+    def _flush_head(self) -> None:
+        if self.pending_head and not self.disconnected:
+            self.conn.write(self.pending_head)
+            self.stats["bytes_out"] += len(self.pending_head)
+        self.pending_head = b""
 
 
 def _without_keep_alive(facts: RequestFacts) -> RequestFacts:
@@ -356,6 +373,7 @@ class CgiHttpProtocol(asyncio.Protocol):
         self.pending_error: tuple[int, str | None, str] | None = None
         # one timer: its kind says what it guards
         self.timer: asyncio.TimerHandle | None = None
+        self.timer_at = 0.0
         self.timer_kind = ""
         self.deadline = 0.0
 
@@ -373,7 +391,7 @@ class CgiHttpProtocol(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.server_state.connections.discard(self)
-        self._cancel_timer()
+        self._stop_timer()
         self.closing = True
         for cycle in (self.cycle, self.running, *self.pipeline):
             if cycle is not None and not cycle.response_complete:
@@ -639,21 +657,34 @@ class CgiHttpProtocol(asyncio.Protocol):
 
     # --- timers -----------------------------------------------------------------------
 
+    # One lazy timer per connection: re-arming for a later deadline only moves
+    # ``deadline`` and the callback sleeps again when it fires early, so a kept-alive
+    # connection does not create and cancel two timer handles per request.
+
     def _arm(self, kind: str, deadline: float) -> None:
-        self._cancel_timer()
         self.timer_kind = kind
         self.deadline = deadline
-        self.timer = self.loop.call_at(deadline, self._on_timer)
+        if self.timer is None or self.timer_at > deadline:
+            if self.timer is not None:
+                self.timer.cancel()
+            self.timer_at = deadline
+            self.timer = self.loop.call_at(deadline, self._on_timer)
 
     def _cancel_timer(self) -> None:
+        self.timer_kind = ""
+
+    def _stop_timer(self) -> None:
+        self.timer_kind = ""
         if self.timer is not None:
             self.timer.cancel()
             self.timer = None
-        self.timer_kind = ""
 
     def _on_timer(self) -> None:
         self.timer = None
+        if not self.timer_kind:
+            return
         if self.loop.time() < self.deadline - 0.001:
+            self.timer_at = self.deadline
             # the deadline moved later (mod_reqtimeout's MinRate): wait for it
             self.timer = self.loop.call_at(self.deadline, self._on_timer)
             return
