@@ -246,3 +246,31 @@ def test_zero_config_folder(tmp_path: Path) -> None:
     assert conf.handler_for("a.py") == conf.handler_for("b.cgi") == "cgi-script"
     assert conf.require == "granted" and c.user is None and c.group is None
     assert "VirtualHost configuration:" in describe(c)
+
+
+def test_course_config_with_crlf_line_endings_loads_the_same(tmp_path: Path) -> None:
+    root = course_root(tmp_path / "root")
+    text = (FIXTURES / "course" / "httpd.conf").read_text()
+    lf = tmp_path / "lf.conf"
+    crlf = tmp_path / "crlf.conf"
+    lf.write_bytes(text.encode())
+    crlf.write_bytes(text.replace("\n", "\r\n").encode())
+    env = {"COURSE_ROOT": str(root)}
+    a = load_config(str(lf), environ=env)
+    b = load_config(str(crlf), environ=env)
+    assert a.vhosts[0].sections[0].conf == b.vhosts[0].sections[0].conf
+    assert (a.vhosts[0].server_name, a.vhosts[0].document_root) == (
+        b.vhosts[0].server_name, b.vhosts[0].document_root)
+
+
+def test_include_and_ifmodule_inside_a_virtual_host(tmp_path: Path) -> None:
+    (tmp_path / "vh.conf").write_text("ServerAlias inc.example\n<Directory /x>\n"
+                                      "Require all denied\n</Directory>\n")
+    c = load(tmp_path, "<VirtualHost *:80>\nServerName a\n<IfModule mod_dir.c>\n"
+                       "DirectoryIndex in.html\n</IfModule>\nInclude vh.conf\n"
+                       "</VirtualHost>\n")
+    vh = c.vhosts[0]
+    assert vh.server_aliases == ("inc.example",)
+    assert vh.base.directory_index == ("in.html",)
+    assert vh.sections[0].conf.require == "denied"
+    assert vh.sections[0].source.file == str(tmp_path / "vh.conf")
