@@ -158,6 +158,7 @@ def run(root: Path, name: str, *, method: str = "GET", query: str = "",
         timeout: float = 20.0, body_limit: int = 0, max_cgi: int = 0,
         redirect: Callable[[str, dict[str, str]], Awaitable[None]] | None = None,
         conf: DirConf = NO_CONF,
+        inherited_env: dict[str, str] | None = None,
         during: Callable[[Channel], Awaitable[None]] | None = None) -> Result:
     channel = channel or Channel()
     log = Log()
@@ -183,7 +184,8 @@ def run(root: Path, name: str, *, method: str = "GET", query: str = "",
     async def main() -> BaseException | None:
         ex = Exchange(config=config, vhost=vh, request=req, target=tgt, record=record,
                       errorlog=log, receive=channel.receive, send=channel.send)  # type: ignore[arg-type]
-        task = asyncio.ensure_future(serve_cgi(ex, redirect=redirect))
+        task = asyncio.ensure_future(serve_cgi(ex, redirect=redirect,
+                                                inherited_env=inherited_env))
         if during is not None:
             await during(channel)
         try:
@@ -585,3 +587,14 @@ def test_a_slow_client_is_not_a_script_timeout(tmp_path: Path) -> None:
     r = run(tmp_path, "three.py", timeout=2.0, channel=Channel(send_delay=2.5))
     assert r.error is None, r.log.lines
     assert r.channel.body_bytes == b"0\n1\n2\n" and r.channel.finished
+
+
+def test_redirected_request_has_no_body(tmp_path: Path) -> None:
+    # the second script of a CGI Location redirect: GET, empty stdin, no CONTENT_LENGTH
+    write_script(tmp_path, "target.py", py_script(
+        'data = sys.stdin.buffer.read()\nprint("Content-Type: text/plain\\n")\n'
+        'print(len(data), os.environ.get("CONTENT_LENGTH"))'))
+    r = run(tmp_path, "target.py", headers=(("content-length", "3"),),
+            inherited_env={"REDIRECT_STATUS": "200", "REDIRECT_URL": "/first.py"})
+    assert r.error is None, r.log.lines
+    assert r.channel.body_bytes == b"0 None\n"

@@ -150,7 +150,15 @@ class _CgiRun:
 
     async def serve(self) -> None:
         ex = self.ex
-        spool, length = await self._prepare_body()
+        # After an internal redirect the body belonged to the first request: Apache
+        # reads or discards it there, and unsets Content-Length for a CGI Location
+        # redirect (cgi_common.h), so this script gets an empty stdin.
+        redirected = "REDIRECT_STATUS" in self.inherited_env
+        if redirected:
+            spool, length = None, 0
+            self.body_done = True
+        else:
+            spool, length = await self._prepare_body()
         try:
             command = self._command()
             self.env = build_cgi_environ(
@@ -164,6 +172,8 @@ class _CgiRun:
                 current_uri=ex.target.url_path + ex.target.path_info,
                 inherited=self.inherited_env,
             )
+            if redirected and self.inherited_env.get("REDIRECT_STATUS") == "200":
+                self.env.pop("CONTENT_LENGTH", None)
             ex.record.env.update(self.env)
             spec = LaunchSpec(command, tuple(build_cgi_argv(ex.request.query)), self.env,
                               os.path.dirname(self.filename) or ".")
