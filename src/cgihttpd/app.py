@@ -29,7 +29,7 @@ from cgihttpd.autoindex import Entry, forbidden_message, render_index
 from cgihttpd.config.model import ServerConfig, VirtualHost
 from cgihttpd.errors import ConfigError, HTTPError
 from cgihttpd.exchange import ErrorLogger, Exchange
-from cgihttpd.files import RealFS, list_directory, open_regular, read_range
+from cgihttpd.files import RealFS, list_directory, load_file, read_range
 from cgihttpd.http.errorpage import server_software, signature
 from cgihttpd.mime import content_type
 from cgihttpd.request import Request, request_from_scope
@@ -234,12 +234,18 @@ class App:
             # AcceptPathInfo Default: the default handler refuses extra path
             raise HTTPError(404, "AH00130: File does not exist: "
                                  f"{target.filename}{target.path_info}")
-        f, st = await open_regular(target.filename)
+        st, data, f = await load_file(target.filename)
+        if data is not None:
+            # a small file, already read: its bytes decide the plan (the fstat may
+            # predate a change)
+            st_size = len(data)
+        else:
+            st_size = st.st_size
         try:
             # an error document is served whole, unconditionally (ap_die sets
             # no_local_copy: never a 304 for an error document)
             header = ex.request.header if not status_override else _no_header
-            plan = plan_static(FileStat(st.st_size, st.st_mtime_ns),
+            plan = plan_static(FileStat(st_size, st.st_mtime_ns),
                                "HEAD" if method == "HEAD" else "GET", header, ctype,
                                ex.record.start_time)
             if plan.status == 416:
@@ -247,13 +253,19 @@ class App:
             status = status_override or plan.status
             await ex.send({"type": "http.response.start", "status": status,
                            "headers": _encode(plan.headers)})
-            if plan.send_body:
+            if not plan.send_body:
+                await ex.send({"type": "http.response.body", "body": b"", "more_body": False})
+            elif data is not None:
+                await ex.send({"type": "http.response.body", "more_body": False,
+                               "body": data[plan.offset:plan.offset + plan.length]})
+            elif f is not None:
                 async for chunk in read_range(f, plan.offset, plan.length):
                     await ex.send({"type": "http.response.body", "body": chunk,
                                    "more_body": True})
-            await ex.send({"type": "http.response.body", "body": b"", "more_body": False})
+                await ex.send({"type": "http.response.body", "body": b"", "more_body": False})
         finally:
-            await asyncio.to_thread(f.close)
+            if f is not None:
+                await asyncio.to_thread(f.close)
 
     async def _serve_directory(self, ex: Exchange) -> None:
         """mod_autoindex (GET/HEAD only), else what Apache's default handler says

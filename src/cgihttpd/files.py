@@ -66,6 +66,28 @@ async def open_regular(path: str) -> tuple[BinaryIO, os.stat_result]:
     return await asyncio.to_thread(_open_regular, path)
 
 
+def _load(path: str, limit: int) -> tuple[os.stat_result, bytes | None, BinaryIO | None]:
+    f, st = _open_regular(path)
+    if st.st_size > limit:
+        return st, None, f
+    try:
+        data = f.read(limit + 1)
+    except OSError as exc:
+        raise http_error_from_oserror(exc, path) from None
+    finally:
+        f.close()
+    return st, data, None
+
+
+async def load_file(path: str, limit: int = CHUNK
+                    ) -> tuple[os.stat_result, bytes | None, BinaryIO | None]:
+    """One trip to a worker thread for the common case: a file of at most ``limit``
+    bytes comes back read and closed ``(stat, data, None)``; a bigger one comes back
+    open ``(stat, None, file)`` for ``read_range``. ``data`` is what was read: its
+    length is the truth if the file changed after the fstat."""
+    return await asyncio.to_thread(_load, path, limit)
+
+
 def _read_at(f: BinaryIO, offset: int, size: int) -> bytes:
     if hasattr(os, "pread"):
         return os.pread(f.fileno(), size, offset)

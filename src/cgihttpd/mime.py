@@ -19,10 +19,20 @@ from functools import lru_cache
 
 from cgihttpd.config.model import DirConf
 
+_TABLES: dict[int, tuple[tuple[tuple[str, str], ...], dict[str, str]]] = {}
 
-@lru_cache(maxsize=8)
+
 def _table(types: tuple[tuple[str, str], ...]) -> dict[str, str]:
-    return {ext.lower(): media for ext, media in types}
+    # keyed by identity: hashing a 1,500-pair TypesConfig tuple on every request would
+    # cost more than the lookup (the tuples live as long as the configuration)
+    hit = _TABLES.get(id(types))
+    if hit is not None and hit[0] is types:
+        return hit[1]
+    table = {ext.lower(): media for ext, media in types}
+    if len(_TABLES) > 256:
+        _TABLES.clear()
+    _TABLES[id(types)] = (types, table)
+    return table
 
 
 @lru_cache(maxsize=1)

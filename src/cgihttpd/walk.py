@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
+from collections import OrderedDict
 from functools import lru_cache
 
 from cgihttpd.config.model import DirConf, Section, VirtualHost
@@ -134,6 +135,12 @@ def matching_sections(vhost: VirtualHost, filename: str | None, url_path: str,
     return [s for _, _, s in plain] + regex_dirs + files + locations
 
 
+#: merged settings by (vhost, filename, URL, is_dir): the configuration is immutable, so
+#: a result never goes stale; Apache caches its walks per request for the same reason.
+_CACHE: OrderedDict[tuple[int, str | None, str, bool], tuple[VirtualHost, DirConf]] = OrderedDict()
+_CACHE_SIZE = 4096
+
+
 def effective_conf(vhost: VirtualHost, filename: str | None, url_path: str,
                    *, is_dir: bool = False) -> DirConf:
     """The merged per-directory settings for ``filename`` requested as ``url_path``.
@@ -141,7 +148,14 @@ def effective_conf(vhost: VirtualHost, filename: str | None, url_path: str,
     ``filename`` None (no file: the URL did not map to the filesystem) skips the
     directory and files walks, as Apache does for such requests.
     """
+    key = (id(vhost), filename, url_path, is_dir)
+    hit = _CACHE.get(key)
+    if hit is not None and hit[0] is vhost:
+        return hit[1]
     conf = vhost.base
     for section in matching_sections(vhost, filename, url_path, is_dir=is_dir):
         conf = conf.merge(section.conf)
+    _CACHE[key] = (vhost, conf)
+    if len(_CACHE) > _CACHE_SIZE:
+        _CACHE.popitem(last=False)
     return conf

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import http.client
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -208,8 +209,12 @@ def test_virtual_hosts_by_host_header(server: tuple[ServerProcess, Path]) -> Non
 
 def test_access_log_has_the_requests(server: tuple[ServerProcess, Path]) -> None:
     get(server[0], "/a.html?from=access-log-test")
-    log = (server[1] / "logs" / "access.log").read_text()
-    assert '"GET /a.html?from=access-log-test HTTP/1.1" 200 9' in log
+    # the line is written after the last byte went out: wait for it, with a deadline
+    want = '"GET /a.html?from=access-log-test HTTP/1.1" 200 9'
+    end = time.monotonic() + 10
+    while want not in (log := (server[1] / "logs" / "access.log").read_text()):
+        assert time.monotonic() < end, log
+        time.sleep(0.02)
 
 
 def test_zero_config_mode_serves_a_folder(tmp_path: Path) -> None:
