@@ -136,7 +136,8 @@ def load_config(path: str, defines: Iterable[str] = (),
         errors.sort(key=lambda e: _order(e, state.files))
         raise ConfigErrors(errors)
     return finish(draft, files=tuple(state.files), defines=frozenset(state.defines),
-                  loaded=state.loaded_names, read_warnings=state.warnings, fs=fs)
+                  loaded=state.loaded_names, read_warnings=state.warnings, fs=fs,
+                  load_sources=state.loaded)
 
 
 def _order(err: ConfigError, files: list[str]) -> tuple[int, int]:
@@ -148,7 +149,8 @@ def _order(err: ConfigError, files: list[str]) -> tuple[int, int]:
 
 def finish(draft: D.Draft, *, files: tuple[str, ...], defines: frozenset[str],
            loaded: frozenset[str], read_warnings: list[str],
-           fs: RealFileSystem | None = None, host_name: str | None = None) -> ServerConfig:
+           fs: RealFileSystem | None = None, host_name: str | None = None,
+           load_sources: Mapping[str, Source] | None = None) -> ServerConfig:
     """Merge the draft into the frozen model (the IO here: mime.types, document roots,
     the host name; pass ``fs=None`` and ``host_name`` to skip it)."""
     warnings = list(read_warnings) + draft.warnings
@@ -189,7 +191,7 @@ def finish(draft: D.Draft, *, files: tuple[str, ...], defines: frozenset[str],
                     f"could not open mime types config file {types_path}: "
                     f"{exc.strerror or exc}", types_source)]) from None
 
-    warnings.extend(_ignored_warnings(draft, loaded))
+    warnings.extend(_ignored_warnings(draft, loaded, load_sources or {}))
     limits = LimitsT(**draft.limits)
     return ServerConfig(
         server_root=draft.server_root,
@@ -274,7 +276,8 @@ def _resolve_log(p: D.PendingLog, formats: dict[str, str], default: str | None) 
     return LogTarget(p.target, p.format_or_nick, None, p.condition, p.source)
 
 
-def _ignored_warnings(draft: D.Draft, loaded: frozenset[str]) -> list[str]:
+def _ignored_warnings(draft: D.Draft, loaded: frozenset[str],
+                      load_sources: Mapping[str, Source]) -> list[str]:
     """One warning per module whose directives appeared and are ignored, and one per
     loaded module cgihttpd does not implement at all."""
     out: list[str] = []
@@ -302,8 +305,10 @@ def _ignored_warnings(draft: D.Draft, loaded: frozenset[str]) -> list[str]:
         items = draft.ignored.get(mod, [])
         if mod not in IMPLEMENTED_MODULES:
             detail = f"; its directives are ignored: {where(items)}" if items else ""
-            out.append(f"module {mod} ({info.source}) is not implemented by cgihttpd"
-                       f"{detail}")
+            src = load_sources.get(mod)
+            at = f"{src}: " if src is not None and src.line else ""
+            out.append(f"{at}module {mod} ({info.source}) is loaded but not implemented by "
+                       f"cgihttpd{detail}")
         elif items:
             out.append(f"{mod}: directives not implemented by cgihttpd are ignored: "
                        f"{where(items)}")
