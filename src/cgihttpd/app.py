@@ -33,7 +33,7 @@ from cgihttpd.files import RealFS, list_directory, load_file, read_range
 from cgihttpd.http.errorpage import server_software, signature
 from cgihttpd.mime import content_type
 from cgihttpd.request import Request, request_from_scope
-from cgihttpd.resolve import FileSystem, resolve_target, screen_path
+from cgihttpd.resolve import FileSystem, resolve_target, resolve_url, screen_path
 from cgihttpd.response import (
     PageContext,
     Response,
@@ -85,6 +85,14 @@ class App:
             from cgihttpd.logwriter import LogSet
             logset = LogSet.open(config)
         self.logs = logset
+        # Import what requests need now: after User/Group drop root the interpreter's
+        # own files may be unreadable (checked with Debian's apache2.conf: www-data cannot
+        # read a pyenv Python under /root).
+        try:
+            from cgihttpd.cgi import handler as cgi_handler
+        except ImportError:  # CGI then answers 500 with a log line
+            cgi_handler = None  # type: ignore[assignment]
+        self._cgi = cgi_handler
         if not os.path.isdir(config.main.document_root) and config.vhosts:
             # Apache only warns for the main server's root (AH00112); with virtual
             # hosts it may never serve a request.
@@ -295,7 +303,6 @@ class App:
     def _visible(self, ex: Exchange, entries: list[Entry]) -> list[Entry]:
         """mod_autoindex lists only what a subrequest could reach: entries denied by
         ``Require`` (Debian's ``.ht*`` rule) or by symlink Options are left out."""
-        from cgihttpd.resolve import resolve_url
         out = []
         for e in entries:
             url = ex.target.url_path + e.name + ("/" if e.is_dir else "")
@@ -319,11 +326,10 @@ class App:
             self._log_error(ex, "error", module, f"{number['dir']}: stderr from "
                             f"{target.filename}: attempt to invoke directory as script")
             raise HTTPError(403)
-        try:
-            from cgihttpd.cgi.handler import serve_cgi
-        except ImportError as exc:
-            self._log_error(ex, "error", "core", f"CGI support is unavailable: {exc}")
-            raise HTTPError(500) from None
+        if self._cgi is None:
+            self._log_error(ex, "error", "core", "CGI support is unavailable")
+            raise HTTPError(500)
+        serve_cgi = self._cgi.serve_cgi
         cgi_ex = ex
         if status_override:
             cgi_ex = replace(ex, send=_override_status(ex.send, status_override))

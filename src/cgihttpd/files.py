@@ -13,6 +13,10 @@ Must not know about HTTP semantics beyond that mapping.
 from __future__ import annotations
 
 import asyncio
+
+# asyncio.to_thread imports this on first use; a server that drops root for User/Group
+# may no longer be able to read the interpreter's files by then (pyenv under /root).
+import concurrent.futures.thread  # noqa: F401
 import os
 import stat as stat_mod
 from collections.abc import AsyncIterator
