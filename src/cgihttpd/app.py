@@ -24,8 +24,13 @@ from dataclasses import replace
 from typing import Any
 
 from cgihttpd.accesslog import LogRecord
-from cgihttpd.autoindex import CONTENT_TYPE as INDEX_CONTENT_TYPE
-from cgihttpd.autoindex import Entry, forbidden_message, render_index
+from cgihttpd.autoindex import (
+    Entry,
+    forbidden_message,
+    index_style,
+    render_index,
+    render_plain,
+)
 from cgihttpd.config.model import ServerConfig, VirtualHost
 from cgihttpd.errors import ConfigError, HTTPError
 from cgihttpd.exchange import ErrorLogger, Exchange
@@ -296,9 +301,13 @@ class App:
         ctx = self._page(ex)
         sig = signature(ctx.server_signature.lower(), server_software(ctx.server_tokens),
                         ctx.server_name, ctx.port, ctx.server_admin)
-        body = render_index(target.url_path, visible, ex.request.query, sig)
+        style = index_style(getattr(target.conf, "index_options", None))
+        if style.fancy:
+            body = render_index(target.url_path, visible, ex.request.query, sig)
+        else:
+            body = render_plain(target.url_path, visible, sig)
         await self._send_page(ex, Response(200, (("Content-Length", str(len(body))),
-                                                 ("Content-Type", INDEX_CONTENT_TYPE)), body))
+                                                 ("Content-Type", style.content_type)), body))
 
     def _visible(self, ex: Exchange, entries: list[Entry]) -> list[Entry]:
         """mod_autoindex lists only what a subrequest could reach: entries denied by

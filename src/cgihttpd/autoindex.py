@@ -7,8 +7,10 @@ The layout is Apache 2.4's ``IndexOptions FancyIndexing HTMLTable`` without icon
 and Description columns, names padded to NameWidth 23 and cut as "..>", sizes as
 apr_strfsize ("  4 ", "4.9K", "  - " for directories), dates "YYYY-MM-DD HH:MM" in local
 time, sorted by name unless the query asks ``C=N|M|S|D;O=A|D`` as Apache's column links
-do. We send ``charset=UTF-8`` as Debian's autoindex.conf (``Charset=UTF-8``) makes
-Apache do: names are the filesystem's bytes. Without ``+Indexes`` Apache answers 403 and
+do; ``charset=UTF-8`` as Debian's autoindex.conf (``Charset=UTF-8``) makes Apache send.
+That is Debian's stock setting, used while the configuration model does not carry
+``IndexOptions``; when a ``DirConf`` has ``index_options`` (a tuple of words), no
+FancyIndexing gives Apache's default plain ``<ul>`` list in ISO-8859-1. Without ``+Indexes`` Apache answers 403 and
 logs AH01276 (``forbidden_message``).
 
 Must not know about the filesystem or the configuration.
@@ -23,7 +25,6 @@ from html import escape
 from cgihttpd.response import DOCTYPE
 
 NAME_WIDTH = 23  # mod_autoindex DEFAULT_NAME_WIDTH
-CONTENT_TYPE = "text/html;charset=UTF-8"
 
 _URL_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
                       "$-_.+!*'(),:@&=~/")
@@ -114,9 +115,62 @@ def _cell_name(href: str, label: str) -> str:
     return f'<td><a href="{escape(href)}">{shown}</a>{pad}</td>'
 
 
+@dataclass(frozen=True, slots=True)
+class IndexStyle:
+    """What ``IndexOptions`` asks for, as far as we render it."""
+
+    fancy: bool = True
+    charset: str = "UTF-8"
+
+    @property
+    def content_type(self) -> str:
+        return f"text/html;charset={self.charset}"
+
+
+#: what Debian's autoindex.conf sets (FancyIndexing HTMLTable ... Charset=UTF-8): used
+#: when the configuration does not tell us its IndexOptions
+DEBIAN_STYLE = IndexStyle()
+
+
+def index_style(options: tuple[str, ...] | None) -> IndexStyle:
+    """``IndexOptions`` words → style. None (not known) → Debian's; a known empty list
+    is Apache's default: a plain list in ISO-8859-1 (checked against apache2)."""
+    if options is None:
+        return DEBIAN_STYLE
+    fancy = False
+    charset = "ISO-8859-1"
+    for word in options:
+        name, _, value = word.partition("=")
+        bare = name.lstrip("+-").lower()
+        if bare == "fancyindexing":
+            fancy = not name.startswith("-")
+        elif bare == "charset" and value:
+            charset = value
+    return IndexStyle(fancy, charset)
+
+
+def render_plain(url_path: str, entries: list[Entry], signature_html: str = "") -> bytes:
+    """mod_autoindex without FancyIndexing: a bare list of links, sorted by name."""
+    title = escape(url_path.rstrip("/") or "/", quote=False)
+    lines = [DOCTYPE, "<html>\n <head>\n", f"  <title>Index of {title}</title>\n",
+             " </head>\n <body>\n", f"<h1>Index of {title}</h1>\n<ul>"]
+    if url_path != "/":
+        parent = url_path.rstrip("/").rsplit("/", 1)[0] + "/"
+        lines.append(f'<li><a href="{escape(escape_uri(parent))}"> Parent Directory</a></li>\n')
+    for e in _sorted(entries, "N", False):
+        suffix = "/" if e.is_dir else ""
+        lines.append(f'<li><a href="{escape(escape_uri(e.name) + suffix)}"> '
+                     f"{escape(e.name + suffix, quote=False)}</a></li>\n")
+    lines.append("</ul>\n")
+    lines.append(signature_html.removeprefix("<hr>\n"))
+    lines.append("</body></html>\n")
+    return "".join(lines).encode("utf-8", "surrogateescape")
+
+
 def render_index(url_path: str, entries: list[Entry], query: str = "",
                  signature_html: str = "") -> bytes:
-    """The listing of ``url_path`` (a decoded URL path ending in "/")."""
+    """The FancyIndexing HTMLTable listing of ``url_path`` (a decoded URL path ending
+    in "/")."""
     column, descending = parse_sort(query)
     shown_path = url_path.rstrip("/") or "/"
     title = escape(shown_path, quote=False)

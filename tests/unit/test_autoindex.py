@@ -6,7 +6,15 @@ import time
 
 import pytest
 
-from cgihttpd.autoindex import Entry, forbidden_message, render_index, strfsize
+from cgihttpd.autoindex import (
+    Entry,
+    IndexStyle,
+    forbidden_message,
+    index_style,
+    render_index,
+    render_plain,
+    strfsize,
+)
 
 
 @pytest.mark.parametrize(("size", "text"), [
@@ -49,3 +57,23 @@ def test_forbidden_message_is_apaches() -> None:
         "(index.html) found, and server-generated directory index forbidden by Options "
         "directive")
     assert "(none)" in forbidden_message("/r/noidx", ())
+
+
+def test_plain_listing_is_apaches_default_layout() -> None:
+    html = render_plain("/idx/", [Entry("z.bin", False, 1, 0), Entry("a<b&c.txt", False, 4, 0),
+                                  Entry("dirx", True, 0, 0)],
+                        "<hr>\n<address>sig</address>\n").decode()
+    assert html.endswith(
+        "<h1>Index of /idx</h1>\n"
+        '<ul><li><a href="/"> Parent Directory</a></li>\n'
+        '<li><a href="a%3cb&amp;c.txt"> a&lt;b&amp;c.txt</a></li>\n'
+        '<li><a href="dirx/"> dirx/</a></li>\n'
+        '<li><a href="z.bin"> z.bin</a></li>\n'
+        "</ul>\n<address>sig</address>\n</body></html>\n")
+
+
+def test_index_style_from_index_options() -> None:
+    assert index_style(None) == IndexStyle(True, "UTF-8")
+    assert index_style(()) == IndexStyle(False, "ISO-8859-1")
+    assert index_style(("FancyIndexing", "HTMLTable")).fancy
+    assert index_style(("FancyIndexing", "Charset=UTF-8")).content_type == "text/html;charset=UTF-8"
