@@ -1,0 +1,300 @@
+"""CGI, differential: the same config and scripts on Debian's apache2 (mpm_event +
+mod_cgid) and on cgihttpd; status, the headers that matter, body, and the environment
+an env-dumping script sees.
+
+Differences that must stay, each asserted below rather than hidden:
+- SERVER_SOFTWARE (and the Server header): the product differs.
+- REMOTE_PORT: two connections.
+- A script's own Content-Length: Apache 2.4.59+ drops it (CVE-2024-24795) and chunks;
+  cgihttpd keeps it (issue "Run CGI scripts": "Content-Length kept when the script gave
+  one") and closes the connection if the script sends less.
+- "Status: 999": Apache logs "Invalid status line" and still sends 999; cgihttpd logs
+  the same line and answers 500 (an HTTP status must be 100-599, RFC 9110 §15).
+- nph- scripts: Apache writes the bytes raw (HTTP/1.0 status line, no framing);
+  cgihttpd parses the status line and headers and frames the body itself.
+- A script killed mid-body: Apache ends the chunked body as if complete; cgihttpd closes
+  the connection without the last chunk so the client sees the truncation.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from support import ServerProcess, free_port
+
+APACHE = "/usr/sbin/apache2"
+pytestmark = [
+    pytest.mark.differential,
+    pytest.mark.skipif(not os.access(APACHE, os.X_OK), reason="Debian's apache2 is not installed"),
+]
+DEADLINE = 20.0
+PY = "/usr/bin/python3" if os.access("/usr/bin/python3", os.X_OK) else sys.executable
+
+CONF = """\
+ServerRoot {root}
+Listen 127.0.0.1:{port}
+PidFile {root}/{impl}.pid
+Mutex file:{root}
+ErrorLog {root}/{impl}-error.log
+LogLevel warn
+LoadModule mpm_event_module /usr/lib/apache2/modules/mod_mpm_event.so
+LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so
+LoadModule mime_module /usr/lib/apache2/modules/mod_mime.so
+LoadModule alias_module /usr/lib/apache2/modules/mod_alias.so
+LoadModule cgid_module /usr/lib/apache2/modules/mod_cgid.so
+LoadModule env_module /usr/lib/apache2/modules/mod_env.so
+LoadModule dir_module /usr/lib/apache2/modules/mod_dir.so
+TypesConfig /etc/mime.types
+ScriptSock {root}/{impl}-cgid.sock
+ServerName localhost
+ServerAdmin admin@example.com
+DocumentRoot {root}/htdocs
+CGIDScriptTimeout 3
+<Directory />
+  Require all granted
+</Directory>
+<Directory {root}/htdocs>
+  Options +ExecCGI
+  AddHandler cgi-script .py
+  SetEnv FROM_SETENV yes
+</Directory>
+ScriptAlias /cgi-bin/ {root}/cgi/
+"""
+
+ENV_PY = (f"#!{PY}\nimport json, os, sys\n"
+          'print("Content-Type: application/json")\nprint()\n'
+          'print(json.dumps({"env": dict(os.environ), "argv": sys.argv[1:], '
+          '"stdin": sys.stdin.read()}))\n')
+
+SCRIPTS = {
+    "htdocs/env.py": ENV_PY,
+    "cgi/env.py": ENV_PY,
+    "htdocs/hdr.py": (f"#!{PY}\nimport sys\nsys.stdout.write('X-Foo: a\\r\\n"
+                      "Content-Type: Text/HTML; Charset=UTF-8  \\r\\nX-Foo: b\\n"
+                      "Set-Cookie: a=1\\nSet-Cookie: b=2\\nStatus: 299 Fine Thing\\n\\nhi')\n"),
+    "htdocs/noct.py": f"#!{PY}\nprint('X-A: 1\\n\\nbody')\n",
+    "htdocs/te.py": f"#!{PY}\nprint('Transfer-Encoding: chunked\\nContent-Type: text/plain\\n\\nbody')\n",
+    "htdocs/loc.py": f"#!{PY}\nprint('Location: http://example.com/x\\nSet-Cookie: s=1\\n\\nbody')\n",
+    "htdocs/loc2.py": f"#!{PY}\nprint('Location: /env.py?from=loc2\\n\\nbody')\n",
+    "htdocs/long.py": (f"#!{PY}\nimport sys\nsys.stdout.write('X-Long: ' + 'a'*8181 + "
+                       "'\\nContent-Type: text/plain\\n\\nok')\n"),
+    "htdocs/long2.py": (f"#!{PY}\nimport sys\nsys.stdout.write('X-Long: ' + 'a'*8182 + "
+                        "'\\nContent-Type: text/plain\\n\\nok')\n"),
+    "htdocs/empty.py": f"#!{PY}\n",
+    "htdocs/bad.py": f"#!{PY}\nprint('This is not a header\\n\\nx')\n",
+    "htdocs/lead.py": f"#!{PY}\nprint('X-A: 1\\n  Lead: x\\n\\nx')\n",
+    "htdocs/etag.py": (f"#!{PY}\nprint('ETag: \"abc\"\\nLast-Modified: Wed, 21 Oct 2015 "
+                       "07:28:00 GMT\\nContent-Type: text/plain\\n\\nbody')\n"),
+    "htdocs/slow.py": f"#!{PY}\nimport time\ntime.sleep(10)\n",
+    "htdocs/cl.py": f"#!{PY}\nprint('Content-Length: 2\\nContent-Type: text/plain\\n\\nhi', end='')\n",
+    "htdocs/s999.py": f"#!{PY}\nprint('Status: 999 Weird\\nContent-Type: text/plain\\n\\nbody')\n",
+    "htdocs/die.py": (f"#!{PY}\nimport os\nprint('Content-Type: text/plain\\n\\nstarted', "
+                      "flush=True)\nos.kill(os.getpid(), 9)\n"),
+    "htdocs/status.py": f"#!{PY}\nprint('Status: 404 Not Here\\nContent-Type: text/plain\\n\\nnope')\n",
+}
+
+
+class Pair:
+    def __init__(self, root: Path, apache_port: int, ours: ServerProcess) -> None:
+        self.root = root
+        self.apache_port = apache_port
+        self.ours = ours
+
+    def ports(self) -> tuple[int, int]:
+        return self.apache_port, self.ours.port
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
+    root = tmp_path_factory.mktemp("cgi-diff")
+    os.chmod(root, 0o755)
+    for d in ("htdocs", "cgi"):
+        (root / d).mkdir()
+    for rel, text in SCRIPTS.items():
+        p = root / rel
+        p.write_text(text)
+        p.chmod(0o755)  # Apache needs the bit; cgihttpd does not care
+    port = free_port()
+    (root / "apache.conf").write_text(CONF.format(root=root, port=port, impl="apache"))
+    (root / "ours.conf").write_text(CONF.format(root=root, port=1, impl="ours"))
+    apache = subprocess.Popen([APACHE, "-f", str(root / "apache.conf"), "-DFOREGROUND"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        _wait_port(port, apache)
+        with ServerProcess(["-f", str(root / "ours.conf"), "-l", "127.0.0.1:0"]) as ours:
+            yield Pair(root, port, ours)
+    finally:
+        apache.send_signal(signal.SIGTERM)
+        try:
+            apache.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            apache.kill()
+            apache.wait(timeout=15)
+
+
+def _wait_port(port: int, proc: subprocess.Popen[bytes]) -> None:
+    end = time.monotonic() + DEADLINE
+    while time.monotonic() < end:
+        if proc.poll() is not None:
+            raise AssertionError(f"apache2 exited: {proc.stderr.read() if proc.stderr else b''!r}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise AssertionError("apache2 did not start listening")
+
+
+def fetch(port: int, method: str, target: str, headers: dict[str, str] | None = None,
+          body: bytes | None = None) -> tuple[int, str, list[tuple[str, str]], bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=DEADLINE)
+    conn.request(method, target, body=body,
+                 headers={"Host": "localhost:8080", "User-Agent": "diff", **(headers or {})})
+    resp = conn.getresponse()
+    try:
+        data = resp.read()
+    except http.client.IncompleteRead as exc:
+        # Apache's AH02429 abort announces a longer error page than it sends
+        data = exc.partial
+    conn.close()
+    return resp.status, resp.reason, resp.getheaders(), data
+
+
+def both(pair: Pair, method: str, target: str, headers: dict[str, str] | None = None,
+         body: bytes | None = None) -> tuple[tuple[int, str, list[tuple[str, str]], bytes], ...]:
+    return tuple(fetch(p, method, target, headers, body) for p in pair.ports())
+
+
+def env_of(data: bytes) -> dict[str, object]:
+    out = json.loads(data)
+    env = out["env"]
+    for k in ("SERVER_SOFTWARE", "REMOTE_PORT", "REDIRECT_SERVER_SOFTWARE",
+              "REDIRECT_REMOTE_PORT"):
+        env.pop(k, None)
+    return out  # type: ignore[no-any-return]
+
+
+ENV_CASES = [
+    ("GET", "/env.py/a/b%20c?x=1&y", {"X-Foo": "a", "X_Under": "u", "X.Dot": "d",
+                                      "Proxy": "http://evil", "Authorization": "Basic eA=="},
+     None),
+    ("GET", "/cgi-bin/env.py/x/y?a+b%20c+d%3Be", {}, None),
+    ("POST", "/env.py", {"Content-Type": "application/x-www-form-urlencoded"}, b"a=1&b=2"),
+    ("GET", "/env.py/%C3%A9?%C3%A9", {"X-Latin": "caf\xe9"}, None),
+    ("GET", "/loc2.py?q=1", {}, None),
+    ("POST", "/loc2.py", {"Content-Type": "text/plain"}, b"body"),
+    ("GET", "/cgi-bin/env.py", {"Host": "[::1]:8080"}, None),
+]
+
+
+@pytest.mark.parametrize(("method", "target", "headers", "body"), ENV_CASES)
+def test_same_environment(pair: Pair, method: str, target: str, headers: dict[str, str],
+                          body: bytes | None) -> None:
+    a, o = both(pair, method, target, headers, body)
+    assert a[0] == o[0] == 200
+    assert env_of(o[3]) == env_of(a[3])
+
+
+SAME_RESPONSE = ["/noct.py", "/te.py", "/long.py", "/long2.py", "/empty.py", "/bad.py",
+                 "/lead.py", "/status.py", "/loc.py"]
+
+
+def _headers_that_matter(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    # framing differs by design (see the module docstring); field order does not matter
+    skip = {"date", "server", "content-length", "transfer-encoding", "connection"}
+    return sorted((k.lower(), v) for k, v in headers if k.lower() not in skip)
+
+
+@pytest.mark.parametrize("target", SAME_RESPONSE)
+def test_same_response(pair: Pair, target: str) -> None:
+    a, o = both(pair, "GET", target)
+    assert (o[0], o[1]) == (a[0], a[1])
+    assert _headers_that_matter(o[2]) == _headers_that_matter(a[2])
+    if a[0] < 300:
+        assert o[3] == a[3]
+
+
+@pytest.mark.parametrize("headers", [
+    {"If-None-Match": '"abc"'}, {"If-Modified-Since": "Wed, 21 Oct 2015 07:28:00 GMT"},
+    {"If-Match": '"zzz"'}, {"If-Unmodified-Since": "Wed, 21 Oct 2015 07:27:00 GMT"},
+    {"If-Modified-Since": "Wed, 21 Oct 2015 07:27:00 GMT"},
+])
+def test_same_conditional_answers(pair: Pair, headers: dict[str, str]) -> None:
+    a, o = both(pair, "GET", "/etag.py", headers)
+    assert o[0] == a[0]
+
+
+def test_repeated_fields_and_status_line(pair: Pair) -> None:
+    a, o = both(pair, "GET", "/hdr.py")
+    assert (o[0], o[1]) == (a[0], a[1]) == (299, "Fine Thing")
+    assert _headers_that_matter(o[2]) == _headers_that_matter(a[2])
+    assert o[3] == a[3] == b"hi"
+
+
+@pytest.mark.slow
+def test_timeout_status(pair: Pair) -> None:
+    a, o = both(pair, "GET", "/slow.py")
+    assert o[0] == a[0] == 504
+
+
+def test_same_error_log_lines(pair: Pair) -> None:
+    both(pair, "GET", "/bad.py")
+    both(pair, "GET", "/empty.py")
+
+    def messages(impl: str) -> set[str]:
+        text = (pair.root / f"{impl}-error.log").read_text(errors="replace")
+        out = set()
+        for line in text.splitlines():
+            if "[cgid:error]" in line and "] [client " in line:
+                out.add(line.split("] ", 3)[-1].split("] ", 1)[-1])
+        return out
+
+    wanted = {"End of script output before headers: empty.py",
+              "malformed header from script 'bad.py': Bad header: This is not a header"}
+    assert wanted <= messages("apache")
+    assert wanted <= messages("ours")
+
+
+# --- the differences that stay (module docstring) ---------------------------------------
+
+
+def test_difference_script_content_length_is_kept(pair: Pair) -> None:
+    a, o = both(pair, "GET", "/cl.py")
+    assert a[3] == o[3] == b"hi"
+    assert dict(a[2]).get("Transfer-Encoding") == "chunked" and "Content-Length" not in dict(a[2])
+    assert dict(o[2]).get("Content-Length") == "2"
+
+
+def test_difference_invalid_status(pair: Pair) -> None:
+    a, o = both(pair, "GET", "/s999.py")
+    assert a[0] == 999 and o[0] == 500
+
+
+def _raw(port: int, target: str) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        s.sendall(f"GET {target} HTTP/1.1\r\nHost: localhost\r\n\r\n".encode())
+        out = b""
+        try:
+            while chunk := s.recv(65536):
+                out += chunk
+        except TimeoutError:
+            pass  # Apache keeps the connection open after a complete response
+        return out
+
+
+def test_difference_killed_mid_body(pair: Pair) -> None:
+    a = _raw(pair.apache_port, "/die.py")
+    o = _raw(pair.ours.port, "/die.py")
+    assert a.endswith(b"started\n\r\n0\r\n\r\n")  # looks complete
+    assert o.endswith(b"started\n\r\n")  # truncated, connection closed
