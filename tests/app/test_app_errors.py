@@ -135,3 +135,34 @@ def test_unregistered_method_is_501(site: Site) -> None:
     assert r.status_code == 501
     assert "<p>SEARCH not supported for current URL.<br />\n</p>" in r.text
     assert "AH00135: Invalid method in request SEARCH /a.html HTTP/1.1" in site.error_log
+
+
+def test_error_document_script_keeps_the_error_status(site: Site) -> None:
+    from dataclasses import replace
+
+    from app.factory import directory
+    from cgihttpd.app import App
+
+    script = site.root / "www" / "scripts" / "err.cgi"
+    script.write_text("#!/bin/sh\necho 'Content-Type: text/plain'\necho\n"
+                      "echo \"status=$REDIRECT_STATUS url=$REDIRECT_URL\"\n")
+    script.chmod(0o755)
+    (site.root / "www" / "e3").mkdir()
+    vhost = site.config.vhosts[0]
+    vhost = replace(vhost, sections=vhost.sections + (
+        directory(str(site.root / "www" / "e3"), error_documents=((404, "/cgi-bin/err.cgi"),)),))
+    config = replace(site.config, vhosts=(vhost,), main=replace(vhost, is_main=True))
+    app = App(config)
+    try:
+        r = type(site)(site.root, app, config).get("/e3/nope?q=1")
+    finally:
+        app.close()
+    assert r.status_code == 404
+    assert r.text == "status=404 url=/e3/nope\n"
+
+
+def test_head_error_page_has_no_body_nor_length(site: Site) -> None:
+    messages = site.raw("/missing", method="HEAD")
+    assert messages[0]["status"] == 404
+    assert b"content-length" not in dict(messages[0]["headers"])
+    assert all(m.get("body", b"") == b"" for m in messages[1:])
