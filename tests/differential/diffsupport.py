@@ -68,6 +68,13 @@ LogFormat "%h %l %u %t \"%r\" %>s %b" common
 LogFormat "%h %l %u %t \"%r\" %>s %O \"%{Referer}i\" \"%{User-Agent}i\"" combined
 CustomLog "${ROOT}/logs/${IMPL}-access.log" common
 CustomLog "${ROOT}/logs/${IMPL}-combined.log" combined
+# More of mod_log_config's directives, each a value both servers must agree on
+LogFormat "%a %A %v %V %U %q %m %H %s %>s %B %b %f %{tagged}e %{insub}e %{Content-Type}o %{sid}C %{X-Test}i %400,404{X-Test}i %!200{X-Test}i %%" rich
+CustomLog "${ROOT}/logs/${IMPL}-rich.log" rich
+# env= conditions: only requests under /sub/ (SetEnv there) / only the others
+CustomLog "${ROOT}/logs/${IMPL}-sub.log" common env=insub
+CustomLog "${ROOT}/logs/${IMPL}-notsub.log" common env=!insub
+SetEnv tagged yes
 
 DocumentRoot "${ROOT}/site/default"
 DirectoryIndex index.html index.py
@@ -82,6 +89,9 @@ DirectoryIndex index.html index.py
 </Directory>
 <Directory "${ROOT}/site/default/listing">
     Options +Indexes
+</Directory>
+<Directory "${ROOT}/site/default/sub">
+    SetEnv insub 1
 </Directory>
 
 # The first vhost of the address is the default (unknown Host, IP-literal Host).

@@ -117,6 +117,34 @@ def test_common_and_combined_lines_match(pair: Pair, case: str) -> None:
     assert int(m.group(5)) >= (0 if body == "-" else int(body))
 
 
+RICH_CASES = {
+    "static": b"GET /sub/inner.txt?a=%22b%22 HTTP/1.1\r\nHost: Default.Test:PORT\r\n"
+              b"Cookie: x=1; sid=abc\r\nX-Test: t\"1\r\nConnection: close\r\n\r\n",
+    "404": b"GET /nope%20x HTTP/1.1\r\nHost: x\r\nX-Test: t2\r\nConnection: close\r\n\r\n",
+    "dir": b"GET /withindex/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+}
+
+
+@pytest.mark.parametrize("case", sorted(RICH_CASES))
+def test_rich_format_line_matches(pair: Pair, case: str) -> None:
+    lines = {s.impl: exchange(s, RICH_CASES[case], ("rich",))["rich"] for s in pair.both()}
+    assert lines[pair.ours.impl] == lines[pair.apache.impl]
+
+
+@pytest.mark.parametrize(("target", "log"), [("/sub/inner.txt", "sub"),
+                                             ("/index.html", "notsub")])
+def test_env_conditions_pick_the_log(pair: Pair, target: str, log: str) -> None:
+    other = "notsub" if log == "sub" else "sub"
+    raw = f"GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode()
+    for server in pair.both():
+        before_other = len(wait_for_lines(server.log(other), 0, 0))
+        line = exchange(server, raw, (log,), target)[log]
+        assert f'"GET {target} HTTP/1.1" 200' in line, server.impl
+        # the request that went to one log is not in the other
+        assert not any(target in x for x in
+                       wait_for_lines(server.log(other), 0, 0)[before_other:]), server.impl
+
+
 def test_vhost_with_own_custom_log_does_not_inherit_main_logs(pair: Pair) -> None:
     raw = b"GET /only-a.txt HTTP/1.1\r\nHost: a.test\r\nConnection: close\r\n\r\n"
     for server in pair.both():
