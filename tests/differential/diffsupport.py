@@ -112,6 +112,9 @@ DirectoryIndex index.html index.py
     ServerName b.test
     ServerAlias *.b.example
     DocumentRoot "${ROOT}/site/b"
+    ErrorDocument 404 /errors/notfound.html
+    ErrorDocument 403 "Custom forbidden text"
+    ErrorDocument 410 /errors/missing-errordoc.html
 </VirtualHost>
 """
 
@@ -135,6 +138,8 @@ FILES: dict[str, bytes] = {
     "a/index.html": b"<h1>site a</h1>\n",
     "a/only-a.txt": b"only in a\n",
     "b/index.html": b"<h1>site b</h1>\n",
+    "b/errors/notfound.html": b"<p>b has no such page</p>\n",
+    "b/closed/x.txt": b"x\n",
 }
 # mtimes are fixed so Last-Modified and ETag do not depend on when the tree was written
 MTIME = 1_700_000_000.25
