@@ -157,6 +157,7 @@ class App:
             bytes_in=int(ext.get("bytes_in", 0)),
             keepalive_count=int(ext.get("keepalive_count", 0)),
         )
+        record.env.update(_mod_env(target.conf.env))
         errorlog = self._errorlog(vhost)
         for_request = getattr(errorlog, "for_request", None)
         if for_request is not None:
@@ -469,6 +470,21 @@ def _check_document_roots(config: ServerConfig) -> None:
         if not os.path.isdir(vhost.document_root):
             raise ConfigError(f"DocumentRoot '{vhost.document_root}' is not a directory "
                               "(or is not readable)", vhost.source)
+
+
+def _mod_env(changes: tuple[tuple[str, str, str], ...]) -> dict[str, str]:
+    """mod_env's SetEnv/PassEnv/UnsetEnv in order: the request's environment, which
+    %{NAME}e and CustomLog env= conditions read for every request, not only CGI."""
+    env: dict[str, str] = {}
+    for op, name, value in changes:
+        if op == "set":
+            env[name] = value
+        elif op == "pass":
+            if name in os.environ:
+                env[name] = os.environ[name]
+        else:
+            env.pop(name, None)
+    return env
 
 
 def _no_header(name: str) -> str | None:
