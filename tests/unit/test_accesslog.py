@@ -284,3 +284,18 @@ def test_escaped_items_never_hold_an_unescaped_quote(s: str) -> None:
             j -= 1
         assert (i - j) % 2 == 1
         i = out.find('"', i + 1)
+
+
+@given(st.text(max_size=40))
+def test_any_format_parses_or_fails_with_apache_message(fmt: str) -> None:
+    try:
+        parse_log_format(fmt)
+    except LogFormatError as exc:
+        assert str(exc).startswith(("Unrecognized LogFormat directive %", "Ran off end"))
+    else:
+        format_log_line(fmt, record())  # and whatever parses, formats
+
+
+@given(st.text(st.characters(exclude_characters="%\\"), max_size=40))
+def test_plain_text_is_copied(fmt: str) -> None:
+    assert format_log_line(fmt, record()) == fmt
