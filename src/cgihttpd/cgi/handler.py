@@ -21,7 +21,6 @@ import asyncio
 import contextlib
 import os
 import sys
-import tempfile
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
@@ -52,18 +51,17 @@ from cgihttpd.cgi.runner import (
     slots_for,
 )
 from cgihttpd.cgi.shebang import SHEBANG_MAX, LaunchError, plan_command
+from cgihttpd.cgi.streams import BodyTooLarge, ClientGone, StderrLines, spool_body
 from cgihttpd.errors import HTTPError, http_error_from_oserror
 from cgihttpd.exchange import Exchange
 from cgihttpd.http.errorpage import server_software
 
-#: A request body without Content-Length (chunked) is spooled before the script
-#: starts: in memory up to this size, then in a temporary file.
-SPOOL_MEMORY: Final = 1 << 20
 #: Bytes read from the script's stdout/stderr at a time (APR_BUCKET_BUFF_SIZE is 8000).
 READ_SIZE: Final = 1 << 16
-#: cgi_common.h log_script_err reads stderr with HUGE_STRING_LEN (8192): a longer
-#: line is logged in pieces of 8191.
-STDERR_LINE: Final = 8191
+#: After a bad header block, a redirect or a 304 the rest of stdout is read and
+#: dropped so the script ends normally (discard_script_output), up to this much;
+#: past it the script is killed rather than read forever.
+DRAIN_LIMIT: Final = 16 << 20
 
 Redirect = Callable[[str, dict[str, str]], Awaitable[None]]
 
@@ -140,6 +138,8 @@ class _CgiRun:
         self.disconnected = False
         self.body_done = False
         self.started = False
+        #: the last body message went out: a disconnect now is no abort
+        self.finished = False
         self.proc: ScriptProcess | None = None
         self.env: dict[str, str] = {}
 
@@ -158,7 +158,12 @@ class _CgiRun:
             spool, length = None, 0
             self.body_done = True
         else:
-            spool, length = await self._prepare_body()
+            try:
+                spool, length = await self._prepare_body()
+            except ClientGone:
+                self.disconnected = True
+                self.ex.record.completed = False
+                return
         try:
             command = self._command()
             self.env = build_cgi_environ(
@@ -202,27 +207,12 @@ class _CgiRun:
             return None, 0
         if "chunked" not in (req.header("transfer-encoding") or "").lower():
             return None, 0
-        spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY)  # noqa: SIM115
-        total = 0
         try:
-            while True:
-                msg = await self.ex.receive()
-                if msg["type"] == "http.disconnect":
-                    self.disconnected = True
-                    raise ScriptAborted("client went away while sending the body")
-                data = msg.get("body", b"")
-                total += len(data)
-                if limit and total > limit:
-                    self.log("error", f"AH01591: Read content length of {total} is larger "
-                             f"than the configured limit of {limit}", "http")
-                    raise HTTPError(413)
-                spool.write(data)
-                if not msg.get("more_body", False):
-                    break
-        except BaseException:
-            spool.close()
-            raise
-        spool.seek(0)
+            spool, total = await spool_body(self.ex.receive, limit)
+        except BodyTooLarge as exc:
+            self.log("error", f"AH01591: Read content length of {exc.total} is larger "
+                     f"than the configured limit of {limit}", "http")
+            raise HTTPError(413) from None
         self.body_done = True
         return spool, total
 
@@ -322,7 +312,7 @@ class _CgiRun:
             self._client_gone()
 
     def _client_gone(self) -> None:
-        if not self.disconnected:
+        if not self.disconnected and not self.finished:
             self.disconnected = True
             self.ex.record.completed = False
             if self.proc is not None and self.proc.returncode is None:
@@ -331,28 +321,18 @@ class _CgiRun:
     async def _log_stderr(self, proc: ScriptProcess) -> None:
         """Every stderr line to the error log (cgi_common.h log_script_err), read as it
         comes so that a script writing megabytes there never blocks."""
-        pending = b""
+        lines = StderrLines()
         while True:
             data = await proc.stderr.read(READ_SIZE)
             if not data:
                 break
             self.last_activity = self.loop.time()
-            pending += data
-            while True:
-                nl = pending.find(b"\n")
-                if nl == -1 and len(pending) < STDERR_LINE:
-                    break
-                if nl == -1 or nl > STDERR_LINE:
-                    line, pending = pending[:STDERR_LINE], pending[STDERR_LINE:]
-                else:
-                    line, pending = pending[:nl], pending[nl + 1:]
+            for line in lines.feed(data):
                 self._log_stderr_line(line)
-        if pending:
-            self._log_stderr_line(pending)
+        for line in lines.close():
+            self._log_stderr_line(line)
 
     def _log_stderr_line(self, line: bytes) -> None:
-        if line.endswith(b"\r"):
-            line = line[:-1]
         self.log("error", f"AH01215: stderr from {self.filename}: {line.decode('latin-1')}")
 
     async def _read_stdout(self, proc: ScriptProcess) -> bytes | None:
@@ -428,10 +408,13 @@ class _CgiRun:
 
     async def _drain(self, proc: ScriptProcess) -> None:
         """Read and drop the rest of stdout (discard_script_output)."""
-        while True:
+        dropped = 0
+        while dropped <= DRAIN_LIMIT:
             data = await self._read_stdout(proc)
             if not data:
                 return
+            dropped += len(data)
+        proc.kill()
 
     async def _redirect(self, event: Headers) -> None:
         location = event.location or ""
@@ -492,6 +475,8 @@ class _CgiRun:
         except OSError:
             self._client_gone()
             return False
+        if message["type"] == "http.response.body" and not message.get("more_body", False):
+            self.finished = True
         return True
 
     async def _send_body(self, proc: ScriptProcess, parser: ScriptOutputParser,
