@@ -22,34 +22,17 @@ import logging
 import time
 import urllib.parse
 from collections import deque
-from collections.abc import Awaitable, Callable, MutableMapping
-from dataclasses import dataclass, field
-from email.utils import formatdate
 from typing import Any, ClassVar
 
 import httptools
 
-from cgihttpd.config.model import ServerConfig
-from cgihttpd.http.errorpage import (
-    NOTE_FIELD_SIZE,
-    NOTE_FIELDS,
-    error_page,
-    server_software,
-    signature,
-)
-from cgihttpd.http.framing import (
-    LAST_CHUNK,
-    InvalidResponse,
-    RequestFacts,
-    ResponsePlan,
-    chunk,
-    plan_response,
-)
-from cgihttpd.http.limits import HeadGuard, HeadLimits, ReadTimeout, Violation
+from cgihttpd.http.cycle import ASGIApp, ClientDisconnected, Cycle, without_keep_alive
+from cgihttpd.http.errorpage import NOTE_FIELD_SIZE, NOTE_FIELDS, error_page, signature
+from cgihttpd.http.framing import RequestFacts, plan_response
+from cgihttpd.http.limits import HeadGuard, Violation
+from cgihttpd.http.settings import HttpSettings, ProtocolErrorEvent, http_date
 
-Message = MutableMapping[str, Any]
-ASGIApp = Callable[[MutableMapping[str, Any], Callable[[], Awaitable[Message]],
-                    Callable[[Message], Awaitable[None]]], Awaitable[None]]
+__all__ = ["CgiHttpProtocol", "ClientDisconnected", "HttpSettings", "ProtocolErrorEvent"]
 
 logger = logging.getLogger("cgihttpd.http")
 
@@ -58,266 +41,6 @@ logger = logging.getLogger("cgihttpd.http")
 HIGH_WATER = 65536
 #: how long to drain a client after an error answer (Apache's SECONDS_TO_LINGER)
 LINGER_SECONDS = 2.0
-
-
-class ClientDisconnected(OSError):
-    """``send()`` was called after the client closed the connection."""
-
-
-@dataclass(frozen=True, slots=True)
-class ProtocolErrorEvent:
-    """A request the HTTP layer answered (or dropped) itself, for the access log.
-    ``request_line`` is "-" when no complete request line arrived (as Apache's %r)."""
-
-    client: tuple[str, int] | None
-    server: tuple[str, int] | None
-    request_line: str
-    method: str
-    status: int
-    start_time: float
-    bytes_in: int
-    bytes_out: int
-    body_bytes: int
-    headers: tuple[tuple[str, str], ...] = ()
-    #: "-" for a first request that timed out before its request line (Apache logs it)
-    keepalive_count: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class HttpSettings:
-    """Everything the protocol takes from the configuration."""
-
-    limits: HeadLimits = field(default_factory=HeadLimits)
-    header_timeout: ReadTimeout = field(default_factory=ReadTimeout)
-    #: mod_reqtimeout body=20,MinRate=500: reading the request body
-    body_timeout: ReadTimeout = field(default_factory=lambda: ReadTimeout(20.0, 20.0, 0))
-    keep_alive: bool = True
-    keep_alive_timeout: float = 5.0
-    #: MaxKeepAliveRequests; 0 means unlimited
-    max_keep_alive_requests: int = 100
-    server_header: str = field(default_factory=server_software)
-    server_signature: str = "off"
-    server_name: str = "localhost"
-    server_admin: str = ""
-    on_protocol_error: Callable[[ProtocolErrorEvent], None] | None = None
-
-    @classmethod
-    def from_config(
-        cls,
-        config: ServerConfig,
-        on_protocol_error: Callable[[ProtocolErrorEvent], None] | None = None,
-    ) -> HttpSettings:
-        main = config.main
-        # RequestReadTimeout is not in the model yet: read it if H1 adds it.
-        header_timeout = getattr(config, "header_timeout", None) or ReadTimeout()
-        body_timeout = getattr(config, "body_timeout", None) or ReadTimeout(20.0, 20.0, 0)
-        return cls(
-            limits=HeadLimits(config.limits.request_line, config.limits.request_field_size,
-                              config.limits.request_fields),
-            header_timeout=header_timeout,
-            body_timeout=body_timeout,
-            keep_alive=main.keepalive,
-            keep_alive_timeout=main.keepalive_timeout,
-            max_keep_alive_requests=main.max_keepalive_requests,
-            server_header=server_software(config.server_tokens),
-            server_signature=main.server_signature,
-            server_name=main.server_name,
-            server_admin=main.server_admin,
-            on_protocol_error=on_protocol_error,
-        )
-
-
-_date_cache: tuple[int, bytes] = (0, b"")
-
-
-def http_date() -> bytes:
-    """The current time as an HTTP date (RFC 9110 section 5.6.7), cached per second."""
-    global _date_cache
-    now = int(time.time())
-    if _date_cache[0] != now:
-        _date_cache = (now, formatdate(now, usegmt=True).encode("ascii"))
-    return _date_cache[1]
-
-
-class Cycle:
-    """One request and its response on a connection."""
-
-    __slots__ = ("conn", "scope", "facts", "stats", "body", "more_body", "body_done",
-                 "event", "disconnected", "expect_continue", "response_started",
-                 "response_complete", "plan", "remaining", "keep_alive", "pending_head")
-
-    def __init__(self, conn: CgiHttpProtocol, scope: MutableMapping[str, Any],
-                 facts: RequestFacts, stats: dict[str, Any], expect_continue: bool) -> None:
-        self.conn = conn
-        self.scope = scope
-        self.facts = facts
-        self.stats = stats
-        self.body = bytearray()
-        self.more_body = True
-        #: the application has been given the last of the body
-        self.body_done = False
-        self.event = asyncio.Event()
-        self.disconnected = False
-        self.expect_continue = expect_continue
-        self.response_started = False
-        self.response_complete = False
-        self.plan: ResponsePlan | None = None
-        self.remaining: int | None = None
-        #: the response head, held back to go out with the first body bytes (one write)
-        self.pending_head = b""
-        self.keep_alive = facts.client_keep_alive and facts.server_keep_alive
-
-    # --- the ASGI task ----------------------------------------------------------------
-
-    async def run(self, app: ASGIApp) -> None:
-        try:
-            await app(self.scope, self.receive, self.send)
-        except ClientDisconnected:
-            pass
-        except BaseException as exc:
-            if isinstance(exc, asyncio.CancelledError):
-                self.conn.abort()
-                raise
-            logger.error("Exception in ASGI application", exc_info=exc)
-            if not self.response_started and not self.disconnected:
-                await self._send_500()
-            else:
-                self.conn.abort()
-        else:
-            if not self.response_started and not self.disconnected:
-                logger.error("ASGI application returned without starting a response")
-                await self._send_500()
-            elif not self.response_complete and not self.disconnected:
-                logger.error("ASGI application returned without completing its response")
-                self.conn.abort()
-
-    async def _send_500(self) -> None:
-        s = self.conn.settings
-        body = error_page(500, admin=s.server_admin, signature_html=self.conn.signature_html())
-        try:
-            await self.send({"type": "http.response.start", "status": 500, "headers": [
-                (b"Content-Length", str(len(body)).encode()),
-                (b"Content-Type", b"text/html; charset=iso-8859-1")]})
-            await self.send({"type": "http.response.body", "body": body})
-        except ClientDisconnected:
-            pass
-
-    # --- ASGI receive -----------------------------------------------------------------
-
-    async def receive(self) -> Message:
-        if self.expect_continue and not self.response_started and not self.disconnected:
-            # RFC 9110 section 10.1.1: answer 100 when the body is first wanted.
-            self.expect_continue = False
-            self.conn.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-        if self.body_done:
-            # ASGI: after the last body message, receive() waits for the disconnect
-            # (the CGI handler relies on this to notice a client that has gone).
-            while not (self.disconnected or self.response_complete):
-                self.event.clear()
-                await self.event.wait()
-        elif not self.body and self.more_body and not self.disconnected:
-            self.event.clear()
-            self.conn.resume_reading()
-            self.conn.arm_body_deadline(self)
-            while not self.body and self.more_body and not self.disconnected \
-                    and not self.response_complete:
-                await self.event.wait()
-                self.event.clear()
-        if self.disconnected or self.response_complete:
-            return {"type": "http.disconnect"}
-        message = {"type": "http.request", "body": bytes(self.body), "more_body": self.more_body}
-        self.body.clear()
-        self.body_done = not self.more_body
-        self.conn.resume_reading()
-        return message
-
-    # --- ASGI send --------------------------------------------------------------------
-
-    async def send(self, message: Message) -> None:
-        conn = self.conn
-        if conn.write_paused and not self.disconnected:
-            await conn.drain()
-        if self.disconnected:
-            raise ClientDisconnected("the client closed the connection")
-        kind = message["type"]
-        if not self.response_started:
-            if kind != "http.response.start":
-                raise RuntimeError(f"Expected 'http.response.start', got {kind!r}")
-            status = int(message["status"])
-            if status < 200:
-                raise RuntimeError("informational responses are written by the server")
-            facts = self.facts
-            if not self.keep_alive or conn.closing:
-                facts = _without_keep_alive(facts)
-            try:
-                plan = plan_response(facts, status, message.get("headers", ()),
-                                     date=http_date(),
-                                     server=conn.settings.server_header.encode("latin-1"),
-                                     reason=message.get("reason"))
-            except InvalidResponse as exc:
-                raise RuntimeError(str(exc)) from None
-            self.response_started = True
-            self.expect_continue = False
-            self.plan = plan
-            self.keep_alive = plan.keep_alive
-            self.remaining = plan.content_length
-            self.stats["status"] = status
-            # Hold the head back so that it leaves with the first body bytes in one
-            # write - unless no body follows within this loop iteration (a script that
-            # is still working): then it goes out alone, as Apache flushes headers when
-            # the script's pipe has nothing more to read yet.
-            self.pending_head = plan.head
-            conn.loop.call_soon(self._flush_head)
-            return
-        if self.response_complete:
-            raise RuntimeError(f"Unexpected ASGI message {kind!r} after the response ended")
-        if kind != "http.response.body":
-            raise RuntimeError(f"Expected 'http.response.body', got {kind!r}")
-        current = self.plan
-        assert current is not None
-        body: bytes = message.get("body", b"")
-        more = bool(message.get("more_body", False))
-        if body and current.body_allowed:
-            if self.remaining is not None:
-                if len(body) > self.remaining:
-                    # More than Content-Length promised: the rest would be read as the
-                    # next response. Send what was promised and close.
-                    logger.warning("response body longer than its Content-Length; truncated")
-                    body = body[: self.remaining]
-                    self.keep_alive = False
-                self.remaining -= len(body)
-            data = chunk(body) if current.chunked else body
-            self.stats["body_bytes"] += len(body)
-        else:
-            data = b""
-        if not more and current.body_allowed and current.chunked:
-            data += LAST_CHUNK
-        if self.pending_head:
-            data = self.pending_head + data
-            self.pending_head = b""
-        if data:
-            conn.write(data)
-            self.stats["bytes_out"] += len(data)
-        if not more:
-            if self.remaining and current.body_allowed:
-                logger.warning("response body shorter than its Content-Length")
-                self.keep_alive = False
-            self.response_complete = True
-            self.event.set()
-            conn.response_complete(self)
-
-
-    def _flush_head(self) -> None:
-        if self.pending_head and not self.disconnected:
-            self.conn.write(self.pending_head)
-            self.stats["bytes_out"] += len(self.pending_head)
-        self.pending_head = b""
-
-
-def _without_keep_alive(facts: RequestFacts) -> RequestFacts:
-    return RequestFacts(facts.http_version, facts.method, facts.client_keep_alive,
-                        facts.keep_alive_token, False, facts.keep_alive_timeout,
-                        facts.keep_alive_left)
 
 
 class CgiHttpProtocol(asyncio.Protocol):
@@ -723,7 +446,7 @@ class CgiHttpProtocol(asyncio.Protocol):
         hold the 408 and the bytes written."""
         s = self.settings
         body = error_page(408, admin=s.server_admin, signature_html=self.signature_html())
-        plan = plan_response(_without_keep_alive(cycle.facts), 408, [
+        plan = plan_response(without_keep_alive(cycle.facts), 408, [
             (b"Content-Length", str(len(body)).encode()),
             (b"Content-Type", b"text/html; charset=iso-8859-1"),
         ], date=http_date(), server=s.server_header.encode("latin-1"))

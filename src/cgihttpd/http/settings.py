@@ -1,0 +1,91 @@
+"""What the HTTP layer takes from the configuration (``HttpSettings``), what it reports
+about requests it answered itself (``ProtocolErrorEvent``) and the Date header clock.
+
+Must not know about sockets or ASGI; reads ``ServerConfig`` only in ``from_config``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from email.utils import formatdate
+
+from cgihttpd.config.model import ServerConfig
+from cgihttpd.http.errorpage import server_software
+from cgihttpd.http.limits import HeadLimits, ReadTimeout
+
+
+@dataclass(frozen=True, slots=True)
+class ProtocolErrorEvent:
+    """A request the HTTP layer answered (or dropped) itself, for the access log.
+    ``request_line`` is "-" when no complete request line arrived (as Apache's %r)."""
+
+    client: tuple[str, int] | None
+    server: tuple[str, int] | None
+    request_line: str
+    method: str
+    status: int
+    start_time: float
+    bytes_in: int
+    bytes_out: int
+    body_bytes: int
+    headers: tuple[tuple[str, str], ...] = ()
+    #: "-" for a first request that timed out before its request line (Apache logs it)
+    keepalive_count: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class HttpSettings:
+    """Everything the protocol takes from the configuration."""
+
+    limits: HeadLimits = field(default_factory=HeadLimits)
+    header_timeout: ReadTimeout = field(default_factory=ReadTimeout)
+    #: mod_reqtimeout body=20,MinRate=500: reading the request body
+    body_timeout: ReadTimeout = field(default_factory=lambda: ReadTimeout(20.0, 20.0, 0))
+    keep_alive: bool = True
+    keep_alive_timeout: float = 5.0
+    #: MaxKeepAliveRequests; 0 means unlimited
+    max_keep_alive_requests: int = 100
+    server_header: str = field(default_factory=server_software)
+    server_signature: str = "off"
+    server_name: str = "localhost"
+    server_admin: str = ""
+    on_protocol_error: Callable[[ProtocolErrorEvent], None] | None = None
+
+    @classmethod
+    def from_config(
+        cls,
+        config: ServerConfig,
+        on_protocol_error: Callable[[ProtocolErrorEvent], None] | None = None,
+    ) -> HttpSettings:
+        main = config.main
+        # RequestReadTimeout is not in the model yet: read it if H1 adds it.
+        header_timeout = getattr(config, "header_timeout", None) or ReadTimeout()
+        body_timeout = getattr(config, "body_timeout", None) or ReadTimeout(20.0, 20.0, 0)
+        return cls(
+            limits=HeadLimits(config.limits.request_line, config.limits.request_field_size,
+                              config.limits.request_fields),
+            header_timeout=header_timeout,
+            body_timeout=body_timeout,
+            keep_alive=main.keepalive,
+            keep_alive_timeout=main.keepalive_timeout,
+            max_keep_alive_requests=main.max_keepalive_requests,
+            server_header=server_software(config.server_tokens),
+            server_signature=main.server_signature,
+            server_name=main.server_name,
+            server_admin=main.server_admin,
+            on_protocol_error=on_protocol_error,
+        )
+
+
+_date_cache: tuple[int, bytes] = (0, b"")
+
+
+def http_date() -> bytes:
+    """The current time as an HTTP date (RFC 9110 section 5.6.7), cached per second."""
+    global _date_cache
+    now = int(time.time())
+    if _date_cache[0] != now:
+        _date_cache = (now, formatdate(now, usegmt=True).encode("ascii"))
+    return _date_cache[1]
