@@ -27,6 +27,7 @@ pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX scripts a
 PY = sys.executable
 WIN_SHEBANG = "#!C:/Users/nikit/AppData/Local/Programs/Python/Python313/python.exe"
 TIMEOUT = 2  # CGIDScriptTimeout in the config below
+MAX_CGI = 2  # CGIMaxProcesses: 2 run, 4 x 2 wait (runner.DEFAULT_MAX_WAITING_FACTOR)
 DEADLINE = 20.0
 
 SCRIPTS: dict[str, tuple[str, bool, bool]] = {
@@ -59,6 +60,11 @@ SCRIPTS: dict[str, tuple[str, bool, bool]] = {
                    "print('Content-Type: text/plain\\n', flush=True)\n"
                    "while True:\n    print('tick', flush=True)\n    time.sleep(0.2)\n",
                    False, False),
+    "gate.py": (f"#!{PY}\nimport os, time\n"
+                "d = os.environ['PIDFILE_DIR']\n"
+                "open(d + '/gate-%d.pid' % os.getpid(), 'w').close()\n"
+                "while not os.path.exists(d + '/release'):\n    time.sleep(0.02)\n"
+                "print('Content-Type: text/plain\\n\\npassed')\n", False, False),
     "cookie.py": (f"#!{PY}\nprint('Set-Cookie: a=1\\nSet-Cookie: b=2\\n"
                   "Content-Type: text/plain\\n\\ncookies')\n", False, False),
     "away.py": (f"#!{PY}\nprint('Location: http://example.com/elsewhere\\n"
@@ -97,6 +103,7 @@ ServerName localhost
 ServerAdmin admin@example.com
 DocumentRoot {root}/docs
 CGIDScriptTimeout {timeout}
+CGIMaxProcesses {max_cgi}
 <Directory />
   Require all granted
 </Directory>
@@ -120,7 +127,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
         p = root / "docs" / name
         p.write_bytes(data)
         p.chmod(0o755 if executable else 0o644)
-    (root / "httpd.conf").write_text(CONF.format(root=root, timeout=TIMEOUT))
+    (root / "httpd.conf").write_text(CONF.format(root=root, timeout=TIMEOUT, max_cgi=MAX_CGI))
     return root
 
 
@@ -376,7 +383,7 @@ def test_no_zombies_or_fd_leaks_after_many_requests(server: ServerProcess) -> No
     for _ in range(10):
         get(server, "/sh.cgi")
     fds_before = len(os.listdir(f"/proc/{pid}/fd"))
-    for _ in range(300):
+    for _ in range(1000):
         resp, body = get(server, "/sh.cgi?x")
         assert body == b"sh says x\n"
     assert wait_for(lambda: children(pid) == [], 5.0), children(pid)
@@ -386,3 +393,30 @@ def test_no_zombies_or_fd_leaks_after_many_requests(server: ServerProcess) -> No
 def test_script_mode_bits_untouched(site: Path) -> None:
     # the server never chmods scripts: hello.py still has no execute bit
     assert not (site / "docs" / "hello.py").stat().st_mode & stat.S_IXUSR
+
+
+@pytest.mark.slow
+def test_bounded_concurrency_then_503(server: ServerProcess, site: Path) -> None:
+    import threading
+
+    pids = site / "pids"
+    statuses: list[int] = []
+    lock = threading.Lock()
+
+    def one() -> None:
+        resp, _ = get(server, "/gate.py")
+        with lock:
+            statuses.append(resp.status)
+
+    threads = [threading.Thread(target=one) for _ in range(MAX_CGI * 5 + 2)]
+    for t in threads:
+        t.start()
+    try:
+        # 2 run, 8 wait for a slot, the other 2 are refused at once
+        assert wait_for(lambda: statuses.count(503) == 2), statuses
+        assert len(list(pids.glob("gate-*.pid"))) == MAX_CGI
+    finally:
+        (pids / "release").touch()
+        for t in threads:
+            t.join(DEADLINE)
+    assert sorted(statuses) == [200] * (MAX_CGI * 5) + [503] * 2
