@@ -64,6 +64,7 @@ _LOG_SOURCE: dict[str, tuple[str, str]] = {
     "AH00130": ("core", "info"),
     "AH01630": ("authz_core", "error"),
     "AH01276": ("autoindex", "error"),
+    "AH01595": ("http", "info"),
 }
 
 
@@ -215,7 +216,10 @@ class App:
             # ap_read_request: a method Apache never registered is refused whatever the
             # URL (checked: "SEARCH /a.html" → 501 and AH00135 at core:error)
             raise HTTPError(501, f"AH00135: Invalid method in request {ex.request.request_line}",
-                            headers=(("Allow", "HEAD,GET,POST,OPTIONS"),))
+                            headers=(("Allow", "HEAD,GET,POST,OPTIONS,TRACE"),))
+        if ex.request.method == "TRACE":
+            await self._trace(ex)
+            return
         if target.kind == "error":
             raise HTTPError(target.status, self._reason_for(ex, target))
         if target.kind == "redirect":
@@ -232,6 +236,20 @@ class App:
             await self._serve_file(ex, status_override)
 
     # --- handlers ---------------------------------------------------------------------
+
+    async def _trace(self, ex: Exchange) -> None:
+        """TraceEnable On, Apache's default (http_protocol.c ap_send_http_trace, hooked
+        at map_to_storage: any URL, before access checks): echo the request head as
+        message/http. Header names come lower-case (ASGI); Apache echoes them as sent."""
+        req = ex.request
+        length = req.header("content-length")
+        if (length is not None and length.strip() not in ("", "0")) or req.header(
+                "transfer-encoding"):
+            raise HTTPError(413, f"AH01595: TRACE with body is not allowed for {req.raw_path}")
+        head = req.request_line + "\r\n" + "".join(f"{k}: {v}\r\n" for k, v in req.headers)
+        body = (head + "\r\n").encode("latin-1", "replace")
+        await self._send_page(ex, Response(200, (("Content-Length", str(len(body))),
+                                                 ("Content-Type", "message/http")), body))
 
     async def _serve_file(self, ex: Exchange, status_override: int = 0) -> None:
         """Apache's default handler (core.c default_handler) for a regular file."""

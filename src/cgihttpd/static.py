@@ -35,7 +35,7 @@ PlanStatus = Literal[200, 206, 304, 412, 416]
 #: the methods the default handler serves a file for (core.c default_handler: GET and
 #: POST; HEAD is GET without a body). Anything else: 405 with this Allow.
 STATIC_METHODS = frozenset({"GET", "HEAD", "POST"})
-ALLOW = "GET,POST,OPTIONS,HEAD"
+ALLOW = "GET,POST,OPTIONS,HEAD,TRACE"  # as Apache 2.4.71 sends it (TraceEnable On)
 
 
 @dataclass(frozen=True, slots=True)

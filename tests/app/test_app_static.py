@@ -50,10 +50,10 @@ def test_methods_of_the_default_handler(site: Site) -> None:
     assert site.get("/a.html", method="POST", content=b"x=1").text == "<p>x</p>\n"
     r = site.get("/a.html", method="DELETE")
     assert r.status_code == 405
-    assert r.headers["allow"] == "GET,POST,OPTIONS,HEAD"
+    assert r.headers["allow"] == "GET,POST,OPTIONS,HEAD,TRACE"
     assert "The requested method DELETE is not allowed for this URL." in r.text
     r = site.get("/a.html", method="OPTIONS")
-    assert (r.status_code, r.headers["allow"], r.content) == (200, "GET,POST,OPTIONS,HEAD", b"")
+    assert (r.status_code, r.headers["allow"], r.content) == (200, "GET,POST,OPTIONS,HEAD,TRACE", b"")
 
 
 def test_path_info_on_a_static_file_is_404(site: Site) -> None:
@@ -74,3 +74,11 @@ def test_vhost_by_host_header(site: Site) -> None:
     assert site.get("/", host="other.example").text == "other vhost\n"
     assert site.get("/", host="WWW.other.example").text == "other vhost\n"
     assert site.get("/", host="unknown.example").text.startswith("<h1>Hello")
+
+
+def test_trace_echoes_the_request_head(site: Site) -> None:
+    r = site.get("/anything?x", method="TRACE", headers={"X-Probe": "v  1"})
+    assert r.status_code == 200 and r.headers["content-type"] == "message/http"
+    assert r.text.startswith("TRACE /anything?x HTTP/1.1\r\n")
+    assert "x-probe: v  1\r\n" in r.text and r.text.endswith("\r\n\r\n")
+    assert site.get("/a.html", method="TRACE", content=b"body").status_code == 413
