@@ -154,3 +154,52 @@ def test_workers_share_the_socket(tmp_path: Path) -> None:
                 s.sendall(b"GET /echo HTTP/1.1\r\nHost: x\r\n\r\n")
                 assert read_response(s, bytearray()).status == 200
         assert srv.stop() == 0
+
+
+def _ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6) as s:
+            s.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not _ipv6_loopback(), reason="no IPv6 loopback")
+def test_listens_on_ipv6_and_ipv4_together(tmp_path: Path) -> None:
+    (tmp_path / "index.html").write_text("both\n")
+    port6 = free_port6()
+    with ServerProcess([str(tmp_path), "-l", "127.0.0.1:0", "-l", f"[::1]:{port6}"]) as srv:
+        assert any(f"http://[::1]:{port6}/" in x for x in srv.stderr_lines)
+        for host in ("127.0.0.1", "::1"):
+            port = srv.port if host == "127.0.0.1" else port6
+            with socket.create_connection((host, port), timeout=WAIT) as s:
+                s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+                assert read_response(s, bytearray()).body == b"both\n"
+
+
+def free_port6() -> int:
+    with socket.socket(socket.AF_INET6) as s:
+        s.bind(("::1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to drop privileges")
+def test_root_drops_to_user_and_group_after_binding(tmp_path: Path) -> None:
+    import grp
+    import pwd
+
+    user = pwd.getpwnam("nobody")
+    group = grp.getgrgid(user.pw_gid).gr_name
+    os.chmod(tmp_path, 0o755)
+    (tmp_path / "index.html").write_text("dropped\n")
+    os.chmod(tmp_path / "index.html", 0o644)
+    conf = write_conf(tmp_path, f"User nobody\nGroup {group}\n")
+    with ServerProcess(["-f", str(conf), "-l", "127.0.0.1:0"]) as srv:
+        status = Path(f"/proc/{srv.proc.pid}/status").read_text()
+        uids = next(x for x in status.splitlines() if x.startswith("Uid:")).split()[1:]
+        gids = next(x for x in status.splitlines() if x.startswith("Gid:")).split()[1:]
+        assert set(uids) == {str(user.pw_uid)}
+        assert set(gids) == {str(user.pw_gid)}
+        # the error log was opened as root, before the drop, and is still written to
+        assert (tmp_path / "error.log").exists()

@@ -58,7 +58,7 @@ class CgiHttpProtocol(asyncio.Protocol):
         if not config.loaded:
             config.load()
         self.app: ASGIApp = config.loaded_app
-        self.loop = _loop or asyncio.get_event_loop()
+        self.loop = _loop or asyncio.get_running_loop()
         self.server_state = server_state
         self.app_state = app_state
         self.root_path: str = getattr(config, "root_path", "") or ""
