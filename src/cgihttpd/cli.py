@@ -108,13 +108,15 @@ def parse_args(argv: Sequence[str]) -> Options:
         raise UsageError("give either DIR (zero-config) or -f CONF, not both")
     if ns.workers < 1:
         raise UsageError("--workers must be at least 1")
+    # apachectl -S is "httpd -t -D DUMP_VHOSTS"
+    dump = ns.dump or (ns.check and "DUMP_VHOSTS" in ns.defines)
     return Options(
         docroot=ns.docroot,
         conf=ns.conf,
         defines=tuple(ns.defines),
         listens=tuple(parse_listen(x) for x in ns.listens),
-        check=ns.check,
-        dump=ns.dump,
+        check=ns.check and not dump,
+        dump=dump,
         version=ns.version,
         workers=1 if ns.single else ns.workers,
         app=ns.app,

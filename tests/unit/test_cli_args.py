@@ -17,6 +17,8 @@ CASES: list[tuple[list[str], Options]] = [
      Options(listens=(Address("127.0.0.1", 0), Address("[::1]", 81)))),
     (["-t", "-f", "c"], Options(conf="c", check=True)),
     (["-S", "-f", "c"], Options(conf="c", dump=True)),
+    (["-t", "-D", "DUMP_VHOSTS", "-f", "c"],
+     Options(conf="c", defines=("DUMP_VHOSTS",), dump=True)),
     (["-v"], Options(version=True)),
     (["-X", "--workers", "4"], Options(workers=1)),
     (["--workers", "3"], Options(workers=3)),
