@@ -285,16 +285,20 @@ class App:
             status = status_override or plan.status
             await ex.send({"type": "http.response.start", "status": status,
                            "headers": _encode(plan.headers)})
-            if not plan.send_body:
-                await ex.send({"type": "http.response.body", "body": b"", "more_body": False})
-            elif data is not None:
-                await ex.send({"type": "http.response.body", "more_body": False,
-                               "body": data[plan.offset:plan.offset + plan.length]})
-            elif f is not None:
-                async for chunk in read_range(f, plan.offset, plan.length):
-                    await ex.send({"type": "http.response.body", "body": chunk,
-                                   "more_body": True})
-                await ex.send({"type": "http.response.body", "body": b"", "more_body": False})
+            if plan.send_body:
+                # the body as (head bytes, file offset, length) pieces: one for 200/206,
+                # one per range for multipart/byteranges, then the closing delimiter
+                pieces = [(p.head, p.offset, p.length) for p in plan.parts] or [
+                    (b"", plan.offset, plan.length)]
+                for head, offset, length in pieces:
+                    await _send_body(ex, head)
+                    if data is not None:
+                        await _send_body(ex, data[offset:offset + length])
+                    elif f is not None:
+                        async for chunk in read_range(f, offset, length):
+                            await _send_body(ex, chunk)
+                await _send_body(ex, plan.closing)
+            await ex.send({"type": "http.response.body", "body": b"", "more_body": False})
         finally:
             if f is not None:
                 await asyncio.to_thread(f.close)
@@ -511,6 +515,11 @@ def _no_header(name: str) -> str | None:
 
 def _allow(exc: HTTPError) -> tuple[tuple[str, str], ...]:
     return tuple(h for h in exc.headers if h[0].lower() == "allow")
+
+
+async def _send_body(ex: Exchange, data: bytes) -> None:
+    if data:
+        await ex.send({"type": "http.response.body", "body": data, "more_body": True})
 
 
 def _encode(headers: tuple[tuple[str, str], ...]) -> list[tuple[bytes, bytes]]:

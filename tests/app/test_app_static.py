@@ -82,3 +82,18 @@ def test_trace_echoes_the_request_head(site: Site) -> None:
     assert r.text.startswith("TRACE /anything?x HTTP/1.1\r\n")
     assert "x-probe: v  1\r\n" in r.text and r.text.endswith("\r\n\r\n")
     assert site.get("/a.html", method="TRACE", content=b"body").status_code == 413
+
+
+def test_multipart_byteranges_body(site: Site) -> None:
+    from cgihttpd.static import BOUNDARY
+
+    r = site.get("/big.bin", headers={"Range": "bytes=0-9,100000-100009"})
+    data = (site.root / "www" / "big.bin").read_bytes()
+    assert r.status_code == 206
+    assert r.content == (
+        f"\r\n--{BOUNDARY}\r\nContent-range: bytes 0-9/300000\r\n\r\n".encode() + data[:10]
+        + f"\r\n--{BOUNDARY}\r\nContent-range: bytes 100000-100009/300000\r\n\r\n".encode()
+        + data[100000:100010] + f"\r\n--{BOUNDARY}--\r\n".encode())
+    assert r.headers["content-length"] == str(len(r.content))
+    small = site.get("/a.html", headers={"Range": "bytes=0-0,2-2"})
+    assert small.status_code == 206 and b"Content-type: text/html\r\n" in small.content
