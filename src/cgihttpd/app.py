@@ -278,8 +278,8 @@ class App:
             # no_local_copy: never a 304 for an error document)
             header = ex.request.header if not status_override else _no_header
             plan = plan_static(FileStat(st_size, st.st_mtime_ns),
-                               "HEAD" if method == "HEAD" else "GET", header, ctype,
-                               ex.record.start_time)
+                               "GET" if status_override and method != "HEAD" else method,
+                               header, ctype, ex.record.start_time)
             if plan.status == 416:
                 raise HTTPError(416, headers=plan.headers)
             status = status_override or plan.status

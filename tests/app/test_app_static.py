@@ -97,3 +97,9 @@ def test_multipart_byteranges_body(site: Site) -> None:
     assert r.headers["content-length"] == str(len(r.content))
     small = site.get("/a.html", headers={"Range": "bytes=0-0,2-2"})
     assert small.status_code == 206 and b"Content-type: text/html\r\n" in small.content
+
+
+def test_post_meets_conditions_like_apache(site: Site) -> None:
+    # checked: Apache answers POST with If-None-Match: * on a file with 412, not 304
+    r = site.get("/a.html", method="POST", headers={"If-None-Match": "*"})
+    assert r.status_code == 412 and r.content == b""
