@@ -157,5 +157,8 @@ def effective_conf(vhost: VirtualHost, filename: str | None, url_path: str,
         conf = conf.merge(section.conf)
     _CACHE[key] = (vhost, conf)
     if len(_CACHE) > _CACHE_SIZE:
-        _CACHE.popitem(last=False)
+        try:  # listings resolve from a worker thread: another may have trimmed it
+            _CACHE.popitem(last=False)
+        except KeyError:
+            pass
     return conf
