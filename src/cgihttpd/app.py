@@ -16,7 +16,9 @@ Must not know how HTTP is framed (the ASGI server does that) nor how CGI runs.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import os
+import socket
 import time
 import traceback
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
@@ -87,6 +89,7 @@ class App:
         self.config = config
         self.fs: FileSystem = fs if fs is not None else RealFS()
         _check_document_roots(config)
+        self._vhost_ips = _resolve_vhost_names(config)
         if logset is None:
             from cgihttpd.logwriter import LogSet
             logset = LogSet.open(config)
@@ -117,7 +120,8 @@ class App:
         if scope["type"] != "http":
             return None
         request = request_from_scope(scope)
-        vhost = select_vhost(self.config, request.server_addr, request.server_port, request.host)
+        vhost = select_vhost(self.config, request.server_addr, request.server_port,
+                             request.host, names=self._vhost_ips)
         target = self._resolve(vhost, request)
         exchange = self._exchange(scope, request, vhost, target, receive, send)
         try:
@@ -485,6 +489,28 @@ class App:
 
 
 # --- helpers ----------------------------------------------------------------------------
+
+
+def _resolve_vhost_names(config: ServerConfig) -> dict[str, frozenset[str]]:
+    """<VirtualHost name:port> → the name's addresses, looked up once at start-up as
+    Apache does; a name that does not resolve matches no connection."""
+    out: dict[str, frozenset[str]] = {}
+    for vhost in config.vhosts:
+        for addr in vhost.addresses:
+            host = addr.host
+            if host in ("*", "_default_") or host in out:
+                continue
+            try:
+                ipaddress.ip_address(host.strip("[]"))
+                continue
+            except ValueError:
+                pass
+            try:
+                infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+                out[host] = frozenset(str(info[4][0]).lower() for info in infos)
+            except OSError:
+                out[host] = frozenset()
+    return out
 
 
 def _check_document_roots(config: ServerConfig) -> None:

@@ -17,6 +17,7 @@ and without port) nor about the filesystem.
 from __future__ import annotations
 
 import fnmatch
+from collections.abc import Mapping
 
 from cgihttpd.config.model import Address, ServerConfig, VirtualHost
 
@@ -40,13 +41,21 @@ def _port_ok(addr: Address, local_port: int, ignore_ports: bool) -> bool:
     return ignore_ports or addr.port is None or addr.port == local_port
 
 
-def address_candidates(config: ServerConfig, local_addr: str,
-                       local_port: int) -> list[VirtualHost]:
-    """The vhosts bound to the connection's address, exact IP before wildcard."""
+def address_candidates(config: ServerConfig, local_addr: str, local_port: int,
+                       names: Mapping[str, frozenset[str]] | None = None) -> list[VirtualHost]:
+    """The vhosts bound to the connection's address, exact IP before wildcard.
+    ``names`` maps a <VirtualHost name> to the IPs it resolved to at start-up (Apache
+    resolves them once, server/vhost.c get_addresses)."""
     ip = _normal_ip(local_addr)
     ignore = config.listen_overridden
+
+    def ips(host: str) -> frozenset[str]:
+        if names is not None and host in names:
+            return names[host]
+        return frozenset({_normal_ip(host)})
+
     exact = [v for v in config.vhosts
-             if any(_normal_ip(a.host) == ip and _port_ok(a, local_port, ignore)
+             if any(ip in ips(a.host) and _port_ok(a, local_port, ignore)
                     for a in v.addresses)]
     if exact:
         return exact
@@ -69,9 +78,9 @@ def name_matches(vhost: VirtualHost, host: str) -> bool:
     return False
 
 
-def select_vhost(config: ServerConfig, local_addr: str, local_port: int,
-                 host: str) -> VirtualHost:
-    candidates = address_candidates(config, local_addr, local_port)
+def select_vhost(config: ServerConfig, local_addr: str, local_port: int, host: str,
+                 *, names: Mapping[str, frozenset[str]] | None = None) -> VirtualHost:
+    candidates = address_candidates(config, local_addr, local_port, names)
     if not candidates:
         return config.main
     host = _strip_port(host.lower()).rstrip(".")

@@ -38,3 +38,11 @@ def test_port_must_match_unless_listen_was_overridden() -> None:
 def test_no_vhosts_means_main_server() -> None:
     config = make_config()
     assert select_vhost(config, "127.0.0.1", 80, "x") is config.main
+
+
+def test_vhost_named_by_host_name_matches_its_resolved_addresses() -> None:
+    named = make_vhost(server_name="n.example", addresses=(Address("localhost", 80),))
+    config = make_config(vhosts=(A, named))
+    names = {"localhost": frozenset({"127.0.0.1", "::1"})}
+    assert select_vhost(config, "127.0.0.1", 80, "x", names=names) is named
+    assert select_vhost(config, "127.0.0.5", 80, "x", names=names) is A
