@@ -101,6 +101,7 @@ SCRIPTS = {
     "htdocs/s999.py": f"#!{PY}\nprint('Status: 999 Weird\\nContent-Type: text/plain\\n\\nbody')\n",
     "htdocs/die.py": (f"#!{PY}\nimport os\nprint('Content-Type: text/plain\\n\\nstarted', "
                       "flush=True)\nos.kill(os.getpid(), 9)\n"),
+    "htdocs/self.py": f"#!{PY}\nprint('Location: /self.py\\n')\n",
     "htdocs/status.py": f"#!{PY}\nprint('Status: 404 Not Here\\nContent-Type: text/plain\\n\\nnope')\n",
 }
 
@@ -206,7 +207,7 @@ def test_same_environment(pair: Pair, method: str, target: str, headers: dict[st
     assert env_of(o[3]) == env_of(a[3])
 
 
-SAME_RESPONSE = ["/noct.py", "/te.py", "/long.py", "/long2.py", "/empty.py", "/bad.py",
+SAME_RESPONSE = ["/self.py", "/noct.py", "/te.py", "/long.py", "/long2.py", "/empty.py", "/bad.py",
                  "/lead.py", "/status.py", "/loc.py"]
 
 

@@ -598,3 +598,39 @@ def test_redirected_request_has_no_body(tmp_path: Path) -> None:
             inherited_env={"REDIRECT_STATUS": "200", "REDIRECT_URL": "/first.py"})
     assert r.error is None, r.log.lines
     assert r.channel.body_bytes == b"0 None\n"
+
+
+def test_internal_redirect_loop_is_cut_like_apache(tmp_path: Path) -> None:
+    # Apache runs a self-redirecting script 11 times (LimitInternalRecursion 10), then 500
+    count = tmp_path / "count"
+    write_script(tmp_path, "self.py", py_script(
+        f'open({str(count)!r}, "a").write("x")\nprint("Location: /self.py\\n")'))
+    log = Log()
+    vh = make_vhost(tmp_path)
+    config = make_config(vh)
+    req = Request(method="GET", raw_target="/self.py", raw_path="/self.py", query="",
+                  http_version="1.1", headers=(), client_addr="127.0.0.1", client_port=1,
+                  server_addr="127.0.0.1", server_port=8080, scheme="http",
+                  request_line="GET /self.py HTTP/1.1")
+    tgt = Target(kind="file", filename=str(tmp_path / "self.py"), url_path="/self.py")
+    rec = LogRecord("127.0.0.1", 1, "127.0.0.1", 8080, "", "GET", "/self.py", "/self.py", "",
+                    "HTTP/1.1", 0.0)
+
+    async def main() -> BaseException | None:
+        ch = Channel()
+        ex = Exchange(config, vh, req, tgt, rec, log, ch.receive, ch.send)  # type: ignore[arg-type]
+
+        async def redirect(location: str, env: dict[str, str]) -> None:
+            await serve_cgi(ex, redirect=redirect, inherited_env=env)
+
+        try:
+            await asyncio.wait_for(serve_cgi(ex, redirect=redirect), DEADLINE)
+        except HTTPError as exc:
+            return exc
+        return None
+
+    err = asyncio.run(main())
+    assert isinstance(err, HTTPError) and err.status == 500
+    assert count.read_text() == "x" * 11
+    assert any("AH00124: Request exceeded the limit of 10 internal redirects" in m
+               for m in log.messages())

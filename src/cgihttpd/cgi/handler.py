@@ -58,6 +58,10 @@ from cgihttpd.http.errorpage import server_software
 
 #: Bytes read from the script's stdout/stderr at a time (APR_BUCKET_BUFF_SIZE is 8000).
 READ_SIZE: Final = 1 << 16
+#: LimitInternalRecursion's default (core docs): the 11th internal redirect of one
+#: request fails (verified: Apache runs a self-redirecting script 11 times, then 500).
+MAX_INTERNAL_REDIRECTS: Final = 10
+
 #: After a bad header block, a redirect or a 304 the rest of stdout is read and
 #: dropped so the script ends normally (discard_script_output), up to this much;
 #: past it the script is killed rather than read forever.
@@ -419,6 +423,12 @@ class _CgiRun:
     async def _redirect(self, event: Headers) -> None:
         location = event.location or ""
         if location.startswith("/") and self.redirect is not None:
+            if _redirect_depth(self.inherited_env) >= MAX_INTERNAL_REDIRECTS:
+                self.log("error", "AH00124: Request exceeded the limit of "
+                         f"{MAX_INTERNAL_REDIRECTS} internal redirects due to probable "
+                         "configuration error. Use 'LimitInternalRecursion' to increase the "
+                         "limit if necessary. Use 'LogLevel debug' to get a backtrace.", "core")
+                raise HTTPError(500)
             proc = self.proc
             if proc is not None:
                 with contextlib.suppress(asyncio.TimeoutError):
@@ -521,6 +531,14 @@ class _CgiRun:
                      f"{sent} bytes of body; closing the connection")
             raise ScriptAborted(self.filename)
         await self._send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+def _redirect_depth(env: Mapping[str, str]) -> int:
+    """How many internal redirects led here: REDIRECT_STATUS, REDIRECT_REDIRECT_STATUS..."""
+    depth = 0
+    while "REDIRECT_" * (depth + 1) + "STATUS" in env:
+        depth += 1
+    return depth
 
 
 def _runnable(path: str) -> bool:
