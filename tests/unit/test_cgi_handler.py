@@ -634,3 +634,15 @@ def test_internal_redirect_loop_is_cut_like_apache(tmp_path: Path) -> None:
     assert count.read_text() == "x" * 11
     assert any("AH00124: Request exceeded the limit of 10 internal redirects" in m
                for m in log.messages())
+
+
+def test_python_exception_mid_body_aborts_but_a_quiet_exit_status_does_not(tmp_path: Path) -> None:
+    write_script(tmp_path, "boom.py", py_script(
+        'print("Content-Type: text/plain\\n\\nhalf", flush=True)\nraise SystemExit("boom")'))
+    r = run(tmp_path, "boom.py")
+    assert isinstance(r.error, ScriptAborted) and not r.channel.finished
+    assert any("stderr from" in m and m.endswith(": boom") for m in r.log.messages())
+    write_script(tmp_path, "quiet.cgi", '#!/bin/sh\necho "Content-Type: text/plain"\necho\n'
+                 'echo whole\n[ -n "" ] && echo never\n', executable=True)
+    r = run(tmp_path, "quiet.cgi")
+    assert r.error is None and r.channel.finished and r.channel.body_bytes == b"whole\n"

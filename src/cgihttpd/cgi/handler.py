@@ -145,6 +145,8 @@ class _CgiRun:
         #: the last body message went out: a disconnect now is no abort
         self.finished = False
         self.proc: ScriptProcess | None = None
+        self.errlog_task: asyncio.Task[None] | None = None
+        self.stderr_lines = 0
         self.env: dict[str, str] = {}
 
     def log(self, level: str, message: str, module: str | None = None) -> None:
@@ -257,7 +259,7 @@ class _CgiRun:
         self.proc = proc
         self.last_activity = self.loop.time()
         feeder = self.loop.create_task(self._feed_stdin(proc, spool))
-        errlog = self.loop.create_task(self._log_stderr(proc))
+        errlog = self.errlog_task = self.loop.create_task(self._log_stderr(proc))
         try:
             await self._respond(proc)
         finally:
@@ -337,6 +339,7 @@ class _CgiRun:
             self._log_stderr_line(line)
 
     def _log_stderr_line(self, line: bytes) -> None:
+        self.stderr_lines += 1
         self.log("error", f"AH01215: stderr from {self.filename}: {line.decode('latin-1')}")
 
     async def _read_stdout(self, proc: ScriptProcess) -> bytes | None:
@@ -524,11 +527,21 @@ class _CgiRun:
             rc = 0  # stdout is complete; a script lingering after it is not an error
         if self.disconnected:
             return
-        if rc < 0 or rc > 0 and not self.nph or (expected is not None and sent < expected
-                                                 and not head):
+        if rc > 0 and self.errlog_task is not None:
+            # the stderr reader may not have caught up with what came before the exit
+            await asyncio.wait({self.errlog_task}, timeout=1.0)
+        # "Died": killed by a signal, or failed with a message on stderr (an uncaught
+        # Python exception exits 1 after its traceback). A shell script whose last test
+        # returned 1, silently, has not died: its output stands.
+        died = rc < 0 or (rc > 0 and self.stderr_lines > 0)
+        if died:
             how = f"killed by signal {-rc}" if rc < 0 else f"exit status {rc}"
             self.log("error", f"CGI script {self.filename} ended ({how}) after "
                      f"{sent} bytes of body; closing the connection")
+            raise ScriptAborted(self.filename)
+        if expected is not None and sent < expected and not head:
+            self.log("error", f"CGI script {self.filename} sent {sent} of the {expected} "
+                     "bytes its Content-Length announced; closing the connection")
             raise ScriptAborted(self.filename)
         await self._send({"type": "http.response.body", "body": b"", "more_body": False})
 
