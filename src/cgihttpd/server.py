@@ -203,7 +203,9 @@ def run(
         class Server(uvicorn.Server):  # type: ignore[misc]
             async def startup(self, sockets: list[socket.socket] | None = None) -> None:
                 await super().startup(sockets=sockets)
-                if self.started:
+                if _early_signals:  # asked to stop before uvicorn was listening for it
+                    self.should_exit = True
+                elif self.started:
                     for url in urls:
                         suffix = f" ({announce})" if announce else ""
                         print(f"cgihttpd: serving {url}{suffix}", file=stream, flush=True)
@@ -229,12 +231,19 @@ def run(
                 os.unlink(pid_file)
 
 
+#: SIGINT/SIGTERM that arrived before uvicorn installed its own handlers
+_early_signals: list[int] = []
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
 @contextlib.contextmanager
 def _quiet_signals() -> Any:
     """uvicorn re-raises a caught SIGINT/SIGTERM after its graceful shutdown, with the
-    handlers it found installed; make those no-ops so a signalled stop exits 0."""
-    handled = [signal.SIGINT, signal.SIGTERM]
-    previous = {sig: signal.signal(sig, lambda *_: None) for sig in handled}
+    handlers it found installed: make those handlers only note the signal, so a
+    signalled stop exits 0 - and a signal that comes before uvicorn listens for it is
+    not lost (``Server.startup`` then stops at once)."""
+    previous = {sig: signal.signal(sig, lambda sig, _f: _early_signals.append(sig))
+                for sig in _STOP_SIGNALS}
     try:
         yield
     finally:
@@ -244,34 +253,42 @@ def _quiet_signals() -> Any:
 
 def _run_workers(server: Any, sockets: list[socket.socket], workers: int) -> int:
     """POSIX: fork ``workers`` processes sharing the listening sockets (as Apache's
-    prefork/event children do); the parent forwards SIGINT/SIGTERM and waits."""
+    prefork/event children do); the parent forwards SIGINT/SIGTERM and waits.
+
+    Stop signals are blocked while forking, so none falls between a fork and the
+    parent knowing the child's pid; a child unblocks them once its handlers are in."""
     if sys.platform == "win32" or not hasattr(os, "fork"):
         with _quiet_signals():
             server.run(sockets=sockets)
         return 0
     children: list[int] = []
-    for _ in range(workers):
-        pid = os.fork()
-        if pid == 0:  # child
-            code = 0
-            try:
-                with _quiet_signals():
-                    server.run(sockets=sockets)
-            except SystemExit as exc:
-                code = 1 if exc.code else 0
-            except BaseException:
-                code = 1
-            os._exit(code)
-        children.append(pid)
 
     def forward(sig: int, _frame: object) -> None:
         for child in children:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(child, sig)
 
-    previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
+    previous = {sig: signal.signal(sig, forward) for sig in _STOP_SIGNALS}
     status = 0
     try:
+        signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+        try:
+            for _ in range(workers):
+                pid = os.fork()
+                if pid == 0:  # child
+                    code = 0
+                    try:
+                        with _quiet_signals():
+                            signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
+                            server.run(sockets=sockets)
+                    except SystemExit as exc:
+                        code = 1 if exc.code else 0
+                    except BaseException:
+                        code = 1
+                    os._exit(code)
+                children.append(pid)
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
         for child in children:
             while True:
                 try:

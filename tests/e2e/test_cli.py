@@ -147,8 +147,9 @@ def test_idle_keepalive_connection_does_not_hold_up_a_stop(tmp_path: Path) -> No
         s.close()
 
 
-def test_workers_share_the_socket(tmp_path: Path) -> None:
-    with echo_server(tmp_path, "--workers", "2") as srv:
+def test_workers_share_the_socket_and_all_stop(tmp_path: Path) -> None:
+    # SIGTERM soon after the first worker is ready: a worker still starting must stop too
+    with echo_server(tmp_path, "--workers", "3") as srv:
         for _ in range(4):
             with connect(srv.address) as s:
                 s.sendall(b"GET /echo HTTP/1.1\r\nHost: x\r\n\r\n")
