@@ -234,6 +234,7 @@ def test_isindex_argv_like_apache() -> None:
     assert build_cgi_argv("x=1&y") == []
     assert build_cgi_argv("") == []
     assert build_cgi_argv("a%3Bb") == ["a\\;b"]  # ap_escape_shell_cmd
+    assert len(build_cgi_argv("+".join(["w"] * 5000))) == 4091
 
 
 def test_http_env_name() -> None:

@@ -37,6 +37,9 @@ _INHERITED = ("PATH", "SystemRoot", "COMSPEC", "PATHEXT", "WINDIR") \
     if sys.platform == "win32" else \
     ("PATH", "DYLD_LIBRARY_PATH") if sys.platform == "darwin" else ("PATH", "LD_LIBRARY_PATH")
 
+#: httpd.h: _POSIX_ARG_MAX where defined (Linux); create_argv keeps 5 slots.
+APACHE_ARG_MAX = 4096
+
 #: ap_escape_shell_cmd (server/util.c, T_ESCAPE_SHELL_CMD in gen_test_char.c):
 #: mod_cgid backslash-escapes these in ISINDEX argv words although no shell runs.
 _SHELL_META = frozenset("&;`'\"|*?~<>^()[]{}$\\\n")
@@ -309,7 +312,7 @@ def build_cgi_argv(query: str) -> list[str]:
     if not query or "=" in query:
         return []
     words: list[str] = []
-    for word in query.split("+"):
+    for word in query.split("+")[:APACHE_ARG_MAX - 5]:  # "Truncate args to prevent overrun"
         decoded = unquote_to_bytes(word).decode("latin-1")
         words.append("".join("\\" + c if c in _SHELL_META else c for c in decoded))
     return words
