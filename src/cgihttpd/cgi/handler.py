@@ -42,6 +42,7 @@ from cgihttpd.cgi.parser import (
     ScriptError,
     ScriptOutputParser,
 )
+from cgihttpd.cgi.reply import file_content_type, response_headers
 from cgihttpd.cgi.runner import (
     Busy,
     Launcher,
@@ -80,34 +81,6 @@ class ScriptAborted(Exception):
 def _module(ex: Exchange) -> str:
     # Log under the module Apache would use: mod_cgid where it is loaded, else mod_cgi.
     return "cgid" if "cgid_module" in ex.config.modules else "cgi"
-
-
-def _content_type_for(ex: Exchange) -> str | None:
-    """The type mod_mime gave the script file; Apache sends it when the script sets
-    no Content-Type (verified: a .py without Content-Type goes out as text/x-python)."""
-    conf = ex.target.conf
-    if conf.force_type:
-        return conf.force_type
-    types = dict(ex.config.mime_types)
-    types.update(dict(conf.add_types))
-    found: str | None = None
-    for part in os.path.basename(ex.target.filename).lower().split(".")[1:]:
-        t = types.get("." + part)
-        if t is not None:
-            found = t
-    return found
-
-
-def _with_default_charset(ctype: str, charset: str | None) -> str:
-    """AddDefaultCharset (core docs): text/plain and text/html without a charset."""
-    if not charset or charset.lower() == "off":
-        return ctype
-    if charset.lower() == "on":
-        charset = "iso-8859-1"
-    base = ctype.split(";", 1)[0].strip().lower()
-    if base in ("text/plain", "text/html") and "charset" not in ctype.lower():
-        return f"{ctype}; charset={charset}"
-    return ctype
 
 
 async def serve_cgi(ex: Exchange, *, redirect: Redirect | None = None,
@@ -451,21 +424,11 @@ class _CgiRun:
 
     async def _send_headers(self, event: Headers, status: int) -> None:
         ex = self.ex
-        headers: list[tuple[bytes, bytes]] = []
-        seen_ctype = False
-        for name, value in event.headers:
-            lname = name.lower()
-            if lname == "content-length" and not (value.strip().isdigit()):
-                continue
-            if lname == "content-type":
-                seen_ctype = True
-                value = _with_default_charset(value, ex.target.conf.default_charset)
-            headers.append((name.encode("latin-1"), value.encode("latin-1")))
-        if not seen_ctype and not self.nph and status != 304:
-            ctype = _content_type_for(ex)
-            if ctype:
-                ctype = _with_default_charset(ctype, ex.target.conf.default_charset)
-                headers.append((b"Content-Type", ctype.encode("latin-1")))
+        conf = ex.target.conf
+        headers = response_headers(
+            event.headers, status, nph=self.nph,
+            default_type=file_content_type(self.filename, conf, ex.config.mime_types),
+            default_charset=conf.default_charset)
         ex.record.status = status
         if not ex.record.original_status:
             ex.record.original_status = status
