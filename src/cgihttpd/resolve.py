@@ -400,13 +400,21 @@ def resolve_url(vhost: VirtualHost, url_path: str, fs: FileSystem,
     if _depth < MAX_INDEX_DEPTH:
         names = conf.effective_directory_index
         if not (len(names) == 1 and names[0].lower() == "disabled"):
+            failed: Target | None = None
             for name in names:
                 index_url = name if name.startswith("/") else url_path + name
                 sub = resolve_url(vhost, index_url, fs, _depth=_depth + 1)
                 # mod_dir uses an index only when its subrequest would succeed on a
-                # regular file (or redirects).
+                # regular file
                 if sub.kind == "file" and not sub.path_info:
                     return sub
+                # "If the request returned something other than 404 (or 200) ... we
+                # return the last error response we got, instead of a directory
+                # listing" (mod_dir.c fixup_dir): a denied index.html is a 403
+                if sub.kind == "error" and sub.status != 404:
+                    failed = sub
+            if failed is not None:
+                return failed
     return target("directory")
 
 

@@ -241,3 +241,10 @@ def test_no_encoding_escapes_the_root(segments: list[str], trailing: bool) -> No
         t.filename in ("/srv/www", "/srv/other", "/srv/cgi")), (raw, t)
     if "etclink" not in t.filename:
         assert FS.realpath(t.filename).startswith("/srv/"), (raw, t)
+
+
+def test_a_denied_index_is_an_error_not_a_listing() -> None:
+    vhost = make_vhost("/srv/www", sections=(
+        files("index.html", require="denied"),))
+    t = resolve_target(vhost, "/sub/", FS)
+    assert (t.kind, t.status, t.filename) == ("error", 403, "/srv/www/sub/index.html")
