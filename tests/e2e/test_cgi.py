@@ -45,6 +45,9 @@ SCRIPTS: dict[str, tuple[str, bool, bool]] = {
                 "data = sys.stdin.buffer.read(n)\n"
                 'sys.stdout.buffer.write(b"Content-Type: application/octet-stream\\r\\n'
                 'X-Length: %d\\r\\n\\r\\n" % len(data) + data)\n', False, False),
+    "count.py": (f"#!{PY}\nimport sys\nn = 0\n"
+                 "while chunk := sys.stdin.buffer.read(1 << 16):\n    n += len(chunk)\n"
+                 "print('Content-Type: text/plain\\n\\n%d' % n)\n", False, False),
     "ignore.py": (f"#!{PY}\nprint('Content-Type: text/plain\\n\\nignored')\n", False, False),
     "flood.py": (f"#!{PY}\nimport sys\n"
                  "for i in range(60000):\n"
@@ -420,3 +423,30 @@ def test_bounded_concurrency_then_503(server: ServerProcess, site: Path) -> None
         for t in threads:
             t.join(DEADLINE)
     assert sorted(statuses) == [200] * (MAX_CGI * 5) + [503] * 2
+
+
+def _peak_rss_kib(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmHWM")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("chunked", [False, True])
+def test_large_upload_is_streamed_not_buffered(server: ServerProcess, chunked: bool) -> None:
+    """256 MiB through the server to a script: the server's peak memory must not grow
+    by anything like the body (streamed with back-pressure, or spooled to a file when
+    chunked)."""
+    size = 256 << 20
+    block = b"u" * (1 << 20)
+    before = _peak_rss_kib(server.proc.pid)
+    conn = http.client.HTTPConnection(server.host, server.port, timeout=120)
+    conn.request("POST", "/count.py", body=iter([block] * (size // len(block))),
+                 headers={} if chunked else {"Content-Length": str(size)},
+                 encode_chunked=chunked)
+    resp = conn.getresponse()
+    assert resp.status == 200 and resp.read() == f"{size}\n".encode()
+    conn.close()
+    assert _peak_rss_kib(server.proc.pid) - before < 64 * 1024
