@@ -409,7 +409,7 @@ class App:
         """ap_die: log the reason, then an ErrorDocument or Apache's page."""
         status = exc.status
         if exc.reason:
-            number = exc.reason.split(":", 1)[0]
+            number = _ah_number(exc.reason)
             module, level = _LOG_SOURCE.get(number, ("core", "error"))
             if number in ("AH01264", "AH02811"):
                 module, level = self._cgi_module()[0], "error"
@@ -436,7 +436,7 @@ class App:
                 if _started(ex):
                     return
                 if inner.reason:
-                    number = inner.reason.split(":", 1)[0]
+                    number = _ah_number(inner.reason)
                     module, level = _LOG_SOURCE.get(number, ("core", "error"))
                     self._log_error(ex, level, module, inner.reason)
                 # ap_die_r: the original error's page, noting the failed ErrorDocument
@@ -518,6 +518,13 @@ def _check_document_roots(config: ServerConfig) -> None:
         if not os.path.isdir(vhost.document_root):
             raise ConfigError(f"DocumentRoot '{vhost.document_root}' is not a directory "
                               "(or is not readable)", vhost.source)
+
+
+def _ah_number(reason: str) -> str:
+    """The AH number a log message starts with (after an "(errno)text: " prefix)."""
+    if reason.startswith("(") and ": AH" in reason:
+        reason = reason[reason.index(": AH") + 2:]
+    return reason.split(":", 1)[0]
 
 
 def _mod_env(changes: tuple[tuple[str, str, str], ...]) -> dict[str, str]:

@@ -52,6 +52,10 @@ class RealFS:
 def _open_regular(path: str) -> tuple[BinaryIO, os.stat_result]:
     try:
         f = open(path, "rb")  # noqa: SIM115 - closed by the caller
+    except PermissionError as exc:
+        # core.c default_handler: "file permissions deny server access"
+        raise HTTPError(403, f"({exc.errno}){exc.strerror}: AH00132: file permissions "
+                             f"deny server access: {path}") from None
     except OSError as exc:
         raise http_error_from_oserror(exc, path) from None
     try:

@@ -34,6 +34,7 @@ Must not know about HTTP messages, methods or the static/CGI handlers.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import stat as stat_mod
@@ -249,6 +250,19 @@ def _join(base: str, name: str) -> str:
     return base + name if base.endswith("/") else base + "/" + name
 
 
+def _walk_error(exc: OSError, url_path: str, filename: str) -> HTTPError:
+    """ap_directory_walk: a component that cannot be searched is 403 (AH00035), any
+    other failure but "no such file" too (AH00036: "deny rather than assume not
+    found"); the log line carries the OS error first, as Apache's does."""
+    why = f"({exc.errno}){exc.strerror}: " if exc.errno else ""
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return HTTPError(403, f"{why}AH00035: access to {url_path} denied (filesystem path "
+                              f"'{filename}') because search permissions are missing on a "
+                              "component of the path")
+    return HTTPError(403, f"{why}AH00036: access to {url_path} failed (filesystem path "
+                          f"'{filename}')")
+
+
 def _symlink_allowed(vhost: VirtualHost, link: str, url_path: str, fs: FileSystem,
                      lst: os.stat_result) -> bool:
     parent = link.rsplit("/", 1)[0] or "/"
@@ -292,10 +306,9 @@ def walk_filesystem(vhost: VirtualHost, mapping: Mapping, url_path: str,
         try:
             lst = fs.lstat(candidate)
         except OSError as exc:
-            err = http_error_from_oserror(exc, candidate)
-            if err.status == 404:
+            if exc.errno == errno.ENOENT:
                 return Found("missing", candidate, path_info, followed)
-            raise err from None
+            raise _walk_error(exc, url_path, _join(root, mapping.rest.lstrip("/"))) from None
         st = lst
         if stat_mod.S_ISLNK(lst.st_mode):
             if not _symlink_allowed(vhost, candidate, url_path, fs, lst):

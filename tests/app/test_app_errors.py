@@ -166,3 +166,14 @@ def test_head_error_page_has_no_body_nor_length(site: Site) -> None:
     assert messages[0]["status"] == 404
     assert b"content-length" not in dict(messages[0]["headers"])
     assert all(m.get("body", b"") == b"" for m in messages[1:])
+
+
+@pytest.mark.skipif(__import__("os").geteuid() == 0, reason="root reads any file")
+def test_unreadable_file_is_403(site: Site) -> None:
+    path = site.root / "www" / "a.html"
+    path.chmod(0)
+    try:
+        assert site.get("/a.html").status_code == 403
+        assert "AH00132: file permissions deny server access" in site.error_log
+    finally:
+        path.chmod(0o644)

@@ -248,3 +248,22 @@ def test_a_denied_index_is_an_error_not_a_listing() -> None:
         files("index.html", require="denied"),))
     t = resolve_target(vhost, "/sub/", FS)
     assert (t.kind, t.status, t.filename) == ("error", 403, "/srv/www/sub/index.html")
+
+
+def test_unsearchable_or_failing_components_are_403() -> None:
+    class Denying(FakeFS):
+        def lstat(self, path: str) -> os.stat_result:
+            if path.startswith("/srv/www/sub/"):
+                raise PermissionError(13, "Permission denied", path)
+            if len(os.path.basename(path)) > 255:
+                raise OSError(36, "File name too long", path)
+            return super().lstat(path)
+
+    fs = Denying(FS.tree)
+    t = resolve_target(VHOST, "/sub/index.html", fs)
+    assert (t.kind, t.status) == ("error", 403)
+    assert t.reason == ("(13)Permission denied: AH00035: access to /sub/index.html denied "
+                        "(filesystem path '/srv/www/sub/index.html') because search "
+                        "permissions are missing on a component of the path")
+    t = resolve_target(VHOST, "/" + "a" * 300, fs)
+    assert (t.status, t.reason.split(": ")[1]) == (403, "AH00036")
