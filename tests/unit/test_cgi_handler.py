@@ -23,6 +23,7 @@ import pytest
 from cgihttpd.accesslog import LogRecord
 from cgihttpd.cgi import handler as cgi_handler
 from cgihttpd.cgi.handler import ScriptAborted, serve_cgi
+from cgihttpd.cgi.runner import SubprocessLauncher
 from cgihttpd.config.model import BUILTIN, DirConf, Limits, ServerConfig, VirtualHost
 from cgihttpd.errors import HTTPError
 from cgihttpd.exchange import Exchange
@@ -33,6 +34,17 @@ DEADLINE = 30.0
 PY = sys.executable
 NO_CONF = DirConf()
 WIN_SHEBANG = "#!C:/Users/nikit/AppData/Local/Programs/Python/Python313/python.exe"
+
+
+#: Every test here runs once per way of starting a script (the runner seam): the later
+#: warm-Python launcher adds itself to this table.
+LAUNCHERS = {"subprocess": SubprocessLauncher}
+
+
+@pytest.fixture(autouse=True, params=sorted(LAUNCHERS))
+def launcher(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setattr(cgi_handler, "default_launcher", LAUNCHERS[request.param]())
+    return str(request.param)
 
 
 @dataclass
