@@ -123,3 +123,22 @@ def test_read_timeout_extends_with_min_rate_up_to_the_maximum() -> None:
     assert t.deadline(100.0, 1000) == 122.0
     assert t.deadline(100.0, 10**9) == 140.0
     assert ReadTimeout(5, 5, 0).deadline(0.0, 10**6) == 5.0
+
+
+@given(st.lists(st.sampled_from([b"GET / HTTP/1.1", b"A: b", b"X-Long: " + b"v" * 40, b""]),
+                min_size=1, max_size=8),
+       st.sampled_from([b"\r\n", b"\n"]), st.binary(max_size=5))
+def test_fast_path_agrees_with_line_by_line(lines: list[bytes], eol: bytes, tail: bytes
+                                            ) -> None:
+    data = eol.join(lines) + eol + eol + tail
+    limits = HeadLimits(request_line=60, field_size=60, fields=4)
+    whole = HeadGuard(limits)
+    result = whole.scan(data)
+    bytewise = HeadGuard(limits)
+    for i in range(len(data)):
+        step = bytewise.scan(data[i:i + 1])
+        if step[1] or step[2]:
+            break
+    assert (whole.total, result[1:]) == (bytewise.total, step[1:])
+    assert whole.partial_request_line == bytewise.partial_request_line
+    assert whole.request_line_done == bytewise.request_line_done

@@ -94,6 +94,23 @@ class HeadGuard:
         return "request_line" if self.line_no == 0 else "field_size"
 
     def scan(self, data: bytes) -> tuple[int, Violation | None, bool]:
+        if self.total == 0 and data[:1] not in (b"\r", b"\n", b""):
+            # Fast path for the usual case, a whole small head in one read: if the
+            # head is shorter than both line limits no line can break them.
+            end = data.find(b"\r\n\r\n")
+            limits = self.limits
+            if (0 < end < limits.request_line and end < limits.field_size
+                    and data.count(b"\n", 0, end) <= limits.fields):
+                first = data.find(b"\n", 0, end)
+                if first == -1:
+                    first = end
+                self._line_head += data[:first].rstrip(b"\r")
+                self.request_line_done = True
+                self.total = end + 4
+                return end + 4, None, True
+        return self._scan(data)
+
+    def _scan(self, data: bytes) -> tuple[int, Violation | None, bool]:
         pos = 0
         n = len(data)
         while pos < n:

@@ -43,6 +43,44 @@ HIGH_WATER = 65536
 LINGER_SECONDS = 2.0
 
 
+#: how often deadlines are checked: timeouts fire up to this much late
+DEADLINE_TICK = 0.25
+
+
+class Deadlines:
+    """The connections of one server whose deadlines a periodic sweep checks."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.connections: set[CgiHttpProtocol] = set()
+        self.handle: asyncio.TimerHandle | None = None
+
+    @classmethod
+    def for_server(cls, server_state: Any, loop: asyncio.AbstractEventLoop) -> Deadlines:
+        found = getattr(server_state, "cgihttpd_deadlines", None)
+        if not isinstance(found, Deadlines) or found.loop is not loop:
+            found = cls(loop)
+            server_state.cgihttpd_deadlines = found
+        return found
+
+    def add(self, conn: CgiHttpProtocol) -> None:
+        self.connections.add(conn)
+        if self.handle is None:
+            self.handle = self.loop.call_later(DEADLINE_TICK, self.sweep)
+
+    def discard(self, conn: CgiHttpProtocol) -> None:
+        self.connections.discard(conn)
+
+    def sweep(self) -> None:
+        self.handle = None
+        now = self.loop.time()
+        due = [c for c in self.connections if c.timer_kind and c.deadline <= now]
+        for conn in due:
+            conn.on_deadline()
+        if self.connections:
+            self.handle = self.loop.call_later(DEADLINE_TICK, self.sweep)
+
+
 class CgiHttpProtocol(asyncio.Protocol):
     """One client connection. Use ``CgiHttpProtocol.configured(settings)`` as uvicorn's
     ``http`` class."""
@@ -94,10 +132,9 @@ class CgiHttpProtocol(asyncio.Protocol):
         self.running: Cycle | None = None  # the request whose response is being sent
         self.pipeline: deque[Cycle] = deque()
         self.pending_error: tuple[int, str | None, str] | None = None
-        # one timer: its kind says what it guards
-        self.timer: asyncio.TimerHandle | None = None
-        self.timer_at = 0.0
+        # the connection's one deadline; its kind says what it guards ("" = none)
         self.timer_kind = ""
+        self.deadlines = Deadlines.for_server(server_state, self.loop)
         self.deadline = 0.0
 
     # --- asyncio.Protocol -------------------------------------------------------------
@@ -110,6 +147,7 @@ class CgiHttpProtocol(asyncio.Protocol):
         self.client = (str(peer[0]), int(peer[1])) if isinstance(peer, tuple) else None
         self.server = (str(sock[0]), int(sock[1])) if isinstance(sock, tuple) else None
         self.scheme = "https" if transport.get_extra_info("sslcontext") else "http"
+        self.deadlines.add(self)
         self._start_head(first=True)
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -380,37 +418,23 @@ class CgiHttpProtocol(asyncio.Protocol):
 
     # --- timers -----------------------------------------------------------------------
 
-    # One lazy timer per connection: re-arming for a later deadline only moves
-    # ``deadline`` and the callback sleeps again when it fires early, so a kept-alive
-    # connection does not create and cancel two timer handles per request.
+    # A connection's deadline is a value (``timer_kind``, ``deadline``) that one
+    # ``Deadlines`` sweep per server checks every DEADLINE_TICK seconds: no timer handle
+    # is created or cancelled per connection or per request.
 
     def _arm(self, kind: str, deadline: float) -> None:
         self.timer_kind = kind
         self.deadline = deadline
-        if self.timer is None or self.timer_at > deadline:
-            if self.timer is not None:
-                self.timer.cancel()
-            self.timer_at = deadline
-            self.timer = self.loop.call_at(deadline, self._on_timer)
 
     def _cancel_timer(self) -> None:
         self.timer_kind = ""
 
     def _stop_timer(self) -> None:
         self.timer_kind = ""
-        if self.timer is not None:
-            self.timer.cancel()
-            self.timer = None
+        self.deadlines.discard(self)
 
-    def _on_timer(self) -> None:
-        self.timer = None
-        if not self.timer_kind:
-            return
-        if self.loop.time() < self.deadline - 0.001:
-            self.timer_at = self.deadline
-            # the deadline moved later (mod_reqtimeout's MinRate): wait for it
-            self.timer = self.loop.call_at(self.deadline, self._on_timer)
-            return
+    def on_deadline(self) -> None:
+        """Called by the sweep once ``deadline`` has passed."""
         kind, self.timer_kind = self.timer_kind, ""
         if kind == "keepalive":
             self.close()
