@@ -6,8 +6,8 @@ Owns the order of those steps, the dispatch on the ``Target`` (static file, dire
 index or listing, redirect, CGI), Apache's method rules for the default handler, error
 pages with ``ErrorDocument`` (text, external URL, or internal redirect), and filling the
 ``LogRecord``. Each step lives in its own module (``request``, ``vhost``, ``resolve``,
-``static``/``files``, ``autoindex``, ``response``, ``cgi.handler``, ``logwriter``);
-this one must not grow their logic. An unexpected exception is a 500 with a traceback in
+``handlers`` with ``static``/``files``/``autoindex``, ``response``, ``cgi.handler``,
+``logwriter``); this one must not grow their logic. An unexpected exception is a 500 with a traceback in
 the error log; the server keeps serving.
 
 Must not know how HTTP is framed (the ASGI server does that) nor how CGI runs.
@@ -15,7 +15,6 @@ Must not know how HTTP is framed (the ASGI server does that) nor how CGI runs.
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
 import os
 import socket
@@ -26,21 +25,14 @@ from dataclasses import replace
 from typing import Any
 
 from cgihttpd.accesslog import LogRecord
-from cgihttpd.autoindex import (
-    Entry,
-    forbidden_message,
-    index_style,
-    render_index,
-    render_plain,
-)
 from cgihttpd.config.model import ServerConfig, VirtualHost
 from cgihttpd.errors import ConfigError, HTTPError
 from cgihttpd.exchange import ErrorLogger, Exchange
-from cgihttpd.files import RealFS, list_directory, load_file, read_range
+from cgihttpd.files import RealFS
+from cgihttpd.handlers import serve_directory, serve_file, serve_trace
 from cgihttpd.http.errorpage import server_software, signature
-from cgihttpd.mime import content_type
 from cgihttpd.request import Request, request_from_scope
-from cgihttpd.resolve import FileSystem, resolve_target, resolve_url, screen_path
+from cgihttpd.resolve import FileSystem, resolve_target, screen_path
 from cgihttpd.response import (
     PageContext,
     Response,
@@ -50,7 +42,6 @@ from cgihttpd.response import (
     send_response,
     text_response,
 )
-from cgihttpd.static import ALLOW, STATIC_METHODS, FileStat, plan_static
 from cgihttpd.target import Target
 from cgihttpd.vhost import select_vhost
 
@@ -222,7 +213,7 @@ class App:
             raise HTTPError(501, f"AH00135: Invalid method in request {ex.request.request_line}",
                             headers=(("Allow", "HEAD,GET,POST,OPTIONS,TRACE"),))
         if ex.request.method == "TRACE":
-            await self._trace(ex)
+            await serve_trace(ex)
             return
         if target.kind == "error":
             raise HTTPError(target.status, self._reason_for(ex, target))
@@ -235,118 +226,11 @@ class App:
         if target.handler == "cgi-script":
             await self._serve_cgi(ex, inherited_env, status_override)
         elif target.kind == "directory":
-            await self._serve_directory(ex)
+            await serve_directory(ex, self.fs, self._signature(ex))
         else:
-            await self._serve_file(ex, status_override)
+            await serve_file(ex, status_override=status_override)
 
-    # --- handlers ---------------------------------------------------------------------
-
-    async def _trace(self, ex: Exchange) -> None:
-        """TraceEnable On, Apache's default (http_protocol.c ap_send_http_trace, hooked
-        at map_to_storage: any URL, before access checks): echo the request head as
-        message/http. Header names come lower-case (ASGI); Apache echoes them as sent."""
-        req = ex.request
-        length = req.header("content-length")
-        if (length is not None and length.strip() not in ("", "0")) or req.header(
-                "transfer-encoding"):
-            raise HTTPError(413, f"AH01595: TRACE with body is not allowed for {req.raw_path}")
-        head = req.request_line + "\r\n" + "".join(f"{k}: {v}\r\n" for k, v in req.headers)
-        body = (head + "\r\n").encode("latin-1", "replace")
-        await self._send_page(ex, Response(200, (("Content-Length", str(len(body))),
-                                                 ("Content-Type", "message/http")), body))
-
-    async def _serve_file(self, ex: Exchange, status_override: int = 0) -> None:
-        """Apache's default handler (core.c default_handler) for a regular file."""
-        target, method = ex.target, ex.request.method
-        ctype = content_type(target.filename, target.conf, self.config.mime_types)
-        if method == "OPTIONS":
-            headers = (("Allow", ALLOW), ("Content-Length", "0"))
-            await self._send_page(ex, Response(200, headers + ((("Content-Type", ctype),)
-                                                               if ctype else ())))
-            return
-        if method not in STATIC_METHODS:
-            raise HTTPError(405, headers=(("Allow", ALLOW),))
-        if target.path_info:
-            # AcceptPathInfo Default: the default handler refuses extra path
-            raise HTTPError(404, "AH00130: File does not exist: "
-                                 f"{target.filename}{target.path_info}")
-        st, data, f = await load_file(target.filename)
-        if data is not None:
-            # a small file, already read: its bytes decide the plan (the fstat may
-            # predate a change)
-            st_size = len(data)
-        else:
-            st_size = st.st_size
-        try:
-            # an error document is served whole, unconditionally (ap_die sets
-            # no_local_copy: never a 304 for an error document)
-            header = ex.request.header if not status_override else _no_header
-            plan = plan_static(FileStat(st_size, st.st_mtime_ns),
-                               "GET" if status_override and method != "HEAD" else method,
-                               header, ctype, ex.record.start_time)
-            if plan.status == 416:
-                raise HTTPError(416, headers=plan.headers)
-            status = status_override or plan.status
-            await ex.send({"type": "http.response.start", "status": status,
-                           "headers": _encode(plan.headers)})
-            if plan.send_body:
-                # the body as (head bytes, file offset, length) pieces: one for 200/206,
-                # one per range for multipart/byteranges, then the closing delimiter
-                pieces = [(p.head, p.offset, p.length) for p in plan.parts] or [
-                    (b"", plan.offset, plan.length)]
-                for head, offset, length in pieces:
-                    await _send_body(ex, head)
-                    if data is not None:
-                        await _send_body(ex, data[offset:offset + length])
-                    elif f is not None:
-                        async for chunk in read_range(f, offset, length):
-                            await _send_body(ex, chunk)
-                await _send_body(ex, plan.closing)
-            await ex.send({"type": "http.response.body", "body": b"", "more_body": False})
-        finally:
-            if f is not None:
-                await asyncio.to_thread(f.close)
-
-    async def _serve_directory(self, ex: Exchange) -> None:
-        """mod_autoindex (GET/HEAD only), else what Apache's default handler says
-        about a directory."""
-        target, method = ex.target, ex.request.method
-        if method == "OPTIONS":
-            await self._send_page(ex, Response(200, (("Allow", ALLOW),
-                                                     ("Content-Length", "0"))))
-            return
-        if method not in STATIC_METHODS:
-            raise HTTPError(405, headers=(("Allow", ALLOW),))
-        if method == "POST":
-            raise HTTPError(404, f"AH00129: Attempt to serve directory: {target.filename}")
-        if "Indexes" not in target.conf.effective_options:
-            names = (target.conf.effective_directory_index
-                     if target.filename.endswith("/") else ())
-            raise HTTPError(403, forbidden_message(target.filename, names))
-        entries = await list_directory(target.filename)
-        visible = await asyncio.to_thread(self._visible, ex, entries)
-        ctx = self._page(ex)
-        sig = signature(ctx.server_signature.lower(), server_software(ctx.server_tokens),
-                        ctx.server_name, ctx.port, ctx.server_admin)
-        style = index_style(getattr(target.conf, "index_options", None))
-        if style.fancy:
-            body = render_index(target.url_path, visible, ex.request.query, sig)
-        else:
-            body = render_plain(target.url_path, visible, sig)
-        await self._send_page(ex, Response(200, (("Content-Length", str(len(body))),
-                                                 ("Content-Type", style.content_type)), body))
-
-    def _visible(self, ex: Exchange, entries: list[Entry]) -> list[Entry]:
-        """mod_autoindex lists only what a subrequest could reach: entries denied by
-        ``Require`` (Debian's ``.ht*`` rule) or by symlink Options are left out."""
-        out = []
-        for e in entries:
-            url = ex.target.url_path + e.name + ("/" if e.is_dir else "")
-            sub = resolve_url(ex.vhost, url, self.fs)
-            if sub.kind == "error" and sub.status == 403:
-                continue
-            out.append(e)
-        return out
+    # --- handlers (CGI here; the rest in ``handlers``) ----------------------------------
 
     async def _serve_cgi(self, ex: Exchange, inherited_env: Mapping[str, str] | None,
                          status_override: int) -> None:
@@ -451,12 +335,12 @@ class App:
         ex.errorlog.log(level, module, message, (ex.request.client_addr, ex.request.client_port))
 
     async def _send_page(self, ex: Exchange, response: Response) -> None:
-        head = ex.request.method == "HEAD"
-        if head and response.status >= 300:
-            # ap_send_error_response stops before the body for HEAD: no Content-Length
-            response = replace(response, headers=tuple(
-                h for h in response.headers if h[0].lower() != "content-length"))
-        await send_response(ex.send, response, head=head)
+        await send_response(ex.send, response, head=ex.request.method == "HEAD")
+
+    def _signature(self, ex: Exchange) -> str:
+        ctx = self._page(ex)
+        return signature(ctx.server_signature.lower(), server_software(ctx.server_tokens),
+                         ctx.server_name, ctx.port, ctx.server_admin)
 
     def _page(self, ex: Exchange) -> PageContext:
         name, port = self._server_name_port(ex)
@@ -542,21 +426,8 @@ def _mod_env(changes: tuple[tuple[str, str, str], ...]) -> dict[str, str]:
     return env
 
 
-def _no_header(name: str) -> str | None:
-    return None
-
-
 def _allow(exc: HTTPError) -> tuple[tuple[str, str], ...]:
     return tuple(h for h in exc.headers if h[0].lower() == "allow")
-
-
-async def _send_body(ex: Exchange, data: bytes) -> None:
-    if data:
-        await ex.send({"type": "http.response.body", "body": data, "more_body": True})
-
-
-def _encode(headers: tuple[tuple[str, str], ...]) -> list[tuple[bytes, bytes]]:
-    return [(k.lower().encode("latin-1"), v.encode("latin-1", "replace")) for k, v in headers]
 
 
 def _started(ex: Exchange) -> bool:

@@ -188,7 +188,11 @@ def _encode_headers(headers: tuple[tuple[str, str], ...]) -> list[tuple[bytes, b
 
 async def send_response(send: Send, response: Response, *, head: bool = False) -> None:
     """Send a whole in-memory response (no body for HEAD, 204, 304)."""
+    headers = response.headers
+    if head and response.status >= 300:
+        # ap_send_error_response stops before the body for HEAD: no Content-Length
+        headers = tuple(h for h in headers if h[0].lower() != "content-length")
     await send({"type": "http.response.start", "status": response.status,
-                "headers": _encode_headers(response.headers)})
+                "headers": _encode_headers(headers)})
     body = b"" if head or response.status in (204, 304) else response.body
     await send({"type": "http.response.body", "body": body, "more_body": False})

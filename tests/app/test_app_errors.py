@@ -87,12 +87,12 @@ def test_script_alias_runs_cgi(site: Site) -> None:
 
 def test_an_exception_is_a_500_and_the_next_request_works(site: Site,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    import cgihttpd.app as app_module
+    import cgihttpd.handlers as handlers_module
 
     def boom(*args: object, **kwargs: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(app_module, "plan_static", boom)
+    monkeypatch.setattr(handlers_module, "plan_static", boom)
     r = site.get("/a.html")
     assert r.status_code == 500
     assert "admin@example.com" in r.text

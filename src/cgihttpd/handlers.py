@@ -1,0 +1,152 @@
+"""The handlers that are not CGI: Apache's default handler for a file (core.c
+default_handler: GET/HEAD/POST, OPTIONS, 405 otherwise), the directory handler
+(mod_autoindex, or the 403/404 Apache gives), and TRACE.
+
+Each takes an ``Exchange`` whose target resolution already decided, plans with the pure
+modules (``static``, ``autoindex``, ``mime``) and sends through ``ex.send``; file bytes
+come from ``files``. Errors are raised as ``HTTPError`` for the app to render. Must not
+know about virtual-host choice, URL resolution or error documents.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from cgihttpd.autoindex import (
+    Entry,
+    forbidden_message,
+    index_style,
+    render_index,
+    render_plain,
+)
+from cgihttpd.errors import HTTPError
+from cgihttpd.exchange import Exchange
+from cgihttpd.files import list_directory, load_file, read_range
+from cgihttpd.mime import content_type
+from cgihttpd.resolve import FileSystem, resolve_url
+from cgihttpd.response import Response, send_response
+from cgihttpd.static import ALLOW, STATIC_METHODS, FileStat, plan_static
+
+
+async def serve_trace(ex: Exchange) -> None:
+    """TraceEnable On, Apache's default (http_protocol.c ap_send_http_trace, hooked
+    at map_to_storage: any URL, before access checks): echo the request head as
+    message/http. Header names come lower-case (ASGI); Apache echoes them as sent."""
+    req = ex.request
+    length = req.header("content-length")
+    if (length is not None and length.strip() not in ("", "0")) or req.header(
+            "transfer-encoding"):
+        raise HTTPError(413, f"AH01595: TRACE with body is not allowed for {req.raw_path}")
+    head = req.request_line + "\r\n" + "".join(f"{k}: {v}\r\n" for k, v in req.headers)
+    body = (head + "\r\n").encode("latin-1", "replace")
+    await _send_page(ex, Response(200, (("Content-Length", str(len(body))),
+                                             ("Content-Type", "message/http")), body))
+
+async def serve_file(ex: Exchange, *, status_override: int = 0) -> None:
+    """Apache's default handler (core.c default_handler) for a regular file.
+    ``status_override``: serving an ErrorDocument, answer with that status, whole and
+    unconditionally."""
+    target, method = ex.target, ex.request.method
+    ctype = content_type(target.filename, target.conf, ex.config.mime_types)
+    if method == "OPTIONS":
+        headers = (("Allow", ALLOW), ("Content-Length", "0"))
+        await _send_page(ex, Response(200, headers + ((("Content-Type", ctype),)
+                                                           if ctype else ())))
+        return
+    if method not in STATIC_METHODS:
+        raise HTTPError(405, headers=(("Allow", ALLOW),))
+    if target.path_info:
+        # AcceptPathInfo Default: the default handler refuses extra path
+        raise HTTPError(404, "AH00130: File does not exist: "
+                             f"{target.filename}{target.path_info}")
+    st, data, f = await load_file(target.filename)
+    if data is not None:
+        # a small file, already read: its bytes decide the plan (the fstat may
+        # predate a change)
+        st_size = len(data)
+    else:
+        st_size = st.st_size
+    try:
+        # an error document is served whole, unconditionally (ap_die sets
+        # no_local_copy: never a 304 for an error document)
+        header = ex.request.header if not status_override else _no_header
+        plan = plan_static(FileStat(st_size, st.st_mtime_ns),
+                           "GET" if status_override and method != "HEAD" else method,
+                           header, ctype, ex.record.start_time)
+        if plan.status == 416:
+            raise HTTPError(416, headers=plan.headers)
+        status = status_override or plan.status
+        await ex.send({"type": "http.response.start", "status": status,
+                       "headers": _encode(plan.headers)})
+        if plan.send_body:
+            # the body as (head bytes, file offset, length) pieces: one for 200/206,
+            # one per range for multipart/byteranges, then the closing delimiter
+            pieces = [(p.head, p.offset, p.length) for p in plan.parts] or [
+                (b"", plan.offset, plan.length)]
+            for head, offset, length in pieces:
+                await _send_body(ex, head)
+                if data is not None:
+                    await _send_body(ex, data[offset:offset + length])
+                elif f is not None:
+                    async for chunk in read_range(f, offset, length):
+                        await _send_body(ex, chunk)
+            await _send_body(ex, plan.closing)
+        await ex.send({"type": "http.response.body", "body": b"", "more_body": False})
+    finally:
+        if f is not None:
+            await asyncio.to_thread(f.close)
+
+async def serve_directory(ex: Exchange, fs: FileSystem, signature_html: str) -> None:
+    """mod_autoindex (GET/HEAD only), else what Apache's default handler says
+    about a directory."""
+    target, method = ex.target, ex.request.method
+    if method == "OPTIONS":
+        await _send_page(ex, Response(200, (("Allow", ALLOW),
+                                                 ("Content-Length", "0"))))
+        return
+    if method not in STATIC_METHODS:
+        raise HTTPError(405, headers=(("Allow", ALLOW),))
+    if method == "POST":
+        raise HTTPError(404, f"AH00129: Attempt to serve directory: {target.filename}")
+    if "Indexes" not in target.conf.effective_options:
+        names = (target.conf.effective_directory_index
+                 if target.filename.endswith("/") else ())
+        raise HTTPError(403, forbidden_message(target.filename, names))
+    entries = await list_directory(target.filename)
+    visible = await asyncio.to_thread(_visible, ex, fs, entries)
+    style = index_style(getattr(target.conf, "index_options", None))
+    if style.fancy:
+        body = render_index(target.url_path, visible, ex.request.query, signature_html)
+    else:
+        body = render_plain(target.url_path, visible, signature_html)
+    await _send_page(ex, Response(200, (("Content-Length", str(len(body))),
+                                             ("Content-Type", style.content_type)), body))
+
+def _visible(ex: Exchange, fs: FileSystem, entries: list[Entry]) -> list[Entry]:
+    """mod_autoindex lists only what a subrequest could reach: entries denied by
+    ``Require`` (Debian's ``.ht*`` rule) or by symlink Options are left out."""
+    out = []
+    for e in entries:
+        url = ex.target.url_path + e.name + ("/" if e.is_dir else "")
+        sub = resolve_url(ex.vhost, url, fs)
+        if sub.kind == "error" and sub.status == 403:
+            continue
+        out.append(e)
+    return out
+
+
+async def _send_page(ex: Exchange, response: Response) -> None:
+    await send_response(ex.send, response, head=ex.request.method == "HEAD")
+
+
+async def _send_body(ex: Exchange, data: bytes) -> None:
+    if data:
+        await ex.send({"type": "http.response.body", "body": data, "more_body": True})
+
+
+def _no_header(name: str) -> str | None:
+    return None
+
+
+def _encode(headers: tuple[tuple[str, str], ...]) -> list[tuple[bytes, bytes]]:
+    return [(k.lower().encode("latin-1"), v.encode("latin-1", "replace")) for k, v in headers]
