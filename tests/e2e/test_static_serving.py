@@ -42,6 +42,9 @@ DocumentRoot "{root}/www"
 <Directory "{root}/www/listing">
     Options +Indexes
 </Directory>
+<Directory "{root}/www/nolinks">
+    Options -FollowSymLinks
+</Directory>
 <Directory "{root}/www/custom">
     ErrorDocument 404 /errors/404.html
 </Directory>
@@ -86,6 +89,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServerPro
         path = root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
+    (root / "www" / "nolinks").mkdir()
+    os.symlink(root / "secret.txt", root / "www" / "nolinks" / "s.txt")
+    os.symlink(root / "secret.txt", root / "www" / "linked.txt")
     with open(root / "www" / "big.bin", "wb") as f:
         f.write(os.urandom(BIG))
     (root / "logs").mkdir()
@@ -224,3 +230,11 @@ def test_zero_config_mode_serves_a_folder(tmp_path: Path) -> None:
         resp, body = get(proc, "/", host="localhost")
         assert (resp.status, body) == (200, b"folder index\n")
         assert get(proc, "/d/", host="localhost")[0].status == 403  # -Indexes
+
+
+def test_symlinks_follow_options(server: tuple[ServerProcess, Path]) -> None:
+    # Options -FollowSymLinks: refused (AH00037); the default FollowSymLinks follows
+    # the link wherever it points, as Apache does
+    resp, body = get(server[0], "/nolinks/s.txt")
+    assert resp.status == 403 and b"SECRET" not in body
+    assert get(server[0], "/linked.txt")[1] == b"SECRET\n"
