@@ -107,10 +107,11 @@ def _sorted(entries: list[Entry], column: str, descending: bool) -> list[Entry]:
 
 
 def _cell_name(href: str, label: str) -> str:
-    # mod_autoindex cuts the already escaped name and appends a literal "..>"
+    # mod_autoindex cuts the name to NameWidth - 3 characters, then escapes it and
+    # appends "..&gt;" (checked against apache2 with "ab&cd<ef>gh_long_name_here.txt")
     shown = escape(label, quote=False)
     if len(label) > NAME_WIDTH:
-        shown = shown[: NAME_WIDTH - 3] + "..>"
+        shown = escape(label[: NAME_WIDTH - 3], quote=False) + "..&gt;"
     pad = " " * max(0, NAME_WIDTH - len(label))
     return f'<td><a href="{escape(href)}">{shown}</a>{pad}</td>'
 

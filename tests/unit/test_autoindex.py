@@ -46,7 +46,7 @@ def test_listing_escapes_names_and_links_parent() -> None:
 def test_sort_by_size_descending_and_long_names_cut() -> None:
     html = render_index("/", [Entry("small", False, 1, 0), Entry("x" * 30, False, 9, 0)],
                         query="C=S;O=D").decode()
-    assert html.index("x" * 20 + "..>") < html.index("small")
+    assert html.index("x" * 20 + "..&gt;</a></td>") < html.index("small")
     assert "Parent Directory" not in html
     assert '<a href="?C=S;O=A">Size</a>' in html
 
@@ -77,3 +77,9 @@ def test_index_style_from_index_options() -> None:
     assert index_style(()) == IndexStyle(False, "ISO-8859-1")
     assert index_style(("FancyIndexing", "HTMLTable")).fancy
     assert index_style(("FancyIndexing", "Charset=UTF-8")).content_type == "text/html;charset=UTF-8"
+
+
+def test_long_names_are_cut_before_escaping_like_apache() -> None:
+    html = render_index("/", [Entry("ab&cd<ef>gh_long_name_here.txt", False, 0, 0)]).decode()
+    assert ('<a href="ab&amp;cd%3cef%3egh_long_name_here.txt">ab&amp;cd&lt;ef&gt;gh_long_nam'
+            '..&gt;</a></td>') in html
