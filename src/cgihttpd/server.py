@@ -140,6 +140,43 @@ def drop_privileges(user: str | None, group: str | None) -> None:
         os.setuid(uid)
 
 
+def protocol_error_logger(app: Any) -> Callable[[ProtocolErrorEvent], None] | None:
+    """Where the HTTP layer reports the requests it answered itself (400, 408, 414):
+    the app's ``log_protocol_error`` if it has one, else an access-log line written
+    through the app's ``logs`` (``LogSet``) for the vhost the request would have gone
+    to - Apache logs these requests too, with ``%r`` as far as it was read."""
+    own = getattr(app, "log_protocol_error", None)
+    if callable(own):
+        return own  # type: ignore[no-any-return]
+    logs = getattr(app, "logs", None)
+    config = getattr(app, "config", None)
+    if logs is None or not isinstance(config, ServerConfig):
+        return None
+    from cgihttpd.accesslog import LogRecord
+    from cgihttpd.vhost import select_vhost
+
+    def log(event: ProtocolErrorEvent) -> None:
+        local = event.server or ("-", 0)
+        client = event.client or ("-", 0)
+        host = next((v for k, v in event.headers if k == "host"), "")
+        vhost = select_vhost(config, local[0], local[1], host)
+        parts = event.request_line.split(" ")
+        target = parts[1] if len(parts) > 1 else ""
+        path, _, query = target.partition("?")
+        rec = LogRecord(
+            remote_addr=client[0], remote_port=client[1], local_addr=local[0],
+            local_port=local[1], request_line=event.request_line, method=event.method,
+            raw_uri=target, path=path, query=query,
+            protocol=parts[2] if len(parts) > 2 else "", start_time=event.start_time,
+            headers_in=list(event.headers), original_status=event.status,
+            status=event.status, body_bytes=event.body_bytes, total_bytes=event.bytes_out,
+            bytes_in=event.bytes_in, server_name=vhost.server_name, server_port=local[1],
+            pid=os.getpid(), keepalive_count=event.keepalive_count)
+        logs.access(vhost, rec)
+
+    return log
+
+
 def _configure_logging() -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("cgihttpd: %(levelname)s: %(message)s"))
@@ -174,9 +211,7 @@ def run(
     pid_file = config.pid_file
     try:
         app = app_factory(config)
-        on_error: Callable[[ProtocolErrorEvent], None] | None = getattr(
-            app, "log_protocol_error", None)
-        settings = HttpSettings.from_config(config, on_error)
+        settings = HttpSettings.from_config(config, protocol_error_logger(app))
         if header_timeout is not None:
             settings = replace(settings, header_timeout=header_timeout)
         if body_timeout is not None:

@@ -132,8 +132,8 @@ def test_414_page_and_log_are_apaches(addr: tuple[str, int], echo_dir: Path) -> 
     assert b"<p>The requested URL's length exceeds the capacity\nlimit for this server." in body
     event = wait_for(lambda: [e for e in protocol_errors(echo_dir) if e["status"] == 414],
                      "the 414 log event")[-1]
-    # Apache logs the first LimitRequestLine characters of the line as %r
-    assert event["request_line"] == line[:8190].decode()
+    # Apache logs the first LimitRequestLine + 1 characters of the line as %r
+    assert event["request_line"] == line[:8191].decode()
     assert event["bytes_out"] == len(raw)
 
 

@@ -80,8 +80,8 @@ class HeadGuard:
 
     @property
     def partial_request_line(self) -> str:
-        """What arrived of the request line (at most ``limits.request_line`` characters,
-        as Apache logs ``%r`` for a refused line)."""
+        """What arrived of the request line (at most ``limits.request_line + 1``
+        characters: what Apache logs as ``%r`` for a refused line)."""
         return self._line_head.decode("latin-1").rstrip("\r")
 
     def _limit_for_line(self) -> int:
@@ -117,9 +117,9 @@ class HeadGuard:
             nl = data.find(b"\n", pos)
             end = n if nl == -1 else nl
             piece = end - pos
-            if self.line_no == 0 and len(self._line_head) < self.limits.request_line:
-                self._line_head += data[pos:min(end, pos + self.limits.request_line
-                                                - len(self._line_head))]
+            keep = self.limits.request_line + 1
+            if self.line_no == 0 and len(self._line_head) < keep:
+                self._line_head += data[pos:min(end, pos + keep - len(self._line_head))]
             if nl == -1:
                 self.line_len += piece
                 if piece:
