@@ -204,6 +204,19 @@ def test_malformed_request_gets_apache_400(addr: tuple[str, int], echo_dir: Path
     assert body.startswith(b'<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 4.01//EN"')
 
 
+@pytest.mark.parametrize("method", ["BREW", "get", "X-CUSTOM"])
+def test_methods_llhttp_does_not_know_reach_the_app(addr: tuple[str, int],
+                                                    method: str) -> None:
+    # Apache reads any token as a method (and answers 501 or runs the CGI script);
+    # llhttp alone would refuse these with a parse error.
+    r = exchange(addr, f"{method} /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n"
+                       "hi".encode())
+    scope = r.json()
+    assert scope["method"] == method
+    assert scope["body"] == "hi"
+    assert scope["extensions"]["cgihttpd"]["request_line"] == f"{method} /echo HTTP/1.1"
+
+
 def test_http11_without_host_is_400(addr: tuple[str, int]) -> None:
     r = exchange(addr, b"GET /echo HTTP/1.1\r\n\r\n")
     assert r.status == 400

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 import urllib.parse
 from collections import deque
@@ -42,6 +43,15 @@ HIGH_WATER = 65536
 #: how long to drain a client after an error answer (Apache's SECONDS_TO_LINGER)
 LINGER_SECONDS = 2.0
 
+
+#: the methods llhttp parses (llhttp's HTTP_METHOD_MAP for requests)
+LLHTTP_METHODS = frozenset(m.encode() for m in (
+    "DELETE GET HEAD POST PUT CONNECT OPTIONS TRACE COPY LOCK MKCOL MOVE PROPFIND "
+    "PROPPATCH SEARCH UNLOCK BIND REBIND UNBIND ACL REPORT MKACTIVITY CHECKOUT MERGE "
+    "M-SEARCH NOTIFY SUBSCRIBE UNSUBSCRIBE PATCH PURGE MKCALENDAR LINK UNLINK SOURCE "
+    "PRI QUERY").split())
+#: RFC 9110 section 5.6.2: token = 1*tchar
+_TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 
 #: how often deadlines are checked: timeouts fire up to this much late
 DEADLINE_TICK = 0.25
@@ -112,6 +122,7 @@ class CgiHttpProtocol(asyncio.Protocol):
         self.server: tuple[str, int] | None = None
         self.scheme = "http"
         self.closing = False
+        self.real_method: str | None = None
         self.lingering = False
         self.upgraded = False
         self.read_paused = False
@@ -191,6 +202,7 @@ class CgiHttpProtocol(asyncio.Protocol):
                 self._arm("head", self.settings.header_timeout.deadline(self.head_start, 0))
         while data and not self.closing:
             if self.in_head:
+                fresh = self.guard.total == 0
                 consumed, violation, _complete = self.guard.scan(data)
                 if self.timer_kind == "head":
                     self.deadline = self.settings.header_timeout.deadline(
@@ -199,6 +211,8 @@ class CgiHttpProtocol(asyncio.Protocol):
                     self._refuse(violation)
                     return
                 piece, data = data[:consumed], data[consumed:]
+                if fresh:
+                    piece = self._stand_in_method(piece)
                 if not self._feed(piece):
                     return
             elif self.body_left is None:
@@ -211,6 +225,23 @@ class CgiHttpProtocol(asyncio.Protocol):
                 self.body_left -= n
                 if not self._feed(piece):
                     return
+
+    def _stand_in_method(self, piece: bytes) -> bytes:
+        """llhttp knows a fixed list of methods and rejects any other with a parse
+        error, where Apache reads the request and answers 501 (or runs a CGI script,
+        which may accept any method). A well-formed unknown method is therefore fed to
+        llhttp as GET - request framing does not depend on the method - and the real
+        one is put back into the scope."""
+        self.real_method = None
+        start = len(piece) - len(piece.lstrip(b"\r\n"))
+        space = piece.find(b" ", start)
+        if space <= start:
+            return piece
+        method = piece[start:space]
+        if method in LLHTTP_METHODS or not _TOKEN.fullmatch(method):
+            return piece
+        self.real_method = method.decode("ascii")
+        return piece[:start] + b"GET" + piece[space:]
 
     def _feed(self, data: bytes) -> bool:
         try:
@@ -246,7 +277,7 @@ class CgiHttpProtocol(asyncio.Protocol):
         self.in_head = False
         self._cancel_timer()
         parser = self.parser
-        method = parser.get_method().decode("ascii", "replace")
+        method = self.real_method or parser.get_method().decode("ascii", "replace")
         version = parser.get_http_version()
         target = bytes(self.url)
         request_line = f"{method} {target.decode('latin-1')} HTTP/{version}"
