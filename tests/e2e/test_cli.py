@@ -171,7 +171,9 @@ def test_listens_on_ipv6_and_ipv4_together(tmp_path: Path) -> None:
     (tmp_path / "index.html").write_text("both\n")
     port6 = free_port6()
     with ServerProcess([str(tmp_path), "-l", "127.0.0.1:0", "-l", f"[::1]:{port6}"]) as srv:
-        assert any(f"http://[::1]:{port6}/" in x for x in srv.stderr_lines)
+        # one ready line per listener; the harness woke on the first
+        wait_for(lambda: any(f"http://[::1]:{port6}/" in x for x in srv.stderr_lines),
+                 "the IPv6 ready line")
         for host in ("127.0.0.1", "::1"):
             port = srv.port if host == "127.0.0.1" else port6
             with socket.create_connection((host, port), timeout=WAIT) as s:
