@@ -121,7 +121,7 @@ def raw_request(addr: tuple[str, int], data: bytes, *, timeout: float = 10.0,
         while time.monotonic() < end:
             try:
                 b = s.recv(65536)
-            except socket.timeout:
+            except TimeoutError:
                 break
             if not b:
                 break
