@@ -148,7 +148,10 @@ CASES: list[tuple[str, str, Check]] = [
     ("CGIPythonInterpreter", "CGIPythonInterpreter /usr/bin/python3\n",
      lambda c: c.main.base.cgi_python == "/usr/bin/python3"),
     ("CGIWarmPython", "CGIWarmPython on\n", lambda c: c.main.base.cgi_warm_python is True),
-    ("CGIWarmPreload", "CGIWarmPreload json cgi\n", lambda c: True),
+    ("CGIWarmPreload", "CGIWarmPreload json cgi\n<VirtualHost *>\nCGIWarmPreload "
+                       "email.parser json\n</VirtualHost>\n",
+     lambda c: c.cgi_warm_preload == ("json", "cgi", "email.parser")
+     and not any("CGIWarmPreload" in w for w in c.warnings)),
     ("CGIMaxProcesses", "CGIMaxProcesses 8\n", lambda c: c.max_concurrent_cgi == 8),
 ]
 
@@ -214,6 +217,8 @@ def test_every_table_directive_is_covered() -> None:
         ("<DirectoryMatch (>\n</DirectoryMatch>\n",
          "F:1: Regular expression could not be compiled."),
         ("CGIVar FOO current-uri\n", 'F:1: Unrecognized CGI variable: "FOO"'),
+        ("CGIWarmPreload json ../x\n",
+         "F:1: CGIWarmPreload: '../x' is not a Python module name"),
         ("LogLevel loud\n", "F:1: LogLevel requires level keyword: one of emerg/alert/crit/"
                             "error/warn/notice/info/debug/trace1/trace2/trace3/trace4/trace5/"
                             "trace6/trace7/trace8"),

@@ -104,6 +104,8 @@ class Draft:
     pid_file: str | None = None
     types_config: tuple[str, Source] | None = None
     max_processes: int = 0
+    #: CGIWarmPreload modules, in order, each once
+    warm_preload: list[str] = field(default_factory=list)
     errors: list[ConfigError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     #: module -> directives of it that appeared and that cgihttpd ignores
@@ -435,7 +437,6 @@ _no_effect("AccessFileName", "ITERATE", "Name(s) of per-directory config files (
            ".htaccess)")
 _no_effect("ScriptLogLength", "TAKE1", "the maximum length (in bytes) of the script debug log")
 _no_effect("ScriptLogBuffer", "TAKE1", "the maximum size (in bytes) to record of a POST request")
-_no_effect("CGIWarmPreload", "ITERATE", "modules the warm Python pool imports in advance")
 
 
 @directive("HostnameLookups", "RAW", "\"on\" to enable, \"off\" to disable reverse DNS "
@@ -944,6 +945,17 @@ def _cgi_var(ctx: Ctx, node: Node) -> None:
            "another Python (cgihttpd)")
 def _cgi_python(ctx: Ctx, node: Node) -> None:
     ctx.set_dir(cgi_python=node.args[0])
+
+
+@directive("CGIWarmPreload", "ITERATE", "modules the warm Python pool imports in advance "
+           "(cgihttpd)")
+def _cgi_warm_preload(ctx: Ctx, node: Node) -> None:
+    # One pool serves every virtual host, so the lists of all servers accumulate.
+    for name in node.args:
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*", name):
+            raise ConfigError(f"CGIWarmPreload: '{name}' is not a Python module name")
+        if name not in ctx.draft.warm_preload:
+            ctx.draft.warm_preload.append(name)
 
 
 @directive("CGIWarmPython", "FLAG", "run Python CGI scripts in warm interpreters (cgihttpd)")

@@ -209,6 +209,7 @@ def finish(draft: D.Draft, *, files: tuple[str, ...], defines: frozenset[str],
         warnings=tuple(warnings),
         max_concurrent_cgi=draft.max_processes,
         defines=defines,
+        cgi_warm_preload=tuple(draft.warm_preload),
     )
 
 

@@ -342,6 +342,9 @@ class ServerConfig:
     #: True when -l replaced the config's Listen: vhost ports then match any port
     listen_overridden: bool = False
     defines: frozenset[str] = field(default_factory=frozenset)
+    #: CGIWarmPreload (cgihttpd): modules the warm Python pool imports in advance, from
+    #: every server (main and virtual hosts) in the order written, each once.
+    cgi_warm_preload: tuple[str, ...] = ()
 
     def with_listens(self, listens: tuple[Address, ...]) -> ServerConfig:
         return replace(self, listens=listens, listen_overridden=True)
