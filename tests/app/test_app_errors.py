@@ -168,12 +168,22 @@ def test_head_error_page_has_no_body_nor_length(site: Site) -> None:
     assert all(m.get("body", b"") == b"" for m in messages[1:])
 
 
-@pytest.mark.skipif(__import__("os").geteuid() == 0, reason="root reads any file")
-def test_unreadable_file_is_403(site: Site) -> None:
+def test_unreadable_file_is_403(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+    """EACCES when opening a file -> 403 and core's AH00132 line. The suite runs as
+    root, which reads any file whatever its mode, so the refusal is made by the open
+    that files.py does (its module-level ``open``), not by chmod."""
+    import builtins
+
+    import cgihttpd.files as files_mod
+
     path = site.root / "www" / "a.html"
-    path.chmod(0)
-    try:
-        assert site.get("/a.html").status_code == 403
-        assert "AH00132: file permissions deny server access" in site.error_log
-    finally:
-        path.chmod(0o644)
+    real_open = builtins.open
+
+    def refusing_open(file, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if str(file) == str(path):
+            raise PermissionError(13, "Permission denied", str(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(files_mod, "open", refusing_open, raising=False)
+    assert site.get("/a.html").status_code == 403
+    assert "AH00132: file permissions deny server access" in site.error_log
