@@ -25,6 +25,7 @@ from dataclasses import replace
 from typing import Any
 
 from cgihttpd.accesslog import LogRecord
+from cgihttpd.cgi.environ import server_name, server_port
 from cgihttpd.config.model import ServerConfig, VirtualHost
 from cgihttpd.errors import ConfigError, HTTPError
 from cgihttpd.exchange import ErrorLogger, Exchange
@@ -149,7 +150,7 @@ class App:
             raw_uri=request.raw_target, path=target.url_path + target.path_info or request.raw_path,
             query=request.query, protocol=request.protocol, start_time=time.time(),
             headers_in=list(request.headers), server_name=vhost.server_name,
-            server_port=request.server_port, filename=target.filename, pid=os.getpid(),
+            server_port=vhost.port, filename=target.filename, pid=os.getpid(),
             bytes_in=int(ext.get("bytes_in", 0)),
             keepalive_count=int(ext.get("keepalive_count", 0)),
         )
@@ -350,20 +351,10 @@ class App:
                            server_tokens=self.config.server_tokens)
 
     def _server_name_port(self, ex: Exchange) -> tuple[str, int]:
-        """ap_get_server_name/port with UseCanonicalName Off: the Host header's name and
-        port; without a port there, the ServerName's port, else the scheme's default
-        (checked: "Host: x" gets "Location: http://x/dir/" from Apache, whatever port
-        the connection used)."""
-        req = ex.request
-        raw = (req.header("host") or "").strip()
-        name = req.host or ex.vhost.server_name.split(":")[0] or req.server_addr
-        port = 443 if req.scheme == "https" else 80
-        _, colon, named_port = ex.vhost.server_name.rpartition(":")
-        if colon and named_port.isdigit():
-            port = int(named_port)
-        if raw and not raw.endswith("]") and raw.rsplit(":", 1)[-1].isdigit() and ":" in raw:
-            port = int(raw.rsplit(":", 1)[-1])
-        return name, port
+        """ap_get_server_name/port with UseCanonicalName Off: the one rule the CGI
+        variables use too (checked: "Host: x" gets "Location: http://x/dir/" from
+        Apache, whatever port the connection used)."""
+        return server_name(ex.request, ex.vhost), server_port(ex.request, ex.vhost)
 
     def _absolute(self, ex: Exchange, path: str) -> str:
         name, port = self._server_name_port(ex)

@@ -19,6 +19,7 @@ import asyncio
 import concurrent.futures.thread  # noqa: F401
 import os
 import stat as stat_mod
+import time
 from collections.abc import AsyncIterator
 from typing import BinaryIO
 
@@ -87,13 +88,98 @@ def _load(path: str, limit: int) -> tuple[os.stat_result, bytes | None, BinaryIO
     return st, data, None
 
 
-async def load_file(path: str, limit: int = CHUNK
+#: the small-file cache: files of at most ``CACHE_FILE_MAX`` bytes, at most
+#: ``CACHE_TOTAL`` bytes in all per process (oldest entries go first)
+CACHE_FILE_MAX = CHUNK
+CACHE_TOTAL = 16 * 1024 * 1024
+#: a file whose inode changed less than this long before it was read is not cached:
+#: timestamps have a granularity (a clock tick; a whole second on some filesystems), so
+#: a second write within it could leave size, mtime and ctime as they were (git's
+#: "racily clean" index entries have the same cure)
+RACY_SECONDS = 2.0
+
+_Key = tuple[int, int, int, int, int]
+
+
+def _identity(st: os.stat_result) -> _Key:
+    # ctime moves on every write, chmod, chown, link and rename of the inode: a changed
+    # permission is noticed like changed bytes
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+class FileCache:
+    """The bytes of small regular files, checked before each use by one ``os.stat``
+    of the path on the event loop (a few microseconds; the read it saves costs a trip
+    to a worker thread). An entry is used only while the file's device, inode, size,
+    mtime and ctime are those it was read with, so an edit, a replacement (rename over
+    it) or a chmod is seen by the next request, as Apache - which reads every time -
+    sees it. Used only from the event loop's thread."""
+
+    def __init__(self, max_total: int = CACHE_TOTAL, max_file: int = CACHE_FILE_MAX) -> None:
+        self.max_total = max_total
+        self.max_file = max_file
+        self.total = 0
+        self._entries: dict[str, tuple[_Key, bytes]] = {}
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, path: str) -> tuple[os.stat_result, bytes] | None:
+        """The file's current stat and its cached bytes, or None (not cached, or
+        changed: then the entry is dropped)."""
+        entry = self._entries.get(path)
+        if entry is None:
+            return None
+        try:
+            st = os.stat(path)
+        except OSError:
+            st = None
+        if st is None or _identity(st) != entry[0]:
+            self._drop(path)
+            return None
+        return st, entry[1]
+
+    def put(self, path: str, st: os.stat_result, data: bytes, now: float) -> None:
+        """Keep ``data``, read from ``path`` whose descriptor's stat was ``st``, if it
+        is whole, small and not racily fresh at ``now`` (``time.time()``)."""
+        if (len(data) != st.st_size or len(data) > self.max_file
+                or len(data) > self.max_total or now - st.st_ctime < RACY_SECONDS):
+            return
+        self._drop(path)
+        self._entries[path] = (_identity(st), data)
+        self.total += len(data)
+        while self.total > self.max_total:
+            self._drop(next(iter(self._entries)))
+
+    def _drop(self, path: str) -> None:
+        entry = self._entries.pop(path, None)
+        if entry is not None:
+            self.total -= len(entry[1])
+
+    def clear(self) -> None:
+        self._entries.clear()
+        self.total = 0
+
+
+#: the process's cache (each worker process has its own after the fork)
+FILE_CACHE = FileCache()
+
+
+async def load_file(path: str, limit: int = CHUNK, cache: FileCache | None = FILE_CACHE
                     ) -> tuple[os.stat_result, bytes | None, BinaryIO | None]:
-    """One trip to a worker thread for the common case: a file of at most ``limit``
-    bytes comes back read and closed ``(stat, data, None)``; a bigger one comes back
-    open ``(stat, None, file)`` for ``read_range``. ``data`` is what was read: its
-    length is the truth if the file changed after the fstat."""
-    return await asyncio.to_thread(_load, path, limit)
+    """A file of at most ``limit`` bytes comes back read and closed ``(stat, data,
+    None)``; a bigger one comes back open ``(stat, None, file)`` for ``read_range``.
+    ``data`` is what was read: its length is the truth if the file changed after the
+    fstat. A small file still in ``cache`` costs one stat and no thread; otherwise one
+    trip to a worker thread opens (and, if small, reads) it."""
+    if cache is not None:
+        hit = cache.get(path)
+        if hit is not None and len(hit[1]) <= limit:
+            return hit[0], hit[1], None
+    st, data, f = await asyncio.to_thread(_load, path, limit)
+    if cache is not None and data is not None:
+        cache.put(path, st, data, time.time())
+    return st, data, f
 
 
 def _read_at(f: BinaryIO, offset: int, size: int) -> bytes:

@@ -32,6 +32,9 @@ class Request:
     scheme: str  # "http" | "https"
     #: the request line as received (no CRLF), for %r
     request_line: str
+    #: the server takes ``cgihttpd.raw`` messages (http/cycle.py RAW): a response
+    #: can be written byte for byte (nph- scripts)
+    raw_output: bool = False
 
     def header(self, name: str) -> str | None:
         """The first value of header ``name`` (case-insensitive), or None."""
@@ -97,4 +100,5 @@ def request_from_scope(scope: Mapping[str, Any]) -> Request:
         server_port=int(server[1] or 0) if server[1] is not None else 0,
         scheme=str(scope.get("scheme", "http")),
         request_line=str(request_line),
+        raw_output=bool(ext.get("raw_output", False)),
     )

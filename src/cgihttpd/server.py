@@ -170,7 +170,7 @@ def protocol_error_logger(app: Any) -> Callable[[ProtocolErrorEvent], None] | No
             protocol=parts[2] if len(parts) > 2 else "", start_time=event.start_time,
             headers_in=list(event.headers), original_status=event.status,
             status=event.status, body_bytes=event.body_bytes, total_bytes=event.bytes_out,
-            bytes_in=event.bytes_in, server_name=vhost.server_name, server_port=local[1],
+            bytes_in=event.bytes_in, server_name=vhost.server_name, server_port=vhost.port,
             pid=os.getpid(), keepalive_count=event.keepalive_count)
         logs.access(vhost, rec)
 

@@ -64,9 +64,7 @@ def both(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Both]:
     apache = subprocess.Popen([APACHE, "-f", str(conf), "-DFOREGROUND"], env=env,
                               stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
     ours = ServerProcess(["-f", str(conf), "-l", "127.0.0.1:0"],
-                         env={"ROOT": str(root), "PORT": "1", "IMPL": "cgihttpd",
-                              # RequestReadTimeout is not a cgihttpd directive yet
-                              "CGIHTTPD_HEADER_TIMEOUT": "1-2,MinRate=500"})
+                         env={"ROOT": str(root), "PORT": "1", "IMPL": "cgihttpd"})
     try:
         ours.wait_ready()
         _wait_port(port, apache)

@@ -25,8 +25,9 @@ def conf_server(tmp: Path, directives: str, env: dict[str, str] | None = None
 def tuned(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     tmp = tmp_path_factory.mktemp("tuned")
     with conf_server(tmp, "KeepAliveTimeout 1\nMaxKeepAliveRequests 2\nLimitRequestLine 100\n"
-                          "ServerTokens Prod\nServerSignature On\n",
-                     env={"CGIHTTPD_BODY_TIMEOUT": "1"}) as srv:
+                          "ServerTokens Prod\nServerSignature On\n"
+                          "LoadModule reqtimeout_module modules/mod_reqtimeout.so\n"
+                          "RequestReadTimeout body=1\n") as srv:
         yield srv
 
 

@@ -115,10 +115,13 @@ def test_http10_without_host_uses_servername_and_default_port() -> None:
     env = env_for(request(version="1.0"))
     assert env["SERVER_NAME"] == "localhost" and env["SERVER_PORT"] == "80"
     assert env["SERVER_PROTOCOL"] == "HTTP/1.0"
-    env = env_for(request(), vh=vhost(addresses=(Address("*", 8080),)))
+    # r->server->port (the loader's VirtualHost.port) when the Host names no port
+    env = env_for(request(), vh=vhost(addresses=(Address("*", 8080),), port=8080))
     assert env["SERVER_PORT"] == "8080"
-    env = env_for(request(), vh=vhost(server_name="www.example:81"))
+    env = env_for(request(), vh=vhost(server_name="www.example", port=81))
     assert (env["SERVER_NAME"], env["SERVER_PORT"]) == ("www.example", "81")
+    env = env_for(request(headers=(("host", "h:7"),)), vh=vhost(port=81))
+    assert env["SERVER_PORT"] == "7"
 
 
 def test_post_body_variables_and_scriptalias_context() -> None:

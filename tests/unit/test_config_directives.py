@@ -5,6 +5,7 @@ Error wording is apache2 -t's (Debian 2.4.71) for the same lines.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,7 +14,9 @@ from config_helpers import errors, load
 
 from cgihttpd.config.directives import DIRECTIVES
 from cgihttpd.config.model import Address, ServerConfig
+from cgihttpd.http.limits import ReadTimeout
 
+REQTIMEOUT = "LoadModule reqtimeout_module x.so\n"
 INVALID = "perhaps misspelled or defined by a module not included in the server configuration"
 
 Check = Callable[[ServerConfig], object]
@@ -153,6 +156,10 @@ CASES: list[tuple[str, str, Check]] = [
      lambda c: c.cgi_warm_preload == ("json", "cgi", "email.parser")
      and not any("CGIWarmPreload" in w for w in c.warnings)),
     ("CGIMaxProcesses", "CGIMaxProcesses 8\n", lambda c: c.max_concurrent_cgi == 8),
+    ("RequestReadTimeout", f"{REQTIMEOUT}RequestReadTimeout header=5-10,minrate=100 "
+                           "body=0 handshake=5\n",
+     lambda c: (c.header_timeout, c.body_timeout)
+     == (ReadTimeout(5.0, 10.0, 100), ReadTimeout(0.0, 0.0, 0))),
 ]
 
 
@@ -217,6 +224,22 @@ def test_every_table_directive_is_covered() -> None:
         ("<DirectoryMatch (>\n</DirectoryMatch>\n",
          "F:1: Regular expression could not be compiled."),
         ("CGIVar FOO current-uri\n", 'F:1: Unrecognized CGI variable: "FOO"'),
+        *((REQTIMEOUT + f"RequestReadTimeout {arg}\n", "F:2: " + msg) for arg, msg in [
+            # mod_reqtimeout set_reqtimeouts / set_reqtimeout_param, as apache2 -t says
+            ("header=10-5,MinRate=1", "RequestReadTimeout: header=10-5,MinRate=1: Maximum "
+                                      "timeout must be larger than initial timeout"),
+            ("header=10-20", "RequestReadTimeout: header=10-20: Must set MinRate option if "
+                             "using timeout range"),
+            ("header=abc", "RequestReadTimeout: header=abc: Value 'abc' not numerical"),
+            ("header=10x", "RequestReadTimeout: header=10x: Cannot parse 'x'"),
+            ("foo=1", "RequestReadTimeout: foo=1: Unknown RequestReadTimeout parameter"),
+            ("header", "Invalid RequestReadTimeout parameter. Parameter must be in the form "
+                       "'key=value'"),
+            ("body=5,minrate=0", "RequestReadTimeout: body=5,minrate=0: Minimum data rate "
+                                 "must be larger than 0"),
+            ("header=5-9,MinRate=-2", "RequestReadTimeout: header=5-9,MinRate=-2: Value "
+                                      "must be non-negative"),
+        ]),
         ("CGIWarmPreload json ../x\n",
          "F:1: CGIWarmPreload: '../x' is not a Python module name"),
         ("LogLevel loud\n", "F:1: LogLevel requires level keyword: one of emerg/alert/crit/"
@@ -270,3 +293,35 @@ def test_pure_modules_do_no_io() -> None:
         imported |= {(n.module or "").split(".")[0] for n in ast.walk(tree)
                      if isinstance(n, ast.ImportFrom)}
         assert not imported & {"asyncio", "subprocess", "socket"}, name
+
+
+@pytest.mark.parametrize(
+    ("text", "header", "body"),
+    [
+        # without mod_reqtimeout Apache reads under Timeout alone
+        ("Timeout 30\n", ReadTimeout(30.0, 30.0, 0), ReadTimeout(30.0, 30.0, 0)),
+        ("", ReadTimeout(60.0, 60.0, 0), ReadTimeout(60.0, 60.0, 0)),
+        # loaded: its defaults, header=20-40,MinRate=500 body=20,MinRate=500
+        (REQTIMEOUT, ReadTimeout(20.0, 40.0, 500), ReadTimeout(20.0, math.inf, 500)),
+        # Debian's reqtimeout.conf spelled out gives the same
+        (REQTIMEOUT + "RequestReadTimeout header=20-40,MinRate=500 body=20,MinRate=500\n",
+         ReadTimeout(20.0, 40.0, 500), ReadTimeout(20.0, math.inf, 500)),
+        # each stage given replaces that stage only; a later directive wins
+        (REQTIMEOUT + "RequestReadTimeout header=7\nRequestReadTimeout header=8\n",
+         ReadTimeout(8.0, 8.0, 0), ReadTimeout(20.0, math.inf, 500)),
+        (REQTIMEOUT + "RequestReadTimeout body=10,MinRate=1000\n",
+         ReadTimeout(20.0, 40.0, 500), ReadTimeout(10.0, math.inf, 1000)),
+    ],
+)
+def test_request_read_timeout(tmp_path: Path, text: str, header: ReadTimeout,
+                              body: ReadTimeout) -> None:
+    c = load(tmp_path, text)
+    assert (c.header_timeout, c.body_timeout) == (header, body)
+    assert not any("reqtimeout" in w for w in c.warnings)
+
+
+def test_request_read_timeout_in_a_vhost_is_server_wide(tmp_path: Path) -> None:
+    c = load(tmp_path, REQTIMEOUT + "<VirtualHost *>\nRequestReadTimeout header=3\n"
+                                    "</VirtualHost>\n")
+    assert c.header_timeout == ReadTimeout(3.0, 3.0, 0)
+    assert any("RequestReadTimeout is applied server-wide" in w for w in c.warnings)

@@ -185,6 +185,25 @@ def test_vhost_without_servername_uses_the_main_one(tmp_path: Path) -> None:
     assert c.vhosts[0].server_name == "test.example"
 
 
+def test_server_port_as_r_server_port(tmp_path: Path) -> None:
+    # core.c server_hostname_port sets s->port (0 without a port); vhost.c
+    # ap_parse_vhost_addrs takes the first address's port; else the main server's.
+    c = load(tmp_path, """ServerName main.example:8000
+<VirtualHost *:8080>
+</VirtualHost>
+<VirtualHost *:8080>
+ServerName named.example
+</VirtualHost>
+<VirtualHost *:8080>
+ServerName ported.example:81
+</VirtualHost>
+<VirtualHost *>
+</VirtualHost>
+""")
+    assert c.main.port == 8000
+    assert [v.port for v in c.vhosts] == [8080, 0, 81, 8000]
+
+
 def test_missing_vhost_document_root_is_a_warning(tmp_path: Path) -> None:
     # apache2 -t: "AH00112: Warning: DocumentRoot [/tmp/nonexist] does not exist"
     c = load(tmp_path, "<VirtualHost *:80>\nDocumentRoot /no/such/dir\n</VirtualHost>\n")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -124,6 +126,12 @@ def test_read_timeout_extends_with_min_rate_up_to_the_maximum() -> None:
     assert t.deadline(100.0, 1000) == 122.0
     assert t.deadline(100.0, 10**9) == 140.0
     assert ReadTimeout(5, 5, 0).deadline(0.0, 10**6) == 5.0
+
+
+def test_read_timeout_without_maximum_or_with_zero() -> None:
+    # mod_reqtimeout body=20,MinRate=500: no upper bound; header=0: no deadline at all
+    assert ReadTimeout(20, math.inf, 500).deadline(0.0, 10**6) == 2020.0
+    assert ReadTimeout(0, 0, 0).deadline(0.0, 0) == math.inf
 
 
 @given(st.lists(st.sampled_from([b"GET / HTTP/1.1", b"A: b", b"X-Long: " + b"v" * 40, b""]),

@@ -114,17 +114,16 @@ def server_name(request: Request, vhost: VirtualHost) -> str:
 
 def server_port(request: Request, vhost: VirtualHost) -> int:
     """ap_get_server_port with UseCanonicalName Off (server/core.c): the Host header's
-    port, else the vhost's port (ServerName's, else its <VirtualHost> address's,
-    server/vhost.c), else the scheme's default port."""
+    port, else r->server->port (``VirtualHost.port``: the ServerName's port, else the
+    <VirtualHost> address's unless a ServerName without a port reset it), else the
+    scheme's default port (checked: apache2 gives SERVER_PORT 80 for "Host: name" on a
+    <VirtualHost *:8080> whose ServerName has no port). The one implementation for CGI
+    variables, error pages and redirects."""
     port = _host_port(request)
     if port is not None:
         return port
-    _, port = _split_name_port(vhost.server_name)
-    if port is not None:
-        return port
-    for addr in vhost.addresses:
-        if addr.port is not None:
-            return addr.port
+    if vhost.port:
+        return vhost.port
     return 443 if request.scheme == "https" else 80
 
 

@@ -14,6 +14,7 @@ loader can warn about each of them once.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -33,6 +34,7 @@ from cgihttpd.config.model import (
 from cgihttpd.config.modules import REGISTRY
 from cgihttpd.config.tree import Node, normalise_path, server_root_relative
 from cgihttpd.errors import ConfigError
+from cgihttpd.http.limits import ReadTimeout
 
 Arity = Literal["TAKE1", "TAKE2", "TAKE12", "TAKE23", "ITERATE", "ITERATE2", "FLAG", "RAW"]
 
@@ -58,6 +60,8 @@ class ServerDraft:
     is_main: bool
     addresses: tuple[Address, ...] = ()
     server_name: str | None = None
+    #: the ServerName's port, 0 when it names none (core.c server_hostname_port)
+    server_name_port: int | None = None
     server_aliases: list[str] = field(default_factory=list)
     server_admin: str | None = None
     document_root: str | None = None
@@ -106,6 +110,8 @@ class Draft:
     max_processes: int = 0
     #: CGIWarmPreload modules, in order, each once
     warm_preload: list[str] = field(default_factory=list)
+    #: RequestReadTimeout stages set ("handshake", "header", "body")
+    read_timeouts: dict[str, ReadTimeout] = field(default_factory=dict)
     errors: list[ConfigError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     #: module -> directives of it that appeared and that cgihttpd ignores
@@ -496,6 +502,68 @@ def _server_tokens(ctx: Ctx, node: Node) -> None:
     ctx.draft.server_tokens = value
 
 
+def _strtol(text: str) -> int:
+    """mod_reqtimeout parse_int: strtol, the whole text, not negative."""
+    m = re.match(r"\s*[+-]?\d+", text)
+    if m is None:
+        raise ValueError(f"Value '{text}' not numerical")
+    if m.end() != len(text):
+        raise ValueError(f"Cannot parse '{text[m.end():]}'")
+    value = int(m.group(0))
+    if value < 0:
+        raise ValueError("Value must be non-negative")
+    return value
+
+
+def parse_read_timeout(value: str) -> ReadTimeout:
+    """One stage of RequestReadTimeout, ``timeout[-maxtimeout][,MinRate=rate]``, with
+    mod_reqtimeout's ``set_reqtimeout_param`` rules and messages (checked with apache2 -t):
+    a range needs MinRate; MinRate without a maximum extends the deadline without bound;
+    a timeout of 0 disables the stage."""
+    pos = value.lower().find(",minrate=")
+    maximum = 0
+    if pos >= 0:
+        rate = _strtol(value[pos + len(",minrate="):])
+        if rate == 0:
+            raise ValueError("Minimum data rate must be larger than 0")
+        initial_text, dash, max_text = value[:pos].partition("-")
+        if dash:
+            maximum = _strtol(max_text)
+        initial = _strtol(initial_text)
+    else:
+        if "-" in value:
+            raise ValueError("Must set MinRate option if using timeout range")
+        rate, initial = 0, _strtol(value)
+    if maximum and initial >= maximum:
+        raise ValueError("Maximum timeout must be larger than initial timeout")
+    if rate == 0:
+        return ReadTimeout(float(initial), float(initial), 0)
+    return ReadTimeout(float(initial), float(maximum) if maximum else math.inf, rate)
+
+
+@directive("RequestReadTimeout", "RAW", "Set various timeout parameters for TLS handshake "
+           "and/or reading request headers and body")
+def _request_read_timeout(ctx: Ctx, node: Node) -> None:
+    for word in node.args:
+        key, eq, value = word.partition("=")
+        if not eq:
+            raise ConfigError("Invalid RequestReadTimeout parameter. Parameter must be in "
+                              "the form 'key=value'")
+        stage = key.lower()
+        try:
+            if stage not in ("handshake", "header", "body"):
+                raise ValueError("Unknown RequestReadTimeout parameter")
+            timeout = parse_read_timeout(value)
+        except ValueError as exc:
+            raise ConfigError(f"RequestReadTimeout: {word}: {exc}") from None
+        if not ctx.server.is_main:
+            # one set of deadlines per listening server: the HTTP layer reads the head
+            # before it knows the virtual host
+            ctx.draft.warnings.append(f"{node.source}: RequestReadTimeout is applied "
+                                      "server-wide by cgihttpd, not per virtual host")
+        ctx.draft.read_timeouts[stage] = timeout  # "handshake" is TLS only: unused
+
+
 @directive("CGIMaxProcesses", "TAKE1", "the most CGI processes running at once (cgihttpd)",
            global_only=True)
 def _cgi_max(ctx: Ctx, node: Node) -> None:
@@ -523,6 +591,7 @@ def _server_name(ctx: Ctx, node: Node) -> None:
         raise ConfigError(f"The port number \"{name}\" is outside the appropriate range "
                           "(i.e., 1..65535).")
     ctx.server.server_name = m.group(1)
+    ctx.server.server_name_port = int(m.group(2) or 0)
 
 
 @directive("ServerAlias", "RAW", "A name or names alternately used to access the server")

@@ -21,6 +21,8 @@ from collections.abc import Iterable, Mapping
 
 from cgihttpd.config import directives as D
 from cgihttpd.config.model import (
+    REQTIMEOUT_BODY,
+    REQTIMEOUT_HEADER,
     Address,
     LogTarget,
     ServerConfig,
@@ -35,6 +37,7 @@ from cgihttpd.config.modules import (
 )
 from cgihttpd.config.tree import expand, new_state, normalise_path, parse_tree
 from cgihttpd.errors import ConfigError, ConfigErrors
+from cgihttpd.http.limits import ReadTimeout
 
 #: Debian's compiled-in DocumentRoot (apache2 -S on a config without one).
 DEFAULT_DOCUMENT_ROOT = "/var/www/html"
@@ -210,7 +213,20 @@ def finish(draft: D.Draft, *, files: tuple[str, ...], defines: frozenset[str],
         max_concurrent_cgi=draft.max_processes,
         defines=defines,
         cgi_warm_preload=tuple(draft.warm_preload),
+        header_timeout=_read_timeout(draft, loaded, "header", main.timeout),
+        body_timeout=_read_timeout(draft, loaded, "body", main.timeout),
     )
+
+
+def _read_timeout(draft: D.Draft, loaded: frozenset[str], stage: str,
+                  timeout: float) -> ReadTimeout:
+    """The header or body deadline: mod_reqtimeout's stage over its defaults when it is
+    loaded; without it Apache reads the head and the body under Timeout alone (a
+    per-read limit there, one deadline here)."""
+    if "reqtimeout_module" not in loaded:
+        return ReadTimeout(timeout, timeout, 0)
+    default = REQTIMEOUT_HEADER if stage == "header" else REQTIMEOUT_BODY
+    return draft.read_timeouts.get(stage, default)
 
 
 def _unique(addrs: Iterable[Address]) -> tuple[Address, ...]:
@@ -264,7 +280,20 @@ def _freeze(s: D.ServerDraft, main: D.ServerDraft | None, root: str) -> VirtualH
         script_log=inherit("script_log", None),  # type: ignore[arg-type]
         source=s.source,
         is_main=main is None,
+        port=_server_port(s, main),
     )
+
+
+def _server_port(s: D.ServerDraft, main: D.ServerDraft | None) -> int:
+    """r->server->port: a vhost starts with the main server's port, its first
+    <VirtualHost> address's port overrides it (vhost.c ap_parse_vhost_addrs), and its
+    own ServerName sets it, to 0 when the name has no port (core.c
+    server_hostname_port)."""
+    if s.server_name_port is not None:
+        return s.server_name_port
+    if s.addresses and s.addresses[0].port:
+        return s.addresses[0].port
+    return _server_port(main, None) if main is not None else 0
 
 
 def _resolve_log(p: D.PendingLog, formats: dict[str, str], default: str | None) -> LogTarget:

@@ -17,8 +17,11 @@ Apache's model, which this mirrors (server/core.c, server/request.c):
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 from typing import Literal
+
+from cgihttpd.http.limits import ReadTimeout
 
 # --- where a value came from ---------------------------------------------------------
 
@@ -297,6 +300,10 @@ class VirtualHost:
     script_log: str | None
     source: Source
     is_main: bool = False
+    #: r->server->port: the ServerName's port (0 when it names none), else the first
+    #: <VirtualHost> address's port, else the main server's; 0 means "none"
+    #: (ap_get_server_port then uses the Host header's port or the scheme's default)
+    port: int = 0
 
     @property
     def script_timeout(self) -> float:
@@ -314,6 +321,12 @@ class Limits:
     request_field_size: int = 8190  # LimitRequestFieldSize
     request_fields: int = 100  # LimitRequestFields
     request_body: int = 0  # LimitRequestBody (0: unlimited... Apache 2.4.54+: 1 GiB)
+
+
+#: mod_reqtimeout's defaults when it is loaded (MRT_DEFAULT_*): header=20-40,MinRate=500
+#: body=20,MinRate=500 (a rate with no maximum extends the deadline without bound)
+REQTIMEOUT_HEADER = ReadTimeout(20.0, 40.0, 500)
+REQTIMEOUT_BODY = ReadTimeout(20.0, math.inf, 500)
 
 
 @dataclass(frozen=True, slots=True)
@@ -345,6 +358,11 @@ class ServerConfig:
     #: CGIWarmPreload (cgihttpd): modules the warm Python pool imports in advance, from
     #: every server (main and virtual hosts) in the order written, each once.
     cgi_warm_preload: tuple[str, ...] = ()
+    #: mod_reqtimeout ``RequestReadTimeout header=...``; without the module, Timeout.
+    #: The default is mod_reqtimeout's (header=20-40,MinRate=500).
+    header_timeout: ReadTimeout = REQTIMEOUT_HEADER
+    #: mod_reqtimeout ``body=...``; the default is its body=20,MinRate=500 (no maximum)
+    body_timeout: ReadTimeout = REQTIMEOUT_BODY
 
     def with_listens(self, listens: tuple[Address, ...]) -> ServerConfig:
         return replace(self, listens=listens, listen_overridden=True)

@@ -323,7 +323,7 @@ IMPLEMENTED_MODULES: frozenset[str] = frozenset({
     "logio_module", "version_module", "unixd_module", "cgihttpd_module",
     "mpm_event_module", "mpm_prefork_module", "mpm_worker_module",
     "mime_module", "dir_module", "alias_module", "authz_core_module", "authz_host_module",
-    "env_module", "cgi_module", "cgid_module", "autoindex_module",
+    "env_module", "cgi_module", "cgid_module", "autoindex_module", "reqtimeout_module",
 })
 
 MPM_MODULES: frozenset[str] = frozenset(

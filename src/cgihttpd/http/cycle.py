@@ -32,6 +32,12 @@ ASGIApp = Callable[[MutableMapping[str, Any], Callable[[], Awaitable[Message]],
 
 logger = logging.getLogger("cgihttpd.http")
 
+#: ASGI extension message: {"type": RAW, "bytes": b"...", "more": bool, "status": int}.
+#: As the first send it replaces "http.response.start": the bytes go to the client as
+#: they are (no status line, headers or framing added) and the connection closes after
+#: the last one ("more" False). "status" is only for the access log.
+RAW = "cgihttpd.raw"
+
 
 class ClientDisconnected(OSError):
     """``send()`` was called after the client closed the connection."""
@@ -42,7 +48,8 @@ class Cycle:
 
     __slots__ = ("conn", "scope", "facts", "stats", "body", "more_body", "body_done",
                  "event", "disconnected", "expect_continue", "response_started",
-                 "response_complete", "plan", "remaining", "keep_alive", "pending_head")
+                 "response_complete", "plan", "remaining", "keep_alive", "pending_head",
+                 "raw")
 
     def __init__(self, conn: CgiHttpProtocol, scope: MutableMapping[str, Any],
                  facts: RequestFacts, stats: dict[str, Any], expect_continue: bool) -> None:
@@ -64,6 +71,8 @@ class Cycle:
         #: the response head, held back to go out with the first body bytes (one write)
         self.pending_head = b""
         self.keep_alive = facts.client_keep_alive and facts.server_keep_alive
+        #: the response is the application's own bytes (``cgihttpd.raw``)
+        self.raw = False
 
     # --- the ASGI task ----------------------------------------------------------------
 
@@ -138,6 +147,9 @@ class Cycle:
         if self.disconnected:
             raise ClientDisconnected("the client closed the connection")
         kind = message["type"]
+        if kind == RAW or self.raw:
+            self._send_raw(message)
+            return
         if not self.response_started:
             if kind != "http.response.start":
                 raise RuntimeError(f"Expected 'http.response.start', got {kind!r}")
@@ -204,6 +216,33 @@ class Cycle:
             self.event.set()
             conn.response_complete(self)
 
+
+    def _send_raw(self, message: Message) -> None:
+        """The ``cgihttpd.raw`` extension: bytes written as they are, for responses
+        whose head the application wrote itself (mod_cgi's nph- scripts). Only as the
+        whole response: after it, the connection closes, as mod_cgi sets
+        AP_CONN_CLOSE for nph ("Dunno about the reusability of the connection")."""
+        kind = message["type"]
+        if kind != RAW:
+            raise RuntimeError(f"Expected {RAW!r} after a raw response, got {kind!r}")
+        if self.response_complete:
+            raise RuntimeError(f"Unexpected ASGI message {kind!r} after the response ended")
+        if self.response_started and not self.raw:
+            raise RuntimeError(f"{RAW!r} after 'http.response.start'")
+        if not self.raw:
+            self.raw = True
+            self.response_started = True
+            self.expect_continue = False
+            self.keep_alive = False
+            self.stats["status"] = int(message.get("status", 200))
+        data = bytes(message.get("bytes", b""))
+        if data:
+            self.conn.write(data)
+            self.stats["bytes_out"] += len(data)
+        if not message.get("more", False):
+            self.response_complete = True
+            self.event.set()
+            self.conn.response_complete(self)
 
     def _flush_head(self) -> None:
         if self.pending_head and not self.disconnected:

@@ -26,6 +26,7 @@ Must not know about sockets, asyncio or ASGI.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -171,7 +172,10 @@ class ReadTimeout:
     min_rate: int = 500
 
     def deadline(self, start: float, received: int) -> float:
-        """When reading must have finished, given ``received`` bytes since ``start``."""
+        """When reading must have finished, given ``received`` bytes since ``start``
+        (never, when ``initial`` is 0: mod_reqtimeout's "header=0" turns the stage off)."""
+        if self.initial <= 0:
+            return math.inf
         if self.min_rate <= 0 or self.maximum <= self.initial:
             return start + self.initial
         return start + min(self.maximum, self.initial + received / self.min_rate)

@@ -350,6 +350,7 @@ class CgiHttpProtocol(asyncio.Protocol):
                 "bytes_in": bytes_in,
                 "keepalive_count": count,
                 "stats": stats,
+                "raw_output": True,  # Cycle takes cgihttpd.raw messages
             }},
         }
         cycle = Cycle(self, scope, facts, stats, expect_continue)

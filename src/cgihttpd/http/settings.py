@@ -60,14 +60,11 @@ class HttpSettings:
         on_protocol_error: Callable[[ProtocolErrorEvent], None] | None = None,
     ) -> HttpSettings:
         main = config.main
-        # RequestReadTimeout is not in the model yet: read it if H1 adds it.
-        header_timeout = getattr(config, "header_timeout", None) or ReadTimeout()
-        body_timeout = getattr(config, "body_timeout", None) or ReadTimeout(20.0, 20.0, 0)
         return cls(
             limits=HeadLimits(config.limits.request_line, config.limits.request_field_size,
                               config.limits.request_fields),
-            header_timeout=header_timeout,
-            body_timeout=body_timeout,
+            header_timeout=config.header_timeout,  # RequestReadTimeout, or Timeout
+            body_timeout=config.body_timeout,
             keep_alive=main.keepalive,
             keep_alive_timeout=main.keepalive_timeout,
             max_keep_alive_requests=main.max_keepalive_requests,
