@@ -10,8 +10,9 @@ Differences that must stay, each asserted below rather than hidden:
   one") and closes the connection if the script sends less.
 - "Status: 999": Apache logs "Invalid status line" and still sends 999; cgihttpd logs
   the same line and answers 500 (an HTTP status must be 100-599, RFC 9110 §15).
-- nph- scripts: Apache writes the bytes raw (HTTP/1.0 status line, no framing);
-  cgihttpd parses the status line and headers and frames the body itself.
+- ScriptLog entries: the request's header names are lower-case in cgihttpd's (the HTTP
+  layer keeps names as ASGI does, lower-case), as Apache writes them in its; compared
+  case-insensitively. Dates are normalised.
 - A script killed mid-body: Apache ends the chunked body as if complete; cgihttpd closes
   the connection without the last chunk so the client sees the truncation.
 """
@@ -21,6 +22,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -31,7 +33,7 @@ from pathlib import Path
 
 import pytest
 
-from support import ServerProcess, free_port
+from support import ServerProcess, free_port, raw_request
 
 APACHE = "/usr/sbin/apache2"
 pytestmark = [
@@ -57,6 +59,9 @@ LoadModule env_module /usr/lib/apache2/modules/mod_env.so
 LoadModule dir_module /usr/lib/apache2/modules/mod_dir.so
 TypesConfig /etc/mime.types
 ScriptSock {root}/{impl}-cgid.sock
+ScriptLog {root}/{impl}-script.log
+LogFormat "%>s %b %O %p" short
+CustomLog {root}/{impl}-access.log short
 ServerName localhost
 ServerAdmin admin@example.com
 DocumentRoot {root}/htdocs
@@ -103,6 +108,13 @@ SCRIPTS = {
                       "flush=True)\nos.kill(os.getpid(), 9)\n"),
     "htdocs/self.py": f"#!{PY}\nprint('Location: /self.py\\n')\n",
     "htdocs/status.py": f"#!{PY}\nprint('Status: 404 Not Here\\nContent-Type: text/plain\\n\\nnope')\n",
+    "htdocs/nph-raw.py": (f"#!{PY}\nimport sys\nsys.stdout.write('HTTP/1.1 202 Taken\\r\\n"
+                          "Content-Type: text/plain\\r\\nX-Odd:  spaced \\r\\nx-lower: y\\n"
+                          "Status: 500\\r\\n\\r\\nnph body')\n"),
+    "htdocs/nph-empty.py": f"#!{PY}\n",
+    "htdocs/nph-garbage.py": f"#!{PY}\nprint('not even a status line')\n",
+    "htdocs/badpost.py": (f"#!{PY}\nimport sys\nsys.stdin.read()\n"
+                          "print('This is not a header\\n\\nrest of\\nthe output')\n"),
 }
 
 
@@ -299,3 +311,87 @@ def test_difference_killed_mid_body(pair: Pair) -> None:
     o = _raw(pair.ours.port, "/die.py")
     assert a.endswith(b"started\n\r\n0\r\n\r\n")  # looks complete
     assert o.endswith(b"started\n\r\n")  # truncated, connection closed
+
+
+# --- nph- scripts: the bytes as written, then the close -----------------------------------
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+@pytest.mark.parametrize("target", ["/nph-raw.py", "/nph-empty.py", "/nph-garbage.py"])
+def test_nph_output_is_passed_through_byte_for_byte(pair: Pair, target: str,
+                                                    method: str) -> None:
+    # HTTP/1.1 and no "Connection: close": the server must close after it by itself
+    # (mod_cgi: AP_CONN_CLOSE for nph), so reading until EOF ends without a timeout.
+    request = f"{method} {target} HTTP/1.1\r\nHost: localhost\r\n\r\n".encode()
+    a = raw_request(("127.0.0.1", pair.apache_port), request, timeout=DEADLINE)
+    o = raw_request(pair.ours.address, request, timeout=DEADLINE)
+    assert o == a
+    if target == "/nph-raw.py":
+        assert o == (b"HTTP/1.1 202 Taken\r\nContent-Type: text/plain\r\nX-Odd:  spaced \r\n"
+                     b"x-lower: y\nStatus: 500\r\n\r\nnph body")
+
+
+def test_nph_access_log_lines(pair: Pair) -> None:
+    # Apache logs an nph run as 200 with no body bytes (%b "-"), %O what went out
+    for target in ("/nph-raw.py", "/nph-empty.py"):
+        for port in pair.ports():
+            raw_request(("127.0.0.1", port), f"GET {target} HTTP/1.1\r\nHost: localhost"
+                        "\r\n\r\n".encode(), timeout=DEADLINE)
+
+    def tail(impl: str) -> list[str]:
+        path = pair.root / f"{impl}-access.log"
+        end = time.monotonic() + DEADLINE
+        while time.monotonic() < end:
+            lines = path.read_text().splitlines() if path.exists() else []
+            if len(lines) >= 2 and lines[-1].startswith("200 - 0 "):
+                break
+            time.sleep(0.05)
+        return lines[-2:]
+
+    assert tail("ours") == tail("apache") == ["200 - 97 80", "200 - 0 80"]
+
+
+# --- ScriptLog -------------------------------------------------------------------------------
+
+
+def _script_log_entries(pair: Pair, impl: str, count: int) -> list[str]:
+    path = pair.root / f"{impl}-script.log"
+    end = time.monotonic() + DEADLINE
+    entries: list[str] = []
+    while time.monotonic() < end:
+        text = path.read_text(encoding="latin-1") if path.exists() else ""
+        entries = ["%% " + e for e in text.split("%% [")[1:]]
+        if len(entries) >= count:
+            break
+        time.sleep(0.05)
+    out = []
+    for e in entries:
+        e = re.sub(r"^%% [A-Z][a-z]{2} [A-Z][a-z]{2} \d\d \d\d:\d\d:\d\d \d{4}\]", "%% DATE]", e)
+        lines = e.split("\n")
+        # %request's header names: lower-case in ours (module docstring)
+        start, stop = lines.index("%request"), lines.index("%response")
+        for i in range(start + 1, stop):
+            name, colon, value = lines[i].partition(": ")
+            if colon:
+                lines[i] = name.lower() + colon + value
+        out.append("\n".join(lines))
+    return out
+
+
+def test_script_log_entries_as_apache_writes_them(pair: Pair) -> None:
+    for p in pair.ports():
+        (pair.root / ("apache-script.log" if p == pair.apache_port else "ours-script.log")
+         ).unlink(missing_ok=True)
+    body = b"a=1&b=2"
+    cases = [("POST", "/badpost.py?q=1", body), ("GET", "/empty.py", None),
+             ("GET", "/bad.py", None)]
+    for method, target, data in cases:
+        for p in pair.ports():
+            fetch(p, method, target, {"Content-Type": "text/plain"} if data else None, data)
+    a = _script_log_entries(pair, "apache", len(cases))
+    o = _script_log_entries(pair, "ours", len(cases))
+    assert o == a
+    assert a[0].startswith("%% DATE] POST /badpost.py?q=1 HTTP/1.1\n%% 500 " +
+                           str(pair.root / "htdocs/badpost.py"))
+    assert "\n%request\n" in a[0] and "\n\na=1&b=2\n%response\nThis is not a header\n" \
+        "%stdout\n\nrest of\nthe output\n\n" in a[0]

@@ -51,10 +51,19 @@ from cgihttpd.cgi.runner import (
     default_launcher,
     slots_for,
 )
+from cgihttpd.cgi.scriptlog import (
+    DEFAULT_LOG_BUFFER,
+    DEFAULT_LOG_LENGTH,
+    ScriptRun,
+    append_entry,
+    format_error_entry,
+    format_script_entry,
+)
 from cgihttpd.cgi.shebang import SHEBANG_MAX, LaunchError, plan_command
 from cgihttpd.cgi.streams import BodyTooLarge, ClientGone, StderrLines, spool_body
 from cgihttpd.errors import HTTPError, http_error_from_oserror
 from cgihttpd.exchange import Exchange
+from cgihttpd.http.cycle import RAW
 from cgihttpd.http.errorpage import server_software
 
 #: Bytes read from the script's stdout/stderr at a time (APR_BUCKET_BUFF_SIZE is 8000).
@@ -121,6 +130,14 @@ class _CgiRun:
         self.errlog_task: asyncio.Task[None] | None = None
         self.stderr_lines = 0
         self.env: dict[str, str] = {}
+        # ScriptLog: what a failed run's entry shows (the body's head, stderr lines)
+        vhost = ex.vhost
+        self.script_log = vhost.script_log
+        self.log_length = int(getattr(vhost, "script_log_length", DEFAULT_LOG_LENGTH))
+        self.log_buffer = int(getattr(vhost, "script_log_buffer", DEFAULT_LOG_BUFFER))
+        self.body_head = bytearray()
+        self.stderr_kept: list[str] = []
+        self.stderr_kept_bytes = 0
 
     def log(self, level: str, message: str, module: str | None = None) -> None:
         self.ex.errorlog.log(level, module or self.module, message, self.client)
@@ -213,6 +230,7 @@ class _CgiRun:
                 exists=_runnable, python=python)
         except LaunchError as exc:
             self.log("error", str(exc))
+            self._script_log_error(500, str(exc))
             raise HTTPError(500) from None
         if cmd.warning and self.filename not in _warned:
             _warned.add(self.filename)
@@ -228,6 +246,7 @@ class _CgiRun:
             self.log("error", f"({exc.errno}){exc.strerror}: AH01241: exec of "
                      f"'{spec.argv[0]}' failed")
             self.log("error", f"End of script output before headers: {self.name}")
+            self._script_log_error(500, f"exec of '{spec.argv[0]}' failed: {exc.strerror}")
             raise HTTPError(500) from None
         self.proc = proc
         self.last_activity = self.loop.time()
@@ -260,6 +279,8 @@ class _CgiRun:
 
         async def write(data: bytes) -> None:
             nonlocal writing
+            if self.script_log and len(self.body_head) < self.log_buffer:
+                self.body_head += data[: self.log_buffer - len(self.body_head)]
             if not writing or not data:
                 return
             try:
@@ -313,6 +334,10 @@ class _CgiRun:
 
     def _log_stderr_line(self, line: bytes) -> None:
         self.stderr_lines += 1
+        if self.script_log and self.module == "cgi" and \
+                self.stderr_kept_bytes < self.log_length:
+            self.stderr_kept.append(line.decode("latin-1"))
+            self.stderr_kept_bytes += len(line) + 1
         self.log("error", f"AH01215: stderr from {self.filename}: {line.decode('latin-1')}")
 
     async def _read_stdout(self, proc: ScriptProcess) -> bytes | None:
@@ -344,6 +369,9 @@ class _CgiRun:
             parser.receive_data(data)
 
     async def _respond(self, proc: ScriptProcess) -> None:
+        if self.nph and self.ex.request.raw_output:
+            await self._respond_raw(proc)
+            return
         parser = ScriptOutputParser(self.name, nph=self.nph)
         event = await self._events(proc, parser)
         if event is None:
@@ -353,13 +381,16 @@ class _CgiRun:
                 self.log("warn", f"AH01220: Timeout waiting for output from CGI script "
                          f"{self.filename}")
             self.log("error", f"Script timed out before returning headers: {self.name}")
+            # cgi_handle_response: the brigade is emptied on a timeout, no %stdout
+            self._script_log(504)
             raise HTTPError(504)
         if isinstance(event, ScriptError):
             if self.disconnected:
                 return
-            await self._drain(proc)
+            rest = await self._drain(proc, keep=self.log_length if self.script_log else 0)
             module = "http" if event.kind == "bad-name" else None
             self.log("error", event.message, module)
+            self._script_log(event.status, event.line, parser.rest + rest)
             raise HTTPError(event.status)
         assert isinstance(event, Headers)
         status = event.status if event.status is not None else 200
@@ -374,9 +405,11 @@ class _CgiRun:
                                      self.ex.record.start_time or time.time())
             if cond == 412:
                 await self._drain(proc)
+                self._script_log(412)  # log_script runs for any ret but OK
                 raise HTTPError(412)
             if cond == 304:
                 await self._drain(proc)
+                self._script_log(304)
                 kept = tuple((k, v) for k, v in event.headers
                              if k.lower() not in ("content-length", "content-type"))
                 await self._send_headers(replace(event, headers=kept), 304)
@@ -386,15 +419,83 @@ class _CgiRun:
         await self._send_headers(event, status)
         await self._send_body(proc, parser, event)
 
-    async def _drain(self, proc: ScriptProcess) -> None:
-        """Read and drop the rest of stdout (discard_script_output)."""
+    async def _respond_raw(self, proc: ScriptProcess) -> None:
+        """An nph- script: its output goes to the client as written, nothing parsed,
+        added or framed (mod_cgi removes every filter up to the connection's), and the
+        connection closes after it (AP_CONN_CLOSE). Apache logs such a request as 200
+        with no body bytes (%>s 200, %b "-"; %O counts what went out), whatever
+        status line the script wrote (checked with apache2 2.4.71); so do we."""
+        ex = self.ex
+        first = True
+        while True:
+            data = await self._read_stdout(proc)
+            if self.disconnected:
+                return
+            if data is None:
+                self.log("warn", f"AH01220: Timeout waiting for output from CGI script "
+                         f"{self.filename}")
+                if first:
+                    self.log("error", f"Script timed out before returning headers: {self.name}")
+                    raise HTTPError(504)
+                proc.kill()
+                raise ScriptAborted(f"timeout: {self.filename}")
+            if first:
+                first = False
+                ex.record.status = 200
+                if not ex.record.original_status:
+                    ex.record.original_status = 200
+                self.started = True
+            if not data:
+                break
+            if not await self._send({"type": RAW, "bytes": data, "more": True}):
+                return
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(proc.wait(), self.timeout)
+        # An empty output is an empty answer, as Apache sends for it (nothing, then
+        # the close); the last message ends the response and closes the connection.
+        if await self._send({"type": RAW, "bytes": b"", "more": False}):
+            self.finished = True
+
+    async def _drain(self, proc: ScriptProcess, keep: int = 0) -> bytes:
+        """Read and drop the rest of stdout (discard_script_output); the first ``keep``
+        bytes of it are returned (for ScriptLog)."""
         dropped = 0
+        kept = bytearray()
         while dropped <= DRAIN_LIMIT:
             data = await self._read_stdout(proc)
             if not data:
-                return
+                return bytes(kept)
+            if len(kept) < keep:
+                kept += data[: keep - len(kept)]
             dropped += len(data)
         proc.kill()
+        return bytes(kept)
+
+    # --- ScriptLog ----------------------------------------------------------------------
+
+    def _run_facts(self, status: int) -> ScriptRun:
+        req = self.ex.request
+        return ScriptRun(
+            when=time.time(), method=req.method,
+            uri=self.ex.target.url_path + self.ex.target.path_info,
+            query=req.query if "?" in req.raw_target else None,
+            protocol=req.protocol, status=status, filename=self.filename)
+
+    def _script_log(self, status: int, failed_line: str = "", stdout: bytes = b"") -> None:
+        """mod_cgi/mod_cgid log_script: the run's entry when ScriptLog is set."""
+        if not self.script_log:
+            return
+        entry = format_script_entry(
+            self._run_facts(status), headers_in=self.ex.request.headers,
+            body=bytes(self.body_head), failed_line=failed_line, stdout=stdout,
+            stderr=self.stderr_kept if self.module == "cgi" else None)
+        append_entry(self.script_log, self.log_length, entry)
+
+    def _script_log_error(self, status: int, error: str) -> None:
+        """log_scripterror: the entry of a script that could not run."""
+        if self.script_log:
+            append_entry(self.script_log, self.log_length,
+                         format_error_entry(self._run_facts(status), error))
 
     async def _redirect(self, event: Headers) -> None:
         location = event.location or ""

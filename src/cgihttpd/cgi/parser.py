@@ -82,6 +82,8 @@ class ScriptError:
     kind: ErrorKind
     status: int
     message: str
+    #: the header line that failed, whole (ScriptLog's "%response" shows it)
+    line: str = ""
 
 
 Event = Headers | Body | EndOfOutput | ScriptError | _NeedData
@@ -133,6 +135,7 @@ class ScriptOutputParser:
         self._cookies: list[tuple[str, str]] = []
         self._error: ScriptError | None = None
         self._status_line_seen = False
+        self._rest = b""
 
     # --- input ------------------------------------------------------------------------
 
@@ -199,7 +202,7 @@ class ScriptOutputParser:
             return self._fail(
                 "malformed", 500,
                 f"malformed header from script '{self.script_name}': "
-                f"Bad header: {line[:BAD_HEADER_SHOWN]}")
+                f"Bad header: {line[:BAD_HEADER_SHOWN]}", line)
         value = value.lstrip(" \t\n\v\f\r")
         lname = name.lower()
         if self.nph:
@@ -291,11 +294,17 @@ class ScriptOutputParser:
             return self._fail("no-headers", 500, msg)
         return self._fail("premature", 500, f"Premature end of script headers: {self.script_name}")
 
-    def _fail(self, kind: ErrorKind, status: int, message: str) -> ScriptError:
-        self._error = ScriptError(kind, status, message)
+    def _fail(self, kind: ErrorKind, status: int, message: str, line: str = "") -> ScriptError:
+        self._error = ScriptError(kind, status, message, line)
         self._state = "error"
+        self._rest = bytes(self._buf)
         self._buf.clear()
         return self._error
+
+    @property
+    def rest(self) -> bytes:
+        """After an error: the output read but not consumed (ScriptLog's "%stdout")."""
+        return self._rest
 
     @property
     def in_body(self) -> bool:

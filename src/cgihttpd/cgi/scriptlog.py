@@ -1,0 +1,125 @@
+"""ScriptLog: mod_cgi/mod_cgid's debugging log of script runs that failed.
+
+Owns the layout of an entry (modules/generators/mod_cgid.c and mod_cgi.c
+``log_script``; cgi_common.h ``log_scripterror``) and the ScriptLogLength bound:
+Apache opens the file for each entry and writes nothing once the file is larger than
+ScriptLogLength (default 10385760 bytes). An entry::
+
+    %% [Thu Nov 26 17:38:31 2026] POST /bad.py?q=1 HTTP/1.1
+    %% 500 /srv/htdocs/bad.py
+    %request
+    Host: vh.example
+    Content-Length: 5
+
+    hello                      <- the first ScriptLogBuffer bytes of a POST/PUT body
+    %response
+    This is not a header       <- the header line that failed, if any
+    %stdout
+    ...the rest of stdout...
+    %stderr                    <- mod_cgi only: mod_cgid's scripts have no stderr pipe
+    ...
+
+The date is apr_ctime's, in local time. Formatting is pure (values in, bytes out);
+``append_entry`` is the only function that touches the file. Must not know about
+processes or the HTTP connection.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Final
+
+#: mod_cgi.c / mod_cgid.c DEFAULT_LOGBYTES and DEFAULT_BUFBYTES
+DEFAULT_LOG_LENGTH: Final = 10385760
+DEFAULT_LOG_BUFFER: Final = 1024
+
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
+           "Dec")
+
+
+@dataclass(frozen=True, slots=True)
+class ScriptRun:
+    """The request line parts and outcome an entry starts with."""
+
+    when: float
+    method: str
+    #: r->uri: the decoded path of the request being served
+    uri: str
+    #: r->args: None when the request had no "?"
+    query: str | None
+    protocol: str
+    status: int
+    filename: str
+
+
+def apr_ctime(when: float) -> str:
+    """"Thu Nov 26 17:38:31 2026" in local time, English names whatever the locale."""
+    t = time.localtime(when)
+    return (f"{_DAYS[t.tm_wday]} {_MONTHS[t.tm_mon - 1]} {t.tm_mday:02d} "
+            f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} {t.tm_year}")
+
+
+def _head(run: ScriptRun) -> str:
+    args = "" if run.query is None else "?" + run.query
+    return (f"%% [{apr_ctime(run.when)}] {run.method} {run.uri}{args} {run.protocol}\n"
+            f"%% {run.status} {run.filename}\n")
+
+
+def merged_headers(headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """r->headers_in: a repeated field once, its values joined with ", " (protocol.c)."""
+    out: dict[str, tuple[str, list[str]]] = {}
+    for name, value in headers:
+        key = name.lower()
+        if key in out:
+            out[key][1].append(value)
+        else:
+            out[key] = (name, [value])
+    return [(name, ", ".join(values)) for name, values in out.values()]
+
+
+def format_script_entry(run: ScriptRun, *, headers_in: Iterable[tuple[str, str]],
+                        body: bytes, failed_line: str, stdout: bytes,
+                        stderr: list[str] | None) -> bytes:
+    """log_script: a run whose header block failed (or timed out). ``body``: the first
+    ScriptLogBuffer bytes of the request body; ``stderr``: None where the module has
+    no stderr to show (mod_cgid)."""
+    text = _head(run) + "%request\n"
+    text += "".join(f"{k}: {v}\n" for k, v in merged_headers(headers_in))
+    out = text.encode("latin-1", "replace")
+    # dbuf is a C string: shown up to its first NUL, only for POST and PUT
+    shown = body.split(b"\0", 1)[0]
+    if run.method in ("POST", "PUT") and shown:
+        out += b"\n" + shown + b"\n"
+    out += b"%response\n"
+    if failed_line:
+        out += failed_line.encode("latin-1", "replace") + b"\n"
+    if stdout:
+        out += b"%stdout\n" + stdout + b"\n"
+    if stderr:
+        out += b"%stderr\n" + "".join(line + "\n" for line in stderr).encode(
+            "latin-1", "replace") + b"\n"
+    return out
+
+
+def format_error_entry(run: ScriptRun, error: str) -> bytes:
+    """log_scripterror: a script that could not run (exec failed, no #! line)."""
+    return (_head(run) + f"%error\n{error}\n").encode("latin-1", "replace")
+
+
+def append_entry(path: str, limit: int, entry: bytes) -> None:
+    """Append ``entry`` unless the log is already larger than ``limit`` (ScriptLogLength);
+    a log that cannot be opened is skipped, as Apache does."""
+    try:
+        if os.stat(path).st_size > limit:
+            return
+    except OSError:
+        pass
+    try:
+        with open(path, "ab") as f:
+            f.write(entry)
+    except OSError:
+        return

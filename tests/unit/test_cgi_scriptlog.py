@@ -1,0 +1,60 @@
+"""ScriptLog entries laid out as mod_cgid's log_script / cgi_common.h log_scripterror
+write them (checked against apache2 2.4.71 in tests/e2e/test_cgi_vs_apache.py)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from cgihttpd.cgi.parser import ScriptError, ScriptOutputParser
+from cgihttpd.cgi.scriptlog import (
+    ScriptRun,
+    append_entry,
+    apr_ctime,
+    format_error_entry,
+    format_script_entry,
+)
+
+WHEN = time.mktime((2026, 11, 6, 7, 8, 9, 0, 0, -1))
+RUN = ScriptRun(when=WHEN, method="POST", uri="/bad.py", query="q=1", protocol="HTTP/1.1",
+                status=500, filename="/srv/bad.py")
+
+
+def test_apr_ctime_pads_the_day_with_zero() -> None:
+    assert apr_ctime(WHEN) == "Fri Nov 06 07:08:09 2026"
+
+
+def test_script_entry_layout() -> None:
+    entry = format_script_entry(
+        RUN, headers_in=[("Host", "x"), ("X-A", "1"), ("x-a", "2")], body=b"a=1\0hidden",
+        failed_line="This is not a header", stdout=b"\nrest\n", stderr=["e1", "e2"])
+    assert entry == (b"%% [Fri Nov 06 07:08:09 2026] POST /bad.py?q=1 HTTP/1.1\n"
+                     b"%% 500 /srv/bad.py\n%request\nHost: x\nX-A: 1, 2\n\na=1\n"
+                     b"%response\nThis is not a header\n%stdout\n\nrest\n\n"
+                     b"%stderr\ne1\ne2\n\n")
+
+
+def test_script_entry_without_body_stdout_or_stderr_and_no_query() -> None:
+    run = ScriptRun(WHEN, "GET", "/e.py", None, "HTTP/1.0", 504, "/srv/e.py")
+    entry = format_script_entry(run, headers_in=[], body=b"ignored for GET", failed_line="",
+                                stdout=b"", stderr=None)
+    assert entry == (b"%% [Fri Nov 06 07:08:09 2026] GET /e.py HTTP/1.0\n%% 504 /srv/e.py\n"
+                     b"%request\n%response\n")
+
+
+def test_error_entry_and_the_length_bound(tmp_path: Path) -> None:
+    log = tmp_path / "script.log"
+    entry = format_error_entry(RUN, "no #! line")
+    assert entry.endswith(b"%% 500 /srv/bad.py\n%error\nno #! line\n")
+    append_entry(str(log), 10, entry)
+    append_entry(str(log), 10, entry)  # larger than ScriptLogLength now: nothing more
+    assert log.read_bytes() == entry
+    append_entry(str(tmp_path / "no" / "dir.log"), 10, entry)  # skipped quietly
+
+
+def test_parser_keeps_the_unread_output_after_a_bad_header() -> None:
+    p = ScriptOutputParser("bad.py")
+    p.receive_data(b"X-A: 1\nThis is not a header\n\nrest\n")
+    event = p.next_event()
+    assert isinstance(event, ScriptError) and event.line == "This is not a header"
+    assert p.rest == b"\nrest\n"
