@@ -14,8 +14,10 @@ from __future__ import annotations
 import os
 import re
 import resource
+import shutil
 import statistics
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterable
@@ -202,6 +204,64 @@ class RssSampler:
         self._stop.set()
         self._thread.join(timeout=10)
         return self.peak
+
+
+# --- profiles -------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """Where one server process spent its samples: the top functions by own time (the
+    leaf of the stack) and by total time (anywhere on the stack), as % of samples."""
+
+    case: str
+    server: str
+    samples: int
+    own: list[tuple[str, float]]
+    total: list[tuple[str, float]]
+
+
+#: A frame on more than this share of the stacks is the trunk, left out of "total".
+TRUNK = 0.9
+
+
+def summarize_collapsed(text: str, top: int = 12) -> tuple[int, list[tuple[str, float]],
+                                                             list[tuple[str, float]]]:
+    """py-spy's ``--format raw`` (collapsed stacks: ``a;b;c COUNT`` per line) → samples,
+    the ``top`` functions by own share and by total share."""
+    own: dict[str, int] = {}
+    total: dict[str, int] = {}
+    samples = 0
+    for line in text.splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if not stack or not count_text.isdigit():
+            continue
+        count = int(count_text)
+        frames = stack.split(";")
+        samples += count
+        own[frames[-1]] = own.get(frames[-1], 0) + count
+        for frame in set(frames):
+            total[frame] = total.get(frame, 0) + count
+
+    def best(d: dict[str, int]) -> list[tuple[str, float]]:
+        ranked = sorted(d.items(), key=lambda kv: -kv[1])[:top]
+        return [(name, 100.0 * n / samples) for name, n in ranked]
+
+    # The trunk (main, the event loop's run...) is on nearly every stack and says
+    # nothing: total time lists the frames below it.
+    branches = {f: n for f, n in total.items() if n <= TRUNK * samples}
+    return (samples, best(own), best(branches)) if samples else (0, [], [])
+
+
+def start_profiler(pid: int, seconds: float, out: str) -> subprocess.Popen[bytes] | None:
+    """py-spy sampling ``pid`` for ``seconds`` into ``out`` (collapsed stacks), or None
+    when py-spy is not installed. Sampling pauses the process: never during a
+    measured run."""
+    spy = shutil.which("py-spy") or shutil.which("py-spy", path=os.path.dirname(sys.executable))
+    if spy is None:
+        return None
+    return subprocess.Popen([spy, "record", "-p", str(pid), "-d", str(max(1, round(seconds))),
+                             "-f", "raw", "--nolineno", "-o", out],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 # --- floors -----------------------------------------------------------------------------

@@ -12,7 +12,7 @@ import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from probe import Floor, WrkResult
+from probe import Floor, Profile, WrkResult
 
 MB = 1_000_000
 
@@ -139,6 +139,22 @@ def floors_table(floors: Sequence[Floor]) -> list[str]:
     return out
 
 
+def _code(frame: str) -> str:
+    return "`" + frame.replace("`", "'").replace("|", "/") + "`"
+
+
+def profile_table(p: Profile) -> list[str]:
+    if not p.samples:
+        return ["(no samples: py-spy could not attach, or the process was idle)"]
+    out = ["| own % | function | total % | function |", "|---:|---|---:|---|"]
+    for i in range(max(len(p.own), len(p.total))):
+        o = p.own[i] if i < len(p.own) else ("", math.nan)
+        t = p.total[i] if i < len(p.total) else ("", math.nan)
+        out.append(f"| {_n(o[1], 1)} | {_code(o[0]) if o[0] else ''} "
+                   f"| {_n(t[1], 1)} | {_code(t[0]) if t[0] else ''} |")
+    return out
+
+
 def check_targets(summaries: Sequence[Summary], memory: Sequence[Memory],
                   warm_seen: Mapping[str, bool]) -> list[Target]:
     """Issue 4's targets, each met / not met / not measured, with the figures."""
@@ -199,7 +215,7 @@ def render(*, title: str, machine: Sequence[tuple[str, str]],
            versions: Sequence[tuple[str, str]], method: Sequence[str],
            summaries: Sequence[Summary], memory: Sequence[Memory],
            warm: Sequence[str], warm_seen: Mapping[str, bool],
-           floors: Sequence[Floor]) -> str:
+           floors: Sequence[Floor], profiles: Sequence[Profile] = ()) -> str:
     lines = [f"# {title}", "", "## Machine", ""]
     lines += [f"- {k}: {v}" for k, v in machine]
     lines += ["", "## Versions", ""]
@@ -218,6 +234,15 @@ def render(*, title: str, machine: Sequence[tuple[str, str]],
     for t in check_targets(summaries, memory, warm_seen):
         mark = {True: "**met**", False: "**not met**", None: "not measured"}[t.met]
         lines.append(f"- {mark}: {t.text} — {t.detail}")
+    if profiles:
+        lines += ["", "## Where the time goes (py-spy on cgihttpd's process, an extra run)", ""]
+        lines += ["Share of samples (100 Hz, idle excluded) by function, own time (on top of "
+                  "the stack) and total (anywhere on it, leaving out the trunk: frames on more than "
+                  "90% of the stacks); the run is not a measured one "
+                  "(sampling pauses the process)."]
+        for p in profiles:
+            lines += ["", f"### {p.case} — {p.server} ({p.samples} samples)", ""]
+            lines += profile_table(p)
     lines += ["", "## Every round", ""]
     lines += rounds_table(summaries)
     lines += ["", "## Processes at idle after the run", ""]

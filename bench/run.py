@@ -53,6 +53,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--no-variants", action="store_true",
                    help="only the default cgihttpd (no warm Off/On, no --workers 2)")
     p.add_argument("--no-floors", action="store_true", help="skip the start-up floors")
+    p.add_argument("--profile", default="",
+                   help="comma-separated cases to profile cgihttpd on with py-spy, in an "
+                   "extra unmeasured run after the rounds")
     p.add_argument("--output", type=Path, help="report file (default bench/results/DATE-SHA.md)")
     p.add_argument("--keep", action="store_true", help="keep the temp dir (logs, site)")
     ns = p.parse_args(argv)
@@ -62,6 +65,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     unknown = set(ns.cases) - set(workload.CASE_NAMES)
     if unknown or not ns.cases:
         p.error(f"unknown cases {sorted(unknown)}; choose from {workload.CASE_NAMES}")
+    ns.profile = [c.strip() for c in ns.profile.split(",") if c.strip()]
+    if set(ns.profile) - set(ns.cases):
+        p.error("--profile names cases that are not in --cases")
     if ns.rounds < 1 or ns.duration < 1:
         p.error("--rounds and --duration must be at least 1")
     return ns
@@ -146,6 +152,27 @@ def check_answers(server: diffsupport.Server, case: workload.Case, times: int) -
                              f"\n(see {server.root}/logs/{server.impl}-error.log)")
 
 
+def profile_case(server: diffsupport.Server, v: workload.Variant, c: workload.Case,
+                 duration: float, root: Path) -> probe.Profile | None:
+    """Load the server with the case while py-spy samples its main process."""
+    out = root / "run" / f"profile-{c.name}-{v.impl}.txt"
+    spy = probe.start_profiler(server.proc.pid, duration + 1, str(out))
+    if spy is None:
+        return None
+    time.sleep(0.5)  # attached before the load starts
+    probe.run_wrk(f"http://127.0.0.1:{server.port}{c.path}", c.conns, duration,
+                  str(root / "post.lua") if c.method == "POST" else None)
+    try:
+        spy.wait(timeout=duration + 30)
+    except subprocess.TimeoutExpired:
+        spy.kill()
+        spy.wait()
+    text = out.read_text(errors="replace") if out.exists() else ""
+    samples, own, total = probe.summarize_collapsed(text)
+    print(f"profiled {c.name} on {v.impl}: {samples} samples", flush=True)
+    return probe.Profile(c.name, v.label, samples, own, total)
+
+
 def zygotes(root_pid: int) -> list[int]:
     """Processes under the server running the scripts' Python that outlive a request:
     the warm-Python zygotes (a cold CGI script has exited by the time we look)."""
@@ -190,6 +217,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     warm_notes: list[str] = []
     warm_seen: dict[str, bool] = {}
     floors: list[probe.Floor] = []
+    profiles: list[probe.Profile] = []
     try:
         for v in variants:
             print(f"starting {v.impl}: {' '.join(server_argv(v, conf))}", flush=True)
@@ -256,6 +284,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             mem = memory[v.impl]
             mem.idle_end_rss, mem.idle_end_pss = probe.rss_bytes(pids), probe.pss_bytes(pids)
             mem.processes = probe.describe_tree(pid)
+        for c in cases:
+            if c.name not in ns.profile:
+                continue
+            for v in variants:
+                if v.apache or v.flags or not runs_case(v, c):
+                    continue
+                prof = profile_case(started[v.impl], v, c, ns.duration, root)
+                if prof is None:
+                    print("py-spy not found: no profiles (pip install py-spy)", flush=True)
+                    break
+                profiles.append(prof)
     finally:
         for server in reversed(list(started.values())):
             diffsupport._stop(server)
@@ -303,7 +342,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "floors: posix_spawn + wait4, median of repeated runs, after the servers stop"],
         summaries=ordered, memory=[memory[v.impl] for v in variants],
         warm=warm_notes or ["(no Python case in this run)"], warm_seen=warm_seen,
-        floors=floors)
+        floors=floors, profiles=profiles)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text)
     print()

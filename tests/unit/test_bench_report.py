@@ -11,7 +11,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 
-from probe import WrkResult, parse_wrk  # noqa: E402
+from probe import WrkResult, parse_wrk, summarize_collapsed  # noqa: E402
 from report import MB, Memory, Summary, check_targets, render  # noqa: E402
 
 WRK_OUTPUT = """Running 1s test @ http://127.0.0.1:18765/
@@ -97,3 +97,18 @@ def test_render_has_the_table_with_ratio_to_apache() -> None:
     cells = [c.strip() for c in rows[0].split("|")]
     assert cells[3] == "5,000" and cells[6] == "0.50"
     assert not math.isnan(summaries[1].cpu_ms_per_req)
+
+
+def test_collapsed_stacks_own_and_total_without_the_trunk() -> None:
+    text = ("main (cli.py);run (server.py);write (protocol.py) 6\n"
+            "main (cli.py);run (server.py);spawn (runner.py);fork (os.py) 3\n"
+            "main (cli.py);gc (gc.py) 1\n"
+            "not a stack line\n")
+    samples, own, total = summarize_collapsed(text)
+    assert samples == 10
+    assert own[0] == ("write (protocol.py)", 60.0)
+    assert ("fork (os.py)", 30.0) in own
+    names = [name for name, _share in total]
+    assert "main (cli.py)" not in names  # on every stack: the trunk
+    assert names[0] == "run (server.py)" and total[0][1] == 90.0
+    assert summarize_collapsed("") == (0, [], [])
