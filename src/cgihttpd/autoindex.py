@@ -8,16 +8,17 @@ and Description columns, names padded to NameWidth 23 and cut as "..>", sizes as
 apr_strfsize ("  4 ", "4.9K", "  - " for directories), dates "YYYY-MM-DD HH:MM" in local
 time, sorted by name unless the query asks ``C=N|M|S|D;O=A|D`` as Apache's column links
 do; ``charset=UTF-8`` as Debian's autoindex.conf (``Charset=UTF-8``) makes Apache send.
-That is Debian's stock setting, used while the configuration model does not carry
-``IndexOptions``; when a ``DirConf`` has ``index_options`` (a tuple of words), no
-FancyIndexing gives Apache's default plain ``<ul>`` list in ISO-8859-1. Without ``+Indexes`` Apache answers 403 and
-logs AH01276 (``forbidden_message``).
+That is Debian's stock ``IndexOptions``; without FancyIndexing in the effective
+``DirConf.index_options`` it is Apache's default plain ``<ul>`` list in ISO-8859-1.
+``IndexIgnore`` patterns hide entries (``is_ignored``). Without ``+Indexes`` Apache
+answers 403 and logs AH01276 (``forbidden_message``).
 
 Must not know about the filesystem or the configuration.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from html import escape
@@ -148,6 +149,18 @@ def index_style(options: tuple[str, ...] | None) -> IndexStyle:
         elif bare == "charset" and value:
             charset = value
     return IndexStyle(fancy, charset)
+
+
+def is_ignored(name: str, patterns: tuple[str, ...]) -> bool:
+    """IndexIgnore: mod_autoindex ``ignore_entry`` matches the entry's name against the
+    last path component of each pattern with ap_strcmp_match (``*`` and ``?`` only,
+    case-sensitive)."""
+    for pattern in patterns:
+        last = pattern.rsplit("/", 1)[-1]
+        rx = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in last)
+        if re.fullmatch(rx, name, re.DOTALL):
+            return True
+    return False
 
 
 def render_plain(url_path: str, entries: list[Entry], signature_html: str = "") -> bytes:

@@ -16,6 +16,7 @@ from cgihttpd.autoindex import (
     Entry,
     forbidden_message,
     index_style,
+    is_ignored,
     render_index,
     render_plain,
 )
@@ -113,8 +114,9 @@ async def serve_directory(ex: Exchange, fs: FileSystem, signature_html: str) -> 
                  if target.filename.endswith("/") else ())
         raise HTTPError(403, forbidden_message(target.filename, names))
     entries = await list_directory(target.filename)
+    entries = [e for e in entries if not is_ignored(e.name, target.conf.index_ignore)]
     visible = await asyncio.to_thread(_visible, ex, fs, entries)
-    style = index_style(getattr(target.conf, "index_options", None))
+    style = index_style(target.conf.effective_index_options)
     if style.fancy:
         body = render_index(target.url_path, visible, ex.request.query, signature_html)
     else:

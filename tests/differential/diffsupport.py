@@ -93,6 +93,12 @@ DirectoryIndex index.html index.py
 <Directory "${ROOT}/site/default/sub">
     SetEnv insub 1
 </Directory>
+# Debian's autoindex.conf IndexOptions (no icons: no AddIcon/DefaultIcon here)
+<Directory "${ROOT}/site/default/fancy">
+    Options +Indexes
+    IndexOptions FancyIndexing VersionSort HTMLTable NameWidth=* DescriptionWidth=* Charset=UTF-8
+    IndexIgnore *.bak
+</Directory>
 
 # The first vhost of the address is the default (unknown Host, IP-literal Host).
 <VirtualHost *:${PORT}>
@@ -129,6 +135,9 @@ FILES: dict[str, bytes] = {
     "default/caf\u00e9.txt": b"utf-8 name\n",
     "default/sub/inner.txt": b"inner\n",
     "default/withindex/index.html": b"<p>the index of withindex</p>\n",
+    "default/fancy/a.txt": b"a\n",
+    "default/fancy/b.bak": b"hidden by IndexIgnore\n",
+    "default/fancy/sub/c.txt": b"c\n",
     "default/listing/a.txt": b"a\n",
     "default/listing/b.html": b"<b>b</b>\n",
     "default/listing/sp ace.txt": b"c\n",

@@ -125,6 +125,20 @@ def test_indexes_listing_names(pair: Pair) -> None:
     assert b"a.txt" in r["body"]  # type: ignore[operator]
 
 
+def test_indexes_listing_plain_without_indexoptions(pair: Pair) -> None:
+    # mod_autoindex's default: a plain <ul>, ISO-8859-1
+    r = same(pair, "GET", "/listing/")  # (same() compares a listing's links)
+    assert b"?C=N;O=D" not in r["body"]  # type: ignore[operator]
+    assert r["headers"]["Content-Type"] == "text/html;charset=ISO-8859-1"  # type: ignore[index]
+
+
+def test_indexes_listing_with_debian_indexoptions(pair: Pair) -> None:
+    r = same(pair, "GET", "/fancy/")
+    assert b"?C=N;O=D" in r["body"] and b"a.txt" in r["body"]  # type: ignore[operator]
+    assert b"b.bak" not in r["body"]  # type: ignore[operator]
+    assert r["headers"]["Content-Type"] == "text/html;charset=UTF-8"  # type: ignore[index]
+
+
 def test_range_206(pair: Pair) -> None:
     r = same(pair, "GET", "/data.bin", {"Range": "bytes=10-19"})
     assert r["status"] == 206

@@ -16,6 +16,7 @@ from cgihttpd.config.directives import DIRECTIVES
 from cgihttpd.config.model import Address, ServerConfig
 from cgihttpd.http.limits import ReadTimeout
 
+AUTOINDEX = "LoadModule autoindex_module x.so\n"
 REQTIMEOUT = "LoadModule reqtimeout_module x.so\n"
 INVALID = "perhaps misspelled or defined by a module not included in the server configuration"
 
@@ -160,6 +161,28 @@ CASES: list[tuple[str, str, Check]] = [
                            "body=0 handshake=5\n",
      lambda c: (c.header_timeout, c.body_timeout)
      == (ReadTimeout(5.0, 10.0, 100), ReadTimeout(0.0, 0.0, 0))),
+    ("IndexOptions", f"{AUTOINDEX}IndexOptions FancyIndexing VersionSort HTMLTable NameWidth=* "
+                     "DescriptionWidth=* Charset=UTF-8\n",
+     lambda c: c.main.base.index_options == ("FancyIndexing", "HTMLTable", "VersionSort",
+                                             "NameWidth=*", "DescriptionWidth=*",
+                                             "Charset=UTF-8")),
+    ("FancyIndexing", AUTOINDEX, lambda c: c.main.base.effective_index_options == ()),
+    ("IndexIgnore", f"{AUTOINDEX}IndexIgnore .??* *~\nIndexIgnore RCS\n",
+     lambda c: c.main.base.index_ignore == (".??*", "*~", "RCS")),
+    ("IndexIgnoreReset", f"{AUTOINDEX}<Directory /x>\nIndexIgnoreReset on\n</Directory>\n",
+     lambda c: c.main.sections[0].conf.index_ignore_reset is True),
+    ("HeaderName", f"{AUTOINDEX}HeaderName HEADER.html\nReadmeName README.html\n",
+     lambda c: (c.main.base.header_name, c.main.base.readme_name)
+     == ("HEADER.html", "README.html")
+     and any("HeaderName (" in w and "ReadmeName (" in w for w in c.warnings)),
+    ("ReadmeName", f"{AUTOINDEX}ReadmeName R\n", lambda c: c.main.base.readme_name == "R"),
+    *((name, f"{AUTOINDEX}{name} {args}\n",
+       lambda c: not any("autoindex" in w for w in c.warnings)) for name, args in [
+        # icons: accepted silently, cgihttpd's listing draws none
+        ("AddIcon", "/icons/x.gif .x"), ("AddIconByType", "/icons/t.gif text/*"),
+        ("AddIconByEncoding", "/icons/c.gif x-gzip"), ("AddAlt", "X .x"),
+        ("AddAltByType", "T text/*"), ("AddAltByEncoding", "C x-gzip"),
+        ("DefaultIcon", "/icons/unknown.gif")]),
 ]
 
 
@@ -239,6 +262,25 @@ def test_every_table_directive_is_covered() -> None:
                                  "must be larger than 0"),
             ("header=5-9,MinRate=-2", "RequestReadTimeout: header=5-9,MinRate=-2: Value "
                                       "must be non-negative"),
+        ]),
+        *((AUTOINDEX + f"{line}\n", "F:2: " + msg) for line, msg in [
+            # mod_autoindex add_opts and friends, as apache2 -t says
+            ("IndexOptions Foo", "Invalid directory indexing option"),
+            ("IndexOptions +None", "Cannot combine '+' or '-' with 'None' keyword"),
+            ("IndexOptions None FancyIndexing",
+             "Cannot combine other IndexOptions keywords with 'None'"),
+            ("IndexOptions NameWidth=3", "NameWidth value must be greater than 5"),
+            ("IndexOptions -NameWidth=5", "Cannot combine '-' with NameWidth=n"),
+            ("IndexOptions NameWidth", "NameWidth with no value may only appear as "
+                                       "'-NameWidth'"),
+            ("IndexOptions DescriptionWidth=5",
+             "DescriptionWidth value must be greater than 12"),
+            ("FancyIndexing on", "The FancyIndexing directive is no longer supported. Use "
+                                 "IndexOptions FancyIndexing."),
+            ("IndexIgnoreReset maybe", "IndexIgnoreReset must be On or Off"),
+            ("HeaderName", "HeaderName takes one argument, a filename"),
+            ("AddIcon x", "AddIcon requires at least two arguments, an icon URL followed by "
+                          "one or more filenames"),
         ]),
         ("CGIWarmPreload json ../x\n",
          "F:1: CGIWarmPreload: '../x' is not a Python module name"),

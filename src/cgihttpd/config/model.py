@@ -21,6 +21,7 @@ import math
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+from cgihttpd.config.indexopts import effective_index_options, merge_index_options
 from cgihttpd.http.limits import ReadTimeout
 
 # --- where a value came from ---------------------------------------------------------
@@ -133,6 +134,14 @@ class DirConf:
     cgi_python: str | None = None
     #: CGIWarmPython (cgihttpd, issue "Speed").
     cgi_warm_python: bool | None = None
+    #: mod_autoindex IndexOptions, in ``indexopts``' canonical form; None: not set
+    index_options: tuple[str, ...] | None = None
+    #: IndexIgnore patterns (accumulate down the tree unless IndexIgnoreReset On)
+    index_ignore: tuple[str, ...] = ()
+    index_ignore_reset: bool | None = None
+    #: HeaderName / ReadmeName (stored; cgihttpd's listing does not insert them yet)
+    header_name: str | None = None
+    readme_name: str | None = None
     #: Directives of modules we know but do not implement: kept, never acted on.
     ignored: tuple[tuple[str, Source], ...] = ()
 
@@ -167,6 +176,13 @@ class DirConf:
             cgi_vars=self.cgi_vars + over.cgi_vars,
             cgi_python=pick(self.cgi_python, over.cgi_python),  # type: ignore[arg-type]
             cgi_warm_python=pick(self.cgi_warm_python, over.cgi_warm_python),  # type: ignore[arg-type]
+            index_options=merge_index_options(self.index_options, over.index_options),
+            # mod_autoindex merge: IndexIgnoreReset On stops the inheritance
+            index_ignore=(over.index_ignore if over.index_ignore_reset
+                          else self.index_ignore + over.index_ignore),
+            index_ignore_reset=over.index_ignore_reset,
+            header_name=pick(self.header_name, over.header_name),  # type: ignore[arg-type]
+            readme_name=pick(self.readme_name, over.readme_name),  # type: ignore[arg-type]
             ignored=self.ignored + over.ignored,
         )
 
@@ -180,6 +196,11 @@ class DirConf:
     def effective_directory_index(self) -> tuple[str, ...]:
         # mod_dir's default is index.html
         return ("index.html",) if self.directory_index is None else self.directory_index
+
+    @property
+    def effective_index_options(self) -> tuple[str, ...]:
+        # no IndexOptions anywhere: mod_autoindex's default, a plain list
+        return effective_index_options(self.index_options)
 
     @property
     def effective_directory_slash(self) -> bool:
