@@ -450,3 +450,295 @@ def test_large_upload_is_streamed_not_buffered(server: ServerProcess, chunked: b
     assert resp.status == 200 and resp.read() == f"{size}\n".encode()
     conn.close()
     assert _peak_rss_kib(server.proc.pid) - before < 64 * 1024
+
+# --- the rest of the issue's bullets, one test each (H9) ------------------------------------
+# Scripts added to the site above (the fixture reads SCRIPTS when it runs).
+
+SCRIPTS.update({
+    # the course's script as its README gives it: Windows #!, CRLF, no execute bit
+    "course-hello.py": (WIN_SHEBANG + '\nprint("Content-Type: text/html")\nprint()\n'
+                        'print("<h1>Hello, CGI</h1>", end="")\n', False, True),
+    "envshebang.py": ("#!/usr/bin/env python3\nprint('Content-Type: text/plain\\n\\nvia env')\n",
+                      False, False),
+    "cwd.py": (f"#!{PY}\nimport os\nprint('Content-Type: text/plain\\n\\n' + os.getcwd())\n",
+               False, False),
+    "argv.py": (f"#!{PY}\nimport json, sys\n"
+                "print('Content-Type: application/json\\n\\n' + json.dumps(sys.argv[1:]))\n",
+                False, False),
+    "stream.py": (f"#!{PY}\nimport os, sys, time\n"
+                  "go = os.environ['PIDFILE_DIR'] + '/stream-go'\n"
+                  "print('Content-Type: text/plain\\n\\npart one', flush=True)\n"
+                  "end = time.monotonic() + 20\n"
+                  "while not os.path.exists(go) and time.monotonic() < end:\n"
+                  "    time.sleep(0.02)\n"
+                  "print('part two')\n", False, False),
+    "cl.py": (f"#!{PY}\nimport sys\n"
+              "sys.stdout.write('Content-Length: 5\\nContent-Type: text/plain\\n\\nhello')\n",
+              False, False),
+    "kids.py": (f"#!{PY}\nimport os, subprocess, sys, time\n"
+                "kid = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)'])\n"
+                "open(os.environ['PIDFILE_DIR'] + '/kids.pid', 'w')"
+                ".write('%d %d' % (os.getpid(), kid.pid))\n"
+                "time.sleep(120)\n", False, False),
+    "nph-odd.py": (f"#!{PY}\nimport sys\nsys.stdout.buffer.write("
+                   "b'HTTP/1.0 299 Odd One\\r\\nx-odd:no-space\\nContent-Type: text/plain\\r\\n"
+                   "Status: 500\\r\\n\\r\\n\\x00\\xffraw body')\n", False, False),
+})
+
+NPH_ODD = (b"HTTP/1.0 299 Odd One\r\nx-odd:no-space\nContent-Type: text/plain\r\n"
+           b"Status: 500\r\n\r\n\x00\xffraw body")
+
+
+def test_the_courses_hello_py_unchanged(server: ServerProcess, site: Path) -> None:
+    assert (site / "docs" / "course-hello.py").read_bytes().startswith(
+        WIN_SHEBANG.encode() + b"\r\n")
+    resp, body = get(server, "/course-hello.py")
+    assert (resp.status, resp.getheader("Content-Type"), body) == (
+        200, "text/html", b"<h1>Hello, CGI</h1>")
+
+
+def test_env_shebang_runs(server: ServerProcess) -> None:
+    resp, body = get(server, "/envshebang.py")
+    assert resp.status == 200 and body == b"via env\n"
+
+
+def test_working_directory_is_the_scripts(server: ServerProcess, site: Path) -> None:
+    resp, body = get(server, "/cwd.py")
+    assert body.decode().strip() == str(site / "docs")
+
+
+@pytest.mark.parametrize(("query", "argv"), [
+    ("a+b%20c+d%3Be", ["a", "b c", "d\\;e"]),  # decoded words, shell-escaped as mod_cgid
+    ("x=1", []),  # a '=' means a form query: no arguments
+    ("", []),
+])
+def test_isindex_query_gives_argv_words(server: ServerProcess, query: str,
+                                        argv: list[str]) -> None:
+    resp, body = get(server, "/argv.py" + ("?" + query if query else ""))
+    assert json.loads(body) == argv
+
+
+def test_proxy_header_is_never_exported(server: ServerProcess) -> None:
+    resp, body = get(server, "/env.py", headers={"Proxy": "http://evil:1", "X-Ok": "1"})
+    env = json.loads(body)["env"]
+    assert env["HTTP_X_OK"] == "1"
+    assert "HTTP_PROXY" not in env and "HTTP_AUTHORIZATION" not in env
+
+
+def test_flushed_output_reaches_the_client_before_the_script_ends(
+        server: ServerProcess, site: Path) -> None:
+    go = site / "pids" / "stream-go"
+    go.unlink(missing_ok=True)
+    with socket.create_connection(server.address, timeout=DEADLINE) as s:
+        s.sendall(b"GET /stream.py HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        got = b""
+        while b"part one" not in got:  # the script waits for `go`: this must come first
+            chunk = s.recv(65536)
+            assert chunk, got
+            got += chunk
+        assert b"part two" not in got
+        go.touch()
+        while chunk := s.recv(65536):
+            got += chunk
+    assert b"Transfer-Encoding: chunked" in got and got.endswith(b"0\r\n\r\n")
+    assert b"part two" in got
+
+
+def test_script_content_length_kept_else_chunked(server: ServerProcess) -> None:
+    resp, body = get(server, "/cl.py")
+    assert resp.getheader("Content-Length") == "5" and body == b"hello"
+    assert resp.getheader("Transfer-Encoding") is None
+    resp, body = get(server, "/cookie.py")
+    assert resp.getheader("Transfer-Encoding") == "chunked" and body == b"cookies\n"
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_nph_bytes_exactly_as_written_then_the_close(server: ServerProcess,
+                                                     method: str) -> None:
+    # HTTP/1.1 without "Connection: close": the server closes by itself after nph
+    raw = raw_request(server.address, f"{method} /nph-odd.py HTTP/1.1\r\nHost: x\r\n\r\n"
+                      .encode(), timeout=DEADLINE)
+    assert raw == NPH_ODD
+
+
+@pytest.mark.slow
+def test_timeout_kills_the_whole_process_group(server: ServerProcess, site: Path) -> None:
+    pidfile = site / "pids" / "kids.pid"
+    resp, _ = get(server, "/kids.py")
+    assert resp.status == 504
+    pids = [int(p) for p in pidfile.read_text().split()]
+    assert len(pids) == 2
+    assert wait_for(lambda: not any(alive(p) for p in pids), 5.0)
+
+
+def test_no_fd_growth_in_the_server_or_its_children(server: ServerProcess) -> None:
+    pid = server.proc.pid
+
+    def fds() -> int:
+        total = len(os.listdir(f"/proc/{pid}/fd"))
+        for child in children(pid):
+            try:
+                total += len(os.listdir(f"/proc/{child}/fd"))
+            except OSError:
+                pass
+        return total
+
+    paths = ("/sh.cgi", "/empty.py", "/bad.py", "/die.py", "/nph-odd.py", "/local.py",
+             "/echo.py")
+
+    def run(rounds: int) -> None:
+        for path in paths * rounds:
+            try:
+                get(server, path, "POST" if path == "/echo.py" else "GET",
+                    b"x" * 1000 if path == "/echo.py" else None)
+            except (http.client.HTTPException, OSError):
+                pass  # die.py and nph: not complete HTTP answers, by design
+
+    run(2)  # whatever starts on first use (log files, a warm interpreter) has started
+    assert wait_for(lambda: children(pid) == [] or fds() > 0)
+    before = fds()
+    run(20)
+
+    def detail() -> str:
+        return "\n".join(f"{p}: {sorted(os.listdir(f'/proc/{p}/fd'))}"
+                         for p in [pid, *children(pid)])
+
+    assert wait_for(lambda: fds() <= before, 5.0), (fds(), before, detail())
+
+
+# --- a second server: config-dependent rules (mod_cgi, mod_env, CGIPassAuth, limits) ---------
+
+STRICT_CONF = """\
+ServerRoot {root}
+Listen 127.0.0.1:1
+PidFile {root}/httpd.pid
+ErrorLog {root}/error.log
+LogLevel warn
+LoadModule mime_module /usr/lib/apache2/modules/mod_mime.so
+LoadModule cgi_module /usr/lib/apache2/modules/mod_cgi.so
+LoadModule env_module /usr/lib/apache2/modules/mod_env.so
+LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so
+ServerName localhost
+DocumentRoot {root}/docs
+CGIScriptTimeout 5
+LimitRequestBody 1000
+ScriptLog {root}/script.log
+ScriptLogLength 100000
+ScriptLogBuffer 16
+PassEnv H9_PASSED H9_DROPPED
+SetEnv H9_SET from-setenv
+<Directory />
+  Require all granted
+</Directory>
+<Directory {root}/docs>
+  Options +ExecCGI
+  AddHandler cgi-script .py
+  CGIPythonInterpreter {root}/python-wrapper
+</Directory>
+<Directory {root}/docs/auth>
+  CGIPassAuth On
+  UnsetEnv H9_DROPPED
+  CGIVar REQUEST_URI current-uri
+</Directory>
+<Directory {root}/docs/noexec>
+  Options -ExecCGI
+</Directory>
+"""
+
+ENV_SCRIPT = (f"#!{PY}\nimport json, os\n"
+              "print('Content-Type: application/json\\n\\n' + json.dumps(dict(os.environ)))\n")
+STRICT_SCRIPTS = {
+    "env.py": ENV_SCRIPT,
+    "auth/env.py": ENV_SCRIPT,
+    "noexec/secret.py": f"#!{PY}\nprint('Content-Type: text/plain\\n\\nran')\n# SOURCE-MARK\n",
+    "win.py": (WIN_SHEBANG + "\nimport os\n"
+               "print('Content-Type: text/plain\\n\\n' + os.environ.get('H9_WRAPPED', 'no'))\n"),
+    "bad.py": f"#!{PY}\nimport sys\nsys.stdin.read()\nsys.stderr.write('oops\\n')\n"
+              "print('Not a header\\n\\nrest')\n",
+    "echo.py": (f"#!{PY}\nimport sys\nprint('Content-Type: text/plain\\n')\n"
+                "print(len(sys.stdin.buffer.read()))\n"),
+}
+#: the server's own environment: only PassEnv'd names may reach a script
+STRICT_ENV = {"H9_LEAK_MARKER": "must-not-leak", "H9_PASSED": "passed",
+              "H9_DROPPED": "dropped"}
+
+
+@pytest.fixture(scope="module")
+def strict(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServerProcess, Path]]:
+    root = tmp_path_factory.mktemp("cgi-strict")
+    for rel, text in STRICT_SCRIPTS.items():
+        p = root / "docs" / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text)
+    wrapper = root / "python-wrapper"
+    wrapper.write_text(f'#!/bin/sh\nH9_WRAPPED=yes exec "{PY}" "$@"\n')
+    wrapper.chmod(0o755)
+    (root / "httpd.conf").write_text(STRICT_CONF.format(root=root))
+    with ServerProcess(["-f", str(root / "httpd.conf"), "-l", "127.0.0.1:0"],
+                       env=STRICT_ENV) as srv:
+        yield srv, root
+
+
+def test_nothing_leaks_from_the_servers_environment(
+        strict: tuple[ServerProcess, Path]) -> None:
+    server, _ = strict
+    env = json.loads(get(server, "/env.py")[1])
+    assert "H9_LEAK_MARKER" not in env
+    assert (env["H9_PASSED"], env["H9_DROPPED"], env["H9_SET"]) == (
+        "passed", "dropped", "from-setenv")  # PassEnv, SetEnv
+    env = json.loads(get(server, "/auth/env.py")[1])
+    assert "H9_DROPPED" not in env and env["H9_PASSED"] == "passed"  # UnsetEnv
+
+
+def test_cgipassauth_on_exports_authorization(strict: tuple[ServerProcess, Path]) -> None:
+    server, _ = strict
+    auth = {"Authorization": "Basic dTpw"}
+    assert "HTTP_AUTHORIZATION" not in json.loads(get(server, "/env.py", headers=auth)[1])
+    env = json.loads(get(server, "/auth/env.py?x=1", headers=auth)[1])
+    assert env["HTTP_AUTHORIZATION"] == "Basic dTpw"
+    assert env["REQUEST_URI"] == "/auth/env.py"  # CGIVar REQUEST_URI current-uri
+
+
+def test_execcgi_off_is_403_never_the_source(strict: tuple[ServerProcess, Path]) -> None:
+    server, root = strict
+    resp, body = get(server, "/noexec/secret.py")
+    assert resp.status == 403 and b"SOURCE-MARK" not in body and b"ran" not in body
+    log = (root / "error.log").read_text()
+    assert "AH02809: stderr from " + str(root / "docs/noexec/secret.py") + \
+        ": Options ExecCGI is off in this directory" in log
+
+
+def test_cgipythoninterpreter_runs_foreign_python_shebangs(
+        strict: tuple[ServerProcess, Path]) -> None:
+    server, root = strict
+    resp, body = get(server, "/win.py")
+    assert resp.status == 200 and body == b"yes\n"
+    get(server, "/win.py")
+    warnings = [ln for ln in (root / "error.log").read_text().splitlines()
+                if "python.exe" in ln]
+    assert len(warnings) == 1 and "[cgi:warn]" in warnings[0]
+
+
+def test_limit_request_body_is_413(strict: tuple[ServerProcess, Path]) -> None:
+    server, _ = strict
+    assert get(server, "/echo.py", "POST", b"x" * 1000)[1] == b"1000\n"
+    assert get(server, "/echo.py", "POST", b"x" * 1001)[0].status == 413
+    conn = http.client.HTTPConnection(server.host, server.port, timeout=DEADLINE)
+    conn.request("POST", "/echo.py", body=iter([b"x" * 600, b"x" * 600]), encode_chunked=True)
+    assert conn.getresponse().status == 413
+    conn.close()
+
+
+def test_script_log_records_a_failed_run(strict: tuple[ServerProcess, Path]) -> None:
+    server, root = strict
+    resp, _ = get(server, "/bad.py?q=1", "POST", b"0123456789abcdefOVER",
+                  {"Content-Type": "text/plain"})
+    assert resp.status == 500
+    log = root / "script.log"
+    assert wait_for(lambda: log.exists() and b"%stderr" in log.read_bytes())
+    entry = log.read_bytes().split(b"%% [")[-1]
+    assert entry.split(b"\n")[0].endswith(b"] POST /bad.py?q=1 HTTP/1.1")
+    assert f"%% 500 {root}/docs/bad.py\n%request\n".encode() in entry
+    # ScriptLogBuffer 16: the first 16 bytes of the body
+    assert b"\n\n0123456789abcdef\n%response\nNot a header\n%stdout\n\nrest\n\n" in entry
+    assert entry.endswith(b"%stderr\noops\n\n")  # mod_cgi shows stderr (mod_cgid cannot)

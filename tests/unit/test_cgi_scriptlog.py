@@ -6,6 +6,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from config_helpers import load
+
 from cgihttpd.cgi.parser import ScriptError, ScriptOutputParser
 from cgihttpd.cgi.scriptlog import (
     ScriptRun,
@@ -58,3 +60,11 @@ def test_parser_keeps_the_unread_output_after_a_bad_header() -> None:
     event = p.next_event()
     assert isinstance(event, ScriptError) and event.line == "This is not a header"
     assert p.rest == b"\nrest\n"
+
+
+def test_script_log_directives(tmp_path: Path) -> None:
+    c = load(tmp_path, "ScriptLog logs/s.log\nScriptLogLength 2000\n<VirtualHost *:80>\n"
+             "ScriptLogBuffer 16\n</VirtualHost>\n")
+    assert (c.main.script_log_length, c.main.script_log_buffer) == (2000, 1024)
+    assert (c.vhosts[0].script_log_length, c.vhosts[0].script_log_buffer) == (2000, 16)
+    assert c.vhosts[0].script_log == c.main.script_log and c.main.script_log.endswith("/logs/s.log")

@@ -52,8 +52,6 @@ from cgihttpd.cgi.runner import (
     slots_for,
 )
 from cgihttpd.cgi.scriptlog import (
-    DEFAULT_LOG_BUFFER,
-    DEFAULT_LOG_LENGTH,
     ScriptRun,
     append_entry,
     format_error_entry,
@@ -133,8 +131,8 @@ class _CgiRun:
         # ScriptLog: what a failed run's entry shows (the body's head, stderr lines)
         vhost = ex.vhost
         self.script_log = vhost.script_log
-        self.log_length = int(getattr(vhost, "script_log_length", DEFAULT_LOG_LENGTH))
-        self.log_buffer = int(getattr(vhost, "script_log_buffer", DEFAULT_LOG_BUFFER))
+        self.log_length = vhost.script_log_length
+        self.log_buffer = vhost.script_log_buffer
         self.body_head = bytearray()
         self.stderr_kept: list[str] = []
         self.stderr_kept_bytes = 0

@@ -82,6 +82,8 @@ class ServerDraft:
     server_signature: Literal["on", "off", "email"] | None = None
     cgi_script_timeout: float | None = None
     script_log: str | None = None
+    script_log_length: int | None = None
+    script_log_buffer: int | None = None
 
 
 @dataclass
@@ -442,8 +444,6 @@ _no_effect("ScriptSock", "TAKE1", "the name of the socket to use for communicati
            "the cgi daemon.", global_only=True)
 _no_effect("AccessFileName", "ITERATE", "Name(s) of per-directory config files (default: "
            ".htaccess)")
-_no_effect("ScriptLogLength", "TAKE1", "the maximum length (in bytes) of the script debug log")
-_no_effect("ScriptLogBuffer", "TAKE1", "the maximum size (in bytes) to record of a POST request")
 
 
 @directive("HostnameLookups", "RAW", "\"on\" to enable, \"off\" to disable reverse DNS "
@@ -742,6 +742,16 @@ directive("ScriptAliasMatch", "TAKE2", "a regular expression and a filename")(
 @directive("ScriptLog", "TAKE1", "the name of a log for script debugging info")
 def _script_log(ctx: Ctx, node: Node) -> None:
     ctx.server.script_log = ctx.root(node.args[0])
+
+
+@directive("ScriptLogLength", "TAKE1", "the maximum length (in bytes) of the script debug log")
+def _script_log_length(ctx: Ctx, node: Node) -> None:
+    ctx.server.script_log_length = _atoi(node.args[0])  # mod_cgi.c: atol
+
+
+@directive("ScriptLogBuffer", "TAKE1", "the maximum size (in bytes) to record of a POST request")
+def _script_log_buffer(ctx: Ctx, node: Node) -> None:
+    ctx.server.script_log_buffer = _atoi(node.args[0])  # mod_cgi.c: atoi
 
 
 def _script_timeout(ctx: Ctx, node: Node) -> None:

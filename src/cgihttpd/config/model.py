@@ -325,6 +325,9 @@ class VirtualHost:
     #: <VirtualHost> address's port, else the main server's; 0 means "none"
     #: (ap_get_server_port then uses the Host header's port or the scheme's default)
     port: int = 0
+    #: ScriptLogLength / ScriptLogBuffer (mod_cgi.c DEFAULT_LOGBYTES, DEFAULT_BUFBYTES)
+    script_log_length: int = 10385760
+    script_log_buffer: int = 1024
 
     @property
     def script_timeout(self) -> float:
