@@ -12,7 +12,8 @@ the 2.4 docs, sections.html):
 2. <Directory> (not regex) from the shortest matching path to the longest (component
    count; config order among equals, server/core.c ap_core_reorder_directories);
 3. <Directory ~> and <DirectoryMatch>, in config order;
-4. <Files> and <FilesMatch> against the basename, in config order;
+4. <Files> and <FilesMatch> against the basename, in config order; those nested in a
+   <Directory> only where that <Directory> applies, after the server's own;
 5. <Location> and <LocationMatch> against the URL path, in config order.
 """
 
@@ -132,7 +133,25 @@ def matching_sections(vhost: VirtualHost, filename: str | None, url_path: str,
             elif location_matches(section.pattern, url_path):
                 locations.append(section)
     plain.sort(key=lambda t: (t[0], t[1]))
-    return [s for _, _, s in plain] + regex_dirs + files + locations
+    dirs = [s for _, _, s in plain] + regex_dirs
+    return dirs + _files_in_order(files, dirs) + locations
+
+
+def _files_in_order(files: list[Section], dirs: list[Section]) -> list[Section]:
+    """The matching <Files> sections in the file walk's order: those at server level in
+    config order, then those nested in each <Directory> that applies, in the order the
+    directories merged (core.c merge_core_dir_configs appends a <Directory>'s own
+    <Files> to the inherited list; ap_file_walk runs through that list). A nested one
+    whose <Directory> does not apply is left out."""
+    out = [f for f in files if f.within is None]
+    seen: set[tuple[str, bool]] = set()
+    for d in dirs:
+        key = (d.pattern, d.regex)
+        if key not in seen:
+            seen.add(key)
+            out.extend(f for f in files if f.within is not None
+                       and (f.within, f.within_regex) == key)
+    return out
 
 
 #: merged settings by (vhost, filename, URL, is_dir): the configuration is immutable, so

@@ -282,6 +282,8 @@ def test_every_table_directive_is_covered() -> None:
             ("AddIcon x", "AddIcon requires at least two arguments, an icon URL followed by "
                           "one or more filenames"),
         ]),
+        ("<Location /x>\n<Files a>\n</Files>\n</Location>\n",
+         "F:2: <Files> cannot occur within <Location> section"),
         ("CGIWarmPreload json ../x\n",
          "F:1: CGIWarmPreload: '../x' is not a Python module name"),
         ("LogLevel loud\n", "F:1: LogLevel requires level keyword: one of emerg/alert/crit/"

@@ -3,6 +3,9 @@ server/request.c: directory walk, then files, then location)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -115,3 +118,45 @@ def test_options_merge_is_associative(a: OptionsSpec, b: OptionsSpec, c: Options
     # and merging equals applying one after the other
     applied = c.apply(b.apply(a.apply(frozenset({"FollowSymLinks"}))))
     assert left == applied
+
+
+def test_files_nested_in_a_directory_apply_only_under_it(tmp_path: Path) -> None:
+    # Checked on apache2 with this config: /a.txt 200, /sub/a.txt 403 (the nested
+    # <Files> merges after the server's own), /b.txt and /sub/b.txt 403.
+    from config_helpers import load
+
+    d = tmp_path / "d"
+    d.mkdir()
+    c = load(tmp_path, f"""DocumentRoot {d}
+<Directory {d}>
+Require all granted
+</Directory>
+<Directory {d}/sub>
+<Files a.txt>
+Require all denied
+</Files>
+</Directory>
+<Files a.txt>
+Require all granted
+</Files>
+<Directory {d}>
+<FilesMatch "^b">
+Require all denied
+</FilesMatch>
+</Directory>
+""")
+    assert not [w for w in c.warnings if "nested" in w]
+    nested = [s for s in c.main.sections if s.within is not None]
+    assert [(s.pattern, s.within) for s in nested] == [("a.txt", f"{d}/sub"), ("^b", str(d))]
+    require = {url: effective_conf(c.main, f"{d}{url}", url).require
+               for url in ("/a.txt", "/sub/a.txt", "/b.txt", "/sub/b.txt", "/c.txt")}
+    assert require == {"/a.txt": "granted", "/sub/a.txt": "denied", "/b.txt": "denied",
+                       "/sub/b.txt": "denied", "/c.txt": "granted"}
+
+
+def test_files_nested_in_a_directory_match() -> None:
+    nested = replace(files("*.py", directory_index=("nested",)), within=r"^/srv/www/cgi",
+                     within_regex=True)
+    vhost = make_vhost(sections=(nested, directory(r"^/srv/www/cgi", regex=True)))
+    assert idx(effective_conf(vhost, "/srv/www/cgi/x.py", "/cgi/x.py")) == ("nested",)
+    assert idx(effective_conf(vhost, "/srv/www/other/x.py", "/other/x.py")) is None

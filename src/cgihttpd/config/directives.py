@@ -344,16 +344,25 @@ def _section(kind: SectionKind, match_form: bool, tag: str) -> Apply:
                 raise ConfigError("Regular expression could not be compiled.") from None
         elif kind == "directory":
             pattern = normalise_path(ctx.root(pattern))
+        within: SectionDraft | None = None
         if ctx.section is not None:
-            # <Files> inside <Directory>: Apache applies it under that directory only.
-            ctx.draft.warnings.append(
-                f"{node.source}: {tag} nested in {ctx.section.tag} is applied as if it "
-                "stood at the level of the enclosing server (cgihttpd does not nest "
-                "sections yet)")
+            if ctx.section.kind == "location":
+                # core.c filesection (apache2 -t)
+                raise ConfigError(f"{tag} cannot occur within {ctx.section.tag} section")
+            if ctx.section.kind == "directory":
+                # core.c: added to that <Directory>'s own list of <Files>, which the
+                # file walk applies wherever that <Directory> applies
+                within = ctx.section
+            else:
+                ctx.draft.warnings.append(
+                    f"{node.source}: {tag} nested in {ctx.section.tag} is applied as if "
+                    "it stood at the level of the enclosing server")
         sec = SectionDraft(kind, pattern, regex, node.source, tag)
         apply_nodes(Ctx(ctx.draft, ctx.server, sec, tag, ctx.loaded), node.children or ())
-        ctx.server.sections.append(
-            Section(sec.kind, sec.pattern, sec.regex, sec.conf, sec.source))
+        ctx.server.sections.append(Section(
+            sec.kind, sec.pattern, sec.regex, sec.conf, sec.source,
+            within=None if within is None else within.pattern,
+            within_regex=within is not None and within.regex))
 
     return apply
 

@@ -248,6 +248,10 @@ class Section:
     regex: bool
     conf: DirConf
     source: Source
+    #: a <Files>/<FilesMatch> nested in a <Directory>/<DirectoryMatch>: that section's
+    #: pattern (and whether it is a regex); it then applies only under that directory
+    within: str | None = None
+    within_regex: bool = False
 
 
 # --- virtual hosts and the server ----------------------------------------------------
