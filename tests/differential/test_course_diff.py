@@ -2,9 +2,11 @@
 the built-in demo site, on Apache and on cgihttpd: same status, key headers and body for
 the pages and the demo's CGI scripts, and the same access-log lines.
 
-Normalised: the port (in Location and in HTTP_HOST/SERVER_PORT/REMOTE_PORT), and in the
-environment dump only the variables both servers must agree on are compared (Apache
-adds its own PATH, SERVER_SOFTWARE and SERVER_SIGNATURE).
+Normalised: the listening port where it shows in a body or Location (each server has
+its own). In the environment dump the variables both servers must agree on are compared,
+SERVER_PORT included (the Host has no port and ServerName none: 80 on both, whatever port
+was listened on); PATH, SERVER_SOFTWARE, SERVER_SIGNATURE and REMOTE_PORT may differ
+(Apache's own PATH and banner; two connections).
 """
 
 from __future__ import annotations

@@ -15,6 +15,14 @@ Differences that must stay, each asserted below rather than hidden:
   case-insensitively. Dates are normalised.
 - A script killed mid-body: Apache ends the chunked body as if complete; cgihttpd closes
   the connection without the last chunk so the client sees the truncation.
+- A chunked request body reaches the script with CONTENT_LENGTH, the decoded length
+  (Apache sets none; RFC 3875 §4.1.2 wants it; issue "Run CGI scripts").
+- Not compared here: a script that does not read its stdin gets its response out and
+  the connection stays usable (Apache may cut it off); tests/e2e/test_cgi.py asserts it.
+
+Compared and equal, no exception: nph- output byte for byte (then the connection
+closes), the access-log line of an nph run (200, %b "-"), ScriptLog entries (but for
+the case of header names, above), SERVER_PORT with and without a port in Host.
 """
 
 from __future__ import annotations
@@ -208,6 +216,9 @@ ENV_CASES = [
     ("GET", "/loc2.py?q=1", {}, None),
     ("POST", "/loc2.py", {"Content-Type": "text/plain"}, b"body"),
     ("GET", "/cgi-bin/env.py", {"Host": "[::1]:8080"}, None),
+    # no port in Host, none in ServerName: SERVER_PORT is the scheme's 80, not the
+    # port listened on (core.c ap_get_server_port, UseCanonicalName Off)
+    ("GET", "/env.py", {"Host": "localhost"}, None),
 ]
 
 
@@ -395,3 +406,19 @@ def test_script_log_entries_as_apache_writes_them(pair: Pair) -> None:
                            str(pair.root / "htdocs/badpost.py"))
     assert "\n%request\n" in a[0] and "\n\na=1&b=2\n%response\nThis is not a header\n" \
         "%stdout\n\nrest of\nthe output\n\n" in a[0]
+
+
+def test_difference_chunked_body_gets_content_length(pair: Pair) -> None:
+    envs = []
+    for port in pair.ports():
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=DEADLINE)
+        conn.request("POST", "/env.py", body=iter([b"a=1&", b"b=2"]), encode_chunked=True,
+                     headers={"Host": "localhost:8080", "Content-Type": "text/plain"})
+        resp = conn.getresponse()
+        assert resp.status == 200
+        envs.append(json.loads(resp.read()))
+        conn.close()
+    apache, ours = envs
+    assert apache["stdin"] == ours["stdin"] == "a=1&b=2"
+    assert "CONTENT_LENGTH" not in apache["env"]
+    assert ours["env"]["CONTENT_LENGTH"] == "7"
