@@ -15,6 +15,8 @@ Paths:
                    $ECHO_DIR/disconnect, and whether send() then raised ClientDisconnected
   /stats           answers, then writes the extension's stats to $ECHO_DIR/stats
   /dupe-length     says Content-Length 3 and sends 6 bytes
+  /raw             its own bytes through the cgihttpd.raw extension, in two sends;
+                   then writes the extension's stats to $ECHO_DIR/raw-stats
 Protocol errors are appended as JSON lines to $ECHO_DIR/protocol-errors.
 """
 
@@ -135,6 +137,12 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         await send({"type": "http.response.start", "status": 200,
                     "headers": [(b"content-length", b"3")]})
         await send({"type": "http.response.body", "body": b"abcdef"})
+    elif path == "/raw":
+        await send({"type": "cgihttpd.raw", "bytes": b"HTTP/1.0 299 Mine\r\nX: y\n\n",
+                    "more": True})
+        await send({"type": "cgihttpd.raw", "bytes": b"raw body", "more": False})
+        stats = scope["extensions"]["cgihttpd"]["stats"]
+        (OUT / "raw-stats").write_text(json.dumps(stats))
     else:
         await _respond(send, 404, b"not here")
 

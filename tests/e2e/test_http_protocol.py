@@ -103,6 +103,22 @@ def test_stats_count_every_byte_written(addr: tuple[str, int], echo_dir: Path) -
     assert stats["status"] == 200
 
 
+def test_raw_extension_writes_the_bytes_as_given_then_closes(addr: tuple[str, int],
+                                                             echo_dir: Path) -> None:
+    (echo_dir / "raw-stats").unlink(missing_ok=True)
+    assert exchange(addr, b"GET /echo HTTP/1.1\r\nHost: x\r\n\r\n").json()[
+        "extensions"]["cgihttpd"]["raw_output"] is True
+    with connect(addr) as s:
+        # keep-alive asked for, and a second request pipelined: the raw response is the
+        # connection's last (nothing added, nothing after it)
+        s.sendall(b"GET /raw HTTP/1.1\r\nHost: x\r\n\r\nGET /echo HTTP/1.1\r\nHost: x\r\n\r\n")
+        raw = read_until_close(s)
+    assert raw == b"HTTP/1.0 299 Mine\r\nX: y\n\nraw body"
+    stats = json.loads(wait_for(lambda: (echo_dir / "raw-stats").exists()
+                                and (echo_dir / "raw-stats").read_text(), "raw-stats"))
+    assert (stats["bytes_out"], stats["body_bytes"], stats["status"]) == (len(raw), 0, 200)
+
+
 # --- Apache's limits (core: LimitRequestLine, LimitRequestFieldSize, LimitRequestFields)
 
 
