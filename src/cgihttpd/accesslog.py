@@ -217,19 +217,55 @@ def format_log_line(fmt: str, rec: LogRecord) -> str:
     Every value taken from the request is escaped as Apache escapes it, so a line holds
     no newline unless the format's own literal text asks for one (``\\n``), as in Apache.
     """
-    out: list[str] = []
+    return compile_log_format(fmt)(rec)
+
+
+_Piece = Callable[[LogRecord], str]
+
+
+def _piece(item: _Item) -> _Piece:
+    handler = _HANDLERS[item.directive]
+    arg, orig = item.arg, item.want_orig
+    if item.conditions:
+        conditions, negate = item.conditions, item.negate
+
+        def conditional(rec: LogRecord) -> str:
+            # process_item: a status list limits the item to (or, with "!", excludes)
+            # those statuses of the final response; otherwise "-".
+            if (rec.status in conditions) == negate:
+                return "-"
+            value = handler(rec, arg, orig)
+            return "-" if value is None else value
+
+        return conditional
+
+    def plain(rec: LogRecord) -> str:
+        value = handler(rec, arg, orig)
+        return "-" if value is None else value
+
+    return plain
+
+
+@functools.lru_cache(maxsize=256)
+def compile_log_format(fmt: str) -> Callable[[LogRecord], str]:
+    """``fmt`` parsed once into a function of a ``LogRecord`` (what ``format_log_line``
+    runs): literal text is kept as is, each directive becomes a call of its handler
+    with its argument and conditions already bound."""
+    pieces: list[str | _Piece] = []
     for item in parse_log_format(fmt):
         if item.literal is not None:
-            out.append(item.literal)
-            continue
-        # process_item: a status list limits the item to (or, with "!", excludes) those
-        # statuses of the final response; otherwise "-".
-        if item.conditions and ((rec.status in item.conditions) == item.negate):
-            out.append("-")
-            continue
-        value = _HANDLERS[item.directive](rec, item.arg, item.want_orig)
-        out.append("-" if value is None else value)
-    return "".join(out)
+            if pieces and isinstance(pieces[-1], str):
+                pieces[-1] += item.literal
+            else:
+                pieces.append(item.literal)
+        else:
+            pieces.append(_piece(item))
+    frozen = tuple(pieces)
+
+    def line(rec: LogRecord) -> str:
+        return "".join([p if isinstance(p, str) else p(rec) for p in frozen])
+
+    return line
 
 
 # --- the directives ---------------------------------------------------------------------
@@ -244,7 +280,13 @@ def _usec(t: float) -> int:
 
 def _clf_time(t_us: int) -> str:
     """``[26/Nov/2026:16:45:08 +0000]``: local time with its UTC offset (log_request_time)."""
-    tm = time.localtime(t_us // 1_000_000)
+    # the zone is part of the key: time.tzset() may change it in a running process
+    return _clf_second(t_us // 1_000_000, time.tzname, time.timezone)
+
+
+@functools.lru_cache(maxsize=8)  # a busy server logs the same second many times
+def _clf_second(seconds: int, _zone: tuple[str, str], _offset: int) -> str:
+    tm = time.localtime(seconds)
     off = tm.tm_gmtoff or 0
     sign = "-" if off < 0 else "+"
     off = abs(off)

@@ -15,12 +15,13 @@ Must not know how HTTP is framed (the ASGI server does that) nor how CGI runs.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import os
 import socket
 import time
 import traceback
-from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
 from dataclasses import replace
 from typing import Any
 
@@ -62,6 +63,9 @@ _LOG_SOURCE: dict[str, tuple[str, str]] = {
 }
 
 
+#: how many (local address, Host) → virtual host choices are remembered
+_VHOST_CHOICES = 1024
+
 #: the methods Apache registers at start (http_protocol.c ap_method_registry_init)
 REGISTERED_METHODS = frozenset({
     "GET", "HEAD", "PUT", "POST", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH",
@@ -82,6 +86,7 @@ class App:
         self.fs: FileSystem = fs if fs is not None else RealFS()
         _check_document_roots(config)
         self._vhost_ips = _resolve_vhost_names(config)
+        self._vhost_choice: dict[tuple[str, int, str | None], VirtualHost] = {}
         if logset is None:
             from cgihttpd.logwriter import LogSet
             logset = LogSet.open(config)
@@ -112,8 +117,7 @@ class App:
         if scope["type"] != "http":
             return None
         request = request_from_scope(scope)
-        vhost = select_vhost(self.config, request.server_addr, request.server_port,
-                             request.host, names=self._vhost_ips)
+        vhost = self._select_vhost(request)
         target = self._resolve(vhost, request)
         exchange = self._exchange(scope, request, vhost, target, receive, send)
         try:
@@ -130,6 +134,20 @@ class App:
             elif message["type"] == "lifespan.shutdown":
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+    def _select_vhost(self, request: Request) -> VirtualHost:
+        # The choice depends only on the (immutable) config, the local address and the
+        # Host header, so it is remembered; the table is emptied when it grows large,
+        # since clients choose the Host values.
+        key = (request.server_addr, request.server_port, request.header("host"))
+        vhost = self._vhost_choice.get(key)
+        if vhost is None:
+            vhost = select_vhost(self.config, request.server_addr, request.server_port,
+                                 request.host, names=self._vhost_ips)
+            if len(self._vhost_choice) >= _VHOST_CHOICES:
+                self._vhost_choice.clear()
+            self._vhost_choice[key] = vhost
+        return vhost
 
     def _resolve(self, vhost: VirtualHost, request: Request) -> Target:
         try:
@@ -437,13 +455,23 @@ def _recording_send(send: Send, record: LogRecord) -> Send:
     async def recording(message: Message) -> None:
         if message["type"] == "http.response.start":
             record.status = int(message["status"])
-            record.headers_out = [(bytes(k).decode("latin-1"), bytes(v).decode("latin-1"))
-                                  for k, v in message.get("headers", ())]
+            headers = message.get("headers", ())
+            record.headers_out = list(_decoded(headers) if isinstance(headers, tuple)
+                                      else _decode(headers))
         elif message["type"] == "http.response.body":
             record.body_bytes += len(message.get("body", b""))
         await send(message)
 
     return recording
+
+
+def _decode(headers: Iterable[tuple[bytes, bytes]]) -> tuple[tuple[str, str], ...]:
+    return tuple([(bytes(k).decode("latin-1"), bytes(v).decode("latin-1"))
+                  for k, v in headers])
+
+
+#: the static handler sends the same header tuples again and again (``handlers._encode``)
+_decoded = functools.lru_cache(maxsize=1024)(_decode)
 
 
 def _override_status(send: Send, status: int) -> Send:

@@ -11,6 +11,7 @@ know about virtual-host choice, URL resolution or error documents.
 from __future__ import annotations
 
 import asyncio
+import functools
 
 from cgihttpd.autoindex import (
     Entry,
@@ -26,7 +27,14 @@ from cgihttpd.files import list_directory, load_file, read_range
 from cgihttpd.mime import content_type
 from cgihttpd.resolve import FileSystem, resolve_url
 from cgihttpd.response import Response, send_response
-from cgihttpd.static import ALLOW, STATIC_METHODS, FileStat, plan_static
+from cgihttpd.static import (
+    ALLOW,
+    CONDITIONAL_HEADERS,
+    STATIC_METHODS,
+    FileStat,
+    plan_plain,
+    plan_static,
+)
 
 
 async def serve_trace(ex: Exchange) -> None:
@@ -70,15 +78,28 @@ async def serve_file(ex: Exchange, *, status_override: int = 0) -> None:
     try:
         # an error document is served whole, unconditionally (ap_die sets
         # no_local_copy: never a 304 for an error document)
-        header = ex.request.header if not status_override else _no_header
-        plan = plan_static(FileStat(st_size, st.st_mtime_ns),
-                           "GET" if status_override and method != "HEAD" else method,
-                           header, ctype, ex.record.start_time)
+        fstat = FileStat(st_size, st.st_mtime_ns)
+        plan_method = "GET" if status_override and method != "HEAD" else method
+        if status_override or not _conditional(ex.request.headers):
+            plan = plan_plain(fstat, plan_method, ctype, ex.record.start_time)
+        else:
+            plan = plan_static(fstat, plan_method, ex.request.header, ctype,
+                               ex.record.start_time)
         if plan.status == 416:
             raise HTTPError(416, headers=plan.headers)
         status = status_override or plan.status
         await ex.send({"type": "http.response.start", "status": status,
                        "headers": _encode(plan.headers)})
+        if plan.send_body and data is not None:
+            # a small file: the whole body in one message (and so one write, with the
+            # head the protocol holds back for it)
+            if plan.parts:
+                body = b"".join([p.head + data[p.offset:p.offset + p.length]
+                                 for p in plan.parts]) + plan.closing
+            else:
+                body = data[plan.offset:plan.offset + plan.length]
+            await ex.send({"type": "http.response.body", "body": body, "more_body": False})
+            return
         if plan.send_body:
             # the body as (head bytes, file offset, length) pieces: one for 200/206,
             # one per range for multipart/byteranges, then the closing delimiter
@@ -146,9 +167,11 @@ async def _send_body(ex: Exchange, data: bytes) -> None:
         await ex.send({"type": "http.response.body", "body": data, "more_body": True})
 
 
-def _no_header(name: str) -> str | None:
-    return None
+def _conditional(headers: tuple[tuple[str, str], ...]) -> bool:
+    return any(k in CONDITIONAL_HEADERS for k, _ in headers)
 
 
-def _encode(headers: tuple[tuple[str, str], ...]) -> list[tuple[bytes, bytes]]:
-    return [(k.lower().encode("latin-1"), v.encode("latin-1", "replace")) for k, v in headers]
+@functools.lru_cache(maxsize=1024)  # a remembered plan brings the same headers again
+def _encode(headers: tuple[tuple[str, str], ...]) -> tuple[tuple[bytes, bytes], ...]:
+    return tuple((k.lower().encode("latin-1"), v.encode("latin-1", "replace"))
+                 for k, v in headers)

@@ -81,8 +81,8 @@ def request_from_scope(scope: Mapping[str, Any]) -> Request:
     query = bytes(query_bytes).decode("latin-1") if query_bytes else query_in_path
     version = str(scope.get("http_version", "1.1"))
     raw_target = raw_path + ("?" + query if query else "")
-    headers = tuple((bytes(k).decode("latin-1").lower(), bytes(v).decode("latin-1"))
-                    for k, v in scope.get("headers", ()))
+    headers = tuple([(k.decode("latin-1").lower(), v.decode("latin-1"))
+                     for k, v in scope.get("headers", ())])
     client = scope.get("client") or ("", 0)
     server = scope.get("server") or ("", 0)
     ext = (scope.get("extensions") or {}).get("cgihttpd") or {}

@@ -35,6 +35,7 @@ Must not know about HTTP messages, methods or the static/CGI handlers.
 from __future__ import annotations
 
 import errno
+import functools
 import os
 import re
 import stat as stat_mod
@@ -148,14 +149,31 @@ def decode_path(normalized: str, raw: str) -> str:
     return bytes(data).decode("utf-8", "surrogateescape")
 
 
+#: screened paths remembered (the screen is pure, and the same few URLs come again and
+#: again); only short ones, so a client sending long random URLs costs little memory
+SCREEN_CACHE_SIZE = 2048
+SCREEN_CACHE_MAX_LENGTH = 256
+
+
 def screen_path(raw: str) -> str:
     """The raw (still-encoded) request path → the decoded, normalised URL path."""
+    if len(raw) <= SCREEN_CACHE_MAX_LENGTH:
+        return _screen_path_cached(raw)
+    return _screen_path(raw)
+
+
+def _screen_path(raw: str) -> str:
     if raw.startswith(("http://", "https://")):
         # absolute-form (RFC 9112 3.2.2): the path starts after the authority
         rest = raw.split("://", 1)[1]
         slash = rest.find("/")
         raw = rest[slash:] if slash != -1 else "/"
     return decode_path(normalize_path(raw), raw)
+
+
+# an invalid path raises HTTPError, which lru_cache does not remember: it is screened
+# again each time (and its error log line says why each time)
+_screen_path_cached = functools.lru_cache(maxsize=SCREEN_CACHE_SIZE)(_screen_path)
 
 
 # --- 2. translation ------------------------------------------------------------------

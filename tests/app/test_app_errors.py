@@ -94,6 +94,7 @@ def test_an_exception_is_a_500_and_the_next_request_works(site: Site,
         raise RuntimeError("boom")
 
     monkeypatch.setattr(handlers_module, "plan_static", boom)
+    monkeypatch.setattr(handlers_module, "plan_plain", boom)  # an unconditional GET
     r = site.get("/a.html")
     assert r.status_code == 500
     assert "admin@example.com" in r.text

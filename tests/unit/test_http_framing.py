@@ -168,3 +168,26 @@ def test_pure_cores_import_no_io(module: str) -> None:
         elif isinstance(node, ast.ImportFrom) and node.module:
             names.add(node.module.split(".")[0])
     assert not names & {"asyncio", "socket", "subprocess", "httptools", "uvicorn"}
+
+
+@given(st.lists(st.sampled_from([
+    (b"content-type", b"text/html"), (b"content-length", b"12"), (b"etag", b'"a-b"'),
+    (b"Connection", b"close"), (b"date", b"x"), (b"server", b"y"), (b"X-Other", b"v"),
+    (b"transfer-encoding", b"chunked"), (b"bad name", b"v"), (b"x-bad", b"a\nb"),
+    (b"content-length", b"-1")]), max_size=6),
+       st.sampled_from(["1.0", "1.1"]), st.sampled_from([200, 204, 304, 404, 500]))
+def test_a_header_tuple_plans_as_the_same_list(headers: list[tuple[bytes, bytes]],
+                                               version: str, status: int) -> None:
+    """Tuples (what the static handler sends, scanned once and remembered) and lists
+    (scanned every time) give the same plan or the same error, again and again."""
+    facts = RequestFacts(version, "GET", True, True, True)
+
+    def outcome(h: object) -> object:
+        try:
+            return plan_response(facts, status, h, date=b"D", server=b"S")  # type: ignore[arg-type]
+        except InvalidResponse as exc:
+            return str(exc)
+
+    expected = outcome(list(headers))
+    assert outcome(tuple(headers)) == expected
+    assert outcome(tuple(headers)) == expected

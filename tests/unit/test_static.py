@@ -177,3 +177,15 @@ def test_pure_modules_import_no_io_machinery(module: str) -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=60, check=True).stdout.strip()
     assert out == "[]"
+
+
+@given(size=st.integers(0, 10**9), mtime_ns=st.integers(0, 4_000_000_000 * 10**9),
+       ahead=st.floats(-5.0, 10.0), method=st.sampled_from(["GET", "HEAD", "POST"]),
+       ctype=st.sampled_from([None, "text/html", "image/png"]))
+def test_plan_plain_is_plan_static_without_conditional_headers(
+        size: int, mtime_ns: int, ahead: float, method: str, ctype: str | None) -> None:
+    from cgihttpd.static import plan_plain
+
+    stat = FileStat(size, mtime_ns)
+    now = mtime_ns / 1e9 + ahead  # fresh files (weak ETag, capped date) and old ones
+    assert plan_plain(stat, method, ctype, now) == plan_static(stat, method, hdr(), ctype, now)

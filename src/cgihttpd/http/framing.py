@@ -30,6 +30,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from cgihttpd.http.status import status_line
 
@@ -91,21 +92,24 @@ def body_allowed(method: str, status: int) -> bool:
     return method != "HEAD" and status >= 200 and status not in (204, 304)
 
 
-def plan_response(
-    facts: RequestFacts,
-    status: int,
-    headers: Iterable[tuple[bytes, bytes]],
-    *,
-    date: bytes,
-    server: bytes,
-    reason: str | None = None,
-) -> ResponsePlan:
-    """Decide framing for a response and encode its head."""
-    out: list[bytes] = [status_line(status, reason)]
+@dataclass(frozen=True, slots=True)
+class _Fields:
+    """What framing takes from the application's headers, the end-to-end ones encoded."""
+
+    content_length: int | None
+    app_close: bool
+    has_date: bool
+    has_server: bool
+    #: the header lines to send as they are, then the Content-Type line(s), encoded
+    lines: bytes
+    content_type: bytes
+
+
+def _scan(headers: Iterable[tuple[bytes, bytes]]) -> _Fields:
     content_length: int | None = None
     app_close = False
-    content_type: list[tuple[bytes, bytes]] = []
-    rest: list[tuple[bytes, bytes]] = []
+    content_type: list[bytes] = []
+    rest: list[bytes] = []
     has_date = has_server = False
     for name, value in headers:
         if _BAD_NAME.search(name) or not name:
@@ -129,14 +133,34 @@ def plan_response(
                 continue  # keep the first, never send two
             content_length = length
         elif lname == b"content-type":
-            content_type.append((name, value))
+            content_type.append(name + b": " + value + b"\r\n")
             continue
         elif lname == b"date":
             has_date = True
         elif lname == b"server":
             has_server = True
-        rest.append((name, value))
+        rest.append(name + b": " + value + b"\r\n")
+    return _Fields(content_length, app_close, has_date, has_server, b"".join(rest),
+                   b"".join(content_type))
 
+
+#: a static file's headers come as the same tuple again and again (the handler keeps
+#: them): their scan is remembered (a list is scanned each time)
+_scan_tuple = lru_cache(maxsize=1024)(_scan)
+
+
+def plan_response(
+    facts: RequestFacts,
+    status: int,
+    headers: Iterable[tuple[bytes, bytes]],
+    *,
+    date: bytes,
+    server: bytes,
+    reason: str | None = None,
+) -> ResponsePlan:
+    """Decide framing for a response and encode its head."""
+    fields = _scan_tuple(headers) if type(headers) is tuple else _scan(headers)
+    content_length = fields.content_length
     allowed = body_allowed(facts.method, status)
     informational = status < 200
     if content_length is not None or not allowed:
@@ -153,16 +177,16 @@ def plan_response(
         delimited
         and facts.client_keep_alive
         and facts.server_keep_alive
-        and not app_close
+        and not fields.app_close
         and status not in DROPS_CONNECTION
     )
 
-    if not has_date:
+    out: list[bytes] = [status_line(status, reason)]
+    if not fields.has_date:
         out.append(b"Date: " + date + b"\r\n")
-    if not has_server and server:
+    if not fields.has_server and server:
         out.append(b"Server: " + server + b"\r\n")
-    for name, value in rest:
-        out.append(name + b": " + value + b"\r\n")
+    out.append(fields.lines)
     if chunked:
         out.append(b"Transfer-Encoding: chunked\r\n")
     if not informational:
@@ -176,8 +200,7 @@ def plan_response(
                 out.append(b"Connection: Keep-Alive\r\n")
         else:
             out.append(b"Connection: close\r\n")
-    for name, value in content_type:
-        out.append(name + b": " + value + b"\r\n")
+    out.append(fields.content_type)
     out.append(b"\r\n")
     return ResponsePlan(
         head=b"".join(out),
