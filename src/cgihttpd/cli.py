@@ -193,6 +193,11 @@ def _print_errors(exc: BaseException) -> None:
         print(f"cgihttpd: {exc}", file=sys.stderr)
 
 
+def _print_warnings(warnings: Sequence[str]) -> None:
+    for warning in warnings:
+        print(warning, file=sys.stderr)
+
+
 def _timeouts(env: dict[str, str]) -> tuple[ReadTimeout | None, ReadTimeout | None]:
     out: list[ReadTimeout | None] = []
     for name in (ENV_HEADER_TIMEOUT, ENV_BODY_TIMEOUT):
@@ -219,14 +224,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         header_timeout, body_timeout = _timeouts(dict(os.environ))
         config = build_config(opts)
-        if opts.check:
-            # apache2 -t: "Syntax OK" on stderr
-            print("Syntax OK", file=sys.stderr)
-            return 0
-        if opts.dump:
-            from cgihttpd.config.report import describe
+        # Apache prints its start-up warnings (AH00558, AH00112...) on stderr, for -t and
+        # -S too
+        _print_warnings(config.warnings)
+        if opts.check or opts.dump:
+            from cgihttpd.logwriter import check_log_directories
 
-            print(describe(config))
+            if opts.dump:
+                from cgihttpd.config.report import describe
+
+                print(describe(config), flush=True)
+            # apache2 -t and -S fail on a log directory that does not exist (AH02291,
+            # AH02297), as the start would
+            check_log_directories(config)
+            if opts.check:
+                print("Syntax OK", file=sys.stderr)  # apache2 -t: on stderr
             return 0
         factory: server.AppFactory
         if opts.app:
@@ -237,7 +249,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             from cgihttpd.app import App
 
-            factory = App
+            def factory(cfg: ServerConfig) -> Any:
+                app = App(cfg)
+                _print_warnings(app.logs.warnings)  # the logs' own (syslog...)
+                return app
         where = f"config {os.path.abspath(opts.conf)}" if opts.conf else (
             f"folder {config.main.document_root}")
         return server.run(config, factory, workers=opts.workers,

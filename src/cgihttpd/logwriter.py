@@ -72,6 +72,60 @@ def _condition_holds(condition: str | None, env: dict[str, str]) -> bool:
     return True
 
 
+def log_file_path(server_root: str, target: str) -> str | None:
+    """The file an ErrorLog/CustomLog target writes to (relative to ServerRoot), or None
+    for a piped log, syslog or the process's own streams."""
+    if target.startswith("|") or target.lower().startswith("syslog") or target in _STD_STREAMS:
+        return None
+    path = target if os.path.isabs(target) else os.path.join(server_root, target)
+    return os.path.normpath(path)
+
+
+def _error_log_what(vhost: VirtualHost) -> str:
+    # Apache's names for the log in AH02291 (server/log.c open_error_log)
+    return "main error log" if vhost.is_main else (
+        f"error log of vhost defined at {vhost.source}")
+
+
+def _custom_log_what(target: LogTarget) -> str:
+    # ... and in AH02297 (mod_log_config open_config_log)
+    return f"log file '{target.target}' defined at {target.source}"
+
+
+def log_files(config: ServerConfig) -> list[tuple[str, str, Source]]:
+    """Every log that is a file, as (path, what, source), in the order apache2 opens
+    them: the error logs (the main server's first), then the CustomLogs."""
+    out: list[tuple[str, str, Source]] = []
+    servers = (config.main, *config.vhosts)
+    for vhost in servers:
+        path = log_file_path(config.server_root, vhost.error_log or "/dev/stderr")
+        if path is not None:
+            out.append((path, _error_log_what(vhost), vhost.source))
+    for vhost in servers:
+        for target in vhost.custom_logs:
+            path = log_file_path(config.server_root, target.target)
+            if path is not None:
+                out.append((path, _custom_log_what(target), target.source))
+    return out
+
+
+def check_log_directory(path: str, what: str, source: Source) -> None:
+    """A log file is created but never its directory: a missing one is a ConfigError
+    (Apache: AH02291/AH02297 "Cannot access directory ...")."""
+    directory = os.path.dirname(path) or "."
+    if not os.path.isdir(directory):
+        reason = os.strerror(errno.ENOTDIR if os.path.exists(directory) else errno.ENOENT)
+        raise ConfigError(f"Cannot access directory '{directory}/' for {what}: {reason}",
+                          source)
+
+
+def check_log_directories(config: ServerConfig) -> None:
+    """What ``apache2 -t`` checks of the logs without opening them: the first log file
+    whose directory is missing raises its ConfigError (Apache stops at the first)."""
+    for path, what, source in log_files(config):
+        check_log_directory(path, what, source)
+
+
 class LogSet:
     """Every log of a configuration, open. Build with ``LogSet.open(config)``."""
 
@@ -105,11 +159,8 @@ class LogSet:
 
     def _add_vhost(self, config: ServerConfig, vhost: VirtualHost) -> None:
         self._vhosts.append(vhost)
-        if vhost.is_main:
-            what = "main error log"
-        else:
-            what = f"error log of vhost defined at {vhost.source}"
-        stream = self._stream(config, vhost.error_log or "/dev/stderr", what, vhost.source)
+        stream = self._stream(config, vhost.error_log or "/dev/stderr",
+                              _error_log_what(vhost), vhost.source)
         try:
             level = LogLevel.parse(vhost.log_level or "warn")
         except LogLevelError as exc:
@@ -122,8 +173,7 @@ class LogSet:
                 parse_log_format(target.format)
             except LogFormatError as exc:
                 raise ConfigError(str(exc), target.source) from None
-            stream = self._stream(config, target.target,
-                                  f"log file '{target.target}' defined at {target.source}",
+            stream = self._stream(config, target.target, _custom_log_what(target),
                                   target.source)
             targets.append((target, stream))
         self._access[id(vhost)] = targets
@@ -144,16 +194,12 @@ class LogSet:
                 std = sys.stdout if key == "stdout" else sys.stderr
                 self._streams[key] = _Stream(target, std.buffer, owned=False)
             return self._streams[key]
-        path = target if os.path.isabs(target) else os.path.join(config.server_root, target)
-        path = os.path.normpath(path)
+        path = log_file_path(config.server_root, target)
+        assert path is not None
         key = os.path.realpath(path)
         if key in self._streams:
             return self._streams[key]
-        directory = os.path.dirname(path) or "."
-        if not os.path.isdir(directory):
-            reason = os.strerror(errno.ENOTDIR if os.path.exists(directory) else errno.ENOENT)
-            raise ConfigError(f"Cannot access directory '{directory}/' for {what}: {reason}",
-                              source)
+        check_log_directory(path, what, source)
         try:
             # Apache: APR_WRITE | APR_APPEND | APR_CREATE with APR_OS_DEFAULT (0666, then
             # the umask).

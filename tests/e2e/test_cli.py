@@ -90,6 +90,45 @@ def test_missing_log_directory_is_a_clear_error(tmp_path: Path) -> None:
     assert f"{tmp_path}/no/such/dir" in r.stderr
 
 
+@pytest.mark.parametrize(("flag", "extra", "message"), [
+    # apache2 -t: "AH02291: Cannot access directory '/x/nodir/' for main error log",
+    # exit 1, no "Syntax OK"
+    ("-t", "ErrorLog {tmp}/nodir/error.log\n",
+     "Cannot access directory '{tmp}/nodir/' for main error log"),
+    ("-t", "<VirtualHost *:80>\nErrorLog {tmp}/nodir/e.log\n</VirtualHost>\n",
+     "Cannot access directory '{tmp}/nodir/' for error log of vhost defined at {conf}:6"),
+    # AH02297, and apache2 -S prints its dump, then fails the same way
+    ("-S", "CustomLog {tmp}/nodir/a.log common\n",
+     "{conf}:6: Cannot access directory '{tmp}/nodir/' for log file '{tmp}/nodir/a.log' "
+     "defined at {conf}:6"),
+])
+def test_check_and_dump_fail_on_a_missing_log_directory(tmp_path: Path, flag: str, extra: str,
+                                                        message: str) -> None:
+    conf = write_conf(tmp_path, extra.format(tmp=tmp_path))
+    r = run_cli(flag, "-f", str(conf))
+    assert r.returncode == 1
+    assert message.format(tmp=tmp_path, conf=conf) in r.stderr
+    assert "Syntax OK" not in r.stderr and "Traceback" not in r.stderr
+    if flag == "-S":
+        assert "127.0.0.1:80" in r.stdout
+
+
+def test_warnings_are_printed_for_check_dump_and_start(tmp_path: Path) -> None:
+    # apache2 -t prints "AH00112: Warning: DocumentRoot [/x] does not exist" before
+    # "Syntax OK"; we print each config warning on stderr the same way
+    conf = write_conf(tmp_path, f"<VirtualHost *:80>\nDocumentRoot {tmp_path}/nodir\n"
+                                "</VirtualHost>\n")
+    warning = f"{conf}:7: Warning: DocumentRoot [{tmp_path}/nodir] does not exist"
+    r = run_cli("-t", "-f", str(conf))
+    assert (r.returncode, r.stderr) == (0, f"{warning}\nSyntax OK\n")
+    r = run_cli("-S", "-f", str(conf))
+    assert (r.returncode, r.stderr) == (0, f"{warning}\n")
+    conf = write_conf(tmp_path, "LoadModule status_module modules/mod_status.so\n")
+    with ServerProcess(["-f", str(conf), "-l", "127.0.0.1:0"]) as srv:
+        assert f"{conf}:6: module status_module (mod_status.c) is loaded but not " \
+               "implemented by cgihttpd" in srv.stderr_lines
+
+
 def test_zero_config_serves_the_demo_site_and_prints_the_real_port() -> None:
     with ServerProcess(["-l", "127.0.0.1:0"]) as srv:
         assert srv.port != 0
