@@ -616,6 +616,7 @@ ErrorLog {root}/error.log
 LogLevel warn
 LoadModule mime_module /usr/lib/apache2/modules/mod_mime.so
 LoadModule cgi_module /usr/lib/apache2/modules/mod_cgi.so
+LoadModule alias_module /usr/lib/apache2/modules/mod_alias.so
 LoadModule env_module /usr/lib/apache2/modules/mod_env.so
 LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so
 ServerName localhost
@@ -643,6 +644,10 @@ SetEnv H9_SET from-setenv
 <Directory {root}/docs/noexec>
   Options -ExecCGI
 </Directory>
+<Directory {root}/docs/handled>
+  SetHandler cgi-script
+</Directory>
+ScriptAlias /sa/ {root}/sa/
 """
 
 ENV_SCRIPT = (f"#!{PY}\nimport json, os\n"
@@ -657,6 +662,8 @@ STRICT_SCRIPTS = {
               "print('Not a header\\n\\nrest')\n",
     "echo.py": (f"#!{PY}\nimport sys\nprint('Content-Type: text/plain\\n')\n"
                 "print(len(sys.stdin.buffer.read()))\n"),
+    "handled/page.txt": f"#!{PY}\nprint('Content-Type: text/plain\\n\\nran by SetHandler')\n",
+    "../sa/run.sh": "#!/bin/sh\nprintf 'Content-Type: text/plain\\n\\nran by ScriptAlias\\n'\n",
 }
 #: the server's own environment: only PassEnv'd names may reach a script
 STRICT_ENV = {"H9_LEAK_MARKER": "must-not-leak", "H9_PASSED": "passed",
@@ -677,6 +684,13 @@ def strict(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServerPro
     with ServerProcess(["-f", str(root / "httpd.conf"), "-l", "127.0.0.1:0"],
                        env=STRICT_ENV) as srv:
         yield srv, root
+
+
+def test_sethandler_and_scriptalias_run_scripts(strict: tuple[ServerProcess, Path]) -> None:
+    # SetHandler maps any name; ScriptAlias implies ExecCGI (its directory has none)
+    server, _ = strict
+    assert get(server, "/handled/page.txt")[1] == b"ran by SetHandler\n"
+    assert get(server, "/sa/run.sh")[1] == b"ran by ScriptAlias\n"
 
 
 def test_nothing_leaks_from_the_servers_environment(
