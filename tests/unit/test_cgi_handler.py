@@ -13,7 +13,7 @@ import os
 import stat
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -23,12 +23,13 @@ import pytest
 from cgihttpd.accesslog import LogRecord
 from cgihttpd.cgi import handler as cgi_handler
 from cgihttpd.cgi.handler import ScriptAborted, serve_cgi
-from cgihttpd.cgi.runner import SubprocessLauncher
+from cgihttpd.cgi.runner import Launcher, SubprocessLauncher
 from cgihttpd.config.model import BUILTIN, DirConf, Limits, ServerConfig, VirtualHost
 from cgihttpd.errors import HTTPError
 from cgihttpd.exchange import Exchange
 from cgihttpd.request import Request
 from cgihttpd.target import Target
+from cgihttpd.warm.launcher import WarmLauncher
 
 DEADLINE = 30.0
 PY = sys.executable
@@ -38,13 +39,20 @@ WIN_SHEBANG = "#!C:/Users/nikit/AppData/Local/Programs/Python/Python313/python.e
 
 #: Every test here runs once per way of starting a script (the runner seam): the later
 #: warm-Python launcher adds itself to this table.
-LAUNCHERS = {"subprocess": SubprocessLauncher}
+LAUNCHERS: dict[str, Callable[[], Launcher]] = {
+    "subprocess": SubprocessLauncher,
+    # Python scripts forked from a zygote, everything else through SubprocessLauncher
+    "warm": WarmLauncher,
+}
 
 
 @pytest.fixture(autouse=True, params=sorted(LAUNCHERS))
-def launcher(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setattr(cgi_handler, "default_launcher", LAUNCHERS[request.param]())
-    return str(request.param)
+def launcher(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    chosen = LAUNCHERS[request.param]()
+    monkeypatch.setattr(cgi_handler, "default_launcher", chosen)
+    yield str(request.param)
+    if isinstance(chosen, WarmLauncher):
+        chosen.close()
 
 
 @dataclass
@@ -532,6 +540,7 @@ def _tiny_slots() -> Callable[[int], Any]:
 
 def test_no_zombies_or_fd_leaks_after_many_requests(tmp_path: Path) -> None:
     write_script(tmp_path, "t.py", py_script('print("Content-Type: text/plain\\n\\nok")'))
+    run(tmp_path, "t.py")  # a first request may start a warm interpreter, which stays
     before_fds = _fd_count()
     for _ in range(30):
         r = run(tmp_path, "t.py")

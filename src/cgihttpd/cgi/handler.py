@@ -48,9 +48,9 @@ from cgihttpd.cgi.runner import (
     Launcher,
     LaunchSpec,
     ScriptProcess,
-    default_launcher,
     slots_for,
 )
+from cgihttpd.cgi.runner import default_launcher as cold_launcher
 from cgihttpd.cgi.scriptlog import (
     ScriptRun,
     append_entry,
@@ -63,6 +63,7 @@ from cgihttpd.errors import HTTPError, http_error_from_oserror
 from cgihttpd.exchange import Exchange
 from cgihttpd.http.cycle import RAW
 from cgihttpd.http.errorpage import server_software
+from cgihttpd.warm.launcher import WarmLauncher
 
 #: Bytes read from the script's stdout/stderr at a time (APR_BUCKET_BUFF_SIZE is 8000).
 READ_SIZE: Final = 1 << 16
@@ -76,6 +77,10 @@ MAX_INTERNAL_REDIRECTS: Final = 10
 DRAIN_LIMIT: Final = 16 << 20
 
 Redirect = Callable[[str, dict[str, str]], Awaitable[None]]
+
+#: Python scripts run forked from a warm interpreter where CGIWarmPython allows
+#: (cgihttpd.warm), everything else as the runner starts it.
+default_launcher: Launcher = WarmLauncher(cold_launcher)
 
 #: Scripts whose foreign #! line was already reported (warn once per script).
 _warned: set[str] = set()
@@ -175,7 +180,10 @@ class _CgiRun:
                 self.env.pop("CONTENT_LENGTH", None)
             ex.record.env.update(self.env)
             spec = LaunchSpec(command, tuple(build_cgi_argv(ex.request.query)), self.env,
-                              os.path.dirname(self.filename) or ".")
+                              os.path.dirname(self.filename) or ".",
+                              warm=ex.target.conf.cgi_warm_python is not False,
+                              preload=tuple(getattr(ex.config, "cgi_warm_preload", ())),
+                              notify=self.log)
             slots = slots_for(ex.config.max_concurrent_cgi)
             try:
                 async with slots.acquire():

@@ -17,7 +17,7 @@ import contextlib
 import os
 import signal
 import weakref
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Final, Protocol
 
@@ -36,12 +36,17 @@ DEFAULT_MAX_WAITING_FACTOR: Final = 4
 class LaunchSpec:
     """What to start. ``argv`` are filesystem strings (interpreter, options, script);
     ``extra_args`` (ISINDEX words) and ``env`` are latin-1 views of bytes (see
-    ``environ``)."""
+    ``environ``). ``warm``: a Python script may run in a warm interpreter
+    (CGIWarmPython), which first imports ``preload`` (CGIWarmPreload); ``notify(level,
+    message)`` takes a launcher's error-log lines (a zygote that died, a fallback)."""
 
     argv: tuple[str, ...]
     extra_args: tuple[str, ...]
     env: Mapping[str, str]
     cwd: str
+    warm: bool = False
+    preload: tuple[str, ...] = ()
+    notify: Callable[[str, str], None] | None = field(default=None, compare=False)
 
 
 class ScriptProcess(Protocol):

@@ -1,0 +1,525 @@
+"""``WarmLauncher``: run Python CGI scripts in a child forked from a started interpreter.
+
+Owns the server side of warm Python: deciding whether a ``LaunchSpec`` can run warm
+(its interpreter is a Python, its #! flags are ones a zygote can take, the platform
+has ``fork``), one zygote process per distinct (interpreter, flags, preloads, start-up
+environment), started on first use by the serving process - so after ``User``/``Group``
+have dropped privileges, and in each worker of its own - restarted when it dies, and
+the pipes and exit status that make a warm child look like a ``SubprocessLauncher``
+process to the handler. Anything that cannot run warm runs cold, with a log line when
+it was meant to run warm. What happens inside the interpreter is ``zygote.py``.
+Must not know HTTP or the configuration (the handler fills ``LaunchSpec``).
+"""
+
+from __future__ import annotations
+
+import array
+import asyncio
+import contextlib
+import itertools
+import logging
+import marshal
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import weakref
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from cgihttpd.cgi.runner import (
+    KILL_GRACE,
+    STREAM_LIMIT,
+    Launcher,
+    LaunchSpec,
+    ScriptProcess,
+    SubprocessLauncher,
+    _signal_group,
+)
+from cgihttpd.cgi.shebang import is_python_name
+
+#: The zygote program, shipped in this package and run by the script's interpreter.
+ZYGOTE_PATH: Final = os.path.join(os.path.dirname(os.path.abspath(__file__)), "zygote.py")
+#: How long a zygote may take to start and import its preloads.
+START_TIMEOUT: Final = 30.0
+#: How long the zygote may take to answer a request with the child's pid.
+REPLY_TIMEOUT: Final = 10.0
+#: After a zygote failed to start, its scripts run cold for this long before a retry.
+RETRY_AFTER: Final = 30.0
+#: At most this many zygotes per server process; more distinct settings run cold.
+MAX_ZYGOTES: Final = 8
+#: #! options a zygote takes as its own: one word of single-letter flags that only
+#: shape start-up (-u unbuffered, -O/-OO, -B, -s, -S, -E, -I, -b, -P). Anything else
+#: (-W ..., -X ..., -c, -m) runs cold.
+_FLAGS: Final = re.compile(r"^-[uOBsSEIbP]+$")
+#: Variables besides PYTHON* that shape an interpreter's start-up or what its stdlib
+#: caches at import: locale (PEP 538/540 and stdio encodings), HOME (user site), TZ
+#: (time.tzname), TMPDIR (tempfile.tempdir).
+_START_VARS: Final = frozenset({"LANG", "LC_ALL", "LC_CTYPE", "HOME", "TZ", "TMPDIR"})
+_CAN_FORK: Final = hasattr(os, "fork") and hasattr(socket, "AF_UNIX") and os.name == "posix"
+_HEADER: Final = 4
+
+_log = logging.getLogger("cgihttpd.warm")
+
+Key = tuple[str, tuple[str, ...], tuple[str, ...], tuple[tuple[str, str], ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class WarmPlan:
+    """How a spec runs warm: the zygote's key, and what a cold run's argv would have
+    had before the script (``sys.orig_argv``)."""
+
+    interpreter: str
+    flags: tuple[str, ...]
+    prefix: tuple[str, ...]
+
+    def key(self, spec: LaunchSpec) -> Key:
+        return (self.interpreter, self.flags, spec.preload, start_environ(spec.env))
+
+
+def start_environ(env: Any) -> tuple[tuple[str, str], ...]:
+    """The part of a script's environment its interpreter's start-up depends on."""
+    return tuple(sorted((k, v) for k, v in env.items()
+                        if k.startswith("PYTHON") or k in _START_VARS))
+
+
+def plan_warm(spec: LaunchSpec) -> WarmPlan | None:
+    """The warm plan for ``spec``, or None when it runs cold: not a Python, or #!
+    options a zygote cannot take."""
+    argv = spec.argv
+    flags: tuple[str, ...]
+    orig: tuple[str, ...]
+    if len(argv) == 2:
+        interp, flags = argv[0], ()
+        orig = argv[0:1]
+    elif len(argv) == 3:
+        interp, arg = argv[0], argv[1]
+        if os.path.basename(interp) == "env" and is_python_name(arg):
+            # `#!/usr/bin/env python3`: env finds the Python on the script's PATH
+            found = shutil.which(arg, path=spec.env.get("PATH", os.defpath))
+            if found is None:
+                return None
+            interp, flags, orig = found, (), (arg,)
+        elif _FLAGS.match(arg):
+            flags, orig = (arg,), argv[0:2]
+        else:
+            return None
+    else:
+        return None
+    if not is_python_name(interp) or not os.path.isabs(interp):
+        return None
+    return WarmPlan(interp, flags, orig)
+
+
+class ZygoteGone(Exception):
+    """The zygote died or stopped answering before the child was started."""
+
+
+@dataclass(slots=True)
+class _WarmProcess:
+    """A child of a zygote, as the handler sees a script process."""
+
+    pid: int
+    stdin: asyncio.StreamWriter
+    stdout: asyncio.StreamReader
+    stderr: asyncio.StreamReader
+    _exit: asyncio.Future[int]
+    _killer: asyncio.Task[None] | None = field(default=None)
+
+    async def wait(self) -> int:
+        return await asyncio.shield(self._exit)
+
+    @property
+    def returncode(self) -> int | None:
+        return self._exit.result() if self._exit.done() else None
+
+    def kill(self) -> None:
+        if self._killer is not None:
+            return
+        # the child called setsid(): its pid is its process group, as with start_new_session
+        _signal_group(self.pid, signal.SIGTERM)
+        self._killer = asyncio.get_running_loop().create_task(self._finish_kill())
+
+    async def _finish_kill(self) -> None:
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(asyncio.shield(self._exit), KILL_GRACE)
+        _signal_group(self.pid, signal.SIGKILL)
+
+    def reap_group(self) -> None:
+        _signal_group(self.pid, signal.SIGKILL)
+
+
+class _Zygote:
+    """One zygote process and its control socket, on one event loop."""
+
+    def __init__(self, key: Key, loop: asyncio.AbstractEventLoop) -> None:
+        self.key = key
+        self.loop = loop
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.sock: socket.socket | None = None
+        self.ready: asyncio.Future[list[str]] = loop.create_future()
+        self.started: dict[int, asyncio.Future[int]] = {}
+        self.exits: dict[int, asyncio.Future[int]] = {}
+        self.pids: dict[int, int] = {}
+        self.buf = b""
+        self.send_lock = asyncio.Lock()
+        self.dead = False
+        self.on_death: list[Any] = []
+        self.pid = 0
+
+    # --- life ------------------------------------------------------------------------
+
+    async def start(self) -> list[str]:
+        """Start the zygote; its notes (failed preloads) once it is ready."""
+        interp, flags, preload, start_env = self.key
+        env = dict(start_env)
+        config = marshal.dumps({"preload": list(preload), "env": env}, 4).hex()
+        parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            self.proc = subprocess.Popen(
+                [interp, *flags, ZYGOTE_PATH, str(child.fileno()), config],
+                pass_fds=(child.fileno(),), stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL, env=env, cwd="/", close_fds=True,
+                # not in the server's process group: a ^C on the terminal is the server's
+                start_new_session=True)
+        except OSError:
+            parent.close()
+            raise
+        finally:
+            child.close()
+        self.pid = self.proc.pid
+        parent.setblocking(False)
+        self.sock = parent
+        self.loop.add_reader(parent.fileno(), self._readable)
+        try:
+            return await asyncio.wait_for(asyncio.shield(self.ready), START_TIMEOUT)
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        """Stop: the zygote exits when its control socket closes."""
+        self._gone()
+        proc = self.proc
+        if proc is not None and proc.poll() is None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(1.0)
+            if proc.poll() is None:
+                proc.kill()
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    proc.wait(1.0)
+
+    def _gone(self) -> None:
+        if self.dead:
+            return
+        self.dead = True
+        sock, self.sock = self.sock, None
+        if sock is not None:
+            with contextlib.suppress(Exception):
+                self.loop.remove_reader(sock.fileno())
+            sock.close()
+        gone = ZygoteGone("the warm Python zygote has gone")
+        if not self.ready.done():
+            self.ready.set_exception(gone)
+            self.ready.exception()  # retrieved: nobody may be waiting
+        for fut in self.started.values():
+            if not fut.done():
+                fut.set_exception(gone)
+        self.started.clear()
+        # Children still running are orphans now: their status is lost; watch them
+        # until they are gone so that wait() returns.
+        for rid, fut in list(self.exits.items()):
+            pid = self.pids.get(rid)
+            if pid is not None and not fut.done() and not self.loop.is_closed():
+                self.loop.create_task(_watch_orphan(pid, fut))
+        self.exits.clear()
+        for callback in self.on_death:
+            callback(self)
+
+    def status(self) -> str:
+        rc = self.proc.poll() if self.proc is not None else None
+        if rc is None:
+            return "closed its control socket"
+        return f"exited with status {rc}" if rc >= 0 else f"was killed by signal {-rc}"
+
+    # --- the control channel ------------------------------------------------------------
+
+    def _readable(self) -> None:
+        sock = self.sock
+        if sock is None:
+            return
+        try:
+            data = sock.recv(1 << 16)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            data = b""
+        if not data:
+            self._gone()
+            return
+        self.buf += data
+        while len(self.buf) >= _HEADER:
+            size = int.from_bytes(self.buf[:_HEADER], "big")
+            if len(self.buf) < _HEADER + size:
+                break
+            msg = marshal.loads(self.buf[_HEADER:_HEADER + size])
+            self.buf = self.buf[_HEADER + size:]
+            self._dispatch(msg)
+
+    def _dispatch(self, msg: tuple[Any, ...]) -> None:
+        kind = msg[0]
+        if kind == "ready":
+            if not self.ready.done():
+                self.ready.set_result(list(msg[2]))
+        elif kind == "started":
+            fut = self.started.pop(msg[1], None)
+            self.pids[msg[1]] = msg[2]
+            if fut is not None and not fut.done():
+                fut.set_result(msg[2])
+        elif kind == "failed":
+            fut = self.started.pop(msg[1], None)
+            self.exits.pop(msg[1], None)
+            if fut is not None and not fut.done():
+                fut.set_exception(OSError(msg[2], msg[3]))
+        elif kind == "exit":
+            done = self.exits.pop(msg[1], None)
+            self.pids.pop(msg[1], None)
+            if done is not None and not done.done():
+                done.set_result(msg[2])
+
+    async def _send(self, frame: bytes, fds: list[int]) -> None:
+        sock = self.sock
+        if sock is None:
+            raise ZygoteGone("the warm Python zygote has gone")
+        rights = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds))]
+        while True:
+            try:
+                sent = sock.sendmsg([frame], rights)
+                break
+            except (BlockingIOError, InterruptedError):
+                await _writable(self.loop, sock)
+            except OSError as exc:
+                raise ZygoteGone(str(exc)) from None
+        if sent < len(frame):
+            try:
+                await self.loop.sock_sendall(sock, frame[sent:])
+            except OSError as exc:
+                raise ZygoteGone(str(exc)) from None
+
+    # --- a request -------------------------------------------------------------------------
+
+    async def run(self, spec: LaunchSpec, plan: WarmPlan, rid: int) -> ScriptProcess:
+        script = os.fsencode(spec.argv[-1])
+        args = [script, *(a.encode("latin-1") for a in spec.extra_args)]
+        msg = ("run", rid, script, args,
+               [(k.encode("latin-1"), v.encode("latin-1")) for k, v in spec.env.items()],
+               os.fsencode(spec.cwd), [*(os.fsencode(a) for a in plan.prefix), *args])
+        payload = marshal.dumps(msg, 4)
+        frame = len(payload).to_bytes(_HEADER, "big") + payload
+        in_r, in_w = os.pipe()
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        started = self.started[rid] = self.loop.create_future()
+        exited = self.exits[rid] = self.loop.create_future()
+        try:
+            try:
+                async with self.send_lock:
+                    await self._send(frame, [in_r, out_w, err_w])
+            finally:
+                for fd in (in_r, out_w, err_w):
+                    os.close(fd)
+            pid = await asyncio.wait_for(asyncio.shield(started), REPLY_TIMEOUT)
+        except BaseException:
+            self.started.pop(rid, None)
+            self.exits.pop(rid, None)
+            for fd in (in_w, out_r, err_r):
+                os.close(fd)
+            raise
+        stdin, stdout, stderr = await _streams(self.loop, in_w, out_r, err_r)
+        return _WarmProcess(pid, stdin, stdout, stderr, exited)
+
+
+async def _writable(loop: asyncio.AbstractEventLoop, sock: socket.socket) -> None:
+    fut: asyncio.Future[None] = loop.create_future()
+    def ready() -> None:
+        if not fut.done():
+            fut.set_result(None)
+
+    loop.add_writer(sock.fileno(), ready)
+    try:
+        await fut
+    finally:
+        loop.remove_writer(sock.fileno())
+
+
+async def _watch_orphan(pid: int, fut: asyncio.Future[int]) -> None:
+    while not fut.done():
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        except PermissionError:  # the pid was reused by someone else's process
+            break
+        await asyncio.sleep(0.05)
+    if not fut.done():
+        fut.set_result(0)  # the status went with the zygote
+
+
+class _PipeReader(asyncio.StreamReaderProtocol):
+    """A stream over a pipe: closed at end of file. (StreamReaderProtocol keeps a
+    half-closed socket open; uvloop then keeps the pipe's fd until garbage collection.)"""
+
+    def eof_received(self) -> bool:
+        super().eof_received()
+        return False
+
+
+async def _streams(loop: asyncio.AbstractEventLoop, in_w: int, out_r: int, err_r: int,
+                   ) -> tuple[asyncio.StreamWriter, asyncio.StreamReader, asyncio.StreamReader]:
+    """asyncio streams over the server's ends of the pipes (as asyncio's subprocess)."""
+    readers = []
+    for fd in (out_r, err_r):
+        reader = asyncio.StreamReader(limit=STREAM_LIMIT)
+        await loop.connect_read_pipe(lambda r=reader: _PipeReader(r),  # type: ignore[misc]
+                                     open(fd, "rb", buffering=0))
+        readers.append(reader)
+    transport, protocol = await loop.connect_write_pipe(
+        asyncio.streams.FlowControlMixin, open(in_w, "wb", buffering=0))
+    writer = asyncio.StreamWriter(transport, protocol, None, loop)
+    return writer, readers[0], readers[1]
+
+
+class WarmLauncher:
+    """The ``Launcher`` for warm Python; everything it cannot run warm goes to ``cold``."""
+
+    def __init__(self, cold: Launcher | None = None) -> None:
+        self.cold: Launcher = cold if cold is not None else SubprocessLauncher()
+        self._pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[Key, _Zygote]] = (
+            weakref.WeakKeyDictionary())
+        self._starting: dict[Key, asyncio.Task[_Zygote | None]] = {}
+        self._cold_until: dict[Key, float] = {}
+        self._said: set[str] = set()
+        self._ids = itertools.count(1)
+
+    async def start(self, spec: LaunchSpec) -> ScriptProcess:
+        plan = plan_warm(spec) if spec.warm else None
+        if plan is None:
+            return await self.cold.start(spec)
+        if not _CAN_FORK:  # pragma: no cover - Windows
+            self._say_once(spec, "no-fork", "warn", "CGIWarmPython: this platform has no "
+                           "fork(); Python scripts run cold")
+            return await self.cold.start(spec)
+        zygote = await self._zygote(plan, spec)
+        if zygote is not None:
+            try:
+                return await zygote.run(spec, plan, next(self._ids))
+            except (ZygoteGone, asyncio.TimeoutError) as exc:
+                _notify(spec, "error", f"warm Python for {plan.interpreter} (pid "
+                        f"{zygote.pid}) failed to start {spec.argv[-1]} ({exc or 'timeout'}); "
+                        "running it cold")
+                zygote.close()
+        return await self.cold.start(spec)
+
+    async def _zygote(self, plan: WarmPlan, spec: LaunchSpec) -> _Zygote | None:
+        key = plan.key(spec)
+        loop = asyncio.get_running_loop()
+        pool = self._pools.get(loop)
+        if pool is None:
+            self._close_stale()
+            pool = self._pools[loop] = {}
+        got = pool.get(key)
+        if got is not None and not got.dead:
+            return got
+        if self._cold_until.get(key, 0.0) > time.monotonic():
+            return None
+        if got is None and len(pool) >= MAX_ZYGOTES:
+            self._say_once(spec, "max", "warn", f"CGIWarmPython: already {MAX_ZYGOTES} warm "
+                           f"interpreters; {plan.interpreter} with other settings runs cold")
+            return None
+        task = self._starting.get(key)
+        if task is None or task.get_loop() is not loop:
+            task = self._starting[key] = loop.create_task(self._start_zygote(key, pool, spec))
+        try:
+            return await asyncio.shield(task)
+        finally:
+            if task.done() and self._starting.get(key) is task:
+                del self._starting[key]
+
+    async def _start_zygote(self, key: Key, pool: dict[Key, _Zygote],
+                            spec: LaunchSpec) -> _Zygote | None:
+        interp = key[0]
+        zygote = _Zygote(key, asyncio.get_running_loop())
+        try:
+            notes = await zygote.start()
+        except (OSError, ZygoteGone, asyncio.TimeoutError) as exc:
+            reason = zygote.status() if isinstance(exc, ZygoteGone) else (str(exc) or "timeout")
+            self._cold_until[key] = time.monotonic() + RETRY_AFTER
+            _notify(spec, "error", f"warm Python for {interp} cannot start ({reason}); its "
+                    f"scripts run cold for {RETRY_AFTER:.0f} s")
+            return None
+        for note in notes:
+            _notify(spec, "warn", f"warm Python for {interp}: {note}")
+        if any(note.startswith("threads:") for note in notes):
+            # forking a process with threads copies their locks in whatever state
+            _notify(spec, "error", f"warm Python for {interp} has threads after its "
+                    "preloads; its scripts run cold")
+            zygote.close()
+            self._cold_until[key] = float("inf")
+            return None
+        old = pool.get(key)
+        if old is not None:
+            _notify(spec, "warn", f"warm Python for {interp} (pid {old.pid}) {old.status()}; "
+                    f"restarted as pid {zygote.pid}")
+        notify = spec.notify
+
+        def died(z: _Zygote) -> None:
+            if pool.get(key) is z:
+                message = (f"warm Python for {interp} (pid {z.pid}) {z.status()}; "
+                           "it restarts on the next request")
+                if notify is not None:
+                    notify("warn", message)
+                else:
+                    _log.warning("%s", message)
+
+        zygote.on_death.append(died)
+        pool[key] = zygote
+        return zygote
+
+    def _say_once(self, spec: LaunchSpec, what: str, level: str, message: str) -> None:
+        if what not in self._said:
+            self._said.add(what)
+            _notify(spec, level, message)
+
+    def close(self) -> None:
+        """Stop every zygote (each also stops by itself when the server exits)."""
+        for pool in list(self._pools.values()):
+            _close_pool(pool)
+        self._pools.clear()
+
+    def _close_stale(self) -> None:
+        """Zygotes of event loops that have been closed (one ``asyncio.run`` after
+        another) can serve nobody: stop them."""
+        for loop, pool in list(self._pools.items()):
+            if loop.is_closed():
+                _close_pool(pool)
+                del self._pools[loop]
+
+
+def _close_pool(pool: dict[Key, _Zygote]) -> None:
+    for zygote in list(pool.values()):
+        zygote.on_death.clear()
+        zygote.close()
+    pool.clear()
+
+
+def _notify(spec: LaunchSpec, level: str, message: str) -> None:
+    if spec.notify is not None:
+        spec.notify(level, message)
+    else:
+        _log.warning("%s", message)
+
+
+__all__ = ["WarmLauncher", "WarmPlan", "ZygoteGone", "plan_warm", "start_environ"]

@@ -1,0 +1,450 @@
+"""The warm-Python zygote: a started interpreter that forks one child per CGI request.
+
+Run by ``cgihttpd.warm.launcher`` as ``<interpreter> [shebang flags] zygote.py FD CONFIG``
+with the environment a cold run of the script would start with (the PYTHON*, locale,
+HOME, TZ and TMPDIR settings of the request), so that the interpreter's own start-up
+(flags, ``sys.path``, the locale coercion of PEP 538, stdio encodings) is the one a cold
+``<interpreter> [flags] script.py`` would do. ``FD`` is a UNIX stream socket to the
+server, ``CONFIG`` the hex of a ``marshal`` of ``{"preload": [...], "env": {...}}``.
+
+Owns everything that happens inside that interpreter: importing the preloaded modules,
+compiling scripts (cached by path, mtime and size), forking a child per request and
+turning the child into what a cold CGI process is (RFC 3875 §4 meta-variables as its
+whole environment, the script's directory as cwd, ``sys.argv``, ``sys.path[0]``, a fresh
+``__main__``, fresh stdio on the request's pipes, the start-up signal dispositions, its
+own session), and reaping the children and reporting their exit status.
+Must not know HTTP or the configuration; must run under any Python 3.8+ with the
+standard library alone (the script's interpreter need not have cgihttpd installed),
+and must stay lean: every module imported here is copied into each fork.
+
+Protocol (both ways): frames of a 4-byte big-endian length and a ``marshal`` (version 4)
+payload. Server -> zygote: ``("run", id, script, argv, env, cwd, orig_argv)`` (bytes
+everywhere, ``env`` a list of (name, value) pairs) with the child's stdin, stdout and
+stderr as SCM_RIGHTS. Zygote -> server: ``("ready", pid, notes)``, ``("started", id,
+pid)``, ``("failed", id, errno, strerror)``, ``("exit", id, returncode)`` (a negative
+returncode is the signal that killed the child, as in ``subprocess``).
+"""
+
+from __future__ import annotations
+
+import marshal
+import os
+import select
+import signal
+import socket
+import sys
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is not imported at run time: it would be copied into each fork
+    from types import CodeType
+    from typing import Any
+
+#: Scripts kept compiled; the cache is emptied when it grows past this.
+CODE_CACHE_MAX = 256
+_HEADER = 4
+_MAX_FRAME = 64 << 20
+
+
+class _Request:
+    __slots__ = ("rid", "script", "argv", "env", "cwd", "orig_argv", "fds", "code")
+
+    def __init__(self, rid: int, script: bytes, argv: list[bytes], env: list[tuple[bytes, bytes]],
+                 cwd: bytes, orig_argv: list[bytes], fds: list[int]) -> None:
+        self.rid = rid
+        self.script = script
+        self.argv = argv
+        self.env = env
+        self.cwd = cwd
+        self.orig_argv = orig_argv
+        self.fds = fds
+        self.code: CodeType | BaseException | None = None
+
+
+class Zygote:
+    def __init__(self, ctrl_fd: int, config: dict[str, Any]) -> None:
+        self.sock = socket.socket(fileno=ctrl_fd)
+        self.sock.setblocking(True)
+        self.sock.set_inheritable(False)
+        # What our own start-up added to the environment we were given (PEP 538 sets
+        # LC_CTYPE=C.UTF-8 under the C locale): a cold start adds the same to the script's.
+        start_env = config.get("env", {})
+        self.added_env = [(os.fsencode(k), os.fsencode(v)) for k, v in os.environ.items()
+                          if start_env.get(k) != v]
+        # `python zygote.py` put our own directory first on sys.path; a cold run puts the
+        # script's there instead (not under -I or -P).
+        self.path0 = not (sys.flags.isolated or getattr(sys.flags, "safe_path", False))
+        if self.path0 and sys.path:
+            del sys.path[0]
+        self.signals = {}  # type: dict[int, Any]
+        for sig in signal.valid_signals() if hasattr(signal, "valid_signals") else ():
+            try:
+                self.signals[sig] = signal.getsignal(sig)
+            except (OSError, ValueError):
+                pass
+        self.mask = signal.pthread_sigmask(signal.SIG_BLOCK, []) \
+            if hasattr(signal, "pthread_sigmask") else None
+        self.notes = []  # type: list[str]
+        for name in config.get("preload", ()):
+            try:
+                __import__(name)
+            except BaseException as exc:  # noqa: BLE001 - a preload must not stop us
+                self.notes.append(f"preload {name} failed: {type(exc).__name__}: {exc}")
+        self.codes = {}  # type: dict[tuple[bytes, int, int], CodeType | BaseException]
+        self.children = {}  # type: dict[int, int]
+        self.wake_r, self.wake_w = os.pipe()
+        for fd in (self.wake_r, self.wake_w):
+            os.set_blocking(fd, False)
+        signal.set_wakeup_fd(self.wake_w, warn_on_full_buffer=False)
+        signal.signal(signal.SIGCHLD, lambda _s, _f: None)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server's ^C is not ours
+        self.buf = b""
+        self.pending_fds = []  # type: list[int]
+
+    # --- the control channel ---------------------------------------------------------
+
+    def send(self, msg: tuple[Any, ...]) -> None:
+        data = marshal.dumps(msg, 4)
+        try:
+            self.sock.sendall(len(data).to_bytes(_HEADER, "big") + data)
+        except OSError:  # the server has gone: so do we
+            raise SystemExit(0) from None
+
+    def receive(self) -> _Request | None:
+        """The next request (blocking until it is whole), or None at end of input."""
+        while True:
+            if len(self.buf) >= _HEADER:
+                size = int.from_bytes(self.buf[:_HEADER], "big")
+                if size > _MAX_FRAME:
+                    raise ValueError("frame too large")
+                if len(self.buf) >= _HEADER + size:
+                    payload = self.buf[_HEADER:_HEADER + size]
+                    self.buf = self.buf[_HEADER + size:]
+                    msg = marshal.loads(payload)
+                    fds, self.pending_fds = self.pending_fds[:3], self.pending_fds[3:]
+                    _op, rid, script, argv, env, cwd, orig_argv = msg
+                    return _Request(rid, script, argv, env, cwd, orig_argv, fds)
+            data, ancdata, _flags, _addr = self.sock.recvmsg(1 << 16, socket.CMSG_SPACE(3 * 4))
+            for level, kind, cdata in ancdata:
+                if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+                    usable = len(cdata) - len(cdata) % 4
+                    self.pending_fds += [int.from_bytes(cdata[i:i + 4], sys.byteorder)
+                                         for i in range(0, usable, 4)]
+            if not data:
+                return None
+            self.buf += data
+
+    # --- the loop ----------------------------------------------------------------------
+
+    def serve(self) -> _Request | None:
+        """Answer requests until the server goes away (returns None); in a forked child,
+        return that child's request."""
+        self.send(("ready", os.getpid(), self.notes + self._threads_note()))
+        while True:
+            try:
+                readable, _w, _x = select.select([self.sock.fileno(), self.wake_r], [], [])
+            except InterruptedError:  # pragma: no cover - PEP 475 retries
+                continue
+            if self.wake_r in readable:
+                try:
+                    while os.read(self.wake_r, 512):
+                        pass
+                except OSError:
+                    pass
+            self.reap()
+            if self.sock.fileno() in readable:
+                req = self.receive()
+                if req is None:
+                    return None
+                if self.fork(req):
+                    return req
+
+    def _threads_note(self) -> list[str]:
+        try:
+            n = len(os.listdir("/proc/self/task"))
+        except OSError:
+            threading = sys.modules.get("threading")
+            n = threading.active_count() if threading is not None else 1  # type: ignore[attr-defined]
+        return [f"threads: {n}"] if n > 1 else []
+
+    def reap(self) -> None:
+        while self.children:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            rid = self.children.pop(pid, None)
+            if rid is not None:
+                self.send(("exit", rid, _returncode(status)))
+
+    def compile(self, req: _Request) -> None:
+        """The script's code from the cache, or compiled now: in the zygote, so that every
+        child of an unchanged script runs without compiling. Compiled from bytes, so a
+        coding cookie or BOM is read as a cold run reads it (PEP 263)."""
+        path = req.script
+        try:
+            with open(path, "rb") as f:
+                st = os.fstat(f.fileno())
+                key = (path, st.st_mtime_ns, st.st_size)
+                code = self.codes.get(key)
+                if code is None:
+                    source = f.read()
+        except OSError as exc:
+            req.code = exc
+            return
+        if code is None:
+            try:
+                code = compile(source, os.fsdecode(path), "exec", dont_inherit=True)
+            except (SyntaxError, ValueError) as exc:
+                code = exc
+            if len(self.codes) >= CODE_CACHE_MAX:
+                self.codes.clear()
+            self.codes[key] = code
+        req.code = code
+
+    def fork(self, req: _Request) -> bool:
+        """Fork a child for ``req``: True in the child, False in the zygote."""
+        self.compile(req)
+        try:
+            os.chdir(req.cwd)  # here, so that a bad directory is reported as exec's error
+            pid = os.fork()
+        except OSError as exc:
+            for fd in req.fds:
+                os.close(fd)
+            self.send(("failed", req.rid, exc.errno or 0, exc.strerror or str(exc)))
+            return False
+        if pid == 0:
+            return True
+        os.chdir("/")
+        for fd in req.fds:
+            os.close(fd)
+        self.children[pid] = req.rid
+        self.send(("started", req.rid, pid))
+        return False
+
+    # --- in the child --------------------------------------------------------------------
+
+    def become_child(self, req: _Request) -> None:
+        """Leave the zygote behind: session, signals, fds, environment, argv, stdio."""
+        os.setsid()  # its own process group: the server kills the group (start_new_session)
+        signal.set_wakeup_fd(-1)
+        for sig, handler in self.signals.items():
+            if handler is not None and signal.getsignal(sig) is not handler:
+                try:
+                    signal.signal(sig, handler)
+                except (OSError, ValueError):
+                    pass
+        if self.mask is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, self.mask)
+        stdin, stdout, stderr = req.fds
+        os.dup2(stdin, 0)
+        os.dup2(stdout, 1)
+        os.dup2(stderr, 2)
+        self.sock.close()
+        _close_fds_from(3)
+        env = os.environb
+        env.clear()
+        for k, v in req.env:
+            env[k] = v
+        for k, v in self.added_env:
+            env[k] = v
+        sys.argv = [os.fsdecode(a) for a in req.argv]
+        if hasattr(sys, "orig_argv"):
+            sys.orig_argv = [os.fsdecode(a) for a in req.orig_argv]
+        script = os.fsdecode(req.script)
+        if self.path0:
+            sys.path.insert(0, _script_dir(script))
+        _fresh_stdio()
+
+
+def _returncode(status: int) -> int:
+    if os.WIFSIGNALED(status):
+        return -os.WTERMSIG(status)
+    if os.WIFEXITED(status):
+        return os.WEXITSTATUS(status)
+    return 255  # pragma: no cover - stopped children are not reported
+
+
+def _close_fds_from(low: int) -> None:
+    try:
+        fds = [int(n) for n in os.listdir("/proc/self/fd")]
+    except OSError:
+        os.closerange(low, os.sysconf("SC_OPEN_MAX") if hasattr(os, "sysconf") else 4096)
+        return
+    for fd in fds:
+        if fd >= low:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+
+def _script_dir(script: str) -> str:
+    # As CPython's sys.path[0] for a script: the directory of the file, after following
+    # the script's own symlink (not its directories').
+    path = script
+    for _ in range(40):
+        if not os.path.islink(path):
+            break
+        target = os.readlink(path)
+        path = target if os.path.isabs(target) else os.path.join(os.path.dirname(path), target)
+    return os.path.dirname(path)
+
+
+def _fresh_stdio() -> None:
+    """sys.stdin/stdout/stderr on fds 0/1/2 made as CPython's create_stdio makes them,
+    with the encodings and buffering our own start-up chose (same flags, same locale,
+    same PYTHONIOENCODING as a cold start of the script)."""
+    import io
+
+    made = []
+    for fd, mode, name in ((0, "r", "stdin"), (1, "w", "stdout"), (2, "w", "stderr")):
+        old = getattr(sys, f"__{name}__")
+        raw_mode = mode + "b"
+        unbuffered = mode == "w" and old is not None and isinstance(old.buffer, io.FileIO)
+        buf: Any = open(fd, raw_mode, buffering=0 if unbuffered else -1, closefd=False)
+        raw = buf if unbuffered else buf.raw
+        raw.name = f"<{name}>"
+        encoding = old.encoding if old is not None else None
+        errors = old.errors if old is not None else None
+        if name == "stderr":
+            errors = "backslashreplace"
+        line_buffering = (not unbuffered) and (name == "stderr" or raw.isatty())
+        text = io.TextIOWrapper(buf, encoding=encoding, errors=errors,  # type: ignore[arg-type]
+                                newline="\n", line_buffering=line_buffering,
+                                write_through=unbuffered)
+        text.mode = mode  # type: ignore[misc]
+        made.append(text)
+    sys.stdin, sys.stdout, sys.stderr = made
+    sys.__stdin__, sys.__stdout__, sys.__stderr__ = made  # type: ignore[misc]
+
+
+def run_child(zygote: Zygote, req: _Request) -> None:
+    """Be the script: a fresh ``__main__``, its code run there, then exit as the
+    interpreter would. Never returns."""
+    main_globals = globals()
+    zygote.become_child(req)
+    script = sys.argv[0] if sys.argv else os.fsdecode(req.script)
+    filename = os.fsdecode(req.script)
+    code = req.code
+    if isinstance(code, OSError):
+        prog = sys.orig_argv[0] if getattr(sys, "orig_argv", None) else sys.executable
+        sys.stderr.write(f"{prog}: can't open file {script!r}: "
+                         f"[Errno {code.errno or 0}] {code.strerror}\n")
+        _finish(2, None)
+    main = type(sys)("__main__")
+    loader_type = type(main_globals["__loader__"])
+    ns = main.__dict__
+    ns["__file__"] = filename
+    ns["__cached__"] = None
+    ns["__builtins__"] = main_globals["__builtins__"]
+    ns["__loader__"] = loader_type("__main__", filename)
+    _ = main.__annotations__ if sys.version_info >= (3, 10) else None  # as a cold __main__
+    sys.modules["__main__"] = main
+    status = 0
+    try:
+        if isinstance(code, BaseException):
+            raise code
+        assert code is not None
+        exec(code, ns)  # noqa: S102 - this is the CGI script, run as `python script.py`
+    except SystemExit as exc:
+        status = _exit_status(exc)
+    except BaseException as exc:  # noqa: BLE001 - print as the interpreter would, and exit 1
+        tb = exc.__traceback__
+        tb = tb.tb_next if tb is not None else None  # our own frame is not the script's
+        if isinstance(code, BaseException):
+            tb = None  # a SyntaxError from our compile(): cold runs print no frames
+        exc = exc.with_traceback(tb)
+        sys.last_type, sys.last_value, sys.last_traceback = type(exc), exc, tb
+        if hasattr(sys, "last_exc"):
+            sys.last_exc = exc
+        try:
+            sys.excepthook(type(exc), exc, tb)
+        except SystemExit as again:
+            status = _exit_status(again)
+        else:
+            status = -signal.SIGINT if isinstance(exc, KeyboardInterrupt) else 1
+        del exc, tb
+    _finish(status, ns)
+
+
+def _exit_status(exc: SystemExit) -> int:
+    # pythonrun.c _Py_HandleSystemExit: None is 0, an int is the status, anything else
+    # is printed to stderr and the status is 1.
+    code = exc.code
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code if -(1 << 31) <= code < (1 << 31) else -1
+    try:
+        sys.stderr.write(str(code) + "\n")
+    except Exception:  # noqa: BLE001, S110
+        pass
+    return 1
+
+
+def _finish(status: int, ns: dict[str, Any] | None) -> None:
+    """Exit as Py_FinalizeEx would for a script, without tearing the whole heap down
+    (each object touched would be a page copied from the zygote): non-daemon threads
+    are waited for, atexit handlers run, stdio is flushed (a failed flush of stdout is
+    status 120), the script's globals are released so that files it left open are
+    flushed and closed; then _exit. A negative status is a signal to die by (SIGINT
+    after an uncaught KeyboardInterrupt, as CPython 3.8+)."""
+    threading = sys.modules.get("threading")
+    if threading is not None:
+        try:
+            threading._shutdown()  # type: ignore[attr-defined]
+        except BaseException:  # noqa: BLE001, S110
+            pass
+    import atexit
+    try:
+        atexit._run_exitfuncs()
+    except BaseException:  # noqa: BLE001, S110 - atexit prints its own errors
+        pass
+    if not _flush_stdio():
+        status = 120 if status >= 0 else status
+    if ns is not None:
+        try:
+            for name in list(ns):
+                if name != "__builtins__":
+                    ns[name] = None
+        except BaseException:  # noqa: BLE001, S110
+            pass
+        _flush_stdio()
+    if status < 0:
+        signal.signal(-status, signal.SIG_DFL)
+        os.kill(os.getpid(), -status)
+        status = 128 - status
+    os._exit(status & 0xFF)
+
+
+def _flush_stdio() -> bool:
+    ok = True
+    for stream in (sys.stdout, sys.stderr):
+        if stream is None or getattr(stream, "closed", False):
+            continue
+        try:
+            stream.flush()
+        except Exception as exc:  # noqa: BLE001
+            ok = ok and stream is not sys.stdout
+            try:
+                sys.stderr.write(f"Exception ignored in: {stream!r}\n"
+                                 f"{type(exc).__name__}: {exc}\n")
+                sys.stderr.flush()
+            except Exception:  # noqa: BLE001, S110
+                pass
+    return ok
+
+
+def main() -> tuple[Zygote, _Request] | None:
+    config = marshal.loads(bytes.fromhex(sys.argv[2]))
+    zygote = Zygote(int(sys.argv[1]), config)
+    req = zygote.serve()
+    return (zygote, req) if req is not None else None
+
+
+if __name__ == "__main__":
+    _got = main()
+    if _got is not None:
+        run_child(*_got)
