@@ -27,6 +27,7 @@ from typing import Any
 
 from cgihttpd.accesslog import LogRecord
 from cgihttpd.cgi.environ import server_name, server_port
+from cgihttpd.cgi.scriptlog import log_script_error, script_run
 from cgihttpd.config.model import ServerConfig, VirtualHost
 from cgihttpd.errors import ConfigError, HTTPError
 from cgihttpd.exchange import ErrorLogger, Exchange
@@ -260,10 +261,12 @@ class App:
         if "ExecCGI" not in target.conf.effective_options and not scriptaliased:
             self._log_error(ex, "error", module, f"{number['execcgi']}: stderr from "
                             f"{target.filename}: Options ExecCGI is off in this directory")
+            self._script_log(ex, 403, "Options ExecCGI is off in this directory")
             raise HTTPError(403)
         if target.kind == "directory":
             self._log_error(ex, "error", module, f"{number['dir']}: stderr from "
                             f"{target.filename}: attempt to invoke directory as script")
+            self._script_log(ex, 403, "attempt to invoke directory as script")
             raise HTTPError(403)
         if self._cgi is None:
             self._log_error(ex, "error", "core", "CGI support is unavailable")
@@ -304,9 +307,15 @@ class App:
         reason = target.reason
         if target.handler == "cgi-script" and target.status == 404 and reason.startswith("AH00128"):
             module, number = self._cgi_module()
+            self._script_log(ex, 404, "script not found or unable to stat")
             return (f"{number['missing']}: stderr from {target.filename}: "
                     "script not found or unable to stat")
         return reason
+
+    def _script_log(self, ex: Exchange, status: int, error: str) -> None:
+        """mod_cgi's log_scripterror: refusals before a script runs go to ScriptLog."""
+        log_script_error(ex.vhost.script_log, ex.vhost.script_log_length,
+                         script_run(ex.request, ex.target, status, time.time()), error)
 
     async def _send_error(self, ex: Exchange, exc: HTTPError) -> None:
         """ap_die: log the reason, then an ErrorDocument or Apache's page."""

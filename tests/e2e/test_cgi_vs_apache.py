@@ -83,6 +83,9 @@ CGIDScriptTimeout 3
   SetEnv FROM_SETENV yes
 </Directory>
 ScriptAlias /cgi-bin/ {root}/cgi/
+<Directory {root}/htdocs/noexec>
+  Options -ExecCGI
+</Directory>
 """
 
 ENV_PY = (f"#!{PY}\nimport json, os, sys\n"
@@ -120,6 +123,8 @@ SCRIPTS = {
                           "Content-Type: text/plain\\r\\nX-Odd:  spaced \\r\\nx-lower: y\\n"
                           "Status: 500\\r\\n\\r\\nnph body')\n"),
     "htdocs/nph-empty.py": f"#!{PY}\n",
+    "htdocs/noexec/x.py": f"#!{PY}\nprint('Content-Type: text/plain\\n\\nran')\n",
+    "cgi/sub/y.py": ENV_PY,
     "htdocs/nph-garbage.py": f"#!{PY}\nprint('not even a status line')\n",
     "htdocs/badpost.py": (f"#!{PY}\nimport sys\nsys.stdin.read()\n"
                           "print('This is not a header\\n\\nrest of\\nthe output')\n"),
@@ -144,6 +149,7 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
         (root / d).mkdir()
     for rel, text in SCRIPTS.items():
         p = root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
         p.write_text(text)
         p.chmod(0o755)  # Apache needs the bit; cgihttpd does not care
     port = free_port()
@@ -380,7 +386,8 @@ def _script_log_entries(pair: Pair, impl: str, count: int) -> list[str]:
         e = re.sub(r"^%% [A-Z][a-z]{2} [A-Z][a-z]{2} \d\d \d\d:\d\d:\d\d \d{4}\]", "%% DATE]", e)
         lines = e.split("\n")
         # %request's header names: lower-case in ours (module docstring)
-        start, stop = lines.index("%request"), lines.index("%response")
+        start, stop = ((lines.index("%request"), lines.index("%response"))
+                       if "%request" in lines else (0, 0))
         for i in range(start + 1, stop):
             name, colon, value = lines[i].partition(": ")
             if colon:
@@ -395,13 +402,20 @@ def test_script_log_entries_as_apache_writes_them(pair: Pair) -> None:
          ).unlink(missing_ok=True)
     body = b"a=1&b=2"
     cases = [("POST", "/badpost.py?q=1", body), ("GET", "/empty.py", None),
-             ("GET", "/bad.py", None)]
+             ("GET", "/bad.py", None), ("GET", "/noexec/x.py?a", None),
+             ("GET", "/cgi-bin/missing.py", None), ("GET", "/cgi-bin/sub/", None),
+             ("GET", "/cgi-bin/sub", None)]
     for method, target, data in cases:
         for p in pair.ports():
             fetch(p, method, target, {"Content-Type": "text/plain"} if data else None, data)
-    a = _script_log_entries(pair, "apache", len(cases))
-    o = _script_log_entries(pair, "ours", len(cases))
-    assert o == a
+    # every case but the last writes an entry (/cgi-bin/sub is a directory: mod_dir's
+    # redirect answers before mod_cgid is asked)
+    a = _script_log_entries(pair, "apache", len(cases) - 1)
+    o = _script_log_entries(pair, "ours", len(cases) - 1)
+    assert o == a and len(a) == len(cases) - 1
+    assert a[3].endswith("%error\nOptions ExecCGI is off in this directory\n")
+    assert a[4].endswith("%error\nscript not found or unable to stat\n")
+    assert a[5].endswith("%error\nattempt to invoke directory as script\n")
     assert a[0].startswith("%% DATE] POST /badpost.py?q=1 HTTP/1.1\n%% 500 " +
                            str(pair.root / "htdocs/badpost.py"))
     assert "\n%request\n" in a[0] and "\n\na=1&b=2\n%response\nThis is not a header\n" \

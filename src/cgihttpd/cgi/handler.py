@@ -54,8 +54,9 @@ from cgihttpd.cgi.runner import default_launcher as cold_launcher
 from cgihttpd.cgi.scriptlog import (
     ScriptRun,
     append_entry,
-    format_error_entry,
     format_script_entry,
+    log_script_error,
+    script_run,
 )
 from cgihttpd.cgi.shebang import SHEBANG_MAX, LaunchError, plan_command
 from cgihttpd.cgi.streams import BodyTooLarge, ClientGone, StderrLines, spool_body
@@ -480,12 +481,7 @@ class _CgiRun:
     # --- ScriptLog ----------------------------------------------------------------------
 
     def _run_facts(self, status: int) -> ScriptRun:
-        req = self.ex.request
-        return ScriptRun(
-            when=time.time(), method=req.method,
-            uri=self.ex.target.url_path + self.ex.target.path_info,
-            query=req.query if "?" in req.raw_target else None,
-            protocol=req.protocol, status=status, filename=self.filename)
+        return script_run(self.ex.request, self.ex.target, status, time.time())
 
     def _script_log(self, status: int, failed_line: str = "", stdout: bytes = b"") -> None:
         """mod_cgi/mod_cgid log_script: the run's entry when ScriptLog is set."""
@@ -499,9 +495,7 @@ class _CgiRun:
 
     def _script_log_error(self, status: int, error: str) -> None:
         """log_scripterror: the entry of a script that could not run."""
-        if self.script_log:
-            append_entry(self.script_log, self.log_length,
-                         format_error_entry(self._run_facts(status), error))
+        log_script_error(self.script_log, self.log_length, self._run_facts(status), error)
 
     async def _redirect(self, event: Headers) -> None:
         location = event.location or ""

@@ -32,6 +32,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
 
+from cgihttpd.request import Request
+from cgihttpd.target import Target
+
 #: mod_cgi.c / mod_cgid.c DEFAULT_LOGBYTES and DEFAULT_BUFBYTES
 DEFAULT_LOG_LENGTH: Final = 10385760
 DEFAULT_LOG_BUFFER: Final = 1024
@@ -54,6 +57,14 @@ class ScriptRun:
     protocol: str
     status: int
     filename: str
+
+
+def script_run(request: Request, target: Target, status: int, when: float) -> ScriptRun:
+    """The entry's facts for ``request`` served by ``target``."""
+    return ScriptRun(when=when, method=request.method,
+                     uri=target.url_path + target.path_info,
+                     query=request.query if "?" in request.raw_target else None,
+                     protocol=request.protocol, status=status, filename=target.filename)
 
 
 def apr_ctime(when: float) -> str:
@@ -108,6 +119,12 @@ def format_script_entry(run: ScriptRun, *, headers_in: Iterable[tuple[str, str]]
 def format_error_entry(run: ScriptRun, error: str) -> bytes:
     """log_scripterror: a script that could not run (exec failed, no #! line)."""
     return (_head(run) + f"%error\n{error}\n").encode("latin-1", "replace")
+
+
+def log_script_error(path: str | None, limit: int, run: ScriptRun, error: str) -> None:
+    """log_scripterror's entry, when ScriptLog is set (``path``)."""
+    if path:
+        append_entry(path, limit, format_error_entry(run, error))
 
 
 def append_entry(path: str, limit: int, entry: bytes) -> None:
