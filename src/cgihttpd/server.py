@@ -30,6 +30,9 @@ from cgihttpd.http.protocol import CgiHttpProtocol, HttpSettings, ProtocolErrorE
 GRACEFUL_SHUTDOWN = 10
 #: listen(2) backlog (Apache's ListenBacklog default is 511)
 BACKLOG = 511
+#: --workers N gives each worker its own SO_REUSEPORT sockets (Linux 3.9+, where the
+#: kernel balances connections over them); elsewhere the workers share one socket
+REUSE_PORT = sys.platform == "linux" and hasattr(socket, "SO_REUSEPORT")
 
 AppFactory = Callable[[ServerConfig], Any]
 
@@ -54,9 +57,12 @@ def _family_and_host(address: Address) -> tuple[socket.AddressFamily, str]:
     return socket.AddressFamily(family), str(sockaddr[0])
 
 
-def bind_listeners(listens: Sequence[Address]) -> list[socket.socket]:
+def bind_listeners(listens: Sequence[Address], *, reuse_port: bool = False
+                   ) -> list[socket.socket]:
     """Bind and listen on every address (duplicates once). On failure close what was
-    bound and raise ``StartupError`` naming the address, as Apache's AH00072."""
+    bound and raise ``StartupError`` naming the address, as Apache's AH00072.
+    ``reuse_port``: set SO_REUSEPORT, so that more sockets can be bound to the same
+    addresses (one per worker, see ``bind_worker_listeners``)."""
     sockets: list[socket.socket] = []
     seen: set[tuple[str, int]] = set()
     try:
@@ -71,6 +77,8 @@ def bind_listeners(listens: Sequence[Address]) -> list[socket.socket]:
             try:
                 if sys.platform != "win32":
                     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                if reuse_port:
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
                 if family == socket.AF_INET6:
                     sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
                 sock.bind((host, port))
@@ -88,6 +96,33 @@ def bind_listeners(listens: Sequence[Address]) -> list[socket.socket]:
     if not sockets:
         raise StartupError("no listening sockets available (no Listen directive)")
     return sockets
+
+
+def bind_worker_listeners(listens: Sequence[Address], workers: int
+                          ) -> list[list[socket.socket]]:
+    """One set of listening sockets per worker process, all bound to the same addresses
+    with SO_REUSEPORT: the kernel then spreads new connections evenly over the workers
+    (by a hash of the connection's addresses), where workers sharing one socket take
+    whatever each happens to accept first (docs/design-static.md, "Workers"). Bound
+    here, before ``User`` takes over, as Apache binds before it drops root. A port 0 in
+    ``listens`` is the port the first set got."""
+    first = bind_listeners(listens, reuse_port=True)
+    sets = [first]
+    try:
+        actual = [_address_of(s) for s in first]
+        for _ in range(workers - 1):
+            sets.append(bind_listeners(actual, reuse_port=True))
+    except BaseException:
+        for group in sets:
+            for s in group:
+                s.close()
+        raise
+    return sets
+
+
+def _address_of(sock: socket.socket) -> Address:
+    host, port = sock.getsockname()[:2]
+    return Address(f"[{host}]" if sock.family == socket.AF_INET6 else host, port)
 
 
 def url_of(sock: socket.socket) -> str:
@@ -206,7 +241,12 @@ def run(
 
     stream = out if out is not None else sys.stderr
     _configure_logging()
-    sockets = bind_listeners(config.listens)
+    per_worker: list[list[socket.socket]] | None = None
+    if workers > 1 and REUSE_PORT:
+        per_worker = bind_worker_listeners(config.listens, workers)
+        sockets = [s for group in per_worker for s in group]
+    else:
+        sockets = bind_listeners(config.listens)
     app: Any = None
     pid_file = config.pid_file
     try:
@@ -233,7 +273,7 @@ def run(
             timeout_graceful_shutdown=GRACEFUL_SHUTDOWN,
             backlog=BACKLOG,
         )
-        urls = [url_of(s) for s in sockets]
+        urls = [url_of(s) for s in (per_worker[0] if per_worker else sockets)]
 
         class Server(uvicorn.Server):  # type: ignore[misc]
             async def startup(self, sockets: list[socket.socket] | None = None) -> None:
@@ -247,7 +287,7 @@ def run(
 
         server = Server(uv_config)
         if workers > 1:
-            return _run_workers(server, sockets, workers)
+            return _run_workers(server, per_worker or [sockets] * workers)
         with _quiet_signals():
             try:
                 server.run(sockets=sockets)
@@ -286,16 +326,21 @@ def _quiet_signals() -> Any:
             signal.signal(sig, handler)
 
 
-def _run_workers(server: Any, sockets: list[socket.socket], workers: int) -> int:
-    """POSIX: fork ``workers`` processes sharing the listening sockets (as Apache's
-    prefork/event children do); the parent forwards SIGINT/SIGTERM and waits.
+def _run_workers(server: Any, per_worker: list[list[socket.socket]]) -> int:
+    """POSIX: fork a process per entry of ``per_worker``, serving on that entry's
+    sockets (its own SO_REUSEPORT set, or the same shared sockets for all, as Apache's
+    children share theirs); the parent forwards SIGINT/SIGTERM and waits.
 
     Stop signals are blocked while forking, so none falls between a fork and the
-    parent knowing the child's pid; a child unblocks them once its handlers are in."""
+    parent knowing the child's pid; a child unblocks them once its handlers are in.
+    Each child closes the other workers' sockets and the parent closes them all once
+    the children run: a socket whose worker has died then leaves the SO_REUSEPORT
+    group instead of queueing connections nobody accepts."""
     if sys.platform == "win32" or not hasattr(os, "fork"):
         with _quiet_signals():
-            server.run(sockets=sockets)
+            server.run(sockets=per_worker[0])
         return 0
+    every = {id(s): s for group in per_worker for s in group}
     children: list[int] = []
 
     def forward(sig: int, _frame: object) -> None:
@@ -308,14 +353,17 @@ def _run_workers(server: Any, sockets: list[socket.socket], workers: int) -> int
     try:
         signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
         try:
-            for _ in range(workers):
+            for mine in per_worker:
                 pid = os.fork()
                 if pid == 0:  # child
                     code = 0
                     try:
+                        for key, sock in every.items():
+                            if all(key != id(s) for s in mine):
+                                sock.close()
                         with _quiet_signals():
                             signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
-                            server.run(sockets=sockets)
+                            server.run(sockets=mine)
                     except SystemExit as exc:
                         code = 1 if exc.code else 0
                     except BaseException:
@@ -324,6 +372,8 @@ def _run_workers(server: Any, sockets: list[socket.socket], workers: int) -> int
                 children.append(pid)
         finally:
             signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
+        for sock in every.values():
+            sock.close()
         for child in children:
             while True:
                 try:

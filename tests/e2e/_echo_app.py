@@ -4,6 +4,7 @@ It lets the tests see exactly what the protocol hands an application (the scope,
 body, disconnects) and drive the response framing, independent of the real app.
 Paths:
   /echo            JSON: the scope (without state) and the body received
+  /pid             the answering process's pid (which worker)
   /nolen           a body with no Content-Length, in two pieces
   /status/NNN      status NNN with a body (the protocol must drop it for 204/304)
   /own-headers     sends its own Date and Server headers
@@ -89,6 +90,8 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         data["body"] = body.decode("latin-1")
         await _respond(send, 200, json.dumps(data).encode(),
                        [(b"content-type", b"application/json")])
+    elif path == "/pid":
+        await _respond(send, 200, str(os.getpid()).encode())
     elif path == "/nolen":
         await send({"type": "http.response.start", "status": 200,
                     "headers": [(b"content-type", b"text/plain")]})

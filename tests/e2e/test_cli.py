@@ -16,6 +16,8 @@ from _http_helpers import WAIT, connect, echo_server, read_response, wait_for
 
 from support import ServerProcess
 
+from cgihttpd import server
+
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 
 
@@ -194,6 +196,44 @@ def test_workers_share_the_socket_and_all_stop(tmp_path: Path) -> None:
                 s.sendall(b"GET /echo HTTP/1.1\r\nHost: x\r\n\r\n")
                 assert read_response(s, bytearray()).status == 200
         assert srv.stop() == 0
+
+
+def _pid_of_answer(address: tuple[str, int]) -> int:
+    with connect(address) as s:
+        s.sendall(b"GET /pid HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        return int(read_response(s, bytearray()).body)
+
+
+@pytest.mark.skipif(not server.REUSE_PORT, reason="workers share one socket here")
+def test_workers_each_take_a_share_of_new_connections(tmp_path: Path) -> None:
+    """SO_REUSEPORT: the kernel spreads connections over the workers' own sockets; a
+    worker that dies leaves the group, so no connection waits for it."""
+    with echo_server(tmp_path, "--workers", "2") as srv:
+        wait_for(lambda: len(psutil_children(srv.proc.pid)) == 2, "two workers")
+        workers = set(psutil_children(srv.proc.pid))
+        seen = {_pid_of_answer(srv.address) for _ in range(64)}
+        assert seen == workers  # 64 connections all hashed to one worker: 2**-63
+        victim = seen.pop()
+        os.kill(victim, signal.SIGKILL)
+        wait_for(lambda: victim not in psutil_children(srv.proc.pid), "the worker to die")
+        assert {_pid_of_answer(srv.address) for _ in range(32)} == seen
+        srv.stop()
+
+
+def psutil_children(pid: int) -> list[int]:
+    """The live (not zombie) children of ``pid``, from /proc."""
+    out = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        if int(fields[1]) == pid and fields[0] != "Z":
+            out.append(int(entry))
+    return out
 
 
 def _ipv6_loopback() -> bool:
