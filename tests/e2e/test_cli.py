@@ -14,9 +14,8 @@ from pathlib import Path
 import pytest
 from _http_helpers import WAIT, connect, echo_server, read_response, wait_for
 
-from support import ServerProcess
-
 from cgihttpd import server
+from support import ServerProcess
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 
