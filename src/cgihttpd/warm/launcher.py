@@ -240,7 +240,11 @@ class _Zygote:
             callback(self)
 
     def status(self) -> str:
-        rc = self.proc.poll() if self.proc is not None else None
+        rc = None
+        if self.proc is not None:
+            # it closed the socket by dying, most likely: let it finish doing so
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                rc = self.proc.wait(0.2)
         if rc is None:
             return "closed its control socket"
         return f"exited with status {rc}" if rc >= 0 else f"was killed by signal {-rc}"

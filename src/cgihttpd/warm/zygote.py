@@ -313,7 +313,9 @@ def _fresh_stdio() -> None:
         line_buffering = (not unbuffered) and (name == "stderr" or raw.isatty())
         text = io.TextIOWrapper(buf, encoding=encoding, errors=errors,  # type: ignore[arg-type]
                                 newline="\n", line_buffering=line_buffering,
-                                write_through=unbuffered)
+                                # as our own (CPython sets it on stdin too)
+                                write_through=old.write_through if old is not None
+                                else unbuffered)
         text.mode = mode  # type: ignore[misc]
         made.append(text)
     sys.stdin, sys.stdout, sys.stderr = made

@@ -1,0 +1,366 @@
+"""Warm Python against cold: the same script through ``WarmLauncher`` and
+``SubprocessLauncher`` must see the same process.
+
+A probe script dumps what a fork could leak or get wrong (environment, cwd, argv,
+``__main__``, ``sys.path``, fds, threads, signal dispositions and mask, session, stdio
+encodings and buffering, locale, umask) as JSON; it runs cold and warm and the dumps are
+compared whole, except the documented differences (``KNOWN_DIFFERENCES``). Other tests
+aim at one reset each (random state, module state, exit status, tracebacks, restarts).
+Every wait has a deadline; real processes, no timing thresholds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from cgihttpd.cgi.runner import Launcher, LaunchSpec, SubprocessLauncher
+from cgihttpd.warm.launcher import WarmLauncher, plan_warm
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork") or not os.path.isdir("/proc/self/fd"),
+                                reason="warm Python needs fork; the probe reads /proc")
+
+DEADLINE = 30.0
+PY = sys.executable
+SYSTEM_PY = "/usr/bin/python3"
+#: keys of the probe that legitimately differ between two runs of the same script
+PER_RUN = {"pid", "random", "uuid4", "mktemp", "named_tmp", "urandom"}
+#: keys that differ between warm and cold by design (docs/design-warm.md)
+KNOWN_DIFFERENCES = {
+    "hash_x",  # the hash secret is the zygote's: one per zygote, not one per request
+    "modules",  # the zygote's own imports (marshal, select, socket...) stay imported
+}
+
+PROBE = textwrap.dedent('''\
+    import sys
+    _main_keys = sorted(globals())
+    import json, os, signal, threading, io, locale, time, random, uuid, tempfile, atexit
+
+    def stream(s):
+        buf = getattr(s, "buffer", None)
+        raw = getattr(buf, "raw", buf)
+        return {"encoding": s.encoding, "errors": s.errors,
+                "line_buffering": s.line_buffering, "write_through": s.write_through,
+                "buffer": type(buf).__name__, "raw_name": getattr(raw, "name", None),
+                "mode": getattr(s, "mode", None), "fileno": s.fileno(),
+                "is_dunder": s is getattr(sys, "__%s__" % ("stdin" if s.fileno() == 0 else
+                                                          "stdout" if s.fileno() == 1 else
+                                                          "stderr"))}
+
+    sigs = {}
+    for name in ("SIGINT", "SIGTERM", "SIGPIPE", "SIGCHLD", "SIGHUP", "SIGQUIT", "SIGUSR1",
+                 "SIGUSR2", "SIGALRM", "SIGXFSZ", "SIGTSTP", "SIGTTOU", "SIGWINCH"):
+        sigs[name] = repr(signal.getsignal(getattr(signal, name)))
+    fds = sorted(int(n) for n in os.listdir("/proc/self/fd"))
+    mask = os.umask(0o22)
+    os.umask(mask)
+    main = sys.modules["__main__"]
+    data = {
+        "env": dict(os.environ),
+        "cwd": os.getcwd(),
+        "argv": sys.argv,
+        "orig_argv": getattr(sys, "orig_argv", None),
+        "file": __file__,
+        "name": __name__,
+        "main_is_script": main.__dict__ is globals(),
+        "main_keys": _main_keys,
+        "main_loader": type(main.__loader__).__name__,
+        "main_spec": repr(main.__spec__),
+        "sys_path": sys.path,
+        "executable": sys.executable,
+        "flags": list(sys.flags),
+        "threads": threading.active_count(),
+        "tasks": len(os.listdir("/proc/self/task")),
+        "fds": fds,
+        "signals": sigs,
+        "sigmask": sorted(int(s) for s in signal.pthread_sigmask(signal.SIG_BLOCK, [])),
+        "own_session": os.getsid(0) == os.getpid() and os.getpgrp() == os.getpid(),
+        "stdin": stream(sys.stdin), "stdout": stream(sys.stdout), "stderr": stream(sys.stderr),
+        "fsencoding": [sys.getfilesystemencoding(), sys.getfilesystemencodeerrors()],
+        "locale": locale.setlocale(locale.LC_CTYPE),
+        "preferred": locale.getpreferredencoding(False),
+        "tzname": list(time.tzname),
+        "umask": mask,
+        "stdin_data": sys.stdin.read(),
+        "pid": os.getpid(),
+        "random": random.random(),
+        "uuid4": str(uuid.uuid4()),
+        "mktemp": tempfile.mktemp(),
+        "urandom": os.urandom(8).hex(),
+        "hash_x": hash("x"),
+        "modules": sorted(sys.modules),
+    }
+    with tempfile.NamedTemporaryFile() as f:
+        data["named_tmp"] = f.name
+    print(json.dumps(data))
+    ''')
+
+
+def launch(launcher: Launcher, spec: LaunchSpec, stdin: bytes = b"") -> tuple[int, bytes, bytes]:
+    async def main() -> tuple[int, bytes, bytes]:
+        proc = await launcher.start(spec)
+        proc.stdin.write(stdin)
+        await proc.stdin.drain()
+        proc.stdin.close()
+        out, err = await asyncio.gather(proc.stdout.read(), proc.stderr.read())
+        return await proc.wait(), out, err
+
+    async def bounded() -> tuple[int, bytes, bytes]:
+        return await asyncio.wait_for(main(), DEADLINE)
+
+    return asyncio.run(bounded())
+
+
+@pytest.fixture
+def warm() -> Iterator[WarmLauncher]:
+    launcher = WarmLauncher()
+    yield launcher
+    launcher.close()
+
+
+def spec_for(script: Path, interp: str = PY, *, flags: tuple[str, ...] = (),
+             env: dict[str, str] | None = None, preload: tuple[str, ...] = (),
+             args: tuple[str, ...] = (), notes: list[str] | None = None) -> LaunchSpec:
+    base = {"PATH": "/usr/bin:/bin", "GATEWAY_INTERFACE": "CGI/1.1",
+            "REQUEST_METHOD": "GET", "QUERY_STRING": "a=1", "SCRIPT_NAME": "/" + script.name}
+    return LaunchSpec((interp, *flags, str(script)), args, {**base, **(env or {})},
+                      str(script.parent), warm=True, preload=preload,
+                      notify=(lambda level, msg: notes.append(f"{level}: {msg}"))
+                      if notes is not None else None)
+
+
+def write(tmp: Path, name: str, text: str, interp: str = PY) -> Path:
+    p = tmp / name
+    p.write_text(f"#!{interp}\n" + text)
+    return p
+
+
+def probe(launcher: Launcher, spec: LaunchSpec) -> dict[str, object]:
+    rc, out, err = launch(launcher, spec, b"body bytes\n")
+    assert rc == 0, err.decode()
+    data: dict[str, object] = json.loads(out)
+    return data
+
+
+def differences(cold: dict[str, object], warm: dict[str, object]) -> dict[str, object]:
+    return {k: (cold.get(k), warm.get(k)) for k in cold.keys() | warm.keys()
+            if k not in PER_RUN | KNOWN_DIFFERENCES and cold.get(k) != warm.get(k)}
+
+
+INTERPRETERS = [PY] + ([SYSTEM_PY] if os.path.exists(SYSTEM_PY)
+                       and os.path.realpath(SYSTEM_PY) != os.path.realpath(PY) else [])
+
+
+@pytest.mark.parametrize("interp", INTERPRETERS)
+@pytest.mark.parametrize(("flags", "env"), [
+    ((), {}),
+    ((), {"LANG": "C.UTF-8"}),
+    ((), {"PYTHONIOENCODING": "latin-1:replace", "TZ": "UTC"}),
+    (("-u",), {}),
+    (("-I",), {}),
+    (("-OB",), {"PYTHONDONTWRITEBYTECODE": "1"}),
+    (("-s",), {"LC_ALL": "C"}),
+])
+def test_probe_warm_equals_cold(tmp_path: Path, warm: WarmLauncher, interp: str,
+                                flags: tuple[str, ...], env: dict[str, str]) -> None:
+    script = write(tmp_path, "probe.py", PROBE, interp)
+    spec = spec_for(script, interp, flags=flags, env=env, preload=("json", "random"),
+                    args=("word",))
+    cold = probe(SubprocessLauncher(), spec)
+    hot = probe(warm, spec)
+    assert differences(cold, hot) == {}
+    # what the comparison rests on, said plainly
+    assert hot["fds"] == [0, 1, 2, 3]  # 3: the listing's own directory fd
+    assert hot["threads"] == 1 and hot["tasks"] == 1
+    assert hot["main_is_script"] and hot["name"] == "__main__" and hot["file"] == str(script)
+    assert hot["argv"] == [str(script), "word"]
+    assert hot["cwd"] == str(tmp_path)
+    assert hot["own_session"] is True
+    assert hot["stdin_data"] == "body bytes\n"
+
+
+def test_zygote_environment_does_not_leak(tmp_path: Path, warm: WarmLauncher,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("H7_SERVER_ONLY", "must-not-leak")
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    (lib / "h7_sets_env.py").write_text("import os\nos.environ['H7_FROM_ZYGOTE'] = 'leak'\n")
+    script = write(tmp_path, "env.py", "import os, json\nprint(json.dumps(dict(os.environ)))\n")
+    spec = spec_for(script, env={"ONLY_THIS": "yes", "PYTHONPATH": str(lib)},
+                    preload=("h7_sets_env",))
+    _, cold, _ = launch(SubprocessLauncher(), spec)
+    _, hot, _ = launch(warm, spec)
+    assert "H7_SERVER_ONLY" not in json.loads(hot)
+    assert "H7_FROM_ZYGOTE" not in json.loads(hot)  # set in the zygote by a preload
+    assert json.loads(hot) == json.loads(cold)
+    assert json.loads(hot)["ONLY_THIS"] == "yes"
+
+
+def test_random_uuid_and_tempfile_names_differ_between_requests(
+        tmp_path: Path, warm: WarmLauncher) -> None:
+    # preloaded, so that their state exists in the zygote before the fork
+    spec = spec_for(write(tmp_path, "probe.py", PROBE),
+                    preload=("random", "uuid", "tempfile"))
+    first, second = probe(warm, spec), probe(warm, spec)
+    for key in ("random", "uuid4", "mktemp", "named_tmp", "urandom", "pid"):
+        assert first[key] != second[key], key
+
+
+def test_module_state_of_an_earlier_request_is_not_seen(tmp_path: Path,
+                                                        warm: WarmLauncher) -> None:
+    script = write(tmp_path, "mutate.py", textwrap.dedent("""\
+        import json, sys
+        print(getattr(json, "H7_MARK", "clean"))
+        json.H7_MARK = "dirty"
+        json.dumps = None
+        sys.path.append("/h7-added")
+        import os
+        os.environ["H7_SET_BY_SCRIPT"] = "1"
+        """))
+    spec = spec_for(script, preload=("json",))
+    outs = [launch(warm, spec)[1] for _ in range(3)]
+    assert outs == [b"clean\n"] * 3
+
+
+@pytest.mark.parametrize("body,rc_expected", [
+    ("import atexit, sys\natexit.register(lambda: print('atexit ran'))\n"
+     "print('body')\nsys.exit(3)\n", 3),
+    ("import sys\nsys.exit('a message')\n", 1),
+    ("import atexit\natexit.register(print, 'bye')\n"
+     "def f():\n    raise ValueError('boom')\nf()\n", 1),
+    ("x = (\n", 1),  # SyntaxError
+    ("raise KeyboardInterrupt\n", -signal.SIGINT),
+    ("import os\nos.kill(os.getpid(), 9)\n", -9),
+    ("f = open('left-open.txt', 'w')\nf.write('flushed at exit')\n", 0),
+    ("import threading, time\n"
+     "threading.Thread(target=lambda: (time.sleep(0.2), print('thread done'))).start()\n", 0),
+    ("# -*- coding: latin-1 -*-\nprint(ascii('\xe9'))\n", 0),
+])
+def test_exit_status_output_and_tracebacks_as_cold(tmp_path: Path, warm: WarmLauncher,
+                                                   body: str, rc_expected: int) -> None:
+    script = tmp_path / "s.py"
+    script.write_bytes(f"#!{PY}\n".encode() + body.encode("latin-1"))
+    spec = spec_for(script)
+    results = []
+    for launcher in (SubprocessLauncher(), warm):
+        left = tmp_path / "left-open.txt"
+        left.unlink(missing_ok=True)
+        rc, out, err = launch(launcher, spec)
+        results.append((rc, out, err, left.read_bytes() if left.exists() else None))
+    assert results[0][0] == rc_expected
+    assert results[1] == results[0]
+
+
+def test_an_edited_script_is_picked_up(tmp_path: Path, warm: WarmLauncher) -> None:
+    script = write(tmp_path, "v.py", "print('one')\n")
+    spec = spec_for(script)
+    assert launch(warm, spec)[1] == b"one\n"
+    script.write_text(f"#!{PY}\nprint('two')\n")  # same size: the mtime tells
+    st = script.stat()
+    os.utime(script, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
+    assert launch(warm, spec)[1] == b"two\n"
+    script.unlink()
+    rc, out, err = launch(warm, spec)
+    assert rc == 2 and b"can't open file" in err and b"No such file" in err
+
+
+def test_a_killed_child_leaves_the_zygote_serving(tmp_path: Path, warm: WarmLauncher) -> None:
+    slow = write(tmp_path, "slow.py", "import time\nprint('up', flush=True)\ntime.sleep(60)\n")
+    fast = write(tmp_path, "fast.py", "print('fast')\n")
+
+    async def main() -> tuple[int, bytes]:
+        proc = await warm.start(spec_for(slow))
+        assert await asyncio.wait_for(proc.stdout.readline(), DEADLINE) == b"up\n"
+        proc.kill()
+        rc = await asyncio.wait_for(proc.wait(), DEADLINE)
+        nxt = await warm.start(spec_for(fast))
+        nxt.stdin.close()
+        out = await asyncio.wait_for(nxt.stdout.read(), DEADLINE)
+        await asyncio.wait_for(nxt.wait(), DEADLINE)
+        return rc, out
+
+    rc, out = asyncio.run(main())
+    assert rc == -signal.SIGTERM
+    assert out == b"fast\n"
+
+
+def test_a_dead_zygote_is_restarted_with_a_log_line(tmp_path: Path, warm: WarmLauncher) -> None:
+    script = write(tmp_path, "pid.py", "import os\nprint(os.getppid())\n")
+    notes: list[str] = []
+
+    async def main() -> tuple[int, int]:
+        async def ppid() -> int:
+            proc = await warm.start(spec_for(script, notes=notes))
+            proc.stdin.close()
+            out = await asyncio.wait_for(proc.stdout.read(), DEADLINE)
+            await asyncio.wait_for(proc.wait(), DEADLINE)
+            return int(out)
+
+        first = await ppid()
+        os.kill(first, signal.SIGKILL)  # the zygote: the child's parent, started by this test
+        for _ in range(int(DEADLINE / 0.05)):
+            if any("restarts" in n for n in notes):
+                break
+            await asyncio.sleep(0.05)
+        return first, await ppid()
+
+    first, second = asyncio.run(main())
+    assert first != second
+    assert any("was killed by signal 9" in n and "restarts" in n for n in notes), notes
+
+
+def test_a_preload_that_starts_a_thread_makes_its_scripts_run_cold(
+        tmp_path: Path, warm: WarmLauncher) -> None:
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    (lib / "h7_threaded.py").write_text(
+        "import threading, time\nthreading.Thread(target=time.sleep, args=(60,), daemon=True)"
+        ".start()\n")
+    script = write(tmp_path, "t.py", "import os\nprint(os.getppid())\n")
+    notes: list[str] = []
+    spec = spec_for(script, env={"PYTHONPATH": str(lib)}, preload=("h7_threaded",), notes=notes)
+    rc, out, _ = launch(warm, spec)
+    assert rc == 0 and int(out) == os.getpid()  # started by us: cold
+    assert any("threads" in n and "cold" in n for n in notes), notes
+
+
+def test_a_missing_preload_is_logged_and_the_rest_runs_warm(tmp_path: Path,
+                                                            warm: WarmLauncher) -> None:
+    script = write(tmp_path, "t.py", "import os\nprint(os.getppid())\n")
+    notes: list[str] = []
+    rc, out, _ = launch(warm, spec_for(script, preload=("no_such_module_h7",), notes=notes))
+    assert rc == 0 and int(out) != os.getpid()
+    assert any("preload no_such_module_h7 failed" in n for n in notes), notes
+
+
+@pytest.mark.parametrize(("argv", "warm_ok"), [
+    ((PY, "/s.py"), True),
+    ((PY, "-u", "/s.py"), True),
+    ((PY, "-OO", "/s.py"), True),
+    ((PY, "-W ignore", "/s.py"), False),
+    ((PY, "-X utf8", "/s.py"), False),
+    (("/bin/sh", "/s.py"), False),
+    (("/s.cgi",), False),
+    (("/usr/bin/env", "python3", "/s.py"), os.path.exists("/usr/bin/python3")),
+    (("/usr/bin/env", "perl", "/s.py"), False),
+    (("python3", "/s.py"), False),  # not an absolute path
+])
+def test_what_runs_warm(argv: tuple[str, ...], warm_ok: bool) -> None:
+    spec = LaunchSpec(argv, (), {"PATH": "/usr/bin:/bin"}, "/", warm=True)
+    assert (plan_warm(spec) is not None) is warm_ok
+
+
+def test_cgiwarmpython_off_runs_cold(tmp_path: Path, warm: WarmLauncher) -> None:
+    script = write(tmp_path, "t.py", "import os\nprint(os.getppid())\n")
+    spec = spec_for(script)
+    cold_spec = LaunchSpec(spec.argv, spec.extra_args, spec.env, spec.cwd, warm=False)
+    assert int(launch(warm, cold_spec)[1]) == os.getpid()
+    assert int(launch(warm, spec)[1]) != os.getpid()
