@@ -127,16 +127,19 @@ class FileCache:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def get(self, path: str) -> tuple[os.stat_result, bytes] | None:
+    def get(self, path: str, st: os.stat_result | None = None
+            ) -> tuple[os.stat_result, bytes] | None:
         """The file's current stat and its cached bytes, or None (not cached, or
-        changed: then the entry is dropped)."""
+        changed: then the entry is dropped). ``st``: a stat of ``path`` just taken
+        (resolution's), used instead of another."""
         entry = self._entries.get(path)
         if entry is None:
             return None
-        try:
-            st = os.stat(path)
-        except OSError:
-            st = None
+        if type(st) is not os.stat_result:  # none given, or a test's fake tree's
+            try:
+                st = os.stat(path)
+            except OSError:
+                st = None
         if st is None or _identity(st) != entry[0]:
             self._drop(path)
             return None
@@ -168,21 +171,23 @@ class FileCache:
 FILE_CACHE = FileCache()
 
 
-async def load_file(path: str, limit: int = CHUNK, cache: FileCache | None = FILE_CACHE
+async def load_file(path: str, limit: int = CHUNK, cache: FileCache | None = FILE_CACHE,
+                    st: os.stat_result | None = None
                     ) -> tuple[os.stat_result, bytes | None, BinaryIO | None]:
     """A file of at most ``limit`` bytes comes back read and closed ``(stat, data,
     None)``; a bigger one comes back open ``(stat, None, file)`` for ``read_range``.
     ``data`` is what was read: its length is the truth if the file changed after the
-    fstat. A small file still in ``cache`` costs one stat and no thread; otherwise one
-    trip to a worker thread opens (and, if small, reads) it."""
+    fstat. A small file still in ``cache`` costs one stat (none if ``st``, a stat of
+    ``path`` just taken, is given) and no thread; otherwise one trip to a worker
+    thread opens (and, if small, reads) it."""
     if cache is not None:
-        hit = cache.get(path)
+        hit = cache.get(path, st)
         if hit is not None and len(hit[1]) <= limit:
             return hit[0], hit[1], None
-    st, data, f = await asyncio.to_thread(_load, path, limit)
+    fst, data, f = await asyncio.to_thread(_load, path, limit)
     if cache is not None and data is not None:
-        cache.put(path, st, data, time.time())
-    return st, data, f
+        cache.put(path, fst, data, time.time())
+    return fst, data, f
 
 
 def _read_at(f: BinaryIO, offset: int, size: int) -> bytes:

@@ -68,7 +68,7 @@ async def serve_file(ex: Exchange, *, status_override: int = 0) -> None:
         # AcceptPathInfo Default: the default handler refuses extra path
         raise HTTPError(404, "AH00130: File does not exist: "
                              f"{target.filename}{target.path_info}")
-    st, data, f = await load_file(target.filename)
+    st, data, f = await load_file(target.filename, st=target.stat)
     if data is not None:
         # a small file, already read: its bytes decide the plan (the fstat may
         # predate a change)

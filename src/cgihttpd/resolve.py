@@ -262,6 +262,8 @@ class Found:
     path_info: str
     #: a symlink met below the root (realpath containment then does not apply)
     followed_link: bool
+    #: for "file": its stat (through a followed link)
+    st: os.stat_result | None = None
 
 
 def _join(base: str, name: str) -> str:
@@ -312,7 +314,7 @@ def walk_filesystem(vhost: VirtualHost, mapping: Mapping, url_path: str,
             return Found("missing", root, mapping.rest, False)
         raise err from None
     if stat_mod.S_ISREG(st.st_mode):
-        return Found("file", root, mapping.rest, False)
+        return Found("file", root, mapping.rest, False, st)
     if not stat_mod.S_ISDIR(st.st_mode):
         return Found("other", root, mapping.rest, False)
     path = root
@@ -342,7 +344,7 @@ def walk_filesystem(vhost: VirtualHost, mapping: Mapping, url_path: str,
             path = candidate
             continue
         if stat_mod.S_ISREG(st.st_mode):
-            return Found("file", candidate, path_info, followed)
+            return Found("file", candidate, path_info, followed, st)
         return Found("other", candidate, path_info, followed)
     return Found("dir", path + trailing if not path.endswith("/") else path, "", followed)
 
@@ -421,7 +423,7 @@ def resolve_url(vhost: VirtualHost, url_path: str, fs: FileSystem,
         return error(403, f"AH00132: file permissions deny server access: {filename}",
                      filename, conf, handler)
     if found.kind == "file":
-        return target("file")
+        return target("file", stat=found.st)
 
     # a directory: mod_dir (fixup_dir)
     if not url_path.endswith("/"):

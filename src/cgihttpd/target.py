@@ -4,7 +4,8 @@ is read or run. Produced by ``resolve.resolve_target``; consumed by the handlers
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, field
 from typing import Literal
 
 from cgihttpd.config.model import Alias, DirConf
@@ -41,3 +42,6 @@ class Target:
     status: int = 0
     #: why (for the error log), for "error"
     reason: str = ""
+    #: for "file": the stat resolution took of it (Apache's r->finfo), so the handler
+    #: need not ask again; None when resolution did not stat it (fake trees, errors)
+    stat: os.stat_result | None = field(default=None, compare=False, repr=False)

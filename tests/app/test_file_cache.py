@@ -80,10 +80,11 @@ def test_a_file_replaced_by_rename_is_seen(tmp_path: Path) -> None:
     p = tmp_path / "a.html"
     p.write_bytes(b"hello")
     cache = _cache_of(p)
+    assert cache.get(str(p), os.stat(p)) is not None  # resolution's stat, not another
     new = tmp_path / "new"
     new.write_bytes(b"HELLO")
     os.replace(new, p)
-    assert cache.get(str(p)) is None
+    assert cache.get(str(p), os.stat(p)) is None
 
 
 def test_a_chmod_is_seen(tmp_path: Path) -> None:
