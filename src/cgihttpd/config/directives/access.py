@@ -1,0 +1,153 @@
+"""Per-directory access and options (core, mod_authz_core): Options with core.c
+``set_options``' rules, AllowOverride, Require."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from cgihttpd.config.directives.draft import Ctx
+from cgihttpd.config.directives.table import directive
+from cgihttpd.config.model import OPTIONS_ALL, OptionsSpec
+from cgihttpd.config.tree import Node
+from cgihttpd.errors import ConfigError
+
+_OPTION_WORDS: dict[str, frozenset[str]] = {
+    "indexes": frozenset({"Indexes"}),
+    "includes": frozenset({"Includes"}),
+    "includesnoexec": frozenset({"IncludesNOEXEC"}),
+    "followsymlinks": frozenset({"FollowSymLinks"}),
+    "symlinksifownermatch": frozenset({"SymLinksIfOwnerMatch"}),
+    "execcgi": frozenset({"ExecCGI"}),
+    "multiviews": frozenset({"MultiViews"}),
+    "runscripts": frozenset({"MultiViews", "ExecCGI"}),  # core.c: "AI backcompat. Yuck"
+    "all": OPTIONS_ALL,
+    "none": frozenset(),
+}
+_MIXED = "Either all Options must start with + or -, or no Option may."
+
+
+def parse_options(words: list[str] | tuple[str, ...]) -> OptionsSpec:
+    """One Options directive → a spec, with core.c ``set_options``'s rules (each checked
+    against apache2 -t 2.4.71): +/- words and plain words cannot mix, except that a
+    first ``All`` or ``None`` may be followed by +/- words; ``All`` and ``None`` must come
+    first; ``+All``/``-None`` are errors."""
+    absolute: set[str] | None = None
+    add: set[str] = set()
+    remove: set[str] = set()
+    first = True
+    merge = False
+    all_none = False  # the first word was All or None
+    for word in words:
+        action = ""
+        if word[:1] in ("+", "-"):
+            action, word = word[0], word[1:]
+            if not merge and not first and not all_none:
+                raise ConfigError(_MIXED)
+            merge = True
+        elif first:
+            absolute = set()
+        elif merge:
+            raise ConfigError(_MIXED)
+        lw = word.lower()
+        if lw not in _OPTION_WORDS:
+            raise ConfigError(f"Illegal option {word}")
+        if lw in ("none", "all"):
+            shown = "None" if lw == "none" else "All"
+            if action:
+                raise ConfigError(f"You may not use 'Options +{shown}' or 'Options -{shown}'.")
+            if not first:
+                # sic: Apache capitalises "Option" in one message and not the other
+                raise ConfigError("'Options None' must be the first Option given."
+                                  if lw == "none" else
+                                  "'Options All' must be the first option given.")
+            all_none = True
+        opts = _OPTION_WORDS[lw]
+        if action == "-":
+            remove |= opts
+            add -= opts
+            if absolute is not None:
+                absolute -= opts
+        elif action == "+":
+            add |= opts
+            remove -= opts
+            if absolute is not None:
+                absolute |= opts
+        else:
+            assert absolute is not None
+            absolute |= opts
+        first = False
+    if absolute is not None:
+        return OptionsSpec(absolute=frozenset(absolute))
+    return OptionsSpec(add=frozenset(add), remove=frozenset(remove))
+
+
+@directive("Options", "RAW", "Set a number of attributes for a given directory")
+def _options(ctx: Ctx, node: Node) -> None:
+    spec = parse_options(node.args)
+    current = ctx.dir.options
+    ctx.set_dir(options=spec if current is None else current.then(spec))
+
+
+_OVERRIDES = {"authconfig": "AuthConfig", "fileinfo": "FileInfo", "indexes": "Indexes",
+              "limit": "Limit", "options": "Options"}
+
+
+@directive("AllowOverride", "RAW", "Controls what groups of directives can be configured by "
+           "per-directory config files")
+def _allow_override(ctx: Ctx, node: Node) -> None:
+    assert ctx.section is not None  # placement "A"
+    if ctx.section.kind != "directory":
+        # core.c: AH00114
+        ctx.draft.warnings.append(f"{node.source}: Useless use of AllowOverride in line "
+                                  f"{node.source.line} of {node.source.file}.")
+        return
+    found: set[str] = set()
+    for arg in node.args:
+        word = arg.split("=", 1)[0].lower()
+        if word == "all":
+            found |= set(_OVERRIDES.values())
+        elif word == "none":
+            found = set()
+        elif word in _OVERRIDES:
+            found.add(_OVERRIDES[word])
+        elif word == "nonfatal":
+            continue
+        else:
+            raise ConfigError(f"Illegal override option {arg}")
+    ctx.set_dir(allow_override=frozenset(found))
+
+
+#: Authz providers and the module that registers each (mod_authz_*.c).
+AUTHZ_PROVIDERS = {
+    "all": "authz_core_module", "env": "authz_core_module", "method": "authz_core_module",
+    "expr": "authz_core_module", "ip": "authz_host_module", "host": "authz_host_module",
+    "local": "authz_host_module", "forward-dns": "authz_host_module",
+    "user": "authz_user_module", "valid-user": "authz_user_module",
+    "group": "authz_groupfile_module", "file-owner": "authz_owner_module",
+    "file-group": "authz_owner_module", "dbm-group": "authz_dbm_module",
+    "dbd-group": "authz_dbd_module", "ldap-user": "authnz_ldap_module",
+    "ldap-group": "authnz_ldap_module", "ldap-dn": "authnz_ldap_module",
+    "ldap-attribute": "authnz_ldap_module", "ldap-filter": "authnz_ldap_module",
+    "ldap-search": "authnz_ldap_module",
+}
+
+
+@directive("Require", "RAW", "specifies authorization directives which one must pass (or "
+           "not) for a request to suceeed")
+def _require(ctx: Ctx, node: Node) -> None:
+    args = list(node.args)
+    negated = bool(args) and args[0].lower() == "not"
+    if negated:
+        args = args[1:]
+    provider = args[0].lower() if args else ""
+    module = AUTHZ_PROVIDERS.get(provider)
+    if module is None or module not in ctx.loaded:
+        raise ConfigError(f"Unknown Authz provider: {args[0] if args else ''}")
+    if provider == "all" and not negated:
+        if len(args) != 2 or args[1].lower() not in ("granted", "denied"):
+            # mod_authz_core all_parse_config
+            raise ConfigError("Argument for 'Require all' must be 'granted' or 'denied'")
+        ctx.set_dir(require=args[1].lower())
+        return
+    # Stored, not enforced yet: say so at start-up.
+    ctx.ignore(replace(node, name=f"Require {' '.join(node.args)}"), module)

@@ -1,0 +1,130 @@
+"""What the directive table fills while reading: the ``Draft`` of servers (``ServerDraft``),
+sections (``SectionDraft``) and server-wide values, and ``Ctx``, where a directive is
+being applied. Plain mutable values: no directive knowledge, no files."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+from cgihttpd.config.model import Address, Alias, DirConf, Section, SectionKind, Source
+from cgihttpd.config.tree import Node, server_root_relative
+from cgihttpd.errors import ConfigError
+from cgihttpd.http.limits import ReadTimeout
+
+Arity = Literal["TAKE1", "TAKE2", "TAKE12", "TAKE23", "ITERATE", "ITERATE2", "FLAG", "RAW"]
+
+# --- the draft the table fills --------------------------------------------------------
+
+
+@dataclass
+class PendingLog:
+    """A CustomLog/TransferLog before LogFormat nicknames are known (resolved at the end,
+    as Apache's mod_log_config does in its open_logs hook)."""
+
+    target: str
+    format_or_nick: str | None  # None: TransferLog's default format
+    condition: str | None
+    source: Source
+
+
+@dataclass
+class ServerDraft:
+    """A server (the main one, or a <VirtualHost>) while reading; None means unset."""
+
+    source: Source
+    is_main: bool
+    addresses: tuple[Address, ...] = ()
+    server_name: str | None = None
+    #: the ServerName's port, 0 when it names none (core.c server_hostname_port)
+    server_name_port: int | None = None
+    server_aliases: list[str] = field(default_factory=list)
+    server_admin: str | None = None
+    document_root: str | None = None
+    document_root_source: Source | None = None
+    error_log: str | None = None
+    log_level: str | None = None
+    custom_logs: list[PendingLog] = field(default_factory=list)
+    log_formats: dict[str, str] = field(default_factory=dict)
+    default_format: str | None = None
+    aliases: list[Alias] = field(default_factory=list)
+    base: DirConf = field(default_factory=DirConf)
+    sections: list[Section] = field(default_factory=list)
+    timeout: float | None = None
+    keepalive: bool | None = None
+    keepalive_timeout: float | None = None
+    max_keepalive_requests: int | None = None
+    server_signature: Literal["on", "off", "email"] | None = None
+    cgi_script_timeout: float | None = None
+    script_log: str | None = None
+    script_log_length: int | None = None
+    script_log_buffer: int | None = None
+
+
+@dataclass
+class SectionDraft:
+    kind: SectionKind
+    pattern: str
+    regex: bool
+    source: Source
+    tag: str  # "<Directory>" etc., for messages
+    conf: DirConf = field(default_factory=DirConf)
+
+
+@dataclass
+class Draft:
+    """Everything read, before merging (``loader.finish``)."""
+
+    server_root: str
+    main: ServerDraft
+    vhosts: list[ServerDraft] = field(default_factory=list)
+    listens: list[tuple[Address, Source]] = field(default_factory=list)
+    limits: dict[str, int] = field(default_factory=dict)
+    server_tokens: str | None = None
+    user: str | None = None
+    group: str | None = None
+    pid_file: str | None = None
+    types_config: tuple[str, Source] | None = None
+    max_processes: int = 0
+    #: CGIWarmPreload modules, in order, each once
+    warm_preload: list[str] = field(default_factory=list)
+    #: RequestReadTimeout stages set ("handshake", "header", "body")
+    read_timeouts: dict[str, ReadTimeout] = field(default_factory=dict)
+    errors: list[ConfigError] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    #: module -> directives of it that appeared and that cgihttpd ignores
+    ignored: dict[str, list[tuple[str, Source]]] = field(default_factory=dict)
+
+
+@dataclass
+class Ctx:
+    """Where a directive is being applied."""
+
+    draft: Draft
+    server: ServerDraft
+    section: SectionDraft | None
+    #: the enclosing section's tag ("<VirtualHost>", "<Directory>", ...) or None
+    parent: str | None
+    #: the modules loaded when reading finished
+    loaded: frozenset[str]
+
+    @property
+    def dir(self) -> DirConf:
+        return self.section.conf if self.section is not None else self.server.base
+
+    def set_dir(self, **changes: object) -> None:
+        if self.section is not None:
+            self.section.conf = replace(self.section.conf, **changes)  # type: ignore[arg-type]
+        else:
+            self.server.base = replace(self.server.base, **changes)  # type: ignore[arg-type]
+
+    def root(self, path: str) -> str:
+        return server_root_relative(self.draft.server_root, path)
+
+    def ignore(self, node: Node, module: str) -> None:
+        self.draft.ignored.setdefault(module, []).append((node.name, node.source))
+        self.set_dir(ignored=self.dir.ignored + ((node.name, node.source),))
+
+
+Apply = Callable[[Ctx, Node], None]

@@ -1,0 +1,146 @@
+"""The table itself: ``DIRECTIVES`` (name -> arity, Apache's description, apply
+function), the ``directive`` decorator the family modules register with, the argument
+checks of server/config.c ``invoke_cmd``, the number parsers Apache uses, and
+``interpret``/``apply_node``, which walk an expanded tree enforcing where each directive
+may appear (``modules.REGISTRY`` placements, ``ap_check_cmd_context``). Knows no
+particular directive."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from cgihttpd.config.directives.draft import Apply, Arity, Ctx, Draft, ServerDraft
+from cgihttpd.config.model import Source
+from cgihttpd.config.modules import REGISTRY
+from cgihttpd.config.tree import Node
+from cgihttpd.errors import ConfigError
+
+
+@dataclass(frozen=True, slots=True)
+class Directive:
+    name: str
+    arity: Arity
+    description: str
+    apply: Apply
+    #: ap_check_cmd_context(GLOBAL_ONLY): not in <VirtualHost> either
+    global_only: bool = False
+
+
+DIRECTIVES: dict[str, Directive] = {}
+
+
+def directive(name: str, arity: Arity, description: str, *,
+              global_only: bool = False) -> Callable[[Apply], Apply]:
+    def register(fn: Apply) -> Apply:
+        DIRECTIVES[name.lower()] = Directive(name, arity, description, fn, global_only)
+        return fn
+
+    return register
+
+
+def check_arity(d: Directive, node: Node) -> None:
+    """server/config.c ``invoke_cmd``'s messages for each argument style."""
+    args = [a for a in node.args]
+    n = len(args)
+    missing = any(a == "" for a in args)
+    name, desc = d.name, d.description  # Apache names the command as it defines it
+    if d.arity == "TAKE1" and (n != 1 or missing):
+        raise ConfigError(f"{name} takes one argument, {desc}")
+    if d.arity == "TAKE2" and (n != 2 or missing):
+        raise ConfigError(f"{name} takes two arguments, {desc}")
+    if d.arity == "TAKE12" and not 1 <= n <= 2:
+        raise ConfigError(f"{name} takes 1-2 arguments, {desc}")
+    if d.arity == "TAKE23" and not 2 <= n <= 3:
+        raise ConfigError(f"{name} takes two or three arguments, {desc}")
+    if d.arity == "ITERATE" and n < 1:
+        raise ConfigError(f"{name} requires at least one argument, {desc}")
+    if d.arity == "ITERATE2" and n < 2:
+        raise ConfigError(f"{name} requires at least two arguments, {desc}")
+    if d.arity == "FLAG" and (n != 1 or args[0].lower() not in ("on", "off")):
+        raise ConfigError(f"{name} must be On or Off")
+
+
+def flag(node: Node) -> bool:
+    return node.args[0].lower() == "on"
+
+
+def atoi(text: str) -> int:
+    """C's atoi, which Apache uses for most numbers: leading digits, else 0."""
+    m = re.match(r"\s*([+-]?\d+)", text)
+    return int(m.group(1)) if m else 0
+
+
+def seconds(node: Node) -> float:
+    """ap_timeout_parameter_parse: a number with an optional unit (ms, s, mi, h)."""
+    m = re.fullmatch(r"(\d+)(ms|s|mi|h)?", node.args[0], re.IGNORECASE)
+    if m is None:
+        raise ConfigError(f"{node.name} has wrong format")
+    value = int(m.group(1) or 0)
+    unit = (m.group(2) or "s").lower()
+    return value * {"ms": 0.001, "s": 1.0, "mi": 60.0, "h": 3600.0}[unit]
+
+
+def global_only_check(ctx: Ctx, node: Node) -> None:
+    if not ctx.server.is_main:
+        raise ConfigError(f"{node.name} cannot occur within <VirtualHost> section")
+
+
+# --- applying a tree --------------------------------------------------------------------
+
+
+def interpret(nodes: list[Node], server_root: str, loaded: frozenset[str],
+              main_source: Source) -> Draft:
+    """Apply every node of an expanded tree; errors are collected in the draft."""
+    draft = Draft(server_root=server_root, main=ServerDraft(source=main_source, is_main=True))
+    apply_nodes(Ctx(draft, draft.main, None, None, loaded), nodes)
+    return draft
+
+
+def apply_nodes(ctx: Ctx, nodes: list[Node] | tuple[Node, ...]) -> None:
+    for node in nodes:
+        try:
+            apply_node(ctx, node)
+        except ConfigError as exc:
+            if exc.source is None:
+                exc.source = node.source
+            ctx.draft.errors.append(exc)
+
+
+def apply_node(ctx: Ctx, node: Node) -> None:
+    loaded = ctx.loaded
+    info = REGISTRY.lookup(node.key, loaded)
+    if info is None:
+        # Read before any MPM was loaded, and the MPM loaded later does not define it
+        # (apache2 -t: ThreadsPerChild before LoadModule mpm_prefork_module).
+        shown = ("<" + node.name) if node.is_section else node.name
+        raise ConfigError(f"Invalid command '{shown}', perhaps misspelled or defined by a "
+                          "module not included in the server configuration")
+    shown = info.name  # as the module defines it ("DocumentRoot", "<Directory")
+    # Apache's messages name a command as its module spells it, whatever the case written
+    node = replace(node, name=info.name[1:] if node.is_section else info.name)
+    # invoke_cmd: RSRC_CONF-only directives inside a section, ACCESS_CONF-only ones
+    # outside (the server level masks OR_AUTHCFG and OR_LIMIT).
+    in_section = ctx.section is not None
+    if (info.placement == "R" and in_section) or (info.placement == "A" and not in_section):
+        where = f"in {ctx.parent} context" if ctx.parent else "here"
+        raise ConfigError(f"{shown} not allowed {where}")
+    if node.key == "<virtualhost":
+        if not ctx.server.is_main:
+            raise ConfigError("<VirtualHost> cannot occur within <VirtualHost> section")
+    d = DIRECTIVES.get(node.key)
+    if d is None:
+        ctx.ignore(node, info.module)
+        if node.is_section:
+            # the contents of a section we do not implement are not applied either
+            for child in node.children or ():
+                child_info = REGISTRY.lookup(child.key, loaded)
+                if child_info is not None:
+                    ctx.ignore(child, child_info.module)
+        return
+    if d.global_only:
+        global_only_check(ctx, node)
+    if not node.is_section:
+        check_arity(d, node)
+    d.apply(ctx, node)
