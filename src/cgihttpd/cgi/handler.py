@@ -395,6 +395,9 @@ class _CgiRun:
             if self.disconnected:
                 return
             rest = await self._drain(proc, keep=self.log_length if self.script_log else 0)
+            if self.script_log and self.module == "cgi" and self.errlog_task is not None:
+                # the entry's %stderr: let the stderr reader catch up with the script
+                await asyncio.wait({self.errlog_task}, timeout=1.0)
             module = "http" if event.kind == "bad-name" else None
             self.log("error", event.message, module)
             self._script_log(event.status, event.line, parser.rest + rest)
