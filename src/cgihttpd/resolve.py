@@ -358,10 +358,99 @@ def _url_prefix(url_path: str, path_info: str) -> str:
     return url_path
 
 
-def resolve_target(vhost: VirtualHost, request_path_raw: str, fs: FileSystem,
-                   *, _depth: int = 0) -> Target:
+# --- remembered resolutions -----------------------------------------------------------
+#
+# Resolution is a function of the configuration, the URL and what the filesystem
+# answered (which calls, on which paths, with which results). So a resolution is kept
+# with the answers it got; the next request for the same URL asks the same questions
+# again - the same syscalls, so no change on disk goes unseen - and if every answer is
+# what it was, the result is too, without the work in between (translation, the walk,
+# the merged settings, mod_dir, the Target). Any other answer: resolve afresh.
+
+#: an answer: the stat fields anything downstream reads (type and permission bits,
+#: owner, and the file's identity for Target.stat), or the errno of the failure
+_Answer = tuple[int, ...]
+_Question = tuple[str, str, _Answer]
+
+#: how many resolutions are kept (the table is emptied when full: clients pick URLs)
+RESOLUTION_CACHE_SIZE = 1024
+_RESOLUTIONS: dict[tuple[int, str], tuple[VirtualHost, tuple[_Question, ...], Target]] = {}
+
+
+def _answer(st: os.stat_result) -> _Answer:
+    return (st.st_mode, st.st_uid, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns,
+            st.st_ctime_ns)
+
+
+class _RecordingFS:
+    """A ``FileSystem`` that notes each stat/lstat question and its answer."""
+
+    def __init__(self, fs: FileSystem) -> None:
+        self.fs = fs
+        self.questions: list[_Question] = []
+        self.replayable = True
+
+    def _ask(self, op: str, path: str) -> os.stat_result:
+        try:
+            st: os.stat_result = getattr(self.fs, op)(path)
+        except OSError as exc:
+            self.questions.append((op, path, (-1, exc.errno or 0)))
+            raise
+        self.questions.append((op, path, _answer(st)))
+        return st
+
+    def stat(self, path: str) -> os.stat_result:
+        return self._ask("stat", path)
+
+    def lstat(self, path: str) -> os.stat_result:
+        return self._ask("lstat", path)
+
+    # not used by resolution today; a resolution that used them is not kept
+    def realpath(self, path: str) -> str:
+        self.replayable = False
+        return self.fs.realpath(path)
+
+    def isdir(self, path: str) -> bool:
+        self.replayable = False
+        return self.fs.isdir(path)
+
+    def listdir(self, path: str) -> list[str]:
+        self.replayable = False
+        return self.fs.listdir(path)
+
+
+def _same_answers(questions: tuple[_Question, ...], fs: FileSystem) -> bool:
+    for op, path, answer in questions:
+        try:
+            st = fs.stat(path) if op == "stat" else fs.lstat(path)
+        except OSError as exc:
+            if answer != (-1, exc.errno or 0):
+                return False
+            continue
+        if _answer(st) != answer:
+            return False
+    return True
+
+
+def resolve_target(vhost: VirtualHost, request_path_raw: str, fs: FileSystem) -> Target:
     """Resolve a raw request path (no query) for ``vhost``. Errors found on the way
-    come back as ``Target(kind="error")`` with the status and the error-log reason."""
+    come back as ``Target(kind="error")`` with the status and the error-log reason.
+    A resolution whose filesystem answers have not changed is remembered (above)."""
+    key = (id(vhost), request_path_raw)
+    kept = _RESOLUTIONS.get(key)
+    if kept is not None and kept[0] is vhost and _same_answers(kept[1], fs):
+        return kept[2]
+    recording = _RecordingFS(fs)
+    target = _resolve_target(vhost, request_path_raw, recording)
+    if recording.replayable:
+        if len(_RESOLUTIONS) >= RESOLUTION_CACHE_SIZE:
+            _RESOLUTIONS.clear()
+        _RESOLUTIONS[key] = (vhost, tuple(recording.questions), target)
+    return target
+
+
+def _resolve_target(vhost: VirtualHost, request_path_raw: str, fs: FileSystem,
+                    *, _depth: int = 0) -> Target:
     try:
         url_path = screen_path(request_path_raw)
     except HTTPError as exc:

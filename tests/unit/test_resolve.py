@@ -267,3 +267,40 @@ def test_unsearchable_or_failing_components_are_403() -> None:
                         "permissions are missing on a component of the path")
     t = resolve_target(VHOST, "/" + "a" * 300, fs)
     assert (t.status, t.reason.split(": ")[1]) == (403, "AH00036")
+
+
+_PATHS = ["/srv/www/index.html", "/srv/www/a.html", "/srv/www/sub", "/srv/www/sub/index.html",
+          "/srv/www/sub/x.py", "/srv/www/nosym/l.html", "/srv/www/multi/first.py"]
+_URLS = ["/", "/index.html", "/a.html", "/a.html/extra", "/sub", "/sub/", "/sub/x.py/p",
+         "/nosym/l.html", "/multi/", "/cgi-bin/t.cgi", "/al/o.html", "/%2e%2e/x"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["file", "dir", "link", "remove"]),
+                          st.sampled_from(_PATHS)), max_size=12))
+def test_a_remembered_resolution_is_what_a_fresh_one_would_be(
+        changes: list[tuple[str, str]]) -> None:
+    """resolve_target keeps each resolution with the filesystem's answers and reuses it
+    while they are the same: whatever the tree does between requests, it answers as
+    resolution from scratch (``_resolve_target``) does."""
+    from cgihttpd.resolve import _resolve_target
+
+    fs = FakeFS(dict(FS.tree))
+    for kind, path in [("file", "/srv/www/a.html"), *changes]:
+        if kind == "remove":
+            for p in [p for p in fs.tree if p == path or p.startswith(path + "/")]:
+                del fs.tree[p]
+        elif kind == "link":
+            fs.tree[path] = ("link", "/srv/www/a.html")
+        else:
+            fs.tree[path] = kind
+        for url in _URLS:
+            assert resolve_target(VHOST, url, fs) == _resolve_target(VHOST, url, fs), url
+
+
+def test_a_remembered_resolution_sees_a_changed_file() -> None:
+    fs = FakeFS(dict(FS.tree))
+    first = resolve_target(VHOST, "/a.html", fs)
+    assert resolve_target(VHOST, "/a.html", fs) is first  # remembered
+    fs.tree["/srv/www/a.html"] = "dir"
+    assert resolve_target(VHOST, "/a.html", fs).kind == "redirect"
