@@ -84,11 +84,18 @@ class Zygote:
         self.mask = signal.pthread_sigmask(signal.SIG_BLOCK, []) \
             if hasattr(signal, "pthread_sigmask") else None
         self.notes = []  # type: list[str]
-        for name in config.get("preload", ()):
-            try:
-                __import__(name)
-            except BaseException as exc:  # noqa: BLE001 - a preload must not stop us
-                self.notes.append(f"preload {name} failed: {type(exc).__name__}: {exc}")
+        preload = config.get("preload", ())
+        if preload:
+            import warnings
+
+            # a DeprecationWarning at import (cgi) would go to the server's stderr
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                for name in preload:
+                    try:
+                        __import__(name)
+                    except BaseException as exc:  # noqa: BLE001 - a preload must not stop us
+                        self.notes.append(f"preload {name} failed: {type(exc).__name__}: {exc}")
         self.codes = {}  # type: dict[tuple[bytes, int, int], CodeType | BaseException]
         self.children = {}  # type: dict[int, int]
         self.wake_r, self.wake_w = os.pipe()
@@ -97,6 +104,10 @@ class Zygote:
         signal.set_wakeup_fd(self.wake_w, warn_on_full_buffer=False)
         signal.signal(signal.SIGCHLD, lambda _s, _f: None)
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server's ^C is not ours
+        # what a child must put back: the dispositions our start-up found that a preload
+        # or we changed since
+        self.restore = [(sig, handler) for sig, handler in self.signals.items()
+                        if handler is not None and signal.getsignal(sig) is not handler]
         self.buf = b""
         self.pending_fds = []  # type: list[int]
 
@@ -229,12 +240,11 @@ class Zygote:
         """Leave the zygote behind: session, signals, fds, environment, argv, stdio."""
         os.setsid()  # its own process group: the server kills the group (start_new_session)
         signal.set_wakeup_fd(-1)
-        for sig, handler in self.signals.items():
-            if handler is not None and signal.getsignal(sig) is not handler:
-                try:
-                    signal.signal(sig, handler)
-                except (OSError, ValueError):
-                    pass
+        for sig, handler in self.restore:
+            try:
+                signal.signal(sig, handler)
+            except (OSError, ValueError):
+                pass
         if self.mask is not None:
             signal.pthread_sigmask(signal.SIG_SETMASK, self.mask)
         stdin, stdout, stderr = req.fds
