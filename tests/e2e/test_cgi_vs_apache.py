@@ -126,6 +126,10 @@ SCRIPTS = {
     "htdocs/noexec/x.py": f"#!{PY}\nprint('Content-Type: text/plain\\n\\nran')\n",
     "cgi/sub/y.py": ENV_PY,
     "htdocs/nph-garbage.py": f"#!{PY}\nprint('not even a status line')\n",
+    "htdocs/okerr.py": (f"#!{PY}\nimport sys\nsys.stderr.write('warn one\\nwarn two\\n')\n"
+                        "print('Content-Type: text/plain\\n\\nok')\n"),
+    "htdocs/errbad.py": (f"#!{PY}\nimport sys\nsys.stderr.write('err line\\n')\n"
+                         "sys.stderr.flush()\nprint('Not a header\\n\\nx')\n"),
     "htdocs/badpost.py": (f"#!{PY}\nimport sys\nsys.stdin.read()\n"
                           "print('This is not a header\\n\\nrest of\\nthe output')\n"),
 }
@@ -143,7 +147,21 @@ class Pair:
 
 @pytest.fixture(scope="module")
 def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
-    root = tmp_path_factory.mktemp("cgi-diff")
+    yield from _run_pair(tmp_path_factory.mktemp("cgi-diff"), CONF)
+
+
+#: the same config under mod_cgi (its directive names, its own stderr handling)
+CGI_CONF = (CONF.replace("mod_cgid.so", "mod_cgi.so").replace("cgid_module", "cgi_module")
+            .replace("ScriptSock {root}/{impl}-cgid.sock\n", "")
+            .replace("CGIDScriptTimeout", "CGIScriptTimeout"))
+
+
+@pytest.fixture(scope="module")
+def cgi_pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
+    yield from _run_pair(tmp_path_factory.mktemp("cgi-diff-mod-cgi"), CGI_CONF)
+
+
+def _run_pair(root: Path, conf: str) -> Iterator[Pair]:
     os.chmod(root, 0o755)
     for d in ("htdocs", "cgi"):
         (root / d).mkdir()
@@ -153,8 +171,8 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
         p.write_text(text)
         p.chmod(0o755)  # Apache needs the bit; cgihttpd does not care
     port = free_port()
-    (root / "apache.conf").write_text(CONF.format(root=root, port=port, impl="apache"))
-    (root / "ours.conf").write_text(CONF.format(root=root, port=1, impl="ours"))
+    (root / "apache.conf").write_text(conf.format(root=root, port=port, impl="apache"))
+    (root / "ours.conf").write_text(conf.format(root=root, port=1, impl="ours"))
     apache = subprocess.Popen([APACHE, "-f", str(root / "apache.conf"), "-DFOREGROUND"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
@@ -436,3 +454,17 @@ def test_difference_chunked_body_gets_content_length(pair: Pair) -> None:
     assert apache["stdin"] == ours["stdin"] == "a=1&b=2"
     assert "CONTENT_LENGTH" not in apache["env"]
     assert ours["env"]["CONTENT_LENGTH"] == "7"
+
+
+def test_script_log_under_mod_cgi_has_an_entry_per_stderr_line(cgi_pair: Pair) -> None:
+    # mod_cgi (not mod_cgid): each stderr line is logged (AH01215) and gets a ScriptLog
+    # entry of its own with the status of the moment; a failed run's entry follows
+    for target in ("/okerr.py?z", "/errbad.py", "/empty.py"):
+        for p in cgi_pair.ports():
+            fetch(p, "GET", target)
+    a = _script_log_entries(cgi_pair, "apache", 5)
+    o = _script_log_entries(cgi_pair, "ours", 5)
+    assert o == a and len(a) == 5
+    assert a[0].startswith("%% DATE] GET /okerr.py?z HTTP/1.1\n%% 200 ")
+    assert a[0].endswith("%error\nwarn one\n") and a[1].endswith("%error\nwarn two\n")
+    assert a[2].endswith("%error\nerr line\n") and "%% 500 " in a[3]

@@ -29,17 +29,16 @@ def test_apr_ctime_pads_the_day_with_zero() -> None:
 def test_script_entry_layout() -> None:
     entry = format_script_entry(
         RUN, headers_in=[("Host", "x"), ("X-A", "1"), ("x-a", "2")], body=b"a=1\0hidden",
-        failed_line="This is not a header", stdout=b"\nrest\n", stderr=["e1", "e2"])
+        failed_line="This is not a header", stdout=b"\nrest\n")
     assert entry == (b"%% [Fri Nov 06 07:08:09 2026] POST /bad.py?q=1 HTTP/1.1\n"
                      b"%% 500 /srv/bad.py\n%request\nHost: x\nX-A: 1, 2\n\na=1\n"
-                     b"%response\nThis is not a header\n%stdout\n\nrest\n\n"
-                     b"%stderr\ne1\ne2\n\n")
+                     b"%response\nThis is not a header\n%stdout\n\nrest\n\n")
 
 
 def test_script_entry_without_body_stdout_or_stderr_and_no_query() -> None:
     run = ScriptRun(WHEN, "GET", "/e.py", None, "HTTP/1.0", 504, "/srv/e.py")
     entry = format_script_entry(run, headers_in=[], body=b"ignored for GET", failed_line="",
-                                stdout=b"", stderr=None)
+                                stdout=b"")
     assert entry == (b"%% [Fri Nov 06 07:08:09 2026] GET /e.py HTTP/1.0\n%% 504 /srv/e.py\n"
                      b"%request\n%response\n")
 

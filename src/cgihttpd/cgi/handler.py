@@ -140,8 +140,6 @@ class _CgiRun:
         self.log_length = vhost.script_log_length
         self.log_buffer = vhost.script_log_buffer
         self.body_head = bytearray()
-        self.stderr_kept: list[str] = []
-        self.stderr_kept_bytes = 0
 
     def log(self, level: str, message: str, module: str | None = None) -> None:
         self.ex.errorlog.log(level, module or self.module, message, self.client)
@@ -341,10 +339,12 @@ class _CgiRun:
 
     def _log_stderr_line(self, line: bytes) -> None:
         self.stderr_lines += 1
-        if self.script_log and self.module == "cgi" and \
-                self.stderr_kept_bytes < self.log_length:
-            self.stderr_kept.append(line.decode("latin-1"))
-            self.stderr_kept_bytes += len(line) + 1
+        if self.script_log and self.module == "cgi":
+            # mod_cgi log_script_err: each line is also a ScriptLog entry, with the
+            # status of the moment (200 until a response has another)
+            log_script_error(self.script_log, self.log_length,
+                             self._run_facts(self.ex.record.status or 200),
+                             line.decode("latin-1"))
         self.log("error", f"AH01215: stderr from {self.filename}: {line.decode('latin-1')}")
 
     async def _read_stdout(self, proc: ScriptProcess) -> bytes | None:
@@ -396,7 +396,7 @@ class _CgiRun:
                 return
             rest = await self._drain(proc, keep=self.log_length if self.script_log else 0)
             if self.script_log and self.module == "cgi" and self.errlog_task is not None:
-                # the entry's %stderr: let the stderr reader catch up with the script
+                # mod_cgi logs stderr before the failure: let the reader catch up
                 await asyncio.wait({self.errlog_task}, timeout=1.0)
             module = "http" if event.kind == "bad-name" else None
             self.log("error", event.message, module)
@@ -492,8 +492,7 @@ class _CgiRun:
             return
         entry = format_script_entry(
             self._run_facts(status), headers_in=self.ex.request.headers,
-            body=bytes(self.body_head), failed_line=failed_line, stdout=stdout,
-            stderr=self.stderr_kept if self.module == "cgi" else None)
+            body=bytes(self.body_head), failed_line=failed_line, stdout=stdout)
         append_entry(self.script_log, self.log_length, entry)
 
     def _script_log_error(self, status: int, error: str) -> None:

@@ -16,8 +16,12 @@ ScriptLogLength (default 10385760 bytes). An entry::
     This is not a header       <- the header line that failed, if any
     %stdout
     ...the rest of stdout...
-    %stderr                    <- mod_cgi only: mod_cgid's scripts have no stderr pipe
-    ...
+
+Under mod_cgi every line a script writes to stderr also gets an entry of its own
+("%error" and the line, with the status of the moment, 200 while the script runs), as
+it is logged (checked with apache2 2.4.71: log_script_err -> log_scripterror); so no
+"%stderr" section is left for log_script to show. mod_cgid's scripts have no stderr
+pipe there at all.
 
 The date is apr_ctime's, in local time. Formatting is pure (values in, bytes out);
 ``append_entry`` is the only function that touches the file. Must not know about
@@ -93,11 +97,9 @@ def merged_headers(headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
 
 
 def format_script_entry(run: ScriptRun, *, headers_in: Iterable[tuple[str, str]],
-                        body: bytes, failed_line: str, stdout: bytes,
-                        stderr: list[str] | None) -> bytes:
+                        body: bytes, failed_line: str, stdout: bytes) -> bytes:
     """log_script: a run whose header block failed (or timed out). ``body``: the first
-    ScriptLogBuffer bytes of the request body; ``stderr``: None where the module has
-    no stderr to show (mod_cgid)."""
+    ScriptLogBuffer bytes of the request body."""
     text = _head(run) + "%request\n"
     text += "".join(f"{k}: {v}\n" for k, v in merged_headers(headers_in))
     out = text.encode("latin-1", "replace")
@@ -110,14 +112,12 @@ def format_script_entry(run: ScriptRun, *, headers_in: Iterable[tuple[str, str]]
         out += failed_line.encode("latin-1", "replace") + b"\n"
     if stdout:
         out += b"%stdout\n" + stdout + b"\n"
-    if stderr:
-        out += b"%stderr\n" + "".join(line + "\n" for line in stderr).encode(
-            "latin-1", "replace") + b"\n"
     return out
 
 
 def format_error_entry(run: ScriptRun, error: str) -> bytes:
-    """log_scripterror: a script that could not run (exec failed, no #! line)."""
+    """log_scripterror: a script that could not run (exec failed, no #! line), or one
+    line of a script's stderr (mod_cgi)."""
     return (_head(run) + f"%error\n{error}\n").encode("latin-1", "replace")
 
 
