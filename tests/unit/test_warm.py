@@ -187,6 +187,34 @@ def test_probe_warm_equals_cold(tmp_path: Path, warm: WarmLauncher, interp: str,
     assert hot["stdin_data"] == "body bytes\n"
 
 
+def _other_pythons() -> list[str]:
+    """CPython 3.8+ interpreters installed by pyenv here, one per minor version: the
+    zygote must run under each (the script's Python need not be ours)."""
+    import glob
+    import re
+
+    found: dict[str, str] = {}
+    for path in sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.*/bin/python3.*"))):
+        m = re.search(r"/bin/python(3\.(\d+))$", path)
+        if m and int(m.group(2)) >= 8 and os.path.realpath(path) != os.path.realpath(PY):
+            found.setdefault(m.group(1), path)
+    return list(found.values())
+
+
+@pytest.mark.parametrize("interp", _other_pythons())
+@pytest.mark.parametrize(("flags", "env"), [((), {}), (("-u",), {"LANG": "C.UTF-8"}),
+                                            (("-I",), {})])
+def test_probe_warm_equals_cold_on_other_pythons(tmp_path: Path, warm: WarmLauncher,
+                                                 interp: str, flags: tuple[str, ...],
+                                                 env: dict[str, str]) -> None:
+    script = write(tmp_path, "probe.py", PROBE, interp)
+    spec = spec_for(script, interp, flags=flags, env=env, preload=("json",), args=("w",))
+    cold = probe(SubprocessLauncher(), spec)
+    hot = probe(warm, spec)
+    assert differences(cold, hot) == {}
+    assert hot["pid"] != cold["pid"] and hot["fds"] == [0, 1, 2, 3]
+
+
 def test_zygote_environment_does_not_leak(tmp_path: Path, warm: WarmLauncher,
                                           monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("H7_SERVER_ONLY", "must-not-leak")

@@ -336,7 +336,9 @@ def _fresh_stdio() -> None:
         errors = old.errors if old is not None else None
         if name == "stderr":
             errors = "backslashreplace"
-        line_buffering = (not unbuffered) and (name == "stderr" or raw.isatty())
+        # stderr is line-buffered even on a pipe since 3.9 (bpo-13601)
+        line_buffering = (not unbuffered) and (
+            raw.isatty() or (name == "stderr" and sys.version_info >= (3, 9)))
         text = io.TextIOWrapper(buf, encoding=encoding, errors=errors,  # type: ignore[arg-type]
                                 newline="\n", line_buffering=line_buffering,
                                 # as our own (CPython sets it on stdin too)
@@ -368,7 +370,7 @@ def run_child(zygote: Zygote, req: _Request) -> None:
     ns["__cached__"] = None
     ns["__builtins__"] = main_globals["__builtins__"]
     ns["__loader__"] = loader_type("__main__", filename)
-    _ = main.__annotations__ if sys.version_info >= (3, 10) else None  # as a cold __main__
+    ns["__annotations__"] = {}  # as a cold __main__
     sys.modules["__main__"] = main
     status = 0
     try:
