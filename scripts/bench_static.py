@@ -59,6 +59,23 @@ def cpu_seconds(pid: int) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
+def memory_kib(pid: int) -> tuple[int, int]:
+    """RSS and PSS (shared pages split between the processes sharing them) of the
+    process tree, in KiB."""
+    rss = pss = 0
+    for p in _tree(pid):
+        try:
+            text = Path(f"/proc/{p}/smaps_rollup").read_text()
+        except OSError:
+            continue
+        for line in text.splitlines():
+            if line.startswith("Rss:"):
+                rss += int(line.split()[1])
+            elif line.startswith("Pss:"):
+                pss += int(line.split()[1])
+    return rss, pss
+
+
 def wrk(port: int, path: str, conns: int, seconds: int) -> tuple[float, int]:
     out = subprocess.run(["wrk", "-t1", f"-c{conns}", f"-d{seconds}s",
                           f"http://127.0.0.1:{port}{path}"],
@@ -71,13 +88,33 @@ def wrk(port: int, path: str, conns: int, seconds: int) -> tuple[float, int]:
     return rps, total
 
 
-def start(kind: str, conf: Path, root: Path, workers: int) -> diffsupport.Server:
+def start(kind: str, conf: Path, root: Path, workers: int,
+          src: str | None = None) -> diffsupport.Server:
     if kind == "apache":
         return diffsupport._start("apache", [diffsupport.APACHE, "-f", str(conf),
                                              "-DFOREGROUND"], root)
-    impl = f"cgihttpd{workers}"
-    return diffsupport._start(impl, [sys.executable, "-m", "cgihttpd", "-f", str(conf),
-                                     "-DFOREGROUND", "--workers", str(workers)], root)
+    impl = f"{kind}{workers}"
+    argv = [sys.executable, "-m", "cgihttpd", "-f", str(conf), "-DFOREGROUND",
+            "--workers", str(workers)]
+    if kind == "shared":  # the workers share one socket instead of SO_REUSEPORT sets
+        argv[1:3] = ["-c", "import sys; from cgihttpd import cli, server; "
+                     "server.REUSE_PORT = False; sys.exit(cli.main(sys.argv[1:]))"]
+    if src is None:
+        return diffsupport._start(impl, argv, root)
+    # another version of the package (e.g. `git archive COMMIT src | tar -x -C DIR`)
+    old = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = src
+    try:
+        return diffsupport._start(impl, argv, root)
+    finally:
+        if old is None:
+            del os.environ["PYTHONPATH"]
+        else:
+            os.environ["PYTHONPATH"] = old
+
+
+def _name(key: tuple[str, int]) -> str:
+    return key[0] if key[0] == "apache" else f"{key[0]} -w{key[1]}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -88,9 +125,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--path", default="/index.html")
     p.add_argument("--workers", default="1,2")
     p.add_argument("--no-apache", action="store_true")
+    p.add_argument("--before", metavar="SRC",
+                   help="also run the package found in SRC (a src/ directory)")
+    p.add_argument("--shared", action="store_true",
+                   help="also run the workers on one shared socket (no SO_REUSEPORT)")
     ns = p.parse_args(argv)
+    worker_counts = [int(w) for w in ns.workers.split(",")]
     kinds = ([] if ns.no_apache else [("apache", 0)]) + [
-        ("cgihttpd", int(w)) for w in ns.workers.split(",")]
+        ("cgihttpd", w) for w in worker_counts]
+    if ns.before:
+        kinds += [("before", w) for w in worker_counts]
+    if ns.shared:
+        kinds += [("shared", w) for w in worker_counts if w > 1]
     with tempfile.TemporaryDirectory(prefix="bench-static-") as tmp:
         root = Path(tmp)
         os.chmod(root, 0o755)
@@ -98,26 +144,29 @@ def main(argv: list[str] | None = None) -> int:
         servers = {}
         try:
             for kind, workers in kinds:
-                servers[(kind, workers)] = start(kind, conf, root, workers)
+                servers[(kind, workers)] = start(kind, conf, root, workers,
+                                                 ns.before if kind == "before" else None)
             results: dict[tuple[str, int], list[tuple[float, float]]] = {k: [] for k in kinds}
             for server in servers.values():  # warm-up
                 wrk(server.port, ns.path, ns.conns, 1)
+            for key, server in servers.items():
+                rss, pss = memory_kib(server.proc.pid)
+                print(f"idle {_name(key):12} RSS {rss / 1024:5.1f} MB  PSS {pss / 1024:5.1f} MB "
+                      f"({len(_tree(server.proc.pid))} processes)", flush=True)
             for r in range(ns.rounds):
                 for key, server in servers.items():
                     c0 = cpu_seconds(server.proc.pid)
                     rps, total = wrk(server.port, ns.path, ns.conns, ns.seconds)
                     us = (cpu_seconds(server.proc.pid) - c0) / total * 1e6
                     results[key].append((rps, us))
-                    name = key[0] if key[0] == "apache" else f"cgihttpd -w{key[1]}"
-                    print(f"round {r + 1} {name:12} {rps:9.0f} req/s {us:7.1f} µs CPU/req",
+                    print(f"round {r + 1} {_name(key):12} {rps:9.0f} req/s {us:7.1f} µs CPU/req",
                           flush=True)
             print(f"\nmedians, {ns.path} at {ns.conns} connections, {ns.rounds}×{ns.seconds}s:")
             base = statistics.median(x[0] for x in results[kinds[0]])
             for key in kinds:
                 rps = statistics.median(x[0] for x in results[key])
                 us = statistics.median(x[1] for x in results[key])
-                name = key[0] if key[0] == "apache" else f"cgihttpd -w{key[1]}"
-                print(f"| {name} | {rps:,.0f} | {us:.0f} µs | {rps / base:.2f} |")
+                print(f"| {_name(key)} | {rps:,.0f} | {us:.0f} µs | {rps / base:.2f} |")
         finally:
             for server in servers.values():
                 diffsupport._stop(server)
