@@ -220,51 +220,35 @@ def format_log_line(fmt: str, rec: LogRecord) -> str:
     return compile_log_format(fmt)(rec)
 
 
-_Piece = Callable[[LogRecord], str]
-
-
-def _piece(item: _Item) -> _Piece:
-    handler = _HANDLERS[item.directive]
-    arg, orig = item.arg, item.want_orig
-    if item.conditions:
-        conditions, negate = item.conditions, item.negate
-
-        def conditional(rec: LogRecord) -> str:
-            # process_item: a status list limits the item to (or, with "!", excludes)
-            # those statuses of the final response; otherwise "-".
-            if (rec.status in conditions) == negate:
-                return "-"
-            value = handler(rec, arg, orig)
-            return "-" if value is None else value
-
-        return conditional
-
-    def plain(rec: LogRecord) -> str:
-        value = handler(rec, arg, orig)
-        return "-" if value is None else value
-
-    return plain
-
-
 @functools.lru_cache(maxsize=256)
 def compile_log_format(fmt: str) -> Callable[[LogRecord], str]:
     """``fmt`` parsed once into a function of a ``LogRecord`` (what ``format_log_line``
-    runs): literal text is kept as is, each directive becomes a call of its handler
-    with its argument and conditions already bound."""
-    pieces: list[str | _Piece] = []
-    for item in parse_log_format(fmt):
+    runs). The function is generated: one expression per item - literal text as a
+    constant, a directive as a call of its handler with its argument bound, "-" for
+    None, and process_item's status condition (a status list limits the item to, or
+    with "!" excludes, those statuses of the final response; otherwise "-")."""
+    namespace: dict[str, object] = {}
+    parts: list[str] = []
+    literal = ""
+    for n, item in enumerate(parse_log_format(fmt)):
         if item.literal is not None:
-            if pieces and isinstance(pieces[-1], str):
-                pieces[-1] += item.literal
-            else:
-                pieces.append(item.literal)
-        else:
-            pieces.append(_piece(item))
-    frozen = tuple(pieces)
-
-    def line(rec: LogRecord) -> str:
-        return "".join([p if isinstance(p, str) else p(rec) for p in frozen])
-
+            literal += item.literal
+            continue
+        if literal:
+            parts.append(repr(literal))
+            literal = ""
+        namespace[f"h{n}"] = _HANDLERS[item.directive]
+        namespace[f"a{n}"] = item.arg
+        value = f'("-" if (v := h{n}(rec, a{n}, {item.want_orig!r})) is None else v)'
+        if item.conditions:
+            namespace[f"c{n}"] = frozenset(item.conditions)
+            value = f'("-" if (rec.status in c{n}) == {item.negate!r} else {value})'
+        parts.append(value)
+    if literal:
+        parts.append(repr(literal))
+    source = f"def line(rec):\n    return ''.join(({', '.join(parts)}{',' if parts else ''}))\n"
+    exec(compile(source, f"<LogFormat {fmt!r}>", "exec"), namespace)  # noqa: S102
+    line: Callable[[LogRecord], str] = namespace["line"]  # type: ignore[assignment]
     return line
 
 

@@ -299,3 +299,32 @@ def test_any_format_parses_or_fails_with_apache_message(fmt: str) -> None:
 @given(st.text(st.characters(exclude_characters="%\\"), max_size=40))
 def test_plain_text_is_copied(fmt: str) -> None:
     assert format_log_line(fmt, record()) == fmt
+
+
+def _interpreted(fmt: str, rec: LogRecord) -> str:
+    """The format walked item by item (what compile_log_format's generated code does)."""
+    from cgihttpd.accesslog import _HANDLERS, parse_log_format
+
+    out: list[str] = []
+    for item in parse_log_format(fmt):
+        if item.literal is not None:
+            out.append(item.literal)
+        elif item.conditions and ((rec.status in item.conditions) == item.negate):
+            out.append("-")
+        else:
+            value = _HANDLERS[item.directive](rec, item.arg, item.want_orig)
+            out.append("-" if value is None else value)
+    return "".join(out)
+
+
+@given(st.lists(st.one_of(
+    st.sampled_from(["%h", "%l", "%u", "%t", "%r", "%>s", "%<s", "%b", "%B", "%q", "%U",
+                     "%400,404{User-Agent}i", "%!200{Referer}i", "%{Content-Type}o",
+                     "%{X}e", "%{sec}t", "%D", "%k", "%X", "%%", "%{'}i", "%{\"}i"]),
+    st.text(alphabet="ab \"'\\{}\n\té😀", max_size=5).map(lambda t: t.replace("%", ""))),
+    max_size=12), st.sampled_from([200, 304, 400, 404, 500]))
+def test_the_compiled_format_is_the_format_walked(pieces: list[str], status: int) -> None:
+    fmt = "".join(pieces)
+    rec = record()
+    rec.status = status
+    assert format_log_line(fmt, rec) == _interpreted(fmt, rec)
