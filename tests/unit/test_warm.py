@@ -107,8 +107,11 @@ PROBE = textwrap.dedent('''\
 def launch(launcher: Launcher, spec: LaunchSpec, stdin: bytes = b"") -> tuple[int, bytes, bytes]:
     async def main() -> tuple[int, bytes, bytes]:
         proc = await launcher.start(spec)
-        proc.stdin.write(stdin)
-        await proc.stdin.drain()
+        try:
+            proc.stdin.write(stdin)
+            await proc.stdin.drain()
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the script has already ended
         proc.stdin.close()
         out, err = await asyncio.gather(proc.stdout.read(), proc.stderr.read())
         return await proc.wait(), out, err
