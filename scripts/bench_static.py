@@ -1,7 +1,7 @@
 """Static ``index.html`` side by side: Debian's apache2 and cgihttpd (1 and 2 worker
 processes) on the course's configuration (a vhost, ``<Directory>`` with ``Options
 -Indexes +ExecCGI``, ``AddHandler``, ``Require all granted``, ``CustomLog common``),
-measured in one run, alternating, several rounds; medians (docs/design-static.md).
+measured in one run, alternating, several rounds; medians (docs/design.md §7).
 
     .venv/bin/python scripts/bench_static.py [--rounds N] [--seconds S] [--conns C]
                                             [--path /index.html] [--workers 1,2]

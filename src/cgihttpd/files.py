@@ -7,7 +7,7 @@ whatever its size. A file is stat'ed again through its open descriptor (aiohttp'
 habit) so the plan describes the bytes we send even if the path changed meanwhile.
 Small files are kept in memory (``FileCache``), checked by one ``stat`` per request
 on the event loop: metadata calls are cheap next to the trip to a worker thread that a
-read costs (docs/design-static.md), and resolution already makes them on the loop.
+read costs (docs/design.md §7), and resolution already makes them on the loop.
 ``OSError`` never leaves this module unmapped (``errors.http_error_from_oserror``).
 
 Must not know about HTTP semantics beyond that mapping.

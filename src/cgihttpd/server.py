@@ -103,7 +103,7 @@ def bind_worker_listeners(listens: Sequence[Address], workers: int
     """One set of listening sockets per worker process, all bound to the same addresses
     with SO_REUSEPORT: the kernel then spreads new connections evenly over the workers
     (by a hash of the connection's addresses), where workers sharing one socket take
-    whatever each happens to accept first (docs/design-static.md, "Workers"). Bound
+    whatever each happens to accept first (docs/design.md §7, "Workers"). Bound
     here, before ``User`` takes over, as Apache binds before it drops root. A port 0 in
     ``listens`` is the port the first set got."""
     first = bind_listeners(listens, reuse_port=True)
