@@ -1,5 +1,5 @@
 """Server CPU time per request: uvicorn's own httptools protocol vs cgihttpd's
-CgiHttpProtocol, on the same hello-world ASGI app (docs/design-http.md, "Measurements").
+CgiHttpProtocol, on the same hello-world ASGI app (docs/design.md §3, "Measurements").
 
     .venv/bin/python scripts/bench_http_protocol.py [ROUNDS]
 

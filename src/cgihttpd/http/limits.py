@@ -12,7 +12,7 @@ enforces Apache's core limits (http://httpd.apache.org/docs/2.4/mod/core.html):
 - ``LimitRequestFields`` (default 100) -> 400 "The number of request header fields exceeds
   this server's limit."
 
-Boundaries measured against Apache 2.4.71 with raw sockets (see docs/design-http.md): a
+Boundaries measured against Apache 2.4.71 with raw sockets (see docs/design.md §3): a
 request line or a header line of ``limit + 1`` characters (CRLF not counted) is accepted,
 ``limit + 2`` is refused (Apache reads with a buffer of ``limit + 2`` and strips the CRLF);
 ``limit`` header fields are accepted, ``limit + 1`` refused.

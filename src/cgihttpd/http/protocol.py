@@ -2,7 +2,7 @@
 runs for us (``uvicorn.Config(app, http=CgiHttpProtocol.configured(settings))``).
 
 It owns what a server facing clients directly needs and uvicorn 0.54's own protocols
-lack (docs/design-http.md): limits on the request head (``limits.HeadGuard``), a
+lack (docs/design.md §3): limits on the request head (``limits.HeadGuard``), a
 deadline for reading the head and the keep-alive wait, HTTP/1.0 framing
 (``framing.plan_response``), ``send()`` failing once the client has gone, and the
 access-log facts in ``scope["extensions"]["cgihttpd"]``.
