@@ -20,7 +20,7 @@ run: $(VENV)/.installed
 	$(VENV)/bin/cgihttpd -l $(LISTEN)
 
 lint: $(VENV)/.installed
-	$(VENV)/bin/ruff check src tests
+	$(VENV)/bin/ruff check src tests bench scripts
 
 typecheck: $(VENV)/.installed
 	$(VENV)/bin/mypy
@@ -42,7 +42,8 @@ unit: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	bash scripts/install-test-deps
-	$(PY) bench/run.py
+	$(PY) -m pip install -q -e '.[test,bench]'
+	$(PY) bench/run.py --profile hello16,sh16,static64
 
 clean:
 	rm -rf $(VENV) .venv313 .pytest_cache .mypy_cache .ruff_cache
