@@ -7,8 +7,10 @@ PY      = $(VENV)/bin/python
 LISTEN ?= 127.0.0.1:8080
 # A second interpreter the suite also runs on (issue: tested on 3.11 and 3.13).
 PY313  ?= $(shell ls -d $$HOME/.pyenv/versions/3.13*/bin/python3 2>/dev/null | head -n1)
+# The oldest Python we support: the pure cores and the in-process app tier run on it.
+PY310  ?= $(shell ls -d $$HOME/.pyenv/versions/3.10*/bin/python3 2>/dev/null | head -n1)
 
-.PHONY: run test lint typecheck unit test-313 bench clean
+.PHONY: run test lint typecheck unit test-313 test-310 bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,12 +32,18 @@ test: $(VENV)/.installed
 	$(MAKE) lint typecheck
 	$(PY) -m pytest -q -p no:cacheprovider
 	$(MAKE) test-313
+	$(MAKE) test-310
 
 # The suite minus the Apache comparisons, on Python 3.13, in a venv of its own.
 test-313:
 	@if [ -z "$(PY313)" ]; then echo "no Python 3.13 found; skipping the 3.13 run"; else \
 	  $(PY313) -m venv .venv313 && .venv313/bin/python -m pip install -q -e '.[test]' && \
 	  .venv313/bin/python -m pytest -q -p no:cacheprovider -m 'not differential' ; fi
+
+test-310:
+	@if [ -z "$(PY310)" ]; then echo "no Python 3.10 found; skipping the 3.10 run"; else \
+	  $(PY310) -m venv .venv310 && .venv310/bin/python -m pip install -q -e '.[test]' && \
+	  .venv310/bin/python -m pytest -q -p no:cacheprovider tests/unit tests/app ; fi
 
 unit: $(VENV)/.installed
 	$(PY) -m pytest -q tests/unit
@@ -46,4 +54,4 @@ bench: $(VENV)/.installed
 	$(PY) bench/run.py --profile hello16,sh16,static64
 
 clean:
-	rm -rf $(VENV) .venv313 .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv313 .venv310 .pytest_cache .mypy_cache .ruff_cache
