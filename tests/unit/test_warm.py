@@ -51,6 +51,10 @@ PROBE = textwrap.dedent('''\
                 "line_buffering": s.line_buffering, "write_through": s.write_through,
                 "buffer": type(buf).__name__, "raw_name": getattr(raw, "name", None),
                 "mode": getattr(s, "mode", None), "fileno": s.fileno(),
+                # what io caches when a stream is made (the zygote makes them ahead)
+                "seekable": [s.seekable(), buf.seekable(), raw.seekable()],
+                "isatty": s.isatty(), "blksize": getattr(raw, "_blksize", None),
+                "chunk": getattr(s, "_CHUNK_SIZE", None),
                 "is_dunder": s is getattr(sys, "__%s__" % ("stdin" if s.fileno() == 0 else
                                                           "stdout" if s.fileno() == 1 else
                                                           "stderr"))}
