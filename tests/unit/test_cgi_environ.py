@@ -270,3 +270,12 @@ def test_request_uri_is_the_request_lines_target() -> None:
     assert env_for(req)["REQUEST_URI"] == "/local.py?orig=1"
     req = request("/a\xa0b", request_line="GET /a\xa0b HTTP/1.1")
     assert env_for(req)["REQUEST_URI"] == "/a\xa0b"
+
+
+@given(st.text(alphabet=st.sampled_from("aZ09_-. é٣\x00"), max_size=8) | st.text(max_size=8))
+def test_sanitize_env_name_fast_path_agrees_with_the_rule(name: str) -> None:
+    # the rule spelled out character by character (ap_create_environment)
+    chars = [c if (c.isascii() and c.isalnum()) else "_" for c in name]
+    if chars and name[0].isdigit():
+        chars[0] = "_"
+    assert sanitize_env_name(name) == "".join(chars)
