@@ -3,7 +3,7 @@
 time (latency) and 16 at a time (throughput), plus the zygote's RSS.
 
 Usage: .venv/bin/python scripts/bench_warm.py [--python /usr/bin/python3] [--seconds 3]
-Prints a Markdown table (for docs/design-warm.md). A measurement, not a test.
+Prints a Markdown table (for docs/design.md §8). A measurement, not a test.
 """
 
 from __future__ import annotations

@@ -33,7 +33,7 @@ PY = sys.executable
 SYSTEM_PY = "/usr/bin/python3"
 #: keys of the probe that legitimately differ between two runs of the same script
 PER_RUN = {"pid", "random", "uuid4", "mktemp", "named_tmp", "urandom"}
-#: keys that differ between warm and cold by design (docs/design-warm.md)
+#: keys that differ between warm and cold by design (docs/design.md §8)
 KNOWN_DIFFERENCES = {
     "hash_x",  # the hash secret is the zygote's: one per zygote, not one per request
     "modules",  # the zygote's own imports (marshal, select, socket...) stay imported
