@@ -17,7 +17,7 @@ import contextlib
 import os
 import signal
 import weakref
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Final, Protocol
 
@@ -82,6 +82,21 @@ def _encode_for_exec(spec: LaunchSpec) -> tuple[list[bytes | str], dict[bytes, b
     return args, env
 
 
+def kill_group(pid: int, wait: Callable[[], Awaitable[int]]) -> asyncio.Task[None]:
+    """Stop a script's process group (its pid is the group: start_new_session/setsid):
+    SIGTERM now, SIGKILL after KILL_GRACE unless ``wait`` returned first. The one kill of
+    both launchers, cold and warm. Returns the task that finishes the job."""
+    _signal_group(pid, signal.SIGTERM)
+
+    async def finish() -> None:
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(wait(), KILL_GRACE)
+        # The leader may be gone while children it started still hold the group.
+        _signal_group(pid, getattr(signal, "SIGKILL", signal.SIGTERM))
+
+    return asyncio.get_running_loop().create_task(finish())
+
+
 @dataclass(slots=True)
 class _Subprocess:
     proc: asyncio.subprocess.Process
@@ -99,16 +114,8 @@ class _Subprocess:
         return self.proc.returncode
 
     def kill(self) -> None:
-        if self._killer is not None:
-            return
-        _signal_group(self.pid, signal.SIGTERM)
-        self._killer = asyncio.get_running_loop().create_task(self._finish_kill())
-
-    async def _finish_kill(self) -> None:
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(self.proc.wait(), KILL_GRACE)
-        # The leader may be gone while children it started still hold the group.
-        _signal_group(self.pid, getattr(signal, "SIGKILL", signal.SIGTERM))
+        if self._killer is None:
+            self._killer = kill_group(self.pid, self.wait)
 
     def reap_group(self) -> None:
         """After the script has exited: kill what it left behind in its group."""

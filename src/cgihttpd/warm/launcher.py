@@ -31,13 +31,13 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from cgihttpd.cgi.runner import (
-    KILL_GRACE,
     STREAM_LIMIT,
     Launcher,
     LaunchSpec,
     ScriptProcess,
     SubprocessLauncher,
     _signal_group,
+    kill_group,
 )
 from cgihttpd.cgi.shebang import is_python_name
 
@@ -137,16 +137,9 @@ class _WarmProcess:
         return self._exit.result() if self._exit.done() else None
 
     def kill(self) -> None:
-        if self._killer is not None:
-            return
         # the child called setsid(): its pid is its process group, as with start_new_session
-        _signal_group(self.pid, signal.SIGTERM)
-        self._killer = asyncio.get_running_loop().create_task(self._finish_kill())
-
-    async def _finish_kill(self) -> None:
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(asyncio.shield(self._exit), KILL_GRACE)
-        _signal_group(self.pid, signal.SIGKILL)
+        if self._killer is None:
+            self._killer = kill_group(self.pid, self.wait)
 
     def reap_group(self) -> None:
         _signal_group(self.pid, signal.SIGKILL)
