@@ -221,7 +221,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         for v in variants:
             print(f"starting {v.impl}: {' '.join(server_argv(v, conf))}", flush=True)
-            started[v.impl] = diffsupport._start(v.impl, server_argv(v, conf), root)
+            started[v.impl] = diffsupport.start_server(v.impl, server_argv(v, conf), root)
         time.sleep(SETTLE)
         for v in variants:
             pids = probe.tree(started[v.impl].proc.pid)
@@ -297,7 +297,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 profiles.append(prof)
     finally:
         for server in reversed(list(started.values())):
-            diffsupport._stop(server)
+            diffsupport.stop_server(server)
         if ns.keep:
             print(f"kept {root}")
         else:

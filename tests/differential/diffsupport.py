@@ -215,7 +215,7 @@ def _wait_listening(server: Server, deadline: float) -> None:
                 return
         except OSError:
             time.sleep(0.05)
-    _stop(server)
+    stop_server(server)
     out = server.output.read_text(errors="replace") if server.output.exists() else ""
     err = server.log("error")
     err_text = err.read_text(errors="replace") if err.exists() else ""
@@ -223,7 +223,7 @@ def _wait_listening(server: Server, deadline: float) -> None:
                          f"(rc={server.proc.returncode}):\n{out}\n{err_text}")
 
 
-def _stop(server: Server) -> None:
+def stop_server(server: Server) -> None:
     if server.proc.poll() is None:
         server.proc.send_signal(signal.SIGTERM)
         try:
@@ -233,7 +233,7 @@ def _stop(server: Server) -> None:
             server.proc.wait(timeout=STOP_DEADLINE)
 
 
-def _start(impl: str, argv: list[str], root: Path) -> Server:
+def start_server(impl: str, argv: list[str], root: Path) -> Server:
     port = free_port()
     # A zone with a half-hour offset, so %t's "+0530" is compared, not assumed to be UTC.
     env = dict(os.environ, PORT=str(port), ROOT=str(root), IMPL=impl, PYTHONUNBUFFERED="1",
@@ -356,7 +356,7 @@ def start_pair(root: Path, conf: Path) -> Pair:
                            env=dict(os.environ, PORT="1", ROOT=str(root), IMPL="apache"),
                            timeout=30)
     assert check.returncode == 0, f"apache2 -t refused the shared config:\n{check.stderr}"
-    apache = _start("apache", [APACHE, "-f", str(conf), "-DFOREGROUND"], root)
+    apache = start_server("apache", [APACHE, "-f", str(conf), "-DFOREGROUND"], root)
     if os.environ.get("DIFF_SELFTEST") == "1":
         ours_argv = [APACHE, "-f", str(conf), "-DFOREGROUND"]
         ours_impl = "apache2nd"
@@ -364,16 +364,16 @@ def start_pair(root: Path, conf: Path) -> Pair:
         ours_argv = [sys.executable, "-m", "cgihttpd", "-f", str(conf), "-DFOREGROUND"]
         ours_impl = "cgihttpd"
     try:
-        ours = _start(ours_impl, ours_argv, root)
+        ours = start_server(ours_impl, ours_argv, root)
     except BaseException:
-        _stop(apache)
+        stop_server(apache)
         raise
     return Pair(apache, ours, root, conf)
 
 
 def stop_pair(pair: Pair) -> None:
-    _stop(pair.ours)
-    _stop(pair.apache)
+    stop_server(pair.ours)
+    stop_server(pair.apache)
 
 
 def wait_for_lines(path: Path, count: int, deadline: float = 10.0) -> list[str]:
