@@ -172,9 +172,9 @@ def test_error_log_line_matches(pair: Pair, case: str, module: str) -> None:
     assert found[pair.apache.impl][0] == module, found
 
 
-@pytest.mark.skipif(shutil.which("goaccess") is None, reason="goaccess is not installed")
 @pytest.mark.parametrize(("log", "fmt"), [("access", "COMMON"), ("combined", "COMBINED")])
 def test_goaccess_parses_our_logs(pair: Pair, tmp_path: Path, log: str, fmt: str) -> None:
+    assert shutil.which("goaccess"), "goaccess is not installed (scripts/install-test-deps)"
     # the well-formed requests only: goaccess counts "GARBAGE" as a failed line whoever
     # wrote it (it does so for Apache's own log too)
     cases = [raw for name, raw in sorted(REQUESTS.items()) if not name[:3].isdigit()
