@@ -40,7 +40,10 @@ WIN_SHEBANG = "#!C:/Users/nikit/AppData/Local/Programs/Python/Python313/python.e
 #: Every test here runs once per way of starting a script (the runner seam): the later
 #: warm-Python launcher adds itself to this table.
 LAUNCHERS: dict[str, Callable[[], Launcher]] = {
+    # subprocess.Popen (vfork) reaped through a pidfd where Linux has them ...
     "subprocess": SubprocessLauncher,
+    # ... and the event loop's subprocess support everywhere else
+    "asyncio": lambda: SubprocessLauncher("asyncio"),
     # Python scripts forked from a zygote, everything else through SubprocessLauncher
     "warm": WarmLauncher,
 }

@@ -16,6 +16,8 @@ import asyncio
 import contextlib
 import os
 import signal
+import subprocess
+import sys
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -98,7 +100,36 @@ def kill_group(pid: int, wait: Callable[[], Awaitable[int]]) -> asyncio.Task[Non
 
 
 @dataclass(slots=True)
-class _Subprocess:
+class PipedProcess:
+    """A script process as the handler sees it: the server's ends of its three pipes
+    and a future of its exit status (a ``waitpid``-style code: negative for a signal).
+    Its pid is its process group (it was started in a session of its own)."""
+
+    pid: int
+    stdin: asyncio.StreamWriter
+    stdout: asyncio.StreamReader
+    stderr: asyncio.StreamReader
+    _exit: asyncio.Future[int]
+    _killer: asyncio.Task[None] | None = field(default=None)
+
+    async def wait(self) -> int:
+        return await asyncio.shield(self._exit)
+
+    @property
+    def returncode(self) -> int | None:
+        return self._exit.result() if self._exit.done() else None
+
+    def kill(self) -> None:
+        if self._killer is None:
+            self._killer = kill_group(self.pid, self.wait)
+
+    def reap_group(self) -> None:
+        """After the script has exited: kill what it left behind in its group."""
+        _signal_group(self.pid, getattr(signal, "SIGKILL", signal.SIGTERM))
+
+
+@dataclass(slots=True)
+class _AsyncioProcess:
     proc: asyncio.subprocess.Process
     pid: int
     stdin: asyncio.StreamWriter
@@ -118,7 +149,6 @@ class _Subprocess:
             self._killer = kill_group(self.pid, self.wait)
 
     def reap_group(self) -> None:
-        """After the script has exited: kill what it left behind in its group."""
         _signal_group(self.pid, getattr(signal, "SIGKILL", signal.SIGTERM))
 
 
@@ -132,32 +162,146 @@ def _signal_group(pid: int, sig: int) -> None:
         pass
 
 
+class _PipeReader(asyncio.StreamReaderProtocol):
+    """A stream over a pipe: closed at end of file. (StreamReaderProtocol keeps a
+    half-closed socket open; uvloop then keeps the pipe's fd until garbage collection.)"""
+
+    def eof_received(self) -> bool:
+        super().eof_received()
+        return False
+
+
+async def pipe_streams(loop: asyncio.AbstractEventLoop, in_w: int, out_r: int, err_r: int,
+                       ) -> tuple[asyncio.StreamWriter, asyncio.StreamReader, asyncio.StreamReader]:
+    """asyncio streams over the server's ends of a script's pipes (as asyncio's
+    subprocess has them). Takes ownership of the three fds."""
+    readers = []
+    for fd in (out_r, err_r):
+        reader = asyncio.StreamReader(limit=STREAM_LIMIT)
+        await loop.connect_read_pipe(lambda r=reader: _PipeReader(r),  # type: ignore[misc]
+                                     open(fd, "rb", buffering=0))
+        readers.append(reader)
+    transport, protocol = await loop.connect_write_pipe(
+        asyncio.streams.FlowControlMixin, open(in_w, "wb", buffering=0))
+    writer = asyncio.StreamWriter(transport, protocol, None, loop)
+    return writer, readers[0], readers[1]
+
+
+def _pidfd_works() -> bool:
+    """Linux 5.3+ (and Python 3.9+): a process's exit can be awaited as a readable fd."""
+    if not sys.platform.startswith("linux") or not hasattr(os, "pidfd_open"):
+        return False
+    try:
+        os.close(os.pidfd_open(os.getpid()))
+    except OSError:
+        return False
+    return True
+
+
+#: How SubprocessLauncher starts scripts here: "spawn" (subprocess.Popen, which
+#: vfork()s on Linux, reaped through a pidfd) or "asyncio" (the event loop's own
+#: subprocess support: Windows, macOS, Linux before 5.3).
+DEFAULT_MODE: Final = "spawn" if _pidfd_works() else "asyncio"
+
+
 class SubprocessLauncher:
-    """Start a script with asyncio's subprocess support: a new session (so the pid
-    is the process group id), stdin/stdout/stderr pipes, every other fd closed."""
+    """Start a script in a new session (so its pid is its process group id) with
+    stdin/stdout/stderr pipes and every other fd closed.
+
+    ``mode="spawn"`` starts it with ``subprocess.Popen``, which on Linux uses
+    ``vfork()``: its cost does not grow with the server's memory, where uvloop's
+    ``uv_spawn`` ``fork()``s the whole server and the script then pays a copy-on-write
+    fault for every page it touches before ``exec`` (design.md §5 "Starting a
+    script"). The exit is awaited on a pidfd. ``mode="asyncio"`` is the event loop's
+    own subprocess support, for platforms without pidfds."""
+
+    def __init__(self, mode: str = DEFAULT_MODE) -> None:
+        if mode not in ("spawn", "asyncio"):
+            raise ValueError(f"unknown launcher mode {mode!r}")
+        self.mode = mode
 
     async def start(self, spec: LaunchSpec) -> ScriptProcess:
-        args, env = _encode_for_exec(spec)
-        kwargs: dict[str, object] = {}
-        if os.name != "nt":
-            kwargs["start_new_session"] = True
-        else:  # pragma: no cover
-            import subprocess
+        if self.mode == "spawn":
+            return await _spawn(spec)
+        return await _start_asyncio(spec)
 
-            kwargs["creationflags"] = getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)
-        proc = await asyncio.create_subprocess_exec(
-            *args,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            cwd=spec.cwd,
-            env=env,  # type: ignore[arg-type]
-            limit=STREAM_LIMIT,
-            close_fds=True,
-            **kwargs,  # type: ignore[arg-type]
-        )
-        assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
-        return _Subprocess(proc, proc.pid, proc.stdin, proc.stdout, proc.stderr)
+
+async def _spawn(spec: LaunchSpec) -> ScriptProcess:
+    loop = asyncio.get_running_loop()
+    args, env = _encode_for_exec(spec)
+    in_r, in_w = os.pipe()
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    try:
+        try:
+            proc = subprocess.Popen(  # noqa: S603 - the argv is the script's, by design
+                args, stdin=in_r, stdout=out_w, stderr=err_w, cwd=spec.cwd, env=env,
+                close_fds=True, start_new_session=True)
+        finally:
+            for fd in (in_r, out_w, err_w):
+                os.close(fd)
+    except BaseException:
+        for fd in (in_w, out_r, err_r):
+            os.close(fd)
+        raise
+    exited: asyncio.Future[int] = loop.create_future()
+    _await_exit(loop, proc, exited)
+    stdin, stdout, stderr = await pipe_streams(loop, in_w, out_r, err_r)
+    return PipedProcess(proc.pid, stdin, stdout, stderr, exited)
+
+
+_waiters: set[asyncio.Task[None]] = set()
+
+
+def _await_exit(loop: asyncio.AbstractEventLoop, proc: subprocess.Popen[bytes],
+                exited: asyncio.Future[int]) -> None:
+    """Resolve ``exited`` with the process's status once it has exited: a pidfd turns
+    readable (the process stays a zombie until ``poll`` reaps it, so the pid cannot be
+    reused meanwhile). Without a pidfd to spare (EMFILE), a thread waits instead."""
+    try:
+        pidfd = os.pidfd_open(proc.pid)
+    except OSError:
+        async def wait_in_thread() -> None:
+            rc = await loop.run_in_executor(None, proc.wait)
+            if not exited.done():
+                exited.set_result(rc)
+
+        _waiters.add(task := loop.create_task(wait_in_thread()))
+        task.add_done_callback(_waiters.discard)
+        return
+
+    def readable() -> None:
+        rc = proc.poll()
+        if rc is None:  # pragma: no cover - a pidfd is readable only once it exited
+            return
+        loop.remove_reader(pidfd)
+        os.close(pidfd)
+        if not exited.done():
+            exited.set_result(rc)
+
+    loop.add_reader(pidfd, readable)
+
+
+async def _start_asyncio(spec: LaunchSpec) -> ScriptProcess:
+    args, env = _encode_for_exec(spec)
+    kwargs: dict[str, object] = {}
+    if os.name != "nt":
+        kwargs["start_new_session"] = True
+    else:  # pragma: no cover
+        kwargs["creationflags"] = getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)
+    proc = await asyncio.create_subprocess_exec(
+        *args,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        cwd=spec.cwd,
+        env=env,  # type: ignore[arg-type]
+        limit=STREAM_LIMIT,
+        close_fds=True,
+        **kwargs,  # type: ignore[arg-type]
+    )
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+    return _AsyncioProcess(proc, proc.pid, proc.stdin, proc.stdout, proc.stderr)
 
 
 class Busy(Exception):
@@ -211,6 +355,6 @@ def slots_for(max_running: int) -> ScriptSlots:
 default_launcher: Launcher = SubprocessLauncher()
 
 __all__ = [
-    "Busy", "LaunchSpec", "Launcher", "ScriptProcess", "ScriptSlots", "SubprocessLauncher",
-    "default_launcher", "slots_for",
+    "DEFAULT_MODE", "Busy", "LaunchSpec", "Launcher", "PipedProcess", "ScriptProcess",
+    "ScriptSlots", "SubprocessLauncher", "default_launcher", "pipe_streams", "slots_for",
 ]

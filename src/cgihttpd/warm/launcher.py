@@ -22,22 +22,20 @@ import marshal
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import time
 import weakref
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Final
 
 from cgihttpd.cgi.runner import (
-    STREAM_LIMIT,
     Launcher,
     LaunchSpec,
+    PipedProcess,
     ScriptProcess,
     SubprocessLauncher,
-    _signal_group,
-    kill_group,
+    pipe_streams,
 )
 from cgihttpd.cgi.shebang import is_python_name
 
@@ -116,33 +114,6 @@ def plan_warm(spec: LaunchSpec) -> WarmPlan | None:
 
 class ZygoteGone(Exception):
     """The zygote died or stopped answering before the child was started."""
-
-
-@dataclass(slots=True)
-class _WarmProcess:
-    """A child of a zygote, as the handler sees a script process."""
-
-    pid: int
-    stdin: asyncio.StreamWriter
-    stdout: asyncio.StreamReader
-    stderr: asyncio.StreamReader
-    _exit: asyncio.Future[int]
-    _killer: asyncio.Task[None] | None = field(default=None)
-
-    async def wait(self) -> int:
-        return await asyncio.shield(self._exit)
-
-    @property
-    def returncode(self) -> int | None:
-        return self._exit.result() if self._exit.done() else None
-
-    def kill(self) -> None:
-        # the child called setsid(): its pid is its process group, as with start_new_session
-        if self._killer is None:
-            self._killer = kill_group(self.pid, self.wait)
-
-    def reap_group(self) -> None:
-        _signal_group(self.pid, signal.SIGKILL)
 
 
 class _Zygote:
@@ -335,8 +306,9 @@ class _Zygote:
             for fd in (in_w, out_r, err_r):
                 os.close(fd)
             raise
-        stdin, stdout, stderr = await _streams(self.loop, in_w, out_r, err_r)
-        return _WarmProcess(pid, stdin, stdout, stderr, exited)
+        stdin, stdout, stderr = await pipe_streams(self.loop, in_w, out_r, err_r)
+        # the child called setsid(): its pid is its process group, as a cold script's
+        return PipedProcess(pid, stdin, stdout, stderr, exited)
 
 
 async def _writable(loop: asyncio.AbstractEventLoop, sock: socket.socket) -> None:
@@ -363,30 +335,6 @@ async def _watch_orphan(pid: int, fut: asyncio.Future[int]) -> None:
         await asyncio.sleep(0.05)
     if not fut.done():
         fut.set_result(0)  # the status went with the zygote
-
-
-class _PipeReader(asyncio.StreamReaderProtocol):
-    """A stream over a pipe: closed at end of file. (StreamReaderProtocol keeps a
-    half-closed socket open; uvloop then keeps the pipe's fd until garbage collection.)"""
-
-    def eof_received(self) -> bool:
-        super().eof_received()
-        return False
-
-
-async def _streams(loop: asyncio.AbstractEventLoop, in_w: int, out_r: int, err_r: int,
-                   ) -> tuple[asyncio.StreamWriter, asyncio.StreamReader, asyncio.StreamReader]:
-    """asyncio streams over the server's ends of the pipes (as asyncio's subprocess)."""
-    readers = []
-    for fd in (out_r, err_r):
-        reader = asyncio.StreamReader(limit=STREAM_LIMIT)
-        await loop.connect_read_pipe(lambda r=reader: _PipeReader(r),  # type: ignore[misc]
-                                     open(fd, "rb", buffering=0))
-        readers.append(reader)
-    transport, protocol = await loop.connect_write_pipe(
-        asyncio.streams.FlowControlMixin, open(in_w, "wb", buffering=0))
-    writer = asyncio.StreamWriter(transport, protocol, None, loop)
-    return writer, readers[0], readers[1]
 
 
 class WarmLauncher:
