@@ -269,9 +269,12 @@ class _CgiRun:
             errlog.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await feeder
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(proc.wait(), 5.0)
+            if proc.returncode is None:
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(proc.wait(), 5.0)
             proc.reap_group()
+            proc.stdout.close()
+            proc.stderr.close()
 
     async def _feed_stdin(self, proc: ScriptProcess, spool: IO[bytes] | None) -> None:
         """Request body -> stdin with back-pressure; then watch for the client leaving.
@@ -358,7 +361,7 @@ class _CgiRun:
             if remaining <= 0:
                 return None
             try:
-                data = await asyncio.wait_for(proc.stdout.read(READ_SIZE), remaining)
+                data = await proc.stdout.read(READ_SIZE, remaining)
             except asyncio.TimeoutError:
                 continue
             self.last_activity = self.loop.time()
@@ -587,10 +590,12 @@ class _CgiRun:
                 return
         # stdout is closed: the script has ended (or closed it); its exit tells
         # whether the body is whole.
-        try:
-            rc = await asyncio.wait_for(proc.wait(), self.timeout)
-        except asyncio.TimeoutError:
-            rc = 0  # stdout is complete; a script lingering after it is not an error
+        rc = proc.returncode
+        if rc is None:
+            try:
+                rc = await asyncio.wait_for(proc.wait(), self.timeout)
+            except asyncio.TimeoutError:
+                rc = 0  # stdout is complete; a script lingering after it is not an error
         if self.disconnected:
             return
         if rc > 0 and self.errlog_task is not None:

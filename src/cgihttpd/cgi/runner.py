@@ -23,6 +23,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Final, Protocol
 
+from cgihttpd.cgi.pipes import PipeReader, PipeWriter
+
 #: Pipe buffer handed to asyncio's readers (per stream).
 STREAM_LIMIT: Final = 1 << 16
 #: After SIGTERM, how long a process group gets before SIGKILL (mod_cgid's
@@ -51,11 +53,41 @@ class LaunchSpec:
     notify: Callable[[str, str], None] | None = field(default=None, compare=False)
 
 
+class ScriptOutput(Protocol):
+    """The server's end of a script's stdout or stderr."""
+
+    async def read(self, n: int = -1, timeout: float | None = None) -> bytes:
+        """Up to ``n`` bytes (``n`` < 0: all to the end), b"" at the end; raises
+        ``asyncio.TimeoutError`` when nothing came within ``timeout`` seconds."""
+
+    def close(self) -> None:
+        """Stop reading; drop what was not read."""
+
+
+class ScriptInput(Protocol):
+    """The server's end of a script's stdin."""
+
+    def write(self, data: bytes) -> None: ...
+
+    async def drain(self) -> None:
+        """Wait until the pipe took what was written; ``BrokenPipeError`` if the script
+        closed its end."""
+
+    def close(self) -> None: ...
+
+
 class ScriptProcess(Protocol):
-    pid: int
-    stdin: asyncio.StreamWriter
-    stdout: asyncio.StreamReader
-    stderr: asyncio.StreamReader
+    @property
+    def pid(self) -> int: ...
+
+    @property
+    def stdin(self) -> ScriptInput: ...
+
+    @property
+    def stdout(self) -> ScriptOutput: ...
+
+    @property
+    def stderr(self) -> ScriptOutput: ...
 
     async def wait(self) -> int: ...
 
@@ -106,9 +138,9 @@ class PipedProcess:
     Its pid is its process group (it was started in a session of its own)."""
 
     pid: int
-    stdin: asyncio.StreamWriter
-    stdout: asyncio.StreamReader
-    stderr: asyncio.StreamReader
+    stdin: PipeWriter
+    stdout: PipeReader
+    stderr: PipeReader
     _exit: asyncio.Future[int]
     _killer: asyncio.Task[None] | None = field(default=None)
 
@@ -129,12 +161,29 @@ class PipedProcess:
 
 
 @dataclass(slots=True)
+class _StreamOutput:
+    """A ``StreamReader`` as a ``ScriptOutput``."""
+
+    reader: asyncio.StreamReader
+
+    async def read(self, n: int = -1, timeout: float | None = None) -> bytes:
+        if timeout is None:
+            return await self.reader.read(n)
+        return await asyncio.wait_for(self.reader.read(n), max(timeout, 0.0))
+
+    def close(self) -> None:
+        transport = getattr(self.reader, "_transport", None)
+        if transport is not None:
+            transport.close()
+
+
+@dataclass(slots=True)
 class _AsyncioProcess:
     proc: asyncio.subprocess.Process
     pid: int
     stdin: asyncio.StreamWriter
-    stdout: asyncio.StreamReader
-    stderr: asyncio.StreamReader
+    stdout: _StreamOutput
+    stderr: _StreamOutput
     _killer: asyncio.Task[None] | None = field(default=None)
 
     async def wait(self) -> int:
@@ -162,29 +211,10 @@ def _signal_group(pid: int, sig: int) -> None:
         pass
 
 
-class _PipeReader(asyncio.StreamReaderProtocol):
-    """A stream over a pipe: closed at end of file. (StreamReaderProtocol keeps a
-    half-closed socket open; uvloop then keeps the pipe's fd until garbage collection.)"""
-
-    def eof_received(self) -> bool:
-        super().eof_received()
-        return False
-
-
-async def pipe_streams(loop: asyncio.AbstractEventLoop, in_w: int, out_r: int, err_r: int,
-                       ) -> tuple[asyncio.StreamWriter, asyncio.StreamReader, asyncio.StreamReader]:
-    """asyncio streams over the server's ends of a script's pipes (as asyncio's
-    subprocess has them). Takes ownership of the three fds."""
-    readers = []
-    for fd in (out_r, err_r):
-        reader = asyncio.StreamReader(limit=STREAM_LIMIT)
-        await loop.connect_read_pipe(lambda r=reader: _PipeReader(r),  # type: ignore[misc]
-                                     open(fd, "rb", buffering=0))
-        readers.append(reader)
-    transport, protocol = await loop.connect_write_pipe(
-        asyncio.streams.FlowControlMixin, open(in_w, "wb", buffering=0))
-    writer = asyncio.StreamWriter(transport, protocol, None, loop)
-    return writer, readers[0], readers[1]
+def pipe_ends(loop: asyncio.AbstractEventLoop, in_w: int, out_r: int, err_r: int,
+              ) -> tuple[PipeWriter, PipeReader, PipeReader]:
+    """The server's ends of a script's three pipes, on ``loop``; they own the fds."""
+    return PipeWriter(loop, in_w), PipeReader(loop, out_r), PipeReader(loop, err_r)
 
 
 def _pidfd_works() -> bool:
@@ -246,7 +276,7 @@ async def _spawn(spec: LaunchSpec) -> ScriptProcess:
         raise
     exited: asyncio.Future[int] = loop.create_future()
     _await_exit(loop, proc, exited)
-    stdin, stdout, stderr = await pipe_streams(loop, in_w, out_r, err_r)
+    stdin, stdout, stderr = pipe_ends(loop, in_w, out_r, err_r)
     return PipedProcess(proc.pid, stdin, stdout, stderr, exited)
 
 
@@ -301,7 +331,8 @@ async def _start_asyncio(spec: LaunchSpec) -> ScriptProcess:
         **kwargs,  # type: ignore[arg-type]
     )
     assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
-    return _AsyncioProcess(proc, proc.pid, proc.stdin, proc.stdout, proc.stderr)
+    return _AsyncioProcess(proc, proc.pid, proc.stdin, _StreamOutput(proc.stdout),
+                           _StreamOutput(proc.stderr))
 
 
 class Busy(Exception):
@@ -356,5 +387,5 @@ default_launcher: Launcher = SubprocessLauncher()
 
 __all__ = [
     "DEFAULT_MODE", "Busy", "LaunchSpec", "Launcher", "PipedProcess", "ScriptProcess",
-    "ScriptSlots", "SubprocessLauncher", "default_launcher", "pipe_streams", "slots_for",
+    "ScriptSlots", "SubprocessLauncher", "default_launcher", "pipe_ends", "slots_for",
 ]

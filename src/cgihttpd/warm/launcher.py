@@ -24,6 +24,7 @@ import re
 import shutil
 import socket
 import subprocess
+import sys
 import time
 import weakref
 from dataclasses import dataclass
@@ -35,7 +36,7 @@ from cgihttpd.cgi.runner import (
     PipedProcess,
     ScriptProcess,
     SubprocessLauncher,
-    pipe_streams,
+    pipe_ends,
 )
 from cgihttpd.cgi.shebang import is_python_name
 
@@ -280,11 +281,21 @@ class _Zygote:
     # --- a request -------------------------------------------------------------------------
 
     async def run(self, spec: LaunchSpec, plan: WarmPlan, rid: int) -> ScriptProcess:
+        """Fork a child of this warm interpreter that runs the script."""
         script = os.fsencode(spec.argv[-1])
         args = [script, *(a.encode("latin-1") for a in spec.extra_args)]
-        msg = ("run", rid, script, args,
-               [(k.encode("latin-1"), v.encode("latin-1")) for k, v in spec.env.items()],
-               os.fsencode(spec.cwd), [*(os.fsencode(a) for a in plan.prefix), *args])
+        return await self._request(
+            ("run", rid, script, args, _env_pairs(spec), os.fsencode(spec.cwd),
+             [*(os.fsencode(a) for a in plan.prefix), *args]), rid)
+
+    async def spawn(self, spec: LaunchSpec, rid: int) -> ScriptProcess:
+        """Start ``spec``'s program by exec (this zygote is the spawner)."""
+        args = [*(os.fsencode(a) for a in spec.argv),
+                *(a.encode("latin-1") for a in spec.extra_args)]
+        return await self._request(
+            ("spawn", rid, args[0], args, _env_pairs(spec), os.fsencode(spec.cwd), None), rid)
+
+    async def _request(self, msg: tuple[Any, ...], rid: int) -> ScriptProcess:
         payload = marshal.dumps(msg, 4)
         frame = len(payload).to_bytes(_HEADER, "big") + payload
         in_r, in_w = os.pipe()
@@ -306,9 +317,13 @@ class _Zygote:
             for fd in (in_w, out_r, err_r):
                 os.close(fd)
             raise
-        stdin, stdout, stderr = await pipe_streams(self.loop, in_w, out_r, err_r)
+        stdin, stdout, stderr = pipe_ends(self.loop, in_w, out_r, err_r)
         # the child called setsid(): its pid is its process group, as a cold script's
         return PipedProcess(pid, stdin, stdout, stderr, exited)
+
+
+def _env_pairs(spec: LaunchSpec) -> list[tuple[bytes, bytes]]:
+    return [(k.encode("latin-1"), v.encode("latin-1")) for k, v in spec.env.items()]
 
 
 async def _writable(loop: asyncio.AbstractEventLoop, sock: socket.socket) -> None:
@@ -337,11 +352,23 @@ async def _watch_orphan(pid: int, fut: asyncio.Future[int]) -> None:
         fut.set_result(0)  # the status went with the zygote
 
 
-class WarmLauncher:
-    """The ``Launcher`` for warm Python; everything it cannot run warm goes to ``cold``."""
+#: The spawner: a zygote run by the server's own Python, isolated (-I) and without
+#: ``site`` (-S, 2 MB less), that starts cold scripts for the server.
+SPAWNER_KEY: Final[Key] = (sys.executable, ("-I", "-S"), (), ())
 
-    def __init__(self, cold: Launcher | None = None) -> None:
+
+def _what(key: Key) -> str:
+    return f"the script spawner ({key[0]})" if key == SPAWNER_KEY else f"warm Python for {key[0]}"
+
+
+class WarmLauncher:
+    """The ``Launcher`` of the server: Python scripts forked from a warm interpreter
+    where they can be, every other script started by exec from the spawner, and what
+    neither can do started by ``cold`` in the server itself."""
+
+    def __init__(self, cold: Launcher | None = None, *, spawner: bool = True) -> None:
         self.cold: Launcher = cold if cold is not None else SubprocessLauncher()
+        self.spawner = spawner and _CAN_FORK and hasattr(os, "posix_spawn")
         self._pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[Key, _Zygote]] = (
             weakref.WeakKeyDictionary())
         self._starting: dict[Key, asyncio.Task[_Zygote | None]] = {}
@@ -352,12 +379,12 @@ class WarmLauncher:
     async def start(self, spec: LaunchSpec) -> ScriptProcess:
         plan = plan_warm(spec) if spec.warm else None
         if plan is None:
-            return await self.cold.start(spec)
+            return await self._start_cold(spec)
         if not _CAN_FORK:  # pragma: no cover - Windows
             self._say_once(spec, "no-fork", "warn", "CGIWarmPython: this platform has no "
                            "fork(); Python scripts run cold")
             return await self.cold.start(spec)
-        zygote = await self._zygote(plan, spec)
+        zygote = await self._zygote(plan.key(spec), spec)
         if zygote is not None:
             try:
                 return await zygote.run(spec, plan, next(self._ids))
@@ -366,10 +393,34 @@ class WarmLauncher:
                         f"{zygote.pid}) failed to start {spec.argv[-1]} ({exc or 'timeout'}); "
                         "running it cold")
                 zygote.close()
+        return await self._start_cold(spec)
+
+    async def _start_cold(self, spec: LaunchSpec) -> ScriptProcess:
+        """A fresh process for the script: from the spawner, or failing that from here."""
+        if self.spawner:
+            # any zygote can spawn (exec leaves nothing of it): one already up saves
+            # the spawner's 9 MB on a site that runs Python scripts warm anyway
+            zygote = self._running_zygote() or await self._zygote(SPAWNER_KEY, spec)
+            if zygote is not None:
+                try:
+                    return await zygote.spawn(spec, next(self._ids))
+                except (ZygoteGone, asyncio.TimeoutError) as exc:
+                    _notify(spec, "error", f"the script spawner (pid {zygote.pid}) failed to "
+                            f"start {spec.argv[0]} ({exc or 'timeout'}); starting it here")
+                    zygote.close()
         return await self.cold.start(spec)
 
-    async def _zygote(self, plan: WarmPlan, spec: LaunchSpec) -> _Zygote | None:
-        key = plan.key(spec)
+    def _running_zygote(self) -> _Zygote | None:
+        """A live zygote of this event loop, the spawner first."""
+        pool = self._pools.get(asyncio.get_running_loop())
+        if not pool:
+            return None
+        spawner = pool.get(SPAWNER_KEY)
+        if spawner is not None and not spawner.dead:
+            return spawner
+        return next((z for z in pool.values() if not z.dead), None)
+
+    async def _zygote(self, key: Key, spec: LaunchSpec) -> _Zygote | None:
         loop = asyncio.get_running_loop()
         pool = self._pools.get(loop)
         if pool is None:
@@ -382,7 +433,7 @@ class WarmLauncher:
             return None
         if got is None and len(pool) >= MAX_ZYGOTES:
             self._say_once(spec, "max", "warn", f"CGIWarmPython: already {MAX_ZYGOTES} warm "
-                           f"interpreters; {plan.interpreter} with other settings runs cold")
+                           f"interpreters; {key[0]} with other settings runs cold")
             return None
         task = self._starting.get(key)
         if task is None or task.get_loop() is not loop:
@@ -395,34 +446,36 @@ class WarmLauncher:
 
     async def _start_zygote(self, key: Key, pool: dict[Key, _Zygote],
                             spec: LaunchSpec) -> _Zygote | None:
-        interp = key[0]
+        what = _what(key)
         zygote = _Zygote(key, asyncio.get_running_loop())
         try:
             notes = await zygote.start()
         except (OSError, ZygoteGone, asyncio.TimeoutError) as exc:
             reason = zygote.status() if isinstance(exc, ZygoteGone) else (str(exc) or "timeout")
             self._cold_until[key] = time.monotonic() + RETRY_AFTER
-            _notify(spec, "error", f"warm Python for {interp} cannot start ({reason}); its "
-                    f"scripts run cold for {RETRY_AFTER:.0f} s")
+            then = ("scripts start from the server itself" if key == SPAWNER_KEY
+                    else "its scripts run cold")
+            _notify(spec, "error", f"{what} cannot start ({reason}); {then} for "
+                    f"{RETRY_AFTER:.0f} s")
             return None
         for note in notes:
-            _notify(spec, "warn", f"warm Python for {interp}: {note}")
+            _notify(spec, "warn", f"{what}: {note}")
         if any(note.startswith("threads:") for note in notes):
             # forking a process with threads copies their locks in whatever state
-            _notify(spec, "error", f"warm Python for {interp} has threads after its "
-                    "preloads; its scripts run cold")
+            _notify(spec, "error", f"{what} has threads after its preloads; its scripts "
+                    "run cold")
             zygote.close()
             self._cold_until[key] = float("inf")
             return None
         old = pool.get(key)
         if old is not None:
-            _notify(spec, "warn", f"warm Python for {interp} (pid {old.pid}) {old.status()}; "
+            _notify(spec, "warn", f"{what} (pid {old.pid}) {old.status()}; "
                     f"restarted as pid {zygote.pid}")
         notify = spec.notify
 
         def died(z: _Zygote) -> None:
             if pool.get(key) is z:
-                message = (f"warm Python for {interp} (pid {z.pid}) {z.status()}; "
+                message = (f"{what} (pid {z.pid}) {z.status()}; "
                            "it restarts on the next request")
                 if notify is not None:
                     notify("warn", message)

@@ -17,10 +17,16 @@ Must not know HTTP or the configuration; must run under any Python 3.8+ with the
 standard library alone (the script's interpreter need not have cgihttpd installed),
 and must stay lean: every module imported here is copied into each fork.
 
+The same program is also the *spawner* of cold scripts: run with no preloads by the
+server's own Python, it starts any program with ``posix_spawn`` (vfork and exec), so
+that the server's event loop never waits for a child to reach ``exec`` (design.md §5
+"Starting a script").
+
 Protocol (both ways): frames of a 4-byte big-endian length and a ``marshal`` (version 4)
 payload. Server -> zygote: ``("run", id, script, argv, env, cwd, orig_argv)`` (bytes
 everywhere, ``env`` a list of (name, value) pairs) with the child's stdin, stdout and
-stderr as SCM_RIGHTS. Zygote -> server: ``("ready", pid, notes)``, ``("started", id,
+stderr as SCM_RIGHTS; ``("spawn", id, program, argv, env, cwd, None)`` the same for a
+program to exec. Zygote -> server: ``("ready", pid, notes)``, ``("started", id,
 pid)``, ``("failed", id, errno, strerror)``, ``("exit", id, returncode)`` (a negative
 returncode is the signal that killed the child, as in ``subprocess``).
 """
@@ -51,10 +57,12 @@ _MAX_FRAME = 64 << 20
 
 
 class _Request:
-    __slots__ = ("rid", "script", "argv", "env", "cwd", "orig_argv", "fds", "code")
+    __slots__ = ("op", "rid", "script", "argv", "env", "cwd", "orig_argv", "fds", "code")
 
-    def __init__(self, rid: int, script: bytes, argv: list[bytes], env: list[tuple[bytes, bytes]],
-                 cwd: bytes, orig_argv: list[bytes], fds: list[int]) -> None:
+    def __init__(self, op: str, rid: int, script: bytes, argv: list[bytes],
+                 env: list[tuple[bytes, bytes]], cwd: bytes, orig_argv: list[bytes],
+                 fds: list[int]) -> None:
+        self.op = op
         self.rid = rid
         self.script = script
         self.argv = argv
@@ -113,6 +121,12 @@ class Zygote:
         # or we changed since
         self.restore = [(sig, handler) for sig, handler in self.signals.items()
                         if handler is not None and signal.getsignal(sig) is not handler]
+        # a spawned program starts with every signal at its default: what a program
+        # started by the server gets (the server ignores none but the SIGPIPE and
+        # SIGXFSZ that Python ignores and subprocess restores), whatever a preload or
+        # we (SIGINT, SIGCHLD) did here
+        self.sigdef = [sig for sig in self.signals
+                       if sig not in (signal.SIGKILL, signal.SIGSTOP)]
         self.buf = b""
         self.pending_fds = []  # type: list[int]
         self.high_fd = _highest_fd()
@@ -142,8 +156,10 @@ class Zygote:
                     self.buf = self.buf[_HEADER + size:]
                     msg = marshal.loads(payload)
                     fds, self.pending_fds = self.pending_fds[:3], self.pending_fds[3:]
-                    _op, rid, script, argv, env, cwd, orig_argv = msg
-                    return _Request(rid, script, argv, env, cwd, orig_argv, fds)
+                    op, rid, script, argv, env, cwd, orig_argv = msg
+                    for fd in fds:  # a spawned program must not inherit them
+                        os.set_inheritable(fd, False)
+                    return _Request(op, rid, script, argv, env, cwd, orig_argv, fds)
             data, ancdata, _flags, _addr = self.sock.recvmsg(1 << 16, socket.CMSG_SPACE(3 * 4))
             for level, kind, cdata in ancdata:
                 if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
@@ -176,7 +192,9 @@ class Zygote:
                 req = self.receive()
                 if req is None:
                     return None
-                if self.fork(req):
+                if req.op == "spawn":
+                    self.spawn(req)
+                elif self.fork(req):
                     return req
 
     def _threads_note(self) -> list[str]:
@@ -243,6 +261,29 @@ class Zygote:
         self.children[pid] = req.rid
         self.send(("started", req.rid, pid))
         return False
+
+    def spawn(self, req: _Request) -> None:
+        """Start ``req.script`` as a program (the spawner's job): vfork and exec, in a
+        session of its own, the request's pipes as its stdio, every other fd closed
+        (ours are close-on-exec), every signal at its default and none blocked."""
+        try:
+            os.chdir(req.cwd)  # posix_spawn has no cwd; this process has one thread
+            pid = os.posix_spawn(
+                req.script, req.argv, dict(req.env),
+                file_actions=[(os.POSIX_SPAWN_DUP2, fd, i) for i, fd in enumerate(req.fds)],
+                setsid=True, setsigdef=self.sigdef, setsigmask=())
+        except OSError as exc:
+            self.send(("failed", req.rid, exc.errno or 0, exc.strerror or str(exc)))
+            return
+        finally:
+            for fd in req.fds:
+                os.close(fd)
+            try:
+                os.chdir("/")
+            except OSError:  # pragma: no cover
+                pass
+        self.children[pid] = req.rid
+        self.send(("started", req.rid, pid))
 
     # --- in the child --------------------------------------------------------------------
 
