@@ -470,10 +470,13 @@ def test_nph_script(tmp_path: Path) -> None:
 def test_binary_output_byte_exact_and_streamed(tmp_path: Path) -> None:
     write_script(tmp_path, "bin.py", py_script(
         'out = sys.stdout.buffer\nout.write(b"Content-Type: application/octet-stream\\r\\n\\r\\n")\n'
-        'for i in range(8):\n    out.write(bytes(range(256)) * 64)\n    out.flush()'))
+        'for i in range(64):\n    out.write(bytes(range(256)) * 64)\n    out.flush()'))
     r = run(tmp_path, "bin.py")
-    assert r.channel.body_bytes == bytes(range(256)) * 64 * 8
-    assert sum(1 for m in r.channel.sent if m["type"] == "http.response.body") > 2
+    assert r.channel.body_bytes == bytes(range(256)) * 64 * 64
+    # streamed: 1 MiB goes in pieces, none much larger than what is held at most
+    bodies = [m["body"] for m in r.channel.sent if m["type"] == "http.response.body"]
+    assert len(bodies) > 4
+    assert max(map(len, bodies)) <= 2 * cgi_handler.READ_SIZE
 
 
 def test_content_length_kept_and_head_has_no_body(tmp_path: Path) -> None:
@@ -670,3 +673,38 @@ def test_python_exception_mid_body_aborts_but_a_quiet_exit_status_does_not(tmp_p
                  'echo whole\n[ -n "" ] && echo never\n', executable=True)
     r = run(tmp_path, "quiet.cgi")
     assert r.error is None and r.channel.finished and r.channel.body_bytes == b"whole\n"
+
+
+def test_a_short_response_goes_as_one_start_and_one_last_body(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Output is held until the next read would wait (FLUSH_DELAY, here long enough
+    for any machine) or the script ended: head, body and end then leave together."""
+    monkeypatch.setattr(cgi_handler, "FLUSH_DELAY", 10.0)
+    monkeypatch.setattr(cgi_handler, "EXIT_GRACE", 10.0)
+    write_script(tmp_path, "t.cgi", '#!/bin/sh\necho "Content-Type: text/plain"\necho\n'
+                 'echo one\necho two\n', executable=True)
+    r = run(tmp_path, "t.cgi")
+    assert [m["type"] for m in r.channel.sent] == ["http.response.start", "http.response.body"]
+    assert r.channel.sent[1] == {"type": "http.response.body", "body": b"one\ntwo\n",
+                                 "more_body": False}
+
+
+def test_held_output_goes_when_the_script_pauses(tmp_path: Path) -> None:
+    """...but never waits for the script longer than FLUSH_DELAY: what a script wrote
+    before a pause reaches the client during the pause."""
+    gate = tmp_path / "gate"
+    write_script(tmp_path, "t.cgi", '#!/bin/sh\necho "Content-Type: text/plain"\necho\n'
+                 f'echo one\nwhile [ ! -e {gate} ]; do sleep 0.05; done\necho two\n',
+                 executable=True)
+
+    async def during(channel: Channel) -> None:
+        end = time.monotonic() + DEADLINE
+        while not any(m.get("body") == b"one\n" for m in channel.sent):
+            assert time.monotonic() < end, channel.sent
+            await asyncio.sleep(0.02)
+        gate.touch()
+
+    r = run(tmp_path, "t.cgi", during=during)
+    bodies = [m for m in r.channel.sent if m["type"] == "http.response.body"]
+    assert bodies[0] == {"type": "http.response.body", "body": b"one\n", "more_body": True}
+    assert r.channel.body_bytes == b"one\ntwo\n"

@@ -76,6 +76,11 @@ MAX_INTERNAL_REDIRECTS: Final = 10
 #: dropped so the script ends normally (discard_script_output), up to this much;
 #: past it the script is killed rather than read forever.
 DRAIN_LIMIT: Final = 16 << 20
+#: How long held output waits for more from the script before it is sent anyway.
+FLUSH_DELAY: Final = 0.002
+#: After stdout closed, how long the body is held for the script's exit status (so
+#: that the whole response leaves in one write) before it is sent anyway.
+EXIT_GRACE: Final = 0.05
 
 Redirect = Callable[[str, dict[str, str]], Awaitable[None]]
 
@@ -132,6 +137,8 @@ class _CgiRun:
         self.finished = False
         self.proc: ScriptProcess | None = None
         self.errlog_task: asyncio.Task[None] | None = None
+        #: the response's start message, held until its first body message goes
+        self.held_start: dict[str, object] | None = None
         self.stderr_lines = 0
         self.env: dict[str, str] = {}
         # ScriptLog: what a failed run's entry shows (the body's head, stderr lines)
@@ -367,13 +374,26 @@ class _CgiRun:
             self.last_activity = self.loop.time()
             return data
 
-    async def _events(self, proc: ScriptProcess, parser: ScriptOutputParser) -> Event | None:
-        """The parser's next event, reading as needed; None on timeout."""
+    async def _events(self, proc: ScriptProcess, parser: ScriptOutputParser,
+                      before_wait: Callable[[], Awaitable[bool]] | None = None,
+                      ) -> Event | None:
+        """The parser's next event, reading as needed; None on timeout.
+        ``before_wait``: called when the next read would wait for the script."""
         while True:
             event = parser.next_event()
             if event is not NEED_DATA:
                 return event
-            data = await self._read_stdout(proc)
+            if before_wait is not None and not proc.stdout.ready():
+                # a moment's grace first: a script that has written its last bytes is
+                # usually about to close stdout (Python's exit flushes, then closes)
+                try:
+                    data: bytes | None = await proc.stdout.read(READ_SIZE, FLUSH_DELAY)
+                    self.last_activity = self.loop.time()
+                except asyncio.TimeoutError:
+                    await before_wait()
+                    data = await self._read_stdout(proc)
+            else:
+                data = await self._read_stdout(proc)
             if data is None:
                 return None
             parser.receive_data(data)
@@ -429,7 +449,7 @@ class _CgiRun:
                 await self._send({"type": "http.response.body", "body": b"",
                                   "more_body": False})
                 return
-        await self._send_headers(event, status)
+        await self._send_headers(event, status, hold=True)
         await self._send_body(proc, parser, event)
 
     async def _respond_raw(self, proc: ScriptProcess) -> None:
@@ -528,7 +548,9 @@ class _CgiRun:
                         if k.lower() not in ("content-type", "content-length", "location"))
         raise HTTPError(302, headers=(("Location", location), *headers))
 
-    async def _send_headers(self, event: Headers, status: int) -> None:
+    async def _send_headers(self, event: Headers, status: int, hold: bool = False) -> None:
+        """``hold``: keep the start message until the first body message goes (so that
+        head, body and end of a short response leave in one write)."""
         ex = self.ex
         conf = ex.target.conf
         headers = response_headers(
@@ -545,6 +567,9 @@ class _CgiRun:
             # Apache sends the script's own reason phrase (r->status_line); our
             # protocol takes it as the "reason" extension key, others ignore it.
             start["reason"] = event.reason
+        if hold:
+            self.held_start = start
+            return
         await self._send(start)
         self.started = True
 
@@ -552,6 +577,11 @@ class _CgiRun:
         """Send; False if the client has gone (the script is then killed)."""
         if self.disconnected:
             return False
+        if self.held_start is not None:
+            start, self.held_start = self.held_start, None
+            self.started = True
+            if not await self._send(start):
+                return False
         try:
             await self.ex.send(message)
         except OSError:
@@ -563,18 +593,33 @@ class _CgiRun:
 
     async def _send_body(self, proc: ScriptProcess, parser: ScriptOutputParser,
                          event: Headers) -> None:
+        """The body as the script writes it. What came is held, with the head, until
+        the next read would wait for the script (then it goes, as Apache flushes on a
+        read that would block), or until the script has ended: a short response then
+        leaves in one write, head, body and end together (design.md §5)."""
         head = self.ex.request.method == "HEAD"
         length = event.content_length
         expected = int(length) if length is not None and length.strip().isdigit() else None
         sent = 0
+        held: list[bytes] = []
+
+        async def flush() -> bool:
+            if not held and self.held_start is None:
+                return True
+            data = b"".join(held)
+            held.clear()
+            return await self._send({"type": "http.response.body", "body": data,
+                                     "more_body": True})
+
         while True:
-            ev = await self._events(proc, parser)
+            ev = await self._events(proc, parser, flush)
             if self.disconnected:
                 return
             if ev is None:
                 self.log("warn", f"AH01220: Timeout waiting for output from CGI script "
                          f"{self.filename}")
                 proc.kill()
+                await flush()
                 raise ScriptAborted(f"timeout: {self.filename}")
             if isinstance(ev, EndOfOutput):
                 break
@@ -585,13 +630,19 @@ class _CgiRun:
             sent += len(data)
             if head or not data:
                 continue
-            if not await self._send({"type": "http.response.body", "body": data,
-                                     "more_body": True}):
+            held.append(data)
+            if sum(map(len, held)) >= READ_SIZE and not await flush():
                 return
         # stdout is closed: the script has ended (or closed it); its exit tells
-        # whether the body is whole.
+        # whether the body is whole. It is usually known at once; one that lingers
+        # after closing stdout gets what it wrote sent while we wait.
         rc = proc.returncode
         if rc is None:
+            with contextlib.suppress(asyncio.TimeoutError):
+                rc = await asyncio.wait_for(proc.wait(), EXIT_GRACE)
+        if rc is None:
+            if not await flush():
+                return
             try:
                 rc = await asyncio.wait_for(proc.wait(), self.timeout)
             except asyncio.TimeoutError:
@@ -609,12 +660,15 @@ class _CgiRun:
             how = f"killed by signal {-rc}" if rc < 0 else f"exit status {rc}"
             self.log("error", f"CGI script {self.filename} ended ({how}) after "
                      f"{sent} bytes of body; closing the connection")
+            await flush()
             raise ScriptAborted(self.filename)
         if expected is not None and sent < expected and not head:
             self.log("error", f"CGI script {self.filename} sent {sent} of the {expected} "
                      "bytes its Content-Length announced; closing the connection")
+            await flush()
             raise ScriptAborted(self.filename)
-        await self._send({"type": "http.response.body", "body": b"", "more_body": False})
+        await self._send({"type": "http.response.body", "body": b"".join(held),
+                          "more_body": False})
 
 
 def _redirect_depth(env: Mapping[str, str]) -> int:

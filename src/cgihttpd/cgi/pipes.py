@@ -75,6 +75,12 @@ class PipeReader:
     def at_eof(self) -> bool:
         return self._eof and not self._buf
 
+    def ready(self) -> bool:
+        """Whether ``read`` would return without waiting (it tries the pipe now)."""
+        if not self._buf and not self._eof and self._watching:
+            self._readable()
+        return bool(self._buf) or self._eof
+
     async def read(self, n: int = -1, timeout: float | None = None) -> bytes:
         """Up to ``n`` bytes (``n`` < 0: everything to the end); b"" at the end.
         ``timeout``: raise ``asyncio.TimeoutError`` when nothing came for that long."""

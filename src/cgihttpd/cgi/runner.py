@@ -60,6 +60,9 @@ class ScriptOutput(Protocol):
         """Up to ``n`` bytes (``n`` < 0: all to the end), b"" at the end; raises
         ``asyncio.TimeoutError`` when nothing came within ``timeout`` seconds."""
 
+    def ready(self) -> bool:
+        """Whether ``read`` would return without waiting."""
+
     def close(self) -> None:
         """Stop reading; drop what was not read."""
 
@@ -170,6 +173,9 @@ class _StreamOutput:
         if timeout is None:
             return await self.reader.read(n)
         return await asyncio.wait_for(self.reader.read(n), max(timeout, 0.0))
+
+    def ready(self) -> bool:
+        return bool(getattr(self.reader, "_buffer", b"")) or self.reader.at_eof()
 
     def close(self) -> None:
         transport = getattr(self.reader, "_transport", None)
