@@ -197,8 +197,12 @@ def run(root: Path, name: str, *, method: str = "GET", query: str = "",
                   http_version="1.1", headers=tuple(hdrs), client_addr="127.0.0.1",
                   client_port=40000, server_addr="127.0.0.1", server_port=8080, scheme="http",
                   request_line=f"{method} {target_str} HTTP/1.1")
+    try:  # what resolution gives the handler (the command cache keys on it)
+        st: os.stat_result | None = os.stat(root / name)
+    except OSError:
+        st = None
     tgt = Target(kind="file", filename=str(root / name), url_path=f"/{name}", conf=conf,
-                 handler="cgi-script", context_document_root=str(root))
+                 handler="cgi-script", context_document_root=str(root), stat=st)
     record = LogRecord(remote_addr="127.0.0.1", remote_port=40000, local_addr="127.0.0.1",
                        local_port=8080, request_line=req.request_line, method=method,
                        raw_uri=target_str, path=f"/{name}", query=query, protocol="HTTP/1.1",
@@ -708,3 +712,16 @@ def test_held_output_goes_when_the_script_pauses(tmp_path: Path) -> None:
     bodies = [m for m in r.channel.sent if m["type"] == "http.response.body"]
     assert bodies[0] == {"type": "http.response.body", "body": b"one\n", "more_body": True}
     assert r.channel.body_bytes == b"one\ntwo\n"
+
+
+def test_an_edited_shebang_is_used_at_once(tmp_path: Path) -> None:
+    """The argv of a script is kept per version of the file, not per path."""
+    body = 'echo "Content-Type: text/plain"; echo; readlink /proc/$$/exe\n'
+    sh, bash = (os.path.realpath(p).encode() + b"\n" for p in ("/bin/sh", "/bin/bash"))
+    assert sh != bash
+    script = write_script(tmp_path, "t.cgi", "#!/bin/sh\n" + body, executable=True)
+    assert run(tmp_path, "t.cgi").channel.body_bytes == sh
+    script.write_text("#!/bin/bash\n" + body)
+    assert run(tmp_path, "t.cgi").channel.body_bytes == bash
+    script.chmod(0o644)  # the mode is in the key too
+    assert run(tmp_path, "t.cgi").channel.body_bytes == bash

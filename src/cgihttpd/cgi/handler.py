@@ -91,6 +91,13 @@ default_launcher: Launcher = WarmLauncher(cold_launcher)
 #: Scripts whose foreign #! line was already reported (warn once per script).
 _warned: set[str] = set()
 
+#: The argv of recently run scripts, by file version (see ``_CgiRun._command``); how
+#: long an entry is trusted (whether a #! interpreter exists is asked again after
+#: that) and how many are kept.
+_commands: dict[tuple[str, int, int, int, int, str], tuple[tuple[str, ...], float]] = {}
+COMMAND_TTL: Final = 1.0
+COMMAND_CACHE_MAX: Final = 1024
+
 
 class ScriptAborted(Exception):
     """The response had started when the script failed: close the connection."""
@@ -225,7 +232,27 @@ class _CgiRun:
         return spool, total
 
     def _command(self) -> tuple[str, ...]:
+        """The argv that runs the script: from its #! line (``plan_command``), kept
+        for COMMAND_TTL seconds per version of the file (path, inode, mtime, size,
+        mode, from the stat resolution took), so a busy script is not opened and
+        parsed on every request while an edited one is read again at once."""
         ex = self.ex
+        st = ex.target.stat
+        python = ex.target.conf.cgi_python or sys.executable
+        key = None
+        if st is not None:
+            key = (self.filename, st.st_ino, st.st_mtime_ns, st.st_size, st.st_mode, python)
+            cached = _commands.get(key)
+            if cached is not None and cached[1] > self.loop.time():
+                return cached[0]
+        argv = self._plan_command(python)
+        if key is not None:
+            if len(_commands) >= COMMAND_CACHE_MAX:
+                _commands.clear()
+            _commands[key] = (argv, self.loop.time() + COMMAND_TTL)
+        return argv
+
+    def _plan_command(self, python: str) -> tuple[str, ...]:
         try:
             with open(self.filename, "rb") as f:
                 head = f.read(SHEBANG_MAX)
@@ -234,7 +261,6 @@ class _CgiRun:
             self.log("error", f"({exc.errno}){exc.strerror}: AH01241: exec of "
                      f"'{self.filename}' failed")
             raise HTTPError(err.status) from None
-        python = ex.target.conf.cgi_python or sys.executable
         try:
             cmd = plan_command(
                 self.filename, head,
@@ -270,9 +296,10 @@ class _CgiRun:
             feeder.cancel()
             if proc.returncode is None:
                 proc.kill()
-            with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
-                # stderr the script wrote before it exited still reaches the log
-                await asyncio.wait_for(errlog, 2.0)
+            if not errlog.done():
+                with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
+                    # stderr the script wrote before it exited still reaches the log
+                    await asyncio.wait_for(errlog, 2.0)
             errlog.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await feeder
@@ -649,7 +676,7 @@ class _CgiRun:
                 rc = 0  # stdout is complete; a script lingering after it is not an error
         if self.disconnected:
             return
-        if rc > 0 and self.errlog_task is not None:
+        if rc > 0 and self.errlog_task is not None and not self.errlog_task.done():
             # the stderr reader may not have caught up with what came before the exit
             await asyncio.wait({self.errlog_task}, timeout=1.0)
         # "Died": killed by a signal, or failed with a message on stderr (an uncaught

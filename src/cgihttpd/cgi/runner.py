@@ -92,7 +92,9 @@ class ScriptProcess(Protocol):
     @property
     def stderr(self) -> ScriptOutput: ...
 
-    async def wait(self) -> int: ...
+    def wait(self) -> Awaitable[int]:
+        """Its exit status, once it has exited (a future where it can be: waiting on
+        it with ``wait_for`` then needs no task)."""
 
     def kill(self) -> None:
         """Stop the script and its whole process group (idempotent)."""
@@ -147,8 +149,8 @@ class PipedProcess:
     _exit: asyncio.Future[int]
     _killer: asyncio.Task[None] | None = field(default=None)
 
-    async def wait(self) -> int:
-        return await asyncio.shield(self._exit)
+    def wait(self) -> Awaitable[int]:
+        return asyncio.shield(self._exit)
 
     @property
     def returncode(self) -> int | None:
