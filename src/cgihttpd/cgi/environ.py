@@ -54,8 +54,24 @@ def http_env_name(header: str) -> str | None:
     """``HTTP_*`` name for a request header, or None if Apache would not export it.
 
     util_script.c ``http2env``: alnum upper-cased, '-' -> '_', any other character
-    (including '_') and the header is not exported at all.
+    (including '_') and the header is not exported at all. Remembered per spelling
+    (a few dozen names cover the traffic of a site).
     """
+    try:
+        return _http_names[header]
+    except KeyError:
+        pass
+    name = _http_env_name(header)
+    if len(_http_names) < _HTTP_NAMES_MAX:
+        _http_names[header] = name
+    return name
+
+
+_http_names: dict[str, str | None] = {}
+_HTTP_NAMES_MAX = 512
+
+
+def _http_env_name(header: str) -> str | None:
     out = ["HTTP_"]
     for c in header:
         if c.isascii() and c.isalnum():

@@ -310,7 +310,12 @@ class _Zygote:
             finally:
                 for fd in (in_r, out_w, err_w):
                     os.close(fd)
-            pid = await asyncio.wait_for(asyncio.shield(started), REPLY_TIMEOUT)
+            # a timer on the future rather than wait_for: no task, no shield
+            timer = self.loop.call_later(REPLY_TIMEOUT, _time_out, started)
+            try:
+                pid = await started
+            finally:
+                timer.cancel()
         except BaseException:
             self.started.pop(rid, None)
             self.exits.pop(rid, None)
@@ -320,6 +325,11 @@ class _Zygote:
         stdin, stdout, stderr = pipe_ends(self.loop, in_w, out_r, err_r)
         # the child called setsid(): its pid is its process group, as a cold script's
         return PipedProcess(pid, stdin, stdout, stderr, exited)
+
+
+def _time_out(fut: asyncio.Future[int]) -> None:
+    if not fut.done():
+        fut.set_exception(asyncio.TimeoutError())
 
 
 def _env_pairs(spec: LaunchSpec) -> list[tuple[bytes, bytes]]:
