@@ -284,3 +284,43 @@ def test_root_drops_to_user_and_group_after_binding(tmp_path: Path) -> None:
         assert set(gids) == {str(user.pw_gid)}
         # the error log was opened as root, before the drop, and is still written to
         assert (tmp_path / "error.log").exists()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to drop privileges")
+def test_after_the_drop_cold_scripts_still_come_from_the_spawner() -> None:
+    """Under ``User nobody`` the Python running the server may be out of the user's
+    reach (pyenv under /root, mode 0700), and so may the checkout: the spawner then
+    runs Debian's python3 with the program given by -c, as that user."""
+    import pwd
+    import tempfile
+
+    user = pwd.getpwnam("nobody")
+    # pytest's own temporary directories are 0700: nobody could not reach the site
+    with tempfile.TemporaryDirectory(prefix="cgihttpd-drop-", dir="/tmp") as name:
+        site = Path(name)
+        os.chmod(site, 0o755)
+        _serve_as_nobody(site, user.pw_uid)
+
+
+def _serve_as_nobody(tmp_path: Path, uid: int) -> None:
+    script = tmp_path / "who.sh"
+    script.write_text("#!/bin/sh\necho 'Content-Type: text/plain'\necho\n"
+                      "echo \"$(id -u) $PPID $(ps -o uid= -p $PPID | tr -d ' ')\"\n"
+                      "tr '\\0' ' ' < /proc/$PPID/cmdline | cut -c1-200\n")
+    script.chmod(0o755)
+    conf = write_conf(tmp_path, "User nobody\nGroup nogroup\n"
+                      "LoadModule mime_module /usr/lib/apache2/modules/mod_mime.so\n"
+                      "LoadModule cgid_module /usr/lib/apache2/modules/mod_cgid.so\n"
+                      f"<Directory {tmp_path}>\n  Options +ExecCGI\n"
+                      "  AddHandler cgi-script .sh\n</Directory>\n")
+    with ServerProcess(["-f", str(conf), "-l", "127.0.0.1:0"]) as srv:
+        for _ in range(2):  # the second from the spawner the first one started
+            with urllib.request.urlopen(f"http://127.0.0.1:{srv.port}/who.sh",
+                                        timeout=WAIT) as resp:
+                lines = resp.read().decode().splitlines()
+        got_uid, ppid, parent_uid = lines[0].split()
+        assert int(got_uid) == uid and int(parent_uid) == uid
+        assert int(ppid) != srv.proc.pid  # not started by the server itself
+        assert "zygote" in lines[1] or "-c" in lines[1].split()
+    log = (tmp_path / "error.log").read_text()
+    assert "cannot start" not in log, log

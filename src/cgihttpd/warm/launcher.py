@@ -140,12 +140,15 @@ class _Zygote:
     async def start(self) -> list[str]:
         """Start the zygote; its notes (failed preloads) once it is ready."""
         interp, flags, preload, start_env = self.key
+        program = [ZYGOTE_PATH]
+        if self.key == SPAWNER_KEY:
+            interp, program = _spawner_program()
         env = dict(start_env)
         config = marshal.dumps({"preload": list(preload), "env": env}, 4).hex()
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             self.proc = subprocess.Popen(
-                [interp, *flags, ZYGOTE_PATH, str(child.fileno()), config],
+                [interp, *flags, *program, str(child.fileno()), config],
                 pass_fds=(child.fileno(),), stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL, env=env, cwd="/", close_fds=True,
                 # not in the server's process group: a ^C on the terminal is the server's
@@ -367,6 +370,28 @@ async def _watch_orphan(pid: int, fut: asyncio.Future[int]) -> None:
 SPAWNER_KEY: Final[Key] = (sys.executable, ("-I", "-S"), (), ())
 
 
+#: zygote.py's text, read at import (before User/Group drop privileges): the spawner
+#: runs it with -c where the server's user cannot read the checkout.
+try:
+    with open(ZYGOTE_PATH, encoding="utf-8") as _f:
+        _ZYGOTE_SOURCE: str | None = _f.read()
+except OSError:  # pragma: no cover - a broken installation
+    _ZYGOTE_SOURCE = None
+
+
+def _spawner_program() -> tuple[str, list[str]]:
+    """The spawner's interpreter and program. Under ``User www-data`` the Python running
+    the server may live where that user cannot go (pyenv under /root, mode 0700), and
+    so may zygote.py: then Debian's python3 runs the program text given with -c (the
+    spawner only execs other programs, so which Python runs it does not matter)."""
+    interp = sys.executable
+    if not os.access(interp, os.X_OK):
+        interp = shutil.which("python3", path="/usr/local/bin:/usr/bin:/bin") or interp
+    if os.access(ZYGOTE_PATH, os.R_OK) or _ZYGOTE_SOURCE is None:
+        return interp, [ZYGOTE_PATH]
+    return interp, ["-c", _ZYGOTE_SOURCE]
+
+
 def _what(key: Key) -> str:
     return f"the script spawner ({key[0]})" if key == SPAWNER_KEY else f"warm Python for {key[0]}"
 
@@ -463,10 +488,13 @@ class WarmLauncher:
         except (OSError, ZygoteGone, asyncio.TimeoutError) as exc:
             reason = zygote.status() if isinstance(exc, ZygoteGone) else (str(exc) or "timeout")
             self._cold_until[key] = time.monotonic() + RETRY_AFTER
-            then = ("scripts start from the server itself" if key == SPAWNER_KEY
-                    else "its scripts run cold")
-            _notify(spec, "error", f"{what} cannot start ({reason}); {then} for "
-                    f"{RETRY_AFTER:.0f} s")
+            if key == SPAWNER_KEY:
+                # only slower, never wrong: said once, tried again every RETRY_AFTER
+                self._say_once(spec, "spawner", "warn", f"{what} cannot start ({reason}); "
+                               "scripts start from the server itself")
+                return None
+            _notify(spec, "error", f"{what} cannot start ({reason}); its scripts run cold "
+                    f"for {RETRY_AFTER:.0f} s")
             return None
         for note in notes:
             _notify(spec, "warn", f"{what}: {note}")
