@@ -30,7 +30,8 @@ echo "$PPID $(tr '\0' ' ' < /proc/$PPID/cmdline)"
 ps -o pgid= -p $$ | tr -d ' '
 echo $$
 grep -E '^Sig(Ign|Blk):' /proc/$$/status | tr -d '\t'
-ls /proc/$$/fd | sort -n | tr '\n' ' '; echo
+ls /proc/$$/fd > fds.$$  # no pipe: a pipeline's own fds would race with ls
+sort -n fds.$$ | tr '\n' ' '; echo; rm -f fds.$$
 pwd
 echo "$@"
 env | sed 's/=.*//' | sort | tr '\n' ' '; echo
