@@ -290,7 +290,8 @@ def test_root_drops_to_user_and_group_after_binding(tmp_path: Path) -> None:
 def test_after_the_drop_cold_scripts_still_come_from_the_spawner() -> None:
     """Under ``User nobody`` the Python running the server may be out of the user's
     reach (pyenv under /root, mode 0700), and so may the checkout: the spawner then
-    runs Debian's python3 with the program given by -c, as that user."""
+    runs Debian's python3, and zygotes get zygote.py's text by -c, as that user. A
+    Python script still runs warm, a shell script still comes from the spawner."""
     import pwd
     import tempfile
 
@@ -308,11 +309,16 @@ def _serve_as_nobody(tmp_path: Path, uid: int) -> None:
                       "echo \"$(id -u) $PPID $(ps -o uid= -p $PPID | tr -d ' ')\"\n"
                       "tr '\\0' ' ' < /proc/$PPID/cmdline | cut -c1-200\n")
     script.chmod(0o755)
+    if os.path.exists("/usr/bin/python3"):  # and a Python script, warm, as that user
+        (tmp_path / "who.py").write_text(
+            "#!/usr/bin/python3\nimport os\nprint('Content-Type: text/plain\\n')\n"
+            "print(os.getuid(), os.getppid(), os.stat('/proc/%d' % os.getppid()).st_uid)\n"
+            "print(open('/proc/%d/cmdline' % os.getppid()).read().replace('\\0', ' ')[:200])\n")
     conf = write_conf(tmp_path, "User nobody\nGroup nogroup\n"
                       "LoadModule mime_module /usr/lib/apache2/modules/mod_mime.so\n"
                       "LoadModule cgid_module /usr/lib/apache2/modules/mod_cgid.so\n"
                       f"<Directory {tmp_path}>\n  Options +ExecCGI\n"
-                      "  AddHandler cgi-script .sh\n</Directory>\n")
+                      "  AddHandler cgi-script .sh .py\n</Directory>\n")
     with ServerProcess(["-f", str(conf), "-l", "127.0.0.1:0"]) as srv:
         for _ in range(2):  # the second from the spawner the first one started
             with urllib.request.urlopen(f"http://127.0.0.1:{srv.port}/who.sh",
@@ -322,5 +328,13 @@ def _serve_as_nobody(tmp_path: Path, uid: int) -> None:
         assert int(got_uid) == uid and int(parent_uid) == uid
         assert int(ppid) != srv.proc.pid  # not started by the server itself
         assert "zygote" in lines[1] or "-c" in lines[1].split()
+        if (tmp_path / "who.py").exists():
+            for _ in range(2):
+                with urllib.request.urlopen(f"http://127.0.0.1:{srv.port}/who.py",
+                                            timeout=WAIT) as resp:
+                    lines = resp.read().decode().splitlines()
+            got_uid, ppid, parent_uid = lines[0].split()
+            assert int(got_uid) == uid and int(parent_uid) == uid
+            assert lines[1].startswith("/usr/bin/python3 ")  # forked from its zygote
     log = (tmp_path / "error.log").read_text()
     assert "cannot start" not in log, log

@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from cgihttpd.cgi.runner import Launcher, LaunchSpec, SubprocessLauncher
+from cgihttpd.warm import launcher as warm_launcher
 from cgihttpd.warm.launcher import ZYGOTE_PATH, WarmLauncher, plan_warm
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork") or not os.path.isdir("/proc/self/fd"),
@@ -144,6 +145,16 @@ def warm() -> Iterator[WarmLauncher]:
     launcher.close()
 
 
+@pytest.fixture(params=["file", "text"])
+def given(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """How the zygote reaches its interpreter: zygote.py's path, or (where the server's
+    user cannot read the checkout, under User/Group) its text with -c."""
+    if request.param == "text":
+        source = Path(ZYGOTE_PATH).read_text(encoding="utf-8")
+        monkeypatch.setattr(warm_launcher, "zygote_program", lambda: ["-c", source])
+    return str(request.param)
+
+
 def spec_for(script: Path, interp: str = PY, *, flags: tuple[str, ...] = (),
              env: dict[str, str] | None = None, preload: tuple[str, ...] = (),
              args: tuple[str, ...] = (), notes: list[str] | None = None) -> LaunchSpec:
@@ -187,7 +198,7 @@ INTERPRETERS = [PY] + ([SYSTEM_PY] if os.path.exists(SYSTEM_PY)
     (("-OB",), {"PYTHONDONTWRITEBYTECODE": "1"}),
     (("-s",), {"LC_ALL": "C"}),
 ])
-def test_probe_warm_equals_cold(tmp_path: Path, warm: WarmLauncher, interp: str,
+def test_probe_warm_equals_cold(tmp_path: Path, given: str, warm: WarmLauncher, interp: str,
                                 flags: tuple[str, ...], env: dict[str, str]) -> None:
     script = write(tmp_path, "probe.py", PROBE, interp)
     spec = spec_for(script, interp, flags=flags, env=env, preload=("json", "random"),
@@ -222,8 +233,9 @@ def _other_pythons() -> list[str]:
 @pytest.mark.parametrize("interp", _other_pythons())
 @pytest.mark.parametrize(("flags", "env"), [((), {}), (("-u",), {"LANG": "C.UTF-8"}),
                                             (("-I",), {})])
-def test_probe_warm_equals_cold_on_other_pythons(tmp_path: Path, warm: WarmLauncher,
-                                                 interp: str, flags: tuple[str, ...],
+def test_probe_warm_equals_cold_on_other_pythons(tmp_path: Path, given: str,
+                                                 warm: WarmLauncher, interp: str,
+                                                 flags: tuple[str, ...],
                                                  env: dict[str, str]) -> None:
     script = write(tmp_path, "probe.py", PROBE, interp)
     spec = spec_for(script, interp, flags=flags, env=env, preload=("json",), args=("w",))

@@ -140,7 +140,7 @@ class _Zygote:
     async def start(self) -> list[str]:
         """Start the zygote; its notes (failed preloads) once it is ready."""
         interp, flags, preload, start_env = self.key
-        program = [ZYGOTE_PATH]
+        program = zygote_program()
         if self.key == SPAWNER_KEY:
             interp, program = _spawner_program()
         env = dict(start_env)
@@ -370,13 +370,21 @@ async def _watch_orphan(pid: int, fut: asyncio.Future[int]) -> None:
 SPAWNER_KEY: Final[Key] = (sys.executable, ("-I", "-S"), (), ())
 
 
-#: zygote.py's text, read at import (before User/Group drop privileges): the spawner
-#: runs it with -c where the server's user cannot read the checkout.
+#: zygote.py's text, read at import (before User/Group drop privileges): zygotes run
+#: it with -c where the server's user cannot read the checkout.
 try:
     with open(ZYGOTE_PATH, encoding="utf-8") as _f:
         _ZYGOTE_SOURCE: str | None = _f.read()
 except OSError:  # pragma: no cover - a broken installation
     _ZYGOTE_SOURCE = None
+
+
+def zygote_program() -> list[str]:
+    """How an interpreter is given the zygote: its file, or under ``User``/``Group``
+    where the checkout is out of the user's reach, its text with -c."""
+    if os.access(ZYGOTE_PATH, os.R_OK) or _ZYGOTE_SOURCE is None:
+        return [ZYGOTE_PATH]
+    return ["-c", _ZYGOTE_SOURCE]
 
 
 def _spawner_program() -> tuple[str, list[str]]:
@@ -387,9 +395,7 @@ def _spawner_program() -> tuple[str, list[str]]:
     interp = sys.executable
     if not os.access(interp, os.X_OK):
         interp = shutil.which("python3", path="/usr/local/bin:/usr/bin:/bin") or interp
-    if os.access(ZYGOTE_PATH, os.R_OK) or _ZYGOTE_SOURCE is None:
-        return interp, [ZYGOTE_PATH]
-    return interp, ["-c", _ZYGOTE_SOURCE]
+    return interp, zygote_program()
 
 
 def _what(key: Key) -> str:

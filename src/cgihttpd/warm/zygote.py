@@ -452,7 +452,11 @@ def run_child(zygote: Zygote, req: _Request) -> None:
                          f"[Errno {code.errno or 0}] {code.strerror}\n")
         _finish(2, None)
     main = type(sys)("__main__")
-    loader_type = type(main_globals["__loader__"])
+    # a cold `python script.py` gives __main__ a SourceFileLoader; so do we, also when
+    # the zygote itself was given by -c (its own __loader__ is then BuiltinImporter)
+    external = sys.modules.get("_frozen_importlib_external")
+    loader_type = (external.SourceFileLoader if external is not None  # type: ignore[attr-defined]
+                   else type(main_globals["__loader__"]))
     ns = main.__dict__
     ns["__file__"] = filename
     ns["__cached__"] = None
