@@ -283,11 +283,14 @@ def build_cgi_environ(
         if path_translated is not None:
             common["PATH_TRANSLATED"] = to_wire(path_translated)
 
-    env.update(common)
-    # ap_create_environment: TZ from the server unless set; names sanitised.
-    if "TZ" not in env and "TZ" in server_environ:
-        env["TZ"] = to_wire(server_environ["TZ"])
-    return {sanitize_env_name(k): v for k, v in env.items()}
+    # ap_create_environment: names sanitised - those of SetEnv/PassEnv and of inherited
+    # variables; the ones made here (HTTP_* included) are valid names by construction.
+    out = {sanitize_env_name(k): v for k, v in env.items()}
+    out.update(common)
+    # TZ from the server unless set
+    if "TZ" not in out and "TZ" in server_environ:
+        out["TZ"] = to_wire(server_environ["TZ"])
+    return out
 
 
 def original_uri(request: Request) -> str:
