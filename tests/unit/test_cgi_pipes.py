@@ -130,3 +130,36 @@ def test_close_drops_the_rest_and_wakes_a_waiting_read() -> None:
         return got
 
     assert run(main) == b""
+
+
+def test_consume_hands_over_every_chunk_then_the_end() -> None:
+    async def main() -> list[bytes]:
+        r, w = os.pipe()
+        reader = PipeReader(asyncio.get_running_loop(), r)
+        got: list[bytes] = []
+        os.write(w, b"before ")  # already waiting when consume() starts
+        await asyncio.sleep(0.02)
+        done = reader.consume(got.append)
+        os.write(w, b"after")
+        await asyncio.sleep(0.02)
+        assert not done.done()
+        os.close(w)
+        await done
+        return got
+
+    got = run(main)
+    assert got[-1] == b"" and b"".join(got) == b"before after"
+
+
+def test_close_stops_a_consumer() -> None:
+    async def main() -> tuple[list[bytes], bool]:
+        r, w = os.pipe()
+        reader = PipeReader(asyncio.get_running_loop(), r)
+        got: list[bytes] = []
+        done = reader.consume(got.append)
+        reader.close()  # the read end: nothing more can come
+        os.close(w)
+        await asyncio.sleep(0.02)
+        return got, done.cancelled()
+
+    assert run(main) == ([], True)

@@ -143,7 +143,8 @@ class _CgiRun:
         #: the last body message went out: a disconnect now is no abort
         self.finished = False
         self.proc: ScriptProcess | None = None
-        self.errlog_task: asyncio.Task[None] | None = None
+        #: done when the script's stderr has ended (every line logged)
+        self.errlog_task: asyncio.Future[None] | None = None
         #: the response's start message, held until its first body message goes
         self.held_start: dict[str, object] | None = None
         self.stderr_lines = 0
@@ -289,7 +290,9 @@ class _CgiRun:
         self.proc = proc
         self.last_activity = self.loop.time()
         feeder = self.loop.create_task(self._feed_stdin(proc, spool))
-        errlog = self.errlog_task = self.loop.create_task(self._log_stderr(proc))
+        lines = StderrLines()
+        errlog = self.errlog_task = proc.stderr.consume(
+            lambda data: self._on_stderr(lines, data))
         try:
             await self._respond(proc)
         finally:
@@ -360,18 +363,15 @@ class _CgiRun:
             if self.proc is not None and self.proc.returncode is None:
                 self.proc.kill()
 
-    async def _log_stderr(self, proc: ScriptProcess) -> None:
-        """Every stderr line to the error log (cgi_common.h log_script_err), read as it
-        comes so that a script writing megabytes there never blocks."""
-        lines = StderrLines()
-        while True:
-            data = await proc.stderr.read(READ_SIZE)
-            if not data:
-                break
-            self.last_activity = self.loop.time()
-            for line in lines.feed(data):
+    def _on_stderr(self, lines: StderrLines, data: bytes) -> None:
+        """Every stderr line to the error log (cgi_common.h log_script_err), logged as
+        it comes so that a script writing megabytes there never blocks; b"": the end."""
+        if not data:
+            for line in lines.close():
                 self._log_stderr_line(line)
-        for line in lines.close():
+            return
+        self.last_activity = self.loop.time()
+        for line in lines.feed(data):
             self._log_stderr_line(line)
 
     def _log_stderr_line(self, line: bytes) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import os
+from collections.abc import Callable
 from typing import Final
 
 #: A reader buffers at most this much before it stops reading the pipe.
@@ -24,7 +25,8 @@ READ_AHEAD: Final = 1 << 16
 class PipeReader:
     """Reads one pipe to its end; ``read`` as ``StreamReader.read``, with a timeout."""
 
-    __slots__ = ("_loop", "_fd", "_buf", "_eof", "_waiter", "_watching", "_error")
+    __slots__ = ("_loop", "_fd", "_buf", "_eof", "_waiter", "_watching", "_error",
+                 "_consumer", "_consumed")
 
     def __init__(self, loop: asyncio.AbstractEventLoop, fd: int) -> None:
         os.set_blocking(fd, False)
@@ -35,7 +37,30 @@ class PipeReader:
         self._error: OSError | None = None
         self._waiter: asyncio.Future[None] | None = None
         self._watching = False
+        self._consumer: Callable[[bytes], None] | None = None
+        self._consumed: asyncio.Future[None] | None = None
         self._watch()
+
+    def consume(self, callback: Callable[[bytes], None]) -> asyncio.Future[None]:
+        """Hand every chunk to ``callback`` as it arrives (b"" at the end) instead of
+        keeping it for ``read``: no task, no buffer. The future is done at the end."""
+        done = self._consumed = self._loop.create_future()
+        self._consumer = callback
+        if self._buf:
+            data = bytes(self._buf)
+            self._buf.clear()
+            callback(data)
+        if self._eof:
+            self._deliver_end()
+        return done
+
+    def _deliver_end(self) -> None:
+        consumer, done = self._consumer, self._consumed
+        self._consumer = None
+        if consumer is not None:
+            consumer(b"")
+        if done is not None and not done.done():
+            done.set_result(None)
 
     def _watch(self) -> None:
         if not self._watching and self._fd >= 0:
@@ -56,11 +81,17 @@ class PipeReader:
             self._error = exc
             data = b""
         if data:
+            if self._consumer is not None:
+                self._consumer(data)
+                return
             self._buf += data
             if len(self._buf) >= READ_AHEAD:
                 self._unwatch()
         else:
             self._finish()
+            if self._consumed is not None:
+                self._deliver_end()
+                return
         waiter = self._waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
@@ -114,6 +145,9 @@ class PipeReader:
     def close(self) -> None:
         """Stop reading and close the pipe (what was not read is dropped)."""
         self._buf.clear()
+        self._consumer = None
+        if self._consumed is not None and not self._consumed.done():
+            self._consumed.cancel()
         self._finish()
         waiter = self._waiter
         if waiter is not None and not waiter.done():

@@ -63,6 +63,10 @@ class ScriptOutput(Protocol):
     def ready(self) -> bool:
         """Whether ``read`` would return without waiting."""
 
+    def consume(self, callback: Callable[[bytes], None]) -> asyncio.Future[None]:
+        """Give each chunk to ``callback`` as it comes, b"" at the end (instead of
+        ``read``); the future is done at the end."""
+
     def close(self) -> None:
         """Stop reading; drop what was not read."""
 
@@ -178,6 +182,14 @@ class _StreamOutput:
 
     def ready(self) -> bool:
         return bool(getattr(self.reader, "_buffer", b"")) or self.reader.at_eof()
+
+    def consume(self, callback: Callable[[bytes], None]) -> asyncio.Future[None]:
+        async def pump() -> None:
+            while data := await self.reader.read(STREAM_LIMIT):
+                callback(data)
+            callback(b"")
+
+        return asyncio.get_running_loop().create_task(pump())
 
     def close(self) -> None:
         transport = getattr(self.reader, "_transport", None)
