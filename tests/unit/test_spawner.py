@@ -15,8 +15,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from launch_helpers import launch
 
-from cgihttpd.cgi.runner import Launcher, LaunchSpec, SubprocessLauncher
+from cgihttpd.cgi.runner import LaunchSpec, SubprocessLauncher
 from cgihttpd.warm.launcher import SPAWNER_KEY, ZYGOTE_PATH, WarmLauncher
 
 DEADLINE = 20.0
@@ -37,21 +38,6 @@ echo "$@"
 env | sed 's/=.*//' | sort | tr '\n' ' '; echo
 cat
 """
-
-
-def launch(launcher: Launcher, spec: LaunchSpec, stdin: bytes = b"") -> tuple[int, bytes, bytes]:
-    async def main() -> tuple[int, bytes, bytes]:
-        proc = await launcher.start(spec)
-        proc.stdin.write(stdin)
-        await proc.stdin.drain()
-        proc.stdin.close()
-        out, err = await asyncio.gather(proc.stdout.read(), proc.stderr.read())
-        return await proc.wait(), out, err
-
-    async def bounded() -> tuple[int, bytes, bytes]:
-        return await asyncio.wait_for(main(), DEADLINE)
-
-    return asyncio.run(bounded())
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from launch_helpers import launch
 
 from cgihttpd.cgi.runner import Launcher, LaunchSpec, SubprocessLauncher
 from cgihttpd.warm import launcher as warm_launcher
@@ -107,24 +108,6 @@ PROBE = textwrap.dedent('''\
         data["named_tmp"] = f.name
     print(json.dumps(data))
     ''')
-
-
-def launch(launcher: Launcher, spec: LaunchSpec, stdin: bytes = b"") -> tuple[int, bytes, bytes]:
-    async def main() -> tuple[int, bytes, bytes]:
-        proc = await launcher.start(spec)
-        try:
-            proc.stdin.write(stdin)
-            await proc.stdin.drain()
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the script has already ended
-        proc.stdin.close()
-        out, err = await asyncio.gather(proc.stdout.read(), proc.stderr.read())
-        return await proc.wait(), out, err
-
-    async def bounded() -> tuple[int, bytes, bytes]:
-        return await asyncio.wait_for(main(), DEADLINE)
-
-    return asyncio.run(bounded())
 
 
 #: A script that prints its parent's command line (NUL-separated)
