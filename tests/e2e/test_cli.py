@@ -306,7 +306,7 @@ def test_after_the_drop_cold_scripts_still_come_from_the_spawner() -> None:
 def _serve_as_nobody(tmp_path: Path, uid: int) -> None:
     script = tmp_path / "who.sh"
     script.write_text("#!/bin/sh\necho 'Content-Type: text/plain'\necho\n"
-                      "echo \"$(id -u) $PPID $(ps -o uid= -p $PPID | tr -d ' ')\"\n"
+                      "echo \"$(id -u) $PPID $(stat -c %u /proc/$PPID)\"\n"
                       "tr '\\0' ' ' < /proc/$PPID/cmdline | cut -c1-200\n")
     script.chmod(0o755)
     if os.path.exists("/usr/bin/python3"):  # and a Python script, warm, as that user

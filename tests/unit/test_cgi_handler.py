@@ -725,3 +725,24 @@ def test_an_edited_shebang_is_used_at_once(tmp_path: Path) -> None:
     assert run(tmp_path, "t.cgi").channel.body_bytes == bash
     script.chmod(0o644)  # the mode is in the key too
     assert run(tmp_path, "t.cgi").channel.body_bytes == bash
+
+
+def test_a_script_lingering_after_closing_stdout_has_its_body_sent_meanwhile(
+        tmp_path: Path) -> None:
+    """The body waits EXIT_GRACE for the exit status, no longer: a script that closed
+    stdout and goes on running does not keep what it wrote from the client."""
+    gate = tmp_path / "gate"
+    write_script(tmp_path, "t.cgi", '#!/bin/sh\necho "Content-Type: text/plain"\necho\n'
+                 f'echo hi\nexec >&-\nwhile [ ! -e {gate} ]; do sleep 0.05; done\n',
+                 executable=True)
+
+    async def during(channel: Channel) -> None:
+        end = time.monotonic() + DEADLINE
+        while not any(m.get("body") == b"hi\n" for m in channel.sent):
+            assert time.monotonic() < end, channel.sent
+            await asyncio.sleep(0.02)
+        assert not channel.finished  # the script still runs: no last chunk yet
+        gate.touch()
+
+    r = run(tmp_path, "t.cgi", during=during)
+    assert r.channel.body_bytes == b"hi\n" and r.channel.finished

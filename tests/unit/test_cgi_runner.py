@@ -82,7 +82,7 @@ def test_own_process_group_no_inherited_fds_and_signal_status(mode: str, tmp_pat
     os.dup2(opened, leaked)  # inheritable: even so it must not reach the script
     os.close(opened)
     try:
-        path = script(tmp_path, 'echo "$(ps -o pgid= -p $$) $$"; ls /proc/$$/fd; kill -9 $$\n')
+        path = script(tmp_path, "echo \"$(cut -d' ' -f5 /proc/$$/stat) $$\"; ls /proc/$$/fd; kill -9 $$\n")
         spec = LaunchSpec((path,), (), {"PATH": "/usr/bin:/bin"}, str(tmp_path))
         rc, out, _, pid = run(lambda: collect(SubprocessLauncher(mode), spec))
     finally:

@@ -28,7 +28,7 @@ SYSTEM_PY = "/usr/bin/python3"
 #: names, stdin.
 PROBE = r"""#!/bin/sh
 echo "$PPID $(tr '\0' ' ' < /proc/$PPID/cmdline)"
-ps -o pgid= -p $$ | tr -d ' '
+cut -d' ' -f5 /proc/$$/stat
 echo $$
 grep -E '^Sig(Ign|Blk):' /proc/$$/status | tr -d '\t'
 ls /proc/$$/fd > fds.$$  # no pipe: a pipeline's own fds would race with ls

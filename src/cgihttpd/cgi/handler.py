@@ -145,8 +145,10 @@ class _CgiRun:
         self.proc: ScriptProcess | None = None
         #: done when the script's stderr has ended (every line logged)
         self.errlog_task: asyncio.Future[None] | None = None
-        #: the response's start message, held until its first body message goes
+        #: the response's start message, held until its first body message goes, and
+        #: body bytes held with it (see ``_send_body``)
         self.held_start: dict[str, object] | None = None
+        self.held: list[bytes] = []
         self.stderr_lines = 0
         self.env: dict[str, str] = {}
         # ScriptLog: what a failed run's entry shows (the body's head, stderr lines)
@@ -410,7 +412,7 @@ class _CgiRun:
             event = parser.next_event()
             if event is not NEED_DATA:
                 return event
-            if before_wait is not None and not proc.stdout.ready():
+            if before_wait is not None and self._holding() and not proc.stdout.ready():
                 # a moment's grace first: a script that has written its last bytes is
                 # usually about to close stdout (Python's exit flushes, then closes)
                 try:
@@ -618,6 +620,10 @@ class _CgiRun:
             self.finished = True
         return True
 
+    def _holding(self) -> bool:
+        """Whether output is held back (the grace before a wait is only for that)."""
+        return bool(self.held) or self.held_start is not None
+
     async def _send_body(self, proc: ScriptProcess, parser: ScriptOutputParser,
                          event: Headers) -> None:
         """The body as the script writes it. What came is held, with the head, until
@@ -628,10 +634,10 @@ class _CgiRun:
         length = event.content_length
         expected = int(length) if length is not None and length.strip().isdigit() else None
         sent = 0
-        held: list[bytes] = []
+        held = self.held
 
         async def flush() -> bool:
-            if not held and self.held_start is None:
+            if not self._holding():
                 return True
             data = b"".join(held)
             held.clear()

@@ -147,9 +147,9 @@ class PipedProcess:
     Its pid is its process group (it was started in a session of its own)."""
 
     pid: int
-    stdin: PipeWriter
-    stdout: PipeReader
-    stderr: PipeReader
+    stdin: ScriptInput
+    stdout: ScriptOutput
+    stderr: ScriptOutput
     _exit: asyncio.Future[int]
     _killer: asyncio.Task[None] | None = field(default=None)
 
@@ -195,30 +195,6 @@ class _StreamOutput:
         transport = getattr(self.reader, "_transport", None)
         if transport is not None:
             transport.close()
-
-
-@dataclass(slots=True)
-class _AsyncioProcess:
-    proc: asyncio.subprocess.Process
-    pid: int
-    stdin: asyncio.StreamWriter
-    stdout: _StreamOutput
-    stderr: _StreamOutput
-    _killer: asyncio.Task[None] | None = field(default=None)
-
-    async def wait(self) -> int:
-        return await self.proc.wait()
-
-    @property
-    def returncode(self) -> int | None:
-        return self.proc.returncode
-
-    def kill(self) -> None:
-        if self._killer is None:
-            self._killer = kill_group(self.pid, self.wait)
-
-    def reap_group(self) -> None:
-        _signal_group(self.pid, getattr(signal, "SIGKILL", signal.SIGTERM))
 
 
 def _signal_group(pid: int, sig: int) -> None:
@@ -351,8 +327,10 @@ async def _start_asyncio(spec: LaunchSpec) -> ScriptProcess:
         **kwargs,  # type: ignore[arg-type]
     )
     assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
-    return _AsyncioProcess(proc, proc.pid, proc.stdin, _StreamOutput(proc.stdout),
-                           _StreamOutput(proc.stderr))
+    # the same process object as the other ways: its exit a future (here a task)
+    exited = asyncio.get_running_loop().create_task(proc.wait())
+    return PipedProcess(proc.pid, proc.stdin, _StreamOutput(proc.stdout),
+                        _StreamOutput(proc.stderr), exited)
 
 
 class Busy(Exception):
