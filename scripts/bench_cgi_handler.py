@@ -26,12 +26,13 @@ from cgihttpd.accesslog import LogRecord  # noqa: E402
 from cgihttpd.cgi.handler import serve_cgi  # noqa: E402
 from cgihttpd.exchange import Exchange  # noqa: E402
 from cgihttpd.request import Request  # noqa: E402
+from cgihttpd.runtime import Runtime, default_launcher  # noqa: E402
 from cgihttpd.target import Target  # noqa: E402
 
 CONCURRENCY = 16
 
 
-async def one(root: Path, config: object, vhost: object, st: os.stat_result) -> None:
+async def one(root: Path, runtime: Runtime, vhost: object, st: os.stat_result) -> None:
     channel = helpers.Channel()
     req = Request(method="GET", raw_target="/h.sh", raw_path="/h.sh", query="",
                   http_version="1.1", headers=(("Host", "localhost"),),
@@ -44,7 +45,7 @@ async def one(root: Path, config: object, vhost: object, st: os.stat_result) -> 
                        local_port=8080, request_line=req.request_line, method="GET",
                        raw_uri="/h.sh", path="/h.sh", query="", protocol="HTTP/1.1",
                        start_time=time.time())
-    ex = Exchange(config=config, vhost=vhost, request=req, target=target,  # type: ignore[arg-type]
+    ex = Exchange(runtime=runtime, vhost=vhost, request=req, target=target,  # type: ignore[arg-type]
                   record=record, errorlog=helpers.Log(), receive=channel.receive,
                   send=channel.send)
     await serve_cgi(ex)
@@ -54,14 +55,15 @@ async def one(root: Path, config: object, vhost: object, st: os.stat_result) -> 
 async def run(root: Path, n: int) -> None:
     vhost = helpers.make_vhost(root)
     config = helpers.make_config(vhost)
+    runtime = Runtime(config=config, logs=None, launcher=default_launcher())  # type: ignore[arg-type]
     st = os.stat(root / "h.sh")
     for _ in range(50):  # warm-up: the spawner starts, caches fill
-        await one(root, config, vhost, st)
+        await one(root, runtime, vhost, st)
     sem = asyncio.Semaphore(CONCURRENCY)
 
     async def limited() -> None:
         async with sem:
-            await one(root, config, vhost, st)
+            await one(root, runtime, vhost, st)
 
     cpu, wall = time.process_time(), time.perf_counter()
     await asyncio.gather(*(limited() for _ in range(n)))

@@ -23,10 +23,11 @@ import time
 import traceback
 from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cgihttpd.accesslog import LogRecord
 from cgihttpd.cgi.environ import server_name, server_port
+from cgihttpd.cgi.runner import Launcher
 from cgihttpd.cgi.scriptlog import log_script_error, script_run
 from cgihttpd.config.model import ServerConfig, VirtualHost
 from cgihttpd.errors import ConfigError, HTTPError
@@ -45,8 +46,12 @@ from cgihttpd.response import (
     send_response,
     text_response,
 )
+from cgihttpd.runtime import Runtime
 from cgihttpd.target import Target
 from cgihttpd.vhost import select_vhost
+
+if TYPE_CHECKING:
+    from cgihttpd.logwriter import LogSet
 
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -64,9 +69,6 @@ _LOG_SOURCE: dict[str, tuple[str, str]] = {
 }
 
 
-#: how many (local address, Host) → virtual host choices are remembered
-_VHOST_CHOICES = 1024
-
 #: the methods Apache registers at start (http_protocol.c ap_method_registry_init)
 REGISTERED_METHODS = frozenset({
     "GET", "HEAD", "PUT", "POST", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH",
@@ -77,21 +79,19 @@ REGISTERED_METHODS = frozenset({
 
 
 class App:
-    """``App(config)``: an ASGI 3 application serving ``config``. Opens the logs at
-    construction (a missing log directory or DocumentRoot is a ``ConfigError``);
-    ``close()`` closes them."""
+    """``App(runtime)``: an ASGI 3 application serving ``runtime.config`` with the
+    runtime's logs, launchers and caches; ``App.build(config)`` makes both (a missing
+    DocumentRoot or log directory is a ``ConfigError``). ``close()`` closes the logs."""
 
-    def __init__(self, config: ServerConfig, *, fs: FileSystem | None = None,
-                 logset: Any = None) -> None:
+    def __init__(self, runtime: Runtime, *, fs: FileSystem | None = None) -> None:
+        config = runtime.config
+        self.runtime = runtime
         self.config = config
         self.fs: FileSystem = fs if fs is not None else RealFS()
         _check_document_roots(config)
         self._vhost_ips = _resolve_vhost_names(config)
-        self._vhost_choice: dict[tuple[str, int, str | None], VirtualHost] = {}
-        if logset is None:
-            from cgihttpd.logwriter import LogSet
-            logset = LogSet.open(config)
-        self.logs = logset
+        self._caches = runtime.caches
+        self.logs = runtime.logs
         # Import what requests need now: after User/Group drop root the interpreter's
         # own files may be unreadable (checked with Debian's apache2.conf: www-data cannot
         # read a pyenv Python under /root).
@@ -107,8 +107,16 @@ class App:
                 "warn", "core",
                 f"AH00112: Warning: DocumentRoot [{config.main.document_root}] does not exist")
 
+    @classmethod
+    def build(cls, config: ServerConfig, *, fs: FileSystem | None = None,
+              logs: LogSet | None = None, launcher: Launcher | None = None) -> App:
+        """The app for ``config`` and its runtime (DocumentRoots are checked before
+        the logs are opened, as Apache reports them first)."""
+        _check_document_roots(config)
+        return cls(Runtime.build(config, logs=logs, launcher=launcher), fs=fs)
+
     def close(self) -> None:
-        self.logs.close()
+        self.runtime.close()
 
     # --- the pipeline -----------------------------------------------------------------
 
@@ -138,21 +146,20 @@ class App:
 
     def _select_vhost(self, request: Request) -> VirtualHost:
         # The choice depends only on the (immutable) config, the local address and the
-        # Host header, so it is remembered; the table is emptied when it grows large,
-        # since clients choose the Host values.
+        # Host header, so it is remembered (in a bounded cache: clients choose Host).
+        choices = self._caches.vhosts
         key = (request.server_addr, request.server_port, request.header("host"))
-        vhost = self._vhost_choice.get(key)
+        vhost: VirtualHost | None = choices.get(key)
         if vhost is None:
             vhost = select_vhost(self.config, request.server_addr, request.server_port,
                                  request.host, names=self._vhost_ips)
-            if len(self._vhost_choice) >= _VHOST_CHOICES:
-                self._vhost_choice.clear()
-            self._vhost_choice[key] = vhost
+            choices.put(key, vhost)
         return vhost
 
     def _resolve(self, vhost: VirtualHost, request: Request) -> Target:
         try:
-            return resolve_target(vhost, request.raw_path, self.fs)
+            return resolve_target(vhost, request.raw_path, self.fs,
+                                  memo=self._caches.resolutions, confs=self._caches.confs)
         except Exception:  # a bug must cost one request, not the server
             self._errorlog(vhost).log("error", "core", "resolving "
                                       f"{request.raw_path!r} failed: {traceback.format_exc()}",
@@ -179,7 +186,7 @@ class App:
         if for_request is not None:
             # Apache appends ", referer: R" to a request's error-log lines (log.c)
             errorlog = for_request(request.header("referer"))
-        return Exchange(config=self.config, vhost=vhost, request=request, target=target,
+        return Exchange(runtime=self.runtime, vhost=vhost, request=request, target=target,
                         record=record, errorlog=errorlog, receive=receive,
                         send=_recording_send(send, record))
 

@@ -250,7 +250,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             from cgihttpd.app import App
 
             def factory(cfg: ServerConfig) -> Any:
-                app = App(cfg)
+                app = App.build(cfg)
                 _print_warnings(app.logs.warnings)  # the logs' own (syslog...)
                 return app
         where = f"config {os.path.abspath(opts.conf)}" if opts.conf else (

@@ -1,19 +1,23 @@
 """``Exchange``: one request in flight, as handed to a handler (static, index, CGI).
 
-It carries the resolved pieces (vhost, target) and the ASGI channel. Handlers answer by
-sending through it; the app writes the log from ``record`` when the handler returns.
+It carries the server's ``Runtime`` (configuration, launchers, caches, logs), the
+resolved pieces (vhost, target) and the ASGI channel. Handlers answer by sending through
+it; the app writes the log from ``record`` when the handler returns.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from cgihttpd.accesslog import LogRecord
 from cgihttpd.config.model import ServerConfig, VirtualHost
 from cgihttpd.request import Request
 from cgihttpd.target import Target
+
+if TYPE_CHECKING:
+    from cgihttpd.runtime import Runtime
 
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -30,7 +34,7 @@ class ErrorLogger(Protocol):
 
 @dataclass(slots=True)
 class Exchange:
-    config: ServerConfig
+    runtime: Runtime
     vhost: VirtualHost
     request: Request
     target: Target
@@ -38,3 +42,8 @@ class Exchange:
     errorlog: ErrorLogger
     receive: Receive
     send: Send
+
+    @property
+    def config(self) -> ServerConfig:
+        """The server's configuration (``runtime.config``)."""
+        return self.runtime.config

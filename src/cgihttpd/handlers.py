@@ -56,7 +56,8 @@ async def serve_file(ex: Exchange, *, status_override: int = 0) -> None:
     ``status_override``: serving an ErrorDocument, answer with that status, whole and
     unconditionally."""
     target, method = ex.target, ex.request.method
-    ctype = content_type(target.filename, target.conf, ex.config.mime_types)
+    ctype = content_type(target.filename, target.conf, ex.config.mime_types,
+                         ex.runtime.caches.mime)
     if method == "OPTIONS":
         headers = (("Allow", ALLOW), ("Content-Length", "0"))
         await _send_page(ex, Response(200, headers + ((("Content-Type", ctype),)
@@ -151,7 +152,7 @@ def _visible(ex: Exchange, fs: FileSystem, entries: list[Entry]) -> list[Entry]:
     out = []
     for e in entries:
         url = ex.target.url_path + e.name + ("/" if e.is_dir else "")
-        sub = resolve_url(ex.vhost, url, fs)
+        sub = resolve_url(ex.vhost, url, fs, confs=ex.runtime.caches.confs)
         if sub.kind == "error" and sub.status == 403:
             continue
         out.append(e)

@@ -17,21 +17,24 @@ from __future__ import annotations
 import mimetypes
 from functools import lru_cache
 
+from cgihttpd.cache import BoundedCache
 from cgihttpd.config.model import DirConf
 
-_TABLES: dict[int, tuple[tuple[tuple[str, str], ...], dict[str, str]]] = {}
+Types = tuple[tuple[str, str], ...]
+#: lookup tables by the identity of their (extension, type) tuple, kept with it (an
+#: id() can be reused): hashing a 1,500-pair TypesConfig tuple on every request would
+#: cost more than the lookup, and the tuples live as long as the configuration
+TableCache = BoundedCache[int, tuple[Types, dict[str, str]]]
 
 
-def _table(types: tuple[tuple[str, str], ...]) -> dict[str, str]:
-    # keyed by identity: hashing a 1,500-pair TypesConfig tuple on every request would
-    # cost more than the lookup (the tuples live as long as the configuration)
-    hit = _TABLES.get(id(types))
-    if hit is not None and hit[0] is types:
-        return hit[1]
+def type_table(types: Types, tables: TableCache | None = None) -> dict[str, str]:
+    if tables is not None:
+        hit = tables.get(id(types))
+        if hit is not None and hit[0] is types:
+            return hit[1]
     table = {ext.lower(): media for ext, media in types}
-    if len(_TABLES) > 256:
-        _TABLES.clear()
-    _TABLES[id(types)] = (types, table)
+    if tables is not None:
+        tables.put(id(types), (types, table))
     return table
 
 
@@ -45,14 +48,15 @@ def _python_table() -> dict[str, str]:
     return table
 
 
-def content_type(filename: str, conf: DirConf,
-                 types: tuple[tuple[str, str], ...]) -> str | None:
-    """The Content-Type for ``filename`` (a basename or a path), or None."""
+def content_type(filename: str, conf: DirConf, types: Types,
+                 tables: TableCache | None = None) -> str | None:
+    """The Content-Type for ``filename`` (a basename or a path), or None. ``tables``:
+    where the lookup tables built from ``types`` and AddType are kept (the runtime's)."""
     media: str | None = conf.force_type
     if media is None or media.lower() == "none":
         media = None
-        added = _table(conf.add_types)
-        configured = _table(types) if types else _python_table()
+        added = type_table(conf.add_types, tables)
+        configured = type_table(types, tables) if types else _python_table()
         basename = filename.rsplit("/", 1)[-1]
         for part in basename.split(".")[1:]:
             ext = "." + part.lower()

@@ -42,10 +42,11 @@ import stat as stat_mod
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+from cgihttpd.cache import BoundedCache
 from cgihttpd.config.model import Alias, DirConf, VirtualHost
 from cgihttpd.errors import HTTPError, http_error_from_oserror
 from cgihttpd.target import Target
-from cgihttpd.walk import effective_conf
+from cgihttpd.walk import ConfCache, effective_conf
 
 #: Apache's limit on internal redirects (LimitInternalRecursion, default 10).
 MAX_INDEX_DEPTH = 10
@@ -284,9 +285,10 @@ def _walk_error(exc: OSError, url_path: str, filename: str) -> HTTPError:
 
 
 def _symlink_allowed(vhost: VirtualHost, link: str, url_path: str, fs: FileSystem,
-                     lst: os.stat_result) -> bool:
+                     lst: os.stat_result, confs: ConfCache | None) -> bool:
     parent = link.rsplit("/", 1)[0] or "/"
-    options = effective_conf(vhost, parent, url_path, is_dir=True).effective_options
+    options = effective_conf(vhost, parent, url_path, is_dir=True,
+                             cache=confs).effective_options
     if "FollowSymLinks" in options:
         return True
     if "SymLinksIfOwnerMatch" in options:
@@ -298,7 +300,7 @@ def _symlink_allowed(vhost: VirtualHost, link: str, url_path: str, fs: FileSyste
 
 
 def walk_filesystem(vhost: VirtualHost, mapping: Mapping, url_path: str,
-                    fs: FileSystem) -> Found:
+                    fs: FileSystem, confs: ConfCache | None = None) -> Found:
     """ap_directory_walk over ``mapping.rest`` below ``mapping.root``."""
     root = mapping.root.rstrip("/") or "/"
     parts = mapping.rest.split("/")
@@ -331,7 +333,7 @@ def walk_filesystem(vhost: VirtualHost, mapping: Mapping, url_path: str,
             raise _walk_error(exc, url_path, _join(root, mapping.rest.lstrip("/"))) from None
         st = lst
         if stat_mod.S_ISLNK(lst.st_mode):
-            if not _symlink_allowed(vhost, candidate, url_path, fs, lst):
+            if not _symlink_allowed(vhost, candidate, url_path, fs, lst, confs):
                 raise HTTPError(403, "AH00037: Symbolic link not allowed or link target "
                                      f"not accessible: {candidate}")
             try:
@@ -372,9 +374,10 @@ def _url_prefix(url_path: str, path_info: str) -> str:
 _Answer = tuple[int, ...]
 _Question = tuple[str, str, _Answer]
 
-#: how many resolutions are kept (the table is emptied when full: clients pick URLs)
-RESOLUTION_CACHE_SIZE = 1024
-_RESOLUTIONS: dict[tuple[int, str], tuple[VirtualHost, tuple[_Question, ...], Target]] = {}
+#: kept resolutions by (vhost, raw path): the vhost (an id() can be reused), the
+#: questions asked with their answers, and the result
+ResolutionCache = BoundedCache[tuple[int, str],
+                               tuple[VirtualHost, tuple[_Question, ...], Target]]
 
 
 def _answer(st: os.stat_result) -> _Answer:
@@ -432,35 +435,39 @@ def _same_answers(questions: tuple[_Question, ...], fs: FileSystem) -> bool:
     return True
 
 
-def resolve_target(vhost: VirtualHost, request_path_raw: str, fs: FileSystem) -> Target:
+def resolve_target(vhost: VirtualHost, request_path_raw: str, fs: FileSystem, *,
+                   memo: ResolutionCache | None = None,
+                   confs: ConfCache | None = None) -> Target:
     """Resolve a raw request path (no query) for ``vhost``. Errors found on the way
     come back as ``Target(kind="error")`` with the status and the error-log reason.
-    A resolution whose filesystem answers have not changed is remembered (above)."""
+    With ``memo``, a resolution whose filesystem answers have not changed is
+    remembered (above); ``confs`` remembers merged settings (``walk``)."""
+    if memo is None:
+        return _resolve_target(vhost, request_path_raw, fs, confs)
     key = (id(vhost), request_path_raw)
-    kept = _RESOLUTIONS.get(key)
+    kept = memo.get(key)
     if kept is not None and kept[0] is vhost and _same_answers(kept[1], fs):
         return kept[2]
     recording = _RecordingFS(fs)
-    target = _resolve_target(vhost, request_path_raw, recording)
+    target = _resolve_target(vhost, request_path_raw, recording, confs)
     if recording.replayable:
-        if len(_RESOLUTIONS) >= RESOLUTION_CACHE_SIZE:
-            _RESOLUTIONS.clear()
-        _RESOLUTIONS[key] = (vhost, tuple(recording.questions), target)
+        memo.put(key, (vhost, tuple(recording.questions), target))
     return target
 
 
 def _resolve_target(vhost: VirtualHost, request_path_raw: str, fs: FileSystem,
-                    *, _depth: int = 0) -> Target:
+                    confs: ConfCache | None) -> Target:
     try:
         url_path = screen_path(request_path_raw)
     except HTTPError as exc:
         return Target(kind="error", status=exc.status, reason=exc.reason or "",
-                      conf=effective_conf(vhost, None, request_path_raw), url_path="")
-    return resolve_url(vhost, url_path, fs, _depth=_depth)
+                      conf=effective_conf(vhost, None, request_path_raw, cache=confs),
+                      url_path="")
+    return resolve_url(vhost, url_path, fs, confs=confs)
 
 
 def resolve_url(vhost: VirtualHost, url_path: str, fs: FileSystem,
-                *, _depth: int = 0) -> Target:
+                *, confs: ConfCache | None = None, _depth: int = 0) -> Target:
     """Resolve an already screened, decoded URL path (DirectoryIndex and ErrorDocument
     URLs come here)."""
     mapping = translate(vhost, url_path)
@@ -474,20 +481,21 @@ def resolve_url(vhost: VirtualHost, url_path: str, fs: FileSystem,
 
     def error(status: int, reason: str, filename: str = "",
               conf: DirConf | None = None, handler: str | None = None) -> Target:
+        if conf is None:
+            conf = effective_conf(vhost, None, url_path, cache=confs)
         return Target(kind="error", status=status, reason=reason, filename=filename,
-                      url_path=url_path,
-                      conf=conf if conf is not None else effective_conf(vhost, None, url_path),
+                      url_path=url_path, conf=conf,
                       handler=handler, alias=alias, context_prefix=context_prefix,
                       context_document_root=context_root)
 
     try:
-        found = walk_filesystem(vhost, mapping, url_path, fs)
+        found = walk_filesystem(vhost, mapping, url_path, fs, confs)
     except HTTPError as exc:
         return error(exc.status, exc.reason or "")
 
     is_dir = found.kind == "dir"
     filename = found.filename
-    conf = effective_conf(vhost, filename, url_path, is_dir=is_dir)
+    conf = effective_conf(vhost, filename, url_path, is_dir=is_dir, cache=confs)
     # mod_authz_core: "Require all denied" (checked before existence: a missing
     # /.htx is 403 under Debian's <FilesMatch "^\.ht">).
     if conf.require == "denied":
@@ -525,7 +533,7 @@ def resolve_url(vhost: VirtualHost, url_path: str, fs: FileSystem,
             failed: Target | None = None
             for name in names:
                 index_url = name if name.startswith("/") else url_path + name
-                sub = resolve_url(vhost, index_url, fs, _depth=_depth + 1)
+                sub = resolve_url(vhost, index_url, fs, confs=confs, _depth=_depth + 1)
                 # mod_dir uses an index only when its subrequest would succeed on a
                 # regular file
                 if sub.kind == "file" and not sub.path_info:

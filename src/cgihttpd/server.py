@@ -276,9 +276,12 @@ def run(
         urls = [url_of(s) for s in (per_worker[0] if per_worker else sockets)]
 
         class Server(uvicorn.Server):  # type: ignore[misc]
+            #: SIGINT/SIGTERM that arrived before uvicorn installed its own handlers
+            early_signals: list[int]
+
             async def startup(self, sockets: list[socket.socket] | None = None) -> None:
                 await super().startup(sockets=sockets)
-                if _early_signals:  # asked to stop before uvicorn was listening for it
+                if self.early_signals:  # asked to stop before uvicorn listened for it
                     self.should_exit = True
                 elif self.started:
                     for url in urls:
@@ -286,9 +289,10 @@ def run(
                         print(f"cgihttpd: serving {url}{suffix}", file=stream, flush=True)
 
         server = Server(uv_config)
+        server.early_signals = []
         if workers > 1:
             return _run_workers(server, per_worker or [sockets] * workers)
-        with _quiet_signals():
+        with _quiet_signals(server.early_signals):
             try:
                 server.run(sockets=sockets)
             except SystemExit as exc:  # uvicorn exits on a failed lifespan startup
@@ -306,18 +310,16 @@ def run(
                 os.unlink(pid_file)
 
 
-#: SIGINT/SIGTERM that arrived before uvicorn installed its own handlers
-_early_signals: list[int] = []
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 @contextlib.contextmanager
-def _quiet_signals() -> Any:
+def _quiet_signals(noted: list[int]) -> Any:
     """uvicorn re-raises a caught SIGINT/SIGTERM after its graceful shutdown, with the
     handlers it found installed: make those handlers only note the signal, so a
     signalled stop exits 0 - and a signal that comes before uvicorn listens for it is
     not lost (``Server.startup`` then stops at once)."""
-    previous = {sig: signal.signal(sig, lambda sig, _f: _early_signals.append(sig))
+    previous = {sig: signal.signal(sig, lambda sig, _f: noted.append(sig))
                 for sig in _STOP_SIGNALS}
     try:
         yield
@@ -337,7 +339,7 @@ def _run_workers(server: Any, per_worker: list[list[socket.socket]]) -> int:
     the children run: a socket whose worker has died then leaves the SO_REUSEPORT
     group instead of queueing connections nobody accepts."""
     if sys.platform == "win32" or not hasattr(os, "fork"):
-        with _quiet_signals():
+        with _quiet_signals(server.early_signals):
             server.run(sockets=per_worker[0])
         return 0
     every = {id(s): s for group in per_worker for s in group}
@@ -361,7 +363,7 @@ def _run_workers(server: Any, per_worker: list[list[socket.socket]]) -> int:
                         for key, sock in every.items():
                             if all(key != id(s) for s in mine):
                                 sock.close()
-                        with _quiet_signals():
+                        with _quiet_signals(server.early_signals):
                             signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
                             server.run(sockets=mine)
                     except SystemExit as exc:

@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections import OrderedDict
 from functools import lru_cache
 
+from cgihttpd.cache import BoundedCache
 from cgihttpd.config.model import DirConf, Section, VirtualHost
 
 _WILDCARD = re.compile(r"[*?\[]")
@@ -156,28 +156,26 @@ def _files_in_order(files: list[Section], dirs: list[Section]) -> list[Section]:
 
 #: merged settings by (vhost, filename, URL, is_dir): the configuration is immutable, so
 #: a result never goes stale; Apache caches its walks per request for the same reason.
-_CACHE: OrderedDict[tuple[int, str | None, str, bool], tuple[VirtualHost, DirConf]] = OrderedDict()
-_CACHE_SIZE = 4096
+#: The vhost is kept with its result: an id() can be reused by another object.
+ConfCache = BoundedCache[tuple[int, str | None, str, bool], tuple[VirtualHost, DirConf]]
 
 
 def effective_conf(vhost: VirtualHost, filename: str | None, url_path: str,
-                   *, is_dir: bool = False) -> DirConf:
+                   *, is_dir: bool = False, cache: ConfCache | None = None) -> DirConf:
     """The merged per-directory settings for ``filename`` requested as ``url_path``.
 
     ``filename`` None (no file: the URL did not map to the filesystem) skips the
-    directory and files walks, as Apache does for such requests.
+    directory and files walks, as Apache does for such requests. ``cache``: where
+    results are remembered (the runtime's), or None.
     """
     key = (id(vhost), filename, url_path, is_dir)
-    hit = _CACHE.get(key)
-    if hit is not None and hit[0] is vhost:
-        return hit[1]
+    if cache is not None:
+        hit = cache.get(key)
+        if hit is not None and hit[0] is vhost:
+            return hit[1]
     conf = vhost.base
     for section in matching_sections(vhost, filename, url_path, is_dir=is_dir):
         conf = conf.merge(section.conf)
-    _CACHE[key] = (vhost, conf)
-    if len(_CACHE) > _CACHE_SIZE:
-        try:  # listings resolve from a worker thread: another may have trimmed it
-            _CACHE.popitem(last=False)
-        except KeyError:
-            pass
+    if cache is not None:
+        cache.put(key, (vhost, conf))
     return conf

@@ -129,6 +129,6 @@ def site_config(root: Path, **vhost_kw: Any) -> ServerConfig:
 def site(tmp_path: Path) -> Iterator[Site]:
     build_tree(tmp_path)
     config = site_config(tmp_path)
-    app = App(config.with_listens(config.listens))
+    app = App.build(config.with_listens(config.listens))
     yield Site(tmp_path, app, config)
     app.close()

@@ -129,7 +129,7 @@ def test_missing_document_root_is_a_config_error(tmp_path: object) -> None:
     root = Path(str(tmp_path))
     (root / "logs").mkdir()
     with pytest.raises(ConfigError, match="DocumentRoot"):
-        App(site_config(root))
+        App.build(site_config(root))
 
 
 def test_unregistered_method_is_501(site: Site) -> None:
@@ -154,7 +154,7 @@ def test_error_document_script_keeps_the_error_status(site: Site) -> None:
     vhost = replace(vhost, sections=vhost.sections + (
         directory(str(site.root / "www" / "e3"), error_documents=((404, "/cgi-bin/err.cgi"),)),))
     config = replace(site.config, vhosts=(vhost,), main=replace(vhost, is_main=True))
-    app = App(config)
+    app = App.build(config)
     try:
         r = type(site)(site.root, app, config).get("/e3/nope?q=1")
     finally:

@@ -103,3 +103,13 @@ def test_post_meets_conditions_like_apache(site: Site) -> None:
     # checked: Apache answers POST with If-None-Match: * on a file with 412, not 304
     r = site.get("/a.html", method="POST", headers={"If-None-Match": "*"})
     assert r.status_code == 412 and r.content == b""
+
+
+def test_requests_fill_the_runtimes_caches_not_module_state(site: Site) -> None:
+    caches = site.app.runtime.caches
+    assert len(caches.resolutions) == 0 and len(caches.vhosts) == 0
+    assert site.get("/a.html").status_code == 200
+    assert len(caches.resolutions) == 1 and len(caches.vhosts) == 1
+    assert len(caches.confs) >= 1 and len(caches.mime) >= 1
+    assert site.get("/a.html").status_code == 200
+    assert len(caches.resolutions) == 1  # the same URL is remembered once

@@ -28,6 +28,7 @@ from cgihttpd.config.model import BUILTIN, DirConf, Limits, ServerConfig, Virtua
 from cgihttpd.errors import HTTPError
 from cgihttpd.exchange import Exchange
 from cgihttpd.request import Request
+from cgihttpd.runtime import Caches, Runtime
 from cgihttpd.target import Target
 from cgihttpd.warm.launcher import WarmLauncher
 
@@ -49,13 +50,26 @@ LAUNCHERS: dict[str, Callable[[], Launcher]] = {
 }
 
 
+#: the launcher and caches of the running test (set by the ``launcher`` fixture): one
+#: server's, kept from one request to the next
+_CURRENT: dict[str, Any] = {}
+
+
 @pytest.fixture(autouse=True, params=sorted(LAUNCHERS))
-def launcher(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    chosen = LAUNCHERS[request.param]()
-    monkeypatch.setattr(cgi_handler, "default_launcher", chosen)
+def launcher(request: pytest.FixtureRequest) -> Iterator[str]:
+    chosen = _CURRENT["launcher"] = LAUNCHERS[request.param]()
+    _CURRENT["caches"] = Caches()
     yield str(request.param)
+    _CURRENT.clear()
     if isinstance(chosen, WarmLauncher):
         chosen.close()
+
+
+def runtime_for(config: ServerConfig, **kw: Any) -> Runtime:
+    """The runtime a handler gets: the test's launcher and caches; the error log is the
+    test's own ``Log`` (passed in the Exchange), so no log files are opened."""
+    return Runtime(config=config, logs=None, launcher=_CURRENT["launcher"],  # type: ignore[arg-type]
+                   caches=_CURRENT["caches"], **kw)
 
 
 @dataclass
@@ -209,7 +223,7 @@ def run(root: Path, name: str, *, method: str = "GET", query: str = "",
                        start_time=time.time())
 
     async def main() -> BaseException | None:
-        ex = Exchange(config=config, vhost=vh, request=req, target=tgt, record=record,
+        ex = Exchange(runtime=runtime_for(config), vhost=vh, request=req, target=tgt, record=record,
                       errorlog=log, receive=channel.receive, send=channel.send)  # type: ignore[arg-type]
         task = asyncio.ensure_future(serve_cgi(ex, redirect=redirect,
                                                 inherited_env=inherited_env))
@@ -502,14 +516,14 @@ def test_dies_mid_body_aborts(tmp_path: Path) -> None:
     assert isinstance(r.error, ScriptAborted)
 
 
-def test_busy_beyond_the_waiting_bound_is_503(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_busy_beyond_the_waiting_bound_is_503(tmp_path: Path) -> None:
     write_script(tmp_path, "s.py", py_script(
         'import time\ntime.sleep(0.5)\nprint("Content-Type: text/plain\\n\\nok")'))
-    monkeypatch.setattr(cgi_handler, "slots_for", _tiny_slots())
     results: list[BaseException | None] = []
     log = Log()
     vh = make_vhost(tmp_path)
-    config = make_config(vh)
+    # one slot, and one request waiting for it
+    rt = runtime_for(replace(make_config(vh), max_concurrent_cgi=1), waiting_factor=1)
 
     async def one() -> BaseException | None:
         ch = Channel()
@@ -520,7 +534,7 @@ def test_busy_beyond_the_waiting_bound_is_503(tmp_path: Path, monkeypatch: pytes
         tgt = Target(kind="file", filename=str(tmp_path / "s.py"), url_path="/s.py")
         rec = LogRecord("127.0.0.1", 1, "127.0.0.1", 8080, "", "GET", "/s.py", "/s.py", "",
                         "HTTP/1.1", 0.0)
-        ex = Exchange(config, vh, req, tgt, rec, log, ch.receive, ch.send)  # type: ignore[arg-type]
+        ex = Exchange(rt, vh, req, tgt, rec, log, ch.receive, ch.send)  # type: ignore[arg-type]
         try:
             await serve_cgi(ex)
         except HTTPError as e:
@@ -533,19 +547,6 @@ def test_busy_beyond_the_waiting_bound_is_503(tmp_path: Path, monkeypatch: pytes
     asyncio.run(main())
     statuses = sorted(r.status if isinstance(r, HTTPError) else 200 for r in results)
     assert statuses == [200, 200, 503, 503, 503]  # 1 running + 1 waiting
-
-
-def _tiny_slots() -> Callable[[int], Any]:
-    from cgihttpd.cgi.runner import ScriptSlots
-
-    holder: dict[int, ScriptSlots] = {}
-
-    def slots_for(_: int) -> ScriptSlots:
-        if 0 not in holder:
-            holder[0] = ScriptSlots(1, 1)
-        return holder[0]
-
-    return slots_for
 
 
 def test_no_zombies_or_fd_leaks_after_many_requests(tmp_path: Path) -> None:
@@ -649,7 +650,7 @@ def test_internal_redirect_loop_is_cut_like_apache(tmp_path: Path) -> None:
 
     async def main() -> BaseException | None:
         ch = Channel()
-        ex = Exchange(config, vh, req, tgt, rec, log, ch.receive, ch.send)  # type: ignore[arg-type]
+        ex = Exchange(runtime_for(config), vh, req, tgt, rec, log, ch.receive, ch.send)  # type: ignore[arg-type]
 
         async def redirect(location: str, env: dict[str, str]) -> None:
             await serve_cgi(ex, redirect=redirect, inherited_env=env)

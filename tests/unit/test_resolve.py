@@ -13,9 +13,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.factory import alias, directory, files, make_vhost, opts
+from cgihttpd.cache import BoundedCache
 from cgihttpd.config.model import DirConf
-from cgihttpd.resolve import normalize_path, resolve_target, screen_path
+from cgihttpd.resolve import ResolutionCache, normalize_path, resolve_target, screen_path
 from cgihttpd.target import Target
+from cgihttpd.walk import ConfCache
 
 
 class FakeFS:
@@ -286,6 +288,8 @@ def test_a_remembered_resolution_is_what_a_fresh_one_would_be(
     from cgihttpd.resolve import _resolve_target
 
     fs = FakeFS(dict(FS.tree))
+    memo: ResolutionCache = BoundedCache(64)  # kept across the changes
+    confs: ConfCache = BoundedCache(64)
     for kind, path in [("file", "/srv/www/a.html"), *changes]:
         if kind == "remove":
             for p in [p for p in fs.tree if p == path or p.startswith(path + "/")]:
@@ -295,12 +299,15 @@ def test_a_remembered_resolution_is_what_a_fresh_one_would_be(
         else:
             fs.tree[path] = kind
         for url in _URLS:
-            assert resolve_target(VHOST, url, fs) == _resolve_target(VHOST, url, fs), url
+            assert resolve_target(VHOST, url, fs, memo=memo, confs=confs) == _resolve_target(
+                VHOST, url, fs, None), url
 
 
 def test_a_remembered_resolution_sees_a_changed_file() -> None:
     fs = FakeFS(dict(FS.tree))
-    first = resolve_target(VHOST, "/a.html", fs)
-    assert resolve_target(VHOST, "/a.html", fs) is first  # remembered
+    memo: ResolutionCache = BoundedCache(8)
+    first = resolve_target(VHOST, "/a.html", fs, memo=memo)
+    assert resolve_target(VHOST, "/a.html", fs, memo=memo) is first  # remembered
+    assert resolve_target(VHOST, "/a.html", fs) is not first  # no memo: resolved again
     fs.tree["/srv/www/a.html"] = "dir"
-    assert resolve_target(VHOST, "/a.html", fs).kind == "redirect"
+    assert resolve_target(VHOST, "/a.html", fs, memo=memo).kind == "redirect"

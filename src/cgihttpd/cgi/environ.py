@@ -23,6 +23,7 @@ import sys
 from collections.abc import Mapping
 from urllib.parse import unquote_to_bytes
 
+from cgihttpd.cache import BoundedCache
 from cgihttpd.config.model import DirConf, VirtualHost
 from cgihttpd.request import Request
 from cgihttpd.target import Target
@@ -50,25 +51,24 @@ def to_wire(text: str) -> str:
     return text.encode("utf-8", "surrogateescape").decode("latin-1")
 
 
-def http_env_name(header: str) -> str | None:
+#: HTTP_* names by header spelling (a few dozen spellings cover a site's traffic)
+NameCache = BoundedCache[str, str | None]
+
+
+def http_env_name(header: str, names: NameCache | None = None) -> str | None:
     """``HTTP_*`` name for a request header, or None if Apache would not export it.
 
     util_script.c ``http2env``: alnum upper-cased, '-' -> '_', any other character
-    (including '_') and the header is not exported at all. Remembered per spelling
-    (a few dozen names cover the traffic of a site).
+    (including '_') and the header is not exported at all. Remembered per spelling in
+    ``names`` when given (the runtime's).
     """
-    try:
-        return _http_names[header]
-    except KeyError:
-        pass
+    if names is None:
+        return _http_env_name(header)
+    if header in names:
+        return names.get(header)
     name = _http_env_name(header)
-    if len(_http_names) < _HTTP_NAMES_MAX:
-        _http_names[header] = name
+    names.put(header, name)
     return name
-
-
-_http_names: dict[str, str | None] = {}
-_HTTP_NAMES_MAX = 512
 
 
 def _http_env_name(header: str) -> str | None:
@@ -184,6 +184,7 @@ def build_cgi_environ(
     auth_type: str | None = None,
     current_uri: str | None = None,
     inherited: Mapping[str, str] | None = None,
+    http_names: NameCache | None = None,
 ) -> dict[str, str]:
     """The environment Apache 2.4 gives the script of ``target`` for ``request``.
 
@@ -222,11 +223,11 @@ def build_cgi_environ(
         elif key in ("authorization", "proxy-authorization"):
             # Apache docs, CGIPassAuth: credentials only when explicitly allowed.
             if conf.cgi_pass_auth:
-                env_name = http_env_name(name)
+                env_name = http_env_name(name, http_names)
                 if env_name:
                     common[env_name] = value
         else:
-            env_name = http_env_name(name)
+            env_name = http_env_name(name, http_names)
             if env_name:
                 common[env_name] = value
     if content_length is not None:

@@ -43,14 +43,7 @@ from cgihttpd.cgi.parser import (
     ScriptOutputParser,
 )
 from cgihttpd.cgi.reply import file_content_type, response_headers
-from cgihttpd.cgi.runner import (
-    Busy,
-    Launcher,
-    LaunchSpec,
-    ScriptProcess,
-    slots_for,
-)
-from cgihttpd.cgi.runner import default_launcher as cold_launcher
+from cgihttpd.cgi.runner import Busy, Launcher, LaunchSpec, ScriptProcess
 from cgihttpd.cgi.scriptlog import (
     ScriptRun,
     append_entry,
@@ -64,7 +57,6 @@ from cgihttpd.errors import HTTPError, http_error_from_oserror
 from cgihttpd.exchange import Exchange
 from cgihttpd.http.cycle import RAW
 from cgihttpd.http.errorpage import server_software
-from cgihttpd.warm.launcher import WarmLauncher
 
 #: Bytes read from the script's stdout/stderr at a time (APR_BUCKET_BUFF_SIZE is 8000).
 READ_SIZE: Final = 1 << 16
@@ -84,19 +76,9 @@ EXIT_GRACE: Final = 0.05
 
 Redirect = Callable[[str, dict[str, str]], Awaitable[None]]
 
-#: Python scripts run forked from a warm interpreter where CGIWarmPython allows
-#: (cgihttpd.warm), everything else as the runner starts it.
-default_launcher: Launcher = WarmLauncher(cold_launcher)
-
-#: Scripts whose foreign #! line was already reported (warn once per script).
-_warned: set[str] = set()
-
-#: The argv of recently run scripts, by file version (see ``_CgiRun._command``); how
-#: long an entry is trusted (whether a #! interpreter exists is asked again after
-#: that) and how many are kept.
-_commands: dict[tuple[str, int, int, int, int, str], tuple[tuple[str, ...], float]] = {}
+#: How long a script's remembered argv is trusted (``_CgiRun._command``): whether a
+#: #! interpreter exists is asked again after that.
 COMMAND_TTL: Final = 1.0
-COMMAND_CACHE_MAX: Final = 1024
 
 
 class ScriptAborted(Exception):
@@ -117,8 +99,9 @@ async def serve_cgi(ex: Exchange, *, redirect: Redirect | None = None,
     status 200 (Apache's internal redirect): the caller serves ``location`` as a GET
     and passes ``redirect_env`` (the REDIRECT_* variables) as ``inherited_env`` if it
     runs a script again. Without it, such a Location is answered with a 302.
+    ``launcher``: what starts the script (default: the runtime's).
     """
-    run = _CgiRun(ex, redirect, inherited_env or {}, launcher or default_launcher)
+    run = _CgiRun(ex, redirect, inherited_env or {}, launcher or ex.runtime.launcher)
     await run.serve()
 
 
@@ -191,6 +174,7 @@ class _CgiRun:
                 content_length=length if spool is not None else None,
                 current_uri=ex.target.url_path + ex.target.path_info,
                 inherited=self.inherited_env,
+                http_names=ex.runtime.caches.http_names,
             )
             if redirected and self.inherited_env.get("REDIRECT_STATUS") == "200":
                 self.env.pop("CONTENT_LENGTH", None)
@@ -200,7 +184,7 @@ class _CgiRun:
                               warm=ex.target.conf.cgi_warm_python is not False,
                               preload=tuple(getattr(ex.config, "cgi_warm_preload", ())),
                               notify=self.log)
-            slots = slots_for(ex.config.max_concurrent_cgi)
+            slots = ex.runtime.slots()
             try:
                 async with slots.acquire():
                     await self._run(spec, spool)
@@ -242,17 +226,17 @@ class _CgiRun:
         ex = self.ex
         st = ex.target.stat
         python = ex.target.conf.cgi_python or sys.executable
+        commands = ex.runtime.caches.commands
         key = None
         if st is not None:
             key = (self.filename, st.st_ino, st.st_mtime_ns, st.st_size, st.st_mode, python)
-            cached = _commands.get(key)
+            cached = commands.get(key)
             if cached is not None and cached[1] > self.loop.time():
-                return cached[0]
+                argv: tuple[str, ...] = cached[0]
+                return argv
         argv = self._plan_command(python)
         if key is not None:
-            if len(_commands) >= COMMAND_CACHE_MAX:
-                _commands.clear()
-            _commands[key] = (argv, self.loop.time() + COMMAND_TTL)
+            commands.put(key, (argv, self.loop.time() + COMMAND_TTL))
         return argv
 
     def _plan_command(self, python: str) -> tuple[str, ...]:
@@ -273,8 +257,9 @@ class _CgiRun:
             self.log("error", str(exc))
             self._script_log_error(500, str(exc))
             raise HTTPError(500) from None
-        if cmd.warning and self.filename not in _warned:
-            _warned.add(self.filename)
+        warned = self.ex.runtime.caches.warned
+        if cmd.warning and self.filename not in warned:
+            warned.put(self.filename, True)
             self.log("warn", cmd.warning)
         return cmd.argv
 
@@ -584,7 +569,8 @@ class _CgiRun:
         conf = ex.target.conf
         headers = response_headers(
             event.headers, status, nph=self.nph,
-            default_type=file_content_type(self.filename, conf, ex.config.mime_types),
+            default_type=file_content_type(self.filename, conf, ex.config.mime_types,
+                                           ex.runtime.caches.mime),
             default_charset=conf.default_charset)
         ex.record.status = status
         if not ex.record.original_status:

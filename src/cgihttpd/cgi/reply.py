@@ -12,19 +12,21 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from cgihttpd.config.model import DirConf
-from cgihttpd.mime import _table
+from cgihttpd.mime import TableCache, type_table
 
 
-def file_content_type(filename: str, conf: DirConf,
-                      mime_types: Iterable[tuple[str, str]]) -> str | None:
-    """ForceType, else the last extension with a type (AddType over TypesConfig)."""
+def file_content_type(filename: str, conf: DirConf, mime_types: Iterable[tuple[str, str]],
+                      tables: TableCache | None = None) -> str | None:
+    """ForceType, else the last extension with a type (AddType over TypesConfig).
+    ``tables``: where lookup tables are kept (the runtime's)."""
     if conf.force_type:
         return conf.force_type
-    # the tables are built once per configuration (mime._table, by identity): a dict of
+    # the tables are built once per configuration (``tables``, by identity): a dict of
     # the 1,500-pair TypesConfig on every request was a tenth of the server's CPU per
     # warm hello.py
-    added = _table(conf.add_types)
-    configured = _table(mime_types if isinstance(mime_types, tuple) else tuple(mime_types))
+    added = type_table(conf.add_types, tables)
+    configured = type_table(mime_types if isinstance(mime_types, tuple) else tuple(mime_types),
+                            tables)
     found: str | None = None
     base = filename.replace("\\", "/").rsplit("/", 1)[-1]
     for part in base.lower().split(".")[1:]:

@@ -5,9 +5,12 @@ into a running ``ScriptProcess`` with three pipes, in a process group of its own
 that a timeout or a client that goes away kills the script *and* everything it
 started; and ``ScriptSlots``, the bounded number of scripts running at once.
 
-A later launcher (a pre-started Python that forks per request) implements the same
-``Launcher`` protocol; the handler and every test only see this seam. Must not know
-HTTP, the configuration or CGI variables (the handler and ``environ`` do).
+``SubprocessLauncher`` is the cold launcher: the server starts the script itself. The
+warm launcher (``cgihttpd.warm.launcher``: Python scripts forked from a pre-started
+interpreter, others exec'd by the spawner) implements the same ``Launcher`` protocol
+in front of it; the runtime (``cgihttpd.runtime``) composes the two, and the handler
+and every test only see this seam. Must not know HTTP, the configuration or CGI
+variables (the handler and ``environ`` do).
 """
 
 from __future__ import annotations
@@ -18,7 +21,6 @@ import os
 import signal
 import subprocess
 import sys
-import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Final, Protocol
@@ -276,9 +278,6 @@ async def _spawn(spec: LaunchSpec) -> ScriptProcess:
     return PipedProcess(proc.pid, stdin, stdout, stderr, exited)
 
 
-_waiters: set[asyncio.Task[None]] = set()
-
-
 def _await_exit(loop: asyncio.AbstractEventLoop, proc: subprocess.Popen[bytes],
                 exited: asyncio.Future[int]) -> None:
     """Resolve ``exited`` with the process's status once it has exited: a pidfd turns
@@ -287,13 +286,15 @@ def _await_exit(loop: asyncio.AbstractEventLoop, proc: subprocess.Popen[bytes],
     try:
         pidfd = os.pidfd_open(proc.pid)
     except OSError:
-        async def wait_in_thread() -> None:
-            rc = await loop.run_in_executor(None, proc.wait)
-            if not exited.done():
-                exited.set_result(rc)
+        # the executor holds the waiting future until the thread is done with it
+        def waited(done: asyncio.Future[int]) -> None:
+            if not exited.done() and not done.cancelled():
+                if done.exception() is not None:
+                    exited.set_exception(done.exception())  # type: ignore[arg-type]
+                else:
+                    exited.set_result(done.result())
 
-        _waiters.add(task := loop.create_task(wait_in_thread()))
-        task.add_done_callback(_waiters.discard)
+        loop.run_in_executor(None, proc.wait).add_done_callback(waited)
         return
 
     def readable() -> None:
@@ -366,24 +367,7 @@ class ScriptSlots:
             self._sem.release()
 
 
-_slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, ScriptSlots]] = (
-    weakref.WeakKeyDictionary())
-
-
-def slots_for(max_running: int) -> ScriptSlots:
-    """The process-wide slots for this event loop and limit (0: the default)."""
-    limit = max_running or DEFAULT_MAX_RUNNING
-    per_loop = _slots.setdefault(asyncio.get_running_loop(), {})
-    got = per_loop.get(limit)
-    if got is None:
-        got = per_loop[limit] = ScriptSlots(limit, limit * DEFAULT_MAX_WAITING_FACTOR)
-    return got
-
-
-#: The launcher the handler uses; tests and the later warm-Python pool replace it.
-default_launcher: Launcher = SubprocessLauncher()
-
 __all__ = [
     "DEFAULT_MODE", "Busy", "LaunchSpec", "Launcher", "PipedProcess", "ScriptProcess",
-    "ScriptSlots", "SubprocessLauncher", "default_launcher", "pipe_ends", "slots_for",
+    "ScriptSlots", "SubprocessLauncher", "pipe_ends",
 ]

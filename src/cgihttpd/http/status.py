@@ -8,6 +8,9 @@ a raw response (414 "Request-URI Too Long", 413 "Request Entity Too Large", 416
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
+
 APACHE_REASONS: dict[int, str] = {
     100: "Continue",
     101: "Switching Protocols",
@@ -72,7 +75,10 @@ APACHE_REASONS: dict[int, str] = {
     511: "Network Authentication Required",
 }
 
-_CACHE: dict[int, bytes] = {}
+#: the status lines of the codes Apache knows, made once
+_STATUS_LINES: Mapping[int, bytes] = MappingProxyType({
+    status: b"HTTP/1.1 %d %s\r\n" % (status, reason.encode("ascii"))
+    for status, reason in APACHE_REASONS.items()})
 
 
 def reason_phrase(status: int) -> str:
@@ -87,8 +93,7 @@ def status_line(status: int, reason: str | None = None) -> bytes:
     if reason is not None:
         clean = reason.replace("\r", " ").replace("\n", " ")
         return b"HTTP/1.1 %d %s\r\n" % (status, clean.encode("latin-1", "replace"))
-    cached = _CACHE.get(status)
-    if cached is None:
-        cached = b"HTTP/1.1 %d %s\r\n" % (status, reason_phrase(status).encode("ascii"))
-        _CACHE[status] = cached
-    return cached
+    line = _STATUS_LINES.get(status)
+    if line is None:
+        line = b"HTTP/1.1 %d \r\n" % status
+    return line

@@ -1,0 +1,118 @@
+"""``Runtime``: everything a running server owns besides its frozen configuration.
+
+The composition root. Built once from a ``ServerConfig`` (``Runtime.build``) by the
+command line or a test, and passed down: to ``App``, then to every handler through the
+``Exchange``. Nothing below it keeps state of its own in module globals; what a request
+path remembers between requests, it remembers here:
+
+- the log files (``LogSet``: every ErrorLog and CustomLog, opened once);
+- the launchers: the warm-Python zygotes and the spawner (``warm.WarmLauncher``) in front
+  of the cold launcher (``cgi.runner.SubprocessLauncher``);
+- the script slots (CGIMaxProcesses), one set per event loop;
+- the caches (``Caches``), each a ``BoundedCache`` with the same eviction rule.
+
+Process-wide by nature, and so not here: the directive registry (filled at import, as
+Apache's command tables) and the Date clock (one formatted date per second). Memos of
+pure functions keyed by value (``functools.lru_cache`` on a parser of a header or a
+pattern) are not state either: any process computes the same value for the same key.
+
+Tests build a runtime with the parts they want (``Runtime.build(config,
+launcher=...)``) instead of replacing module globals. Must not know how a request is
+served: it only holds what the request path uses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from cgihttpd.cache import BoundedCache
+from cgihttpd.cgi.runner import (
+    DEFAULT_MAX_RUNNING,
+    DEFAULT_MAX_WAITING_FACTOR,
+    Launcher,
+    ScriptSlots,
+    SubprocessLauncher,
+)
+from cgihttpd.config.model import ServerConfig
+
+if TYPE_CHECKING:
+    from cgihttpd.logwriter import LogSet
+
+#: Bounds of the caches: each is emptied of its oldest entries past these. Clients choose
+#: most keys (URLs, Host values, header spellings); the configuration bounds the rest.
+RESOLUTIONS = 1024  # URL → Target, replayed while the filesystem answers the same
+CONFS = 4096  # (vhost, file, URL, is_dir) → merged DirConf
+VHOST_CHOICES = 1024  # (local address, port, Host) → VirtualHost
+MIME_TABLES = 256  # an AddType/TypesConfig tuple → its lookup dict
+COMMANDS = 1024  # a script's file version → its argv (from the #! line)
+HTTP_NAMES = 512  # a header's spelling → its HTTP_* variable name
+WARNED = 1024  # things already warned about once (a script's foreign #! line)
+
+
+@dataclass(slots=True)
+class Caches:
+    """The server's caches, by what they remember (see the bounds above)."""
+
+    resolutions: BoundedCache[Any, Any] = field(
+        default_factory=lambda: BoundedCache(RESOLUTIONS))
+    confs: BoundedCache[Any, Any] = field(default_factory=lambda: BoundedCache(CONFS))
+    vhosts: BoundedCache[Any, Any] = field(
+        default_factory=lambda: BoundedCache(VHOST_CHOICES))
+    mime: BoundedCache[Any, Any] = field(default_factory=lambda: BoundedCache(MIME_TABLES))
+    commands: BoundedCache[Any, Any] = field(default_factory=lambda: BoundedCache(COMMANDS))
+    http_names: BoundedCache[str, str | None] = field(
+        default_factory=lambda: BoundedCache(HTTP_NAMES))
+    warned: BoundedCache[str, bool] = field(default_factory=lambda: BoundedCache(WARNED))
+
+
+@dataclass(slots=True)
+class Runtime:
+    """One server process's runtime state (see the module docstring)."""
+
+    config: ServerConfig
+    logs: LogSet
+    launcher: Launcher
+    caches: Caches = field(default_factory=Caches)
+    #: requests that may wait for a slot, per slot (CGIMaxProcesses × this)
+    waiting_factor: int = DEFAULT_MAX_WAITING_FACTOR
+    #: the script slots of the event loop that last asked (a loop's semaphore must not
+    #: be waited on from another loop; tests run several loops one after another)
+    _slots: tuple[asyncio.AbstractEventLoop, ScriptSlots] | None = None
+
+    @classmethod
+    def build(cls, config: ServerConfig, *, logs: LogSet | None = None,
+              launcher: Launcher | None = None, caches: Caches | None = None) -> Runtime:
+        """The runtime for ``config``: its logs opened (a missing log directory is a
+        ``ConfigError``), unless given; the server's launcher, unless given."""
+        if logs is None:
+            from cgihttpd.logwriter import LogSet
+            logs = LogSet.open(config)
+        if launcher is None:
+            launcher = default_launcher()
+        return cls(config=config, logs=logs, launcher=launcher,
+                   caches=caches if caches is not None else Caches())
+
+    def slots(self) -> ScriptSlots:
+        """CGIMaxProcesses: the slots for scripts on the running event loop."""
+        loop = asyncio.get_running_loop()
+        held = self._slots
+        if held is not None and held[0] is loop:
+            return held[1]
+        limit = self.config.max_concurrent_cgi or DEFAULT_MAX_RUNNING
+        slots = ScriptSlots(limit, limit * self.waiting_factor)
+        self._slots = (loop, slots)
+        return slots
+
+    def close(self) -> None:
+        self.logs.close()
+
+
+def default_launcher() -> Launcher:
+    """The server's launcher: Python scripts forked from a warm interpreter where
+    CGIWarmPython allows, every other script exec'd by the spawner, and what neither
+    can do started by the server itself."""
+    from cgihttpd.warm.launcher import WarmLauncher
+
+    return WarmLauncher(SubprocessLauncher())

@@ -1,0 +1,97 @@
+"""The runtime's parts: ``BoundedCache`` (the one kind of cache) and ``Runtime`` (what a
+server owns besides its configuration: logs, launchers, slots, caches)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from app.factory import make_config, make_vhost
+from cgihttpd.cache import BoundedCache
+from cgihttpd.cgi.runner import SubprocessLauncher
+from cgihttpd.config.model import DirConf
+from cgihttpd.mime import content_type, type_table
+from cgihttpd.runtime import DEFAULT_MAX_RUNNING, Caches, Runtime
+
+
+def test_cache_keeps_what_was_put_and_evicts_the_oldest_first() -> None:
+    c: BoundedCache[str, int] = BoundedCache(2)
+    c.put("a", 1)
+    c.put("b", 2)
+    assert c.get("a") == 1 and "b" in c and len(c) == 2
+    c.get("a")  # a hit does not reorder: first in, first out
+    c.put("c", 3)
+    assert "a" not in c and c.get("b") == 2 and c.get("c") == 3
+    c.put("b", 20)  # replacing a key evicts nothing
+    assert len(c) == 2 and c.get("b") == 20 and c.get("c") == 3
+    c.clear()
+    assert len(c) == 0 and c.get("b") is None
+
+
+def test_cache_refuses_a_size_below_one() -> None:
+    with pytest.raises(ValueError):
+        BoundedCache(0)
+
+
+@given(st.lists(st.tuples(st.integers(0, 20), st.integers()), max_size=200),
+       st.integers(1, 8))
+def test_cache_never_exceeds_its_bound_and_agrees_with_a_dict_on_what_it_holds(
+        puts: list[tuple[int, int]], size: int) -> None:
+    c: BoundedCache[int, int] = BoundedCache(size)
+    last: dict[int, int] = {}
+    for k, v in puts:
+        c.put(k, v)
+        last[k] = v
+        assert len(c) <= size
+        assert c.get(k) == v
+    for k in range(21):
+        if k in c:
+            assert c.get(k) == last[k]
+
+
+def test_caches_are_bounded_caches_each_with_its_own_bound() -> None:
+    caches = Caches()
+    parts = [getattr(caches, name) for name in Caches.__dataclass_fields__]
+    assert parts and all(isinstance(p, BoundedCache) for p in parts)
+    assert len({id(p) for p in parts}) == len(parts)  # no two share a table
+    assert Caches().resolutions is not caches.resolutions  # no two runtimes share one
+
+
+def _runtime(**kw: object) -> Runtime:
+    config = make_config(vhosts=(make_vhost("/srv/www"),), **kw)  # type: ignore[arg-type]
+    return Runtime(config=config, logs=None, launcher=SubprocessLauncher())  # type: ignore[arg-type]
+
+
+def test_slots_follow_the_configuration_and_belong_to_one_event_loop() -> None:
+    rt = _runtime()
+
+    async def slots() -> tuple[object, object, int, int]:
+        a, b = rt.slots(), rt.slots()
+        return a, b, a.max_running, a.max_waiting
+
+    a, b, running, waiting = asyncio.run(slots())
+    assert a is b  # one set for the loop
+    assert running == DEFAULT_MAX_RUNNING and waiting == DEFAULT_MAX_RUNNING * rt.waiting_factor
+    c, _, _, _ = asyncio.run(slots())
+    assert c is not a  # another loop: a semaphore is not waited on across loops
+
+    rt3 = _runtime(max_concurrent_cgi=3)
+
+    async def limits() -> tuple[int, int]:
+        got = rt3.slots()
+        return got.max_running, got.max_waiting
+
+    assert asyncio.run(limits()) == (3, 3 * rt3.waiting_factor)  # CGIMaxProcesses 3
+
+
+def test_mime_tables_are_built_once_per_types_tuple_in_the_runtimes_cache() -> None:
+    caches = Caches()
+    types = ((".html", "text/html"), (".py", "text/x-python"))
+    assert content_type("a.py", DirConf(), types, caches.mime) == "text/x-python"
+    table = type_table(types, caches.mime)
+    assert type_table(types, caches.mime) is table  # remembered by identity
+    assert type_table(types) is not table  # without a cache: built afresh
+    assert len(caches.mime) == 2  # the TypesConfig tuple and the (empty) AddType one
