@@ -29,7 +29,8 @@ from cgihttpd.http.limits import ReadTimeout
 
 #: zero-config mode listens here unless -l says otherwise (README: make run)
 DEFAULT_LISTEN = Address("127.0.0.1", 8080)
-#: test hooks until RequestReadTimeout is a directive: "2-4,MinRate=500" etc.
+#: test hooks: override the configuration's RequestReadTimeout header= / body= stage
+#: (the same syntax, "2-4,MinRate=500" etc.) without writing a config file
 ENV_HEADER_TIMEOUT = "CGIHTTPD_HEADER_TIMEOUT"
 ENV_BODY_TIMEOUT = "CGIHTTPD_BODY_TIMEOUT"
 

@@ -1,6 +1,6 @@
 """Static files: the plan for answering a request for a regular file. Pure: the file's
 stat values and the request's headers in, a status and headers out (decide first, then
-act; the IO shell is ``files.serve_file``).
+act; the IO shell is ``handlers.serve_file``, which reads through ``files``).
 
 Owns the validators Apache's default handler sends (core.c default_handler,
 http_protocol.c ap_make_etag/ap_set_last_modified), conditional requests (RFC 9110
