@@ -251,6 +251,19 @@ def translate(vhost: VirtualHost, url_path: str) -> Mapping:
     return Mapping(vhost.document_root, url_path, None)
 
 
+def translated_filename(vhost: VirtualHost, url_path: str) -> str:
+    """The filename ``url_path`` translates to, before any walk (r->filename after the
+    translate_name hooks): mod_alias joins the alias's target and the rest of the URL as
+    they are ("Alias /a/ /srv/b" gives "/srv/bx" for "/a/x", as Apache does); the core
+    appends the URL to the DocumentRoot (kept without a trailing "/")."""
+    mapping = translate(vhost, url_path)
+    if mapping.alias is None:
+        return mapping.root.rstrip("/") + mapping.rest
+    if mapping.root == "/" and mapping.rest.startswith("/"):
+        return mapping.rest  # an AliasMatch whose substitution starts at the root
+    return mapping.root + mapping.rest
+
+
 # --- 3. the filesystem walk ----------------------------------------------------------
 
 FoundKind = Literal["file", "dir", "missing", "other"]

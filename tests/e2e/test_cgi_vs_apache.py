@@ -83,6 +83,9 @@ CGIDScriptTimeout 3
   SetEnv FROM_SETENV yes
 </Directory>
 ScriptAlias /cgi-bin/ {root}/cgi/
+# PATH_TRANSLATED maps PATH_INFO through these as a URL: mod_alias joins as written
+Alias /al/ {root}/aliased
+AliasMatch ^/am/(.*)$ {root}/am-$1
 <Directory {root}/htdocs/noexec>
   Options -ExecCGI
 </Directory>
@@ -243,6 +246,10 @@ ENV_CASES = [
     # no port in Host, none in ServerName: SERVER_PORT is the scheme's 80, not the
     # port listened on (core.c ap_get_server_port, UseCanonicalName Off)
     ("GET", "/env.py", {"Host": "localhost"}, None),
+    # PATH_TRANSLATED through Alias without the URL's trailing slash, and AliasMatch
+    ("GET", "/env.py/al/x", {}, None),
+    ("GET", "/env.py/am/q", {}, None),
+    ("GET", "/env.py//al//x", {}, None),
 ]
 
 

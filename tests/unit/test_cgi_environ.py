@@ -217,9 +217,17 @@ def test_non_ascii_paths_are_latin1_views_of_utf8_bytes() -> None:
 
 
 def test_translate_path_info_through_alias() -> None:
-    vh = vhost(aliases=(Alias("alias", "/docs", "/srv/docs", BUILTIN),))
+    vh = vhost(aliases=(Alias("alias", "/docs", "/srv/docs", BUILTIN),
+                        # the URL ends in "/", the target does not: joined as written
+                        Alias("alias", "/b/", "/srv/b", BUILTIN),
+                        Alias("aliasmatch", r"^/m/(.*)$", "/srv/m-$1", BUILTIN),
+                        Alias("aliasmatch", r"^/r/(.*)$", "$1", BUILTIN)))
     assert translate_path_info("/docs/a", vh) == "/srv/docs/a"
     assert translate_path_info("/other", vh) == ROOT + "/other"
+    # checked with apache2 2.4.71: PATH_TRANSLATED=/srv/bx, /srv/m-q
+    assert translate_path_info("/b/x", vh) == "/srv/bx"
+    assert translate_path_info("/m/q", vh) == "/srv/m-q"
+    assert translate_path_info("/r//etc/x", vh) == "/etc/x"
 
 
 def test_redirect_variables() -> None:

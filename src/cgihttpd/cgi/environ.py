@@ -26,6 +26,7 @@ from urllib.parse import unquote_to_bytes
 from cgihttpd.cache import BoundedCache
 from cgihttpd.config.model import DirConf, VirtualHost
 from cgihttpd.request import Request
+from cgihttpd.resolve import translated_filename
 from cgihttpd.target import Target
 
 #: Apache's DEFAULT_PATH (include/httpd.h), used only when the server has no PATH.
@@ -157,18 +158,27 @@ def server_signature(mode: str, banner: str, name: str, port: int, admin: str) -
     return f"<address>{banner} Server at {html.escape(bare, quote=True)} Port {port}</address>\n"
 
 
-def apply_env_directives(conf: DirConf, server_environ: Mapping[str, str]) -> dict[str, str]:
-    """SetEnv / PassEnv / UnsetEnv (mod_env) in configuration order."""
+def mod_env(changes: tuple[tuple[str, str, str], ...],
+            server_environ: Mapping[str, str]) -> dict[str, str]:
+    """mod_env: SetEnv / PassEnv / UnsetEnv (``DirConf.env``) applied in configuration
+    order to an empty environment: the request's variables, which ``%{NAME}e`` in a
+    log format and ``CustomLog ... env=`` read for every request, and which a script
+    starts with. The one applier: values as configured (str)."""
     env: dict[str, str] = {}
-    for op, name, value in conf.env:
+    for op, name, value in changes:
         if op == "set":
-            env[name] = to_wire(value)
+            env[name] = value
         elif op == "pass":
             if name in server_environ:
-                env[name] = to_wire(server_environ[name])
+                env[name] = server_environ[name]
         else:
             env.pop(name, None)
     return env
+
+
+def apply_env_directives(conf: DirConf, server_environ: Mapping[str, str]) -> dict[str, str]:
+    """``mod_env`` for a script: the same variables as latin-1 views of their bytes."""
+    return {name: to_wire(value) for name, value in mod_env(conf.env, server_environ).items()}
 
 
 def build_cgi_environ(
@@ -186,20 +196,47 @@ def build_cgi_environ(
     inherited: Mapping[str, str] | None = None,
     http_names: NameCache | None = None,
 ) -> dict[str, str]:
-    """The environment Apache 2.4 gives the script of ``target`` for ``request``.
+    """The environment Apache 2.4 gives the script of ``target`` for ``request``, built
+    as util_script.c builds it: r->subprocess_env (``inherited``, then mod_env), then
+    ``common_vars`` (ap_add_common_vars) and ``cgi_vars`` (ap_add_cgi_vars) over it,
+    names sanitised (ap_create_environment).
 
-    ``path_translated``: the file PATH_INFO maps to as a URL (Apache asks a
-    sub-request, util_script.c); the caller resolves it, None means "not mapped".
-    ``content_length``: the de-chunked length of a spooled chunked body, overriding
-    the header. ``current_uri``: r->uri (the decoded path of the request being served,
-    for ``CGIVar REQUEST_URI current-uri`` and internal redirects). ``inherited``:
-    variables already in r->subprocess_env before the CGI ones are added
-    (REDIRECT_* after an internal redirect); the CGI variables win over them.
+    ``path_translated``: the file PATH_INFO maps to as a URL (``translate_path_info``;
+    Apache asks a sub-request), None means "not mapped". ``content_length``: the
+    de-chunked length of a spooled chunked body, overriding the header.
+    ``current_uri``: r->uri (the decoded path of the request being served, for
+    ``CGIVar REQUEST_URI current-uri`` and internal redirects). ``inherited``:
+    variables already in r->subprocess_env before the CGI ones are added (REDIRECT_*
+    after an internal redirect); the CGI variables win over them.
     """
-    conf = target.conf
-    # r->subprocess_env before ap_add_common_vars: mod_env's fixups, redirects.
     env: dict[str, str] = dict(inherited or {})
-    env.update(apply_env_directives(conf, server_environ))
+    env.update(apply_env_directives(target.conf, server_environ))
+    common = common_vars(request, target, vhost, env, server_software=server_software,
+                         server_environ=server_environ, content_length=content_length,
+                         remote_user=remote_user, auth_type=auth_type,
+                         http_names=http_names)
+    common.update(cgi_vars(request, target, path_translated=path_translated,
+                           current_uri=current_uri))
+    # ap_create_environment: names sanitised - those of SetEnv/PassEnv and of inherited
+    # variables; the ones made here (HTTP_* included) are valid names by construction.
+    out = {sanitize_env_name(k): v for k, v in env.items()}
+    out.update(common)
+    # TZ from the server unless set
+    if "TZ" not in out and "TZ" in server_environ:
+        out["TZ"] = to_wire(server_environ["TZ"])
+    return out
+
+
+def common_vars(request: Request, target: Target, vhost: VirtualHost,
+                env: Mapping[str, str], *, server_software: str,
+                server_environ: Mapping[str, str], content_length: int | None = None,
+                remote_user: str | None = None, auth_type: str | None = None,
+                http_names: NameCache | None = None) -> dict[str, str]:
+    """util_script.c ``ap_add_common_vars``: the request's headers as HTTP_*, the
+    variables passed from the server's environment (``env``: r->subprocess_env, first),
+    and the server's and connection's facts. Every server-side handler's variables,
+    not only CGI's."""
+    conf = target.conf
     common: dict[str, str] = {}
 
     # Request headers (RFC 3875 §4.1.18). Repeated fields arrive merged with ", "
@@ -265,33 +302,31 @@ def build_cgi_environ(
         common["AUTH_TYPE"] = auth_type
     if request.scheme == "https":
         common["HTTPS"] = "on"  # mod_ssl's StdEnvVars minimum
+    return common
 
-    # ap_add_cgi_vars
-    common["GATEWAY_INTERFACE"] = "CGI/1.1"
-    common["SERVER_PROTOCOL"] = request.protocol
-    common["REQUEST_METHOD"] = request.method
-    common["QUERY_STRING"] = request.query  # RFC 3875 §4.1.7: never decoded
-    rules = dict(conf.cgi_vars)
+
+def cgi_vars(request: Request, target: Target, *, path_translated: str | None = None,
+             current_uri: str | None = None) -> dict[str, str]:
+    """util_script.c ``ap_add_cgi_vars``: what the CGI/1.1 specification adds (RFC 3875
+    §4.1): the gateway, the request line's parts, SCRIPT_NAME and PATH_INFO."""
+    cgi: dict[str, str] = {}
+    cgi["GATEWAY_INTERFACE"] = "CGI/1.1"
+    cgi["SERVER_PROTOCOL"] = request.protocol
+    cgi["REQUEST_METHOD"] = request.method
+    cgi["QUERY_STRING"] = request.query  # RFC 3875 §4.1.7: never decoded
+    rules = dict(target.conf.cgi_vars)
     if rules.get("REQUEST_URI") == "current-uri":
-        common["REQUEST_URI"] = to_wire(current_uri if current_uri is not None else target.url_path)
+        cgi["REQUEST_URI"] = to_wire(current_uri if current_uri is not None else target.url_path)
     else:
         # original_uri(): the target of the request line as sent, which stays the
         # client's after an internal redirect (verified against Apache 2.4.71).
-        common["REQUEST_URI"] = original_uri(request)
-    common["SCRIPT_NAME"] = to_wire(target.url_path)
+        cgi["REQUEST_URI"] = original_uri(request)
+    cgi["SCRIPT_NAME"] = to_wire(target.url_path)
     if target.path_info:
-        common["PATH_INFO"] = to_wire(target.path_info)
+        cgi["PATH_INFO"] = to_wire(target.path_info)
         if path_translated is not None:
-            common["PATH_TRANSLATED"] = to_wire(path_translated)
-
-    # ap_create_environment: names sanitised - those of SetEnv/PassEnv and of inherited
-    # variables; the ones made here (HTTP_* included) are valid names by construction.
-    out = {sanitize_env_name(k): v for k, v in env.items()}
-    out.update(common)
-    # TZ from the server unless set
-    if "TZ" not in out and "TZ" in server_environ:
-        out["TZ"] = to_wire(server_environ["TZ"])
-    return out
+            cgi["PATH_TRANSLATED"] = to_wire(path_translated)
+    return cgi
 
 
 def original_uri(request: Request) -> str:
@@ -304,24 +339,11 @@ def original_uri(request: Request) -> str:
 
 
 def translate_path_info(path_info: str, vhost: VirtualHost) -> str:
-    """PATH_TRANSLATED: PATH_INFO mapped as a URL path (Apache: a sub-request).
-
-    Covers what a sub-request does for the common cases: an Alias/ScriptAlias prefix
-    (longest wins as Apache's first-match over ordered aliases would for disjoint
-    prefixes), else DocumentRoot + path.
-    """
-    for alias in vhost.aliases:
-        if alias.kind in ("alias", "scriptalias"):
-            prefix = alias.url
-            if path_info == prefix or path_info.startswith(prefix.rstrip("/") + "/") or (
-                    prefix.endswith("/") and path_info.startswith(prefix)):
-                rest = path_info[len(prefix):]
-                base = alias.path
-                if prefix.endswith("/") and not base.endswith("/"):
-                    base += "/"
-                return base + rest
-    root = vhost.document_root.rstrip("/")
-    return root + path_info
+    """PATH_TRANSLATED: PATH_INFO mapped as a URL path, as util_script.c maps it with a
+    sub-request: the same translation as any request (``resolve.translated_filename``:
+    Alias, ScriptAlias, AliasMatch, ScriptAliasMatch in config order, else the
+    DocumentRoot)."""
+    return translated_filename(vhost, path_info)
 
 
 def build_cgi_argv(query: str) -> list[str]:
