@@ -26,7 +26,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from cgihttpd.accesslog import LogRecord
-from cgihttpd.cgi.environ import server_name, server_port
+from cgihttpd.cgi.environ import mod_env, server_name, server_port
 from cgihttpd.cgi.runner import Launcher
 from cgihttpd.cgi.scriptlog import log_script_error, script_run
 from cgihttpd.config.model import ServerConfig, VirtualHost
@@ -180,7 +180,7 @@ class App:
             bytes_in=int(ext.get("bytes_in", 0)),
             keepalive_count=int(ext.get("keepalive_count", 0)),
         )
-        record.env.update(_mod_env(target.conf.env))
+        record.env.update(mod_env(target.conf.env, os.environ))
         errorlog = self._errorlog(vhost)
         for_request = getattr(errorlog, "for_request", None)
         if for_request is not None:
@@ -434,21 +434,6 @@ def _ah_number(reason: str) -> str:
     if reason.startswith("(") and ": AH" in reason:
         reason = reason[reason.index(": AH") + 2:]
     return reason.split(":", 1)[0]
-
-
-def _mod_env(changes: tuple[tuple[str, str, str], ...]) -> dict[str, str]:
-    """mod_env's SetEnv/PassEnv/UnsetEnv in order: the request's environment, which
-    %{NAME}e and CustomLog env= conditions read for every request, not only CGI."""
-    env: dict[str, str] = {}
-    for op, name, value in changes:
-        if op == "set":
-            env[name] = value
-        elif op == "pass":
-            if name in os.environ:
-                env[name] = os.environ[name]
-        else:
-            env.pop(name, None)
-    return env
 
 
 def _allow(exc: HTTPError) -> tuple[tuple[str, str], ...]:
