@@ -209,8 +209,7 @@ def _negatable(arg: str) -> tuple[bool, str]:
     return (True, arg[1:]) if arg.startswith("!") else (False, arg)
 
 
-def expand(nodes: list[Node] | tuple[Node, ...], state: ReadState,
-           parent: str | None = None) -> list[Node]:
+def expand(nodes: list[Node] | tuple[Node, ...], state: ReadState) -> list[Node]:
     """Apply the read-time directives; return the remaining nodes with ``args``
     substituted. Errors and warnings accumulate in ``state``."""
     out: list[Node] = []
@@ -220,7 +219,7 @@ def expand(nodes: list[Node] | tuple[Node, ...], state: ReadState,
         node = replace(node, raw=raw, args=args)
         key = node.key
         try:
-            out.extend(_expand_one(node, key, state, parent))
+            out.extend(_expand_one(node, key, state))
         except ConfigError as exc:
             if exc.source is None:
                 exc.source = node.source
@@ -247,23 +246,23 @@ def _need_one(node: Node, what: str) -> str:
     return node.args[0]
 
 
-def _expand_one(node: Node, key: str, state: ReadState, parent: str | None) -> list[Node]:
+def _expand_one(node: Node, key: str, state: ReadState) -> list[Node]:
     if key == "<ifdefine":
         neg, name = _negatable(_need_one(node, "Container for directives based on "
                                          "existence of command line defines"))
         hit = (name in state.defines) != neg
-        return expand(node.children or (), state, parent) if hit else []
+        return expand(node.children or (), state) if hit else []
     if key == "<ifmodule":
         neg, name = _negatable(_need_one(node, "Container for directives based on "
                                          "existence of specified modules"))
         hit = matches_module(name, state.loaded_names) != neg
-        return expand(node.children or (), state, parent) if hit else []
+        return expand(node.children or (), state) if hit else []
     if key == "<iffile":
         neg, name = _negatable(_need_one(node, "Container for directives based on "
                                          "existence of files on disk"))
         path = server_root_relative(state.server_root, name)
         hit = state.fs.exists(path) != neg
-        return expand(node.children or (), state, parent) if hit else []
+        return expand(node.children or (), state) if hit else []
     if key in ("<ifdirective", "<ifsection"):
         if not node.args:
             raise ConfigError(f"<{node.name}> directive requires additional arguments")
@@ -274,7 +273,7 @@ def _expand_one(node: Node, key: str, state: ReadState, parent: str | None) -> l
                 name = "<" + name
             found = REGISTRY.lookup(name, state.loaded_names) is not None
             hit = hit and (found != neg)
-        return expand(node.children or (), state, parent) if hit else []
+        return expand(node.children or (), state) if hit else []
     if key == "define":
         if not 1 <= len(node.args) <= 2:
             raise ConfigError("Define takes 1-2 arguments, Define a variable, optionally "
@@ -300,7 +299,7 @@ def _expand_one(node: Node, key: str, state: ReadState, parent: str | None) -> l
                             "Name or pattern of the config file(s) to be included; ignored "
                             "if the file does not exist or the pattern does not match any "
                             "files")
-        return _include(pattern, key == "includeoptional", node, state, parent)
+        return _include(pattern, key == "includeoptional", state)
 
     # Every other node must be defined by a loaded module (server/config.c
     # ap_build_config_sub: "Invalid command ...").
@@ -314,8 +313,7 @@ def _expand_one(node: Node, key: str, state: ReadState, parent: str | None) -> l
     if key == "loadmodule":
         _load_module(node, state)
     if node.children is not None:
-        inner = f"<{node.name}>"
-        return [replace(node, children=tuple(expand(node.children, state, inner)))]
+        return [replace(node, children=tuple(expand(node.children, state)))]
     return [node]
 
 
@@ -362,21 +360,20 @@ def _fnmatch_period(pattern: str, name: str) -> bool:
     return fnmatch.fnmatchcase(name, pattern)
 
 
-def _include(pattern: str, optional: bool, node: Node, state: ReadState,
-             parent: str | None) -> list[Node]:
+def _include(pattern: str, optional: bool, state: ReadState) -> list[Node]:
     """server/config.c ``ap_process_fnmatch_configs``: the fixed directory part, then
     each wildcard component matched in its directory, matches sorted by name."""
     path = server_root_relative(state.server_root, pattern)
     parts = path.split("/")
     first_wild = next((i for i, p in enumerate(parts) if _has_wildcard(p)), None)
     if first_wild is None:
-        return _include_path(path, optional, node, state, parent)
+        return _include_path(path, optional, state)
     base = "/".join(parts[:first_wild]) or "/"
-    return _include_glob(base, parts[first_wild:], optional, node, state, parent)
+    return _include_glob(base, parts[first_wild:], optional, state)
 
 
-def _include_glob(base: str, rest: list[str], optional: bool, node: Node, state: ReadState,
-                  parent: str | None) -> list[Node]:
+def _include_glob(base: str, rest: list[str], optional: bool,
+                  state: ReadState) -> list[Node]:
     pat, remaining = rest[0], rest[1:]
     try:
         names = state.fs.list_dir(base)
@@ -401,14 +398,13 @@ def _include_glob(base: str, rest: list[str], optional: bool, node: Node, state:
     out: list[Node] = []
     for full in sorted(matched):
         if remaining:
-            out.extend(_include_glob(full, remaining, optional, node, state, parent))
+            out.extend(_include_glob(full, remaining, optional, state))
         else:
-            out.extend(_include_path(full, optional, node, state, parent))
+            out.extend(_include_path(full, optional, state))
     return out
 
 
-def _include_path(path: str, optional: bool, node: Node, state: ReadState,
-                  parent: str | None) -> list[Node]:
+def _include_path(path: str, optional: bool, state: ReadState) -> list[Node]:
     """One file, or every file under a directory (recursively, sorted)."""
     if state.depth >= MAX_INCLUDE_DEPTH:
         raise ConfigError(f"Exceeded maximum include depth of {MAX_INCLUDE_DEPTH}, "
@@ -421,8 +417,7 @@ def _include_path(path: str, optional: bool, node: Node, state: ReadState,
                               f"{exc.strerror or exc}") from None
         out: list[Node] = []
         for n in names:
-            out.extend(_include_path(path.rstrip("/") + "/" + n, optional, node, state,
-                                     parent))
+            out.extend(_include_path(path.rstrip("/") + "/" + n, optional, state))
         return out
     try:
         text = state.fs.read_text(path)
@@ -435,6 +430,6 @@ def _include_path(path: str, optional: bool, node: Node, state: ReadState,
     tree = parse_tree(text, path, state.errors)
     state.depth += 1
     try:
-        return expand(tree, state, parent)
+        return expand(tree, state)
     finally:
         state.depth -= 1
