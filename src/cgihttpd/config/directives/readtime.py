@@ -32,11 +32,16 @@ def _negatable(arg: str) -> tuple[bool, str]:
     return (True, arg[1:]) if arg.startswith("!") else (False, arg)
 
 
+def _missing_argument(node: Node) -> ConfigError:
+    # core.c missing_container_arg names the section as Apache spells it ("<IfModule")
+    name = DIRECTIVES[node.key].name
+    return ConfigError(f"{name}> directive requires additional arguments")
+
+
 def _condition(node: Node) -> str:
     # core.c start_ifmod & co: the first word counts, the rest is ignored
     if not node.args or node.args[0] == "":
-        name = DIRECTIVES[node.key].name  # as Apache spells it: "<IfModule"
-        raise ConfigError(f"{name}> directive requires additional arguments")
+        raise _missing_argument(node)
     return node.args[0]
 
 
@@ -71,7 +76,7 @@ def _if_defined(prefix: str) -> ReadAction:
 
     def read(node: Node, state: ReadState) -> list[Node]:
         if not node.args:
-            raise ConfigError(f"<{node.name}> directive requires additional arguments")
+            raise _missing_argument(node)
         hit = True
         for a in node.args:
             neg, name = _negatable(a)
