@@ -110,6 +110,27 @@ CASES: list[tuple[str, str, Check]] = [
     ("ServerTokens", "ServerTokens ProductOnly\n", lambda c: c.server_tokens == "Prod"),
     ("ServerSignature", "ServerSignature EMail\n", lambda c: c.main.server_signature == "email"),
     ("LoadModule", "LoadModule status_module x.so\n", lambda c: "status_module" in c.modules),
+    # acted on while reading (EXEC_ON_READ), none of them left for the second phase
+    ("Define", "Define A\nDefine B 1\n", lambda c: {"A", "B"} <= c.defines),
+    ("UnDefine", "Define A\nUnDefine A\n", lambda c: "A" not in c.defines),
+    ("<IfDefine", "Define A\n<IfDefine A>\nServerAdmin a@x\n</IfDefine>\n"
+                  "<IfDefine !A>\nServerAdmin b@x\n</IfDefine>\n",
+     lambda c: c.main.server_admin == "a@x"),
+    ("<IfModule", "<IfModule mod_mime.c>\nServerAdmin a@x\n</IfModule>\n"
+                  "<IfModule !mime_module>\nServerAdmin b@x\n</IfModule>\n",
+     lambda c: c.main.server_admin == "a@x"),
+    ("<IfFile", "<IfFile {tmp}/mime.types>\nServerAdmin a@x\n</IfFile>\n"
+                "<IfFile {tmp}/none>\nServerAdmin b@x\n</IfFile>\n",
+     lambda c: c.main.server_admin == "a@x"),
+    ("<IfDirective", "<IfDirective ServerAdmin !Bogus>\nServerAdmin a@x\n</IfDirective>\n"
+                     "<IfDirective Bogus>\nServerAdmin b@x\n</IfDirective>\n",
+     lambda c: c.main.server_admin == "a@x"),
+    ("<IfSection", "<IfSection Directory>\nServerAdmin a@x\n</IfSection>\n"
+                   "<IfSection Bogus>\nServerAdmin b@x\n</IfSection>\n",
+     lambda c: c.main.server_admin == "a@x"),
+    ("Include", "Include /dev/null\n", lambda c: c.files[1:] == ("/dev/null",)),
+    ("IncludeOptional", "IncludeOptional {tmp}/none/*.conf\nIncludeOptional /dev/null\n",
+     lambda c: c.files[1:] == ("/dev/null",)),
     ("PidFile", "PidFile /run/x.pid\n", lambda c: c.pid_file == "/run/x.pid"),
     ("Mutex", "Mutex file:/tmp default\n",
      lambda c: any("Mutex (" in w for w in c.warnings)),

@@ -79,7 +79,7 @@ def test_loading_never_crashes(main: list[str], included: list[str]) -> None:
     files = {"/c/httpd.conf": "\n".join(head + main) + "\n",
              "/c/conf/a.conf": "\n".join(included) + "\n"}
     fs = MemoryFS(files)
-    state = new_state("/c", [], {"V": "v"}, fs)
+    state = new_state("/c", [], {"V": "v"}, fs, D.DIRECTIVES)
     state.files.append("/c/httpd.conf")
     nodes = expand(parse_tree(files["/c/httpd.conf"], "/c/httpd.conf", state.errors), state)
     draft = D.interpret(nodes, state.server_root, state.loaded_names,

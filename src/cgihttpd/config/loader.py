@@ -125,7 +125,7 @@ def load_config(path: str, defines: Iterable[str] = (),
     path = os.path.abspath(path)
     env = dict(os.environ) if environ is None else dict(environ)
     state = new_state(server_root=os.path.dirname(path), defines=list(defines), environ=env,
-                      fs=fs)
+                      fs=fs, table=D.DIRECTIVES)
     try:
         text = fs.read_text(path)
     except OSError as exc:

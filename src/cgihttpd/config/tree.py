@@ -4,12 +4,13 @@ This module owns the first of the two configuration phases (STYLE habit 3):
 
 1. ``parse_tree``: one file's text → nodes (directives and ``<Section>`` containers),
    each keeping its ``Source``; section nesting is checked with Apache's messages.
-2. ``expand``: what Apache does *while reading* (server/config.c ``ap_build_config``,
-   the EXEC_ON_READ directives of core.c and mod_so.c): ``${VAR}`` substitution,
-   ``Define``/``UnDefine``, ``<IfDefine>``, ``<IfModule>``, ``<IfFile>``,
-   ``<IfDirective>``, ``<IfSection>``, ``Include``/``IncludeOptional`` with globs,
-   ``ServerRoot`` (for relative includes) and ``LoadModule`` (for <IfModule> and for
-   "Invalid command"). The result is a tree with only real directives left.
+2. ``expand``: what Apache does *while reading* (server/config.c
+   ``ap_build_config_sub``): ``${VAR}`` substitution, "Invalid command" for a directive
+   no loaded module defines, and the EXEC_ON_READ directives, run as they are met. Which
+   directives those are, and what each does, is the directive table's (``directives``,
+   entries with a ``read`` action; ``ReadState.table``): ``expand`` names none of them.
+   It also reads the files ``Include`` names (``include_files``, with Apache's globs).
+   The result is a tree with only second-phase directives left.
 
 It reads files only through the ``FileSystem`` it is given (the loader passes the real
 one; tests pass a dict). It knows nothing of what directives mean (``directives``).
@@ -19,13 +20,13 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from cgihttpd.config.lexer import logical_lines, next_word, split_words
 from cgihttpd.config.model import BUILTIN, Source
-from cgihttpd.config.modules import BUILTIN_MODULES, REGISTRY, matches_module
+from cgihttpd.config.modules import BUILTIN_MODULES, REGISTRY
 from cgihttpd.errors import ConfigError
 
 #: server/config.c AP_MAX_INCLUDE_DEPTH
@@ -168,10 +169,12 @@ class ReadState:
     #: loaded module name -> the LoadModule that loaded it (BUILTIN for built-ins)
     loaded: dict[str, Source]
     fs: FileSystem
+    #: the directive table (``directives.DIRECTIVES``): its EXEC_ON_READ entries act here
+    table: Mapping[str, TableEntry]
     files: list[str] = field(default_factory=list)
     errors: list[ConfigError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    #: unknown modules that were "loaded" (their directives stay invalid)
+    #: how deep in Includes reading is (MAX_INCLUDE_DEPTH)
     depth: int = 0
 
     @property
@@ -179,10 +182,24 @@ class ReadState:
         return frozenset(self.loaded)
 
 
+#: What an EXEC_ON_READ directive does while the file is read: given its node (arguments
+#: substituted) and the state, the nodes that take its place in the tree (``[node]`` to
+#: keep it for the second phase too, ``[]`` to leave nothing).
+ReadAction = Callable[[Node, ReadState], list[Node]]
+
+
+class TableEntry(Protocol):
+    """What ``expand`` asks of a directive-table entry (``directives.Directive``)."""
+
+    @property
+    def read(self) -> ReadAction | None: ...  # None: not EXEC_ON_READ
+
+
 def new_state(server_root: str, defines: list[str], environ: Mapping[str, str],
-              fs: FileSystem) -> ReadState:
+              fs: FileSystem, table: Mapping[str, TableEntry]) -> ReadState:
     return ReadState(server_root=server_root, defines=list(defines), variables={},
-                     environ=environ, loaded={m: BUILTIN for m in BUILTIN_MODULES}, fs=fs)
+                     environ=environ, loaded={m: BUILTIN for m in BUILTIN_MODULES}, fs=fs,
+                     table=table)
 
 
 _VAR = re.compile(r"\$\{([^}]*)\}")
@@ -205,12 +222,7 @@ def substitute(text: str, state: ReadState, source: Source) -> str:
     return _VAR.sub(one, text) if "${" in text else text
 
 
-def _negatable(arg: str) -> tuple[bool, str]:
-    return (True, arg[1:]) if arg.startswith("!") else (False, arg)
-
-
-def expand(nodes: list[Node] | tuple[Node, ...], state: ReadState,
-           parent: str | None = None) -> list[Node]:
+def expand(nodes: list[Node] | tuple[Node, ...], state: ReadState) -> list[Node]:
     """Apply the read-time directives; return the remaining nodes with ``args``
     substituted. Errors and warnings accumulate in ``state``."""
     out: list[Node] = []
@@ -218,9 +230,8 @@ def expand(nodes: list[Node] | tuple[Node, ...], state: ReadState,
         raw = substitute(node.raw, state, node.source)
         args = tuple(split_words(raw))
         node = replace(node, raw=raw, args=args)
-        key = node.key
         try:
-            out.extend(_expand_one(node, key, state, parent))
+            out.extend(_expand_one(node, state))
         except ConfigError as exc:
             if exc.source is None:
                 exc.source = node.source
@@ -228,94 +239,22 @@ def expand(nodes: list[Node] | tuple[Node, ...], state: ReadState,
     return out
 
 
-#: the read-time directives as Apache spells them in messages
-_CANONICAL = {"<ifdefine": "IfDefine", "<ifmodule": "IfModule", "<iffile": "IfFile",
-              "<ifdirective": "IfDirective", "<ifsection": "IfSection", "define": "Define",
-              "undefine": "UnDefine", "include": "Include",
-              "includeoptional": "IncludeOptional"}
-
-
-def _need_one(node: Node, what: str) -> str:
-    name = _CANONICAL.get(node.key, node.name)
-    if node.is_section:
-        # core.c start_ifmod & co: the first word counts, the rest is ignored
-        if not node.args or node.args[0] == "":
-            raise ConfigError(f"<{name}> directive requires additional arguments")
-        return node.args[0]
-    if len(node.args) != 1 or node.args[0] == "":
-        raise ConfigError(f"{name} takes one argument, {what}")
-    return node.args[0]
-
-
-def _expand_one(node: Node, key: str, state: ReadState, parent: str | None) -> list[Node]:
-    if key == "<ifdefine":
-        neg, name = _negatable(_need_one(node, "Container for directives based on "
-                                         "existence of command line defines"))
-        hit = (name in state.defines) != neg
-        return expand(node.children or (), state, parent) if hit else []
-    if key == "<ifmodule":
-        neg, name = _negatable(_need_one(node, "Container for directives based on "
-                                         "existence of specified modules"))
-        hit = matches_module(name, state.loaded_names) != neg
-        return expand(node.children or (), state, parent) if hit else []
-    if key == "<iffile":
-        neg, name = _negatable(_need_one(node, "Container for directives based on "
-                                         "existence of files on disk"))
-        path = server_root_relative(state.server_root, name)
-        hit = state.fs.exists(path) != neg
-        return expand(node.children or (), state, parent) if hit else []
-    if key in ("<ifdirective", "<ifsection"):
-        if not node.args:
-            raise ConfigError(f"<{node.name}> directive requires additional arguments")
-        hit = True
-        for a in node.args:
-            neg, name = _negatable(a)
-            if key == "<ifsection":
-                name = "<" + name
-            found = REGISTRY.lookup(name, state.loaded_names) is not None
-            hit = hit and (found != neg)
-        return expand(node.children or (), state, parent) if hit else []
-    if key == "define":
-        if not 1 <= len(node.args) <= 2:
-            raise ConfigError("Define takes 1-2 arguments, Define a variable, optionally "
-                              "to a value.  Same as passing -D to the command line.")
-        name = node.args[0]
-        if ":" in name:
-            raise ConfigError("Variable name must not contain ':'")
-        if name not in state.defines:
-            state.defines.append(name)
-        if len(node.args) == 2:
-            state.variables[name] = node.args[1]
-        return []
-    if key == "undefine":
-        name = _need_one(node, "Undefine the existence of a variable. Undo a Define.")
-        if name in state.defines:
-            state.defines.remove(name)
-        state.variables.pop(name, None)
-        return []
-    if key in ("include", "includeoptional"):
-        pattern = _need_one(node, "Name(s) of the config file(s) to be included; fails if "
-                            "the wildcard does not match at least one file"
-                            if key == "include" else
-                            "Name or pattern of the config file(s) to be included; ignored "
-                            "if the file does not exist or the pattern does not match any "
-                            "files")
-        return _include(pattern, key == "includeoptional", node, state, parent)
-
-    # Every other node must be defined by a loaded module (server/config.c
+def _expand_one(node: Node, state: ReadState) -> list[Node]:
+    key = node.key
+    # Every node must be defined by a loaded module (server/config.c
     # ap_build_config_sub: "Invalid command ...").
     info = REGISTRY.lookup(key, state.loaded_names)
     if info is None:
         shown = _escape(("<" + node.name) if node.is_section else node.name)
         raise ConfigError(f"Invalid command '{shown}', perhaps misspelled or defined by a "
                           "module not included in the server configuration")
-    if key == "serverroot" and len(node.args) == 1:
-        state.server_root = normalise_path(node.args[0])
-    if key == "loadmodule":
-        _load_module(node, state)
+    # EXEC_ON_READ: the command runs now, and what it returns takes its place
+    entry = state.table.get(key)
+    read = None if entry is None else entry.read
+    if read is not None:
+        return read(node, state)
     if node.children is not None:
-        inner = f"<{node.name}>"
-        return [replace(node, children=tuple(expand(node.children, state, inner)))]
+        return [replace(node, children=tuple(expand(node.children, state)))]
     return [node]
 
 
@@ -334,23 +273,6 @@ def normalise_path(path: str) -> str:
     return path if path == "/" else path.rstrip("/")
 
 
-def _load_module(node: Node, state: ReadState) -> None:
-    if len(node.args) != 2:
-        raise ConfigError("LoadModule takes two arguments, a module name and the name of "
-                          "a shared object file to load it from")
-    name = node.args[0]
-    if name in state.loaded:
-        if name not in BUILTIN_MODULES:
-            # mod_so.c AH01574 (a warning, the second LoadModule is skipped)
-            state.warnings.append(f"{node.source}: module {name} is already loaded, skipping")
-        return
-    if REGISTRY.module(name) is None:
-        state.warnings.append(
-            f"{node.source}: module {name} is not known to cgihttpd; it is treated as "
-            "loaded for <IfModule>, but its directives are invalid commands")
-    state.loaded[name] = node.source
-
-
 def _has_wildcard(part: str) -> bool:
     return any(c in part for c in "*?[")
 
@@ -362,21 +284,22 @@ def _fnmatch_period(pattern: str, name: str) -> bool:
     return fnmatch.fnmatchcase(name, pattern)
 
 
-def _include(pattern: str, optional: bool, node: Node, state: ReadState,
-             parent: str | None) -> list[Node]:
-    """server/config.c ``ap_process_fnmatch_configs``: the fixed directory part, then
-    each wildcard component matched in its directory, matches sorted by name."""
+def include_files(pattern: str, optional: bool, state: ReadState) -> list[Node]:
+    """The expanded nodes of the files ``pattern`` names (relative to ServerRoot), for
+    Include (``optional``: IncludeOptional). server/config.c
+    ``ap_process_fnmatch_configs``: the fixed directory part, then each wildcard
+    component matched in its directory, matches sorted by name."""
     path = server_root_relative(state.server_root, pattern)
     parts = path.split("/")
     first_wild = next((i for i, p in enumerate(parts) if _has_wildcard(p)), None)
     if first_wild is None:
-        return _include_path(path, optional, node, state, parent)
+        return _include_path(path, optional, state)
     base = "/".join(parts[:first_wild]) or "/"
-    return _include_glob(base, parts[first_wild:], optional, node, state, parent)
+    return _include_glob(base, parts[first_wild:], optional, state)
 
 
-def _include_glob(base: str, rest: list[str], optional: bool, node: Node, state: ReadState,
-                  parent: str | None) -> list[Node]:
+def _include_glob(base: str, rest: list[str], optional: bool,
+                  state: ReadState) -> list[Node]:
     pat, remaining = rest[0], rest[1:]
     try:
         names = state.fs.list_dir(base)
@@ -401,14 +324,13 @@ def _include_glob(base: str, rest: list[str], optional: bool, node: Node, state:
     out: list[Node] = []
     for full in sorted(matched):
         if remaining:
-            out.extend(_include_glob(full, remaining, optional, node, state, parent))
+            out.extend(_include_glob(full, remaining, optional, state))
         else:
-            out.extend(_include_path(full, optional, node, state, parent))
+            out.extend(_include_path(full, optional, state))
     return out
 
 
-def _include_path(path: str, optional: bool, node: Node, state: ReadState,
-                  parent: str | None) -> list[Node]:
+def _include_path(path: str, optional: bool, state: ReadState) -> list[Node]:
     """One file, or every file under a directory (recursively, sorted)."""
     if state.depth >= MAX_INCLUDE_DEPTH:
         raise ConfigError(f"Exceeded maximum include depth of {MAX_INCLUDE_DEPTH}, "
@@ -421,8 +343,7 @@ def _include_path(path: str, optional: bool, node: Node, state: ReadState,
                               f"{exc.strerror or exc}") from None
         out: list[Node] = []
         for n in names:
-            out.extend(_include_path(path.rstrip("/") + "/" + n, optional, node, state,
-                                     parent))
+            out.extend(_include_path(path.rstrip("/") + "/" + n, optional, state))
         return out
     try:
         text = state.fs.read_text(path)
@@ -435,6 +356,6 @@ def _include_path(path: str, optional: bool, node: Node, state: ReadState,
     tree = parse_tree(text, path, state.errors)
     state.depth += 1
     try:
-        return expand(tree, state, parent)
+        return expand(tree, state)
     finally:
         state.depth -= 1

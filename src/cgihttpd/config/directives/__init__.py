@@ -6,15 +6,20 @@ table ``DIRECTIVES`` (name → arity, Apache's description, apply function). It 
 where a directive may appear, with Apache's messages (server/config.c ``invoke_cmd`` and
 ``ap_check_cmd_context``), using the placements of ``modules.REGISTRY``.
 
-It knows nothing of files (paths are only joined to ServerRoot, never opened) nor of the
+The same table says which directives act in the first phase, while the files are read
+(Apache's EXEC_ON_READ: ``Include``, ``<IfModule>``, ``Define``, ``LoadModule``, ...):
+their entries carry a read action, which ``tree.expand`` calls (``readtime``).
+
+It knows nothing of files (paths are only joined to ServerRoot, never opened here: the
+files ``Include`` names are read by ``tree.include_files``) nor of the
 final frozen shape beyond ``model`` (``loader`` merges the draft into a ServerConfig).
 Directives of known modules that are not in the table are recorded as ignored, so the
 loader can warn about each of them once.
 
 Layout: ``draft`` (what is filled), ``table`` (the registry and the tree walk), then one
 module per Apache module family, each registering its directives when imported:
-``sections``, ``server``, ``reqtimeout``, ``logs``, ``alias``, ``cgi``, ``access``,
-``mime_dir``, ``autoindex``.
+``readtime``, ``sections``, ``server``, ``reqtimeout``, ``logs``, ``alias``, ``cgi``,
+``access``, ``mime_dir``, ``autoindex``.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from cgihttpd.config.directives import (  # noqa: F401 - importing registers the
     cgi,
     logs,
     mime_dir,
+    readtime,
     reqtimeout,
     sections,
     server,

@@ -1,7 +1,8 @@
-"""Server-level directives of core, http_core, the MPMs, mod_so and mod_unixd: ServerRoot,
-Listen, PidFile, User/Group, the request limits, ServerTokens, ServerName and friends,
-DocumentRoot, the timeouts and KeepAlive, ServerSignature, and those accepted with no
-effect in a one-process server (Mutex, ...)."""
+"""Server-level directives of core, http_core, the MPMs and mod_unixd: Listen, PidFile,
+User/Group, the request limits, ServerTokens, ServerName and friends, DocumentRoot, the
+timeouts and KeepAlive, ServerSignature, and those accepted with no effect in a
+one-process server (Mutex, ...). ServerRoot and LoadModule, which act while the file is
+read, are in ``readtime``."""
 
 from __future__ import annotations
 
@@ -13,12 +14,6 @@ from cgihttpd.config.directives.table import atoi, directive, seconds
 from cgihttpd.config.model import Address
 from cgihttpd.config.tree import Node, normalise_path
 from cgihttpd.errors import ConfigError
-
-
-@directive("ServerRoot", "TAKE1", "Common directory of server-related files (logs, confs, etc.)")
-def _server_root(ctx: Ctx, node: Node) -> None:
-    # Read already by tree.expand (it governs relative Includes); later paths use it.
-    ctx.draft.server_root = normalise_path(node.args[0])
 
 
 @directive("Listen", "RAW", "A port number or a numeric IP address and a port number, "
@@ -41,12 +36,6 @@ def _listen(ctx: Ctx, node: Node) -> None:
         # every IPv4 address, so the duplicate is dropped when the config is frozen
         addr = Address("*", addr.port)
     ctx.draft.listens.append((addr, node.source))
-
-
-@directive("LoadModule", "TAKE2", "a module name and the name of a shared object file to "
-           "load it from")
-def _load_module(ctx: Ctx, node: Node) -> None:
-    pass  # done while reading (tree.expand): it decides <IfModule> and valid commands
 
 
 @directive("PidFile", "TAKE1", "A file for logging the server process ID", global_only=True)

@@ -1,6 +1,7 @@
 """The table itself: ``DIRECTIVES`` (name -> arity, Apache's description, apply
-function), the ``directive`` decorator the family modules register with, the argument
-checks of server/config.c ``invoke_cmd``, the number parsers Apache uses, and
+function, and for the directives Apache runs while reading, their EXEC_ON_READ action),
+the ``directive`` and ``on_read`` decorators the family modules register with, the
+argument checks of server/config.c ``invoke_cmd``, the number parsers Apache uses, and
 ``interpret``/``apply_node``, which walk an expanded tree enforcing where each directive
 may appear (``modules.REGISTRY`` placements, ``ap_check_cmd_context``). Knows no
 particular directive."""
@@ -14,7 +15,7 @@ from dataclasses import dataclass, replace
 from cgihttpd.config.directives.draft import Apply, Arity, Ctx, Draft, ServerDraft
 from cgihttpd.config.model import Source
 from cgihttpd.config.modules import REGISTRY
-from cgihttpd.config.tree import Node
+from cgihttpd.config.tree import Node, ReadAction
 from cgihttpd.errors import ConfigError
 
 
@@ -26,18 +27,48 @@ class Directive:
     apply: Apply
     #: ap_check_cmd_context(GLOBAL_ONLY): not in <VirtualHost> either
     global_only: bool = False
+    #: what it does while the file is read (``tree.expand`` calls it as it meets the
+    #: node); None for a directive that acts only when the tree is applied
+    read: ReadAction | None = None
+
+    @property
+    def exec_on_read(self) -> bool:
+        """Apache's EXEC_ON_READ flag (include/http_config.h): run while reading."""
+        return self.read is not None
 
 
 DIRECTIVES: dict[str, Directive] = {}
 
 
-def directive(name: str, arity: Arity, description: str, *,
-              global_only: bool = False) -> Callable[[Apply], Apply]:
+def directive(name: str, arity: Arity, description: str, *, global_only: bool = False,
+              read: ReadAction | None = None) -> Callable[[Apply], Apply]:
+    """Register ``name`` with its apply function (and ``read``, if it also acts while
+    the file is read, keeping its node for the second phase)."""
+
     def register(fn: Apply) -> Apply:
-        DIRECTIVES[name.lower()] = Directive(name, arity, description, fn, global_only)
+        DIRECTIVES[name.lower()] = Directive(name, arity, description, fn, global_only,
+                                             read)
         return fn
 
     return register
+
+
+def on_read(name: str, arity: Arity, description: str) -> Callable[[ReadAction], ReadAction]:
+    """Register ``name`` as a directive that acts only while the file is read
+    (EXEC_ON_READ): its read action returns what takes its place, so no node of it
+    reaches the second phase."""
+
+    def register(fn: ReadAction) -> ReadAction:
+        DIRECTIVES[name.lower()] = Directive(name, arity, description, _read_already,
+                                             read=fn)
+        return fn
+
+    return register
+
+
+def _read_already(ctx: Ctx, node: Node) -> None:
+    # tree.expand replaced the node with what it stands for: reaching here is a bug
+    raise AssertionError(f"{node.name} at {node.source} was not acted on while reading")
 
 
 def check_arity(d: Directive, node: Node) -> None:
