@@ -28,8 +28,9 @@ from typing import Any
 from cgihttpd.accesslog import LogRecord
 from cgihttpd.cgi.environ import server_name, server_port
 from cgihttpd.cgi.scriptlog import log_script_error, script_run
+from cgihttpd.config.errors import ConfigError
 from cgihttpd.config.model import ServerConfig, VirtualHost
-from cgihttpd.errors import ConfigError, HTTPError
+from cgihttpd.errors import HTTPError
 from cgihttpd.exchange import ErrorLogger, Exchange
 from cgihttpd.files import RealFS
 from cgihttpd.handlers import serve_directory, serve_file, serve_trace

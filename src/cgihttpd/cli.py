@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cgihttpd.config.errors import ConfigError, ConfigErrors
 from cgihttpd.config.model import Address, ServerConfig
-from cgihttpd.errors import ConfigError, ConfigErrors
 from cgihttpd.http.errorpage import server_software
 from cgihttpd.http.limits import ReadTimeout
 

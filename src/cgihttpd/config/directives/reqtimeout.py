@@ -9,8 +9,8 @@ import re
 
 from cgihttpd.config.directives.draft import Ctx
 from cgihttpd.config.directives.table import directive
+from cgihttpd.config.errors import ConfigError
 from cgihttpd.config.tree import Node
-from cgihttpd.errors import ConfigError
 from cgihttpd.http.limits import ReadTimeout
 
 
