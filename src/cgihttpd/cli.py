@@ -24,8 +24,8 @@ from typing import Any
 
 from cgihttpd.config.errors import ConfigError, ConfigErrors
 from cgihttpd.config.model import Address, ServerConfig
+from cgihttpd.config.readtimeout import ReadTimeout
 from cgihttpd.http.errorpage import server_software
-from cgihttpd.http.limits import ReadTimeout
 
 #: zero-config mode listens here unless -l says otherwise (README: make run)
 DEFAULT_LISTEN = Address("127.0.0.1", 8080)

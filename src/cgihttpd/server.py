@@ -23,7 +23,7 @@ from dataclasses import replace
 from typing import Any
 
 from cgihttpd.config.model import Address, ServerConfig
-from cgihttpd.http.limits import ReadTimeout
+from cgihttpd.config.readtimeout import ReadTimeout
 from cgihttpd.http.protocol import CgiHttpProtocol, HttpSettings, ProtocolErrorEvent
 
 #: seconds in-flight requests get to finish after SIGINT/SIGTERM

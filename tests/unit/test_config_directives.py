@@ -14,7 +14,7 @@ from config_helpers import errors, load
 
 from cgihttpd.config.directives import DIRECTIVES
 from cgihttpd.config.model import Address, ServerConfig
-from cgihttpd.http.limits import ReadTimeout
+from cgihttpd.config.readtimeout import ReadTimeout
 
 AUTOINDEX = "LoadModule autoindex_module x.so\n"
 REQTIMEOUT = "LoadModule reqtimeout_module x.so\n"

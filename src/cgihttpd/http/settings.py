@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from email.utils import formatdate
 
 from cgihttpd.config.model import ServerConfig
+from cgihttpd.config.readtimeout import ReadTimeout
 from cgihttpd.http.errorpage import server_software
-from cgihttpd.http.limits import HeadLimits, ReadTimeout
+from cgihttpd.http.limits import HeadLimits
 
 
 @dataclass(frozen=True, slots=True)
