@@ -26,6 +26,7 @@ from dataclasses import replace
 from typing import Any
 
 from cgihttpd.accesslog import LogRecord
+from cgihttpd.banner import server_software
 from cgihttpd.cgi.environ import server_name, server_port
 from cgihttpd.cgi.scriptlog import log_script_error, script_run
 from cgihttpd.config.errors import ConfigError
@@ -34,7 +35,7 @@ from cgihttpd.errors import HTTPError
 from cgihttpd.exchange import ErrorLogger, Exchange
 from cgihttpd.files import RealFS
 from cgihttpd.handlers import serve_directory, serve_file, serve_trace
-from cgihttpd.http.errorpage import server_software, signature
+from cgihttpd.http.errorpage import signature
 from cgihttpd.request import Request, request_from_scope
 from cgihttpd.resolve import FileSystem, resolve_target, screen_path
 from cgihttpd.response import (

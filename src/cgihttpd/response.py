@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from html import escape
 from typing import Any, Literal
 
-from cgihttpd.http.errorpage import server_software, signature
+from cgihttpd.banner import server_software
+from cgihttpd.http.errorpage import signature
 from cgihttpd.http.status import reason_phrase
 
 DOCTYPE = ('<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 4.01//EN" '

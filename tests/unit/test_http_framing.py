@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cgihttpd.http.errorpage import error_page, server_software, signature
+from cgihttpd.banner import server_software
+from cgihttpd.http.errorpage import error_page, signature
 from cgihttpd.http.framing import InvalidResponse, RequestFacts, plan_response
 from cgihttpd.http.status import status_line
 

@@ -11,9 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.utils import formatdate
 
+from cgihttpd.banner import server_software
 from cgihttpd.config.model import ServerConfig
 from cgihttpd.config.readtimeout import ReadTimeout
-from cgihttpd.http.errorpage import server_software
 from cgihttpd.http.limits import HeadLimits
 
 
