@@ -21,11 +21,12 @@ import os
 import socket
 import time
 import traceback
-from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
 from cgihttpd.accesslog import LogRecord
+from cgihttpd.asgi import Message, Receive, Send
 from cgihttpd.banner import server_software
 from cgihttpd.cgi.environ import server_name, server_port
 from cgihttpd.cgi.scriptlog import log_script_error, script_run
@@ -49,10 +50,6 @@ from cgihttpd.response import (
 )
 from cgihttpd.target import Target
 from cgihttpd.vhost import select_vhost
-
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
 
 #: Apache's module and level for the messages resolution and dispatch log, by AH number
 _LOG_SOURCE: dict[str, tuple[str, str]] = {

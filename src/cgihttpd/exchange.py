@@ -6,18 +6,14 @@ sending through it; the app writes the log from ``record`` when the handler retu
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from cgihttpd.accesslog import LogRecord
+from cgihttpd.asgi import Receive, Send
 from cgihttpd.config.model import ServerConfig, VirtualHost
 from cgihttpd.request import Request
 from cgihttpd.target import Target
-
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
 
 
 class ErrorLogger(Protocol):

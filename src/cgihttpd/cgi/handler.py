@@ -26,6 +26,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from typing import IO, Final
 
+from cgihttpd.asgi import RAW
 from cgihttpd.banner import server_software
 from cgihttpd.cgi.conditions import script_conditions
 from cgihttpd.cgi.environ import (
@@ -63,7 +64,6 @@ from cgihttpd.cgi.shebang import SHEBANG_MAX, LaunchError, plan_command
 from cgihttpd.cgi.streams import BodyTooLarge, ClientGone, StderrLines, spool_body
 from cgihttpd.errors import HTTPError, http_error_from_oserror
 from cgihttpd.exchange import Exchange
-from cgihttpd.http.cycle import RAW
 from cgihttpd.warm.launcher import WarmLauncher
 
 #: Bytes read from the script's stdout/stderr at a time (APR_BUCKET_BUFF_SIZE is 8000).
