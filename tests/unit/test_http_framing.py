@@ -154,23 +154,6 @@ def test_server_tokens_full_names_python() -> None:
     assert server_software("OS") == server_software("Full")
 
 
-@pytest.mark.parametrize("module", ["framing", "limits", "status", "errorpage"])
-def test_pure_cores_import_no_io(module: str) -> None:
-    import ast
-    from pathlib import Path
-
-    import cgihttpd.http
-
-    src = Path(cgihttpd.http.__file__).with_name(f"{module}.py").read_text()
-    names = set()
-    for node in ast.walk(ast.parse(src)):
-        if isinstance(node, ast.Import):
-            names |= {a.name.split(".")[0] for a in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            names.add(node.module.split(".")[0])
-    assert not names & {"asyncio", "socket", "subprocess", "httptools", "uvicorn"}
-
-
 @given(st.lists(st.sampled_from([
     (b"content-type", b"text/html"), (b"content-length", b"12"), (b"etag", b'"a-b"'),
     (b"Connection", b"close"), (b"date", b"x"), (b"server", b"y"), (b"X-Other", b"v"),
