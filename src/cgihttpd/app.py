@@ -21,20 +21,23 @@ import os
 import socket
 import time
 import traceback
-from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from cgihttpd.accesslog import LogRecord
+from cgihttpd.asgi import Message, Receive, Send
+from cgihttpd.banner import server_software
 from cgihttpd.cgi.environ import mod_env, server_name, server_port
 from cgihttpd.cgi.runner import Launcher
 from cgihttpd.cgi.scriptlog import log_script_error, script_run
+from cgihttpd.config.errors import ConfigError
 from cgihttpd.config.model import ServerConfig, VirtualHost
-from cgihttpd.errors import ConfigError, HTTPError
+from cgihttpd.errors import HTTPError
 from cgihttpd.exchange import ErrorLogger, Exchange
 from cgihttpd.files import RealFS
 from cgihttpd.handlers import serve_directory, serve_file, serve_trace
-from cgihttpd.http.errorpage import server_software, signature
+from cgihttpd.http.errorpage import signature
 from cgihttpd.request import Request, request_from_scope
 from cgihttpd.resolve import FileSystem, resolve_target, screen_path
 from cgihttpd.response import (
@@ -52,10 +55,6 @@ from cgihttpd.vhost import select_vhost
 
 if TYPE_CHECKING:
     from cgihttpd.logwriter import LogSet
-
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
 
 #: Apache's module and level for the messages resolution and dispatch log, by AH number
 _LOG_SOURCE: dict[str, tuple[str, str]] = {

@@ -22,10 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cgihttpd.banner import server_software
+from cgihttpd.config.errors import ConfigError, ConfigErrors
 from cgihttpd.config.model import Address, ServerConfig
-from cgihttpd.errors import ConfigError, ConfigErrors
-from cgihttpd.http.errorpage import server_software
-from cgihttpd.http.limits import ReadTimeout
+from cgihttpd.config.readtimeout import ReadTimeout
 
 #: zero-config mode listens here unless -l says otherwise (README: make run)
 DEFAULT_LISTEN = Address("127.0.0.1", 8080)

@@ -1,4 +1,5 @@
-"""The two error families: ``HTTPError`` for requests, ``ConfigError`` for configuration.
+"""The request error family: ``HTTPError`` (a request ends with this status).
+Configuration errors are the configuration layer's own (``cgihttpd.config.errors``).
 
 No ``OSError`` crosses into a response unmapped: request-time code maps it to an
 ``HTTPError`` (ENOENT -> 404, EACCES -> 403, anything else -> 500).
@@ -7,30 +8,6 @@ No ``OSError`` crosses into a response unmapped: request-time code maps it to an
 from __future__ import annotations
 
 import errno
-
-from cgihttpd.config.model import Source
-
-
-class ConfigError(Exception):
-    """A configuration problem at a file and line: printed as ``FILE:LINE: message``."""
-
-    def __init__(self, message: str, source: Source | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.source = source
-
-    def __str__(self) -> str:
-        if self.source is None:
-            return self.message
-        return f"{self.source.file}:{self.source.line}: {self.message}"
-
-
-class ConfigErrors(Exception):
-    """Every error found while loading a configuration (``-t`` prints them all)."""
-
-    def __init__(self, errors: list[ConfigError]) -> None:
-        super().__init__("\n".join(str(e) for e in errors))
-        self.errors = errors
 
 
 class HTTPError(Exception):

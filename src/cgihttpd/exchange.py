@@ -7,21 +7,17 @@ it; the app writes the log from ``record`` when the handler returns.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from cgihttpd.accesslog import LogRecord
+from cgihttpd.asgi import Receive, Send
 from cgihttpd.config.model import ServerConfig, VirtualHost
 from cgihttpd.request import Request
 from cgihttpd.target import Target
 
 if TYPE_CHECKING:
     from cgihttpd.runtime import Runtime
-
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
 
 
 class ErrorLogger(Protocol):

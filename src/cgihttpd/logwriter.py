@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 from typing import IO
 
 from cgihttpd.accesslog import LogFormatError, LogRecord, format_log_line, parse_log_format
+from cgihttpd.config.errors import ConfigError
 from cgihttpd.config.model import LogTarget, ServerConfig, Source, VirtualHost
 from cgihttpd.errorlog import ErrorLog, LogLevel, LogLevelError
-from cgihttpd.errors import ConfigError
 
 _STD_STREAMS = {"/dev/stdout": "stdout", "/dev/stderr": "stderr"}
 

@@ -32,7 +32,7 @@ class Request:
     scheme: str  # "http" | "https"
     #: the request line as received (no CRLF), for %r
     request_line: str
-    #: the server takes ``cgihttpd.raw`` messages (http/cycle.py RAW): a response
+    #: the server takes ``cgihttpd.raw`` messages (asgi.py RAW): a response
     #: can be written byte for byte (nph- scripts)
     raw_output: bool = False
 

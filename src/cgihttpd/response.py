@@ -11,12 +11,13 @@ ErrorDocument note, and ServerSignature On/Off/EMail. Must not know about the fi
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from html import escape
-from typing import Any, Literal
+from typing import Literal
 
-from cgihttpd.http.errorpage import server_software, signature
+from cgihttpd.asgi import Send
+from cgihttpd.banner import server_software
+from cgihttpd.http.errorpage import signature
 from cgihttpd.http.status import reason_phrase
 
 DOCTYPE = ('<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 4.01//EN" '
@@ -176,10 +177,6 @@ def absolute_url(scheme: str, host: str, port: int, path: str) -> str:
     default = 443 if scheme == "https" else 80
     hostport = host if port == default else f"{host}:{port}"
     return f"{scheme}://{hostport}{path}"
-
-
-Message = MutableMapping[str, Any]
-Send = Callable[[Message], Awaitable[None]]
 
 
 def _encode_headers(headers: tuple[tuple[str, str], ...]) -> list[tuple[bytes, bytes]]:

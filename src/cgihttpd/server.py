@@ -22,8 +22,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
+from cgihttpd.banner import server_software
 from cgihttpd.config.model import Address, ServerConfig
-from cgihttpd.http.limits import ReadTimeout
+from cgihttpd.config.readtimeout import ReadTimeout
+from cgihttpd.http.limits import HeadLimits
 from cgihttpd.http.protocol import CgiHttpProtocol, HttpSettings, ProtocolErrorEvent
 
 #: seconds in-flight requests get to finish after SIGINT/SIGTERM
@@ -224,6 +226,29 @@ def _configure_logging() -> None:
     logging.getLogger("uvicorn.access").propagate = False
 
 
+def http_settings(
+    config: ServerConfig,
+    on_protocol_error: Callable[[ProtocolErrorEvent], None] | None = None,
+) -> HttpSettings:
+    """What the HTTP layer takes from the configuration (it does not read ``ServerConfig``
+    itself)."""
+    main = config.main
+    return HttpSettings(
+        limits=HeadLimits(config.limits.request_line, config.limits.request_field_size,
+                          config.limits.request_fields),
+        header_timeout=config.header_timeout,  # RequestReadTimeout, or Timeout
+        body_timeout=config.body_timeout,
+        keep_alive=main.keepalive,
+        keep_alive_timeout=main.keepalive_timeout,
+        max_keep_alive_requests=main.max_keepalive_requests,
+        server_header=server_software(config.server_tokens),
+        server_signature=main.server_signature,
+        server_name=main.server_name,
+        server_admin=main.server_admin,
+        on_protocol_error=on_protocol_error,
+    )
+
+
 def run(
     config: ServerConfig,
     app_factory: AppFactory,
@@ -251,7 +276,7 @@ def run(
     pid_file = config.pid_file
     try:
         app = app_factory(config)
-        settings = HttpSettings.from_config(config, protocol_error_logger(app))
+        settings = http_settings(config, protocol_error_logger(app))
         if header_timeout is not None:
             settings = replace(settings, header_timeout=header_timeout)
         if body_timeout is not None:

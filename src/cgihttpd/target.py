@@ -4,11 +4,13 @@ is read or run. Produced by ``resolve.resolve_target``; consumed by the handlers
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from cgihttpd.config.model import Alias, DirConf
+
+if TYPE_CHECKING:
+    import os  # a stat result is carried, never taken: the resolver does the IO
 
 TargetKind = Literal[
     "file",  # a regular file: static or a handler (see ``handler``)

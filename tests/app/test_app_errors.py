@@ -124,7 +124,7 @@ def test_missing_document_root_is_a_config_error(tmp_path: object) -> None:
 
     from app.conftest import site_config
     from cgihttpd.app import App
-    from cgihttpd.errors import ConfigError
+    from cgihttpd.config.errors import ConfigError
 
     root = Path(str(tmp_path))
     (root / "logs").mkdir()

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from cgihttpd.config.errors import ConfigErrors
 from cgihttpd.config.loader import load_config
 from cgihttpd.config.model import ServerConfig
-from cgihttpd.errors import ConfigErrors
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "conf"
 

@@ -13,10 +13,10 @@ from cgihttpd.cgi.environ import (
     http_env_name,
     redirect_variables,
     sanitize_env_name,
-    translate_path_info,
 )
 from cgihttpd.config.model import BUILTIN, Address, Alias, DirConf, VirtualHost
 from cgihttpd.request import Request
+from cgihttpd.resolve import translated_filename
 from cgihttpd.target import Target
 
 ROOT = "/tmp/h5ap/htdocs"
@@ -63,7 +63,7 @@ def env_for(req: Request, tgt: Target | None = None, vh: VirtualHost | None = No
             **kw: object) -> dict[str, str]:
     tgt = tgt or target()
     vh = vh or vhost()
-    pt = translate_path_info(tgt.path_info, vh) if tgt.path_info else None
+    pt = translated_filename(vh, tgt.path_info) if tgt.path_info else None
     return build_cgi_environ(req, tgt, vh, server_software="Apache/2.4.71 (Debian)",
                              server_environ=SERVER_ENV, path_translated=pt, **kw)  # type: ignore[arg-type]
 
@@ -222,12 +222,12 @@ def test_translate_path_info_through_alias() -> None:
                         Alias("alias", "/b/", "/srv/b", BUILTIN),
                         Alias("aliasmatch", r"^/m/(.*)$", "/srv/m-$1", BUILTIN),
                         Alias("aliasmatch", r"^/r/(.*)$", "$1", BUILTIN)))
-    assert translate_path_info("/docs/a", vh) == "/srv/docs/a"
-    assert translate_path_info("/other", vh) == ROOT + "/other"
+    assert translated_filename(vh, "/docs/a") == "/srv/docs/a"
+    assert translated_filename(vh, "/other") == ROOT + "/other"
     # checked with apache2 2.4.71: PATH_TRANSLATED=/srv/bx, /srv/m-q
-    assert translate_path_info("/b/x", vh) == "/srv/bx"
-    assert translate_path_info("/m/q", vh) == "/srv/m-q"
-    assert translate_path_info("/r//etc/x", vh) == "/etc/x"
+    assert translated_filename(vh, "/b/x") == "/srv/bx"
+    assert translated_filename(vh, "/m/q") == "/srv/m-q"
+    assert translated_filename(vh, "/r//etc/x") == "/etc/x"
 
 
 def test_redirect_variables() -> None:

@@ -3,9 +3,6 @@ output is split (byte by byte, random splits)."""
 
 from __future__ import annotations
 
-import ast
-from pathlib import Path
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -204,16 +201,3 @@ def test_any_bytes_any_split_same_result(out: bytes, cuts: list[int]) -> None:
     points = sorted({c % (len(out) + 1) for c in cuts})
     chunks = [out[a:b] for a, b in zip([0, *points], [*points, len(out)], strict=True)]
     assert run(chunks) == run([out])
-
-
-def test_pure_modules_import_no_io() -> None:
-    src = Path(__file__).resolve().parents[2] / "src" / "cgihttpd" / "cgi"
-    for name in ("parser.py", "environ.py", "shebang.py", "conditions.py", "reply.py"):
-        tree = ast.parse((src / name).read_text())
-        imported = set()
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                imported |= {a.name.split(".")[0] for a in node.names}
-            elif isinstance(node, ast.ImportFrom) and node.module:
-                imported.add(node.module.split(".")[0])
-        assert not imported & {"asyncio", "subprocess", "socket", "os"}, (name, imported)

@@ -10,11 +10,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cgihttpd.config import directives as D
+from cgihttpd.config.errors import ConfigError
 from cgihttpd.config.loader import finish
 from cgihttpd.config.model import Source
 from cgihttpd.config.modules import BUILTIN_MODULES, IMPLEMENTED_MODULES, REGISTRY
 from cgihttpd.config.tree import expand, new_state, parse_tree
-from cgihttpd.errors import ConfigError
 
 
 class MemoryFS:

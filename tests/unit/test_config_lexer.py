@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from cgihttpd.config.errors import ConfigError
 from cgihttpd.config.lexer import logical_lines, split_words
 from cgihttpd.config.tree import Node, parse_tree
-from cgihttpd.errors import ConfigError
 
 
 def lines(text: str) -> list[tuple[str, int]]:

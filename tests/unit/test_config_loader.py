@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from config_helpers import FIXTURES, load
 
+from cgihttpd.config.errors import ConfigErrors
 from cgihttpd.config.loader import load_config, read_envvars
 from cgihttpd.config.model import Address, OptionsSpec
 from cgihttpd.config.report import describe
 from cgihttpd.config.zeroconf import folder_config
-from cgihttpd.errors import ConfigErrors
 
 DEBIAN = Path("/etc/apache2/apache2.conf")
 

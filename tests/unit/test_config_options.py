@@ -13,8 +13,8 @@ import pytest
 from config_helpers import errors, load
 
 from cgihttpd.config.directives import parse_options
+from cgihttpd.config.errors import ConfigError
 from cgihttpd.config.model import OPTIONS_ALL, DirConf
-from cgihttpd.errors import ConfigError
 
 MIXED = "Either all Options must start with + or -, or no Option may."
 

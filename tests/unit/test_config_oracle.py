@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from cgihttpd.config.errors import ConfigErrors
 from cgihttpd.config.loader import load_config
 from cgihttpd.config.report import describe
-from cgihttpd.errors import ConfigErrors
 
 pytestmark = pytest.mark.differential
 

@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cgihttpd.http.limits import HeadGuard, HeadLimits, ReadTimeout
+from cgihttpd.config.readtimeout import ReadTimeout
+from cgihttpd.http.limits import HeadGuard, HeadLimits
 
 SMALL = HeadLimits(request_line=20, field_size=10, fields=3)
 

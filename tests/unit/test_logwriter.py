@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from cgihttpd.accesslog import LogRecord
+from cgihttpd.config.errors import ConfigError
 from cgihttpd.config.model import DirConf, Limits, LogTarget, ServerConfig, Source, VirtualHost
-from cgihttpd.errors import ConfigError
 from cgihttpd.logwriter import LogSet
 
 COMMON = '%h %l %u %t "%r" %>s %b'

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from cgihttpd.http.errorpage import server_software
+from cgihttpd.banner import server_software
 from cgihttpd.response import (
     PageContext,
     classify_error_document,

@@ -166,19 +166,6 @@ def test_http_date_round_trip(when: int) -> None:
     assert parse_http_date(http_date(when)) == when
 
 
-@pytest.mark.parametrize("module", ["walk", "vhost", "resolve", "static", "autoindex",
-                                    "response", "mime"])
-def test_pure_modules_import_no_io_machinery(module: str) -> None:
-    import subprocess
-    import sys
-
-    code = (f"import sys, cgihttpd.{module}; "
-            "print(sorted(m for m in ('asyncio', 'subprocess', 'socket') if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=60, check=True).stdout.strip()
-    assert out == "[]"
-
-
 @given(size=st.integers(0, 10**9), mtime_ns=st.integers(0, 4_000_000_000 * 10**9),
        ahead=st.floats(-5.0, 10.0), method=st.sampled_from(["GET", "HEAD", "POST"]),
        ctype=st.sampled_from([None, "text/html", "image/png"]))

@@ -26,7 +26,6 @@ from urllib.parse import unquote_to_bytes
 from cgihttpd.cache import BoundedCache
 from cgihttpd.config.model import DirConf, VirtualHost
 from cgihttpd.request import Request
-from cgihttpd.resolve import translated_filename
 from cgihttpd.target import Target
 
 #: Apache's DEFAULT_PATH (include/httpd.h), used only when the server has no PATH.
@@ -201,10 +200,10 @@ def build_cgi_environ(
     ``common_vars`` (ap_add_common_vars) and ``cgi_vars`` (ap_add_cgi_vars) over it,
     names sanitised (ap_create_environment).
 
-    ``path_translated``: the file PATH_INFO maps to as a URL (``translate_path_info``;
-    Apache asks a sub-request), None means "not mapped". ``content_length``: the
-    de-chunked length of a spooled chunked body, overriding the header.
-    ``current_uri``: r->uri (the decoded path of the request being served, for
+    ``path_translated``: the file PATH_INFO maps to as a URL (the caller translates
+    it with ``resolve.translated_filename``, as Apache asks a sub-request), None means
+    "not mapped". ``content_length``: the de-chunked length of a spooled chunked body,
+    overriding the header. ``current_uri``: r->uri (the decoded path of the request being served, for
     ``CGIVar REQUEST_URI current-uri`` and internal redirects). ``inherited``:
     variables already in r->subprocess_env before the CGI ones are added (REDIRECT_*
     after an internal redirect); the CGI variables win over them.
@@ -336,14 +335,6 @@ def original_uri(request: Request) -> str:
     if len(words) >= 2:
         return words[1]
     return request.raw_target if not request.request_line else ""
-
-
-def translate_path_info(path_info: str, vhost: VirtualHost) -> str:
-    """PATH_TRANSLATED: PATH_INFO mapped as a URL path, as util_script.c maps it with a
-    sub-request: the same translation as any request (``resolve.translated_filename``:
-    Alias, ScriptAlias, AliasMatch, ScriptAliasMatch in config order, else the
-    DocumentRoot)."""
-    return translated_filename(vhost, path_info)
 
 
 def build_cgi_argv(query: str) -> list[str]:

@@ -26,12 +26,13 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from typing import IO, Final
 
+from cgihttpd.asgi import RAW
+from cgihttpd.banner import server_software
 from cgihttpd.cgi.conditions import script_conditions
 from cgihttpd.cgi.environ import (
     build_cgi_argv,
     build_cgi_environ,
     redirect_variables,
-    translate_path_info,
 )
 from cgihttpd.cgi.parser import (
     NEED_DATA,
@@ -55,8 +56,7 @@ from cgihttpd.cgi.shebang import SHEBANG_MAX, LaunchError, plan_command
 from cgihttpd.cgi.streams import BodyTooLarge, ClientGone, StderrLines, spool_body
 from cgihttpd.errors import HTTPError, http_error_from_oserror
 from cgihttpd.exchange import Exchange
-from cgihttpd.http.cycle import RAW
-from cgihttpd.http.errorpage import server_software
+from cgihttpd.resolve import translated_filename
 
 #: Bytes read from the script's stdout/stderr at a time (APR_BUCKET_BUFF_SIZE is 8000).
 READ_SIZE: Final = 1 << 16
@@ -169,7 +169,7 @@ class _CgiRun:
                 # the same banner as the Server header (ap_get_server_banner)
                 server_software=server_software(ex.config.server_tokens),
                 server_environ=os.environ,
-                path_translated=(translate_path_info(ex.target.path_info, ex.vhost)
+                path_translated=(translated_filename(ex.vhost, ex.target.path_info)
                                  if ex.target.path_info else None),
                 content_length=length if spool is not None else None,
                 current_uri=ex.target.url_path + ex.target.path_info,

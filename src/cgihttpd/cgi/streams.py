@@ -9,8 +9,9 @@ logs (cgi_common.h ``log_script_err``). Must not know about processes or the res
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Awaitable, Callable, MutableMapping
-from typing import IO, Any, Final
+from typing import IO, Final
+
+from cgihttpd.asgi import Receive
 
 #: A request body without Content-Length (chunked) is spooled before the script
 #: starts: in memory up to this size, then in a temporary file.
@@ -18,8 +19,6 @@ SPOOL_MEMORY: Final = 1 << 20
 #: log_script_err reads stderr with a HUGE_STRING_LEN (8192) buffer: a longer line is
 #: logged in pieces of 8191 bytes.
 STDERR_LINE: Final = 8191
-
-Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 
 
 class ClientGone(Exception):

@@ -20,6 +20,7 @@ import socket
 from collections.abc import Iterable, Mapping
 
 from cgihttpd.config import directives as D
+from cgihttpd.config.errors import ConfigError, ConfigErrors
 from cgihttpd.config.model import (
     REQTIMEOUT_BODY,
     REQTIMEOUT_HEADER,
@@ -35,9 +36,8 @@ from cgihttpd.config.modules import (
     MPM_MODULES,
     REGISTRY,
 )
+from cgihttpd.config.readtimeout import ReadTimeout
 from cgihttpd.config.tree import expand, new_state, normalise_path, parse_tree
-from cgihttpd.errors import ConfigError, ConfigErrors
-from cgihttpd.http.limits import ReadTimeout
 
 #: Debian's compiled-in DocumentRoot (apache2 -S on a config without one).
 DEFAULT_DOCUMENT_ROOT = "/var/www/html"

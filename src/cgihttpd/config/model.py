@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from cgihttpd.config.indexopts import effective_index_options, merge_index_options
-from cgihttpd.http.limits import ReadTimeout
+from cgihttpd.config.readtimeout import ReadTimeout
 
 # --- where a value came from ---------------------------------------------------------
 

@@ -24,10 +24,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
+from cgihttpd.config.errors import ConfigError
 from cgihttpd.config.lexer import logical_lines, next_word, split_words
 from cgihttpd.config.model import BUILTIN, Source
 from cgihttpd.config.modules import BUILTIN_MODULES, REGISTRY
-from cgihttpd.errors import ConfigError
 
 #: server/config.c AP_MAX_INCLUDE_DEPTH
 MAX_INCLUDE_DEPTH = 128

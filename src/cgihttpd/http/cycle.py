@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import MutableMapping
 from typing import TYPE_CHECKING, Any
 
+from cgihttpd.asgi import RAW, ASGIApp, Message
 from cgihttpd.http.errorpage import error_page
 from cgihttpd.http.framing import (
     LAST_CHUNK,
@@ -26,17 +27,7 @@ from cgihttpd.http.settings import http_date
 if TYPE_CHECKING:
     from cgihttpd.http.protocol import CgiHttpProtocol
 
-Message = MutableMapping[str, Any]
-ASGIApp = Callable[[MutableMapping[str, Any], Callable[[], Awaitable[Message]],
-                    Callable[[Message], Awaitable[None]]], Awaitable[None]]
-
 logger = logging.getLogger("cgihttpd.http")
-
-#: ASGI extension message: {"type": RAW, "bytes": b"...", "more": bool, "status": int}.
-#: As the first send it replaces "http.response.start": the bytes go to the client as
-#: they are (no status line, headers or framing added) and the connection closes after
-#: the last one ("more" False). "status" is only for the access log.
-RAW = "cgihttpd.raw"
 
 
 class ClientDisconnected(OSError):

@@ -1,6 +1,5 @@
-"""The server's name (``Server`` header, ``SERVER_SOFTWARE``) and the error pages the
-HTTP layer writes itself, before any application sees the request (400, 408, 414; 500
-when the application fails before answering). Pure: values in, bytes out.
+"""The error pages the HTTP layer writes itself, before any application sees the request
+(400, 408, 414; 500 when the application fails before answering). Pure: values in, bytes out.
 
 Pages are byte-for-byte Apache 2.4.71's (``ap_send_error_response`` and
 ``get_canned_error_string`` in modules/http/http_protocol.c), checked with raw sockets.
@@ -9,34 +8,9 @@ Error pages for requests the application handles are the application's (response
 
 from __future__ import annotations
 
-import sys
 from html import escape
-from typing import Literal
 
-from cgihttpd import SERVER_SOFTWARE_NAME, __version__
 from cgihttpd.http.status import reason_phrase
-
-Tokens = Literal["Prod", "Major", "Minor", "Min", "OS", "Full"]
-
-
-def server_software(tokens: str = "Full") -> str:
-    """The ``Server`` header for ``ServerTokens`` (core docs, "ServerTokens"):
-    Prod ``cgihttpd``, Major ``cgihttpd/0``, Minor ``cgihttpd/0.1``, Min ``cgihttpd/0.1.0``,
-    OS and Full ``cgihttpd/0.1.0 (Python 3.11)`` - the Python version stands where Apache
-    names the OS."""
-    parts = __version__.split(".")
-    t = tokens.lower()
-    if t in ("prod", "productonly"):
-        return SERVER_SOFTWARE_NAME
-    if t == "major":
-        return f"{SERVER_SOFTWARE_NAME}/{parts[0]}"
-    if t == "minor":
-        return f"{SERVER_SOFTWARE_NAME}/{'.'.join(parts[:2])}"
-    if t in ("min", "minimal"):
-        return f"{SERVER_SOFTWARE_NAME}/{__version__}"
-    py = f"Python {sys.version_info.major}.{sys.version_info.minor}"
-    return f"{SERVER_SOFTWARE_NAME}/{__version__} ({py})"
-
 
 #: the sentence Apache puts under the heading, per status
 _MESSAGES: dict[int, str] = {

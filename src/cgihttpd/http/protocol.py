@@ -27,7 +27,8 @@ from typing import Any, ClassVar
 
 import httptools
 
-from cgihttpd.http.cycle import ASGIApp, ClientDisconnected, Cycle, without_keep_alive
+from cgihttpd.asgi import ASGIApp
+from cgihttpd.http.cycle import ClientDisconnected, Cycle, without_keep_alive
 from cgihttpd.http.errorpage import NOTE_FIELD_SIZE, NOTE_FIELDS, error_page, signature
 from cgihttpd.http.framing import RequestFacts, plan_response
 from cgihttpd.http.limits import HeadGuard, Violation

@@ -1,7 +1,8 @@
 """What the HTTP layer takes from the configuration (``HttpSettings``), what it reports
 about requests it answered itself (``ProtocolErrorEvent``) and the Date header clock.
 
-Must not know about sockets or ASGI; reads ``ServerConfig`` only in ``from_config``.
+Must not know about sockets, ASGI or the configuration's shape: ``server.http_settings``
+builds ``HttpSettings`` from a ``ServerConfig``.
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.utils import formatdate
 
-from cgihttpd.config.model import ServerConfig
-from cgihttpd.http.errorpage import server_software
-from cgihttpd.http.limits import HeadLimits, ReadTimeout
+from cgihttpd.banner import server_software
+from cgihttpd.config.readtimeout import ReadTimeout
+from cgihttpd.http.limits import HeadLimits
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,28 +53,6 @@ class HttpSettings:
     server_name: str = "localhost"
     server_admin: str = ""
     on_protocol_error: Callable[[ProtocolErrorEvent], None] | None = None
-
-    @classmethod
-    def from_config(
-        cls,
-        config: ServerConfig,
-        on_protocol_error: Callable[[ProtocolErrorEvent], None] | None = None,
-    ) -> HttpSettings:
-        main = config.main
-        return cls(
-            limits=HeadLimits(config.limits.request_line, config.limits.request_field_size,
-                              config.limits.request_fields),
-            header_timeout=config.header_timeout,  # RequestReadTimeout, or Timeout
-            body_timeout=config.body_timeout,
-            keep_alive=main.keepalive,
-            keep_alive_timeout=main.keepalive_timeout,
-            max_keep_alive_requests=main.max_keepalive_requests,
-            server_header=server_software(config.server_tokens),
-            server_signature=main.server_signature,
-            server_name=main.server_name,
-            server_admin=main.server_admin,
-            on_protocol_error=on_protocol_error,
-        )
 
 
 _date_cache: tuple[int, bytes] = (0, b"")

@@ -7,9 +7,9 @@ from dataclasses import replace
 
 from cgihttpd.config.directives.draft import Ctx
 from cgihttpd.config.directives.table import directive
+from cgihttpd.config.errors import ConfigError
 from cgihttpd.config.model import OPTIONS_ALL, OptionsSpec
 from cgihttpd.config.tree import Node
-from cgihttpd.errors import ConfigError
 
 _OPTION_WORDS: dict[str, frozenset[str]] = {
     "indexes": frozenset({"Indexes"}),

@@ -8,9 +8,9 @@ from typing import Literal
 
 from cgihttpd.config.directives.draft import Apply, Ctx
 from cgihttpd.config.directives.table import directive
+from cgihttpd.config.errors import ConfigError
 from cgihttpd.config.model import Alias
 from cgihttpd.config.tree import Node
-from cgihttpd.errors import ConfigError
 
 
 def _alias(kind: Literal["alias", "scriptalias", "aliasmatch", "scriptaliasmatch"]) -> Apply:

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from cgihttpd.config.directives.draft import Apply, Ctx
 from cgihttpd.config.directives.table import directive, flag
+from cgihttpd.config.errors import ConfigError
 from cgihttpd.config.indexopts import add_index_options
 from cgihttpd.config.tree import Node
-from cgihttpd.errors import ConfigError
 
 
 @directive("IndexOptions", "RAW", "one or more index options [+|-][]")

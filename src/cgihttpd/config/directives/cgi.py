@@ -9,8 +9,8 @@ import re
 
 from cgihttpd.config.directives.draft import Ctx
 from cgihttpd.config.directives.table import atoi, directive, flag, seconds
+from cgihttpd.config.errors import ConfigError
 from cgihttpd.config.tree import Node
-from cgihttpd.errors import ConfigError
 
 
 @directive("CGIMaxProcesses", "TAKE1", "the most CGI processes running at once (cgihttpd)",

@@ -8,10 +8,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+from cgihttpd.config.errors import ConfigError
 from cgihttpd.config.model import Address, Alias, DirConf, Section, SectionKind, Source
+from cgihttpd.config.readtimeout import ReadTimeout
 from cgihttpd.config.tree import Node, server_root_relative
-from cgihttpd.errors import ConfigError
-from cgihttpd.http.limits import ReadTimeout
 
 Arity = Literal["TAKE1", "TAKE2", "TAKE12", "TAKE23", "ITERATE", "ITERATE2", "FLAG", "RAW"]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from cgihttpd.config.directives.draft import Ctx, PendingLog
 from cgihttpd.config.directives.table import directive
+from cgihttpd.config.errors import ConfigError
 from cgihttpd.config.tree import Node
-from cgihttpd.errors import ConfigError
 
 
 @directive("ErrorLog", "TAKE1", "The filename of the error log")

@@ -9,8 +9,8 @@ from http import HTTPStatus
 
 from cgihttpd.config.directives.draft import Ctx
 from cgihttpd.config.directives.table import directive, flag
+from cgihttpd.config.errors import ConfigError
 from cgihttpd.config.tree import Node
-from cgihttpd.errors import ConfigError
 
 
 @directive("TypesConfig", "TAKE1", "the MIME types config file")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from cgihttpd.config.directives.draft import Ctx
 from cgihttpd.config.directives.table import DIRECTIVES, check_arity, directive, on_read
+from cgihttpd.config.errors import ConfigError
 from cgihttpd.config.modules import BUILTIN_MODULES, REGISTRY, matches_module
 from cgihttpd.config.tree import (
     Node,
@@ -23,7 +24,6 @@ from cgihttpd.config.tree import (
     normalise_path,
     server_root_relative,
 )
-from cgihttpd.errors import ConfigError
 
 # --- conditional sections --------------------------------------------------------------
 

@@ -9,9 +9,9 @@ import re
 
 from cgihttpd.config.directives.draft import Ctx
 from cgihttpd.config.directives.table import directive
+from cgihttpd.config.errors import ConfigError
+from cgihttpd.config.readtimeout import ReadTimeout
 from cgihttpd.config.tree import Node
-from cgihttpd.errors import ConfigError
-from cgihttpd.http.limits import ReadTimeout
 
 
 def _strtol(text: str) -> int:

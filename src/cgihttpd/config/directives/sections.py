@@ -9,9 +9,9 @@ import re
 
 from cgihttpd.config.directives.draft import Apply, Ctx, SectionDraft, ServerDraft
 from cgihttpd.config.directives.table import DIRECTIVES, apply_nodes, directive
+from cgihttpd.config.errors import ConfigError
 from cgihttpd.config.model import Address, Section, SectionKind
 from cgihttpd.config.tree import Node, normalise_path
-from cgihttpd.errors import ConfigError
 
 
 def parse_address(text: str, for_listen: bool = False) -> Address:

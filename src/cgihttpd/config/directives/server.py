@@ -11,9 +11,9 @@ import re
 from cgihttpd.config.directives.draft import Arity, Ctx
 from cgihttpd.config.directives.sections import parse_address
 from cgihttpd.config.directives.table import atoi, directive, seconds
+from cgihttpd.config.errors import ConfigError
 from cgihttpd.config.model import Address
 from cgihttpd.config.tree import Node, normalise_path
-from cgihttpd.errors import ConfigError
 
 
 @directive("Listen", "RAW", "A port number or a numeric IP address and a port number, "

@@ -13,10 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from cgihttpd.config.directives.draft import Apply, Arity, Ctx, Draft, ServerDraft
+from cgihttpd.config.errors import ConfigError
 from cgihttpd.config.model import Source
 from cgihttpd.config.modules import REGISTRY
 from cgihttpd.config.tree import Node, ReadAction
-from cgihttpd.errors import ConfigError
 
 
 @dataclass(frozen=True, slots=True)
