@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from cgihttpd.accesslog import LogRecord
 from cgihttpd.asgi import Message, Receive, Send
-from cgihttpd.banner import server_software
+from cgihttpd.banner import server_software, signature
 from cgihttpd.cgi.environ import mod_env, server_name, server_port
 from cgihttpd.cgi.runner import Launcher
 from cgihttpd.cgi.scriptlog import log_script_error, script_run
@@ -37,7 +37,6 @@ from cgihttpd.errors import HTTPError
 from cgihttpd.exchange import ErrorLogger, Exchange
 from cgihttpd.files import RealFS
 from cgihttpd.handlers import serve_directory, serve_file, serve_trace
-from cgihttpd.http.errorpage import signature
 from cgihttpd.request import Request, request_from_scope
 from cgihttpd.resolve import FileSystem, resolve_target, screen_path
 from cgihttpd.response import (
@@ -373,8 +372,8 @@ class App:
 
     def _signature(self, ex: Exchange) -> str:
         ctx = self._page(ex)
-        return signature(ctx.server_signature.lower(), server_software(ctx.server_tokens),
-                         ctx.server_name, ctx.port, ctx.server_admin)
+        return signature(ctx.server_signature, server_software(ctx.server_tokens),
+                         ctx.server_name, ctx.port, ctx.server_admin, prefix="<hr>\n")
 
     def _page(self, ex: Exchange) -> PageContext:
         name, port = self._server_name_port(ex)

@@ -1,5 +1,6 @@
 """The server's name as it introduces itself: the ``Server`` header, ``SERVER_SOFTWARE``
-and the ServerSignature line all start from ``server_software(ServerTokens)``.
+and the ServerSignature line (``signature``: error pages, listings, SERVER_SIGNATURE) all
+start from ``server_software(ServerTokens)``.
 
 Neutral ground: the HTTP engine, the application and CGI each name the server, and none
 of them owns the name. Pure: no configuration, no IO.
@@ -7,6 +8,8 @@ of them owns the name. Pure: no configuration, no IO.
 
 from __future__ import annotations
 
+import html
+import re
 import sys
 
 from cgihttpd import SERVER_SOFTWARE_NAME, __version__
@@ -29,3 +32,24 @@ def server_software(tokens: str = "Full") -> str:
         return f"{SERVER_SOFTWARE_NAME}/{__version__}"
     py = f"Python {sys.version_info.major}.{sys.version_info.minor}"
     return f"{SERVER_SOFTWARE_NAME}/{__version__} ({py})"
+
+
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+
+
+def signature(mode: str, banner: str, name: str, port: int, admin: str, *,
+              prefix: str = "") -> str:
+    """``ServerSignature`` as core.c ``ap_psignature(prefix, r)`` writes it: the
+    ``<address>`` line ("" for Off), after ``prefix`` ("<hr>\n" on error pages and
+    listings, "" for SERVER_SIGNATURE). ``name`` is ap_get_server_name's (an IPv6
+    literal without its brackets); with Email, ServerAdmin is linked as a mailto: unless
+    it is a URL already."""
+    mode = mode.lower()
+    if mode == "off":
+        return ""
+    bare = name[1:-1] if name.startswith("[") and name.endswith("]") else name
+    host = html.escape(bare, quote=True)
+    if mode == "email":
+        scheme = "" if _SCHEME.match(admin) else "mailto:"
+        host = f'<a href="{scheme}{html.escape(admin)}">{host}</a>'
+    return f"{prefix}<address>{banner} Server at {host} Port {port}</address>\n"

@@ -16,8 +16,7 @@ from html import escape
 from typing import Literal
 
 from cgihttpd.asgi import Send
-from cgihttpd.banner import server_software
-from cgihttpd.http.errorpage import signature
+from cgihttpd.banner import server_software, signature
 from cgihttpd.http.status import reason_phrase
 
 DOCTYPE = ('<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 4.01//EN" '
@@ -121,8 +120,8 @@ def error_body(status: int, ctx: PageContext, *, location: str = "",
         parts.append(f"<p>Additionally, a {recursive_error} {reason_phrase(recursive_error)}"
                      "\nerror was encountered while trying to use an ErrorDocument to "
                      "handle the request.</p>\n")
-    parts.append(signature(ctx.server_signature.lower(), server_software(ctx.server_tokens),
-                           ctx.server_name, ctx.port, ctx.server_admin))
+    parts.append(signature(ctx.server_signature, server_software(ctx.server_tokens),
+                           ctx.server_name, ctx.port, ctx.server_admin, prefix="<hr>\n"))
     parts.append("</body></html>\n")
     return "".join(parts).encode("latin-1", "replace")
 

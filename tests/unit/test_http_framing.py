@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cgihttpd.banner import server_software
-from cgihttpd.http.errorpage import error_page, signature
+from cgihttpd.banner import server_software, signature
+from cgihttpd.http.errorpage import error_page
 from cgihttpd.http.framing import InvalidResponse, RequestFacts, plan_response
 from cgihttpd.http.status import status_line
 
@@ -134,11 +134,19 @@ def test_error_pages_match_apache_byte_counts(status: int, note: str | None,
     assert len(error_page(status, note)) == length
 
 
-def test_signature() -> None:
-    assert signature("off", "cgihttpd", "h", 80, "") == ""
-    assert signature("on", "cgihttpd", "h", 80, "") == (
+def test_signature_one_function_for_pages_and_scripts() -> None:
+    """core.c ap_psignature: error pages and listings with "<hr>", SERVER_SIGNATURE without."""
+    assert signature("off", "cgihttpd", "h", 80, "", prefix="<hr>\n") == ""
+    assert signature("On", "cgihttpd", "h", 80, "", prefix="<hr>\n") == (
         "<hr>\n<address>cgihttpd Server at h Port 80</address>\n")
-    assert 'href="mailto:a@b"' in signature("email", "cgihttpd", "h", 80, "a@b")
+    assert signature("on", "cgihttpd", "h", 80, "") == (
+        "<address>cgihttpd Server at h Port 80</address>\n")
+    assert signature("email", "cgihttpd", "h", 80, "a@b") == (
+        '<address>cgihttpd Server at <a href="mailto:a@b">h</a> Port 80</address>\n')
+    # a ServerAdmin that is a URL is linked as it is; an IPv6 name loses its brackets
+    assert 'href="https://x/"' in signature("email", "b", "h", 80, "https://x/")
+    assert "Server at ::1 Port" in signature("on", "b", "[::1]", 80, "")
+    assert "Server at a&lt;b Port" in signature("on", "b", "a<b", 80, "")
 
 
 @pytest.mark.parametrize(("tokens", "expected"), [

@@ -23,6 +23,7 @@ import sys
 from collections.abc import Mapping
 from urllib.parse import unquote_to_bytes
 
+from cgihttpd.banner import signature
 from cgihttpd.cache import BoundedCache
 from cgihttpd.config.model import DirConf, VirtualHost
 from cgihttpd.request import Request
@@ -143,18 +144,6 @@ def server_port(request: Request, vhost: VirtualHost) -> int:
     if vhost.port:
         return vhost.port
     return 443 if request.scheme == "https" else 80
-
-
-def server_signature(mode: str, banner: str, name: str, port: int, admin: str) -> str:
-    """ap_psignature("", r) (server/core.c): the <address> line, "" when Off."""
-    if mode == "off":
-        return ""
-    bare = name[1:-1] if name.startswith("[") and name.endswith("]") else name
-    if mode == "email":
-        scheme = "" if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", admin) else "mailto:"
-        return (f'<address>{banner} Server at <a href="{scheme}{html.escape(admin)}">'
-                f"{html.escape(bare, quote=True)}</a> Port {port}</address>\n")
-    return f"<address>{banner} Server at {html.escape(bare, quote=True)} Port {port}</address>\n"
 
 
 def mod_env(changes: tuple[tuple[str, str, str], ...],
@@ -281,7 +270,7 @@ def common_vars(request: Request, target: Target, vhost: VirtualHost,
 
     name = server_name(request, vhost)
     port = server_port(request, vhost)
-    common["SERVER_SIGNATURE"] = server_signature(
+    common["SERVER_SIGNATURE"] = signature(
         vhost.server_signature, server_software, name, port, to_wire(vhost.server_admin))
     common["SERVER_SOFTWARE"] = server_software
     common["SERVER_NAME"] = html.escape(name, quote=True)

@@ -31,16 +31,6 @@ NOTE_FIELD_SIZE = "Size of a request header field exceeds server limit."
 NOTE_FIELDS = "The number of request header fields exceeds this server's limit."
 
 
-def signature(mode: str, software: str, server_name: str, port: int, admin: str) -> str:
-    """``ServerSignature`` (core docs): the ``<address>`` line, or "" for Off."""
-    if mode == "off":
-        return ""
-    name = escape(server_name)
-    if mode == "email" and admin:
-        name = f'<a href="mailto:{escape(admin)}">{name}</a>'
-    return f"<hr>\n<address>{escape(software)} Server at {name} Port {port}</address>\n"
-
-
 def error_page(status: int, note: str | None = None, *, admin: str = "",
                signature_html: str = "") -> bytes:
     """The HTML body Apache sends for ``status`` (``note`` as Apache's error-notes)."""

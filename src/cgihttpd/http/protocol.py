@@ -28,8 +28,9 @@ from typing import Any, ClassVar
 import httptools
 
 from cgihttpd.asgi import ASGIApp
+from cgihttpd.banner import signature
 from cgihttpd.http.cycle import ClientDisconnected, Cycle, without_keep_alive
-from cgihttpd.http.errorpage import NOTE_FIELD_SIZE, NOTE_FIELDS, error_page, signature
+from cgihttpd.http.errorpage import NOTE_FIELD_SIZE, NOTE_FIELDS, error_page
 from cgihttpd.http.framing import RequestFacts, plan_response
 from cgihttpd.http.limits import HeadGuard, Violation
 from cgihttpd.http.settings import HttpSettings, ProtocolErrorEvent, http_date
@@ -537,7 +538,7 @@ class CgiHttpProtocol(asyncio.Protocol):
         s = self.settings
         port = self.server[1] if self.server else 0
         return signature(s.server_signature, s.server_header, s.server_name, port,
-                         s.server_admin)
+                         s.server_admin, prefix="<hr>\n")
 
     def protocol_error(self, status: int, note: str | None, request_line: str) -> None:
         """Answer ``status`` with Apache's page and close (these statuses drop the
