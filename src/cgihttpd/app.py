@@ -25,6 +25,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from cgihttpd import messages as M
 from cgihttpd.accesslog import LogRecord
 from cgihttpd.asgi import Message, Receive, Send
 from cgihttpd.banner import server_software, signature
@@ -37,6 +38,7 @@ from cgihttpd.errors import HTTPError
 from cgihttpd.exchange import ErrorLogger, Exchange
 from cgihttpd.files import RealFS
 from cgihttpd.handlers import serve_directory, serve_file, serve_trace
+from cgihttpd.messages import Note, cgi_module
 from cgihttpd.request import Request, request_from_scope
 from cgihttpd.resolve import FileSystem, resolve_target, screen_path
 from cgihttpd.response import (
@@ -54,17 +56,6 @@ from cgihttpd.vhost import select_vhost
 
 if TYPE_CHECKING:
     from cgihttpd.logwriter import LogSet
-
-#: Apache's module and level for the messages resolution and dispatch log, by AH number
-_LOG_SOURCE: dict[str, tuple[str, str]] = {
-    "AH00026": ("core", "info"),
-    "AH00128": ("core", "info"),
-    "AH00129": ("core", "info"),
-    "AH00130": ("core", "info"),
-    "AH01630": ("authz_core", "error"),
-    "AH01276": ("autoindex", "error"),
-    "AH01595": ("http", "info"),
-}
 
 
 #: the methods Apache registers at start (http_protocol.c ap_method_registry_init)
@@ -101,9 +92,8 @@ class App:
         if not os.path.isdir(config.main.document_root) and config.vhosts:
             # Apache only warns for the main server's root (AH00112); with virtual
             # hosts it may never serve a request.
-            self.logs.errorlog_for(config.main).log(
-                "warn", "core",
-                f"AH00112: Warning: DocumentRoot [{config.main.document_root}] does not exist")
+            note = M.DOCUMENT_ROOT_MISSING.note(path=config.main.document_root)
+            self.logs.errorlog_for(config.main).log(note.level, note.module, note.text)
 
     @classmethod
     def build(cls, config: ServerConfig, *, fs: FileSystem | None = None,
@@ -235,13 +225,13 @@ class App:
         if ex.request.method not in REGISTERED_METHODS:
             # ap_read_request: a method Apache never registered is refused whatever the
             # URL (checked: "SEARCH /a.html" → 501 and AH00135 at core:error)
-            raise HTTPError(501, f"AH00135: Invalid method in request {ex.request.request_line}",
+            raise HTTPError(501, M.INVALID_METHOD.note(line=ex.request.request_line),
                             headers=(("Allow", "HEAD,GET,POST,OPTIONS,TRACE"),))
         if ex.request.method == "TRACE":
             await serve_trace(ex)
             return
         if target.kind == "error":
-            raise HTTPError(target.status, self._reason_for(ex, target))
+            raise HTTPError(target.status, self._note_for(ex, target))
         if target.kind == "redirect":
             location = self._absolute(ex, target.location)
             if ex.request.query:
@@ -260,19 +250,15 @@ class App:
     async def _serve_cgi(self, ex: Exchange, inherited_env: Mapping[str, str] | None,
                          status_override: int) -> None:
         target = ex.target
-        module, number = self._cgi_module()
+        module = cgi_module(self.config.modules)
         scriptaliased = target.alias is not None and target.alias.is_script
         # mod_cgi cgi_handler: ExecCGI first, then the file type
         if "ExecCGI" not in target.conf.effective_options and not scriptaliased:
-            self._log_error(ex, "error", module, f"{number['execcgi']}: stderr from "
-                            f"{target.filename}: Options ExecCGI is off in this directory")
             self._script_log(ex, 403, "Options ExecCGI is off in this directory")
-            raise HTTPError(403)
+            raise HTTPError(403, M.EXECCGI_OFF(module).note(path=target.filename))
         if target.kind == "directory":
-            self._log_error(ex, "error", module, f"{number['dir']}: stderr from "
-                            f"{target.filename}: attempt to invoke directory as script")
             self._script_log(ex, 403, "attempt to invoke directory as script")
-            raise HTTPError(403)
+            raise HTTPError(403, M.DIRECTORY_AS_SCRIPT(module).note(path=target.filename))
         if self._cgi is None:
             self._log_error(ex, "error", "core", "CGI support is unavailable")
             raise HTTPError(500)
@@ -285,11 +271,6 @@ class App:
             await self._internal_redirect(ex, location, env)
 
         await serve_cgi(cgi_ex, redirect=redirect, inherited_env=inherited_env)
-
-    def _cgi_module(self) -> tuple[str, dict[str, str]]:
-        if "cgid_module" in self.config.modules:
-            return "cgid", {"execcgi": "AH01262", "dir": "AH01265", "missing": "AH01264"}
-        return "cgi", {"execcgi": "AH02809", "dir": "AH02812", "missing": "AH02811"}
 
     async def _internal_redirect(self, ex: Exchange, location: str,
                                  env: Mapping[str, str], status_override: int = 0) -> None:
@@ -308,14 +289,15 @@ class App:
 
     # --- errors -----------------------------------------------------------------------
 
-    def _reason_for(self, ex: Exchange, target: Target) -> str:
-        reason = target.reason
-        if target.handler == "cgi-script" and target.status == 404 and reason.startswith("AH00128"):
-            module, number = self._cgi_module()
+    def _note_for(self, ex: Exchange, target: Target) -> Note | None:
+        """What resolution's error says, except that mod_cgi speaks for a missing
+        script (its handler runs before the default handler would say AH00128)."""
+        if (target.handler == "cgi-script" and target.status == 404
+                and target.reason.startswith(M.FILE_MISSING.code)):
             self._script_log(ex, 404, "script not found or unable to stat")
-            return (f"{number['missing']}: stderr from {target.filename}: "
-                    "script not found or unable to stat")
-        return reason
+            module = cgi_module(self.config.modules)
+            return M.SCRIPT_MISSING(module).note(path=target.filename)
+        return target.note
 
     def _script_log(self, ex: Exchange, status: int, error: str) -> None:
         """mod_cgi's log_scripterror: refusals before a script runs go to ScriptLog."""
@@ -325,12 +307,8 @@ class App:
     async def _send_error(self, ex: Exchange, exc: HTTPError) -> None:
         """ap_die: log the reason, then an ErrorDocument or Apache's page."""
         status = exc.status
-        if exc.reason:
-            number = _ah_number(exc.reason)
-            module, level = _LOG_SOURCE.get(number, ("core", "error"))
-            if number in ("AH01264", "AH02811"):
-                module, level = self._cgi_module()[0], "error"
-            self._log_error(ex, level, module, exc.reason)
+        if exc.note is not None:
+            self._log_note(ex, exc.note)
         kind, value = classify_error_document(ex.target.conf.error_document(status))
         if kind == "text":
             await self._send_page(ex, text_response(status, value, exc.headers))
@@ -352,10 +330,8 @@ class App:
             except HTTPError as inner:
                 if _started(ex):
                     return
-                if inner.reason:
-                    number = _ah_number(inner.reason)
-                    module, level = _LOG_SOURCE.get(number, ("core", "error"))
-                    self._log_error(ex, level, module, inner.reason)
+                if inner.note is not None:
+                    self._log_note(ex, inner.note)
                 # ap_die_r: the original error's page, noting the failed ErrorDocument
                 await self._send_page(ex, error_response(status, self._page(ex),
                                                          recursive_error=status,
@@ -363,6 +339,9 @@ class App:
                 return
         await self._send_page(ex, error_response(status, self._page(ex),
                                                  extra_headers=exc.headers))
+
+    def _log_note(self, ex: Exchange, note: Note) -> None:
+        self._log_error(ex, note.level, note.module, note.text)
 
     def _log_error(self, ex: Exchange, level: str, module: str, message: str) -> None:
         ex.errorlog.log(level, module, message, (ex.request.client_addr, ex.request.client_port))
@@ -425,13 +404,6 @@ def _check_document_roots(config: ServerConfig) -> None:
         if not os.path.isdir(vhost.document_root):
             raise ConfigError(f"DocumentRoot '{vhost.document_root}' is not a directory "
                               "(or is not readable)", vhost.source)
-
-
-def _ah_number(reason: str) -> str:
-    """The AH number a log message starts with (after an "(errno)text: " prefix)."""
-    if reason.startswith("(") and ": AH" in reason:
-        reason = reason[reason.index(": AH") + 2:]
-    return reason.split(":", 1)[0]
 
 
 def _allow(exc: HTTPError) -> tuple[tuple[str, str], ...]:

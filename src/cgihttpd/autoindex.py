@@ -23,6 +23,7 @@ import time
 from dataclasses import dataclass
 from html import escape
 
+from cgihttpd.messages import INDEX_FORBIDDEN, Note
 from cgihttpd.response import DOCTYPE
 
 NAME_WIDTH = 23  # mod_autoindex DEFAULT_NAME_WIDTH
@@ -39,14 +40,11 @@ class Entry:
     mtime: float
 
 
-def forbidden_message(dirname: str, index_names: tuple[str, ...]) -> str:
-    """The error-log line mod_autoindex writes when Indexes is off (AH01276). A URL
-    without its trailing slash (DirectorySlash Off) was never searched for an index:
-    Apache then says "(none)"."""
-    names = f"({','.join(index_names)})" if index_names else "(none)"
-    return (f"AH01276: Cannot serve directory {dirname}: No matching DirectoryIndex "
-            f"{names} found, and server-generated directory index forbidden by "
-            "Options directive")
+def forbidden_message(dirname: str, index_names: tuple[str, ...]) -> Note:
+    """The error-log line mod_autoindex writes when Indexes is off. A URL without its
+    trailing slash (DirectorySlash Off) was never searched for an index: Apache then
+    says "(none)"."""
+    return INDEX_FORBIDDEN.note(path=dirname, names=",".join(index_names) or "none")
 
 
 def strfsize(size: int) -> str:

@@ -9,16 +9,27 @@ from __future__ import annotations
 
 import errno
 
+from cgihttpd.messages import Note, plain
+
 
 class HTTPError(Exception):
-    """A request ends with this status; ``reason`` goes to the error log if set."""
+    """A request ends with this status. ``note``: the error-log line it carries (module,
+    level, text: ``messages``), written by whoever answers it; a plain string is a
+    ``core:error`` line. None: nothing to log (already logged, or nothing to say)."""
 
-    def __init__(self, status: int, reason: str | None = None, *,
+    def __init__(self, status: int, note: Note | str | None = None, *,
                  headers: tuple[tuple[str, str], ...] = ()) -> None:
-        super().__init__(reason or str(status))
+        if isinstance(note, str):
+            note = plain(note)
+        super().__init__(note.text if note is not None else str(status))
         self.status = status
-        self.reason = reason
+        self.note: Note | None = note
         self.headers = headers
+
+    @property
+    def reason(self) -> str | None:
+        """The note's text, or None."""
+        return self.note.text if self.note is not None else None
 
 
 def http_error_from_oserror(exc: OSError, what: str) -> HTTPError:

@@ -26,6 +26,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import BinaryIO
 
+from cgihttpd import messages as M
 from cgihttpd.autoindex import Entry
 from cgihttpd.errors import HTTPError, http_error_from_oserror
 
@@ -58,8 +59,7 @@ def _open_regular(path: str) -> tuple[BinaryIO, os.stat_result]:
         f = open(path, "rb")  # noqa: SIM115 - closed by the caller
     except PermissionError as exc:
         # core.c default_handler: "file permissions deny server access"
-        raise HTTPError(403, f"({exc.errno}){exc.strerror}: AH00132: file permissions "
-                             f"deny server access: {path}") from None
+        raise HTTPError(403, M.FILE_PERMISSIONS.note(errno=exc, path=path)) from None
     except OSError as exc:
         raise http_error_from_oserror(exc, path) from None
     try:
@@ -69,7 +69,7 @@ def _open_regular(path: str) -> tuple[BinaryIO, os.stat_result]:
         raise http_error_from_oserror(exc, path) from None
     if not stat_mod.S_ISREG(st.st_mode):
         f.close()
-        raise HTTPError(404, f"AH00128: File does not exist: {path}")
+        raise HTTPError(404, M.FILE_MISSING.note(path=path))
     return f, st
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import functools
 
+from cgihttpd import messages as M
 from cgihttpd.autoindex import (
     Entry,
     forbidden_message,
@@ -45,7 +46,7 @@ async def serve_trace(ex: Exchange) -> None:
     length = req.header("content-length")
     if (length is not None and length.strip() not in ("", "0")) or req.header(
             "transfer-encoding"):
-        raise HTTPError(413, f"AH01595: TRACE with body is not allowed for {req.raw_path}")
+        raise HTTPError(413, M.TRACE_WITH_BODY.note(path=req.raw_path))
     head = req.request_line + "\r\n" + "".join(f"{k}: {v}\r\n" for k, v in req.headers)
     body = (head + "\r\n").encode("latin-1", "replace")
     await _send_page(ex, Response(200, (("Content-Length", str(len(body))),
@@ -67,8 +68,7 @@ async def serve_file(ex: Exchange, *, status_override: int = 0) -> None:
         raise HTTPError(405, headers=(("Allow", ALLOW),))
     if target.path_info:
         # AcceptPathInfo Default: the default handler refuses extra path
-        raise HTTPError(404, "AH00130: File does not exist: "
-                             f"{target.filename}{target.path_info}")
+        raise HTTPError(404, M.PATH_INFO_REFUSED.note(path=target.filename + target.path_info))
     st, data, f = await load_file(target.filename, st=target.stat)
     if data is not None:
         # a small file, already read: its bytes decide the plan (the fstat may
@@ -130,7 +130,7 @@ async def serve_directory(ex: Exchange, fs: FileSystem, signature_html: str) -> 
     if method not in STATIC_METHODS:
         raise HTTPError(405, headers=(("Allow", ALLOW),))
     if method == "POST":
-        raise HTTPError(404, f"AH00129: Attempt to serve directory: {target.filename}")
+        raise HTTPError(404, M.DIRECTORY_REFUSED.note(path=target.filename))
     if "Indexes" not in target.conf.effective_options:
         names = (target.conf.effective_directory_index
                  if target.filename.endswith("/") else ())

@@ -42,9 +42,11 @@ import stat as stat_mod
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+from cgihttpd import messages as M
 from cgihttpd.cache import BoundedCache
 from cgihttpd.config.model import Alias, DirConf, VirtualHost
 from cgihttpd.errors import HTTPError, http_error_from_oserror
+from cgihttpd.messages import Note
 from cgihttpd.target import Target
 from cgihttpd.walk import ConfCache, effective_conf
 
@@ -78,7 +80,7 @@ def normalize_path(raw: str) -> str:
     if _WINDOWS:
         raw = raw.replace("\\", "/")
     if not raw.startswith("/"):
-        raise HTTPError(400, f"AH10244: invalid URI path ({raw})")
+        raise HTTPError(400, M.INVALID_URI_PATH.note(raw=raw))
     out: list[str] = []
     i = 0
     n = len(raw)
@@ -86,7 +88,7 @@ def normalize_path(raw: str) -> str:
         c = raw[i]
         if c == "%":
             if i + 2 >= n or raw[i + 1] not in _HEX or raw[i + 2] not in _HEX:
-                raise HTTPError(400, f"AH10244: invalid URI path ({raw})")
+                raise HTTPError(400, M.INVALID_URI_PATH.note(raw=raw))
             ch = chr(int(raw[i + 1:i + 3], 16))
             out.append(ch if ch in _UNRESERVED else raw[i:i + 3].upper())
             i += 3
@@ -105,7 +107,7 @@ def normalize_path(raw: str) -> str:
             continue
         if seg == "..":
             if not stack:
-                raise HTTPError(400, f"AH10244: invalid URI path ({raw})")
+                raise HTTPError(400, M.INVALID_URI_PATH.note(raw=raw))
             stack.pop()
             trailing = last
             continue
@@ -139,12 +141,12 @@ def decode_path(normalized: str, raw: str) -> str:
         if c == "%":
             b = int(normalized[i + 1:i + 3], 16)
             if b in _REFUSED_BYTES:
-                raise HTTPError(404, f"AH00026: found %2f (encoded '/') in URI path ({raw}), returning 404")
+                raise HTTPError(404, M.ENCODED_SLASH.note(raw=raw))
             data.append(b)
             i += 3
         else:
             if _WINDOWS and c == ":":
-                raise HTTPError(404, f"AH00026: found %2f (encoded '/') in URI path ({raw}), returning 404")
+                raise HTTPError(404, M.ENCODED_SLASH.note(raw=raw))
             data.extend(c.encode("latin-1") if ord(c) < 256 else c.encode("utf-8"))
             i += 1
     return bytes(data).decode("utf-8", "surrogateescape")
@@ -288,13 +290,9 @@ def _walk_error(exc: OSError, url_path: str, filename: str) -> HTTPError:
     """ap_directory_walk: a component that cannot be searched is 403 (AH00035), any
     other failure but "no such file" too (AH00036: "deny rather than assume not
     found"); the log line carries the OS error first, as Apache's does."""
-    why = f"({exc.errno}){exc.strerror}: " if exc.errno else ""
     if exc.errno in (errno.EACCES, errno.EPERM):
-        return HTTPError(403, f"{why}AH00035: access to {url_path} denied (filesystem path "
-                              f"'{filename}') because search permissions are missing on a "
-                              "component of the path")
-    return HTTPError(403, f"{why}AH00036: access to {url_path} failed (filesystem path "
-                          f"'{filename}')")
+        return HTTPError(403, M.SEARCH_DENIED.note(errno=exc, url=url_path, path=filename))
+    return HTTPError(403, M.ACCESS_FAILED.note(errno=exc, url=url_path, path=filename))
 
 
 def _symlink_allowed(vhost: VirtualHost, link: str, url_path: str, fs: FileSystem,
@@ -347,13 +345,11 @@ def walk_filesystem(vhost: VirtualHost, mapping: Mapping, url_path: str,
         st = lst
         if stat_mod.S_ISLNK(lst.st_mode):
             if not _symlink_allowed(vhost, candidate, url_path, fs, lst, confs):
-                raise HTTPError(403, "AH00037: Symbolic link not allowed or link target "
-                                     f"not accessible: {candidate}")
+                raise HTTPError(403, M.SYMLINK_DENIED.note(path=candidate))
             try:
                 st = fs.stat(candidate)
             except OSError:
-                raise HTTPError(403, "AH00037: Symbolic link not allowed or link target "
-                                     f"not accessible: {candidate}") from None
+                raise HTTPError(403, M.SYMLINK_DENIED.note(path=candidate)) from None
             followed = True
         if stat_mod.S_ISDIR(st.st_mode):
             path = candidate
@@ -473,7 +469,7 @@ def _resolve_target(vhost: VirtualHost, request_path_raw: str, fs: FileSystem,
     try:
         url_path = screen_path(request_path_raw)
     except HTTPError as exc:
-        return Target(kind="error", status=exc.status, reason=exc.reason or "",
+        return Target(kind="error", status=exc.status, note=exc.note,
                       conf=effective_conf(vhost, None, request_path_raw, cache=confs),
                       url_path="")
     return resolve_url(vhost, url_path, fs, confs=confs)
@@ -492,11 +488,11 @@ def resolve_url(vhost: VirtualHost, url_path: str, fs: FileSystem,
     else:
         context_prefix, context_root = "", vhost.document_root
 
-    def error(status: int, reason: str, filename: str = "",
+    def error(status: int, note: Note | None, filename: str = "",
               conf: DirConf | None = None, handler: str | None = None) -> Target:
         if conf is None:
             conf = effective_conf(vhost, None, url_path, cache=confs)
-        return Target(kind="error", status=status, reason=reason, filename=filename,
+        return Target(kind="error", status=status, note=note, filename=filename,
                       url_path=url_path, conf=conf,
                       handler=handler, alias=alias, context_prefix=context_prefix,
                       context_document_root=context_root)
@@ -504,7 +500,7 @@ def resolve_url(vhost: VirtualHost, url_path: str, fs: FileSystem,
     try:
         found = walk_filesystem(vhost, mapping, url_path, fs, confs)
     except HTTPError as exc:
-        return error(exc.status, exc.reason or "")
+        return error(exc.status, exc.note)
 
     is_dir = found.kind == "dir"
     filename = found.filename
@@ -512,8 +508,7 @@ def resolve_url(vhost: VirtualHost, url_path: str, fs: FileSystem,
     # mod_authz_core: "Require all denied" (checked before existence: a missing
     # /.htx is 403 under Debian's <FilesMatch "^\.ht">).
     if conf.require == "denied":
-        return error(403, f"AH01630: client denied by server configuration: {filename}",
-                     filename, conf)
+        return error(403, M.CLIENT_DENIED.note(path=filename), filename, conf)
     basename = filename.rstrip("/").rsplit("/", 1)[-1]
     # ScriptAlias "has the same behavior as Alias, except that in addition it marks the
     # target directory as containing CGI scripts" (mod_alias docs): handler cgi-script.
@@ -527,11 +522,10 @@ def resolve_url(vhost: VirtualHost, url_path: str, fs: FileSystem,
                       **extra)  # type: ignore[arg-type]
 
     if found.kind == "missing":
-        return error(404, f"AH00128: File does not exist: {filename}{found.path_info}",
+        return error(404, M.FILE_MISSING.note(path=filename + found.path_info),
                      filename, conf, handler)
     if found.kind == "other":
-        return error(403, f"AH00132: file permissions deny server access: {filename}",
-                     filename, conf, handler)
+        return error(403, M.FILE_PERMISSIONS.note(path=filename), filename, conf, handler)
     if found.kind == "file":
         return target("file", stat=found.st)
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from cgihttpd.config.model import Alias, DirConf
+from cgihttpd.messages import Note
 
 if TYPE_CHECKING:
     import os  # a stat result is carried, never taken: the resolver does the IO
@@ -16,7 +17,7 @@ TargetKind = Literal[
     "file",  # a regular file: static or a handler (see ``handler``)
     "directory",  # a directory with no usable index (listing or 403)
     "redirect",  # DirectorySlash: 301 to ``location``
-    "error",  # a status (403/404/...) decided by resolution; ``status`` and ``reason``
+    "error",  # a status (403/404/...) decided by resolution; ``status`` and ``note``
 ]
 
 
@@ -42,8 +43,13 @@ class Target:
     #: for "redirect": the Location; for "error": the status
     location: str = ""
     status: int = 0
-    #: why (for the error log), for "error"
-    reason: str = ""
+    #: why (the error-log line), for "error"
+    note: Note | None = None
     #: for "file": the stat resolution took of it (Apache's r->finfo), so the handler
     #: need not ask again; None when resolution did not stat it (fake trees, errors)
     stat: os.stat_result | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def reason(self) -> str:
+        """The error-log text of an "error" ("" if none)."""
+        return self.note.text if self.note is not None else ""

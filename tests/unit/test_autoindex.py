@@ -52,11 +52,12 @@ def test_sort_by_size_descending_and_long_names_cut() -> None:
 
 
 def test_forbidden_message_is_apaches() -> None:
-    assert forbidden_message("/r/noidx/", ("index.html",)) == (
+    note = forbidden_message("/r/noidx/", ("index.html",))
+    assert (note.module, note.level, note.text) == ("autoindex", "error", (
         "AH01276: Cannot serve directory /r/noidx/: No matching DirectoryIndex "
         "(index.html) found, and server-generated directory index forbidden by Options "
-        "directive")
-    assert "(none)" in forbidden_message("/r/noidx", ())
+        "directive"))
+    assert "(none)" in forbidden_message("/r/noidx", ()).text
 
 
 def test_plain_listing_is_apaches_default_layout() -> None:

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Final, Literal
 
+from cgihttpd.messages import BAD_HEADER_NAME
+
 #: MAX_STRING_LEN (8192) as Apache reads it: getsfunc gets len-1 and keeps room for
 #: the NUL, so 8190 characters fill the buffer and a header line may have 8189.
 MAX_HEADER_LINE: Final = 8189
@@ -270,10 +272,7 @@ class ScriptOutputParser:
         for name, _ in out:
             if not _TOKEN.match(name):
                 # http_filters.c check_headers: AH02429, the request is aborted.
-                return self._fail(
-                    "bad-name", 500,
-                    f"AH02429: Response header name '{name}' contains invalid "
-                    "characters, aborting request")
+                return self._fail("bad-name", 500, BAD_HEADER_NAME.text(name=name))
         def first(lname: str) -> str | None:
             got = self._fields.get(lname)
             return got[1][-1] if got else None

@@ -1,0 +1,137 @@
+"""Apache's error-log messages that cgihttpd writes while serving: each AH number once.
+
+A ``Message`` is one entry of Apache's catalogue as cgihttpd uses it: the AH number, the
+module tag and level Apache logs it under (``[core:info]``), and the text with its
+fields. ``Message.note(...)`` makes a ``Note``: the structured error-log line a failed
+request carries (``HTTPError.note``, ``Target.note``), so that whoever finally logs it
+knows module and level without reading them back out of the text.
+
+mod_cgi and mod_cgid say the same things under different numbers: a ``CgiMessage``
+holds both, and ``cgi_module`` is the one place that decides which of the two modules
+speaks (mod_cgid where it is loaded, as Debian's apache2 does with mpm_event).
+
+Texts are Apache 2.4's (checked against apache2 2.4.71's error logs, see the tests that
+compare them). Pure: no IO, no configuration beyond the set of loaded modules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Literal
+
+Level = Literal["emerg", "alert", "crit", "error", "warn", "notice", "info", "debug"]
+CgiModule = Literal["cgi", "cgid"]
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """An error-log line to write: module tag, level and the whole text (AH number
+    included, after an "(errno)strerror: " prefix where Apache puts one)."""
+
+    module: str
+    level: str
+    text: str
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    code: str
+    module: str
+    level: Level
+    template: str
+
+    def text(self, **fields: object) -> str:
+        return f"{self.code}: {self.template.format(**fields)}"
+
+    def note(self, *, errno: OSError | None = None, **fields: object) -> Note:
+        """The line for these fields; ``errno``: the failure Apache prefixes it with."""
+        prefix = f"({errno.errno}){errno.strerror}: " if errno is not None and errno.errno else ""
+        return Note(self.module, self.level, prefix + self.text(**fields))
+
+
+@dataclass(frozen=True, slots=True)
+class CgiMessage:
+    """One message of mod_cgi and mod_cgid, which number it differently."""
+
+    cgi: str
+    cgid: str
+    level: Level
+    template: str
+
+    def __call__(self, module: CgiModule) -> Message:
+        return Message(self.cgi if module == "cgi" else self.cgid, module, self.level,
+                       self.template)
+
+
+def cgi_module(modules: Collection[str]) -> CgiModule:
+    """The module that runs scripts, and logs about them: mod_cgid where it is loaded,
+    else mod_cgi (a configuration loads one of them)."""
+    return "cgid" if "cgid_module" in modules else "cgi"
+
+
+def plain(text: str, module: str = "core", level: Level = "error") -> Note:
+    """A line with no AH number (our own words, or Apache's where it has none)."""
+    return Note(module, level, text)
+
+
+# --- request-path translation (server/request.c, server/util.c) ---------------------------
+INVALID_URI_PATH = Message("AH10244", "core", "error", "invalid URI path ({raw})")
+ENCODED_SLASH = Message("AH00026", "core", "info",
+                        "found %2f (encoded '/') in URI path ({raw}), returning 404")
+SEARCH_DENIED = Message("AH00035", "core", "error",
+                        "access to {url} denied (filesystem path '{path}') because search "
+                        "permissions are missing on a component of the path")
+ACCESS_FAILED = Message("AH00036", "core", "error",
+                        "access to {url} failed (filesystem path '{path}')")
+SYMLINK_DENIED = Message("AH00037", "core", "error",
+                         "Symbolic link not allowed or link target not accessible: {path}")
+CLIENT_DENIED = Message("AH01630", "authz_core", "error",
+                        "client denied by server configuration: {path}")
+# --- the default handler (server/core.c) ----------------------------------------------
+FILE_MISSING = Message("AH00128", "core", "info", "File does not exist: {path}")
+FILE_PERMISSIONS = Message("AH00132", "core", "error",
+                           "file permissions deny server access: {path}")
+PATH_INFO_REFUSED = Message("AH00130", "core", "info", "File does not exist: {path}")
+DIRECTORY_REFUSED = Message("AH00129", "core", "info", "Attempt to serve directory: {path}")
+INVALID_METHOD = Message("AH00135", "core", "error", "Invalid method in request {line}")
+DOCUMENT_ROOT_MISSING = Message("AH00112", "core", "warn",
+                                "Warning: DocumentRoot [{path}] does not exist")
+REDIRECT_LIMIT = Message("AH00124", "core", "error",
+                         "Request exceeded the limit of {limit} internal redirects due to "
+                         "probable configuration error. Use 'LimitInternalRecursion' to "
+                         "increase the limit if necessary. Use 'LogLevel debug' to get a "
+                         "backtrace.")
+# --- HTTP (modules/http) --------------------------------------------------------------
+TRACE_WITH_BODY = Message("AH01595", "http", "info",
+                          "TRACE with body is not allowed for {path}")
+BODY_LENGTH_TOO_LARGE = Message("AH01588", "http", "info",
+                                "Requested content-length of {length} is larger than the "
+                                "configured limit of {limit}")
+BODY_READ_TOO_LARGE = Message("AH01591", "http", "error",
+                              "Read content length of {length} is larger than the "
+                              "configured limit of {limit}")
+BAD_HEADER_NAME = Message("AH02429", "http", "error",
+                          "Response header name '{name}' contains invalid characters, "
+                          "aborting request")
+# --- mod_autoindex ------------------------------------------------------------------------
+#: ``names``: the DirectoryIndex names joined by ",", or "none" when none was searched
+INDEX_FORBIDDEN = Message("AH01276", "autoindex", "error",
+                          "Cannot serve directory {path}: No matching DirectoryIndex ({names}) "
+                          "found, and server-generated directory index forbidden by Options "
+                          "directive")
+# --- mod_cgi / mod_cgid ---------------------------------------------------------------
+EXECCGI_OFF = CgiMessage("AH02809", "AH01262", "error",
+                         "stderr from {path}: Options ExecCGI is off in this directory")
+DIRECTORY_AS_SCRIPT = CgiMessage("AH02812", "AH01265", "error",
+                                 "stderr from {path}: attempt to invoke directory as script")
+SCRIPT_MISSING = CgiMessage("AH02811", "AH01264", "error",
+                            "stderr from {path}: script not found or unable to stat")
+# the same number under either module (cgi_common.h, shared by the two)
+EXEC_FAILED = CgiMessage("AH01241", "AH01241", "error", "exec of '{path}' failed")
+SCRIPT_STDERR = CgiMessage("AH01215", "AH01215", "error", "stderr from {path}: {line}")
+SCRIPT_OUTPUT_TIMEOUT = CgiMessage("AH01220", "AH01220", "warn",
+                                   "Timeout waiting for output from CGI script {path}")
