@@ -31,11 +31,13 @@ def free_port() -> int:
 
 class ServerProcess:
     def __init__(self, args: Sequence[str], *, cwd: str | Path | None = None,
-                 env: dict[str, str] | None = None) -> None:
+                 env: dict[str, str] | None = None, wrapper: Sequence[str] = ()) -> None:
+        """``wrapper``: a command that execs the server's command line given after it
+        (``proc.pid`` is then still the server's)."""
         full_env = dict(os.environ)
         full_env.update(env or {})
         full_env.setdefault("PYTHONUNBUFFERED", "1")
-        self.args = [sys.executable, "-m", "cgihttpd", *args]
+        self.args = [*wrapper, sys.executable, "-m", "cgihttpd", *args]
         self.proc = subprocess.Popen(
             self.args, cwd=cwd, env=full_env, stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE,

@@ -338,3 +338,63 @@ def _serve_as_nobody(tmp_path: Path, uid: int) -> None:
             assert lines[1].startswith("/usr/bin/python3 ")  # forked from its zygote
     log = (tmp_path / "error.log").read_text()
     assert "cannot start" not in log, log
+
+
+#: How a server started by ``nohup`` or as a background job of a script finds its signals:
+#: SIGHUP, SIGINT and SIGQUIT ignored, and inherited so by whatever it starts
+BACKGROUND = ("/bin/sh", "-c", 'trap "" HUP INT QUIT; exec "$@"', "sh")
+#: glibc's posix_spawn leaves its two internal signals (32, 33) ignored in a program
+GLIBC_INTERNAL = {32, 33}
+SIGNALS_SH = ("#!/bin/sh\necho 'Content-Type: text/plain'\necho\n"
+              "grep SigIgn: /proc/$$/status\n")
+SIGNALS_PY = (f"#!{sys.executable}\nimport signal\nprint('Content-Type: text/plain\\n')\n"
+              "print([l for l in open('/proc/self/status') if l.startswith('SigIgn:')][0],"
+              " end='')\n"
+              "what = {signal.SIG_DFL: 'default', signal.SIG_IGN: 'ignored',"
+              " signal.default_int_handler: 'KeyboardInterrupt'}\n"
+              "print(*(what.get(signal.getsignal(s), 'other') for s in (signal.SIGHUP,"
+              " signal.SIGINT, signal.SIGQUIT)))\n")
+
+
+def _ignored(status_line: str) -> set[int]:
+    mask = int(status_line.split(":")[1], 16)
+    return {n + 1 for n in range(64) if mask >> n & 1} - GLIBC_INTERNAL
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_started_in_the_background_scripts_ignore_nothing_and_a_signal_stops_it(
+        tmp_path: Path, sig: signal.Signals) -> None:
+    """A server started ignoring SIGHUP/SIGINT/SIGQUIT (nohup, a script's background
+    job) still stops on SIGINT and SIGTERM, with exit status 0 as in the foreground,
+    and its scripts - spawned, warm and cold Python - start with those signals at their
+    defaults as from a server started in the foreground: how the server was started
+    does not reach them (Apache's mod_cgid would pass the ignores on; docs/design.md)."""
+    (tmp_path / "sig.sh").write_text(SIGNALS_SH)
+    (tmp_path / "warm.py").write_text(SIGNALS_PY)
+    (tmp_path / "cold.py").write_text(SIGNALS_PY)
+    for name in ("sig.sh", "warm.py", "cold.py"):
+        (tmp_path / name).chmod(0o755)
+    conf = write_conf(tmp_path, "LoadModule mime_module /usr/lib/apache2/modules/mod_mime.so\n"
+                      "LoadModule cgid_module /usr/lib/apache2/modules/mod_cgid.so\n"
+                      f"<Directory {tmp_path}>\n  Options +ExecCGI\n"
+                      "  AddHandler cgi-script .sh .py\n</Directory>\n"
+                      "<Files cold.py>\n  CGIWarmPython Off\n</Files>\n")
+    with ServerProcess(["-f", str(conf), "-l", "127.0.0.1:0"], wrapper=BACKGROUND) as srv:
+        with open(f"/proc/{srv.proc.pid}/status") as f:
+            own = _ignored(next(line for line in f if line.startswith("SigIgn:")))
+        # the condition is real: the server inherited the ignores (SIGINT it handles)
+        assert {signal.SIGHUP, signal.SIGQUIT} <= own
+        got = {}
+        for name in ("sig.sh", "warm.py", "cold.py", "warm.py"):
+            with urllib.request.urlopen(f"{srv.url}/{name}", timeout=WAIT) as resp:
+                got[name] = resp.read().decode().splitlines()
+        assert _ignored(got["sig.sh"][0]) == set()
+        python_ignores = {signal.SIGPIPE, signal.SIGXFSZ}  # Python's start-up does that
+        for name in ("warm.py", "cold.py"):
+            assert _ignored(got[name][0]) == python_ignores, name
+            assert got[name][1] == "default KeyboardInterrupt default", name
+        os.kill(srv.proc.pid, sig)
+        assert srv.wait_exit(WAIT) == 0
+        assert not any("Traceback" in x for x in srv.stderr_lines)
+    log = (tmp_path / "error.log").read_text()
+    assert "cannot start" not in log and "running it cold" not in log, log

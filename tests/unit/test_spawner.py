@@ -1,5 +1,6 @@
 """Cold scripts started by exec from a zygote (the spawner, or a warm zygote already up)
-must be the same process that ``SubprocessLauncher`` starts from the server itself:
+must be the same process that ``SubprocessLauncher`` starts from a server that ignores
+no signal (``ReferenceLauncher``, however the suite was started: nohup ignores three):
 environment, cwd, argv, stdio pipes, exit status, process group, descriptors, signal
 dispositions and mask. And a spawner that dies is replaced. Every run has a deadline.
 """
@@ -15,9 +16,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from launch_helpers import launch
+from launch_helpers import ReferenceLauncher, launch
 
-from cgihttpd.cgi.runner import LaunchSpec, SubprocessLauncher
+from cgihttpd.cgi.runner import LaunchSpec
 from cgihttpd.warm.launcher import SPAWNER_KEY, ZYGOTE_PATH, WarmLauncher
 
 DEADLINE = 20.0
@@ -84,7 +85,7 @@ def test_a_cold_script_comes_from_the_spawner_as_if_from_the_server(
         tmp_path: Path, warm: WarmLauncher) -> None:
     spec = probe_spec(tmp_path)
     rc, out, err = launch(warm, spec, b"body\n")
-    ref_rc, ref_out, _ = launch(SubprocessLauncher(), spec, b"body\n")
+    ref_rc, ref_out, _ = launch(ReferenceLauncher(), spec, b"body\n")
     got, ref = report(out), report(ref_out)
     assert rc == ref_rc == 0, err
     assert got["parent"].split()[1:5] == [sys.executable, "-I", "-S", ZYGOTE_PATH]
@@ -123,7 +124,7 @@ def test_a_warm_zygote_already_up_spawns_too_and_leaks_nothing(
 
     out, _ = asyncio.run(asyncio.wait_for(both(), DEADLINE))
     got = report(out)
-    ref = report(launch(SubprocessLauncher(), spec)[1])
+    ref = report(launch(ReferenceLauncher(), spec)[1])
     parent = got["parent"].split()
     assert parent[1:3] == [SYSTEM_PY, ZYGOTE_PATH]  # the warm zygote, no spawner started
     same_process(got, ref)

@@ -1,5 +1,6 @@
 """Warm Python against cold: the same script through ``WarmLauncher`` and
-``SubprocessLauncher`` must see the same process.
+``SubprocessLauncher`` (run as a server that ignores no signal runs it,
+``ReferenceLauncher``) must see the same process, however the suite was started.
 
 A probe script dumps what a fork could leak or get wrong (environment, cwd, argv,
 ``__main__``, ``sys.path``, fds, threads, signal dispositions and mask, session, stdio
@@ -21,9 +22,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from launch_helpers import launch
+from launch_helpers import ReferenceLauncher, launch
 
-from cgihttpd.cgi.runner import Launcher, LaunchSpec, SubprocessLauncher
+from cgihttpd.cgi.runner import Launcher, LaunchSpec
 from cgihttpd.warm import launcher as warm_launcher
 from cgihttpd.warm.launcher import ZYGOTE_PATH, WarmLauncher, plan_warm
 
@@ -186,7 +187,7 @@ def test_probe_warm_equals_cold(tmp_path: Path, given: str, warm: WarmLauncher, 
     script = write(tmp_path, "probe.py", PROBE, interp)
     spec = spec_for(script, interp, flags=flags, env=env, preload=("json", "random"),
                     args=("word",))
-    cold = probe(SubprocessLauncher(), spec)
+    cold = probe(ReferenceLauncher(), spec)
     hot = probe(warm, spec)
     assert differences(cold, hot) == {}
     # what the comparison rests on, said plainly
@@ -222,7 +223,7 @@ def test_probe_warm_equals_cold_on_other_pythons(tmp_path: Path, given: str,
                                                  env: dict[str, str]) -> None:
     script = write(tmp_path, "probe.py", PROBE, interp)
     spec = spec_for(script, interp, flags=flags, env=env, preload=("json",), args=("w",))
-    cold = probe(SubprocessLauncher(), spec)
+    cold = probe(ReferenceLauncher(), spec)
     hot = probe(warm, spec)
     assert differences(cold, hot) == {}
     assert hot["pid"] != cold["pid"] and hot["fds"] == [0, 1, 2, 3]
@@ -237,7 +238,7 @@ def test_zygote_environment_does_not_leak(tmp_path: Path, warm: WarmLauncher,
     script = write(tmp_path, "env.py", "import os, json\nprint(json.dumps(dict(os.environ)))\n")
     spec = spec_for(script, env={"ONLY_THIS": "yes", "PYTHONPATH": str(lib)},
                     preload=("h7_sets_env",))
-    _, cold, _ = launch(SubprocessLauncher(), spec)
+    _, cold, _ = launch(ReferenceLauncher(), spec)
     _, hot, _ = launch(warm, spec)
     assert "H7_SERVER_ONLY" not in json.loads(hot)
     assert "H7_FROM_ZYGOTE" not in json.loads(hot)  # set in the zygote by a preload
@@ -291,7 +292,7 @@ def test_exit_status_output_and_tracebacks_as_cold(tmp_path: Path, warm: WarmLau
     script.write_bytes(f"#!{PY}\n".encode() + body.encode("latin-1"))
     spec = spec_for(script)
     results = []
-    for launcher in (SubprocessLauncher(), warm):
+    for launcher in (ReferenceLauncher(), warm):
         left = tmp_path / "left-open.txt"
         left.unlink(missing_ok=True)
         rc, out, err = launch(launcher, spec)

@@ -11,8 +11,8 @@ Owns everything that happens inside that interpreter: importing the preloaded mo
 compiling scripts (cached by path, mtime and size), forking a child per request and
 turning the child into what a cold CGI process is (RFC 3875 §4 meta-variables as its
 whole environment, the script's directory as cwd, ``sys.argv``, ``sys.path[0]``, a fresh
-``__main__``, fresh stdio on the request's pipes, the start-up signal dispositions, its
-own session), and reaping the children and reporting their exit status.
+``__main__``, fresh stdio on the request's pipes, the signal dispositions of a start
+with none ignored, its own session), and reaping the children and reporting their exit status.
 Must not know HTTP or the configuration; must run under any Python 3.8+ with the
 standard library alone (the script's interpreter need not have cgihttpd installed),
 and must stay lean: every module imported here is copied into each fork.
@@ -54,6 +54,24 @@ else:
 CODE_CACHE_MAX = 256
 _HEADER = 4
 _MAX_FRAME = 64 << 20
+
+
+def clean_dispositions(found: dict[int, Any]) -> dict[int, Any]:
+    """The dispositions Python's start-up leaves in a process started with every signal
+    at its default (SIGPIPE and SIGXFSZ ignored, SIGINT raising KeyboardInterrupt, the
+    rest default), given those ``found`` at ours: a signal we inherited ignored, as a
+    server started by ``nohup`` or from a background job passes on SIGHUP, SIGINT and
+    SIGQUIT, is at its default again, as it is for a program the spawner starts. So a
+    warm child does not depend on how the server was started, nor differ from a cold
+    run of the same script (which comes from the spawner)."""
+    python_ignores = {getattr(signal, name) for name in ("SIGPIPE", "SIGXFSZ")
+                      if hasattr(signal, name)}
+    clean = {}  # type: dict[int, Any]
+    for sig, handler in found.items():
+        if handler == signal.SIG_IGN and sig not in python_ignores:
+            handler = signal.default_int_handler if sig == signal.SIGINT else signal.SIG_DFL
+        clean[sig] = handler
+    return clean
 
 
 class _Request:
@@ -117,14 +135,16 @@ class Zygote:
         signal.set_wakeup_fd(self.wake_w, warn_on_full_buffer=False)
         signal.signal(signal.SIGCHLD, lambda _s, _f: None)
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server's ^C is not ours
-        # what a child must put back: the dispositions our start-up found that a preload
-        # or we changed since
-        self.restore = [(sig, handler) for sig, handler in self.signals.items()
+        # what a child must put back: the dispositions of a cold start from a server
+        # that ignores nothing (`clean_dispositions`) where a preload or we changed them
+        # or where we were started ignoring them (nohup, a background job)
+        self.restore = [(sig, handler) for sig, handler in
+                        clean_dispositions(self.signals).items()
                         if handler is not None and signal.getsignal(sig) is not handler]
         # a spawned program starts with every signal at its default: what a program
-        # started by the server gets (the server ignores none but the SIGPIPE and
-        # SIGXFSZ that Python ignores and subprocess restores), whatever a preload or
-        # we (SIGINT, SIGCHLD) did here
+        # started by a server that ignores nothing gets (Python ignores SIGPIPE and
+        # SIGXFSZ, subprocess restores them), whatever we inherited (nohup) or a
+        # preload or we (SIGINT, SIGCHLD) did here
         self.sigdef = [sig for sig in self.signals
                        if sig not in (signal.SIGKILL, signal.SIGSTOP)]
         self.buf = b""
