@@ -117,3 +117,24 @@ def test_without_a_pidfd_to_spare_a_thread_waits(tmp_path: Path,
     spec = LaunchSpec((path,), (), {}, str(tmp_path))
     rc, out, _, _ = run(lambda: collect(SubprocessLauncher("spawn"), spec))
     assert (rc, out) == (7, b"done\n")
+
+
+def test_signals_the_server_inherited_ignored_are_not_passed_to_scripts(
+        tmp_path: Path) -> None:
+    """A server started under nohup (HUP ignored) or as a background job (INT, QUIT):
+    its own launcher starts scripts with those at their default, as the spawner and the
+    warm zygotes do. Only in ``spawn`` mode: ``asyncio`` is the fallback elsewhere."""
+    spec = LaunchSpec(("/bin/sh", script(tmp_path, "grep '^SigIgn:' /proc/$$/status\n")), (),
+                      {"PATH": "/usr/bin:/bin"}, str(tmp_path))
+    signals = (signal.SIGHUP, signal.SIGINT, signal.SIGQUIT)
+    before = {s: signal.getsignal(s) for s in signals}
+    try:
+        for s in signals:
+            signal.signal(s, signal.SIG_IGN)
+        rc, out, _, _ = run(lambda: collect(SubprocessLauncher("spawn"), spec))
+    finally:
+        for s, handler in before.items():
+            signal.signal(s, handler)
+    assert rc == 0
+    mask = int(out.split()[1], 16)
+    assert [s for s in signals if mask & (1 << (s - 1))] == []

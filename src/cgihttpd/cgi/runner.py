@@ -254,6 +254,27 @@ class SubprocessLauncher:
         return await _start_asyncio(spec)
 
 
+#: Signals a server may have inherited ignored (nohup: HUP; a background job: INT, QUIT)
+#: that exec would pass on to a script. The spawner and the warm zygotes start scripts
+#: with every signal at its default (design.md §8); the server's own launcher does too.
+_RESETTABLE: Final = tuple(getattr(signal, name) for name in (
+    "SIGHUP", "SIGINT", "SIGQUIT", "SIGTERM", "SIGUSR1", "SIGUSR2", "SIGALRM", "SIGTTIN",
+    "SIGTTOU", "SIGTSTP") if hasattr(signal, name))
+
+
+def _inherited_ignores() -> tuple[int, ...]:
+    """The signals ignored now (a caught one is reset by exec anyway)."""
+    return tuple(s for s in _RESETTABLE if signal.getsignal(s) is signal.SIG_IGN)
+
+
+def _default_dispositions(signals: tuple[int, ...]) -> Callable[[], None]:
+    def reset() -> None:  # runs in the child, between fork and exec
+        for sig in signals:
+            signal.signal(sig, signal.SIG_DFL)
+
+    return reset
+
+
 async def _spawn(spec: LaunchSpec) -> ScriptProcess:
     loop = asyncio.get_running_loop()
     args, env = _encode_for_exec(spec)
@@ -262,9 +283,12 @@ async def _spawn(spec: LaunchSpec) -> ScriptProcess:
     err_r, err_w = os.pipe()
     try:
         try:
+            ignored = _inherited_ignores()
             proc = subprocess.Popen(  # noqa: S603 - the argv is the script's, by design
                 args, stdin=in_r, stdout=out_w, stderr=err_w, cwd=spec.cwd, env=env,
-                close_fds=True, start_new_session=True)
+                close_fds=True, start_new_session=True,
+                # rare (a server started under nohup): costs vfork, so only then
+                preexec_fn=_default_dispositions(ignored) if ignored else None)
         finally:
             for fd in (in_r, out_w, err_w):
                 os.close(fd)
