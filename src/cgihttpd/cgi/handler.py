@@ -23,12 +23,10 @@ import os
 import sys
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import replace
 from typing import IO, Final
 
 from cgihttpd.asgi import RAW
 from cgihttpd.banner import server_software
-from cgihttpd.cgi.conditions import script_conditions
 from cgihttpd.cgi.environ import (
     build_cgi_argv,
     build_cgi_environ,
@@ -43,7 +41,13 @@ from cgihttpd.cgi.parser import (
     ScriptError,
     ScriptOutputParser,
 )
-from cgihttpd.cgi.reply import file_content_type, response_headers
+from cgihttpd.cgi.reply import (
+    MAX_INTERNAL_REDIRECTS,
+    ReplyPlan,
+    file_content_type,
+    plan_reply,
+    response_headers,
+)
 from cgihttpd.cgi.runner import Busy, Launcher, LaunchSpec, ScriptProcess
 from cgihttpd.cgi.scriptlog import (
     ScriptRun,
@@ -60,9 +64,6 @@ from cgihttpd.resolve import translated_filename
 
 #: Bytes read from the script's stdout/stderr at a time (APR_BUCKET_BUFF_SIZE is 8000).
 READ_SIZE: Final = 1 << 16
-#: LimitInternalRecursion's default (core docs): the 11th internal redirect of one
-#: request fails (verified: Apache runs a self-redirecting script 11 times, then 500).
-MAX_INTERNAL_REDIRECTS: Final = 10
 
 #: After a bad header block, a redirect or a 304 the rest of stdout is read and
 #: dropped so the script ends normally (discard_script_output), up to this much;
@@ -440,31 +441,36 @@ class _CgiRun:
             self._script_log(event.status, event.line, parser.rest + rest)
             raise HTTPError(event.status)
         assert isinstance(event, Headers)
-        status = event.status if event.status is not None else 200
-        if event.location is not None and status == 200 and not self.nph:
-            await self._drain(proc)
-            await self._redirect(event)
+        plan = plan_reply(event, nph=self.nph, method=self.ex.request.method,
+                          header=self.ex.request.header,
+                          request_time=self.ex.record.start_time or time.time(),
+                          can_redirect=self.redirect is not None,
+                          inherited_env=self.inherited_env)
+        if plan.kind == "stream":
+            await self._send_headers(plan, hold=True)
+            await self._send_body(proc, parser, plan)
             return
-        if event.status is None and not self.nph:
-            fields = {k.lower(): v for k, v in event.headers}
-            cond = script_conditions(self.ex.request.method, self.ex.request.header,
-                                     fields.get("etag"), fields.get("last-modified"),
-                                     self.ex.record.start_time or time.time())
-            if cond == 412:
-                await self._drain(proc)
-                self._script_log(412)  # log_script runs for any ret but OK
-                raise HTTPError(412)
-            if cond == 304:
-                await self._drain(proc)
-                self._script_log(304)
-                kept = tuple((k, v) for k, v in event.headers
-                             if k.lower() not in ("content-length", "content-type"))
-                await self._send_headers(replace(event, headers=kept), 304)
-                await self._send({"type": "http.response.body", "body": b"",
-                                  "more_body": False})
-                return
-        await self._send_headers(event, status, hold=True)
-        await self._send_body(proc, parser, event)
+        # every other answer ends the script's part: the rest of stdout is dropped
+        await self._drain(proc)
+        if plan.kind == "local-redirect":
+            await self._redirect(plan.location)
+        elif plan.kind == "redirect-limit":
+            self.log("error", "AH00124: Request exceeded the limit of "
+                     f"{MAX_INTERNAL_REDIRECTS} internal redirects due to probable "
+                     "configuration error. Use 'LimitInternalRecursion' to increase the "
+                     "limit if necessary. Use 'LogLevel debug' to get a backtrace.", "core")
+            raise HTTPError(plan.status)
+        elif plan.kind == "client-redirect":
+            raise HTTPError(plan.status, headers=plan.headers)
+        elif plan.kind == "precondition-failed":
+            self._script_log(plan.status)  # log_script runs for any ret but OK
+            raise HTTPError(plan.status)
+        else:
+            assert plan.kind == "not-modified"
+            self._script_log(plan.status)
+            await self._send_headers(plan)
+            await self._send({"type": "http.response.body", "body": b"",
+                              "more_body": False})
 
     async def _respond_raw(self, proc: ScriptProcess) -> None:
         """An nph- script: its output goes to the client as written, nothing parsed,
@@ -536,39 +542,28 @@ class _CgiRun:
         """log_scripterror: the entry of a script that could not run."""
         log_script_error(self.script_log, self.log_length, self._run_facts(status), error)
 
-    async def _redirect(self, event: Headers) -> None:
-        location = event.location or ""
-        if location.startswith("/") and self.redirect is not None:
-            if _redirect_depth(self.inherited_env) >= MAX_INTERNAL_REDIRECTS:
-                self.log("error", "AH00124: Request exceeded the limit of "
-                         f"{MAX_INTERNAL_REDIRECTS} internal redirects due to probable "
-                         "configuration error. Use 'LimitInternalRecursion' to increase the "
-                         "limit if necessary. Use 'LogLevel debug' to get a backtrace.", "core")
-                raise HTTPError(500)
-            proc = self.proc
-            if proc is not None:
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(proc.wait(), self.timeout)
-            req = self.ex.request
-            variables = redirect_variables(
-                self.env, 200, self.ex.target.url_path + self.ex.target.path_info,
-                req.query if "?" in req.raw_target else None)
-            await self.redirect(location, variables)
-            return
-        # mod_cgi: "if a script wants to produce its own Redirect body, it now has
-        # to explicitly *say* Status: 302". The script's other fields (Set-Cookie)
-        # stay: they were merged into err_headers_out.
-        headers = tuple((k, v) for k, v in event.headers
-                        if k.lower() not in ("content-type", "content-length", "location"))
-        raise HTTPError(302, headers=(("Location", location), *headers))
+    async def _redirect(self, location: str) -> None:
+        """Apache's internal redirect: once the script has exited, ``location`` is
+        served as a GET with this request's REDIRECT_* variables."""
+        assert self.redirect is not None
+        proc = self.proc
+        if proc is not None:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(proc.wait(), self.timeout)
+        req = self.ex.request
+        variables = redirect_variables(
+            self.env, 200, self.ex.target.url_path + self.ex.target.path_info,
+            req.query if "?" in req.raw_target else None)
+        await self.redirect(location, variables)
 
-    async def _send_headers(self, event: Headers, status: int, hold: bool = False) -> None:
+    async def _send_headers(self, plan: ReplyPlan, hold: bool = False) -> None:
         """``hold``: keep the start message until the first body message goes (so that
         head, body and end of a short response leave in one write)."""
         ex = self.ex
         conf = ex.target.conf
+        status = plan.status
         headers = response_headers(
-            event.headers, status, nph=self.nph,
+            plan.headers, status, nph=self.nph,
             default_type=file_content_type(self.filename, conf, ex.config.mime_types,
                                            ex.runtime.caches.mime),
             default_charset=conf.default_charset)
@@ -578,10 +573,10 @@ class _CgiRun:
         ex.record.headers_out = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in headers]
         start: dict[str, object] = {"type": "http.response.start", "status": status,
                                     "headers": headers}
-        if event.reason:
+        if plan.reason:
             # Apache sends the script's own reason phrase (r->status_line); our
             # protocol takes it as the "reason" extension key, others ignore it.
-            start["reason"] = event.reason
+            start["reason"] = plan.reason
         if hold:
             self.held_start = start
             return
@@ -611,14 +606,13 @@ class _CgiRun:
         return bool(self.held) or self.held_start is not None
 
     async def _send_body(self, proc: ScriptProcess, parser: ScriptOutputParser,
-                         event: Headers) -> None:
+                         plan: ReplyPlan) -> None:
         """The body as the script writes it. What came is held, with the head, until
         the next read would wait for the script (then it goes, as Apache flushes on a
         read that would block), or until the script has ended: a short response then
         leaves in one write, head, body and end together (design.md §5)."""
-        head = self.ex.request.method == "HEAD"
-        length = event.content_length
-        expected = int(length) if length is not None and length.strip().isdigit() else None
+        head = not plan.send_body
+        expected = plan.length
         sent = 0
         held = self.held
 
@@ -688,14 +682,6 @@ class _CgiRun:
             raise ScriptAborted(self.filename)
         await self._send({"type": "http.response.body", "body": b"".join(held),
                           "more_body": False})
-
-
-def _redirect_depth(env: Mapping[str, str]) -> int:
-    """How many internal redirects led here: REDIRECT_STATUS, REDIRECT_REDIRECT_STATUS..."""
-    depth = 0
-    while "REDIRECT_" * (depth + 1) + "STATUS" in env:
-        depth += 1
-    return depth
 
 
 def _runnable(path: str) -> bool:

@@ -1,16 +1,24 @@
-"""The response head cgihttpd sends for a script's header block.
+"""The answer cgihttpd gives to a script's header block, and its response head.
 
-Owns what Apache adds or changes between the script's fields and the wire: the
-Content-Type mod_mime gave the file when the script names none (verified: a .py
-without Content-Type goes out as text/x-python), ``AddDefaultCharset`` on text/plain
-and text/html (core.c ``ap_make_content_type``), dropping a Content-Length that is not
-a number. Pure: values in, ASGI header pairs out. Must not know about processes.
+Owns the decision taken once the header block is read (``plan_reply``: an internal
+or client redirect, 304/412 from the script's validators, or the script's response),
+made before anything is sent as ``static.plan_static`` makes it for a file; and what
+Apache adds or changes between the script's fields and the wire: the Content-Type
+mod_mime gave the file when the script names none (verified: a .py without
+Content-Type goes out as text/x-python), ``AddDefaultCharset`` on text/plain and
+text/html (core.c ``ap_make_content_type``), dropping a Content-Length that is not a
+number. Pure: values in, a plan or ASGI header pairs out. Must not know about
+processes or the connection (``cgi.handler`` acts on the plan).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Final, Literal
 
+from cgihttpd.cgi.conditions import script_conditions
+from cgihttpd.cgi.parser import Headers
 from cgihttpd.config.model import DirConf
 from cgihttpd.mime import TableCache, type_table
 
@@ -72,3 +80,87 @@ def response_headers(fields: Iterable[tuple[str, str]], status: int, *, nph: boo
         ctype = with_default_charset(default_type, default_charset)
         out.append((b"Content-Type", ctype.encode("latin-1")))
     return out
+
+
+#: LimitInternalRecursion's default (core docs): the 11th internal redirect of one
+#: request fails (verified: Apache runs a self-redirecting script 11 times, then 500).
+MAX_INTERNAL_REDIRECTS: Final = 10
+
+ReplyKind = Literal["local-redirect", "redirect-limit", "client-redirect", "not-modified",
+                    "precondition-failed", "stream"]
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyPlan:
+    """What to answer for a script's header block (``plan_reply``).
+
+    - ``local-redirect``: serve ``location`` as a GET instead (Apache's internal
+      redirect); ``redirect-limit``: that redirect would pass LimitInternalRecursion
+      (500). Nothing of the script's output is sent.
+    - ``client-redirect``: raise ``status`` 302 with ``headers`` (Location first, then
+      the script's other fields).
+    - ``not-modified`` (304, ``headers`` sent, no body) and ``precondition-failed``
+      (412, an error page): the script's validators met the request's conditions.
+    - ``stream``: send ``status``, ``reason`` and ``headers``, then the body.
+    Every kind but ``stream`` drops the rest of the script's output.
+    """
+
+    kind: ReplyKind
+    status: int
+    headers: tuple[tuple[str, str], ...] = ()
+    #: the script's own reason phrase (a Status line's)
+    reason: str | None = None
+    #: local-redirect: the path (and query) to serve
+    location: str = ""
+    #: stream: False for HEAD (the body is read and dropped)
+    send_body: bool = True
+    #: stream: the body's announced length (Content-Length): bytes past it are dropped,
+    #: and fewer is a script that failed
+    length: int | None = None
+
+
+def redirect_depth(env: Mapping[str, str]) -> int:
+    """How many internal redirects led here: REDIRECT_STATUS, REDIRECT_REDIRECT_STATUS..."""
+    depth = 0
+    while "REDIRECT_" * (depth + 1) + "STATUS" in env:
+        depth += 1
+    return depth
+
+
+def plan_reply(event: Headers, *, nph: bool, method: str,
+               header: Callable[[str], str | None], request_time: float,
+               can_redirect: bool, inherited_env: Mapping[str, str]) -> ReplyPlan:
+    """The answer to ``event`` as mod_cgi/mod_cgid give it (cgi_common.h
+    cgi_handle_response): decided before anything is sent. ``header``: the request's
+    fields; ``can_redirect``: an internal redirect can be served (else a local
+    Location is answered with a 302); ``inherited_env``: the REDIRECT_* variables of
+    the redirects that led here (LimitInternalRecursion)."""
+    status = event.status if event.status is not None else 200
+    # an nph- script's header block goes out as it is: no redirect, no conditions
+    if event.location is not None and status == 200 and not nph:
+        location = event.location
+        if location.startswith("/") and can_redirect:
+            if redirect_depth(inherited_env) >= MAX_INTERNAL_REDIRECTS:
+                return ReplyPlan("redirect-limit", 500)
+            return ReplyPlan("local-redirect", 200, location=location)
+        # mod_cgi: "if a script wants to produce its own Redirect body, it now has
+        # to explicitly *say* Status: 302". The script's other fields (Set-Cookie)
+        # stay: they were merged into err_headers_out.
+        others = tuple((k, v) for k, v in event.headers
+                       if k.lower() not in ("content-type", "content-length", "location"))
+        return ReplyPlan("client-redirect", 302, (("Location", location), *others))
+    if event.status is None and not nph:
+        fields = {k.lower(): v for k, v in event.headers}
+        cond = script_conditions(method, header, fields.get("etag"),
+                                 fields.get("last-modified"), request_time)
+        if cond == 412:
+            return ReplyPlan("precondition-failed", 412)
+        if cond == 304:
+            kept = tuple((k, v) for k, v in event.headers
+                         if k.lower() not in ("content-length", "content-type"))
+            return ReplyPlan("not-modified", 304, kept)
+    length = event.content_length
+    return ReplyPlan("stream", status, event.headers, event.reason,
+                     send_body=method != "HEAD",
+                     length=int(length) if length is not None and length.strip().isdigit()
+                     else None)
