@@ -10,12 +10,17 @@ from config_helpers import load
 
 from cgihttpd.cgi.parser import ScriptError, ScriptOutputParser
 from cgihttpd.cgi.scriptlog import (
+    NO_SCRIPT_LOG,
+    ScriptLogger,
     ScriptRun,
     append_entry,
     apr_ctime,
     format_error_entry,
     format_script_entry,
+    script_logger,
 )
+from cgihttpd.request import Request
+from cgihttpd.target import Target
 
 WHEN = time.mktime((2026, 11, 6, 7, 8, 9, 0, 0, -1))
 RUN = ScriptRun(when=WHEN, method="POST", uri="/bad.py", query="q=1", protocol="HTTP/1.1",
@@ -67,3 +72,57 @@ def test_script_log_directives(tmp_path: Path) -> None:
     assert (c.main.script_log_length, c.main.script_log_buffer) == (2000, 1024)
     assert (c.vhosts[0].script_log_length, c.vhosts[0].script_log_buffer) == (2000, 16)
     assert c.vhosts[0].script_log == c.main.script_log and c.main.script_log.endswith("/logs/s.log")
+
+
+def _request(method: str = "POST") -> Request:
+    return Request(method=method, raw_target="/bad.py?q=1", raw_path="/bad.py", query="q=1",
+                   http_version="1.1", headers=(("Host", "x"),), client_addr="127.0.0.1",
+                   client_port=1, server_addr="127.0.0.1", server_port=80, scheme="http",
+                   request_line=f"{method} /bad.py?q=1 HTTP/1.1")
+
+
+def _logger(tmp_path: Path, text: str, *, stderr_entries: bool = True,
+            method: str = "POST") -> ScriptLogger:
+    vhost = load(tmp_path, text).main
+    target = Target(kind="file", filename="/srv/bad.py", url_path="/bad.py")
+    return script_logger(vhost, _request(method), target, stderr_entries=stderr_entries)
+
+
+def test_a_run_without_script_log_writes_nothing_and_keeps_nothing(tmp_path: Path) -> None:
+    logger = _logger(tmp_path, "")
+    assert logger is NO_SCRIPT_LOG
+    assert (logger.stdout_kept, logger.logs_stderr) == (0, False)
+    logger.keep_body(b"a=1")
+    logger.log_script(500, "bad", b"rest")
+    logger.log_script_error(500, "no #! line")
+    logger.log_stderr_line(200, "oops")
+    assert list(tmp_path.rglob("*.log")) == []
+
+
+def test_a_runs_entries_show_the_head_of_its_body(tmp_path: Path) -> None:
+    logger = _logger(tmp_path, f"ScriptLog {tmp_path}/s.log\nScriptLogLength 5000\n"
+                     "ScriptLogBuffer 6\n")
+    assert (logger.stdout_kept, logger.logs_stderr) == (5000, True)
+    logger.keep_body(b"abcd")
+    logger.keep_body(b"efgh")  # past ScriptLogBuffer: cut
+    logger.keep_body(b"ijkl")
+    logger.log_script(500, "This is not a header", b"rest")
+    logger.log_stderr_line(200, "oops")
+    logger.log_script_error(500, "no #! line")
+    text = (tmp_path / "s.log").read_bytes()
+    entries = text.split(b"%% [")[1:]
+    assert len(entries) == 3
+    assert entries[0].endswith(b"POST /bad.py?q=1 HTTP/1.1\n%% 500 /srv/bad.py\n%request\n"
+                               b"Host: x\n\nabcdef\n%response\nThis is not a header\n"
+                               b"%stdout\nrest\n")
+    assert entries[1].endswith(b"%% 200 /srv/bad.py\n%error\noops\n")
+    assert entries[2].endswith(b"%% 500 /srv/bad.py\n%error\nno #! line\n")
+
+
+def test_stderr_lines_are_entries_only_under_mod_cgi(tmp_path: Path) -> None:
+    logger = _logger(tmp_path, f"ScriptLog {tmp_path}/s.log\n", stderr_entries=False)
+    assert not logger.logs_stderr
+    logger.log_stderr_line(200, "oops")
+    assert not (tmp_path / "s.log").exists()
+    logger.log_script(504)
+    assert b"%% 504 /srv/bad.py\n" in (tmp_path / "s.log").read_bytes()

@@ -49,13 +49,7 @@ from cgihttpd.cgi.reply import (
     response_headers,
 )
 from cgihttpd.cgi.runner import Busy, Launcher, LaunchSpec, ScriptProcess
-from cgihttpd.cgi.scriptlog import (
-    ScriptRun,
-    append_entry,
-    format_script_entry,
-    log_script_error,
-    script_run,
-)
+from cgihttpd.cgi.scriptlog import script_logger
 from cgihttpd.cgi.shebang import SHEBANG_MAX, LaunchError, plan_command
 from cgihttpd.cgi.streams import BodyTooLarge, ClientGone, StderrLines, spool_body
 from cgihttpd.errors import HTTPError, http_error_from_oserror
@@ -135,12 +129,8 @@ class _CgiRun:
         self.held: list[bytes] = []
         self.stderr_lines = 0
         self.env: dict[str, str] = {}
-        # ScriptLog: what a failed run's entry shows (the body's head, stderr lines)
-        vhost = ex.vhost
-        self.script_log = vhost.script_log
-        self.log_length = vhost.script_log_length
-        self.log_buffer = vhost.script_log_buffer
-        self.body_head = bytearray()
+        self.scriptlog = script_logger(ex.vhost, ex.request, ex.target,
+                                       stderr_entries=self.module == "cgi")
 
     def log(self, level: str, message: str, module: str | None = None) -> None:
         self.ex.errorlog.log(level, module or self.module, message, self.client)
@@ -256,7 +246,7 @@ class _CgiRun:
                 exists=_runnable, python=python)
         except LaunchError as exc:
             self.log("error", str(exc))
-            self._script_log_error(500, str(exc))
+            self.scriptlog.log_script_error(500, str(exc))
             raise HTTPError(500) from None
         warned = self.ex.runtime.caches.warned
         if cmd.warning and self.filename not in warned:
@@ -273,7 +263,8 @@ class _CgiRun:
             self.log("error", f"({exc.errno}){exc.strerror}: AH01241: exec of "
                      f"'{spec.argv[0]}' failed")
             self.log("error", f"End of script output before headers: {self.name}")
-            self._script_log_error(500, f"exec of '{spec.argv[0]}' failed: {exc.strerror}")
+            self.scriptlog.log_script_error(
+                500, f"exec of '{spec.argv[0]}' failed: {exc.strerror}")
             raise HTTPError(500) from None
         self.proc = proc
         self.last_activity = self.loop.time()
@@ -309,11 +300,11 @@ class _CgiRun:
         connection stays usable.
         """
         writing = True
+        keep_body = self.scriptlog.keep_body
 
         async def write(data: bytes) -> None:
             nonlocal writing
-            if self.script_log and len(self.body_head) < self.log_buffer:
-                self.body_head += data[: self.log_buffer - len(self.body_head)]
+            keep_body(data)
             if not writing or not data:
                 return
             try:
@@ -364,13 +355,11 @@ class _CgiRun:
 
     def _log_stderr_line(self, line: bytes) -> None:
         self.stderr_lines += 1
-        if self.script_log and self.module == "cgi":
-            # mod_cgi log_script_err: each line is also a ScriptLog entry, with the
-            # status of the moment (200 until a response has another)
-            log_script_error(self.script_log, self.log_length,
-                             self._run_facts(self.ex.record.status or 200),
-                             line.decode("latin-1"))
-        self.log("error", f"AH01215: stderr from {self.filename}: {line.decode('latin-1')}")
+        # mod_cgi log_script_err: each line is also a ScriptLog entry, with the status
+        # of the moment (200 until a response has another)
+        text = line.decode("latin-1")
+        self.scriptlog.log_stderr_line(self.ex.record.status or 200, text)
+        self.log("error", f"AH01215: stderr from {self.filename}: {text}")
 
     async def _read_stdout(self, proc: ScriptProcess) -> bytes | None:
         """The next stdout bytes (b"" at end), or None when nothing came for the
@@ -427,18 +416,18 @@ class _CgiRun:
                          f"{self.filename}")
             self.log("error", f"Script timed out before returning headers: {self.name}")
             # cgi_handle_response: the brigade is emptied on a timeout, no %stdout
-            self._script_log(504)
+            self.scriptlog.log_script(504)
             raise HTTPError(504)
         if isinstance(event, ScriptError):
             if self.disconnected:
                 return
-            rest = await self._drain(proc, keep=self.log_length if self.script_log else 0)
-            if self.script_log and self.module == "cgi" and self.errlog_task is not None:
+            rest = await self._drain(proc, keep=self.scriptlog.stdout_kept)
+            if self.scriptlog.logs_stderr and self.errlog_task is not None:
                 # mod_cgi logs stderr before the failure: let the reader catch up
                 await asyncio.wait({self.errlog_task}, timeout=1.0)
             module = "http" if event.kind == "bad-name" else None
             self.log("error", event.message, module)
-            self._script_log(event.status, event.line, parser.rest + rest)
+            self.scriptlog.log_script(event.status, event.line, parser.rest + rest)
             raise HTTPError(event.status)
         assert isinstance(event, Headers)
         plan = plan_reply(event, nph=self.nph, method=self.ex.request.method,
@@ -463,11 +452,11 @@ class _CgiRun:
         elif plan.kind == "client-redirect":
             raise HTTPError(plan.status, headers=plan.headers)
         elif plan.kind == "precondition-failed":
-            self._script_log(plan.status)  # log_script runs for any ret but OK
+            self.scriptlog.log_script(plan.status)  # log_script runs for any ret but OK
             raise HTTPError(plan.status)
         else:
             assert plan.kind == "not-modified"
-            self._script_log(plan.status)
+            self.scriptlog.log_script(plan.status)
             await self._send_headers(plan)
             await self._send({"type": "http.response.body", "body": b"",
                               "more_body": False})
@@ -523,24 +512,6 @@ class _CgiRun:
             dropped += len(data)
         proc.kill()
         return bytes(kept)
-
-    # --- ScriptLog ----------------------------------------------------------------------
-
-    def _run_facts(self, status: int) -> ScriptRun:
-        return script_run(self.ex.request, self.ex.target, status, time.time())
-
-    def _script_log(self, status: int, failed_line: str = "", stdout: bytes = b"") -> None:
-        """mod_cgi/mod_cgid log_script: the run's entry when ScriptLog is set."""
-        if not self.script_log:
-            return
-        entry = format_script_entry(
-            self._run_facts(status), headers_in=self.ex.request.headers,
-            body=bytes(self.body_head), failed_line=failed_line, stdout=stdout)
-        append_entry(self.script_log, self.log_length, entry)
-
-    def _script_log_error(self, status: int, error: str) -> None:
-        """log_scripterror: the entry of a script that could not run."""
-        log_script_error(self.script_log, self.log_length, self._run_facts(status), error)
 
     async def _redirect(self, location: str) -> None:
         """Apache's internal redirect: once the script has exited, ``location`` is

@@ -24,7 +24,9 @@ it is logged (checked with apache2 2.4.71: log_script_err -> log_scripterror); s
 pipe there at all.
 
 The date is apr_ctime's, in local time. Formatting is pure (values in, bytes out);
-``append_entry`` is the only function that touches the file. Must not know about
+``append_entry`` is the only function that touches the file. ``ScriptLogger`` is what
+the handler holds for one run: it keeps the head of the request body and writes the
+run's entries, and does nothing at all where ScriptLog is unset. Must not know about
 processes or the HTTP connection.
 """
 
@@ -36,6 +38,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
 
+from cgihttpd.config.model import VirtualHost
 from cgihttpd.request import Request
 from cgihttpd.target import Target
 
@@ -140,3 +143,85 @@ def append_entry(path: str, limit: int, entry: bytes) -> None:
             f.write(entry)
     except OSError:
         return
+
+
+class ScriptLogger:
+    """One run's ScriptLog: what the handler tells it (the request body as it goes to
+    the script, each stderr line, a failed run). This base class writes nothing: it
+    is the logger of every run where ScriptLog is unset (``script_logger``), so that a
+    run costs nothing here then."""
+
+    __slots__ = ()
+
+    #: how much of the rest of stdout a failed run's entry shows (ScriptLogLength)
+    stdout_kept: int = 0
+    #: every stderr line is an entry (mod_cgi): a failed run's entry waits for them
+    logs_stderr: bool = False
+
+    def keep_body(self, data: bytes) -> None:
+        """Request body bytes on their way to the script (the first ScriptLogBuffer
+        of them are shown)."""
+
+    def log_script(self, status: int, failed_line: str = "", stdout: bytes = b"") -> None:
+        """log_script: the entry of a run whose header block failed (or timed out), or
+        that was answered 304/412."""
+
+    def log_script_error(self, status: int, error: str) -> None:
+        """log_scripterror: the entry of a script that could not run."""
+
+    def log_stderr_line(self, status: int, line: str) -> None:
+        """mod_cgi log_script_err: a stderr line, with the status of the moment."""
+
+
+class FileScriptLogger(ScriptLogger):
+    """ScriptLog set: entries appended to its file (``append_entry``)."""
+
+    __slots__ = ("path", "limit", "buffer", "request", "target", "body_head",
+                 "stdout_kept", "logs_stderr")
+
+    def __init__(self, path: str, limit: int, buffer: int, request: Request,
+                 target: Target, *, stderr_entries: bool) -> None:
+        self.path = path
+        self.limit = limit
+        self.buffer = buffer
+        self.request = request
+        self.target = target
+        self.body_head = bytearray()
+        self.stdout_kept = limit
+        self.logs_stderr = stderr_entries
+
+    def _run(self, status: int) -> ScriptRun:
+        return script_run(self.request, self.target, status, time.time())
+
+    def keep_body(self, data: bytes) -> None:
+        if len(self.body_head) < self.buffer:
+            self.body_head += data[: self.buffer - len(self.body_head)]
+
+    def log_script(self, status: int, failed_line: str = "", stdout: bytes = b"") -> None:
+        entry = format_script_entry(
+            self._run(status), headers_in=self.request.headers,
+            body=bytes(self.body_head), failed_line=failed_line, stdout=stdout)
+        append_entry(self.path, self.limit, entry)
+
+    def log_script_error(self, status: int, error: str) -> None:
+        append_entry(self.path, self.limit, format_error_entry(self._run(status), error))
+
+    def log_stderr_line(self, status: int, line: str) -> None:
+        if self.logs_stderr:
+            self.log_script_error(status, line)
+
+
+#: The logger of a run without ScriptLog: stateless, so one serves every run.
+NO_SCRIPT_LOG: Final = ScriptLogger()
+
+
+def script_logger(vhost: VirtualHost, request: Request, target: Target, *,
+                  stderr_entries: bool) -> ScriptLogger:
+    """The ScriptLog of one run of ``target`` for ``request`` under ``vhost``'s
+    ScriptLog, ScriptLogLength and ScriptLogBuffer. ``stderr_entries``: each stderr
+    line is an entry of its own (mod_cgi; mod_cgid's scripts have no stderr there)."""
+    if not vhost.script_log:
+        return NO_SCRIPT_LOG
+    return FileScriptLogger(vhost.script_log, vhost.script_log_length,
+                            vhost.script_log_buffer, request, target,
+                            stderr_entries=stderr_entries)
