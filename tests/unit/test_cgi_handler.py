@@ -22,6 +22,7 @@ import pytest
 
 from cgihttpd.accesslog import LogRecord
 from cgihttpd.cgi import handler as cgi_handler
+from cgihttpd.cgi import output as cgi_output
 from cgihttpd.cgi.handler import ScriptAborted, serve_cgi
 from cgihttpd.cgi.runner import Launcher, SubprocessLauncher
 from cgihttpd.config.model import BUILTIN, DirConf, Limits, ServerConfig, VirtualHost
@@ -684,8 +685,8 @@ def test_a_short_response_goes_as_one_start_and_one_last_body(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Output is held until the next read would wait (FLUSH_DELAY, here long enough
     for any machine) or the script ended: head, body and end then leave together."""
-    monkeypatch.setattr(cgi_handler, "FLUSH_DELAY", 10.0)
-    monkeypatch.setattr(cgi_handler, "EXIT_GRACE", 10.0)
+    monkeypatch.setattr(cgi_output, "FLUSH_DELAY", 10.0)
+    monkeypatch.setattr(cgi_output, "EXIT_GRACE", 10.0)
     write_script(tmp_path, "t.cgi", '#!/bin/sh\necho "Content-Type: text/plain"\necho\n'
                  'echo one\necho two\n', executable=True)
     r = run(tmp_path, "t.cgi")

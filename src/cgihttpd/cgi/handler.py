@@ -32,6 +32,7 @@ from cgihttpd.cgi.environ import (
     build_cgi_environ,
     redirect_variables,
 )
+from cgihttpd.cgi.output import ReplyWriter
 from cgihttpd.cgi.parser import (
     NEED_DATA,
     Body,
@@ -63,11 +64,6 @@ READ_SIZE: Final = 1 << 16
 #: dropped so the script ends normally (discard_script_output), up to this much;
 #: past it the script is killed rather than read forever.
 DRAIN_LIMIT: Final = 16 << 20
-#: How long held output waits for more from the script before it is sent anyway.
-FLUSH_DELAY: Final = 0.002
-#: After stdout closed, how long the body is held for the script's exit status (so
-#: that the whole response leaves in one write) before it is sent anyway.
-EXIT_GRACE: Final = 0.05
 
 Redirect = Callable[[str, dict[str, str]], Awaitable[None]]
 
@@ -97,7 +93,12 @@ async def serve_cgi(ex: Exchange, *, redirect: Redirect | None = None,
     ``launcher``: what starts the script (default: the runtime's).
     """
     run = _CgiRun(ex, redirect, inherited_env or {}, launcher or ex.runtime.launcher)
-    await run.serve()
+    try:
+        await run.serve()
+    finally:
+        # the writer calls back into the run: without this the two would live on as
+        # a cycle (with the process, pipes and parser) until the garbage collector ran
+        run.out.close()
 
 
 class _CgiRun:
@@ -115,18 +116,12 @@ class _CgiRun:
         self.timeout = ex.vhost.script_timeout
         self.loop = asyncio.get_running_loop()
         self.last_activity = self.loop.time()
-        self.disconnected = False
         self.body_done = False
-        self.started = False
-        #: the last body message went out: a disconnect now is no abort
-        self.finished = False
+        #: the response on its way to the client: what is held, whether it has gone
+        self.out = ReplyWriter(ex.send, self._abort)
         self.proc: ScriptProcess | None = None
         #: done when the script's stderr has ended (every line logged)
         self.errlog_task: asyncio.Future[None] | None = None
-        #: the response's start message, held until its first body message goes, and
-        #: body bytes held with it (see ``_send_body``)
-        self.held_start: dict[str, object] | None = None
-        self.held: list[bytes] = []
         self.stderr_lines = 0
         self.env: dict[str, str] = {}
         self.scriptlog = script_logger(ex.vhost, ex.request, ex.target,
@@ -150,8 +145,7 @@ class _CgiRun:
             try:
                 spool, length = await self._prepare_body()
             except ClientGone:
-                self.disconnected = True
-                self.ex.record.completed = False
+                self.out.lose_client()
                 return
         try:
             command = self._command()
@@ -321,7 +315,7 @@ class _CgiRun:
                 while True:
                     msg = await self.ex.receive()
                     if msg["type"] == "http.disconnect":
-                        self._client_gone()
+                        self.out.lose_client()
                         return
                     await write(msg.get("body", b""))
                     if not msg.get("more_body", False):
@@ -333,14 +327,13 @@ class _CgiRun:
         # The whole body is read: the next message is the disconnect, if any.
         msg = await self.ex.receive()
         if msg["type"] == "http.disconnect":
-            self._client_gone()
+            self.out.lose_client()
 
-    def _client_gone(self) -> None:
-        if not self.disconnected and not self.finished:
-            self.disconnected = True
-            self.ex.record.completed = False
-            if self.proc is not None and self.proc.returncode is None:
-                self.proc.kill()
+    def _abort(self) -> None:
+        """The client went away before the response was complete (``ReplyWriter``)."""
+        self.ex.record.completed = False
+        if self.proc is not None and self.proc.returncode is None:
+            self.proc.kill()
 
     def _on_stderr(self, lines: StderrLines, data: bytes) -> None:
         """Every stderr line to the error log (cgi_common.h log_script_err), logged as
@@ -379,25 +372,18 @@ class _CgiRun:
             return data
 
     async def _events(self, proc: ScriptProcess, parser: ScriptOutputParser,
-                      before_wait: Callable[[], Awaitable[bool]] | None = None,
-                      ) -> Event | None:
+                      holding: bool = False) -> Event | None:
         """The parser's next event, reading as needed; None on timeout.
-        ``before_wait``: called when the next read would wait for the script."""
+        ``holding``: output may be held (``ReplyWriter.read`` decides when it goes)."""
         while True:
             event = parser.next_event()
             if event is not NEED_DATA:
                 return event
-            if before_wait is not None and self._holding() and not proc.stdout.ready():
-                # a moment's grace first: a script that has written its last bytes is
-                # usually about to close stdout (Python's exit flushes, then closes)
-                try:
-                    data: bytes | None = await proc.stdout.read(READ_SIZE, FLUSH_DELAY)
-                    self.last_activity = self.loop.time()
-                except asyncio.TimeoutError:
-                    await before_wait()
-                    data = await self._read_stdout(proc)
-            else:
+            data = await self.out.read(proc.stdout, READ_SIZE) if holding else None
+            if data is None:
                 data = await self._read_stdout(proc)
+            else:
+                self.last_activity = self.loop.time()
             if data is None:
                 return None
             parser.receive_data(data)
@@ -409,7 +395,7 @@ class _CgiRun:
         parser = ScriptOutputParser(self.name, nph=self.nph)
         event = await self._events(proc, parser)
         if event is None:
-            if self.disconnected:
+            if self.out.gone:
                 return
             if self.module == "cgi":
                 self.log("warn", f"AH01220: Timeout waiting for output from CGI script "
@@ -419,7 +405,7 @@ class _CgiRun:
             self.scriptlog.log_script(504)
             raise HTTPError(504)
         if isinstance(event, ScriptError):
-            if self.disconnected:
+            if self.out.gone:
                 return
             rest = await self._drain(proc, keep=self.scriptlog.stdout_kept)
             if self.scriptlog.logs_stderr and self.errlog_task is not None:
@@ -436,7 +422,7 @@ class _CgiRun:
                           can_redirect=self.redirect is not None,
                           inherited_env=self.inherited_env)
         if plan.kind == "stream":
-            await self._send_headers(plan, hold=True)
+            self.out.hold_start(self._start_message(plan))
             await self._send_body(proc, parser, plan)
             return
         # every other answer ends the script's part: the rest of stdout is dropped
@@ -457,9 +443,9 @@ class _CgiRun:
         else:
             assert plan.kind == "not-modified"
             self.scriptlog.log_script(plan.status)
-            await self._send_headers(plan)
-            await self._send({"type": "http.response.body", "body": b"",
-                              "more_body": False})
+            await self.out.send(self._start_message(plan))
+            await self.out.send({"type": "http.response.body", "body": b"",
+                                 "more_body": False}, last=True)
 
     async def _respond_raw(self, proc: ScriptProcess) -> None:
         """An nph- script: its output goes to the client as written, nothing parsed,
@@ -471,7 +457,7 @@ class _CgiRun:
         first = True
         while True:
             data = await self._read_stdout(proc)
-            if self.disconnected:
+            if self.out.gone:
                 return
             if data is None:
                 self.log("warn", f"AH01220: Timeout waiting for output from CGI script "
@@ -486,17 +472,15 @@ class _CgiRun:
                 ex.record.status = 200
                 if not ex.record.original_status:
                     ex.record.original_status = 200
-                self.started = True
             if not data:
                 break
-            if not await self._send({"type": RAW, "bytes": data, "more": True}):
+            if not await self.out.send({"type": RAW, "bytes": data, "more": True}):
                 return
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(proc.wait(), self.timeout)
         # An empty output is an empty answer, as Apache sends for it (nothing, then
         # the close); the last message ends the response and closes the connection.
-        if await self._send({"type": RAW, "bytes": b"", "more": False}):
-            self.finished = True
+        await self.out.send({"type": RAW, "bytes": b"", "more": False}, last=True)
 
     async def _drain(self, proc: ScriptProcess, keep: int = 0) -> bytes:
         """Read and drop the rest of stdout (discard_script_output); the first ``keep``
@@ -527,9 +511,9 @@ class _CgiRun:
             req.query if "?" in req.raw_target else None)
         await self.redirect(location, variables)
 
-    async def _send_headers(self, plan: ReplyPlan, hold: bool = False) -> None:
-        """``hold``: keep the start message until the first body message goes (so that
-        head, body and end of a short response leave in one write)."""
+    def _start_message(self, plan: ReplyPlan) -> dict[str, object]:
+        """The response's start message for ``plan`` (the access log's status and
+        headers recorded as it is made)."""
         ex = self.ex
         conf = ex.target.conf
         status = plan.status
@@ -548,62 +532,26 @@ class _CgiRun:
             # Apache sends the script's own reason phrase (r->status_line); our
             # protocol takes it as the "reason" extension key, others ignore it.
             start["reason"] = plan.reason
-        if hold:
-            self.held_start = start
-            return
-        await self._send(start)
-        self.started = True
-
-    async def _send(self, message: dict[str, object]) -> bool:
-        """Send; False if the client has gone (the script is then killed)."""
-        if self.disconnected:
-            return False
-        if self.held_start is not None:
-            start, self.held_start = self.held_start, None
-            self.started = True
-            if not await self._send(start):
-                return False
-        try:
-            await self.ex.send(message)
-        except OSError:
-            self._client_gone()
-            return False
-        if message["type"] == "http.response.body" and not message.get("more_body", False):
-            self.finished = True
-        return True
-
-    def _holding(self) -> bool:
-        """Whether output is held back (the grace before a wait is only for that)."""
-        return bool(self.held) or self.held_start is not None
+        return start
 
     async def _send_body(self, proc: ScriptProcess, parser: ScriptOutputParser,
                          plan: ReplyPlan) -> None:
-        """The body as the script writes it. What came is held, with the head, until
-        the next read would wait for the script (then it goes, as Apache flushes on a
-        read that would block), or until the script has ended: a short response then
-        leaves in one write, head, body and end together (design.md §5)."""
+        """The body as the script writes it, through ``self.out`` (which holds it with
+        the head while the script keeps writing), then the end once the script's exit
+        says whether the body is whole."""
+        out = self.out
         head = not plan.send_body
         expected = plan.length
         sent = 0
-        held = self.held
-
-        async def flush() -> bool:
-            if not self._holding():
-                return True
-            data = b"".join(held)
-            held.clear()
-            return await self._send({"type": "http.response.body", "body": data,
-                                     "more_body": True})
-
         while True:
-            ev = await self._events(proc, parser, flush)
-            if self.disconnected:
+            ev = await self._events(proc, parser, holding=True)
+            if out.gone:
                 return
             if ev is None:
                 self.log("warn", f"AH01220: Timeout waiting for output from CGI script "
                          f"{self.filename}")
                 proc.kill()
-                await flush()
+                await out.flush()
                 raise ScriptAborted(f"timeout: {self.filename}")
             if isinstance(ev, EndOfOutput):
                 break
@@ -614,24 +562,11 @@ class _CgiRun:
             sent += len(data)
             if head or not data:
                 continue
-            held.append(data)
-            if sum(map(len, held)) >= READ_SIZE and not await flush():
+            if not await out.hold(data):
                 return
-        # stdout is closed: the script has ended (or closed it); its exit tells
-        # whether the body is whole. It is usually known at once; one that lingers
-        # after closing stdout gets what it wrote sent while we wait.
-        rc = proc.returncode
+        # stdout is closed: the script has ended (or closed it)
+        rc = await out.exit_status(proc, self.timeout)
         if rc is None:
-            with contextlib.suppress(asyncio.TimeoutError):
-                rc = await asyncio.wait_for(proc.wait(), EXIT_GRACE)
-        if rc is None:
-            if not await flush():
-                return
-            try:
-                rc = await asyncio.wait_for(proc.wait(), self.timeout)
-            except asyncio.TimeoutError:
-                rc = 0  # stdout is complete; a script lingering after it is not an error
-        if self.disconnected:
             return
         if rc > 0 and self.errlog_task is not None and not self.errlog_task.done():
             # the stderr reader may not have caught up with what came before the exit
@@ -644,15 +579,14 @@ class _CgiRun:
             how = f"killed by signal {-rc}" if rc < 0 else f"exit status {rc}"
             self.log("error", f"CGI script {self.filename} ended ({how}) after "
                      f"{sent} bytes of body; closing the connection")
-            await flush()
+            await out.flush()
             raise ScriptAborted(self.filename)
         if expected is not None and sent < expected and not head:
             self.log("error", f"CGI script {self.filename} sent {sent} of the {expected} "
                      "bytes its Content-Length announced; closing the connection")
-            await flush()
+            await out.flush()
             raise ScriptAborted(self.filename)
-        await self._send({"type": "http.response.body", "body": b"".join(held),
-                          "more_body": False})
+        await out.finish()
 
 
 def _runnable(path: str) -> bool:
