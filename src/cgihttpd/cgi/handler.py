@@ -4,8 +4,11 @@ Owns the IO around the pure cores: reading the request body into the script's st
 with back-pressure, its stdout through ``ScriptOutputParser`` to the client as it is
 produced, its stderr to the vhost's error log line by line, the script timeout
 (CGIScriptTimeout / CGIDScriptTimeout) and killing the script's process group when the
-client goes away. Behaviour follows mod_cgi/mod_cgid (modules/generators/cgi_common.h)
-unless noted. Must not know how the URL was resolved (``Target`` says) nor how the
+client goes away. Decide, then act: once the header block is read, ``reply.plan_reply``
+says what the answer is and ``_respond`` carries it out; the response goes through a
+``output.ReplyWriter`` (what is held and when it goes) and a failed run is told to a
+``scriptlog.ScriptLogger``. Behaviour follows mod_cgi/mod_cgid
+(modules/generators/cgi_common.h) unless noted. Must not know how the URL was resolved (``Target`` says) nor how the
 HTTP connection is framed (the ASGI server does that).
 
 Errors before the response has started are logged here with Apache's words and raised
