@@ -28,6 +28,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import IO, Final
 
+from cgihttpd import messages as M
 from cgihttpd.asgi import RAW
 from cgihttpd.banner import server_software
 from cgihttpd.cgi.environ import (
@@ -58,6 +59,7 @@ from cgihttpd.cgi.shebang import SHEBANG_MAX, LaunchError, plan_command
 from cgihttpd.cgi.streams import BodyTooLarge, ClientGone, StderrLines, spool_body
 from cgihttpd.errors import HTTPError, http_error_from_oserror
 from cgihttpd.exchange import Exchange
+from cgihttpd.messages import Note, cgi_module
 from cgihttpd.resolve import translated_filename
 
 #: Bytes read from the script's stdout/stderr at a time (APR_BUCKET_BUFF_SIZE is 8000).
@@ -77,11 +79,6 @@ COMMAND_TTL: Final = 1.0
 
 class ScriptAborted(Exception):
     """The response had started when the script failed: close the connection."""
-
-
-def _module(ex: Exchange) -> str:
-    # Log under the module Apache would use: mod_cgid where it is loaded, else mod_cgi.
-    return "cgid" if "cgid_module" in ex.config.modules else "cgi"
 
 
 async def serve_cgi(ex: Exchange, *, redirect: Redirect | None = None,
@@ -113,7 +110,7 @@ class _CgiRun:
         self.launcher = launcher
         self.filename = ex.target.filename
         self.name = os.path.basename(self.filename)
-        self.module = _module(ex)
+        self.module = cgi_module(ex.config.modules)
         self.client = (ex.request.client_addr, ex.request.client_port)
         self.nph = self.name.startswith("nph-")
         self.timeout = ex.vhost.script_timeout
@@ -132,6 +129,10 @@ class _CgiRun:
 
     def log(self, level: str, message: str, module: str | None = None) -> None:
         self.ex.errorlog.log(level, module or self.module, message, self.client)
+
+    def say(self, note: Note) -> None:
+        """One of Apache's messages (``messages``), under its module and level."""
+        self.ex.errorlog.log(note.level, note.module, note.text, self.client)
 
     # --- before the script runs -------------------------------------------------------
 
@@ -191,8 +192,7 @@ class _CgiRun:
         cl = req.header("content-length")
         if cl is not None:
             if cl.strip().isdigit() and limit and int(cl) > limit:
-                self.log("info", f"AH01588: Requested content-length of {int(cl)} is larger "
-                         f"than the configured limit of {limit}", "http")
+                self.say(M.BODY_LENGTH_TOO_LARGE.note(length=int(cl), limit=limit))
                 raise HTTPError(413)
             return None, 0
         if "chunked" not in (req.header("transfer-encoding") or "").lower():
@@ -200,8 +200,7 @@ class _CgiRun:
         try:
             spool, total = await spool_body(self.ex.receive, limit)
         except BodyTooLarge as exc:
-            self.log("error", f"AH01591: Read content length of {exc.total} is larger "
-                     f"than the configured limit of {limit}", "http")
+            self.say(M.BODY_READ_TOO_LARGE.note(length=exc.total, limit=limit))
             raise HTTPError(413) from None
         self.body_done = True
         return spool, total
@@ -233,8 +232,7 @@ class _CgiRun:
                 head = f.read(SHEBANG_MAX)
         except OSError as exc:
             err = http_error_from_oserror(exc, self.filename)
-            self.log("error", f"({exc.errno}){exc.strerror}: AH01241: exec of "
-                     f"'{self.filename}' failed")
+            self.say(M.EXEC_FAILED(self.module).note(errno=exc, path=self.filename))
             raise HTTPError(err.status) from None
         try:
             cmd = plan_command(
@@ -257,8 +255,7 @@ class _CgiRun:
         try:
             proc = await self.launcher.start(spec)
         except OSError as exc:
-            self.log("error", f"({exc.errno}){exc.strerror}: AH01241: exec of "
-                     f"'{spec.argv[0]}' failed")
+            self.say(M.EXEC_FAILED(self.module).note(errno=exc, path=spec.argv[0]))
             self.log("error", f"End of script output before headers: {self.name}")
             self.scriptlog.log_script_error(
                 500, f"exec of '{spec.argv[0]}' failed: {exc.strerror}")
@@ -355,7 +352,7 @@ class _CgiRun:
         # of the moment (200 until a response has another)
         text = line.decode("latin-1")
         self.scriptlog.log_stderr_line(self.ex.record.status or 200, text)
-        self.log("error", f"AH01215: stderr from {self.filename}: {text}")
+        self.say(M.SCRIPT_STDERR(self.module).note(path=self.filename, line=text))
 
     async def _read_stdout(self, proc: ScriptProcess) -> bytes | None:
         """The next stdout bytes (b"" at end), or None when nothing came for the
@@ -401,8 +398,7 @@ class _CgiRun:
             if self.out.gone:
                 return
             if self.module == "cgi":
-                self.log("warn", f"AH01220: Timeout waiting for output from CGI script "
-                         f"{self.filename}")
+                self.say(M.SCRIPT_OUTPUT_TIMEOUT(self.module).note(path=self.filename))
             self.log("error", f"Script timed out before returning headers: {self.name}")
             # cgi_handle_response: the brigade is emptied on a timeout, no %stdout
             self.scriptlog.log_script(504)
@@ -433,10 +429,7 @@ class _CgiRun:
         if plan.kind == "local-redirect":
             await self._redirect(plan.location)
         elif plan.kind == "redirect-limit":
-            self.log("error", "AH00124: Request exceeded the limit of "
-                     f"{MAX_INTERNAL_REDIRECTS} internal redirects due to probable "
-                     "configuration error. Use 'LimitInternalRecursion' to increase the "
-                     "limit if necessary. Use 'LogLevel debug' to get a backtrace.", "core")
+            self.say(M.REDIRECT_LIMIT.note(limit=MAX_INTERNAL_REDIRECTS))
             raise HTTPError(plan.status)
         elif plan.kind == "client-redirect":
             raise HTTPError(plan.status, headers=plan.headers)
@@ -463,8 +456,7 @@ class _CgiRun:
             if self.out.gone:
                 return
             if data is None:
-                self.log("warn", f"AH01220: Timeout waiting for output from CGI script "
-                         f"{self.filename}")
+                self.say(M.SCRIPT_OUTPUT_TIMEOUT(self.module).note(path=self.filename))
                 if first:
                     self.log("error", f"Script timed out before returning headers: {self.name}")
                     raise HTTPError(504)
@@ -551,8 +543,7 @@ class _CgiRun:
             if out.gone:
                 return
             if ev is None:
-                self.log("warn", f"AH01220: Timeout waiting for output from CGI script "
-                         f"{self.filename}")
+                self.say(M.SCRIPT_OUTPUT_TIMEOUT(self.module).note(path=self.filename))
                 proc.kill()
                 await out.flush()
                 raise ScriptAborted(f"timeout: {self.filename}")
