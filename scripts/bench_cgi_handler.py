@@ -22,9 +22,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "unit"
 import test_cgi_handler as helpers  # noqa: E402
 import uvloop  # noqa: E402
 
-from cgihttpd.accesslog import LogRecord  # noqa: E402
 from cgihttpd.cgi.handler import serve_cgi  # noqa: E402
 from cgihttpd.exchange import Exchange  # noqa: E402
+from cgihttpd.logs.access import LogRecord  # noqa: E402
 from cgihttpd.request import Request  # noqa: E402
 from cgihttpd.runtime import Runtime, default_launcher  # noqa: E402
 from cgihttpd.target import Target  # noqa: E402

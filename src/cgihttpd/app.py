@@ -5,10 +5,11 @@
 Owns the order of those steps, the dispatch on the ``Target`` (static file, directory
 index or listing, redirect, CGI), Apache's method rules for the default handler, error
 pages with ``ErrorDocument`` (text, external URL, or internal redirect), and filling the
-``LogRecord``. Each step lives in its own module (``request``, ``vhost``, ``resolve``,
-``handlers`` with ``static``/``files``/``autoindex``, ``response``, ``cgi.handler``,
-``logwriter``); this one must not grow their logic. An unexpected exception is a 500 with a traceback in
-the error log; the server keeps serving.
+``LogRecord``. Each step lives in its own module or package (``request``, ``vhost``,
+``resolve``, ``static`` for files and listings, ``response``, ``cgi``, ``logs``), and
+what persists between requests in the ``Runtime`` it is given; this one must not grow
+their logic. An unexpected exception is a 500 with a traceback in the error log; the
+server keeps serving.
 
 Must not know how HTTP is framed (the ASGI server does that) nor how CGI runs.
 """
@@ -26,7 +27,6 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from cgihttpd import messages as M
-from cgihttpd.accesslog import LogRecord
 from cgihttpd.asgi import Message, Receive, Send
 from cgihttpd.banner import server_software, signature
 from cgihttpd.cgi.environ import mod_env, server_name, server_port
@@ -36,8 +36,7 @@ from cgihttpd.config.errors import ConfigError
 from cgihttpd.config.model import ServerConfig, VirtualHost
 from cgihttpd.errors import HTTPError
 from cgihttpd.exchange import ErrorLogger, Exchange
-from cgihttpd.files import RealFS
-from cgihttpd.handlers import serve_directory, serve_file, serve_trace
+from cgihttpd.logs.access import LogRecord
 from cgihttpd.messages import Note, cgi_module
 from cgihttpd.request import Request, request_from_scope
 from cgihttpd.resolve import FileSystem, resolve_target, screen_path
@@ -51,11 +50,13 @@ from cgihttpd.response import (
     text_response,
 )
 from cgihttpd.runtime import Runtime
+from cgihttpd.static.files import RealFS
+from cgihttpd.static.handlers import serve_directory, serve_file, serve_trace
 from cgihttpd.target import Target
 from cgihttpd.vhost import select_vhost
 
 if TYPE_CHECKING:
-    from cgihttpd.logwriter import LogSet
+    from cgihttpd.logs.writer import LogSet
 
 
 #: the methods Apache registers at start (http_protocol.c ap_method_registry_init)

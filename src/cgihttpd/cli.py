@@ -229,7 +229,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # -S too
         _print_warnings(config.warnings)
         if opts.check or opts.dump:
-            from cgihttpd.logwriter import check_log_directories
+            from cgihttpd.logs.writer import check_log_directories
 
             if opts.dump:
                 from cgihttpd.config.report import describe

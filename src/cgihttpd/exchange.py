@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from cgihttpd.accesslog import LogRecord
 from cgihttpd.asgi import Receive, Send
 from cgihttpd.config.model import ServerConfig, VirtualHost
+from cgihttpd.logs.access import LogRecord
 from cgihttpd.request import Request
 from cgihttpd.target import Target
 

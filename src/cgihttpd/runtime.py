@@ -38,7 +38,7 @@ from cgihttpd.cgi.runner import (
 from cgihttpd.config.model import ServerConfig
 
 if TYPE_CHECKING:
-    from cgihttpd.logwriter import LogSet
+    from cgihttpd.logs.writer import LogSet
 
 #: Bounds of the caches: each is emptied of its oldest entries past these. Clients choose
 #: most keys (URLs, Host values, header spellings); the configuration bounds the rest.
@@ -87,7 +87,7 @@ class Runtime:
         """The runtime for ``config``: its logs opened (a missing log directory is a
         ``ConfigError``), unless given; the server's launcher, unless given."""
         if logs is None:
-            from cgihttpd.logwriter import LogSet
+            from cgihttpd.logs.writer import LogSet
             logs = LogSet.open(config)
         if launcher is None:
             launcher = default_launcher()

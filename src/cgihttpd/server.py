@@ -189,7 +189,7 @@ def protocol_error_logger(app: Any) -> Callable[[ProtocolErrorEvent], None] | No
     config = getattr(app, "config", None)
     if logs is None or not isinstance(config, ServerConfig):
         return None
-    from cgihttpd.accesslog import LogRecord
+    from cgihttpd.logs.access import LogRecord
     from cgihttpd.vhost import select_vhost
 
     def log(event: ProtocolErrorEvent) -> None:

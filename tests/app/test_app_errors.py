@@ -88,7 +88,7 @@ def test_script_alias_runs_cgi(site: Site) -> None:
 
 def test_an_exception_is_a_500_and_the_next_request_works(site: Site,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    import cgihttpd.handlers as handlers_module
+    import cgihttpd.static.handlers as handlers_module
 
     def boom(*args: object, **kwargs: object) -> None:
         raise RuntimeError("boom")
@@ -173,10 +173,10 @@ def test_head_error_page_has_no_body_nor_length(site: Site) -> None:
 def test_unreadable_file_is_403(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
     """EACCES when opening a file -> 403 and core's AH00132 line. The suite runs as
     root, which reads any file whatever its mode, so the refusal is made by the open
-    that files.py does (its module-level ``open``), not by chmod."""
+    that static/files.py does (its module-level ``open``), not by chmod."""
     import builtins
 
-    import cgihttpd.files as files_mod
+    import cgihttpd.static.files as files_mod
 
     path = site.root / "www" / "a.html"
     real_open = builtins.open

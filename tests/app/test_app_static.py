@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app.conftest import Site
-from cgihttpd import files
+from cgihttpd.static import files
 
 
 def test_index_and_headers(site: Site) -> None:
@@ -85,7 +85,7 @@ def test_trace_echoes_the_request_head(site: Site) -> None:
 
 
 def test_multipart_byteranges_body(site: Site) -> None:
-    from cgihttpd.static import BOUNDARY
+    from cgihttpd.static.plan import BOUNDARY
 
     r = site.get("/big.bin", headers={"Range": "bytes=0-9,100000-100009"})
     data = (site.root / "www" / "big.bin").read_bytes()

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from cgihttpd import files
-from cgihttpd.files import RACY_SECONDS, FileCache, load_file
+from cgihttpd.static import files
+from cgihttpd.static.files import RACY_SECONDS, FileCache, load_file
 
 LATER = RACY_SECONDS + 1.0  # seconds after a write at which a read may be cached
 

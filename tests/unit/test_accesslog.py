@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cgihttpd.accesslog import (
+from cgihttpd.logs.access import (
     LogFormatError,
     LogRecord,
     escape_logitem,
@@ -303,7 +303,7 @@ def test_plain_text_is_copied(fmt: str) -> None:
 
 def _interpreted(fmt: str, rec: LogRecord) -> str:
     """The format walked item by item (what compile_log_format's generated code does)."""
-    from cgihttpd.accesslog import _HANDLERS, parse_log_format
+    from cgihttpd.logs.access import _HANDLERS, parse_log_format
 
     out: list[str] = []
     for item in parse_log_format(fmt):

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from cgihttpd.autoindex import (
+from cgihttpd.static.autoindex import (
     Entry,
     IndexStyle,
     forbidden_message,

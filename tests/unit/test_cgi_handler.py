@@ -20,7 +20,6 @@ from typing import Any
 
 import pytest
 
-from cgihttpd.accesslog import LogRecord
 from cgihttpd.cgi import handler as cgi_handler
 from cgihttpd.cgi import output as cgi_output
 from cgihttpd.cgi.handler import ScriptAborted, serve_cgi
@@ -28,6 +27,7 @@ from cgihttpd.cgi.runner import Launcher, SubprocessLauncher
 from cgihttpd.config.model import BUILTIN, DirConf, Limits, ServerConfig, VirtualHost
 from cgihttpd.errors import HTTPError
 from cgihttpd.exchange import Exchange
+from cgihttpd.logs.access import LogRecord
 from cgihttpd.request import Request
 from cgihttpd.runtime import Caches, Runtime
 from cgihttpd.target import Target

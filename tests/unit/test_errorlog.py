@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cgihttpd.errorlog import (
+from cgihttpd.logs.error import (
     LEVELS,
     ErrorLog,
     LogLevel,

@@ -37,8 +37,8 @@ PURE_CORES = (
     "cgihttpd.http.framing", "cgihttpd.http.limits", "cgihttpd.http.status",
     "cgihttpd.http.errorpage",
     # request -> vhost -> target -> plan
-    "cgihttpd.walk", "cgihttpd.vhost", "cgihttpd.resolve", "cgihttpd.static",
-    "cgihttpd.autoindex", "cgihttpd.response", "cgihttpd.mime",
+    "cgihttpd.walk", "cgihttpd.vhost", "cgihttpd.resolve", "cgihttpd.static.plan",
+    "cgihttpd.static.autoindex", "cgihttpd.response", "cgihttpd.mime",
     # shared vocabulary
     "cgihttpd.asgi", "cgihttpd.banner", "cgihttpd.cache",
 )

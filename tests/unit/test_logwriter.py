@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from cgihttpd.accesslog import LogRecord
 from cgihttpd.config.errors import ConfigError
 from cgihttpd.config.model import DirConf, Limits, LogTarget, ServerConfig, Source, VirtualHost
-from cgihttpd.logwriter import LogSet
+from cgihttpd.logs.access import LogRecord
+from cgihttpd.logs.writer import LogSet
 
 COMMON = '%h %l %u %t "%r" %>s %b'
 

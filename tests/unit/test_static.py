@@ -1,5 +1,5 @@
 """static.plan_static: validators, conditional requests and ranges, with the values
-Apache 2.4.71 sends for the same cases (static.py docstring lists the checks)."""
+Apache 2.4.71 sends for the same cases (static/plan.py docstring lists the checks)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cgihttpd.static import FileStat, StaticPlan, http_date, make_etag, parse_range, plan_static
+from cgihttpd.static.plan import (
+    FileStat,
+    StaticPlan,
+    http_date,
+    make_etag,
+    parse_range,
+    plan_static,
+)
 
 NOW = 1_800_000_000.0
 ST = FileStat(size=5000, mtime_ns=int((NOW - 3600) * 1e9) + 123_456_000)
@@ -109,7 +116,7 @@ def test_ranges(value: str, status: int, content_range: str | None) -> None:
 
 
 def test_several_ranges_are_multipart_like_apaches() -> None:
-    from cgihttpd.static import BOUNDARY
+    from cgihttpd.static.plan import BOUNDARY
 
     untyped = plan_static(ST, "GET", hdr(range="bytes=0-0,-1"), None, NOW)
     assert untyped.status == 206
@@ -154,14 +161,14 @@ def test_satisfiable_ranges_stay_inside_the_file(pairs: list[tuple[int, int]],
     ("yesterday", None),
 ])
 def test_http_dates_in_all_three_formats(text: str, when: int | None) -> None:
-    from cgihttpd.static import parse_http_date
+    from cgihttpd.static.plan import parse_http_date
 
     assert parse_http_date(text) == when
 
 
 @given(st.integers(0, 4_000_000_000))
 def test_http_date_round_trip(when: int) -> None:
-    from cgihttpd.static import parse_http_date
+    from cgihttpd.static.plan import parse_http_date
 
     assert parse_http_date(http_date(when)) == when
 
@@ -171,7 +178,7 @@ def test_http_date_round_trip(when: int) -> None:
        ctype=st.sampled_from([None, "text/html", "image/png"]))
 def test_plan_plain_is_plan_static_without_conditional_headers(
         size: int, mtime_ns: int, ahead: float, method: str, ctype: str | None) -> None:
-    from cgihttpd.static import plan_plain
+    from cgihttpd.static.plan import plan_plain
 
     stat = FileStat(size, mtime_ns)
     now = mtime_ns / 1e9 + ahead  # fresh files (weak ETag, capped date) and old ones

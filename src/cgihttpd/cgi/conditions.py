@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from cgihttpd.static import etag_matches_strong, etag_matches_weak, parse_http_date
+from cgihttpd.static.plan import etag_matches_strong, etag_matches_weak, parse_http_date
 
 
 def script_conditions(method: str, header: Callable[[str], str | None],

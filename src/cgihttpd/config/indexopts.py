@@ -12,7 +12,7 @@ canonical form that keeps what Apache's merge needs (mod_autoindex.c ``add_opts`
   settings, each inherited unless the directory sets the same key.
 
 On a merged ``DirConf`` the plain words are the effective options (increments already
-applied). It knows nothing of listings (``cgihttpd.autoindex``) nor of config syntax
+applied). It knows nothing of listings (``cgihttpd.static.autoindex``) nor of config syntax
 beyond the words of one directive.
 """
 

@@ -3,7 +3,7 @@
 Owns every ``ErrorLog`` and ``CustomLog`` target of a configuration (the main server's
 and each virtual host's): files in append mode (created, never their directories),
 ``/dev/stdout`` and ``/dev/stderr`` (the process's own streams), and piped logs
-(``"|command"``). Lines come formatted from ``accesslog`` and ``errorlog``; this module
+(``"|command"``). Lines come formatted from ``logs.access`` and ``logs.error``; this module
 must not know their layout.
 
 Writes are plain blocking writes of one short line followed by a flush, as Apache's
@@ -23,10 +23,10 @@ import threading
 from dataclasses import dataclass, field
 from typing import IO
 
-from cgihttpd.accesslog import LogFormatError, LogRecord, format_log_line, parse_log_format
 from cgihttpd.config.errors import ConfigError
 from cgihttpd.config.model import LogTarget, ServerConfig, Source, VirtualHost
-from cgihttpd.errorlog import ErrorLog, LogLevel, LogLevelError
+from cgihttpd.logs.access import LogFormatError, LogRecord, format_log_line, parse_log_format
+from cgihttpd.logs.error import ErrorLog, LogLevel, LogLevelError
 
 _STD_STREAMS = {"/dev/stdout": "stdout", "/dev/stderr": "stderr"}
 

@@ -14,7 +14,12 @@ import asyncio
 import functools
 
 from cgihttpd import messages as M
-from cgihttpd.autoindex import (
+from cgihttpd.errors import HTTPError
+from cgihttpd.exchange import Exchange
+from cgihttpd.mime import content_type
+from cgihttpd.resolve import FileSystem, resolve_url
+from cgihttpd.response import Response, send_response
+from cgihttpd.static.autoindex import (
     Entry,
     forbidden_message,
     index_style,
@@ -22,13 +27,8 @@ from cgihttpd.autoindex import (
     render_index,
     render_plain,
 )
-from cgihttpd.errors import HTTPError
-from cgihttpd.exchange import Exchange
-from cgihttpd.files import list_directory, load_file, read_range
-from cgihttpd.mime import content_type
-from cgihttpd.resolve import FileSystem, resolve_url
-from cgihttpd.response import Response, send_response
-from cgihttpd.static import (
+from cgihttpd.static.files import list_directory, load_file, read_range
+from cgihttpd.static.plan import (
     ALLOW,
     CONDITIONAL_HEADERS,
     STATIC_METHODS,

@@ -27,8 +27,8 @@ from collections.abc import AsyncIterator
 from typing import BinaryIO
 
 from cgihttpd import messages as M
-from cgihttpd.autoindex import Entry
 from cgihttpd.errors import HTTPError, http_error_from_oserror
+from cgihttpd.static.autoindex import Entry
 
 #: bytes read and sent at a time: big enough for throughput, small enough that many
 #: concurrent downloads stay cheap (aiohttp and starlette use 64 KiB too)

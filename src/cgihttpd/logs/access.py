@@ -1,7 +1,7 @@
 """Access-log lines: Apache's LogFormat language (mod_log_config) applied to one
 finished request. Pure: a format string and a ``LogRecord`` in, a line out.
 
-Must not know about sockets, files or ASGI; ``logwriter`` owns the files. Nicknames
+Must not know about sockets, files or ASGI; ``logs.writer`` owns the files. Nicknames
 ("common", "combined") are resolved by the config loader: we receive the format string.
 
 The reference is Apache 2.4's modules/loggers/mod_log_config.c (parse_log_item,

@@ -4,7 +4,7 @@ Owns the line format (server/log.c ``do_errorlog_default``), the escaping of mes
 (server/util.c ``ap_escape_errorlog_item``) and the meaning of ``LogLevel`` (core.c
 ``set_loglevel``). ``ErrorLog`` is the writer every request-time module logs through
 (the ``ErrorLogger`` protocol of ``exchange``); it is handed a binary stream by
-``logwriter`` and must not know where the stream goes.
+``logs.writer`` and must not know where the stream goes.
 
 What Debian's Apache 2.4.71 (mpm_event) writes for a 404 at LogLevel info:
 
