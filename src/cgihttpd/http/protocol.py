@@ -18,6 +18,7 @@ needs arrives as an ``HttpSettings`` value.
 from __future__ import annotations
 
 import asyncio
+import enum
 import logging
 import re
 import time
@@ -59,6 +60,19 @@ _TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 DEADLINE_TICK = 0.25
 
 
+class Timer(enum.Enum):
+    """What a connection's one deadline guards."""
+
+    #: RequestReadTimeout header=: reading a request head
+    HEAD = enum.auto()
+    #: RequestReadTimeout body=: the application waits for request body bytes
+    BODY = enum.auto()
+    #: KeepAliveTimeout: waiting for the next request
+    KEEPALIVE = enum.auto()
+    #: LINGER_SECONDS of reading and dropping input after an error answer
+    LINGER = enum.auto()
+
+
 class Deadlines:
     """The connections of one server whose deadlines a periodic sweep checks."""
 
@@ -86,7 +100,7 @@ class Deadlines:
     def sweep(self) -> None:
         self.handle = None
         now = self.loop.time()
-        due = [c for c in self.connections if c.timer_kind and c.deadline <= now]
+        due = [c for c in self.connections if c.timer is not None and c.deadline <= now]
         for conn in due:
             conn.on_deadline()
         if self.connections:
@@ -145,8 +159,8 @@ class CgiHttpProtocol(asyncio.Protocol):
         self.running: Cycle | None = None  # the request whose response is being sent
         self.pipeline: deque[Cycle] = deque()
         self.pending_error: tuple[int, str | None, str] | None = None
-        # the connection's one deadline; its kind says what it guards ("" = none)
-        self.timer_kind = ""
+        # the connection's one deadline and what it guards (None: no deadline)
+        self.timer: Timer | None = None
         self.deadlines = Deadlines.for_server(server_state, self.loop)
         self.deadline = 0.0
 
@@ -197,16 +211,17 @@ class CgiHttpProtocol(asyncio.Protocol):
         if self.upgraded or self.lingering:
             return
         if self.in_head and self.guard.total == 0:
-            if self.timer_kind == "keepalive":
+            if self.timer is Timer.KEEPALIVE:
                 # the next request on a kept-alive connection: its head deadline starts now
                 self.head_start = self.loop.time()
                 self.head_wall_start = time.time()
-                self._arm("head", self.settings.header_timeout.deadline(self.head_start, 0))
+                self._arm(Timer.HEAD, self.settings.header_timeout.deadline(self.head_start,
+                                                                             0))
         while data and not self.closing:
             if self.in_head:
                 fresh = self.guard.total == 0
                 consumed, violation, _complete = self.guard.scan(data)
-                if self.timer_kind == "head":
+                if self.timer is Timer.HEAD:
                     self.deadline = self.settings.header_timeout.deadline(
                         self.head_start, self.guard.total)
                 if violation is not None:
@@ -374,7 +389,7 @@ class CgiHttpProtocol(asyncio.Protocol):
             return
         cycle.body += body
         cycle.stats["bytes_in"] += len(body)
-        if self.timer_kind == "body":
+        if self.timer is Timer.BODY:
             self._cancel_timer()
         if len(cycle.body) > HIGH_WATER:
             self.pause_reading()
@@ -385,7 +400,7 @@ class CgiHttpProtocol(asyncio.Protocol):
         if cycle is not None:
             cycle.more_body = False
             cycle.event.set()
-        if self.timer_kind == "body":
+        if self.timer is Timer.BODY:
             self._cancel_timer()
         # the next bytes begin a new head (exactly so unless a chunked body ended inside
         # the data being fed: then the rest of that read goes unmeasured)
@@ -422,7 +437,7 @@ class CgiHttpProtocol(asyncio.Protocol):
         if cycle.more_body:
             # The application did not read the whole body: read on and drop it, as
             # Apache's ap_discard_request_body does; the next head starts after it.
-            self._arm("keepalive", self.loop.time() + self.settings.keep_alive_timeout)
+            self._arm(Timer.KEEPALIVE, self.loop.time() + self.settings.keep_alive_timeout)
         else:
             self._start_head(first=False)
 
@@ -434,45 +449,45 @@ class CgiHttpProtocol(asyncio.Protocol):
             self.head_wall_start = time.time()
             t = self.settings.header_timeout
             if t.initial > 0:
-                self._arm("head", t.deadline(self.head_start, 0))
+                self._arm(Timer.HEAD, t.deadline(self.head_start, 0))
         elif self.guard.total > 0:
             # the next request began arriving while this response was sent
             self.head_start = self.loop.time()
             self.head_wall_start = time.time()
-            self._arm("head", self.settings.header_timeout.deadline(self.head_start,
-                                                                    self.guard.total))
+            self._arm(Timer.HEAD, self.settings.header_timeout.deadline(self.head_start,
+                                                                        self.guard.total))
         else:
             # KeepAliveTimeout: how long to wait for the next request (core docs)
-            self._arm("keepalive", self.loop.time() + self.settings.keep_alive_timeout)
+            self._arm(Timer.KEEPALIVE, self.loop.time() + self.settings.keep_alive_timeout)
 
     def arm_body_deadline(self, cycle: Cycle) -> None:
         t = self.settings.body_timeout
-        if t.initial > 0 and self.timer_kind == "" and cycle is self.cycle and not self.in_head:
-            self._arm("body", self.loop.time() + t.initial)
+        if t.initial > 0 and self.timer is None and cycle is self.cycle and not self.in_head:
+            self._arm(Timer.BODY, self.loop.time() + t.initial)
 
     # --- timers -----------------------------------------------------------------------
 
-    # A connection's deadline is a value (``timer_kind``, ``deadline``) that one
+    # A connection's deadline is a value (``timer``, ``deadline``) that one
     # ``Deadlines`` sweep per server checks every DEADLINE_TICK seconds: no timer handle
     # is created or cancelled per connection or per request.
 
-    def _arm(self, kind: str, deadline: float) -> None:
-        self.timer_kind = kind
+    def _arm(self, kind: Timer, deadline: float) -> None:
+        self.timer = kind
         self.deadline = deadline
 
     def _cancel_timer(self) -> None:
-        self.timer_kind = ""
+        self.timer = None
 
     def _stop_timer(self) -> None:
-        self.timer_kind = ""
+        self.timer = None
         self.deadlines.discard(self)
 
     def on_deadline(self) -> None:
         """Called by the sweep once ``deadline`` has passed."""
-        kind, self.timer_kind = self.timer_kind, ""
-        if kind == "keepalive":
+        kind, self.timer = self.timer, None
+        if kind is Timer.KEEPALIVE:
             self.close()
-        elif kind == "head":
+        elif kind is Timer.HEAD:
             if self.guard.request_line_done:
                 # mod_reqtimeout: headers not read in time -> 408, then close
                 self.protocol_error(408, None, self.guard.partial_request_line)
@@ -482,9 +497,9 @@ class CgiHttpProtocol(asyncio.Protocol):
                 if self.requests_done == 0:
                     self._log_error_event(408, "-", self.guard.total, 0, 0)
                 self.close()
-        elif kind == "linger":
+        elif kind is Timer.LINGER:
             self.close()
-        elif kind == "body":
+        elif kind is Timer.BODY:
             cycle = self.cycle
             if cycle is None or cycle.response_complete or not cycle.more_body:
                 return
@@ -584,7 +599,7 @@ class CgiHttpProtocol(asyncio.Protocol):
             self.close()
             return
         self.resume_reading()
-        self._arm("linger", self.loop.time() + LINGER_SECONDS)
+        self._arm(Timer.LINGER, self.loop.time() + LINGER_SECONDS)
 
     def _log_error_event(self, status: int, request_line: str, bytes_in: int,
                          bytes_out: int, body_bytes: int) -> None:
