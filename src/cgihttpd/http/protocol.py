@@ -5,7 +5,9 @@ It owns what a server facing clients directly needs and uvicorn 0.54's own proto
 lack (docs/design.md §3): limits on the request head (``limits.HeadGuard``), a
 deadline for reading the head and the keep-alive wait, HTTP/1.0 framing
 (``framing.plan_response``), ``send()`` failing once the client has gone, and the
-access-log facts in ``scope["extensions"]["cgihttpd"]``.
+access-log facts in ``scope["extensions"]["cgihttpd"]``. A connection's life is a table
+of transitions between phases (``Phase``, ``Event``, ``TRANSITIONS``), after h11's
+``_state.py``.
 
 From uvicorn it uses only the interface every uvicorn HTTP protocol class has: the
 constructor ``(config, server_state, app_state, _loop=None)``, ``config.loaded_app``,
@@ -60,6 +62,116 @@ _TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 DEADLINE_TICK = 0.25
 
 
+class Phase(enum.Enum):
+    """Where a connection is: what its next input bytes are, or that it reads no more.
+
+    Whether a response is being sent is not a phase: a connection reads the rest of a
+    body or the next (pipelined) request while a response goes out. That is a fact,
+    ``CgiHttpProtocol.running``; see its docstring for the others.
+    """
+
+    # Members are singletons: hash them by identity (C) rather than by name (Python),
+    # as every transition hashes two of them.
+    __hash__ = object.__hash__
+
+    #: reading a request head; the first request's wait counts here (Apache's
+    #: mod_reqtimeout times it from the accept)
+    READING_HEAD = enum.auto()
+    #: the head is parsed: reading its body, if any
+    READING_BODY = enum.auto()
+    #: the last request was read whole and no byte of the next has come (a response may
+    #: still be going out)
+    IDLE = enum.auto()
+    #: the response is complete but its request body is not: read on and drop it, as
+    #: Apache's ap_discard_request_body does
+    DISCARDING_BODY = enum.auto()
+    #: llhttp stopped at an Upgrade: input is dropped, the connection closes after the
+    #: response
+    UPGRADED = enum.auto()
+    #: the server shuts down: input is dropped, the connection closes after the response
+    CLOSING = enum.auto()
+    #: an error answer is out: input is read and dropped for LINGER_SECONDS, then close
+    LINGERING = enum.auto()
+    #: the transport is closed or lost
+    CLOSED = enum.auto()
+
+
+class Event(enum.Enum):
+    """What moves a connection from one phase to the next (``TRANSITIONS``)."""
+
+    __hash__ = object.__hash__  # as Phase's
+
+    #: the first bytes of the next request head arrived
+    HEAD_BEGUN = enum.auto()
+    #: llhttp parsed a request head (on_headers_complete)
+    HEAD_PARSED = enum.auto()
+    #: llhttp reached the end of a request (on_message_complete)
+    MESSAGE_PARSED = enum.auto()
+    #: the response is complete and the connection stays open, but the application did
+    #: not read the whole request body
+    BODY_UNREAD = enum.auto()
+    #: llhttp stopped at an Upgrade (it skips the request's body, so after MESSAGE_PARSED)
+    UPGRADE = enum.auto()
+    #: graceful shutdown while a response is being sent
+    SHUTDOWN = enum.auto()
+    #: the connection answered an error itself (protocol_error, the body timeout)
+    ERROR_ANSWERED = enum.auto()
+    #: close(), abort() or connection_lost()
+    CLOSE = enum.auto()
+
+
+#: the phases in which input is parsed
+READING = (Phase.READING_HEAD, Phase.READING_BODY, Phase.IDLE, Phase.DISCARDING_BODY)
+#: the phases in which no further request will be answered (``CgiHttpProtocol.closing``)
+_CLOSING_PHASES = frozenset({Phase.CLOSING, Phase.LINGERING, Phase.CLOSED})
+
+#: Every allowed transition: (phase, event) -> next phase. An event absent here for a
+#: phase is a bug in this module and raises ``PhaseError`` (as h11's _state.py tables).
+TRANSITIONS: dict[tuple[Phase, Event], Phase] = {
+    # request after request on a kept-alive connection
+    (Phase.IDLE, Event.HEAD_BEGUN): Phase.READING_HEAD,
+    (Phase.READING_HEAD, Event.HEAD_PARSED): Phase.READING_BODY,
+    (Phase.READING_BODY, Event.MESSAGE_PARSED): Phase.IDLE,
+    (Phase.READING_BODY, Event.BODY_UNREAD): Phase.DISCARDING_BODY,
+    (Phase.DISCARDING_BODY, Event.MESSAGE_PARSED): Phase.IDLE,
+    # a chunked body's read is fed to llhttp whole, so a head that follows the body in
+    # the same read is parsed without HeadGuard having seen it begin
+    (Phase.IDLE, Event.HEAD_PARSED): Phase.READING_BODY,
+    (Phase.IDLE, Event.UPGRADE): Phase.UPGRADED,
+    # llhttp goes on parsing the read in which the connection answered an error (a
+    # request refused after its head): what it finds is dropped
+    **{(phase, event): phase
+       for phase in (Phase.LINGERING, Phase.CLOSED)
+       for event in (Event.HEAD_PARSED, Event.MESSAGE_PARSED, Event.UPGRADE)},
+    # the end of the connection
+    **{(phase, Event.SHUTDOWN): Phase.CLOSING
+       for phase in (*READING, Phase.UPGRADED, Phase.CLOSING)},
+    (Phase.LINGERING, Event.SHUTDOWN): Phase.LINGERING,
+    (Phase.CLOSED, Event.SHUTDOWN): Phase.CLOSED,
+    # the body timeout may fire after SHUTDOWN or UPGRADE: nothing more is read then
+    **{(phase, Event.ERROR_ANSWERED): Phase.LINGERING
+       for phase in (*READING, Phase.UPGRADED, Phase.CLOSING)},
+    **{(phase, Event.CLOSE): Phase.CLOSED for phase in Phase},
+}
+
+
+class PhaseError(RuntimeError):
+    """An event that the connection's phase does not allow: a bug in this module."""
+
+    def __init__(self, phase: Phase, event: Event) -> None:
+        super().__init__(f"{event.name} is impossible in {phase.name}")
+        self.phase = phase
+        self.event = event
+
+
+def next_phase(phase: Phase, event: Event) -> Phase:
+    """The phase ``event`` leads to from ``phase``; ``PhaseError`` if none."""
+    try:
+        return TRANSITIONS[phase, event]
+    except KeyError:
+        raise PhaseError(phase, event) from None
+
+
 class Timer(enum.Enum):
     """What a connection's one deadline guards."""
 
@@ -109,13 +221,31 @@ class Deadlines:
 
 class CgiHttpProtocol(asyncio.Protocol):
     """One client connection. Use ``CgiHttpProtocol.configured(settings)`` as uvicorn's
-    ``http`` class."""
+    ``http`` class.
+
+    Its state is one phase (``phase``, a ``Phase``), changed only by ``_advance`` through
+    ``TRANSITIONS``, and facts that do not order the connection's life:
+
+    - ``running`` (the request whose response is being sent), ``pipeline`` (requests
+      parsed behind it), ``pending_error`` (an error answer waiting for ``running``),
+      ``cycle`` (the request parsed last) and ``requests_done``;
+    - ``read_paused`` / ``write_paused``: flow control, in either direction;
+    - ``timer`` / ``deadline``: the one deadline (``Timer``). A phase arms it, and it
+      may outlive that phase: KEEPALIVE runs on from DISCARDING_BODY into IDLE, BODY
+      into CLOSING or UPGRADED (then it is what ends the application's wait for a body);
+    - whether a request's connection may be kept alive belongs to its ``Cycle``.
+    """
 
     settings: ClassVar[HttpSettings] = HttpSettings()
+    #: ``settings.server_header`` encoded once, for every response head
+    server_header: ClassVar[bytes] = settings.server_header.encode("latin-1")
 
     @classmethod
     def configured(cls, settings: HttpSettings) -> type[CgiHttpProtocol]:
-        return type("CgiHttpProtocol", (cls,), {"settings": settings})
+        return type("CgiHttpProtocol", (cls,), {
+            "settings": settings,
+            "server_header": settings.server_header.encode("latin-1"),
+        })
 
     def __init__(self, config: Any, server_state: Any, app_state: dict[str, Any],
                  _loop: asyncio.AbstractEventLoop | None = None) -> None:
@@ -137,16 +267,13 @@ class CgiHttpProtocol(asyncio.Protocol):
         self.client: tuple[str, int] | None = None
         self.server: tuple[str, int] | None = None
         self.scheme = "http"
-        self.closing = False
+        self.phase = Phase.READING_HEAD
         self.real_method: str | None = None
-        self.lingering = False
-        self.upgraded = False
         self.read_paused = False
         self.write_paused = False
         self.writable = asyncio.Event()
         self.writable.set()
         # the head being read
-        self.in_head = True
         self.head_start = 0.0  # loop time the current head's deadline counts from
         self.head_wall_start = 0.0
         self.body_left: int | None = 0  # None: chunked, unknown length
@@ -180,7 +307,7 @@ class CgiHttpProtocol(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.server_state.connections.discard(self)
         self._stop_timer()
-        self.closing = True
+        self._advance(Event.CLOSE)
         for cycle in (self.cycle, self.running, *self.pipeline):
             if cycle is not None and not cycle.response_complete:
                 cycle.disconnected = True
@@ -208,17 +335,11 @@ class CgiHttpProtocol(asyncio.Protocol):
         await self.writable.wait()
 
     def data_received(self, data: bytes) -> None:
-        if self.upgraded or self.lingering:
-            return
-        if self.in_head and self.guard.total == 0:
-            if self.timer is Timer.KEEPALIVE:
-                # the next request on a kept-alive connection: its head deadline starts now
-                self.head_start = self.loop.time()
-                self.head_wall_start = time.time()
-                self._arm(Timer.HEAD, self.settings.header_timeout.deadline(self.head_start,
-                                                                             0))
-        while data and not self.closing:
-            if self.in_head:
+        while data:
+            phase = self.phase
+            if phase is Phase.IDLE or phase is Phase.READING_HEAD:
+                if phase is Phase.IDLE:
+                    self._begin_head()
                 fresh = self.guard.total == 0
                 consumed, violation, _complete = self.guard.scan(data)
                 if self.timer is Timer.HEAD:
@@ -232,16 +353,25 @@ class CgiHttpProtocol(asyncio.Protocol):
                     piece = self._stand_in_method(piece)
                 if not self._feed(piece):
                     return
-            elif self.body_left is None:
-                piece, data = data, b""
+            elif phase is Phase.READING_BODY or phase is Phase.DISCARDING_BODY:
+                if self.body_left is None:
+                    piece, data = data, b""
+                else:
+                    n = min(len(data), self.body_left)
+                    piece, data = data[:n], data[n:]
+                    self.body_left -= n
                 if not self._feed(piece):
                     return
             else:
-                n = min(len(data), self.body_left)
-                piece, data = data[:n], data[n:]
-                self.body_left -= n
-                if not self._feed(piece):
-                    return
+                return  # upgraded, closing, lingering or closed: input is dropped
+
+    def _begin_head(self) -> None:
+        self._advance(Event.HEAD_BEGUN)
+        if self.timer is Timer.KEEPALIVE:
+            # the next request on a kept-alive connection: its head deadline starts now
+            self.head_start = self.loop.time()
+            self.head_wall_start = time.time()
+            self._arm(Timer.HEAD, self.settings.header_timeout.deadline(self.head_start, 0))
 
     def _stand_in_method(self, piece: bytes) -> bytes:
         """llhttp knows a fixed list of methods and rejects any other with a parse
@@ -266,7 +396,7 @@ class CgiHttpProtocol(asyncio.Protocol):
         except httptools.HttpParserUpgrade:
             # No upgrades (WebSocket, h2c): answer this request as HTTP/1.1 (RFC 9110
             # section 7.8 lets a server ignore Upgrade), then close: llhttp stops parsing.
-            self.upgraded = True
+            self._advance(Event.UPGRADE)
             return False
         except httptools.HttpParserError as exc:
             if self.closing:
@@ -291,7 +421,8 @@ class CgiHttpProtocol(asyncio.Protocol):
         self.header_bytes += len(name) + len(value) + 4
 
     def on_headers_complete(self) -> None:
-        self.in_head = False
+        if self._advance(Event.HEAD_PARSED) is not Phase.READING_BODY:
+            return  # parsed after an error answer in the same read: dropped
         self._cancel_timer()
         parser = self.parser
         method = self.real_method or parser.get_method().decode("ascii", "replace")
@@ -329,7 +460,7 @@ class CgiHttpProtocol(asyncio.Protocol):
             method=method,
             client_keep_alive=bool(parser.should_keep_alive()),
             keep_alive_token=keep_alive_token,
-            server_keep_alive=s.keep_alive and (left is None or left > 0) and not self.closing,
+            server_keep_alive=s.keep_alive and (left is None or left > 0),
             keep_alive_timeout=int(s.keep_alive_timeout),
             keep_alive_left=left,
         )
@@ -404,7 +535,7 @@ class CgiHttpProtocol(asyncio.Protocol):
             self._cancel_timer()
         # the next bytes begin a new head (exactly so unless a chunked body ended inside
         # the data being fed: then the rest of that read goes unmeasured)
-        self.in_head = True
+        self._advance(Event.MESSAGE_PARSED)
         self.guard.start()
 
     # --- the request/response cycle ---------------------------------------------------
@@ -420,7 +551,7 @@ class CgiHttpProtocol(asyncio.Protocol):
         self.requests_done += 1
         if self.transport is None or self.transport.is_closing():
             return
-        if not cycle.keep_alive or self.closing or self.upgraded:
+        if not cycle.keep_alive or self.phase not in READING:
             self.close()
             return
         if self.pipeline:
@@ -437,20 +568,20 @@ class CgiHttpProtocol(asyncio.Protocol):
         if cycle.more_body:
             # The application did not read the whole body: read on and drop it, as
             # Apache's ap_discard_request_body does; the next head starts after it.
+            self._advance(Event.BODY_UNREAD)
             self._arm(Timer.KEEPALIVE, self.loop.time() + self.settings.keep_alive_timeout)
         else:
             self._start_head(first=False)
 
     def _start_head(self, first: bool) -> None:
         if first:
-            self.in_head = True
             self.guard.start()
             self.head_start = self.loop.time()
             self.head_wall_start = time.time()
             t = self.settings.header_timeout
             if t.initial > 0:
                 self._arm(Timer.HEAD, t.deadline(self.head_start, 0))
-        elif self.guard.total > 0:
+        elif self.phase is Phase.READING_HEAD:
             # the next request began arriving while this response was sent
             self.head_start = self.loop.time()
             self.head_wall_start = time.time()
@@ -462,8 +593,22 @@ class CgiHttpProtocol(asyncio.Protocol):
 
     def arm_body_deadline(self, cycle: Cycle) -> None:
         t = self.settings.body_timeout
-        if t.initial > 0 and self.timer is None and cycle is self.cycle and not self.in_head:
+        # the parser is in this body (whatever the phase: SHUTDOWN or UPGRADE may have
+        # come since, and the deadline is then what ends the application's wait)
+        if t.initial > 0 and self.timer is None and cycle is self.cycle and cycle.more_body:
             self._arm(Timer.BODY, self.loop.time() + t.initial)
+
+    # --- the phase --------------------------------------------------------------------
+
+    def _advance(self, event: Event) -> Phase:
+        """Apply ``event`` to the phase (``TRANSITIONS``) and return the new phase."""
+        phase = self.phase = next_phase(self.phase, event)
+        return phase
+
+    @property
+    def closing(self) -> bool:
+        """No further request will be answered on this connection."""
+        return self.phase in _CLOSING_PHASES
 
     # --- timers -----------------------------------------------------------------------
 
@@ -517,12 +662,11 @@ class CgiHttpProtocol(asyncio.Protocol):
         application's request stays the one logged: its receive() returns
         http.disconnect, its send() raises ClientDisconnected, and its ``stats`` already
         hold the 408 and the bytes written."""
-        s = self.settings
-        body = error_page(408, admin=s.server_admin, signature_html=self.signature_html())
+        body = self.error_body(408)
         plan = plan_response(without_keep_alive(cycle.facts), 408, [
             (b"Content-Length", str(len(body)).encode()),
             (b"Content-Type", b"text/html; charset=iso-8859-1"),
-        ], date=http_date(), server=s.server_header.encode("latin-1"))
+        ], date=http_date(), server=self.server_header)
         self.write(plan.head + body)
         cycle.stats.update(status=408, bytes_out=len(plan.head) + len(body),
                            body_bytes=len(body))
@@ -555,6 +699,11 @@ class CgiHttpProtocol(asyncio.Protocol):
         return signature(s.server_signature, s.server_header, s.server_name, port,
                          s.server_admin, prefix="<hr>\n")
 
+    def error_body(self, status: int, note: str | None = None) -> bytes:
+        """Apache's error page for ``status``, with this server's signature."""
+        return error_page(status, note, admin=self.settings.server_admin,
+                          signature_html=self.signature_html())
+
     def protocol_error(self, status: int, note: str | None, request_line: str) -> None:
         """Answer ``status`` with Apache's page and close (these statuses drop the
         connection: ap_status_drops_connection)."""
@@ -566,15 +715,12 @@ class CgiHttpProtocol(asyncio.Protocol):
             self.pause_reading()
             return
         self._cancel_timer()
-        self.closing = True
-        s = self.settings
-        body = error_page(status, note, admin=s.server_admin,
-                          signature_html=self.signature_html())
+        body = self.error_body(status, note)
         facts = RequestFacts("1.1", "GET", False, False, False)
         plan = plan_response(facts, status, [
             (b"Content-Length", str(len(body)).encode()),
             (b"Content-Type", b"text/html; charset=iso-8859-1"),
-        ], date=http_date(), server=s.server_header.encode("latin-1"))
+        ], date=http_date(), server=self.server_header)
         data = plan.head + body
         self.transport.write(data)
         self._log_error_event(status, request_line or "-", self.guard.total, len(data),
@@ -586,8 +732,7 @@ class CgiHttpProtocol(asyncio.Protocol):
         what the client still sends for a while, then close (Apache's lingering close,
         server/connection.c): closing with unread input would reset the connection and
         the client could lose the answer."""
-        self.closing = True
-        self.lingering = True
+        self._advance(Event.ERROR_ANSWERED)
         self._cancel_timer()
         transport = self.transport
         assert transport is not None
@@ -607,12 +752,15 @@ class CgiHttpProtocol(asyncio.Protocol):
         if callback is None:
             return
         method = request_line.split(" ", 1)[0] if request_line != "-" else "-"
+        # the headers are those of the request whose body is being read, if any
+        phase = self.phase
+        in_body = phase is Phase.READING_BODY or phase is Phase.DISCARDING_BODY
         event = ProtocolErrorEvent(
             client=self.client, server=self.server, request_line=request_line,
             method=method, status=status, start_time=self.head_wall_start or time.time(),
             bytes_in=bytes_in, bytes_out=bytes_out, body_bytes=body_bytes,
             headers=tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in self.headers)
-            if not self.in_head else (),
+            if in_body else (),
             keepalive_count=self.requests_done,
         )
         try:
@@ -637,13 +785,13 @@ class CgiHttpProtocol(asyncio.Protocol):
             self.transport.resume_reading()
 
     def close(self) -> None:
-        self.closing = True
+        self._advance(Event.CLOSE)
         self._cancel_timer()
         if self.transport is not None and not self.transport.is_closing():
             self.transport.close()
 
     def abort(self) -> None:
-        self.closing = True
+        self._advance(Event.CLOSE)
         self._cancel_timer()
         if self.transport is not None:
             self.transport.abort()
@@ -656,5 +804,5 @@ class CgiHttpProtocol(asyncio.Protocol):
         if running is None or running.response_complete:
             self.close()
         else:
-            self.closing = True
+            self._advance(Event.SHUTDOWN)
             running.keep_alive = False
