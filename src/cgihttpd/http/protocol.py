@@ -7,7 +7,8 @@ deadline for reading the head and the keep-alive wait, HTTP/1.0 framing
 (``framing.plan_response``), ``send()`` failing once the client has gone, and the
 access-log facts in ``scope["extensions"]["cgihttpd"]``. A connection's life is a table
 of transitions between phases (``Phase``, ``Event``, ``TRANSITIONS``), after h11's
-``_state.py``.
+``_state.py``; a request (``cycle.Cycle``) sees its connection only through the
+``ConnectionPort`` this class implements.
 
 From uvicorn it uses only the interface every uvicorn HTTP protocol class has: the
 constructor ``(config, server_state, app_state, _loop=None)``, ``config.loaded_app``,
@@ -546,7 +547,9 @@ class CgiHttpProtocol(asyncio.Protocol):
         self.server_state.tasks.add(task)
         task.add_done_callback(self.server_state.tasks.discard)
 
-    def response_complete(self, cycle: Cycle) -> None:
+    def complete(self, cycle: Cycle) -> None:
+        """``cycle``'s response is complete: start the next request, or the wait for
+        it, or close."""
         self.server_state.total_requests += 1
         self.requests_done += 1
         if self.transport is None or self.transport.is_closing():
@@ -591,7 +594,10 @@ class CgiHttpProtocol(asyncio.Protocol):
             # KeepAliveTimeout: how long to wait for the next request (core docs)
             self._arm(Timer.KEEPALIVE, self.loop.time() + self.settings.keep_alive_timeout)
 
-    def arm_body_deadline(self, cycle: Cycle) -> None:
+    def want_body(self, cycle: Cycle) -> None:
+        """The application waits for more of ``cycle``'s body: read on, and start the
+        body deadline (RequestReadTimeout body=) unless a deadline runs."""
+        self.resume_reading()
         t = self.settings.body_timeout
         # the parser is in this body (whatever the phase: SHUTDOWN or UPGRADE may have
         # come since, and the deadline is then what ends the application's wait)
