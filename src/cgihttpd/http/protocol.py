@@ -121,38 +121,63 @@ class Event(enum.Enum):
     CLOSE = enum.auto()
 
 
+class Timer(enum.Enum):
+    """What a connection's one deadline guards."""
+
+    #: RequestReadTimeout header=: reading a request head
+    HEAD_TIMEOUT = enum.auto()
+    #: RequestReadTimeout body=: the application waits for request body bytes
+    BODY_TIMEOUT = enum.auto()
+    #: KeepAliveTimeout: waiting for the next request
+    KEEPALIVE_TIMEOUT = enum.auto()
+    #: LINGER_SECONDS of reading and dropping input after an error answer
+    LINGER_TIMEOUT = enum.auto()
+
+
+# The members under module names, as h11 names its states: the connection reads them
+# several times per request, and on CPython 3.10 and 3.11 an attribute of an Enum
+# class is found through EnumType.__getattr__ (some 60 ns a lookup; 3.12 dropped it).
+READING_HEAD, READING_BODY, IDLE, DISCARDING_BODY = (
+    Phase.READING_HEAD, Phase.READING_BODY, Phase.IDLE, Phase.DISCARDING_BODY)
+UPGRADED, CLOSING, LINGERING, CLOSED = (
+    Phase.UPGRADED, Phase.CLOSING, Phase.LINGERING, Phase.CLOSED)
+HEAD_BEGUN, HEAD_PARSED, MESSAGE_PARSED, BODY_UNREAD = (
+    Event.HEAD_BEGUN, Event.HEAD_PARSED, Event.MESSAGE_PARSED, Event.BODY_UNREAD)
+UPGRADE, SHUTDOWN, ERROR_ANSWERED, CLOSE = (
+    Event.UPGRADE, Event.SHUTDOWN, Event.ERROR_ANSWERED, Event.CLOSE)
+HEAD_TIMEOUT, BODY_TIMEOUT, KEEPALIVE_TIMEOUT, LINGER_TIMEOUT = (
+    Timer.HEAD_TIMEOUT, Timer.BODY_TIMEOUT, Timer.KEEPALIVE_TIMEOUT, Timer.LINGER_TIMEOUT)
+
 #: the phases in which input is parsed
-READING = (Phase.READING_HEAD, Phase.READING_BODY, Phase.IDLE, Phase.DISCARDING_BODY)
+READING = (READING_HEAD, READING_BODY, IDLE, DISCARDING_BODY)
 #: the phases in which no further request will be answered (``CgiHttpProtocol.closing``)
-_CLOSING_PHASES = frozenset({Phase.CLOSING, Phase.LINGERING, Phase.CLOSED})
+_CLOSING_PHASES = frozenset({CLOSING, LINGERING, CLOSED})
 
 #: Every allowed transition: (phase, event) -> next phase. An event absent here for a
 #: phase is a bug in this module and raises ``PhaseError`` (as h11's _state.py tables).
 TRANSITIONS: dict[tuple[Phase, Event], Phase] = {
     # request after request on a kept-alive connection
-    (Phase.IDLE, Event.HEAD_BEGUN): Phase.READING_HEAD,
-    (Phase.READING_HEAD, Event.HEAD_PARSED): Phase.READING_BODY,
-    (Phase.READING_BODY, Event.MESSAGE_PARSED): Phase.IDLE,
-    (Phase.READING_BODY, Event.BODY_UNREAD): Phase.DISCARDING_BODY,
-    (Phase.DISCARDING_BODY, Event.MESSAGE_PARSED): Phase.IDLE,
+    (IDLE, HEAD_BEGUN): READING_HEAD,
+    (READING_HEAD, HEAD_PARSED): READING_BODY,
+    (READING_BODY, MESSAGE_PARSED): IDLE,
+    (READING_BODY, BODY_UNREAD): DISCARDING_BODY,
+    (DISCARDING_BODY, MESSAGE_PARSED): IDLE,
     # a chunked body's read is fed to llhttp whole, so a head that follows the body in
     # the same read is parsed without HeadGuard having seen it begin
-    (Phase.IDLE, Event.HEAD_PARSED): Phase.READING_BODY,
-    (Phase.IDLE, Event.UPGRADE): Phase.UPGRADED,
+    (IDLE, HEAD_PARSED): READING_BODY,
+    (IDLE, UPGRADE): UPGRADED,
     # llhttp goes on parsing the read in which the connection answered an error (a
     # request refused after its head): what it finds is dropped
     **{(phase, event): phase
-       for phase in (Phase.LINGERING, Phase.CLOSED)
-       for event in (Event.HEAD_PARSED, Event.MESSAGE_PARSED, Event.UPGRADE)},
+       for phase in (LINGERING, CLOSED)
+       for event in (HEAD_PARSED, MESSAGE_PARSED, UPGRADE)},
     # the end of the connection
-    **{(phase, Event.SHUTDOWN): Phase.CLOSING
-       for phase in (*READING, Phase.UPGRADED, Phase.CLOSING)},
-    (Phase.LINGERING, Event.SHUTDOWN): Phase.LINGERING,
-    (Phase.CLOSED, Event.SHUTDOWN): Phase.CLOSED,
+    **{(phase, SHUTDOWN): CLOSING for phase in (*READING, UPGRADED, CLOSING)},
+    (LINGERING, SHUTDOWN): LINGERING,
+    (CLOSED, SHUTDOWN): CLOSED,
     # the body timeout may fire after SHUTDOWN or UPGRADE: nothing more is read then
-    **{(phase, Event.ERROR_ANSWERED): Phase.LINGERING
-       for phase in (*READING, Phase.UPGRADED, Phase.CLOSING)},
-    **{(phase, Event.CLOSE): Phase.CLOSED for phase in Phase},
+    **{(phase, ERROR_ANSWERED): LINGERING for phase in (*READING, UPGRADED, CLOSING)},
+    **{(phase, CLOSE): CLOSED for phase in Phase},
 }
 
 
@@ -171,19 +196,6 @@ def next_phase(phase: Phase, event: Event) -> Phase:
         return TRANSITIONS[phase, event]
     except KeyError:
         raise PhaseError(phase, event) from None
-
-
-class Timer(enum.Enum):
-    """What a connection's one deadline guards."""
-
-    #: RequestReadTimeout header=: reading a request head
-    HEAD = enum.auto()
-    #: RequestReadTimeout body=: the application waits for request body bytes
-    BODY = enum.auto()
-    #: KeepAliveTimeout: waiting for the next request
-    KEEPALIVE = enum.auto()
-    #: LINGER_SECONDS of reading and dropping input after an error answer
-    LINGER = enum.auto()
 
 
 class Deadlines:
@@ -232,8 +244,9 @@ class CgiHttpProtocol(asyncio.Protocol):
       ``cycle`` (the request parsed last) and ``requests_done``;
     - ``read_paused`` / ``write_paused``: flow control, in either direction;
     - ``timer`` / ``deadline``: the one deadline (``Timer``). A phase arms it, and it
-      may outlive that phase: KEEPALIVE runs on from DISCARDING_BODY into IDLE, BODY
-      into CLOSING or UPGRADED (then it is what ends the application's wait for a body);
+      may outlive that phase: KEEPALIVE_TIMEOUT runs on from DISCARDING_BODY into IDLE,
+      BODY_TIMEOUT into CLOSING or UPGRADED (where it ends the application's wait for a
+      body that will not be read);
     - whether a request's connection may be kept alive belongs to its ``Cycle``.
     """
 
@@ -268,7 +281,7 @@ class CgiHttpProtocol(asyncio.Protocol):
         self.client: tuple[str, int] | None = None
         self.server: tuple[str, int] | None = None
         self.scheme = "http"
-        self.phase = Phase.READING_HEAD
+        self.phase = READING_HEAD
         self.real_method: str | None = None
         self.read_paused = False
         self.write_paused = False
@@ -308,7 +321,7 @@ class CgiHttpProtocol(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.server_state.connections.discard(self)
         self._stop_timer()
-        self._advance(Event.CLOSE)
+        self._advance(CLOSE)
         for cycle in (self.cycle, self.running, *self.pipeline):
             if cycle is not None and not cycle.response_complete:
                 cycle.disconnected = True
@@ -338,12 +351,12 @@ class CgiHttpProtocol(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         while data:
             phase = self.phase
-            if phase is Phase.IDLE or phase is Phase.READING_HEAD:
-                if phase is Phase.IDLE:
+            if phase is IDLE or phase is READING_HEAD:
+                if phase is IDLE:
                     self._begin_head()
                 fresh = self.guard.total == 0
                 consumed, violation, _complete = self.guard.scan(data)
-                if self.timer is Timer.HEAD:
+                if self.timer is HEAD_TIMEOUT:
                     self.deadline = self.settings.header_timeout.deadline(
                         self.head_start, self.guard.total)
                 if violation is not None:
@@ -354,7 +367,7 @@ class CgiHttpProtocol(asyncio.Protocol):
                     piece = self._stand_in_method(piece)
                 if not self._feed(piece):
                     return
-            elif phase is Phase.READING_BODY or phase is Phase.DISCARDING_BODY:
+            elif phase is READING_BODY or phase is DISCARDING_BODY:
                 if self.body_left is None:
                     piece, data = data, b""
                 else:
@@ -367,12 +380,12 @@ class CgiHttpProtocol(asyncio.Protocol):
                 return  # upgraded, closing, lingering or closed: input is dropped
 
     def _begin_head(self) -> None:
-        self._advance(Event.HEAD_BEGUN)
-        if self.timer is Timer.KEEPALIVE:
+        self._advance(HEAD_BEGUN)
+        if self.timer is KEEPALIVE_TIMEOUT:
             # the next request on a kept-alive connection: its head deadline starts now
             self.head_start = self.loop.time()
             self.head_wall_start = time.time()
-            self._arm(Timer.HEAD, self.settings.header_timeout.deadline(self.head_start, 0))
+            self._arm(HEAD_TIMEOUT, self.settings.header_timeout.deadline(self.head_start, 0))
 
     def _stand_in_method(self, piece: bytes) -> bytes:
         """llhttp knows a fixed list of methods and rejects any other with a parse
@@ -397,7 +410,7 @@ class CgiHttpProtocol(asyncio.Protocol):
         except httptools.HttpParserUpgrade:
             # No upgrades (WebSocket, h2c): answer this request as HTTP/1.1 (RFC 9110
             # section 7.8 lets a server ignore Upgrade), then close: llhttp stops parsing.
-            self._advance(Event.UPGRADE)
+            self._advance(UPGRADE)
             return False
         except httptools.HttpParserError as exc:
             if self.closing:
@@ -422,7 +435,7 @@ class CgiHttpProtocol(asyncio.Protocol):
         self.header_bytes += len(name) + len(value) + 4
 
     def on_headers_complete(self) -> None:
-        if self._advance(Event.HEAD_PARSED) is not Phase.READING_BODY:
+        if self._advance(HEAD_PARSED) is not READING_BODY:
             return  # parsed after an error answer in the same read: dropped
         self._cancel_timer()
         parser = self.parser
@@ -521,7 +534,7 @@ class CgiHttpProtocol(asyncio.Protocol):
             return
         cycle.body += body
         cycle.stats["bytes_in"] += len(body)
-        if self.timer is Timer.BODY:
+        if self.timer is BODY_TIMEOUT:
             self._cancel_timer()
         if len(cycle.body) > HIGH_WATER:
             self.pause_reading()
@@ -532,11 +545,11 @@ class CgiHttpProtocol(asyncio.Protocol):
         if cycle is not None:
             cycle.more_body = False
             cycle.event.set()
-        if self.timer is Timer.BODY:
+        if self.timer is BODY_TIMEOUT:
             self._cancel_timer()
         # the next bytes begin a new head (exactly so unless a chunked body ended inside
         # the data being fed: then the rest of that read goes unmeasured)
-        self._advance(Event.MESSAGE_PARSED)
+        self._advance(MESSAGE_PARSED)
         self.guard.start()
 
     # --- the request/response cycle ---------------------------------------------------
@@ -571,8 +584,8 @@ class CgiHttpProtocol(asyncio.Protocol):
         if cycle.more_body:
             # The application did not read the whole body: read on and drop it, as
             # Apache's ap_discard_request_body does; the next head starts after it.
-            self._advance(Event.BODY_UNREAD)
-            self._arm(Timer.KEEPALIVE, self.loop.time() + self.settings.keep_alive_timeout)
+            self._advance(BODY_UNREAD)
+            self._arm(KEEPALIVE_TIMEOUT, self.loop.time() + self.settings.keep_alive_timeout)
         else:
             self._start_head(first=False)
 
@@ -583,16 +596,16 @@ class CgiHttpProtocol(asyncio.Protocol):
             self.head_wall_start = time.time()
             t = self.settings.header_timeout
             if t.initial > 0:
-                self._arm(Timer.HEAD, t.deadline(self.head_start, 0))
-        elif self.phase is Phase.READING_HEAD:
+                self._arm(HEAD_TIMEOUT, t.deadline(self.head_start, 0))
+        elif self.phase is READING_HEAD:
             # the next request began arriving while this response was sent
             self.head_start = self.loop.time()
             self.head_wall_start = time.time()
-            self._arm(Timer.HEAD, self.settings.header_timeout.deadline(self.head_start,
+            self._arm(HEAD_TIMEOUT, self.settings.header_timeout.deadline(self.head_start,
                                                                         self.guard.total))
         else:
             # KeepAliveTimeout: how long to wait for the next request (core docs)
-            self._arm(Timer.KEEPALIVE, self.loop.time() + self.settings.keep_alive_timeout)
+            self._arm(KEEPALIVE_TIMEOUT, self.loop.time() + self.settings.keep_alive_timeout)
 
     def want_body(self, cycle: Cycle) -> None:
         """The application waits for more of ``cycle``'s body: read on, and start the
@@ -602,7 +615,7 @@ class CgiHttpProtocol(asyncio.Protocol):
         # the parser is in this body (whatever the phase: SHUTDOWN or UPGRADE may have
         # come since, and the deadline is then what ends the application's wait)
         if t.initial > 0 and self.timer is None and cycle is self.cycle and cycle.more_body:
-            self._arm(Timer.BODY, self.loop.time() + t.initial)
+            self._arm(BODY_TIMEOUT, self.loop.time() + t.initial)
 
     # --- the phase --------------------------------------------------------------------
 
@@ -636,9 +649,9 @@ class CgiHttpProtocol(asyncio.Protocol):
     def on_deadline(self) -> None:
         """Called by the sweep once ``deadline`` has passed."""
         kind, self.timer = self.timer, None
-        if kind is Timer.KEEPALIVE:
+        if kind is KEEPALIVE_TIMEOUT:
             self.close()
-        elif kind is Timer.HEAD:
+        elif kind is HEAD_TIMEOUT:
             if self.guard.request_line_done:
                 # mod_reqtimeout: headers not read in time -> 408, then close
                 self.protocol_error(408, None, self.guard.partial_request_line)
@@ -648,9 +661,9 @@ class CgiHttpProtocol(asyncio.Protocol):
                 if self.requests_done == 0:
                     self._log_error_event(408, "-", self.guard.total, 0, 0)
                 self.close()
-        elif kind is Timer.LINGER:
+        elif kind is LINGER_TIMEOUT:
             self.close()
-        elif kind is Timer.BODY:
+        elif kind is BODY_TIMEOUT:
             cycle = self.cycle
             if cycle is None or cycle.response_complete or not cycle.more_body:
                 return
@@ -738,7 +751,7 @@ class CgiHttpProtocol(asyncio.Protocol):
         what the client still sends for a while, then close (Apache's lingering close,
         server/connection.c): closing with unread input would reset the connection and
         the client could lose the answer."""
-        self._advance(Event.ERROR_ANSWERED)
+        self._advance(ERROR_ANSWERED)
         self._cancel_timer()
         transport = self.transport
         assert transport is not None
@@ -750,7 +763,7 @@ class CgiHttpProtocol(asyncio.Protocol):
             self.close()
             return
         self.resume_reading()
-        self._arm(Timer.LINGER, self.loop.time() + LINGER_SECONDS)
+        self._arm(LINGER_TIMEOUT, self.loop.time() + LINGER_SECONDS)
 
     def _log_error_event(self, status: int, request_line: str, bytes_in: int,
                          bytes_out: int, body_bytes: int) -> None:
@@ -760,7 +773,7 @@ class CgiHttpProtocol(asyncio.Protocol):
         method = request_line.split(" ", 1)[0] if request_line != "-" else "-"
         # the headers are those of the request whose body is being read, if any
         phase = self.phase
-        in_body = phase is Phase.READING_BODY or phase is Phase.DISCARDING_BODY
+        in_body = phase is READING_BODY or phase is DISCARDING_BODY
         event = ProtocolErrorEvent(
             client=self.client, server=self.server, request_line=request_line,
             method=method, status=status, start_time=self.head_wall_start or time.time(),
@@ -791,13 +804,13 @@ class CgiHttpProtocol(asyncio.Protocol):
             self.transport.resume_reading()
 
     def close(self) -> None:
-        self._advance(Event.CLOSE)
+        self._advance(CLOSE)
         self._cancel_timer()
         if self.transport is not None and not self.transport.is_closing():
             self.transport.close()
 
     def abort(self) -> None:
-        self._advance(Event.CLOSE)
+        self._advance(CLOSE)
         self._cancel_timer()
         if self.transport is not None:
             self.transport.abort()
@@ -810,5 +823,5 @@ class CgiHttpProtocol(asyncio.Protocol):
         if running is None or running.response_complete:
             self.close()
         else:
-            self._advance(Event.SHUTDOWN)
+            self._advance(SHUTDOWN)
             running.keep_alive = False
