@@ -179,6 +179,10 @@ TRANSITIONS: dict[tuple[Phase, Event], Phase] = {
     **{(phase, ERROR_ANSWERED): LINGERING for phase in (*READING, UPGRADED, CLOSING)},
     **{(phase, CLOSE): CLOSED for phase in Phase},
 }
+#: TRANSITIONS by phase, then event: two lookups that allocate no key tuple
+_NEXT: dict[Phase, dict[Event, Phase]] = {
+    phase: {event: nxt for (p, event), nxt in TRANSITIONS.items() if p is phase}
+    for phase in Phase}
 
 
 class PhaseError(RuntimeError):
@@ -188,14 +192,6 @@ class PhaseError(RuntimeError):
         super().__init__(f"{event.name} is impossible in {phase.name}")
         self.phase = phase
         self.event = event
-
-
-def next_phase(phase: Phase, event: Event) -> Phase:
-    """The phase ``event`` leads to from ``phase``; ``PhaseError`` if none."""
-    try:
-        return TRANSITIONS[phase, event]
-    except KeyError:
-        raise PhaseError(phase, event) from None
 
 
 class Deadlines:
@@ -281,7 +277,7 @@ class CgiHttpProtocol(asyncio.Protocol):
         self.client: tuple[str, int] | None = None
         self.server: tuple[str, int] | None = None
         self.scheme = "http"
-        self.phase = READING_HEAD
+        self.phase: Phase = READING_HEAD
         self.real_method: str | None = None
         self.read_paused = False
         self.write_paused = False
@@ -620,8 +616,12 @@ class CgiHttpProtocol(asyncio.Protocol):
     # --- the phase --------------------------------------------------------------------
 
     def _advance(self, event: Event) -> Phase:
-        """Apply ``event`` to the phase (``TRANSITIONS``) and return the new phase."""
-        phase = self.phase = next_phase(self.phase, event)
+        """Apply ``event`` to the phase through ``TRANSITIONS`` and return the new phase;
+        ``PhaseError`` (the phase unchanged) if the table has no such transition."""
+        try:
+            phase = self.phase = _NEXT[self.phase][event]
+        except KeyError:
+            raise PhaseError(self.phase, event) from None
         return phase
 
     @property
