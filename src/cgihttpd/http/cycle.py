@@ -1,8 +1,10 @@
 """One request and its response on a connection: the ASGI ``receive`` and ``send``
 the application is given. Framing decisions come from ``framing.plan_response``; the
-connection (``protocol.CgiHttpProtocol``) does the transport, timers and ordering.
+connection does the transport, timers and ordering, and a Cycle sees it only through
+``ConnectionPort`` (``protocol.CgiHttpProtocol`` implements it).
 
-Must not know about parsing, configuration files or the filesystem.
+Must not know about parsing, configuration files, the filesystem or the connection's
+phases.
 """
 
 from __future__ import annotations
@@ -10,10 +12,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import MutableMapping
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from cgihttpd.asgi import RAW, ASGIApp, Message
-from cgihttpd.http.errorpage import error_page
 from cgihttpd.http.framing import (
     LAST_CHUNK,
     InvalidResponse,
@@ -24,14 +25,49 @@ from cgihttpd.http.framing import (
 )
 from cgihttpd.http.settings import http_date
 
-if TYPE_CHECKING:
-    from cgihttpd.http.protocol import CgiHttpProtocol
-
 logger = logging.getLogger("cgihttpd.http")
 
 
 class ClientDisconnected(OSError):
     """``send()`` was called after the client closed the connection."""
+
+
+class ConnectionPort(Protocol):
+    """What a Cycle may ask of its connection."""
+
+    @property
+    def server_header(self) -> bytes:
+        """The Server header's value."""
+
+    @property
+    def write_paused(self) -> bool:
+        """The transport's buffer is full: ``drain()`` before writing more."""
+
+    @property
+    def closing(self) -> bool:
+        """No further request will be answered: the response must not keep alive."""
+
+    def write(self, data: bytes) -> None:
+        """Send ``data`` to the client (nothing once the transport is closing)."""
+
+    async def drain(self) -> None:
+        """Wait until the transport takes more data."""
+
+    def abort(self) -> None:
+        """Drop the connection at once."""
+
+    def want_body(self, cycle: Cycle) -> None:
+        """The application waits for more of ``cycle``'s request body."""
+
+    def resume_reading(self) -> None:
+        """The application took the body read so far: read on if reading was paused."""
+
+    def complete(self, cycle: Cycle) -> None:
+        """``cycle``'s response is complete (``cycle.keep_alive``: may the connection
+        stay open)."""
+
+    def error_body(self, status: int) -> bytes:
+        """The server's error page for ``status``."""
 
 
 class Cycle:
@@ -42,7 +78,7 @@ class Cycle:
                  "response_complete", "plan", "remaining", "keep_alive", "pending_head",
                  "raw")
 
-    def __init__(self, conn: CgiHttpProtocol, scope: MutableMapping[str, Any],
+    def __init__(self, conn: ConnectionPort, scope: MutableMapping[str, Any],
                  facts: RequestFacts, stats: dict[str, Any], expect_continue: bool) -> None:
         self.conn = conn
         self.scope = scope
@@ -90,8 +126,7 @@ class Cycle:
                 self.conn.abort()
 
     async def _send_500(self) -> None:
-        s = self.conn.settings
-        body = error_page(500, admin=s.server_admin, signature_html=self.conn.signature_html())
+        body = self.conn.error_body(500)
         try:
             await self.send({"type": "http.response.start", "status": 500, "headers": [
                 (b"Content-Length", str(len(body)).encode()),
@@ -115,8 +150,7 @@ class Cycle:
                 await self.event.wait()
         elif not self.body and self.more_body and not self.disconnected:
             self.event.clear()
-            self.conn.resume_reading()
-            self.conn.arm_body_deadline(self)
+            self.conn.want_body(self)
             while not self.body and self.more_body and not self.disconnected \
                     and not self.response_complete:
                 await self.event.wait()
@@ -152,8 +186,7 @@ class Cycle:
                 facts = without_keep_alive(facts)
             try:
                 plan = plan_response(facts, status, message.get("headers", ()),
-                                     date=http_date(),
-                                     server=conn.settings.server_header.encode("latin-1"),
+                                     date=http_date(), server=conn.server_header,
                                      reason=message.get("reason"))
             except InvalidResponse as exc:
                 raise RuntimeError(str(exc)) from None
@@ -168,7 +201,7 @@ class Cycle:
             # is still working): then it goes out alone, as Apache flushes headers when
             # the script's pipe has nothing more to read yet.
             self.pending_head = plan.head
-            conn.loop.call_soon(self._flush_head)
+            asyncio.get_running_loop().call_soon(self._flush_head)
             return
         if self.response_complete:
             raise RuntimeError(f"Unexpected ASGI message {kind!r} after the response ended")
@@ -205,7 +238,7 @@ class Cycle:
                 self.keep_alive = False
             self.response_complete = True
             self.event.set()
-            conn.response_complete(self)
+            conn.complete(self)
 
 
     def _send_raw(self, message: Message) -> None:
@@ -233,7 +266,7 @@ class Cycle:
         if not message.get("more", False):
             self.response_complete = True
             self.event.set()
-            self.conn.response_complete(self)
+            self.conn.complete(self)
 
     def _flush_head(self) -> None:
         if self.pending_head and not self.disconnected:

@@ -5,7 +5,10 @@ It owns what a server facing clients directly needs and uvicorn 0.54's own proto
 lack (docs/design.md §3): limits on the request head (``limits.HeadGuard``), a
 deadline for reading the head and the keep-alive wait, HTTP/1.0 framing
 (``framing.plan_response``), ``send()`` failing once the client has gone, and the
-access-log facts in ``scope["extensions"]["cgihttpd"]``.
+access-log facts in ``scope["extensions"]["cgihttpd"]``. A connection's life is a table
+of transitions between phases (``Phase``, ``Event``, ``TRANSITIONS``), after h11's
+``_state.py``; a request (``cycle.Cycle``) sees its connection only through the
+``ConnectionPort`` this class implements.
 
 From uvicorn it uses only the interface every uvicorn HTTP protocol class has: the
 constructor ``(config, server_state, app_state, _loop=None)``, ``config.loaded_app``,
@@ -18,6 +21,7 @@ needs arrives as an ``HttpSettings`` value.
 from __future__ import annotations
 
 import asyncio
+import enum
 import logging
 import re
 import time
@@ -59,6 +63,137 @@ _TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 DEADLINE_TICK = 0.25
 
 
+class Phase(enum.Enum):
+    """Where a connection is: what its next input bytes are, or that it reads no more.
+
+    Whether a response is being sent is not a phase: a connection reads the rest of a
+    body or the next (pipelined) request while a response goes out. That is a fact,
+    ``CgiHttpProtocol.running``; see its docstring for the others.
+    """
+
+    # Members are singletons: hash them by identity (C) rather than by name (Python),
+    # as every transition hashes two of them.
+    __hash__ = object.__hash__
+
+    #: reading a request head; the first request's wait counts here (Apache's
+    #: mod_reqtimeout times it from the accept)
+    READING_HEAD = enum.auto()
+    #: the head is parsed: reading its body, if any
+    READING_BODY = enum.auto()
+    #: the last request was read whole and no byte of the next has come (a response may
+    #: still be going out)
+    IDLE = enum.auto()
+    #: the response is complete but its request body is not: read on and drop it, as
+    #: Apache's ap_discard_request_body does
+    DISCARDING_BODY = enum.auto()
+    #: llhttp stopped at an Upgrade: input is dropped, the connection closes after the
+    #: response
+    UPGRADED = enum.auto()
+    #: the server shuts down: input is dropped, the connection closes after the response
+    CLOSING = enum.auto()
+    #: an error answer is out: input is read and dropped for LINGER_SECONDS, then close
+    LINGERING = enum.auto()
+    #: the transport is closed or lost
+    CLOSED = enum.auto()
+
+
+class Event(enum.Enum):
+    """What moves a connection from one phase to the next (``TRANSITIONS``)."""
+
+    __hash__ = object.__hash__  # as Phase's
+
+    #: the first bytes of the next request head arrived
+    HEAD_BEGUN = enum.auto()
+    #: llhttp parsed a request head (on_headers_complete)
+    HEAD_PARSED = enum.auto()
+    #: llhttp reached the end of a request (on_message_complete)
+    MESSAGE_PARSED = enum.auto()
+    #: the response is complete and the connection stays open, but the application did
+    #: not read the whole request body
+    BODY_UNREAD = enum.auto()
+    #: llhttp stopped at an Upgrade (it skips the request's body, so after MESSAGE_PARSED)
+    UPGRADE = enum.auto()
+    #: graceful shutdown while a response is being sent
+    SHUTDOWN = enum.auto()
+    #: the connection answered an error itself (protocol_error, the body timeout)
+    ERROR_ANSWERED = enum.auto()
+    #: close(), abort() or connection_lost()
+    CLOSE = enum.auto()
+
+
+class Timer(enum.Enum):
+    """What a connection's one deadline guards."""
+
+    #: RequestReadTimeout header=: reading a request head
+    HEAD_TIMEOUT = enum.auto()
+    #: RequestReadTimeout body=: the application waits for request body bytes
+    BODY_TIMEOUT = enum.auto()
+    #: KeepAliveTimeout: waiting for the next request
+    KEEPALIVE_TIMEOUT = enum.auto()
+    #: LINGER_SECONDS of reading and dropping input after an error answer
+    LINGER_TIMEOUT = enum.auto()
+
+
+# The members under module names, as h11 names its states: the connection reads them
+# several times per request, and on CPython 3.10 and 3.11 an attribute of an Enum
+# class is found through EnumType.__getattr__ (some 60 ns a lookup; 3.12 dropped it).
+READING_HEAD, READING_BODY, IDLE, DISCARDING_BODY = (
+    Phase.READING_HEAD, Phase.READING_BODY, Phase.IDLE, Phase.DISCARDING_BODY)
+UPGRADED, CLOSING, LINGERING, CLOSED = (
+    Phase.UPGRADED, Phase.CLOSING, Phase.LINGERING, Phase.CLOSED)
+HEAD_BEGUN, HEAD_PARSED, MESSAGE_PARSED, BODY_UNREAD = (
+    Event.HEAD_BEGUN, Event.HEAD_PARSED, Event.MESSAGE_PARSED, Event.BODY_UNREAD)
+UPGRADE, SHUTDOWN, ERROR_ANSWERED, CLOSE = (
+    Event.UPGRADE, Event.SHUTDOWN, Event.ERROR_ANSWERED, Event.CLOSE)
+HEAD_TIMEOUT, BODY_TIMEOUT, KEEPALIVE_TIMEOUT, LINGER_TIMEOUT = (
+    Timer.HEAD_TIMEOUT, Timer.BODY_TIMEOUT, Timer.KEEPALIVE_TIMEOUT, Timer.LINGER_TIMEOUT)
+
+#: the phases in which input is parsed
+READING = (READING_HEAD, READING_BODY, IDLE, DISCARDING_BODY)
+#: the phases in which no further request will be answered (``CgiHttpProtocol.closing``)
+_CLOSING_PHASES = frozenset({CLOSING, LINGERING, CLOSED})
+
+#: Every allowed transition: (phase, event) -> next phase. An event absent here for a
+#: phase is a bug in this module and raises ``PhaseError`` (as h11's _state.py tables).
+TRANSITIONS: dict[tuple[Phase, Event], Phase] = {
+    # request after request on a kept-alive connection
+    (IDLE, HEAD_BEGUN): READING_HEAD,
+    (READING_HEAD, HEAD_PARSED): READING_BODY,
+    (READING_BODY, MESSAGE_PARSED): IDLE,
+    (READING_BODY, BODY_UNREAD): DISCARDING_BODY,
+    (DISCARDING_BODY, MESSAGE_PARSED): IDLE,
+    # a chunked body's read is fed to llhttp whole, so a head that follows the body in
+    # the same read is parsed without HeadGuard having seen it begin
+    (IDLE, HEAD_PARSED): READING_BODY,
+    (IDLE, UPGRADE): UPGRADED,
+    # llhttp goes on parsing the read in which the connection answered an error (a
+    # request refused after its head): what it finds is dropped
+    **{(phase, event): phase
+       for phase in (LINGERING, CLOSED)
+       for event in (HEAD_PARSED, MESSAGE_PARSED, UPGRADE)},
+    # the end of the connection
+    **{(phase, SHUTDOWN): CLOSING for phase in (*READING, UPGRADED, CLOSING)},
+    (LINGERING, SHUTDOWN): LINGERING,
+    (CLOSED, SHUTDOWN): CLOSED,
+    # the body timeout may fire after SHUTDOWN or UPGRADE: nothing more is read then
+    **{(phase, ERROR_ANSWERED): LINGERING for phase in (*READING, UPGRADED, CLOSING)},
+    **{(phase, CLOSE): CLOSED for phase in Phase},
+}
+#: TRANSITIONS by phase, then event: two lookups that allocate no key tuple
+_NEXT: dict[Phase, dict[Event, Phase]] = {
+    phase: {event: nxt for (p, event), nxt in TRANSITIONS.items() if p is phase}
+    for phase in Phase}
+
+
+class PhaseError(RuntimeError):
+    """An event that the connection's phase does not allow: a bug in this module."""
+
+    def __init__(self, phase: Phase, event: Event) -> None:
+        super().__init__(f"{event.name} is impossible in {phase.name}")
+        self.phase = phase
+        self.event = event
+
+
 class Deadlines:
     """The connections of one server whose deadlines a periodic sweep checks."""
 
@@ -86,7 +221,7 @@ class Deadlines:
     def sweep(self) -> None:
         self.handle = None
         now = self.loop.time()
-        due = [c for c in self.connections if c.timer_kind and c.deadline <= now]
+        due = [c for c in self.connections if c.timer is not None and c.deadline <= now]
         for conn in due:
             conn.on_deadline()
         if self.connections:
@@ -95,13 +230,32 @@ class Deadlines:
 
 class CgiHttpProtocol(asyncio.Protocol):
     """One client connection. Use ``CgiHttpProtocol.configured(settings)`` as uvicorn's
-    ``http`` class."""
+    ``http`` class.
+
+    Its state is one phase (``phase``, a ``Phase``), changed only by ``_advance`` through
+    ``TRANSITIONS``, and facts that do not order the connection's life:
+
+    - ``running`` (the request whose response is being sent), ``pipeline`` (requests
+      parsed behind it), ``pending_error`` (an error answer waiting for ``running``),
+      ``cycle`` (the request parsed last) and ``requests_done``;
+    - ``read_paused`` / ``write_paused``: flow control, in either direction;
+    - ``timer`` / ``deadline``: the one deadline (``Timer``). A phase arms it, and it
+      may outlive that phase: KEEPALIVE_TIMEOUT runs on from DISCARDING_BODY into IDLE,
+      BODY_TIMEOUT into CLOSING or UPGRADED (where it ends the application's wait for a
+      body that will not be read);
+    - whether a request's connection may be kept alive belongs to its ``Cycle``.
+    """
 
     settings: ClassVar[HttpSettings] = HttpSettings()
+    #: ``settings.server_header`` encoded once, for every response head
+    server_header: ClassVar[bytes] = settings.server_header.encode("latin-1")
 
     @classmethod
     def configured(cls, settings: HttpSettings) -> type[CgiHttpProtocol]:
-        return type("CgiHttpProtocol", (cls,), {"settings": settings})
+        return type("CgiHttpProtocol", (cls,), {
+            "settings": settings,
+            "server_header": settings.server_header.encode("latin-1"),
+        })
 
     def __init__(self, config: Any, server_state: Any, app_state: dict[str, Any],
                  _loop: asyncio.AbstractEventLoop | None = None) -> None:
@@ -123,16 +277,13 @@ class CgiHttpProtocol(asyncio.Protocol):
         self.client: tuple[str, int] | None = None
         self.server: tuple[str, int] | None = None
         self.scheme = "http"
-        self.closing = False
+        self.phase: Phase = READING_HEAD
         self.real_method: str | None = None
-        self.lingering = False
-        self.upgraded = False
         self.read_paused = False
         self.write_paused = False
         self.writable = asyncio.Event()
         self.writable.set()
         # the head being read
-        self.in_head = True
         self.head_start = 0.0  # loop time the current head's deadline counts from
         self.head_wall_start = 0.0
         self.body_left: int | None = 0  # None: chunked, unknown length
@@ -145,8 +296,8 @@ class CgiHttpProtocol(asyncio.Protocol):
         self.running: Cycle | None = None  # the request whose response is being sent
         self.pipeline: deque[Cycle] = deque()
         self.pending_error: tuple[int, str | None, str] | None = None
-        # the connection's one deadline; its kind says what it guards ("" = none)
-        self.timer_kind = ""
+        # the connection's one deadline and what it guards (None: no deadline)
+        self.timer: Timer | None = None
         self.deadlines = Deadlines.for_server(server_state, self.loop)
         self.deadline = 0.0
 
@@ -166,7 +317,7 @@ class CgiHttpProtocol(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.server_state.connections.discard(self)
         self._stop_timer()
-        self.closing = True
+        self._advance(CLOSE)
         for cycle in (self.cycle, self.running, *self.pipeline):
             if cycle is not None and not cycle.response_complete:
                 cycle.disconnected = True
@@ -194,19 +345,14 @@ class CgiHttpProtocol(asyncio.Protocol):
         await self.writable.wait()
 
     def data_received(self, data: bytes) -> None:
-        if self.upgraded or self.lingering:
-            return
-        if self.in_head and self.guard.total == 0:
-            if self.timer_kind == "keepalive":
-                # the next request on a kept-alive connection: its head deadline starts now
-                self.head_start = self.loop.time()
-                self.head_wall_start = time.time()
-                self._arm("head", self.settings.header_timeout.deadline(self.head_start, 0))
-        while data and not self.closing:
-            if self.in_head:
+        while data:
+            phase = self.phase
+            if phase is IDLE or phase is READING_HEAD:
+                if phase is IDLE:
+                    self._begin_head()
                 fresh = self.guard.total == 0
                 consumed, violation, _complete = self.guard.scan(data)
-                if self.timer_kind == "head":
+                if self.timer is HEAD_TIMEOUT:
                     self.deadline = self.settings.header_timeout.deadline(
                         self.head_start, self.guard.total)
                 if violation is not None:
@@ -217,16 +363,25 @@ class CgiHttpProtocol(asyncio.Protocol):
                     piece = self._stand_in_method(piece)
                 if not self._feed(piece):
                     return
-            elif self.body_left is None:
-                piece, data = data, b""
+            elif phase is READING_BODY or phase is DISCARDING_BODY:
+                if self.body_left is None:
+                    piece, data = data, b""
+                else:
+                    n = min(len(data), self.body_left)
+                    piece, data = data[:n], data[n:]
+                    self.body_left -= n
                 if not self._feed(piece):
                     return
             else:
-                n = min(len(data), self.body_left)
-                piece, data = data[:n], data[n:]
-                self.body_left -= n
-                if not self._feed(piece):
-                    return
+                return  # upgraded, closing, lingering or closed: input is dropped
+
+    def _begin_head(self) -> None:
+        self._advance(HEAD_BEGUN)
+        if self.timer is KEEPALIVE_TIMEOUT:
+            # the next request on a kept-alive connection: its head deadline starts now
+            self.head_start = self.loop.time()
+            self.head_wall_start = time.time()
+            self._arm(HEAD_TIMEOUT, self.settings.header_timeout.deadline(self.head_start, 0))
 
     def _stand_in_method(self, piece: bytes) -> bytes:
         """llhttp knows a fixed list of methods and rejects any other with a parse
@@ -251,7 +406,7 @@ class CgiHttpProtocol(asyncio.Protocol):
         except httptools.HttpParserUpgrade:
             # No upgrades (WebSocket, h2c): answer this request as HTTP/1.1 (RFC 9110
             # section 7.8 lets a server ignore Upgrade), then close: llhttp stops parsing.
-            self.upgraded = True
+            self._advance(UPGRADE)
             return False
         except httptools.HttpParserError as exc:
             if self.closing:
@@ -276,7 +431,8 @@ class CgiHttpProtocol(asyncio.Protocol):
         self.header_bytes += len(name) + len(value) + 4
 
     def on_headers_complete(self) -> None:
-        self.in_head = False
+        if self._advance(HEAD_PARSED) is not READING_BODY:
+            return  # parsed after an error answer in the same read: dropped
         self._cancel_timer()
         parser = self.parser
         method = self.real_method or parser.get_method().decode("ascii", "replace")
@@ -314,7 +470,7 @@ class CgiHttpProtocol(asyncio.Protocol):
             method=method,
             client_keep_alive=bool(parser.should_keep_alive()),
             keep_alive_token=keep_alive_token,
-            server_keep_alive=s.keep_alive and (left is None or left > 0) and not self.closing,
+            server_keep_alive=s.keep_alive and (left is None or left > 0),
             keep_alive_timeout=int(s.keep_alive_timeout),
             keep_alive_left=left,
         )
@@ -374,7 +530,7 @@ class CgiHttpProtocol(asyncio.Protocol):
             return
         cycle.body += body
         cycle.stats["bytes_in"] += len(body)
-        if self.timer_kind == "body":
+        if self.timer is BODY_TIMEOUT:
             self._cancel_timer()
         if len(cycle.body) > HIGH_WATER:
             self.pause_reading()
@@ -385,11 +541,11 @@ class CgiHttpProtocol(asyncio.Protocol):
         if cycle is not None:
             cycle.more_body = False
             cycle.event.set()
-        if self.timer_kind == "body":
+        if self.timer is BODY_TIMEOUT:
             self._cancel_timer()
         # the next bytes begin a new head (exactly so unless a chunked body ended inside
         # the data being fed: then the rest of that read goes unmeasured)
-        self.in_head = True
+        self._advance(MESSAGE_PARSED)
         self.guard.start()
 
     # --- the request/response cycle ---------------------------------------------------
@@ -400,12 +556,14 @@ class CgiHttpProtocol(asyncio.Protocol):
         self.server_state.tasks.add(task)
         task.add_done_callback(self.server_state.tasks.discard)
 
-    def response_complete(self, cycle: Cycle) -> None:
+    def complete(self, cycle: Cycle) -> None:
+        """``cycle``'s response is complete: start the next request, or the wait for
+        it, or close."""
         self.server_state.total_requests += 1
         self.requests_done += 1
         if self.transport is None or self.transport.is_closing():
             return
-        if not cycle.keep_alive or self.closing or self.upgraded:
+        if not cycle.keep_alive or self.phase not in READING:
             self.close()
             return
         if self.pipeline:
@@ -422,57 +580,78 @@ class CgiHttpProtocol(asyncio.Protocol):
         if cycle.more_body:
             # The application did not read the whole body: read on and drop it, as
             # Apache's ap_discard_request_body does; the next head starts after it.
-            self._arm("keepalive", self.loop.time() + self.settings.keep_alive_timeout)
+            self._advance(BODY_UNREAD)
+            self._arm(KEEPALIVE_TIMEOUT, self.loop.time() + self.settings.keep_alive_timeout)
         else:
             self._start_head(first=False)
 
     def _start_head(self, first: bool) -> None:
         if first:
-            self.in_head = True
             self.guard.start()
             self.head_start = self.loop.time()
             self.head_wall_start = time.time()
             t = self.settings.header_timeout
             if t.initial > 0:
-                self._arm("head", t.deadline(self.head_start, 0))
-        elif self.guard.total > 0:
+                self._arm(HEAD_TIMEOUT, t.deadline(self.head_start, 0))
+        elif self.phase is READING_HEAD:
             # the next request began arriving while this response was sent
             self.head_start = self.loop.time()
             self.head_wall_start = time.time()
-            self._arm("head", self.settings.header_timeout.deadline(self.head_start,
-                                                                    self.guard.total))
+            self._arm(HEAD_TIMEOUT, self.settings.header_timeout.deadline(self.head_start,
+                                                                        self.guard.total))
         else:
             # KeepAliveTimeout: how long to wait for the next request (core docs)
-            self._arm("keepalive", self.loop.time() + self.settings.keep_alive_timeout)
+            self._arm(KEEPALIVE_TIMEOUT, self.loop.time() + self.settings.keep_alive_timeout)
 
-    def arm_body_deadline(self, cycle: Cycle) -> None:
+    def want_body(self, cycle: Cycle) -> None:
+        """The application waits for more of ``cycle``'s body: read on, and start the
+        body deadline (RequestReadTimeout body=) unless a deadline runs."""
+        self.resume_reading()
         t = self.settings.body_timeout
-        if t.initial > 0 and self.timer_kind == "" and cycle is self.cycle and not self.in_head:
-            self._arm("body", self.loop.time() + t.initial)
+        # the parser is in this body (whatever the phase: SHUTDOWN or UPGRADE may have
+        # come since, and the deadline is then what ends the application's wait)
+        if t.initial > 0 and self.timer is None and cycle is self.cycle and cycle.more_body:
+            self._arm(BODY_TIMEOUT, self.loop.time() + t.initial)
+
+    # --- the phase --------------------------------------------------------------------
+
+    def _advance(self, event: Event) -> Phase:
+        """Apply ``event`` to the phase through ``TRANSITIONS`` and return the new phase;
+        ``PhaseError`` (the phase unchanged) if the table has no such transition."""
+        try:
+            phase = self.phase = _NEXT[self.phase][event]
+        except KeyError:
+            raise PhaseError(self.phase, event) from None
+        return phase
+
+    @property
+    def closing(self) -> bool:
+        """No further request will be answered on this connection."""
+        return self.phase in _CLOSING_PHASES
 
     # --- timers -----------------------------------------------------------------------
 
-    # A connection's deadline is a value (``timer_kind``, ``deadline``) that one
+    # A connection's deadline is a value (``timer``, ``deadline``) that one
     # ``Deadlines`` sweep per server checks every DEADLINE_TICK seconds: no timer handle
     # is created or cancelled per connection or per request.
 
-    def _arm(self, kind: str, deadline: float) -> None:
-        self.timer_kind = kind
+    def _arm(self, kind: Timer, deadline: float) -> None:
+        self.timer = kind
         self.deadline = deadline
 
     def _cancel_timer(self) -> None:
-        self.timer_kind = ""
+        self.timer = None
 
     def _stop_timer(self) -> None:
-        self.timer_kind = ""
+        self.timer = None
         self.deadlines.discard(self)
 
     def on_deadline(self) -> None:
         """Called by the sweep once ``deadline`` has passed."""
-        kind, self.timer_kind = self.timer_kind, ""
-        if kind == "keepalive":
+        kind, self.timer = self.timer, None
+        if kind is KEEPALIVE_TIMEOUT:
             self.close()
-        elif kind == "head":
+        elif kind is HEAD_TIMEOUT:
             if self.guard.request_line_done:
                 # mod_reqtimeout: headers not read in time -> 408, then close
                 self.protocol_error(408, None, self.guard.partial_request_line)
@@ -482,9 +661,9 @@ class CgiHttpProtocol(asyncio.Protocol):
                 if self.requests_done == 0:
                     self._log_error_event(408, "-", self.guard.total, 0, 0)
                 self.close()
-        elif kind == "linger":
+        elif kind is LINGER_TIMEOUT:
             self.close()
-        elif kind == "body":
+        elif kind is BODY_TIMEOUT:
             cycle = self.cycle
             if cycle is None or cycle.response_complete or not cycle.more_body:
                 return
@@ -502,12 +681,11 @@ class CgiHttpProtocol(asyncio.Protocol):
         application's request stays the one logged: its receive() returns
         http.disconnect, its send() raises ClientDisconnected, and its ``stats`` already
         hold the 408 and the bytes written."""
-        s = self.settings
-        body = error_page(408, admin=s.server_admin, signature_html=self.signature_html())
+        body = self.error_body(408)
         plan = plan_response(without_keep_alive(cycle.facts), 408, [
             (b"Content-Length", str(len(body)).encode()),
             (b"Content-Type", b"text/html; charset=iso-8859-1"),
-        ], date=http_date(), server=s.server_header.encode("latin-1"))
+        ], date=http_date(), server=self.server_header)
         self.write(plan.head + body)
         cycle.stats.update(status=408, bytes_out=len(plan.head) + len(body),
                            body_bytes=len(body))
@@ -540,6 +718,11 @@ class CgiHttpProtocol(asyncio.Protocol):
         return signature(s.server_signature, s.server_header, s.server_name, port,
                          s.server_admin, prefix="<hr>\n")
 
+    def error_body(self, status: int, note: str | None = None) -> bytes:
+        """Apache's error page for ``status``, with this server's signature."""
+        return error_page(status, note, admin=self.settings.server_admin,
+                          signature_html=self.signature_html())
+
     def protocol_error(self, status: int, note: str | None, request_line: str) -> None:
         """Answer ``status`` with Apache's page and close (these statuses drop the
         connection: ap_status_drops_connection)."""
@@ -551,15 +734,12 @@ class CgiHttpProtocol(asyncio.Protocol):
             self.pause_reading()
             return
         self._cancel_timer()
-        self.closing = True
-        s = self.settings
-        body = error_page(status, note, admin=s.server_admin,
-                          signature_html=self.signature_html())
+        body = self.error_body(status, note)
         facts = RequestFacts("1.1", "GET", False, False, False)
         plan = plan_response(facts, status, [
             (b"Content-Length", str(len(body)).encode()),
             (b"Content-Type", b"text/html; charset=iso-8859-1"),
-        ], date=http_date(), server=s.server_header.encode("latin-1"))
+        ], date=http_date(), server=self.server_header)
         data = plan.head + body
         self.transport.write(data)
         self._log_error_event(status, request_line or "-", self.guard.total, len(data),
@@ -571,8 +751,7 @@ class CgiHttpProtocol(asyncio.Protocol):
         what the client still sends for a while, then close (Apache's lingering close,
         server/connection.c): closing with unread input would reset the connection and
         the client could lose the answer."""
-        self.closing = True
-        self.lingering = True
+        self._advance(ERROR_ANSWERED)
         self._cancel_timer()
         transport = self.transport
         assert transport is not None
@@ -584,7 +763,7 @@ class CgiHttpProtocol(asyncio.Protocol):
             self.close()
             return
         self.resume_reading()
-        self._arm("linger", self.loop.time() + LINGER_SECONDS)
+        self._arm(LINGER_TIMEOUT, self.loop.time() + LINGER_SECONDS)
 
     def _log_error_event(self, status: int, request_line: str, bytes_in: int,
                          bytes_out: int, body_bytes: int) -> None:
@@ -592,12 +771,15 @@ class CgiHttpProtocol(asyncio.Protocol):
         if callback is None:
             return
         method = request_line.split(" ", 1)[0] if request_line != "-" else "-"
+        # the headers are those of the request whose body is being read, if any
+        phase = self.phase
+        in_body = phase is READING_BODY or phase is DISCARDING_BODY
         event = ProtocolErrorEvent(
             client=self.client, server=self.server, request_line=request_line,
             method=method, status=status, start_time=self.head_wall_start or time.time(),
             bytes_in=bytes_in, bytes_out=bytes_out, body_bytes=body_bytes,
             headers=tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in self.headers)
-            if not self.in_head else (),
+            if in_body else (),
             keepalive_count=self.requests_done,
         )
         try:
@@ -622,13 +804,13 @@ class CgiHttpProtocol(asyncio.Protocol):
             self.transport.resume_reading()
 
     def close(self) -> None:
-        self.closing = True
+        self._advance(CLOSE)
         self._cancel_timer()
         if self.transport is not None and not self.transport.is_closing():
             self.transport.close()
 
     def abort(self) -> None:
-        self.closing = True
+        self._advance(CLOSE)
         self._cancel_timer()
         if self.transport is not None:
             self.transport.abort()
@@ -641,5 +823,5 @@ class CgiHttpProtocol(asyncio.Protocol):
         if running is None or running.response_complete:
             self.close()
         else:
-            self.closing = True
+            self._advance(SHUTDOWN)
             running.keep_alive = False
