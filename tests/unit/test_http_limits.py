@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from cgihttpd.config.readtimeout import ReadTimeout
@@ -138,6 +138,10 @@ def test_read_timeout_without_maximum_or_with_zero() -> None:
 @given(st.lists(st.sampled_from([b"GET / HTTP/1.1", b"A: b", b"X-Long: " + b"v" * 40, b""]),
                 min_size=1, max_size=8),
        st.sampled_from([b"\r\n", b"\n"]), st.binary(max_size=5))
+# a head ended by a bare-LF blank line, a CRLF CRLF after it (found by hypothesis)
+@example([b"GET / HTTP/1.1"], b"\n", b"\r\n\r\n")
+@example([b"GET / HTTP/1.1"], b"\n", b"\r\n\r\nx")
+@example([b"GET / HTTP/1.1", b"A: b"], b"\n", b"\r\n\r\n")
 def test_fast_path_agrees_with_line_by_line(lines: list[bytes], eol: bytes, tail: bytes
                                             ) -> None:
     data = eol.join(lines) + eol + eol + tail
@@ -152,3 +156,16 @@ def test_fast_path_agrees_with_line_by_line(lines: list[bytes], eol: bytes, tail
     assert (whole.total, result[1:]) == (bytewise.total, step[1:])
     assert whole.partial_request_line == bytewise.partial_request_line
     assert whole.request_line_done == bytewise.request_line_done
+
+
+@pytest.mark.parametrize("data", [b"GET / HTTP/1.1\n\r\n\r\n", b"GET / HTTP/1.1\nA: b\n\r\n\r\nX",
+                                  b"GET / HTTP/1.1\r\nA: b\n\n\r\n\r\n"])
+def test_a_head_ends_at_its_first_blank_line_whatever_follows(data: bytes) -> None:
+    limits = HeadLimits(request_line=60, field_size=60, fields=4)
+    whole = HeadGuard(limits).scan(data)
+    bytewise = HeadGuard(limits)
+    for i in range(len(data)):
+        step = bytewise.scan(data[i:i + 1])
+        if step[2]:
+            break
+    assert whole[1:] == (None, True) and whole[0] == bytewise.total == i + 1

@@ -95,11 +95,15 @@ class HeadGuard:
     def scan(self, data: bytes) -> tuple[int, Violation | None, bool]:
         if self.total == 0 and data[:1] not in (b"\r", b"\n", b""):
             # Fast path for the usual case, a whole small head in one read: if the
-            # head is shorter than both line limits no line can break them.
+            # head is shorter than both line limits no line can break them. It must
+            # also end there: no blank line ("\n\n", "\n\r\n": bare LF is a line end
+            # too) before that CRLF CRLF.
             end = data.find(b"\r\n\r\n")
             limits = self.limits
             if (0 < end < limits.request_line and end < limits.field_size
-                    and data.count(b"\n", 0, end) <= limits.fields):
+                    and data.count(b"\n", 0, end) <= limits.fields
+                    and data.find(b"\n\n", 0, end) == -1
+                    and data.find(b"\n\r\n", 0, end + 2) == -1):
                 first = data.find(b"\n", 0, end)
                 if first == -1:
                     first = end
