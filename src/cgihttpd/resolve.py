@@ -532,7 +532,7 @@ def resolve_url(vhost: VirtualHost, url_path: str, fs: FileSystem,
     # a directory: mod_dir (fixup_dir)
     if not url_path.endswith("/"):
         if conf.effective_directory_slash:
-            return target("redirect", location=_escape_path(url_path) + "/")
+            return target("redirect", location=escape_path(url_path) + "/")
         return target("directory")
     if _depth < MAX_INDEX_DEPTH:
         names = conf.effective_directory_index
@@ -559,8 +559,9 @@ _SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012345678
                   "$-_.+!*'(),:@&=~/")
 
 
-def _escape_path(path: str) -> str:
-    """ap_escape_uri (ap_os_escape_path): escape what may not appear in a URL path."""
+def escape_path(path: str) -> str:
+    """ap_escape_uri (ap_os_escape_path): bytes that may not appear in a URL path as
+    lower-case %xx (the DirectorySlash redirect, the listing's hrefs)."""
     out: list[str] = []
     for byte in path.encode("utf-8", "surrogateescape"):
         ch = chr(byte)

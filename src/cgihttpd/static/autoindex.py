@@ -24,12 +24,10 @@ from dataclasses import dataclass
 from html import escape
 
 from cgihttpd.messages import INDEX_FORBIDDEN, Note
+from cgihttpd.resolve import escape_path
 from cgihttpd.response import DOCTYPE
 
 NAME_WIDTH = 23  # mod_autoindex DEFAULT_NAME_WIDTH
-
-_URL_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-                      "$-_.+!*'(),:@&=~/")
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,15 +68,6 @@ def strfsize(size: int) -> str:
         if remain >= 512:
             size += 1
         return f"{size:3d}{units[u]}"
-
-
-def escape_uri(name: str) -> str:
-    """ap_escape_uri for an href: bytes outside the safe set as lower-case %xx."""
-    out: list[str] = []
-    for byte in name.encode("utf-8", "surrogateescape"):
-        ch = chr(byte)
-        out.append(ch if byte < 128 and ch in _URL_SAFE else f"%{byte:02x}")
-    return "".join(out)
 
 
 def parse_sort(query: str) -> tuple[str, bool]:
@@ -168,10 +157,10 @@ def render_plain(url_path: str, entries: list[Entry], signature_html: str = "") 
              " </head>\n <body>\n", f"<h1>Index of {title}</h1>\n<ul>"]
     if url_path != "/":
         parent = url_path.rstrip("/").rsplit("/", 1)[0] + "/"
-        lines.append(f'<li><a href="{escape(escape_uri(parent))}"> Parent Directory</a></li>\n')
+        lines.append(f'<li><a href="{escape(escape_path(parent))}"> Parent Directory</a></li>\n')
     for e in _sorted(entries, "N", False):
         suffix = "/" if e.is_dir else ""
-        lines.append(f'<li><a href="{escape(escape_uri(e.name) + suffix)}"> '
+        lines.append(f'<li><a href="{escape(escape_path(e.name) + suffix)}"> '
                      f"{escape(e.name + suffix, quote=False)}</a></li>\n")
     lines.append("</ul>\n")
     lines.append(signature_html.removeprefix("<hr>\n"))
@@ -198,14 +187,14 @@ def render_index(url_path: str, entries: list[Entry], query: str = "",
     if url_path != "/":
         parent = url_path.rstrip("/").rsplit("/", 1)[0] + "/"
         lines.append('<tr><td valign="top">&nbsp;</td>'
-                     + _cell_name(escape_uri(parent), "Parent Directory")
+                     + _cell_name(escape_path(parent), "Parent Directory")
                      + '<td>&nbsp;</td><td align="right">  - </td><td>&nbsp;</td></tr>\n')
     for e in _sorted(entries, column, descending):
         suffix = "/" if e.is_dir else ""
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(e.mtime))
         size = strfsize(-1 if e.is_dir else e.size)
         lines.append('<tr><td valign="top">&nbsp;</td>'
-                     + _cell_name(escape_uri(e.name) + suffix, e.name + suffix)
+                     + _cell_name(escape_path(e.name) + suffix, e.name + suffix)
                      + f'<td align="right">{when}  </td><td align="right">{size}</td>'
                      + "<td>&nbsp;</td></tr>\n")
     lines.append('   <tr><th colspan="5"><hr></th></tr>\n</table>\n')
