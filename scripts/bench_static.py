@@ -91,7 +91,7 @@ def wrk(port: int, path: str, conns: int, seconds: int) -> tuple[float, int]:
 def start(kind: str, conf: Path, root: Path, workers: int,
           src: str | None = None) -> diffsupport.Server:
     if kind == "apache":
-        return diffsupport._start("apache", [diffsupport.APACHE, "-f", str(conf),
+        return diffsupport.start_server("apache", [diffsupport.APACHE, "-f", str(conf),
                                              "-DFOREGROUND"], root)
     impl = f"{kind}{workers}"
     argv = [sys.executable, "-m", "cgihttpd", "-f", str(conf), "-DFOREGROUND",
@@ -100,12 +100,12 @@ def start(kind: str, conf: Path, root: Path, workers: int,
         argv[1:3] = ["-c", "import sys; from cgihttpd import cli, server; "
                      "server.REUSE_PORT = False; sys.exit(cli.main(sys.argv[1:]))"]
     if src is None:
-        return diffsupport._start(impl, argv, root)
+        return diffsupport.start_server(impl, argv, root)
     # another version of the package (e.g. `git archive COMMIT src | tar -x -C DIR`)
     old = os.environ.get("PYTHONPATH")
     os.environ["PYTHONPATH"] = src
     try:
-        return diffsupport._start(impl, argv, root)
+        return diffsupport.start_server(impl, argv, root)
     finally:
         if old is None:
             del os.environ["PYTHONPATH"]
@@ -169,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"| {_name(key)} | {rps:,.0f} | {us:.0f} µs | {rps / base:.2f} |")
         finally:
             for server in servers.values():
-                diffsupport._stop(server)
+                diffsupport.stop_server(server)
     return 0
 
 
