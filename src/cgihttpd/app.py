@@ -231,6 +231,10 @@ class App:
         if ex.request.method == "TRACE":
             await serve_trace(ex)
             return
+        if target.conf.require == "local" and not _local_client(ex.request):
+            # mod_authz_host "Require local"; the resolver cannot know the client
+            raise HTTPError(403, M.CLIENT_DENIED.note(path=target.filename or
+                                                      target.url_path))
         if target.kind == "error":
             raise HTTPError(target.status, self._note_for(ex, target))
         if target.kind == "redirect":
@@ -409,6 +413,15 @@ def _check_document_roots(config: ServerConfig) -> None:
 
 def _allow(exc: HTTPError) -> tuple[tuple[str, str], ...]:
     return tuple(h for h in exc.headers if h[0].lower() == "allow")
+
+
+def _local_client(request: Request) -> bool:
+    """mod_authz_host's "local": the client's address is the server's own, or a
+    loopback address (127.0.0.0/8, ::1)."""
+    addr = request.client_addr or ""
+    if addr.startswith("::ffff:"):
+        addr = addr[7:]
+    return addr == request.server_addr or addr.startswith("127.") or addr == "::1"
 
 
 def _started(ex: Exchange) -> bool:

@@ -93,7 +93,8 @@ class OptionsSpec:
 
 # --- per-directory settings ----------------------------------------------------------
 
-RequireAll = Literal["granted", "denied"]
+#: the Require forms cgihttpd enforces: all granted, all denied, local (mod_authz_host)
+RequireAll = Literal["granted", "denied", "local"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,14 +1,14 @@
 """Per-directory access and options (core, mod_authz_core): Options with core.c
-``set_options``' rules, AllowOverride, Require."""
+``set_options``' rules, AllowOverride, AllowOverrideList, Require (the forms cgihttpd
+enforces: ``all granted``, ``all denied``, ``local``; any other is refused)."""
 
 from __future__ import annotations
-
-from dataclasses import replace
 
 from cgihttpd.config.directives.draft import Ctx
 from cgihttpd.config.directives.table import directive
 from cgihttpd.config.errors import ConfigError
 from cgihttpd.config.model import OPTIONS_ALL, OptionsSpec
+from cgihttpd.config.modules import refusal
 from cgihttpd.config.tree import Node
 
 _OPTION_WORDS: dict[str, frozenset[str]] = {
@@ -149,5 +149,12 @@ def _require(ctx: Ctx, node: Node) -> None:
             raise ConfigError("Argument for 'Require all' must be 'granted' or 'denied'")
         ctx.set_dir(require=args[1].lower())
         return
-    # Stored, not enforced yet: say so at start-up.
-    ctx.ignore(replace(node, name=f"Require {' '.join(node.args)}"), module)
+    if provider == "local" and not negated and len(args) == 1:
+        # mod_authz_host: the client is the host itself (checked by the app, which
+        # knows the addresses)
+        ctx.set_dir(require="local")
+        return
+    # Any other form would be a protection cgihttpd does not evaluate: refused, never
+    # stored and ignored (issue 9).
+    raise ConfigError(refusal(f"Require {' '.join(node.args)}",
+                              f"authorization by '{provider}'", ctx.draft.htaccess))
