@@ -56,7 +56,13 @@ CASES: list[tuple[str, str, Check]] = [
     ("Options", "Options +ExecCGI\n",
      lambda c: "ExecCGI" in c.main.base.effective_options),
     ("AllowOverride", "<Directory /x>\nAllowOverride FileInfo Options=Indexes\n</Directory>\n",
-     lambda c: c.main.sections[0].conf.allow_override == frozenset({"FileInfo", "Options"})),
+     lambda c: (c.main.sections[0].conf.allow_override,
+                c.main.sections[0].conf.allow_override_opts)
+     == (frozenset({"FileInfo", "Options"}), frozenset({"Indexes"}))),
+    ("AllowOverrideList", "<Directory /x>\nAllowOverrideList Redirect DirectoryIndex\n"
+                          "</Directory>\n",
+     lambda c: c.main.sections[0].conf.allow_override_list
+     == frozenset({"redirect", "directoryindex"})),
     ("Require", "<Directory /x>\nRequire all granted\n</Directory>\n",
      lambda c: c.main.sections[0].conf.require == "granted"),
     ("DirectoryIndex", "DirectoryIndex a.html\nDirectoryIndex b.py\n"
@@ -148,8 +154,9 @@ CASES: list[tuple[str, str, Check]] = [
     ("HostnameLookups", "HostnameLookups Off\n", lambda c: True),
     ("DefaultRuntimeDir", "DefaultRuntimeDir /run/x\n",
      lambda c: any("DefaultRuntimeDir (" in w for w in c.warnings)),
-    ("AccessFileName", "AccessFileName .htaccess\n",
-     lambda c: any("AccessFileName (" in w for w in c.warnings)),
+    ("AccessFileName", "AccessFileName .acl .htaccess\n<VirtualHost *>\n</VirtualHost>\n",
+     lambda c: c.main.access_file_names == c.vhosts[0].access_file_names
+     == (".acl", ".htaccess")),
     ("SetEnv", "SetEnv A 1\nPassEnv PATH HOME\nUnsetEnv B\nSetEnv C\n",
      lambda c: c.main.base.env == (("set", "A", "1"), ("pass", "PATH", ""),
                                    ("pass", "HOME", ""), ("unset", "B", ""),

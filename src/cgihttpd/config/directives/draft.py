@@ -60,6 +60,7 @@ class ServerDraft:
     script_log: str | None = None
     script_log_length: int | None = None
     script_log_buffer: int | None = None
+    access_file_names: tuple[str, ...] | None = None
 
 
 @dataclass
