@@ -33,13 +33,14 @@ from cgihttpd.cgi.environ import mod_env, server_name, server_port
 from cgihttpd.cgi.runner import Launcher
 from cgihttpd.cgi.scriptlog import log_script_error, script_run
 from cgihttpd.config.errors import ConfigError
+from cgihttpd.config.htaccess import HtaccessContext
 from cgihttpd.config.model import ServerConfig, VirtualHost
 from cgihttpd.errors import HTTPError
 from cgihttpd.exchange import ErrorLogger, Exchange
 from cgihttpd.logs.access import LogRecord
 from cgihttpd.messages import Note, cgi_module
 from cgihttpd.request import Request, request_from_scope
-from cgihttpd.resolve import FileSystem, resolve_target, screen_path
+from cgihttpd.resolve import AccessFiles, FileSystem, resolve_target, screen_path
 from cgihttpd.response import (
     PageContext,
     Response,
@@ -81,6 +82,8 @@ class App:
         _check_document_roots(config)
         self._vhost_ips = _resolve_vhost_names(config)
         self._caches = runtime.caches
+        #: how .htaccess files are read and kept (resolve.AccessFiles)
+        self.access = AccessFiles(HtaccessContext.of(config), runtime.caches.htaccess)
         self.logs = runtime.logs
         # Import what requests need now: after User/Group drop root the interpreter's
         # own files may be unreadable (checked with Debian's apache2.conf: www-data cannot
@@ -148,7 +151,8 @@ class App:
     def _resolve(self, vhost: VirtualHost, request: Request) -> Target:
         try:
             return resolve_target(vhost, request.raw_path, self.fs,
-                                  memo=self._caches.resolutions, confs=self._caches.confs)
+                                  memo=self._caches.resolutions, confs=self._caches.confs,
+                                  access=self.access)
         except Exception:  # a bug must cost one request, not the server
             self._errorlog(vhost).log("error", "core", "resolving "
                                       f"{request.raw_path!r} failed: {traceback.format_exc()}",
