@@ -235,8 +235,9 @@ def _walk_with_access_files(vhost: VirtualHost, filename: str, url_path: str, is
         for s in by_depth.get(depth, ()):
             conf = conf.merge(s.conf)
             merged.append(s)
-        if conf.reads_access_files:
-            found = read(lead + "/".join(parts[:depth]), conf)
+        here = lead + "/".join(parts[:depth])
+        if conf.reads_access_files and here:  # "D:" + "" is no directory
+            found = read(here, conf)
             if found is not None:
                 conf = conf.merge(found.conf)
                 merged.append(found.files)
