@@ -34,7 +34,7 @@ def hsite(tmp_path: Path) -> Iterator[Site]:
                      modules=config.modules | {"authz_core_module", "authn_core_module",
                                                "auth_basic_module", "authn_file_module",
                                                "authz_user_module"})
-    app = App.build(config)
+    app = App.build(config.with_listens(config.listens))
     yield Site(tmp_path, app, config)
     app.close()
 
@@ -70,7 +70,7 @@ def test_authentication_in_a_htaccess_is_500_never_200(hsite: Site) -> None:
     path = write(hsite, "AuthType Basic\nAuthName private\nAuthUserFile /nonexistent\n"
                         "Require valid-user\n")
     r = hsite.get("/sub/index.html")
-    assert r.status_code == 500 and "sub" not in r.text
+    assert r.status_code == 500 and r.text != "sub\n"
     assert (f"{path}: AuthType: authentication is not supported by cgihttpd yet; refusing "
             "the request rather than serve it unprotected") in hsite.error_log
 
