@@ -33,13 +33,14 @@ from cgihttpd.cgi.environ import mod_env, server_name, server_port
 from cgihttpd.cgi.runner import Launcher
 from cgihttpd.cgi.scriptlog import log_script_error, script_run
 from cgihttpd.config.errors import ConfigError
+from cgihttpd.config.htaccess import HtaccessContext
 from cgihttpd.config.model import ServerConfig, VirtualHost
 from cgihttpd.errors import HTTPError
 from cgihttpd.exchange import ErrorLogger, Exchange
 from cgihttpd.logs.access import LogRecord
 from cgihttpd.messages import Note, cgi_module
 from cgihttpd.request import Request, request_from_scope
-from cgihttpd.resolve import FileSystem, resolve_target, screen_path
+from cgihttpd.resolve import AccessFiles, FileSystem, resolve_target, screen_path
 from cgihttpd.response import (
     PageContext,
     Response,
@@ -81,6 +82,8 @@ class App:
         _check_document_roots(config)
         self._vhost_ips = _resolve_vhost_names(config)
         self._caches = runtime.caches
+        #: how .htaccess files are read and kept (resolve.AccessFiles)
+        self.access = AccessFiles(HtaccessContext.of(config), runtime.caches.htaccess)
         self.logs = runtime.logs
         # Import what requests need now: after User/Group drop root the interpreter's
         # own files may be unreadable (checked with Debian's apache2.conf: www-data cannot
@@ -148,7 +151,8 @@ class App:
     def _resolve(self, vhost: VirtualHost, request: Request) -> Target:
         try:
             return resolve_target(vhost, request.raw_path, self.fs,
-                                  memo=self._caches.resolutions, confs=self._caches.confs)
+                                  memo=self._caches.resolutions, confs=self._caches.confs,
+                                  access=self.access)
         except Exception:  # a bug must cost one request, not the server
             self._errorlog(vhost).log("error", "core", "resolving "
                                       f"{request.raw_path!r} failed: {traceback.format_exc()}",
@@ -231,6 +235,10 @@ class App:
         if ex.request.method == "TRACE":
             await serve_trace(ex)
             return
+        if target.conf.require == "local" and not _local_client(ex.request):
+            # mod_authz_host "Require local"; the resolver cannot know the client
+            raise HTTPError(403, M.CLIENT_DENIED.note(path=target.filename or
+                                                      target.url_path))
         if target.kind == "error":
             raise HTTPError(target.status, self._note_for(ex, target))
         if target.kind == "redirect":
@@ -409,6 +417,15 @@ def _check_document_roots(config: ServerConfig) -> None:
 
 def _allow(exc: HTTPError) -> tuple[tuple[str, str], ...]:
     return tuple(h for h in exc.headers if h[0].lower() == "allow")
+
+
+def _local_client(request: Request) -> bool:
+    """mod_authz_host's "local": the client's address is the server's own, or a
+    loopback address (127.0.0.0/8, ::1)."""
+    addr = request.client_addr or ""
+    if addr.startswith("::ffff:"):
+        addr = addr[7:]
+    return addr == request.server_addr or addr.startswith("127.") or addr == "::1"
 
 
 def _started(ex: Exchange) -> bool:

@@ -91,6 +91,18 @@ SYMLINK_DENIED = Message("AH00037", "core", "error",
                          "Symbolic link not allowed or link target not accessible: {path}")
 CLIENT_DENIED = Message("AH01630", "authz_core", "error",
                         "client denied by server configuration: {path}")
+# --- .htaccess (server/config.c ap_parse_htaccess) ------------------------------------
+HTACCESS_UNREADABLE = Message("AH00529", "core", "crit",
+                              "{path} pcfg_openfile: unable to check htaccess file, ensure "
+                              "it is readable and that '{dir}' is executable")
+
+
+def htaccess_error(path: str, message: str) -> Note:
+    """A .htaccess that cannot be used (500): Apache logs the file's name and the
+    reader's message, with no AH number, at core:alert."""
+    return Note("core", "alert", f"{path}: {message}")
+
+
 # --- the default handler (server/core.c) ----------------------------------------------
 FILE_MISSING = Message("AH00128", "core", "info", "File does not exist: {path}")
 FILE_PERMISSIONS = Message("AH00132", "core", "error",

@@ -12,8 +12,10 @@ Owns, in Apache's order (server/request.c ap_process_request_internal):
    file ends the walk and the rest is PATH_INFO; a symlink needs FollowSymLinks (or
    SymLinksIfOwnerMatch with the same owner) in the Options of its directory, else 403
    (AH00037);
-4. the merged per-directory settings (``walk.effective_conf``) and access
-   (``Require all denied`` → 403, AH01630);
+4. the merged per-directory settings (``walk.effective_conf``), with the .htaccess files
+   AllowOverride allows read on the way (``AccessFiles``: through ``fs``, parsed by
+   ``config.htaccess``, kept by file identity; a bad one is 500, an unreadable one 403),
+   and access (``Require all denied`` → 403, AH01630);
 5. the handler (ScriptAlias → cgi-script; else SetHandler/AddHandler);
 6. mod_dir: a directory without a trailing slash → 301 (DirectorySlash), with one →
    the first DirectoryIndex that resolves, as a URL, to a file.
@@ -44,11 +46,12 @@ from typing import Literal, Protocol
 
 from cgihttpd import messages as M
 from cgihttpd.cache import BoundedCache
+from cgihttpd.config.htaccess import Htaccess, HtaccessContext, Overrides, parse_htaccess
 from cgihttpd.config.model import Alias, DirConf, VirtualHost
 from cgihttpd.errors import HTTPError, http_error_from_oserror
 from cgihttpd.messages import Note
 from cgihttpd.target import Target
-from cgihttpd.walk import ConfCache, effective_conf
+from cgihttpd.walk import ConfCache, HtaccessReader, effective_conf
 
 #: Apache's limit on internal redirects (LimitInternalRecursion, default 10).
 MAX_INDEX_DEPTH = 10
@@ -65,6 +68,7 @@ class FileSystem(Protocol):
     def realpath(self, path: str) -> str: ...
     def isdir(self, path: str) -> bool: ...
     def listdir(self, path: str) -> list[str]: ...
+    def read_bytes(self, path: str) -> bytes: ...  # a .htaccess
 
 
 # --- 1. the path screen --------------------------------------------------------------
@@ -296,10 +300,11 @@ def _walk_error(exc: OSError, url_path: str, filename: str) -> HTTPError:
 
 
 def _symlink_allowed(vhost: VirtualHost, link: str, url_path: str, fs: FileSystem,
-                     lst: os.stat_result, confs: ConfCache | None) -> bool:
+                     lst: os.stat_result, confs: ConfCache | None,
+                     htaccess: HtaccessReader | None = None) -> bool:
     parent = link.rsplit("/", 1)[0] or "/"
-    options = effective_conf(vhost, parent, url_path, is_dir=True,
-                             cache=confs).effective_options
+    options = effective_conf(vhost, parent, url_path, is_dir=True, cache=confs,
+                             htaccess=htaccess).effective_options
     if "FollowSymLinks" in options:
         return True
     if "SymLinksIfOwnerMatch" in options:
@@ -311,7 +316,8 @@ def _symlink_allowed(vhost: VirtualHost, link: str, url_path: str, fs: FileSyste
 
 
 def walk_filesystem(vhost: VirtualHost, mapping: Mapping, url_path: str,
-                    fs: FileSystem, confs: ConfCache | None = None) -> Found:
+                    fs: FileSystem, confs: ConfCache | None = None,
+                    htaccess: HtaccessReader | None = None) -> Found:
     """ap_directory_walk over ``mapping.rest`` below ``mapping.root``."""
     root = mapping.root.rstrip("/") or "/"
     parts = mapping.rest.split("/")
@@ -344,7 +350,7 @@ def walk_filesystem(vhost: VirtualHost, mapping: Mapping, url_path: str,
             raise _walk_error(exc, url_path, _join(root, mapping.rest.lstrip("/"))) from None
         st = lst
         if stat_mod.S_ISLNK(lst.st_mode):
-            if not _symlink_allowed(vhost, candidate, url_path, fs, lst, confs):
+            if not _symlink_allowed(vhost, candidate, url_path, fs, lst, confs, htaccess):
                 raise HTTPError(403, M.SYMLINK_DENIED.note(path=candidate))
             try:
                 st = fs.stat(candidate)
@@ -358,6 +364,57 @@ def walk_filesystem(vhost: VirtualHost, mapping: Mapping, url_path: str,
             return Found("file", candidate, path_info, followed, st)
         return Found("other", candidate, path_info, followed)
     return Found("dir", path + trailing if not path.endswith("/") else path, "", followed)
+
+
+# --- 4. access files --------------------------------------------------------------------
+
+#: parsed access files by the file's identity (path, device, inode, size, mtime) and
+#: what may be in it there: an edited file has another key, so it is parsed again
+HtaccessCache = BoundedCache[tuple[str, int, int, int, int, Overrides], Htaccess]
+
+
+@dataclass(frozen=True, slots=True)
+class AccessFiles:
+    """What reading .htaccess files needs: the server's side of parsing them, and where
+    parsed files are kept (the runtime's cache, or None)."""
+
+    context: HtaccessContext
+    cache: HtaccessCache | None = None
+
+
+def _access_file_reader(vhost: VirtualHost, fs: FileSystem,
+                        access: AccessFiles) -> HtaccessReader:
+    """ap_parse_htaccess for ``walk``: the first of AccessFileName's names present in a
+    directory, parsed (or taken from the cache while its stat is the same). The stat
+    goes through ``fs``, so a remembered resolution is replayed only while every access
+    file on its path (present or absent) is as it was."""
+
+    def read(directory: str, conf: DirConf) -> Htaccess | None:
+        overrides = Overrides.of(conf)
+        for name in vhost.access_file_names:
+            path = _join(directory, name)
+            try:
+                st = fs.stat(path)
+                key = (path, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, overrides)
+                parsed = access.cache.get(key) if access.cache is not None else None
+                if parsed is None:
+                    text = fs.read_bytes(path).decode("utf-8", "surrogateescape")
+                    parsed = parse_htaccess(text, path, directory, overrides,
+                                            access.context)
+                    if access.cache is not None:
+                        access.cache.put(key, parsed)
+            except OSError as exc:
+                if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+                    continue
+                # "Server unable to read htaccess file, denying access to be safe"
+                raise HTTPError(403, M.HTACCESS_UNREADABLE.note(
+                    errno=exc, path=path, dir=directory)) from None
+            if parsed.error is not None:
+                raise HTTPError(500, M.htaccess_error(path, parsed.error))
+            return parsed
+        return None
+
+    return read
 
 
 # --- 4.-6. settings, access, handler, mod_dir -----------------------------------------
@@ -430,6 +487,10 @@ class _RecordingFS:
         self.replayable = False
         return self.fs.listdir(path)
 
+    def read_bytes(self, path: str) -> bytes:
+        # read after a stat that is recorded: the file's identity is in the answers
+        return self.fs.read_bytes(path)
+
 
 def _same_answers(questions: tuple[_Question, ...], fs: FileSystem) -> bool:
     for op, path, answer in questions:
@@ -446,39 +507,43 @@ def _same_answers(questions: tuple[_Question, ...], fs: FileSystem) -> bool:
 
 def resolve_target(vhost: VirtualHost, request_path_raw: str, fs: FileSystem, *,
                    memo: ResolutionCache | None = None,
-                   confs: ConfCache | None = None) -> Target:
+                   confs: ConfCache | None = None,
+                   access: AccessFiles | None = None) -> Target:
     """Resolve a raw request path (no query) for ``vhost``. Errors found on the way
     come back as ``Target(kind="error")`` with the status and the error-log reason.
     With ``memo``, a resolution whose filesystem answers have not changed is
-    remembered (above); ``confs`` remembers merged settings (``walk``)."""
+    remembered (above); ``confs`` remembers merged settings (``walk``); ``access``:
+    how .htaccess files are read (None: never, as with AllowOverride None)."""
     if memo is None:
-        return _resolve_target(vhost, request_path_raw, fs, confs)
+        return _resolve_target(vhost, request_path_raw, fs, confs, access)
     key = (id(vhost), request_path_raw)
     kept = memo.get(key)
     if kept is not None and kept[0] is vhost and _same_answers(kept[1], fs):
         return kept[2]
     recording = _RecordingFS(fs)
-    target = _resolve_target(vhost, request_path_raw, recording, confs)
+    target = _resolve_target(vhost, request_path_raw, recording, confs, access)
     if recording.replayable:
         memo.put(key, (vhost, tuple(recording.questions), target))
     return target
 
 
 def _resolve_target(vhost: VirtualHost, request_path_raw: str, fs: FileSystem,
-                    confs: ConfCache | None) -> Target:
+                    confs: ConfCache | None, access: AccessFiles | None) -> Target:
     try:
         url_path = screen_path(request_path_raw)
     except HTTPError as exc:
         return Target(kind="error", status=exc.status, note=exc.note,
                       conf=effective_conf(vhost, None, request_path_raw, cache=confs),
                       url_path="")
-    return resolve_url(vhost, url_path, fs, confs=confs)
+    return resolve_url(vhost, url_path, fs, confs=confs, access=access)
 
 
 def resolve_url(vhost: VirtualHost, url_path: str, fs: FileSystem,
-                *, confs: ConfCache | None = None, _depth: int = 0) -> Target:
+                *, confs: ConfCache | None = None, access: AccessFiles | None = None,
+                _depth: int = 0) -> Target:
     """Resolve an already screened, decoded URL path (DirectoryIndex and ErrorDocument
     URLs come here)."""
+    reader = None if access is None else _access_file_reader(vhost, fs, access)
     mapping = translate(vhost, url_path)
     alias = mapping.alias
     if alias is not None and alias.kind in ("alias", "scriptalias"):
@@ -498,13 +563,13 @@ def resolve_url(vhost: VirtualHost, url_path: str, fs: FileSystem,
                       context_document_root=context_root)
 
     try:
-        found = walk_filesystem(vhost, mapping, url_path, fs, confs)
+        found = walk_filesystem(vhost, mapping, url_path, fs, confs, reader)
+        conf = effective_conf(vhost, found.filename, url_path, is_dir=found.kind == "dir",
+                              cache=confs, htaccess=reader)
     except HTTPError as exc:
         return error(exc.status, exc.note)
 
-    is_dir = found.kind == "dir"
     filename = found.filename
-    conf = effective_conf(vhost, filename, url_path, is_dir=is_dir, cache=confs)
     # mod_authz_core: "Require all denied" (checked before existence: a missing
     # /.htx is 403 under Debian's <FilesMatch "^\.ht">).
     if conf.require == "denied":
@@ -540,7 +605,8 @@ def resolve_url(vhost: VirtualHost, url_path: str, fs: FileSystem,
             failed: Target | None = None
             for name in names:
                 index_url = name if name.startswith("/") else url_path + name
-                sub = resolve_url(vhost, index_url, fs, confs=confs, _depth=_depth + 1)
+                sub = resolve_url(vhost, index_url, fs, confs=confs, access=access,
+                                  _depth=_depth + 1)
                 # mod_dir uses an index only when its subrequest would succeed on a
                 # regular file
                 if sub.kind == "file" and not sub.path_info:

@@ -56,7 +56,13 @@ CASES: list[tuple[str, str, Check]] = [
     ("Options", "Options +ExecCGI\n",
      lambda c: "ExecCGI" in c.main.base.effective_options),
     ("AllowOverride", "<Directory /x>\nAllowOverride FileInfo Options=Indexes\n</Directory>\n",
-     lambda c: c.main.sections[0].conf.allow_override == frozenset({"FileInfo", "Options"})),
+     lambda c: (c.main.sections[0].conf.allow_override,
+                c.main.sections[0].conf.allow_override_opts)
+     == (frozenset({"FileInfo", "Options"}), frozenset({"Indexes"}))),
+    ("AllowOverrideList", "<Directory /x>\nAllowOverrideList Redirect DirectoryIndex\n"
+                          "</Directory>\n",
+     lambda c: c.main.sections[0].conf.allow_override_list
+     == frozenset({"redirect", "directoryindex"})),
     ("Require", "<Directory /x>\nRequire all granted\n</Directory>\n",
      lambda c: c.main.sections[0].conf.require == "granted"),
     ("DirectoryIndex", "DirectoryIndex a.html\nDirectoryIndex b.py\n"
@@ -148,8 +154,9 @@ CASES: list[tuple[str, str, Check]] = [
     ("HostnameLookups", "HostnameLookups Off\n", lambda c: True),
     ("DefaultRuntimeDir", "DefaultRuntimeDir /run/x\n",
      lambda c: any("DefaultRuntimeDir (" in w for w in c.warnings)),
-    ("AccessFileName", "AccessFileName .htaccess\n",
-     lambda c: any("AccessFileName (" in w for w in c.warnings)),
+    ("AccessFileName", "AccessFileName .acl .htaccess\n<VirtualHost *>\n</VirtualHost>\n",
+     lambda c: c.main.access_file_names == c.vhosts[0].access_file_names
+     == (".acl", ".htaccess")),
     ("SetEnv", "SetEnv A 1\nPassEnv PATH HOME\nUnsetEnv B\nSetEnv C\n",
      lambda c: c.main.base.env == (("set", "A", "1"), ("pass", "PATH", ""),
                                    ("pass", "HOME", ""), ("unset", "B", ""),
@@ -324,12 +331,60 @@ def test_all_errors_are_reported_in_file_order(tmp_path: Path) -> None:
     assert [e.split(":")[1] for e in errs] == ["1", "2", "4", "6"]
 
 
-def test_require_other_forms_are_stored_and_warned(tmp_path: Path) -> None:
+def test_require_local_is_enforced_the_other_forms_refuse_to_start(tmp_path: Path) -> None:
     c = load(tmp_path, "LoadModule authz_host_module x.so\n"
-                       "<Directory /x>\nRequire ip 127.0.0.1\n</Directory>\n")
-    ((name, src),) = c.main.sections[0].conf.ignored
-    assert name == "Require ip 127.0.0.1" and src.line == 10
-    assert any("Require ip 127.0.0.1" in w and ":10" in w for w in c.warnings)
+                       "<Location /status>\nRequire local\n</Location>\n")
+    assert c.main.sections[0].conf.require == "local"
+    text = errors(tmp_path, "LoadModule authz_host_module x.so\n"
+                            "<Directory /x>\nRequire ip 127.0.0.1\n</Directory>\n")
+    assert text == ["F:3: Require ip 127.0.0.1: authorization by 'ip' is not supported by "
+                    "cgihttpd yet; refusing to start rather than serve unprotected"]
+
+
+REFUSE = "is not supported by cgihttpd yet; refusing to start rather than serve unprotected"
+
+
+@pytest.mark.parametrize(
+    ("modules", "body", "line", "start"),
+    [
+        (["auth_basic_module", "authn_core_module", "authn_file_module", "authz_user_module"],
+         "<Directory /x>\nAuthType Basic\nAuthName x\nAuthUserFile /p\n"
+         "Require valid-user\n</Directory>\n", 2, "AuthType: authentication"),
+        (["authn_file_module"], "<Directory /x>\nAuthUserFile /p\n</Directory>\n", 2,
+         "AuthUserFile: authentication"),
+        (["authz_groupfile_module"], "<Location /x>\nAuthGroupFile /g\n</Location>\n", 2,
+         "AuthGroupFile: authorization"),
+        (["authz_user_module"], "<Directory /x>\nRequire valid-user\n</Directory>\n", 2,
+         "Require valid-user: authorization by 'valid-user'"),
+        ([], "<Directory /x>\nRequire not all denied\n</Directory>\n", 2,
+         "Require not all denied: authorization by 'all'"),
+        ([], "<Directory /x>\n<RequireAll>\nRequire all granted\n</RequireAll>\n"
+             "</Directory>\n", 2, "<RequireAll>: authorization"),
+        ([], "<Directory /x>\nAuthMerging And\n</Directory>\n", 2,
+         "AuthMerging: authorization"),
+        (["access_compat_module"], "<Directory /x>\nOrder deny,allow\nDeny from all\n"
+                                   "</Directory>\n", 2,
+         "order: access control (mod_access_compat)"),
+        (["access_compat_module"], "<Directory /x>\nSatisfy Any\n</Directory>\n", 2,
+         "Satisfy: access control"),
+        ([], "<Directory /x>\n<Limit POST>\nRequire all denied\n</Limit>\n</Directory>\n",
+         2, "<Limit>: access control by method"),
+        ([], "<Directory /x>\n<LimitExcept GET>\nRequire all denied\n</LimitExcept>\n"
+             "</Directory>\n", 2, "<LimitExcept>: access control by method"),
+        # an unimplemented section would ignore what it holds: a protection in it refuses
+        ([], "<Directory /x>\n<If \"true\">\nRequire all denied\n</If>\n</Directory>\n",
+         3, "Require: authorization"),
+    ],
+)
+def test_protections_not_enforced_refuse_to_start(tmp_path: Path, modules: list[str],
+                                                  body: str, line: int, start: str) -> None:
+    """Issue 9: a protection cgihttpd cannot enforce is a start-up error with its
+    file and line, never a warning and an unprotected page."""
+    loads = "".join(f"LoadModule {m} x.so\n" for m in modules)
+    found = errors(tmp_path, loads + body)
+    at = len(modules) + line
+    assert found[0].startswith(f"F:{at}: {start} "), found
+    assert found[0].endswith(REFUSE), found
 
 
 def test_allowoverride_outside_directory_is_useless(tmp_path: Path) -> None:

@@ -231,10 +231,17 @@ def test_unimplemented_module_one_warning_with_its_directives(tmp_path: Path) ->
 
 
 def test_sections_we_do_not_implement_are_reported(tmp_path: Path) -> None:
-    c = load(tmp_path, "<Directory /x>\n<Limit POST>\nRequire all denied\n</Limit>\n"
+    c = load(tmp_path, "LoadModule headers_module x.so\n<Directory /x>\n<If \"true\">\n"
+                       "Header set X 1\n</If>\n</Directory>\n")
+    assert any("<If" in w or "If (" in w for w in c.warnings)
+
+
+def test_a_limit_section_refuses_to_start(tmp_path: Path) -> None:
+    # <Limit POST> Require all denied: ignoring it would serve POST to everyone
+    with pytest.raises(ConfigErrors) as info:
+        load(tmp_path, "<Directory /x>\n<Limit POST>\nRequire all denied\n</Limit>\n"
                        "</Directory>\n")
-    assert any("<Limit" in w or "Limit (" in w for w in c.warnings)
-    assert c.main.sections[0].conf.require is None
+    assert "<Limit>: access control by method is not supported" in str(info.value)
 
 
 def test_config_errors_are_all_reported(tmp_path: Path) -> None:

@@ -33,9 +33,12 @@ class FakeFS:
                 parent = posixpath.dirname(parent)
         self.tree.setdefault("/", "dir")
 
-    def _result(self, kind: str) -> os.stat_result:
-        mode = {"file": stat.S_IFREG, "dir": stat.S_IFDIR, "link": stat.S_IFLNK}[kind]
-        return os.stat_result((mode | 0o644, 1, 1, 1, 0, 0, 10, 0, 1_000_000_000, 0))
+    def _result(self, kind: object) -> os.stat_result:
+        # bytes: a file with that content (a .htaccess)
+        size = len(kind) if isinstance(kind, bytes) else 10
+        kind = "file" if isinstance(kind, bytes) else kind
+        mode = {"file": stat.S_IFREG, "dir": stat.S_IFDIR, "link": stat.S_IFLNK}[str(kind)]
+        return os.stat_result((mode | 0o644, 1, 1, 1, 0, 0, size, 0, 1_000_000_000, 0))
 
     def _resolve(self, path: str, depth: int = 0) -> str:
         if depth > 20:
@@ -59,14 +62,14 @@ class FakeFS:
             return self._result("link")
         if self.tree.get(parent) != "dir":
             raise NotADirectoryError(20, "Not a directory", path)
-        return self._result(str(entry))
+        return self._result(entry)
 
     def stat(self, path: str) -> os.stat_result:
         real = self._resolve(path)
         entry = self.tree.get(real)
         if entry is None:
             raise FileNotFoundError(2, "No such file or directory", path)
-        return self._result(str(entry))
+        return self._result(entry)
 
     def realpath(self, path: str) -> str:
         return self._resolve(path)
@@ -76,6 +79,14 @@ class FakeFS:
 
     def listdir(self, path: str) -> list[str]:
         return [posixpath.basename(p) for p in self.tree if posixpath.dirname(p) == path]
+
+    def read_bytes(self, path: str) -> bytes:
+        entry = self.tree.get(self._resolve(path))
+        if entry is None:
+            raise FileNotFoundError(2, "No such file or directory", path)
+        if entry == "dir":
+            raise IsADirectoryError(21, "Is a directory", path)
+        return entry if isinstance(entry, bytes) else b""
 
 
 FS = FakeFS({

@@ -280,6 +280,7 @@ def _freeze(s: D.ServerDraft, main: D.ServerDraft | None, root: str) -> VirtualH
         script_log=inherit("script_log", None),  # type: ignore[arg-type]
         script_log_length=int(inherit("script_log_length", 10385760)),  # type: ignore[call-overload]
         script_log_buffer=int(inherit("script_log_buffer", 1024)),  # type: ignore[call-overload]
+        access_file_names=tuple(inherit("access_file_names", (".htaccess",))),  # type: ignore[arg-type]
         source=s.source,
         is_main=main is None,
         port=_server_port(s, main),

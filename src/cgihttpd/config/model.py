@@ -93,7 +93,8 @@ class OptionsSpec:
 
 # --- per-directory settings ----------------------------------------------------------
 
-RequireAll = Literal["granted", "denied"]
+#: the Require forms cgihttpd enforces: all granted, all denied, local (mod_authz_host)
+RequireAll = Literal["granted", "denied", "local"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +107,14 @@ class DirConf:
     """
 
     options: OptionsSpec | None = None
+    #: AllowOverride: the classes a .htaccess may use ("AuthConfig", "FileInfo", ...);
+    #: None: not set (Apache's default is None, no .htaccess read)
     allow_override: frozenset[str] | None = None
+    #: AllowOverride Options=...: the options a .htaccess may set; None: any
+    allow_override_opts: frozenset[str] | None = None
+    #: AllowOverrideList: directives (lower-case) a .htaccess may use whatever
+    #: AllowOverride says; None: not set
+    allow_override_list: frozenset[str] | None = None
     require: RequireAll | None = None
     directory_index: tuple[str, ...] | None = None
     directory_slash: bool | None = None
@@ -161,6 +169,9 @@ class DirConf:
         return DirConf(
             options=options,
             allow_override=pick(self.allow_override, over.allow_override),  # type: ignore[arg-type]
+            allow_override_opts=(self.allow_override_opts if over.allow_override is None
+                                 else over.allow_override_opts),
+            allow_override_list=pick(self.allow_override_list, over.allow_override_list),  # type: ignore[arg-type]
             require=pick(self.require, over.require),  # type: ignore[arg-type]
             directory_index=pick(self.directory_index, over.directory_index),  # type: ignore[arg-type]
             directory_slash=pick(self.directory_slash, over.directory_slash),  # type: ignore[arg-type]
@@ -191,6 +202,12 @@ class DirConf:
     @property
     def effective_options(self) -> frozenset[str]:
         return OPTIONS_DEFAULT if self.options is None else self.options.apply(OPTIONS_DEFAULT)
+
+    @property
+    def reads_access_files(self) -> bool:
+        """Whether a .htaccess is read where these settings are in force (Apache:
+        AllowOverride other than None, or an AllowOverrideList)."""
+        return bool(self.allow_override) or bool(self.allow_override_list)
 
     @property
     def effective_directory_index(self) -> tuple[str, ...]:
@@ -332,6 +349,8 @@ class VirtualHost:
     #: ScriptLogLength / ScriptLogBuffer (mod_cgi.c DEFAULT_LOGBYTES, DEFAULT_BUFBYTES)
     script_log_length: int = 10385760
     script_log_buffer: int = 1024
+    #: AccessFileName: the per-directory files read where AllowOverride allows
+    access_file_names: tuple[str, ...] = (".htaccess",)
 
     @property
     def script_timeout(self) -> float:

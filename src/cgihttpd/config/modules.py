@@ -13,8 +13,14 @@ listed the directives, their module and where they are allowed. Each entry is
 - PLACE ``R``: only outside <Directory>, <Files>, <Location> (RSRC_CONF);
   ``A``: only inside them (ACCESS_CONF, or OR_AUTHCFG/OR_LIMIT which the server level
   masks out, server/config.c ``ap_process_config_tree``); ``*``: anywhere.
-- OVERRIDES (for .htaccess, later): ``A`` AuthConfig, ``F`` FileInfo, ``I`` Indexes,
-  ``L`` Limit, ``O`` Options, ``N`` any AllowOverride but None.
+- OVERRIDES (what a .htaccess may hold, ``config.htaccess``): ``A`` AuthConfig, ``F``
+  FileInfo, ``I`` Indexes, ``L`` Limit, ``O`` Options, ``N`` any AllowOverride but None;
+  none: never in a .htaccess.
+
+It also owns the one list of directives that *protect* (``protection``): those of
+authentication, authorization and access control. cgihttpd must enforce what such a
+directive says or refuse it (a start-up error; a 500 for a .htaccess), never load it
+with a warning and serve unprotected.
 """
 
 from __future__ import annotations
@@ -329,6 +335,45 @@ IMPLEMENTED_MODULES: frozenset[str] = frozenset({
 MPM_MODULES: frozenset[str] = frozenset(
     {"mpm_event_module", "mpm_prefork_module", "mpm_worker_module"}
 )
+
+#: What the directives of each protecting module do, for the refusal's message. Every
+#: directive of these modules protects (or configures a protection, as AuthName does);
+#: cgihttpd enforces only the ``Require`` forms the directive table accepts.
+_AUTHN = "authentication"
+_AUTHZ = "authorization"
+PROTECTIVE_MODULES: dict[str, str] = {
+    "auth_basic_module": _AUTHN, "auth_digest_module": _AUTHN, "auth_form_module": _AUTHN,
+    "authn_anon_module": _AUTHN, "authn_core_module": _AUTHN, "authn_dbd_module": _AUTHN,
+    "authn_dbm_module": _AUTHN, "authn_file_module": _AUTHN,
+    "authn_socache_module": _AUTHN, "authnz_fcgi_module": _AUTHN,
+    "authnz_ldap_module": _AUTHN, "authz_core_module": _AUTHZ,
+    "authz_dbd_module": _AUTHZ, "authz_dbm_module": _AUTHZ,
+    "authz_groupfile_module": _AUTHZ, "authz_host_module": _AUTHZ,
+    "authz_owner_module": _AUTHZ, "authz_user_module": _AUTHZ,
+    "access_compat_module": "access control (mod_access_compat)",
+    "allowmethods_module": "method restriction (mod_allowmethods)",
+}
+
+#: Protecting directives of modules that also define others (lower-case keys).
+PROTECTIVE_DIRECTIVES: dict[str, str] = {
+    "<limit": "access control by method", "<limitexcept": "access control by method",
+    "sslrequire": _AUTHZ, "sslrequiressl": "access control (mod_ssl)",
+    "limitrequestbody": "a per-directory request body limit",
+    "limitxmlrequestbody": "a per-directory request body limit",
+}
+
+
+def protection(info: DirectiveInfo) -> str | None:
+    """What ``info`` protects ("authentication", ...), or None if it protects nothing."""
+    return PROTECTIVE_DIRECTIVES.get(info.name.lower()) or PROTECTIVE_MODULES.get(info.module)
+
+
+def refusal(name: str, what: str, htaccess: bool = False) -> str:
+    """The message that refuses protecting directive ``name`` cgihttpd does not enforce:
+    at start-up, or (``htaccess``) for the requests a .htaccess governs."""
+    instead = ("refusing the request rather than serve it unprotected" if htaccess
+               else "refusing to start rather than serve unprotected")
+    return f"{name}: {what} is not supported by cgihttpd yet; {instead}"
 
 
 @dataclass(frozen=True, slots=True)

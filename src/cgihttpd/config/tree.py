@@ -176,6 +176,11 @@ class ReadState:
     warnings: list[str] = field(default_factory=list)
     #: how deep in Includes reading is (MAX_INCLUDE_DEPTH)
     depth: int = 0
+    #: reading a .htaccess: the AllowOverride classes in force ("FileInfo", ...), else
+    #: None (the server's own files, where any directive may be read)
+    override: frozenset[str] | None = None
+    #: reading a .htaccess: AllowOverrideList (directive names, lower-case)
+    override_list: frozenset[str] = frozenset()
 
     @property
     def loaded_names(self) -> frozenset[str]:
@@ -248,6 +253,10 @@ def _expand_one(node: Node, state: ReadState) -> list[Node]:
         shown = _escape(("<" + node.name) if node.is_section else node.name)
         raise ConfigError(f"Invalid command '{shown}', perhaps misspelled or defined by a "
                           "module not included in the server configuration")
+    if state.override is not None and not overridable(info.name, info.overrides,
+                                                       state.override, state.override_list):
+        # server/config.c invoke_cmd: a .htaccess holds what AllowOverride allows
+        raise ConfigError(f"{info.name} not allowed here")
     # EXEC_ON_READ: the command runs now, and what it returns takes its place
     entry = state.table.get(key)
     read = None if entry is None else entry.read
@@ -256,6 +265,24 @@ def _expand_one(node: Node, state: ReadState) -> list[Node]:
     if node.children is not None:
         return [replace(node, children=tuple(expand(node.children, state)))]
     return [node]
+
+
+#: the registry's override letters (``modules``) and AllowOverride's words for them
+_OVERRIDE_CLASSES = {"A": "AuthConfig", "F": "FileInfo", "I": "Indexes", "L": "Limit",
+                     "O": "Options"}
+
+
+def overridable(name: str, classes: str, override: frozenset[str],
+                override_list: frozenset[str]) -> bool:
+    """Whether a .htaccess may hold directive ``name`` whose override ``classes`` are
+    the registry's letters, under ``AllowOverride`` ``override`` and
+    ``AllowOverrideList`` ``override_list`` (invoke_cmd: ``req_override & override``,
+    or the name listed). ``N`` (OR_ALL) is any class; no letter: never."""
+    if name.lower() in override_list:
+        return True
+    if "N" in classes:
+        return bool(override)
+    return any(_OVERRIDE_CLASSES[c] in override for c in classes)
 
 
 def _escape(text: str) -> str:

@@ -53,6 +53,10 @@ class RealFS:
     def listdir(self, path: str) -> list[str]:
         return os.listdir(path)
 
+    def read_bytes(self, path: str) -> bytes:
+        with open(path, "rb") as f:
+            return f.read()
+
 
 def _open_regular(path: str) -> tuple[BinaryIO, os.stat_result]:
     try:

@@ -14,10 +14,11 @@ import asyncio
 import functools
 
 from cgihttpd import messages as M
+from cgihttpd.config.htaccess import HtaccessContext
 from cgihttpd.errors import HTTPError
 from cgihttpd.exchange import Exchange
 from cgihttpd.mime import content_type
-from cgihttpd.resolve import FileSystem, resolve_url
+from cgihttpd.resolve import AccessFiles, FileSystem, resolve_url
 from cgihttpd.response import Response, send_response
 from cgihttpd.static.autoindex import (
     Entry,
@@ -150,9 +151,10 @@ def _visible(ex: Exchange, fs: FileSystem, entries: list[Entry]) -> list[Entry]:
     """mod_autoindex lists only what a subrequest could reach: entries denied by
     ``Require`` (Debian's ``.ht*`` rule) or by symlink Options are left out."""
     out = []
+    access = AccessFiles(HtaccessContext.of(ex.runtime.config), ex.runtime.caches.htaccess)
     for e in entries:
         url = ex.target.url_path + e.name + ("/" if e.is_dir else "")
-        sub = resolve_url(ex.vhost, url, fs, confs=ex.runtime.caches.confs)
+        sub = resolve_url(ex.vhost, url, fs, confs=ex.runtime.caches.confs, access=access)
         if sub.kind == "error" and sub.status == 403:
             continue
         out.append(e)

@@ -1,14 +1,14 @@
 """Per-directory access and options (core, mod_authz_core): Options with core.c
-``set_options``' rules, AllowOverride, Require."""
+``set_options``' rules, AllowOverride, AllowOverrideList, Require (the forms cgihttpd
+enforces: ``all granted``, ``all denied``, ``local``; any other is refused)."""
 
 from __future__ import annotations
-
-from dataclasses import replace
 
 from cgihttpd.config.directives.draft import Ctx
 from cgihttpd.config.directives.table import directive
 from cgihttpd.config.errors import ConfigError
 from cgihttpd.config.model import OPTIONS_ALL, OptionsSpec
+from cgihttpd.config.modules import refusal
 from cgihttpd.config.tree import Node
 
 _OPTION_WORDS: dict[str, frozenset[str]] = {
@@ -83,6 +83,14 @@ def parse_options(words: list[str] | tuple[str, ...]) -> OptionsSpec:
 
 @directive("Options", "RAW", "Set a number of attributes for a given directory")
 def _options(ctx: Ctx, node: Node) -> None:
+    allowed = ctx.draft.override_opts
+    if allowed is not None:
+        # a .htaccess under AllowOverride Options=...: core.c set_options
+        for word in node.args:
+            name = word.lstrip("+-")
+            opts = _OPTION_WORDS.get(name.lower())
+            if opts is not None and name.lower() != "none" and not opts <= allowed:
+                raise ConfigError(f"Option {name} not allowed here")
     spec = parse_options(node.args)
     current = ctx.dir.options
     ctx.set_dir(options=spec if current is None else current.then(spec))
@@ -102,19 +110,44 @@ def _allow_override(ctx: Ctx, node: Node) -> None:
                                   f"{node.source.line} of {node.source.file}.")
         return
     found: set[str] = set()
+    opts: set[str] | None = None
     for arg in node.args:
-        word = arg.split("=", 1)[0].lower()
+        word, eq, value = arg.partition("=")
+        word = word.lower()
         if word == "all":
             found |= set(_OVERRIDES.values())
+            opts = None
         elif word == "none":
             found = set()
+        elif word == "options" and eq:
+            # core.c set_allow_opts: Options=Indexes,ExecCGI,...
+            found.add("Options")
+            opts = set()
+            for name in value.split(","):
+                words = _OPTION_WORDS.get(name.lower())
+                if words is None:
+                    raise ConfigError(f"Illegal option {name}")
+                opts |= words
         elif word in _OVERRIDES:
             found.add(_OVERRIDES[word])
+            if word == "options":
+                opts = None
         elif word == "nonfatal":
             continue
         else:
             raise ConfigError(f"Illegal override option {arg}")
-    ctx.set_dir(allow_override=frozenset(found))
+    ctx.set_dir(allow_override=frozenset(found),
+                allow_override_opts=None if opts is None else frozenset(opts))
+
+
+@directive("AllowOverrideList", "RAW", "Controls what individual directives can be "
+           "configured by per-directory config files")
+def _allow_override_list(ctx: Ctx, node: Node) -> None:
+    # core.c set_override_list: "None" alone clears the list
+    if len(node.args) == 1 and node.args[0].lower() == "none":
+        ctx.set_dir(allow_override_list=frozenset())
+        return
+    ctx.set_dir(allow_override_list=frozenset(a.lower() for a in node.args))
 
 
 #: Authz providers and the module that registers each (mod_authz_*.c).
@@ -149,5 +182,12 @@ def _require(ctx: Ctx, node: Node) -> None:
             raise ConfigError("Argument for 'Require all' must be 'granted' or 'denied'")
         ctx.set_dir(require=args[1].lower())
         return
-    # Stored, not enforced yet: say so at start-up.
-    ctx.ignore(replace(node, name=f"Require {' '.join(node.args)}"), module)
+    if provider == "local" and not negated and len(args) == 1:
+        # mod_authz_host: the client is the host itself (checked by the app, which
+        # knows the addresses)
+        ctx.set_dir(require="local")
+        return
+    # Any other form would be a protection cgihttpd does not evaluate: refused, never
+    # stored and ignored (issue 9).
+    raise ConfigError(refusal(f"Require {' '.join(node.args)}",
+                              f"authorization by '{provider}'", ctx.draft.htaccess))

@@ -60,6 +60,7 @@ class ServerDraft:
     script_log: str | None = None
     script_log_length: int | None = None
     script_log_buffer: int | None = None
+    access_file_names: tuple[str, ...] | None = None
 
 
 @dataclass
@@ -95,6 +96,11 @@ class Draft:
     warnings: list[str] = field(default_factory=list)
     #: module -> directives of it that appeared and that cgihttpd ignores
     ignored: dict[str, list[tuple[str, Source]]] = field(default_factory=dict)
+    #: a .htaccess is being applied (``config.htaccess``): messages speak of the
+    #: request, not of start-up
+    htaccess: bool = False
+    #: AllowOverride Options=...: the options a .htaccess may set; None: any
+    override_opts: frozenset[str] | None = None
 
 
 @dataclass

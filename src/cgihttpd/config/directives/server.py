@@ -69,8 +69,13 @@ _no_effect("DefaultRuntimeDir", "TAKE1", "Common directory for run-time files (s
            "memory, locks, etc.)")
 _no_effect("ScriptSock", "TAKE1", "the name of the socket to use for communication with "
            "the cgi daemon.", global_only=True)
-_no_effect("AccessFileName", "ITERATE", "Name(s) of per-directory config files (default: "
+
+
+@directive("AccessFileName", "ITERATE", "Name(s) of per-directory config files (default: "
            ".htaccess)")
+def _access_file_name(ctx: Ctx, node: Node) -> None:
+    # core.c set_access_name: the names in order; the first one found is read
+    ctx.server.access_file_names = tuple(node.args)
 
 
 @directive("HostnameLookups", "RAW", "\"on\" to enable, \"off\" to disable reverse DNS "

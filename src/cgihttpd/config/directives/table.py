@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from cgihttpd.config.directives.draft import Apply, Arity, Ctx, Draft, ServerDraft
 from cgihttpd.config.errors import ConfigError
 from cgihttpd.config.model import Source
-from cgihttpd.config.modules import REGISTRY
+from cgihttpd.config.modules import REGISTRY, protection, refusal
 from cgihttpd.config.tree import Node, ReadAction
 
 
@@ -139,6 +139,24 @@ def apply_nodes(ctx: Ctx, nodes: list[Node] | tuple[Node, ...]) -> None:
             ctx.draft.errors.append(exc)
 
 
+def _unenforced_protection(node: Node,
+                           loaded: frozenset[str]) -> tuple[str, str, Source] | None:
+    """For a node the table does not implement: the first protecting directive in it
+    (itself, or one inside it for a section such as <If>, whose contents would be
+    ignored with it) as its name, what it protects and where it is; or None."""
+    info = REGISTRY.lookup(node.key, loaded)
+    if info is None:
+        return None
+    what = protection(info)
+    if what is not None:
+        return (info.name + ">" if node.is_section else info.name), what, node.source
+    for child in node.children or ():
+        found = _unenforced_protection(child, loaded)
+        if found is not None:
+            return found
+    return None
+
+
 def apply_node(ctx: Ctx, node: Node) -> None:
     loaded = ctx.loaded
     info = REGISTRY.lookup(node.key, loaded)
@@ -162,6 +180,11 @@ def apply_node(ctx: Ctx, node: Node) -> None:
             raise ConfigError("<VirtualHost> cannot occur within <VirtualHost> section")
     d = DIRECTIVES.get(node.key)
     if d is None:
+        # a protection cgihttpd does not enforce is refused, never ignored (issue 9)
+        refused = _unenforced_protection(node, loaded)
+        if refused is not None:
+            name, what, source = refused
+            raise ConfigError(refusal(name, what, ctx.draft.htaccess), source)
         ctx.ignore(node, info.module)
         if node.is_section:
             # the contents of a section we do not implement are not applied either

@@ -1,0 +1,161 @@
+""".htaccess on Apache and cgihttpd, one config and one tree: settings from a .htaccess
+(DirectoryIndex, ErrorDocument, Options -Indexes), AllowOverride None (the file is not
+read), a class AllowOverride does not allow and an unknown directive (500 on both, the
+same error-log line), a nested file overriding its parent, and authentication, which
+Apache enforces (401) and cgihttpd refuses (500 with a log line, never 200)."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from diffsupport import Pair, start_pair, stop_pair, wait_for_lines
+
+pytestmark = pytest.mark.differential
+
+MODS = "/usr/lib/apache2/modules"
+CONFIG = f"""
+ServerRoot "${{ROOT}}"
+LoadModule mpm_event_module {MODS}/mod_mpm_event.so
+LoadModule authz_core_module {MODS}/mod_authz_core.so
+LoadModule authz_user_module {MODS}/mod_authz_user.so
+LoadModule authn_core_module {MODS}/mod_authn_core.so
+LoadModule authn_file_module {MODS}/mod_authn_file.so
+LoadModule auth_basic_module {MODS}/mod_auth_basic.so
+LoadModule mime_module {MODS}/mod_mime.so
+LoadModule dir_module {MODS}/mod_dir.so
+LoadModule autoindex_module {MODS}/mod_autoindex.so
+Listen 127.0.0.1:${{PORT}}
+ServerName localhost
+PidFile "${{ROOT}}/run/${{IMPL}}.pid"
+Mutex file:${{ROOT}}/run default
+DefaultRuntimeDir "${{ROOT}}/run"
+ErrorLog "${{ROOT}}/logs/${{IMPL}}-error.log"
+LogLevel info
+TypesConfig /etc/mime.types
+DocumentRoot "${{ROOT}}/site"
+<Directory />
+    AllowOverride None
+    Require all denied
+</Directory>
+<Directory "${{ROOT}}/site">
+    AllowOverride All
+    Options +Indexes
+    Require all granted
+</Directory>
+<Directory "${{ROOT}}/site/none">
+    AllowOverride None
+</Directory>
+<Directory "${{ROOT}}/site/indexes">
+    AllowOverride Indexes
+</Directory>
+"""
+
+FILES = {
+    "index.html": "top\n",
+    "di/.htaccess": "DirectoryIndex start.html\n",
+    "di/start.html": "start\n",
+    "ed/.htaccess": "ErrorDocument 404 /ed/missing.html\n",
+    "ed/missing.html": "custom missing\n",
+    "noidx/.htaccess": "Options -Indexes\n",
+    "noidx/a.txt": "a\n",
+    "none/.htaccess": "Foo bar\n",
+    "none/index.html": "none\n",
+    "indexes/.htaccess": "AddType text/plain .x\n",
+    "indexes/a.txt": "a\n",
+    "unknown/.htaccess": "DirectoryIndex a.txt\nFoo bar\n",
+    "unknown/a.txt": "a\n",
+    "auth/.htaccess": "AuthType Basic\nAuthName private\nAuthUserFile /nonexistent\n"
+                      "Require valid-user\n",
+    "auth/secret.txt": "secret\n",
+    "nest/.htaccess": "DirectoryIndex a.html\n",
+    "nest/a.html": "nest a\n",
+    "nest/b.html": "nest b\n",
+    "nest/in/.htaccess": "DirectoryIndex b.html\n",
+    "nest/in/a.html": "in a\n",
+    "nest/in/b.html": "in b\n",
+}
+
+
+@pytest.fixture(scope="module")
+def hpair(diff_root: Path) -> Iterator[Pair]:
+    root = diff_root / "htaccess"
+    for sub in ("logs", "run", "site"):
+        (root / sub).mkdir(parents=True)
+    for rel, text in FILES.items():
+        path = root / "site" / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    for dirpath, _dirs, names in os.walk(root):
+        os.chmod(dirpath, 0o755)
+        for name in names:
+            os.chmod(os.path.join(dirpath, name), 0o644)
+    conf = root / "httpd.conf"
+    conf.write_text(CONFIG)
+    os.chmod(conf, 0o644)
+    started = start_pair(root, conf)
+    try:
+        yield started
+    finally:
+        stop_pair(started)
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "body"),
+    [
+        ("/di/", 200, b"start\n"),
+        ("/ed/nope", 404, b"custom missing\n"),
+        ("/noidx/", 403, None),
+        ("/none/", 200, b"none\n"),
+        ("/indexes/a.txt", 500, None),
+        ("/unknown/a.txt", 500, None),
+        ("/nest/", 200, b"nest a\n"),
+        ("/nest/in/", 200, b"in b\n"),
+    ],
+)
+def test_same_answer(hpair: Pair, path: str, status: int, body: bytes | None) -> None:
+    for server in hpair.both():
+        resp = server.request("GET", path)
+        assert resp.status == status, (server.impl, path, resp.status)
+        if body is not None:
+            assert resp.body == body, (server.impl, path)
+
+
+_CLIENT = re.compile(r"^\[[^]]*\] (\[[a-z_]+:[a-z]+\]) \[pid [^]]*\] (?:\([^)]*\)[^[]*)?"
+                     r"\[client [^]]*\] (.*)$")
+
+
+def _line(path: Path, needle: str) -> tuple[str, str]:
+    lines = [ln for ln in wait_for_lines(path, 1) if needle in ln]
+    assert lines, (path, needle)
+    m = _CLIENT.match(lines[-1])
+    assert m, lines[-1]
+    return m.group(1), m.group(2)
+
+
+@pytest.mark.parametrize(("path", "needle"), [
+    ("/unknown/a.txt", "/unknown/.htaccess:"),
+    ("/indexes/a.txt", "/indexes/.htaccess:"),
+])
+def test_same_error_log_line(hpair: Pair, path: str, needle: str) -> None:
+    for server in hpair.both():
+        assert server.request("GET", path).status == 500
+    apache = _line(hpair.apache.log("error"), needle)
+    ours = _line(hpair.ours.log("error"), needle)
+    assert ours == apache
+
+
+def test_authentication_is_refused_never_served(hpair: Pair) -> None:
+    """Apache asks for a password (401); cgihttpd cannot check one yet, so it answers
+    500 with a line saying why - never the page."""
+    assert hpair.apache.request("GET", "/auth/secret.txt").status == 401
+    resp = hpair.ours.request("GET", "/auth/secret.txt")
+    assert resp.status == 500 and b"secret" not in resp.body
+    tag, text = _line(hpair.ours.log("error"), "/auth/.htaccess:")
+    assert tag == "[core:alert]"
+    assert text.endswith("/auth/.htaccess: AuthType: authentication is not supported by "
+                         "cgihttpd yet; refusing the request rather than serve it "
+                         "unprotected")
