@@ -34,7 +34,7 @@ from cgihttpd.cgi.runner import Launcher
 from cgihttpd.cgi.scriptlog import log_script_error, script_run
 from cgihttpd.config.errors import ConfigError
 from cgihttpd.config.htaccess import HtaccessContext
-from cgihttpd.config.model import ServerConfig, VirtualHost
+from cgihttpd.config.model import DirConf, ServerConfig, VirtualHost
 from cgihttpd.errors import HTTPError
 from cgihttpd.exchange import ErrorLogger, Exchange
 from cgihttpd.logs.access import LogRecord
@@ -235,8 +235,9 @@ class App:
         if ex.request.method == "TRACE":
             await serve_trace(ex)
             return
-        if target.conf.require == "local" and not _local_client(ex.request):
-            # mod_authz_host "Require local"; the resolver cannot know the client
+        if not _authorized(target.conf, ex.request):
+            # mod_authz_host "Require local", mod_authz_core "Require method": they
+            # depend on the request, which the resolver does not see
             raise HTTPError(403, M.CLIENT_DENIED.note(path=target.filename or
                                                       target.url_path))
         if target.kind == "error":
@@ -417,6 +418,16 @@ def _check_document_roots(config: ServerConfig) -> None:
 
 def _allow(exc: HTTPError) -> tuple[tuple[str, str], ...]:
     return tuple(h for h in exc.headers if h[0].lower() == "allow")
+
+
+def _authorized(conf: DirConf, request: Request) -> bool:
+    """The Require forms the resolver cannot decide (it has no client or method)."""
+    if conf.require == "local":
+        return _local_client(request)
+    if conf.require == "method":
+        method = "GET" if request.method == "HEAD" else request.method
+        return method in conf.require_methods
+    return True
 
 
 def _local_client(request: Request) -> bool:

@@ -189,3 +189,30 @@ def test_unreadable_file_is_403(site: Site, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setattr(files_mod, "open", refusing_open, raising=False)
     assert site.get("/a.html").status_code == 403
     assert "AH00132: file permissions deny server access" in site.error_log
+
+
+def test_require_method_grants_only_its_methods(site: Site) -> None:
+    """mod_authz_core "Require method GET POST OPTIONS" (Debian's userdir.conf): other
+    methods get 403 and AH01630; HEAD counts as GET."""
+    from dataclasses import replace
+
+    from app.factory import directory
+    from cgihttpd.app import App
+
+    (site.root / "www" / "m").mkdir()
+    (site.root / "www" / "m" / "a.txt").write_text("m\n")
+    vhost = site.config.vhosts[0]
+    vhost = replace(vhost, sections=vhost.sections + (
+        directory(str(site.root / "www" / "m"), require="method",
+                  require_methods=frozenset({"GET", "POST", "OPTIONS"})),))
+    config = replace(site.config, vhosts=(vhost,), main=replace(vhost, is_main=True))
+    app = App.build(config)
+    try:
+        msite = type(site)(site.root, app, config)
+        assert msite.get("/m/a.txt").status_code == 200
+        assert msite.get("/m/a.txt", method="HEAD").status_code == 200
+        assert msite.get("/m/a.txt", method="DELETE").status_code == 403
+        assert "AH01630: client denied by server configuration" in msite.error_log
+        assert msite.get("/a.html", method="DELETE").status_code == 405  # elsewhere: not denied
+    finally:
+        app.close()

@@ -311,7 +311,7 @@ def test_a_remembered_resolution_is_what_a_fresh_one_would_be(
             fs.tree[path] = kind
         for url in _URLS:
             assert resolve_target(VHOST, url, fs, memo=memo, confs=confs) == _resolve_target(
-                VHOST, url, fs, None), url
+                VHOST, url, fs, None, None), url
 
 
 def test_a_remembered_resolution_sees_a_changed_file() -> None:

@@ -94,7 +94,7 @@ class OptionsSpec:
 # --- per-directory settings ----------------------------------------------------------
 
 #: the Require forms cgihttpd enforces: all granted, all denied, local (mod_authz_host)
-RequireAll = Literal["granted", "denied", "local"]
+RequireAll = Literal["granted", "denied", "local", "method"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +116,8 @@ class DirConf:
     #: AllowOverride says; None: not set
     allow_override_list: frozenset[str] | None = None
     require: RequireAll | None = None
+    #: for ``require == "method"``: the methods granted (upper-case)
+    require_methods: frozenset[str] = frozenset()
     directory_index: tuple[str, ...] | None = None
     directory_slash: bool | None = None
     #: AddHandler: (".py", "cgi-script") pairs; extensions lower-case with the dot.
@@ -173,6 +175,8 @@ class DirConf:
                                  else over.allow_override_opts),
             allow_override_list=pick(self.allow_override_list, over.allow_override_list),  # type: ignore[arg-type]
             require=pick(self.require, over.require),  # type: ignore[arg-type]
+            require_methods=(self.require_methods if over.require is None
+                             else over.require_methods),
             directory_index=pick(self.directory_index, over.directory_index),  # type: ignore[arg-type]
             directory_slash=pick(self.directory_slash, over.directory_slash),  # type: ignore[arg-type]
             add_handlers=self.add_handlers + over.add_handlers,

@@ -187,6 +187,11 @@ def _require(ctx: Ctx, node: Node) -> None:
         # knows the addresses)
         ctx.set_dir(require="local")
         return
+    if provider == "method" and not negated and len(args) > 1:
+        # mod_authz_core method_parse_config: granted to these methods only (HEAD
+        # counts as GET there: it has GET's method number)
+        ctx.set_dir(require="method", require_methods=frozenset(a.upper() for a in args[1:]))
+        return
     # Any other form would be a protection cgihttpd does not evaluate: refused, never
     # stored and ignored (issue 9).
     raise ConfigError(refusal(f"Require {' '.join(node.args)}",
