@@ -375,7 +375,8 @@ def match_redirect(url_path: str, context: ContextRedirect | None,
             continue
         length = alias_prefix_length(url_path, entry.fake)
         if length:
-            return entry.status, (entry.url or "") + escape_path(url_path[length:])
+            return entry.status, ("" if entry.url is None
+                                  else entry.url + escape_path(url_path[length:]))
     return None
 
 
@@ -700,8 +701,9 @@ def resolve_url(vhost: VirtualHost, url_path: str, fs: FileSystem,
     return target("directory")
 
 
+#: server/gen_test_char.c: T_OS_ESCAPE_PATH spares letters, digits and "$-_.+!*'(),:;@&=/~"
 _SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-                  "$-_.+!*'(),:@&=~/")
+                  "$-_.+!*'(),:;@&=~/")
 
 
 def escape_path(path: str) -> str:
