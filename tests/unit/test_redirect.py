@@ -123,7 +123,7 @@ def test_regex_target_may_be_relative(tmp_path: Path) -> None:
 def test_pregsub_is_ap_pregsub() -> None:
     m = re.search(r"^/old/(\w+)(x)?", "/old/abc")
     assert m is not None
-    assert pregsub("/new/$1/$2/$9/$0", m) == "/new/abc///old/abc"
+    assert pregsub("/new/$1/$2/$9/$0", m) == "/new/abc////old/abc"
     # a backslash makes the next character literal, "&" is not special
     assert pregsub(r"\$1-\\-\q-&", m) == "$1-\\-q-&"
 
