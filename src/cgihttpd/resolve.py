@@ -39,7 +39,7 @@ import functools
 import os
 import re
 import stat as stat_mod
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal, Protocol
 
 from cgihttpd import messages as M
@@ -689,8 +689,9 @@ def resolve_url(vhost: VirtualHost, url_path: str, fs: FileSystem,
                 if sub.kind == "file" and not sub.path_info:
                     return sub
                 # "If the request returned a redirect, propagate it to the client"
+                # (the request, and so its log line, stays the directory's)
                 if sub.kind == "redirect":
-                    return sub
+                    return replace(sub, url_path=url_path)
                 # "If the request returned something other than 404 (or 200) ... we
                 # return the last error response we got, instead of a directory
                 # listing" (mod_dir.c fixup_dir): a denied index.html is a 403

@@ -6,7 +6,8 @@ kept), RedirectMatch ($N, a target with its own query, Debian's cgit snippet), t
 status words, gone, RedirectTemp/RedirectPermanent, redirects before Alias, the forms
 without a URL-path inside <Location> and <Directory>, <Directory> redirects (fixups:
 before DirectorySlash, whether the file exists or not), a target that is not a URL (500
-and AH00674) and ';' in a DirectorySlash Location (ap_escape_uri keeps it).
+and AH00674) ';' in a DirectorySlash Location (ap_escape_uri keeps it) and a redirected
+DirectoryIndex subrequest (mod_dir propagates it).
 
 The port is normalised (Location is built from the Host header, and each server has
 its own port); the signature line is cut, as in test_static_diff.
@@ -61,6 +62,8 @@ Redirect 307 /keep http://example.com/kept
 Redirect /aliased/redir /from-alias
 Alias /aliased/ "${ROOT}/site/aliased/"
 RedirectMatch ^/relative(.*) relative$1
+# mod_dir's index subrequest is redirected: the redirect is propagated
+Redirect /idx2/index.html http://example.com/idx
 <Location /loc>
     Redirect permanent http://example.com/loc-target
 </Location>
@@ -105,6 +108,7 @@ CASES = [
     ("GET", "/withindex/"),
     ("GET", "/withindex"),
     ("GET", "/semi;colon"),
+    ("GET", "/idx2/"),
 ]
 
 _ADDRESS = re.compile(rb"<hr>\s*<address>.*?</address>\s*", re.S)
@@ -121,6 +125,11 @@ def redirect_pair(diff_root: Path) -> Iterator[Pair]:
     semi = root / "site" / "default" / "semi;colon"
     semi.mkdir()
     os.chmod(semi, 0o755)
+    idx2 = root / "site" / "default" / "idx2"
+    idx2.mkdir()
+    os.chmod(idx2, 0o755)
+    (idx2 / "index.html").write_text("idx2\n")
+    os.chmod(idx2 / "index.html", 0o644)
     conf = root / "redirect.conf"
     conf.write_text(CONFIG)
     os.chmod(conf, 0o644)

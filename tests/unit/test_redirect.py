@@ -245,7 +245,7 @@ def test_require_denied_comes_before_a_directory_redirect() -> None:
 def test_a_redirected_directory_index_is_propagated() -> None:
     # mod_dir fixup_dir: "If the request returned a redirect, propagate it"
     t = resolve("/dirindex/")
-    assert (t.kind, t.location) == ("redirect", "/elsewhere.html")
+    assert (t.kind, t.location, t.url_path) == ("redirect", "/elsewhere.html", "/dirindex/")
 
 
 def test_directory_slash_is_a_301() -> None:
