@@ -243,10 +243,15 @@ class App:
         if target.kind == "error":
             raise HTTPError(target.status, self._note_for(ex, target))
         if target.kind == "redirect":
-            location = self._absolute(ex, target.location)
-            if ex.request.query:
+            # mod_alias/mod_dir: a path becomes a full URL (ap_construct_url); the
+            # client's query follows unless the target brings its own
+            location = target.location
+            if location.startswith("/"):
+                location = self._absolute(ex, location)
+            if ex.request.query and "?" not in location:
                 location += "?" + ex.request.query
-            await self._send_page(ex, error_response(301, self._page(ex), location=location))
+            await self._send_page(ex, error_response(target.status or 301, self._page(ex),
+                                                     location=location))
             return
         if target.handler == "cgi-script":
             await self._serve_cgi(ex, inherited_env, status_override)

@@ -91,6 +91,13 @@ SYMLINK_DENIED = Message("AH00037", "core", "error",
                          "Symbolic link not allowed or link target not accessible: {path}")
 CLIENT_DENIED = Message("AH01630", "authz_core", "error",
                         "client denied by server configuration: {path}")
+# --- mod_alias (translate_alias_redir, then fixup_redir) ---------------------------------
+REDIRECT_NOT_URL = Message("AH00674", "alias", "error",
+                           "cannot redirect '{uri}' to '{target}'; target is not a valid "
+                           "absoluteURI or abs_path")
+REDIRECT_NOT_URL_FIXUP = Message("AH00676", "alias", "error",
+                                 "cannot redirect '{uri}' to '{target}'; target is not a "
+                                 "valid absoluteURI or abs_path")
 # --- .htaccess (server/config.c ap_parse_htaccess) ------------------------------------
 HTACCESS_UNREADABLE = Message("AH00529", "core", "crit",
                               "{path} pcfg_openfile: unable to check htaccess file, ensure "

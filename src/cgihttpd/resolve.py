@@ -41,13 +41,13 @@ import functools
 import os
 import re
 import stat as stat_mod
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal, Protocol
 
 from cgihttpd import messages as M
 from cgihttpd.cache import BoundedCache
 from cgihttpd.config.htaccess import Htaccess, HtaccessContext, Overrides, parse_htaccess
-from cgihttpd.config.model import Alias, DirConf, VirtualHost
+from cgihttpd.config.model import Alias, ContextRedirect, DirConf, Redirect, VirtualHost
 from cgihttpd.errors import HTTPError, http_error_from_oserror
 from cgihttpd.messages import Note
 from cgihttpd.target import Target
@@ -268,6 +268,138 @@ def translated_filename(vhost: VirtualHost, url_path: str) -> str:
     if mapping.root == "/" and mapping.rest.startswith("/"):
         return mapping.rest  # an AliasMatch whose substitution starts at the root
     return mapping.root + mapping.rest
+
+
+# --- 2a. mod_alias redirects ------------------------------------------------------------
+
+#: ap_is_url: a scheme (letters, digits, "+", "-", "."), then ":"
+_IS_URL = re.compile(r"[A-Za-z0-9+.-]+:")
+_PREGSUB = re.compile(r"\\(.)|\$(\d)", re.S)
+
+
+def pregsub(template: str, match: re.Match[str]) -> str:
+    """server/util.c ap_pregsub: "$0".."$9" are the match's groups (empty when a group
+    did not take part or does not exist); a backslash makes the next character literal
+    ("\\$1" is "$1")."""
+
+    def one(m: re.Match[str]) -> str:
+        if m.group(1) is not None:
+            return m.group(1)
+        n = int(m.group(2))
+        if n > (match.re.groups or 0):
+            return ""
+        return match.group(n) or ""
+
+    return _PREGSUB.sub(one, template)
+
+
+#: apr_uri_port_of_scheme: the default ports apr_uri_unparse leaves out
+_DEFAULT_PORTS = {"ftp": 21, "ssh": 22, "telnet": 23, "gopher": 70, "http": 80, "pop": 110,
+                  "nntp": 119, "imap": 143, "prospero": 191, "wais": 210, "z39.50r": 210,
+                  "z39.50s": 210, "ldap": 389, "https": 443, "rtsp": 554, "snews": 563,
+                  "acap": 674, "nfs": 2049, "tip": 3372, "sip": 5060}
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+
+
+def escape_target(target: str) -> str:
+    """What mod_alias does to a RedirectMatch target (after ``pregsub``) and to the
+    one-argument Redirect's: apr_uri_parse, apr_uri_unparse without the query, then
+    ap_escape_uri, then "?query" and "#fragment" back as written. So spaces and "%"
+    are escaped, a default port is dropped ("http://h:80/x" is "http://h/x") and a
+    password is shown as "XXXXXXXX", as Apache does."""
+    rest = target
+    scheme: str | None = None
+    site = ""
+    m = _SCHEME.match(rest)
+    if m is not None:
+        scheme = m.group()[:-1]
+        rest = rest[m.end():]
+    if rest.startswith("//") and (scheme is not None or rest[2:3] != "/"):
+        end = len(rest)
+        for delim in "/?#":
+            found = rest.find(delim, 2)
+            if found != -1:
+                end = min(end, found)
+        hostinfo, rest = rest[2:end], rest[end:]
+        userinfo, at, hostport = hostinfo.rpartition("@")
+        user = ""
+        if at:
+            name, colon, _password = userinfo.partition(":")
+            user = name + (":XXXXXXXX" if colon else "") + "@"
+        if hostport.startswith("["):
+            close = hostport.find("]")
+            host = hostport[1:close] if close != -1 else hostport[1:]
+            port_part = hostport[close + 1:] if close != -1 else ""
+            port_str = port_part[1:] if port_part.startswith(":") else None
+        else:
+            host, colon, port_text = hostport.partition(":")
+            port_str = port_text if colon else None
+        port = 0
+        if port_str:
+            digits = re.match(r"\s*[+-]?\d+", port_str)
+            port = int(digits.group()) if digits else 0
+            if digits is None or digits.end() != len(port_str):
+                rest = ""  # apr_uri_parse stops at a bad port: no path follows
+        default = port_str is None or port == 0 or port == _DEFAULT_PORTS.get(
+            (scheme or "").lower(), 0)
+        bracketed = f"[{host}]" if ":" in host else host
+        site = "//" + user + bracketed + ("" if default else ":" + (port_str or ""))
+    path_end = min([at for at in (rest.find("?"), rest.find("#")) if at != -1]
+                   or [len(rest)])
+    path, tail = rest[:path_end], rest[path_end:]
+    query: str | None = None
+    fragment: str | None = None
+    if tail.startswith("?"):
+        query, hash_, after = tail[1:].partition("#")
+        fragment = after if hash_ else None
+    elif tail.startswith("#"):
+        fragment = tail[1:]
+    out = escape_path((scheme + ":" if scheme is not None else "") + site + path)
+    if query is not None:
+        out += "?" + query
+    if fragment is not None:
+        out += "#" + fragment
+    return out
+
+
+def match_redirect(url_path: str, context: ContextRedirect | None,
+                   entries: tuple[Redirect, ...]) -> tuple[int, str] | None:
+    """mod_alias try_redirect, then try_alias_list over ``entries``: the status and
+    the target ("" for a status that takes none) of the first redirect that applies to
+    the decoded ``url_path``, or None. A Redirect's target is its URL with the rest of
+    the path escaped and appended; a RedirectMatch's, its substitution, escaped."""
+    if context is not None:
+        return context.status, "" if context.url is None else escape_target(context.url)
+    for entry in entries:
+        if entry.regex:
+            m = re.search(entry.fake, url_path)
+            if m is not None:
+                return entry.status, "" if entry.url is None else escape_target(
+                    pregsub(entry.url, m))
+            continue
+        length = alias_prefix_length(url_path, entry.fake)
+        if length:
+            return entry.status, ("" if entry.url is None
+                                  else entry.url + escape_path(url_path[length:]))
+    return None
+
+
+def _redirected(found: tuple[int, str], url_path: str, fixup: bool, conf: DirConf,
+                filename: str = "") -> Target:
+    """mod_alias translate_alias_redir / fixup_redir once a redirect applies: a 3xx
+    goes to its target (a path is made a full URL with the request's host by the app,
+    ap_construct_url); a target that is neither is a 500; another status is answered as
+    an error (ErrorDocument applies)."""
+    status, location = found
+    if not 300 <= status < 400:
+        return Target(kind="error", status=status, url_path=url_path, filename=filename,
+                      conf=conf)
+    if not location.startswith("/") and not _IS_URL.match(location):
+        message = M.REDIRECT_NOT_URL_FIXUP if fixup else M.REDIRECT_NOT_URL
+        return Target(kind="error", status=500, url_path=url_path, filename=filename,
+                      conf=conf, note=message.note(uri=url_path, target=location))
+    return Target(kind="redirect", status=status, location=location, url_path=url_path,
+                  filename=filename, conf=conf)
 
 
 # --- 3. the filesystem walk ----------------------------------------------------------
@@ -543,6 +675,12 @@ def resolve_url(vhost: VirtualHost, url_path: str, fs: FileSystem,
                 _depth: int = 0) -> Target:
     """Resolve an already screened, decoded URL path (DirectoryIndex and ErrorDocument
     URLs come here)."""
+    # mod_alias translate_alias_redir: the redirects of the <Location>s (walked before
+    # translation) and of the server come before any alias, in config order
+    located = effective_conf(vhost, None, url_path, cache=confs)
+    redirect = match_redirect(url_path, located.redirect, vhost.redirects)
+    if redirect is not None:
+        return _redirected(redirect, url_path, False, located)
     reader = None if access is None else _access_file_reader(vhost, fs, access)
     mapping = translate(vhost, url_path)
     alias = mapping.alias
@@ -574,6 +712,11 @@ def resolve_url(vhost: VirtualHost, url_path: str, fs: FileSystem,
     # /.htx is 403 under Debian's <FilesMatch "^\.ht">).
     if conf.require == "denied":
         return error(403, M.CLIENT_DENIED.note(path=filename), filename, conf)
+    # mod_alias fixup_redir: the redirects of every section that applies, before the
+    # handler knows whether the file exists and before mod_dir (whose fixups run last)
+    redirect = match_redirect(url_path, conf.redirect, conf.redirects)
+    if redirect is not None:
+        return _redirected(redirect, url_path, True, conf, filename)
     basename = filename.rstrip("/").rsplit("/", 1)[-1]
     # ScriptAlias "has the same behavior as Alias, except that in addition it marks the
     # target directory as containing CGI scripts" (mod_alias docs): handler cgi-script.
@@ -597,7 +740,7 @@ def resolve_url(vhost: VirtualHost, url_path: str, fs: FileSystem,
     # a directory: mod_dir (fixup_dir)
     if not url_path.endswith("/"):
         if conf.effective_directory_slash:
-            return target("redirect", location=escape_path(url_path) + "/")
+            return target("redirect", status=301, location=escape_path(url_path) + "/")
         return target("directory")
     if _depth < MAX_INDEX_DEPTH:
         names = conf.effective_directory_index
@@ -611,6 +754,10 @@ def resolve_url(vhost: VirtualHost, url_path: str, fs: FileSystem,
                 # regular file
                 if sub.kind == "file" and not sub.path_info:
                     return sub
+                # "If the request returned a redirect, propagate it to the client"
+                # (the request, and so its log line, stays the directory's)
+                if sub.kind == "redirect":
+                    return replace(sub, url_path=url_path)
                 # "If the request returned something other than 404 (or 200) ... we
                 # return the last error response we got, instead of a directory
                 # listing" (mod_dir.c fixup_dir): a denied index.html is a 403
@@ -621,8 +768,9 @@ def resolve_url(vhost: VirtualHost, url_path: str, fs: FileSystem,
     return target("directory")
 
 
+#: server/gen_test_char.c: T_OS_ESCAPE_PATH spares letters, digits and "$-_.+!*'(),:;@&=/~"
 _SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-                  "$-_.+!*'(),:@&=~/")
+                  "$-_.+!*'(),:;@&=~/")
 
 
 def escape_path(path: str) -> str:

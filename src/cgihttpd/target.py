@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 TargetKind = Literal[
     "file",  # a regular file: static or a handler (see ``handler``)
     "directory",  # a directory with no usable index (listing or 403)
-    "redirect",  # DirectorySlash: 301 to ``location``
+    "redirect",  # mod_alias Redirect* or DirectorySlash: ``status`` to ``location``
     "error",  # a status (403/404/...) decided by resolution; ``status`` and ``note``
 ]
 
@@ -40,7 +40,8 @@ class Target:
     #: CONTEXT_PREFIX and CONTEXT_DOCUMENT_ROOT (Apache: "" and DocumentRoot without alias)
     context_prefix: str = ""
     context_document_root: str = ""
-    #: for "redirect": the Location; for "error": the status
+    #: for "redirect": the Location (a path is made a full URL when answering) and
+    #: the status; for "error": the status
     location: str = ""
     status: int = 0
     #: why (the error-log line), for "error"

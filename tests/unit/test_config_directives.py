@@ -185,6 +185,14 @@ CASES: list[tuple[str, str, Check]] = [
      lambda c: c.cgi_warm_preload == ("json", "cgi", "email.parser")
      and not any("CGIWarmPreload" in w for w in c.warnings)),
     ("CGIMaxProcesses", "CGIMaxProcesses 8\n", lambda c: c.max_concurrent_cgi == 8),
+    ("Redirect", "Redirect permanent /a http://x/\n<Location /l>\nRedirect gone\n</Location>\n",
+     lambda c: [(r.status, r.fake, r.url) for r in c.main.redirects]
+     == [(301, "/a", "http://x/")] and c.main.sections[0].conf.redirect is not None),
+    ("RedirectMatch", "RedirectMatch ^/cgit$ /cgit/\n",
+     lambda c: c.main.redirects[0].regex and c.main.redirects[0].url == "/cgit/"),
+    ("RedirectTemp", "RedirectTemp /a /b\n", lambda c: c.main.redirects[0].status == 302),
+    ("RedirectPermanent", "RedirectPermanent /a /b\n",
+     lambda c: c.main.redirects[0].status == 301),
     ("RequestReadTimeout", f"{REQTIMEOUT}RequestReadTimeout header=5-10,minrate=100 "
                            "body=0 handshake=5\n",
      lambda c: (c.header_timeout, c.body_timeout)

@@ -103,6 +103,20 @@ BROKEN = [
     "Include {tmp}/none/*.conf",
     "Include {tmp}/nonedir*/x.conf",
     "Include {tmp}/nofile.conf",
+    "Redirect",
+    "Redirect a b c d",
+    "Redirect foo /a /b",
+    "Redirect /a relative",
+    "Redirect /a",
+    "Redirect permanent /a",
+    "Redirect gone /a /b",
+    "Redirect 404 /a http://x/",
+    "RedirectMatch a",
+    "RedirectMatch ( /x",
+    "RedirectPermanent /a",
+    "RedirectTemp /a b c",
+    "<Location /x>\nRedirect 301 /a relative\n</Location>",
+    "<Directory /tmp>\nRedirect gone /a http://x/\n</Directory>",
 ]
 
 
@@ -134,6 +148,14 @@ ACCEPTED = [
     "IncludeOptional {tmp}/none/*.conf",
     "ServerName ${{UNDEFINED}}",
     "# comment \\\nFoo",
+    "Redirect /a http://example.com/b\nRedirectMatch ^/cgit$ /cgit/\nRedirectPermanent /p /q\n"
+    "RedirectTemp /t /u\nRedirect gone /g\nRedirect 410 /g2\nRedirect seeother /s /t",
+    "RedirectMatch ^/x(.*) rel$1",
+    "RedirectMatch 301 ^/x(.*) http://x/$1",
+    "<Location /x>\nRedirect /y\n</Location>",
+    "<Location /x>\nRedirect permanent http://x/\n</Location>",
+    "<Directory /tmp>\nRedirect gone\n</Directory>",
+    "<Directory /tmp>\nRedirect 404 /tmp/x\n</Directory>",
 ]
 
 

@@ -256,6 +256,7 @@ def _freeze(s: D.ServerDraft, main: D.ServerDraft | None, root: str) -> VirtualH
     base = s.base if main is None else main.base.merge(s.base)
     sections = tuple(s.sections) if main is None else tuple(main.sections) + tuple(s.sections)
     aliases = tuple(s.aliases) + (tuple(main.aliases) if main is not None else ())
+    redirects = tuple(s.redirects) + (tuple(main.redirects) if main is not None else ())
     error_log = inherit("error_log", None)
     if error_log is None:
         error_log = normalise_path(root + "/" + DEFAULT_ERROR_LOG)
@@ -284,6 +285,7 @@ def _freeze(s: D.ServerDraft, main: D.ServerDraft | None, root: str) -> VirtualH
         source=s.source,
         is_main=main is None,
         port=_server_port(s, main),
+        redirects=redirects,
     )
 
 

@@ -91,6 +91,35 @@ class OptionsSpec:
         )
 
 
+# --- mod_alias redirects ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Redirect:
+    """One Redirect, RedirectMatch, RedirectTemp or RedirectPermanent with a URL-path
+    (mod_alias's alias_entry with its redir_status): ``fake`` is the URL-path prefix
+    (matched on segment boundaries, as Alias) or, with ``regex``, the regex searched in
+    the decoded URL path. ``url`` is the target (``$N`` substituted for RedirectMatch),
+    None for a status that is not 3xx (gone, 404...)."""
+
+    status: int
+    fake: str
+    url: str | None
+    regex: bool
+    source: Source
+
+
+@dataclass(frozen=True, slots=True)
+class ContextRedirect:
+    """A Redirect without a URL-path inside a section (``<Location /old> Redirect
+    permanent /new``, ``Redirect gone``): every request the section covers is answered
+    with ``status``, to ``url`` exactly (no remainder appended); None: no URL."""
+
+    status: int
+    url: str | None
+    source: Source
+
+
 # --- per-directory settings ----------------------------------------------------------
 
 #: the Require forms cgihttpd enforces: all granted, all denied, local (mod_authz_host)
@@ -152,6 +181,12 @@ class DirConf:
     #: HeaderName / ReadmeName (stored; cgihttpd's listing does not insert them yet)
     header_name: str | None = None
     readme_name: str | None = None
+    #: mod_alias Redirect* with a URL-path inside a section or .htaccess, checked in
+    #: the fixups phase (dirconf->redirects): a more specific section's come first
+    redirects: tuple[Redirect, ...] = ()
+    #: mod_alias's forms without a URL-path inside a section (dirconf->redirect):
+    #: every request the section covers is answered with it
+    redirect: ContextRedirect | None = None
     #: Directives of modules we know but do not implement: kept, never acted on.
     ignored: tuple[tuple[str, Source], ...] = ()
 
@@ -198,6 +233,9 @@ class DirConf:
             index_ignore_reset=over.index_ignore_reset,
             header_name=pick(self.header_name, over.header_name),  # type: ignore[arg-type]
             readme_name=pick(self.readme_name, over.readme_name),  # type: ignore[arg-type]
+            # merge_alias_dir_config: the overriding section's redirects first
+            redirects=over.redirects + self.redirects,
+            redirect=pick(self.redirect, over.redirect),  # type: ignore[arg-type]
             ignored=self.ignored + over.ignored,
         )
 
@@ -355,6 +393,9 @@ class VirtualHost:
     script_log_buffer: int = 1024
     #: AccessFileName: the per-directory files read where AllowOverride allows
     access_file_names: tuple[str, ...] = (".htaccess",)
+    #: mod_alias redirects written outside any section: checked before the aliases,
+    #: this vhost's first, then the main server's (merge_alias_config)
+    redirects: tuple[Redirect, ...] = ()
 
     @property
     def script_timeout(self) -> float:

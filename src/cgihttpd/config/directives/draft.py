@@ -9,11 +9,20 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from cgihttpd.config.errors import ConfigError
-from cgihttpd.config.model import Address, Alias, DirConf, Section, SectionKind, Source
+from cgihttpd.config.model import (
+    Address,
+    Alias,
+    DirConf,
+    Redirect,
+    Section,
+    SectionKind,
+    Source,
+)
 from cgihttpd.config.readtimeout import ReadTimeout
 from cgihttpd.config.tree import Node, server_root_relative
 
-Arity = Literal["TAKE1", "TAKE2", "TAKE12", "TAKE23", "ITERATE", "ITERATE2", "FLAG", "RAW"]
+Arity = Literal["TAKE1", "TAKE2", "TAKE12", "TAKE23", "TAKE123", "ITERATE", "ITERATE2", "FLAG",
+                "RAW"]
 
 # --- the draft the table fills --------------------------------------------------------
 
@@ -49,6 +58,7 @@ class ServerDraft:
     log_formats: dict[str, str] = field(default_factory=dict)
     default_format: str | None = None
     aliases: list[Alias] = field(default_factory=list)
+    redirects: list[Redirect] = field(default_factory=list)
     base: DirConf = field(default_factory=DirConf)
     sections: list[Section] = field(default_factory=list)
     timeout: float | None = None

@@ -85,6 +85,8 @@ def check_arity(d: Directive, node: Node) -> None:
         raise ConfigError(f"{name} takes 1-2 arguments, {desc}")
     if d.arity == "TAKE23" and not 2 <= n <= 3:
         raise ConfigError(f"{name} takes two or three arguments, {desc}")
+    if d.arity == "TAKE123" and (not 1 <= n <= 3 or args[0] == ""):
+        raise ConfigError(f"{name} takes one, two or three arguments, {desc}")
     if d.arity == "ITERATE" and n < 1:
         raise ConfigError(f"{name} requires at least one argument, {desc}")
     if d.arity == "ITERATE2" and n < 2:
