@@ -152,6 +152,9 @@ class DirConf:
     #: HeaderName / ReadmeName (stored; cgihttpd's listing does not insert them yet)
     header_name: str | None = None
     readme_name: str | None = None
+    #: LimitRequestBody (core: server, vhost, directory, .htaccess); None: not set here,
+    #: ``Limits.request_body`` then applies
+    limit_request_body: int | None = None
     #: Directives of modules we know but do not implement: kept, never acted on.
     ignored: tuple[tuple[str, Source], ...] = ()
 
@@ -198,6 +201,7 @@ class DirConf:
             index_ignore_reset=over.index_ignore_reset,
             header_name=pick(self.header_name, over.header_name),  # type: ignore[arg-type]
             readme_name=pick(self.readme_name, over.readme_name),  # type: ignore[arg-type]
+            limit_request_body=pick(self.limit_request_body, over.limit_request_body),  # type: ignore[arg-type]
             ignored=self.ignored + over.ignored,
         )
 
@@ -371,7 +375,9 @@ class Limits:
     request_line: int = 8190  # LimitRequestLine
     request_field_size: int = 8190  # LimitRequestFieldSize
     request_fields: int = 100  # LimitRequestFields
-    request_body: int = 0  # LimitRequestBody (0: unlimited... Apache 2.4.54+: 1 GiB)
+    #: LimitRequestBody where no section, vhost or server sets one (``DirConf``
+    #: carries it per directory): 0 is unlimited (Apache 2.4.54+: 1 GiB)
+    request_body: int = 0
 
 
 #: mod_reqtimeout's defaults when it is loaded (MRT_DEFAULT_*): header=20-40,MinRate=500
