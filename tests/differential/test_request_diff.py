@@ -1,6 +1,8 @@
 """Request-level settings on Apache and cgihttpd from one config: LimitRequestBody set
 in a <Directory> or a <Location> holds there and nowhere else (core docs: context server
-config, virtual host, directory, .htaccess).
+config, virtual host, directory, .htaccess); the request's host (RFC 9112 §3.2): an
+invalid or repeated Host is a 400, an absolute-form target chooses the virtual host by
+its own host and becomes the Host scripts see.
 
 The config (``CONFIG``) reads ${PORT}, ${ROOT} and ${IMPL} like diffsupport's.
 """
@@ -15,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from diffsupport import APACHE, Pair, Server, start_pair, stop_pair
+from diffsupport import APACHE, Pair, Server, start_pair, stop_pair, wait_for_lines
 
 pytestmark = pytest.mark.differential
 
@@ -35,7 +37,7 @@ Mutex file:${ROOT}/run default
 DefaultRuntimeDir "${ROOT}/run"
 ScriptSock "${ROOT}/run/${IMPL}-cgid.sock"
 ErrorLog "${ROOT}/logs/${IMPL}-error.log"
-LogLevel info
+LogLevel debug
 TypesConfig /etc/mime.types
 LogFormat "%h %l %u %t \"%r\" %>s %b" common
 CustomLog "${ROOT}/logs/${IMPL}-access.log" common
@@ -54,12 +56,32 @@ DocumentRoot "${ROOT}/site"
 <Location "/up">
     LimitRequestBody 2000
 </Location>
+
+# name-based: the first is the default for an unknown or invalid Host
+<VirtualHost *:${PORT}>
+    ServerName localhost
+    ErrorDocument 400 "the default vhost refused it"
+</VirtualHost>
+<VirtualHost *:${PORT}>
+    ServerName main.test
+    DocumentRoot "${ROOT}/site/main"
+</VirtualHost>
+<VirtualHost *:${PORT}>
+    ServerName other.test
+    DocumentRoot "${ROOT}/site/other"
+</VirtualHost>
 """
 
 COUNT_PY = (f"#!{PY}\nimport sys\n"
             "n = len(sys.stdin.buffer.read())\n"
             "print('Content-Type: text/plain\\n')\nprint(n)\n")
+HOST_PY = (f"#!{PY}\nimport os\nprint('Content-Type: text/plain\\n')\n"
+           "for k in ('HTTP_HOST', 'SERVER_NAME', 'SERVER_PORT', 'REQUEST_URI', "
+           "'SCRIPT_NAME'):\n    print(k, os.environ.get(k))\n")
 SCRIPTS = ("count.py", "small/count.py", "up/count.py", "other/count.py")
+FILES = {"who.txt": b"localhost\n", "main/who.txt": b"main\n", "other/who.txt": b"other\n",
+         "host.py": HOST_PY.encode(), "main/host.py": HOST_PY.encode(),
+         "other/host.py": HOST_PY.encode()}
 
 
 @pytest.fixture(scope="module")
@@ -73,6 +95,9 @@ def request_pair(diff_root: Path) -> Iterator[Pair]:
         p = root / "site" / rel
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_text(COUNT_PY)
+    for rel, data in FILES.items():
+        (root / "site" / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / "site" / rel).write_bytes(data)
     for dirpath, _dirnames, filenames in os.walk(root):
         os.chmod(dirpath, 0o755)
         for name in filenames:
@@ -122,3 +147,71 @@ def test_limit_request_body_holds_only_where_it_is_set(
     assert a[0] == o[0] == status, (a, o)
     if status == 200:
         assert a[1] == o[1] == f"{size}\n".encode()
+
+
+def raw(server: Server, head: str) -> tuple[int, bytes]:
+    """``head`` (request line and fields, "\\n"-separated) sent as written."""
+    data = (head.strip("\n").replace("\n", "\r\n") + "\r\n\r\n").encode("latin-1")
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
+        sock.sendall(data)
+        resp = http.client.HTTPResponse(sock, method="GET")
+        resp.begin()
+        return resp.status, resp.read()
+
+
+def debug_lines(server: Server, since: int) -> list[str]:
+    """The AH lines of vhost.c/protocol.c written after byte ``since`` of the error
+    log (their text only: dates and pids differ)."""
+    text = server.log("error").read_text(errors="replace")[since:]
+    keep = ("AH00550", "AH02415", "AH02416", "AH00569", "AH02417")
+    return [line.split("] ", 4)[-1] for line in text.splitlines()
+            if any(k in line for k in keep)]
+
+
+def log_size(server: Server) -> int:
+    path = server.log("error")
+    return len(path.read_text(errors="replace")) if path.exists() else 0
+
+
+HOST_CASES = [
+    "GET /who.txt HTTP/1.1\nHost: main.test\nHost: main.test",
+    "GET /who.txt HTTP/1.1\nHost: main.test\nHost: other.test",
+    "GET /who.txt HTTP/1.1\nHost: bad host name",
+    "GET /who.txt HTTP/1.1\nHost: a b",
+    "GET /who.txt HTTP/1.1\nHost: [::1",
+    "GET /who.txt HTTP/1.1\nHost: 123",
+    "GET /who.txt HTTP/1.1\nHost: 1.2.3",
+    "GET /who.txt HTTP/1.1\nHost: main.test:0",
+    "GET /who.txt HTTP/1.1\nHost: a..b",
+    "GET /who.txt HTTP/1.1\nHost: ",
+    "GET /who.txt HTTP/1.0\nHost: ",
+    "GET /who.txt HTTP/1.1\nHost: MAIN.test.",
+    "GET /who.txt HTTP/1.1\nHost: [::1]:8080",
+    "GET /who.txt HTTP/1.1\nHost: 127.0.0.1",
+    # the Host is checked before the method is looked at
+    "TRACE /who.txt HTTP/1.1\nHost: a b",
+    "SEARCH /who.txt HTTP/1.1\nHost: a b",
+    # absolute-form (RFC 9112 3.2.2): the target's host chooses, not the Host field
+    "GET http://other.test/who.txt HTTP/1.1\nHost: main.test",
+    "GET http://Other.Test.:81/who.txt HTTP/1.1\nHost: main.test",
+    "GET http://other.test/who.txt HTTP/1.1\nHost: bad host",
+    "GET http://other.test/who.txt HTTP/1.1\nHost: a\nHost: b",
+    "GET http://a..b/who.txt HTTP/1.1\nHost: main.test",
+    "GET http://other.test/host.py HTTP/1.1\nHost: main.test:8080",
+    "GET http://[::1]:81/host.py HTTP/1.1\nHost: main.test",
+]
+
+
+@pytest.mark.parametrize("head", HOST_CASES)
+def test_host_handling_as_apache(request_pair: Pair, head: str) -> None:
+    """Same status and body, and the same vhost.c lines in the error log (LogLevel
+    core:debug shows them)."""
+    answers = []
+    for server in request_pair.both():
+        since = log_size(server)
+        access = server.log("access")
+        logged = len(access.read_text().splitlines()) if access.exists() else 0
+        status, body = raw(server, head + "\nConnection: close")
+        wait_for_lines(access, logged + 1)  # written after the error-log lines
+        answers.append((status, body, debug_lines(server, since)))
+    assert answers[1] == answers[0], head
