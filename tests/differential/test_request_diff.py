@@ -56,6 +56,9 @@ DocumentRoot "${ROOT}/site"
 <Location "/up">
     LimitRequestBody 2000
 </Location>
+<Directory "${ROOT}/site/ht">
+    AllowOverride All
+</Directory>
 
 # name-based: the first is the default for an unknown or invalid Host
 <VirtualHost *:${PORT}>
@@ -78,10 +81,11 @@ COUNT_PY = (f"#!{PY}\nimport sys\n"
 HOST_PY = (f"#!{PY}\nimport os\nprint('Content-Type: text/plain\\n')\n"
            "for k in ('HTTP_HOST', 'SERVER_NAME', 'SERVER_PORT', 'REQUEST_URI', "
            "'SCRIPT_NAME'):\n    print(k, os.environ.get(k))\n")
-SCRIPTS = ("count.py", "small/count.py", "up/count.py", "other/count.py")
+SCRIPTS = ("count.py", "small/count.py", "up/count.py", "other/count.py", "ht/count.py")
 FILES = {"who.txt": b"localhost\n", "main/who.txt": b"main\n", "other/who.txt": b"other\n",
          "host.py": HOST_PY.encode(), "main/host.py": HOST_PY.encode(),
-         "other/host.py": HOST_PY.encode()}
+         "other/host.py": HOST_PY.encode(),
+         "ht/.htaccess": b"LimitRequestBody 3000\n"}
 
 
 @pytest.fixture(scope="module")
@@ -137,6 +141,8 @@ def post(server: Server, path: str, body: bytes, *, chunked: bool = False) -> tu
     ("/other/count.py", 5000, 200),
     ("/up/count.py", 5000, 413),  # <Location /up> with LimitRequestBody 2000
     ("/up/count.py", 2000, 200),
+    ("/ht/count.py", 5000, 413),  # a .htaccess with LimitRequestBody 3000
+    ("/ht/count.py", 3000, 200),
 ])
 @pytest.mark.parametrize("chunked", [False, True], ids=["length", "chunked"])
 def test_limit_request_body_holds_only_where_it_is_set(
