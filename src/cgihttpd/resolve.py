@@ -565,9 +565,9 @@ def resolve_url(vhost: VirtualHost, url_path: str, fs: FileSystem,
     alias = mapping.alias
     if alias is not None and alias.kind in ("alias", "scriptalias"):
         context_prefix, context_root = alias.url, alias.path
-    elif alias is not None:
-        context_prefix, context_root = "", mapping.root
     else:
+        # mod_alias sets the context (ap_set_context_info) for a prefix alias only: an
+        # AliasMatch leaves DocumentRoot's (checked against apache2)
         context_prefix, context_root = "", vhost.document_root
 
     def error(status: int, note: Note | None, filename: str = "",

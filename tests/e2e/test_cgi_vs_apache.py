@@ -91,6 +91,8 @@ ScriptAlias /fa/ {root}/cgi/env.py/
 ScriptAlias /fb {root}/cgi/env.py
 ScriptAlias /fc/ {root}/cgi/env.py
 ScriptAlias /fd {root}/cgi/env.py/
+ScriptAliasMatch ^/fm/(.*)$ {root}/cgi/env.py/$1
+ScriptAliasMatch ^/fn(.*)$ {root}/cgi/env.py$1
 # PATH_TRANSLATED maps PATH_INFO through these as a URL: mod_alias joins as written
 Alias /al/ {root}/aliased
 AliasMatch ^/am/(.*)$ {root}/am-$1
@@ -267,6 +269,10 @@ ENV_CASES = [
     ("GET", "/fc/", {}, None),
     ("GET", "/fd", {}, None),
     ("GET", "/fd/x", {}, None),
+    ("GET", "/fm/repo.git/info/refs", {}, None),
+    ("GET", "/fm/", {}, None),
+    ("GET", "/fn/x/y", {}, None),
+    ("GET", "/fn", {}, None),
 ]
 
 

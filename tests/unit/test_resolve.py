@@ -366,6 +366,8 @@ def test_alias_match_to_a_file_gives_the_same_split() -> None:
     t = resolve_target(vhost, "/git/repo.git/info/refs", GIT_FS)
     assert (t.kind, t.filename, t.url_path, t.path_info) == (
         "file", BACKEND, "/git", "/repo.git/info/refs")
+    # no context for a regex alias (mod_alias calls ap_set_context_info for prefixes)
+    assert (t.context_prefix, t.context_document_root) == ("", "/srv/www")
 
 
 def test_an_alias_without_the_targets_slash_names_a_sibling() -> None:
