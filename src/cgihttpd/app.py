@@ -119,10 +119,12 @@ class App:
             return None
         request = request_from_scope(scope)
         vhost = self._select_vhost(request)
-        target = self._resolve(vhost, request)
+        refusal = request.host_refusal  # RFC 9112 §3.2: an invalid or repeated Host
+        target = (self._resolve(vhost, request) if refusal is None
+                  else self._host_refused(vhost, request, refusal))
         exchange = self._exchange(scope, request, vhost, target, receive, send)
         try:
-            await self._respond(exchange)
+            await self._respond(exchange, refused=refusal is not None)
         finally:
             self._log(exchange, scope)
         return None
@@ -138,15 +140,38 @@ class App:
 
     def _select_vhost(self, request: Request) -> VirtualHost:
         # The choice depends only on the (immutable) config, the local address and the
-        # Host header, so it is remembered (in a bounded cache: clients choose Host).
+        # request's host (an absolute-form target's, else every Host field: a repeated
+        # one must not find the first one's choice), so it is remembered (in a bounded
+        # cache: clients choose Host).
         choices = self._caches.vhosts
-        key = (request.server_addr, request.server_port, request.header("host"))
+        key = (request.server_addr, request.server_port, request.host_value)
         vhost: VirtualHost | None = choices.get(key)
         if vhost is None:
+            # a refused host names no vhost: the address's default answers (vhost.c
+            # returns before ap_update_vhost_given_host)
+            host = request.host if request.host_refusal is None else ""
             vhost = select_vhost(self.config, request.server_addr, request.server_port,
-                                 request.host, names=self._vhost_ips)
+                                 host, names=self._vhost_ips)
             choices.put(key, vhost)
+        notes = request.host_notes
+        if notes:
+            # logged while choosing (vhost.c), so by the connection's default server
+            default = select_vhost(self.config, request.server_addr, request.server_port,
+                                   "", names=self._vhost_ips)
+            for note in notes:
+                self._errorlog(default).log(note.level, note.module, note.text,
+                                            (request.client_addr, request.client_port))
         return vhost
+
+    def _host_refused(self, vhost: VirtualHost, request: Request,
+                      notes: tuple[Note, ...]) -> Target:
+        """ap_read_request: a 400 before any translation, the per-directory settings
+        those of the server (ap_die answers it, ErrorDocument 400 included). The last
+        line goes with the answer; any before it (AH02415 says why) is logged now."""
+        for note in notes[:-1]:
+            self._errorlog(vhost).log(note.level, note.module, note.text,
+                                      (request.client_addr, request.client_port))
+        return Target(kind="error", status=400, note=notes[-1], conf=vhost.base)
 
     def _resolve(self, vhost: VirtualHost, request: Request) -> Target:
         try:
@@ -202,9 +227,11 @@ class App:
 
     # --- answering --------------------------------------------------------------------
 
-    async def _respond(self, ex: Exchange) -> None:
+    async def _respond(self, ex: Exchange, *, refused: bool = False) -> None:
         try:
             try:
+                if refused:  # ap_read_request: the Host before the method is looked at
+                    raise HTTPError(ex.target.status, ex.target.note)
                 await self._dispatch(ex)
             except HTTPError as exc:
                 if _started(ex):

@@ -110,6 +110,18 @@ def htaccess_error(path: str, message: str) -> Note:
     return Note("core", "alert", f"{path}: {message}")
 
 
+# --- the Host of a request (server/vhost.c fix_hostname, server/protocol.c) -----------
+MALFORMED_HOST = Message("AH00550", "core", "debug", "Client sent malformed Host header: {host}")
+INVALID_HOST_NAME = Message("AH02415", "core", "debug",
+                            "[strict] Invalid host name '{host}'{near}")
+NUMERIC_HOST = Message("AH02416", "core", "debug",
+                       "[strict] purely numeric host names not allowed: {host}")
+HOST_REPLACED = Message("AH02417", "core", "debug",
+                        "Replacing host header '{header}' with host '{host}' given in the "
+                        "request uri")
+NO_HOSTNAME = Message("AH00569", "core", "debug",
+                      "client sent HTTP/1.1 request without hostname (see RFC2616 section "
+                      "14.23): {uri}")
 # --- the default handler (server/core.c) ----------------------------------------------
 FILE_MISSING = Message("AH00128", "core", "info", "File does not exist: {path}")
 FILE_PERMISSIONS = Message("AH00132", "core", "error",

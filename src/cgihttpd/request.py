@@ -1,15 +1,120 @@
 """ASGI scope -> ``Request``: the one place that reads the scope (``request_from_scope``).
 
 Keeps the raw request target (for REQUEST_URI and the access log) beside the decoded
-path. Must not know about the filesystem or the configuration.
+path. Owns the request's host as Apache reads it (server/vhost.c fix_hostname,
+ap_update_vhost_from_headers_ex, HttpProtocolOptions Strict, the default): the host of
+an absolute-form target wins over the Host header, which then takes its value (RFC 9112
+§3.2.2; AH02417); repeated Host fields are one value joined by ", " (apr_table merge),
+which no valid host contains; an invalid host is a 400 (RFC 9112 §3.2) with Apache's
+error-log line (``Request.host_refusal``). Pure. Must not know about the filesystem or
+the configuration.
 """
 
 from __future__ import annotations
 
+import functools
+import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
+
+from cgihttpd import messages as M
+from cgihttpd.messages import Note
+
+
+@dataclass(frozen=True, slots=True)
+class HostName:
+    """A valid host: ``name`` lower-case without a trailing dot (an IPv6 literal keeps
+    its brackets), ``port`` as written ("" for none)."""
+
+    name: str
+    port: str
+
+
+def _strict_name_problem(host: str) -> str | None:
+    """vhost.c strict_hostname_check: letters, digits, "-", "_" and "." only (so no
+    space, and no "," of merged Host fields); all-digit names must be a dotted quad
+    without leading zeros; a name's last label must start with a letter (RFC 1123
+    2.1). Returns where the problem is (the AH02415 line's tail), or None."""
+    dotted_decimal = True
+    leading_zeroes = 0
+    dots = 0
+    for i, ch in enumerate(host):
+        if ch.isascii() and (ch.isalpha() or ch in "-_"):
+            dotted_decimal = False
+        elif ch == ".":
+            dots += 1
+            if host[i + 1:i + 2] == "0" and host[i + 2:i + 3].isdigit():
+                leading_zeroes += 1
+        elif not (ch.isascii() and ch.isdigit()):
+            return ", problem near: " + host[i:i + 6]
+    if dotted_decimal:
+        if host.startswith(".") or (host[:1] == "0" and host[1:2].isdigit()):
+            leading_zeroes += 1
+        if dots != 3 or leading_zeroes:
+            return ""
+        return None
+    last = host.rfind(".")
+    if last != -1 and last + 1 < len(host) and not host[last + 1].isalpha():
+        return ", problem near: " + host[last:last + 6]
+    return None
+
+
+def parse_host(src: str) -> HostName | tuple[Note, ...]:
+    """Apache's fix_hostname under HttpProtocolOptions Strict: a Host value or an
+    absolute-form target's authority → the name and port, or the error-log lines of
+    its 400."""
+
+    def bad(*first: Note) -> tuple[Note, ...]:
+        return (*first, M.MALFORMED_HOST.note(host=src))
+
+    if src.isdigit():
+        return (M.NUMERIC_HOST.note(host=src),)  # RFC 3986 7.4
+    host, port = src, ""
+    # apr_parse_addr_port: a trailing ":digits" is the port, 1-65535
+    head, colon, tail = src.rpartition(":")
+    if colon and tail and tail.isdigit():
+        if not head or not 1 <= int(tail) <= 65535:
+            return bad()
+        host, port = head, tail
+    if host.startswith("["):
+        inner = host[1:-1] if host.endswith("]") else ""
+        if "%" in inner or not _is_ipv6(inner):
+            return bad()  # no "]" at the end, a scope id, or not an address
+        return HostName("[" + inner.lower() + "]", port)
+    # fix_hostname_non_v6: no "..", "/" or "\"; a trailing dot goes
+    if ".." in host or "/" in host or "\\" in host:
+        return bad()
+    host = host.lower()
+    if host.endswith("."):
+        host = host[:-1]
+    near = _strict_name_problem(host)
+    if near is not None:
+        return bad(M.INVALID_HOST_NAME.note(host=host, near=near))
+    return HostName(host, port)
+
+
+def _is_ipv6(text: str) -> bool:
+    try:
+        ipaddress.IPv6Address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def absolute_authority(target: str) -> str | None:
+    """The host[:port] of an absolute-form target (RFC 9112 §3.2.2), or None for any
+    other form. Userinfo before the last "@" is not part of it (apr_uri_parse)."""
+    scheme, sep, rest = target.partition("://")
+    if not sep or scheme.lower() not in ("http", "https"):
+        return None
+    end = len(rest)
+    for stop in "/?#":
+        i = rest.find(stop)
+        if i != -1:
+            end = min(end, i)
+    return rest[:end].rpartition("@")[2]
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +140,10 @@ class Request:
     #: the server takes ``cgihttpd.raw`` messages (asgi.py RAW): a response
     #: can be written byte for byte (nph- scripts)
     raw_output: bool = False
+    #: the host[:port] of an absolute-form target ("GET http://h/x"), None otherwise
+    authority: str | None = None
+    #: the Host value the absolute-form target's host replaced in ``headers``, if any
+    replaced_host: str | None = None
 
     def header(self, name: str) -> str | None:
         """The first value of header ``name`` (case-insensitive), or None."""
@@ -45,15 +154,49 @@ class Request:
         return None
 
     @property
+    def host_value(self) -> str | None:
+        """What Apache reads the host from: an absolute-form target's authority, else
+        the Host fields joined by ", " (as apr_table merges them), else None."""
+        if self.authority is not None:
+            return self.authority
+        values = [v.strip(" \t") for k, v in self.headers if k == "host"]
+        return ", ".join(values) if values else None
+
+    @property
     def host(self) -> str:
-        """The Host header's name, lower-case, without port or trailing dot ("" if none)."""
-        raw = (self.header("host") or "").strip().lower()
+        """The request's host name, lower-case, without port or trailing dot ("" if
+        none); an IPv6 literal keeps its brackets. An invalid one (``host_refusal``)
+        is cut the same way, as it was read before it was checked."""
+        parsed = _parsed_host(self.host_value)
+        if isinstance(parsed, HostName):
+            return parsed.name
+        raw = (self.host_value or "").strip().lower()
         if raw.startswith("["):
             end = raw.find("]")
             name = raw[: end + 1] if end != -1 else raw
         else:
             name = raw.rsplit(":", 1)[0] if raw.count(":") == 1 else raw
         return name.rstrip(".")
+
+    @property
+    def host_notes(self) -> tuple[Note, ...]:
+        """The error-log lines of an accepted host (AH02417: the Host field replaced)."""
+        if self.replaced_host is None:
+            return ()
+        return (M.HOST_REPLACED.note(header=self.replaced_host, host=self.header("host")),)
+
+    @property
+    def host_refusal(self) -> tuple[Note, ...] | None:
+        """The error-log lines of a 400 for the request's host (RFC 9112 §3.2), or None:
+        an invalid host, repeated Host fields, or an HTTP/1.1 request that names none
+        (an empty Host; one without any is refused before the app sees it)."""
+        src = self.host_value
+        parsed = _parsed_host(src)
+        if isinstance(parsed, tuple):
+            return parsed
+        if self.http_version == "1.1" and not parsed.name:
+            return (M.NO_HOSTNAME.note(uri=self.raw_path),)
+        return None
 
     @property
     def protocol(self) -> str:
@@ -87,6 +230,14 @@ def request_from_scope(scope: Mapping[str, Any]) -> Request:
     server = scope.get("server") or ("", 0)
     ext = (scope.get("extensions") or {}).get("cgihttpd") or {}
     request_line = ext.get("request_line") or f"{method} {raw_target} HTTP/{version}"
+    words = str(request_line).split(" ")
+    authority = absolute_authority(words[1]) if len(words) > 2 else None
+    replaced = None
+    if authority is not None:
+        before = headers
+        headers = _replace_host(headers, authority)
+        if headers is not before:
+            replaced = ", ".join(v.strip(" \t") for k, v in before if k == "host")
     return Request(
         method=method,
         raw_target=raw_target,
@@ -101,4 +252,37 @@ def request_from_scope(scope: Mapping[str, Any]) -> Request:
         scheme=str(scope.get("scheme", "http")),
         request_line=str(request_line),
         raw_output=bool(ext.get("raw_output", False)),
+        authority=authority,
+        replaced_host=replaced,
     )
+
+
+_NO_HOST = HostName("", "")
+
+
+@functools.lru_cache(maxsize=256)
+def _parsed_host(src: str | None) -> HostName | tuple[Note, ...]:
+    # the same few hosts come again and again (a bounded cache: clients choose them)
+    if not src:
+        return _NO_HOST  # "Host CAN be blank" (RFC 2616; fix_hostname)
+    return parse_host(src)
+
+
+def _replace_host(headers: tuple[tuple[str, str], ...],
+                  authority: str) -> tuple[tuple[str, str], ...]:
+    """ap_update_vhost_from_headers_ex: with an absolute-form target, a Host field
+    takes the target's host (lower-case, its port kept) - scripts' HTTP_HOST and the
+    access log's %{Host}i see that one. Without a Host field none is added."""
+    if not any(k == "host" for k, _ in headers):
+        return headers
+    parsed = parse_host(authority) if authority else _NO_HOST
+    if isinstance(parsed, tuple):
+        return headers  # refused anyway (host_refusal)
+    value = parsed.name + (":" + parsed.port if parsed.port else "")
+    out: list[tuple[str, str]] = []
+    for k, v in headers:
+        if k != "host":
+            out.append((k, v))
+        elif not any(k2 == "host" for k2, _ in out):
+            out.append((k, value))
+    return tuple(out)

@@ -450,7 +450,19 @@ def _symlink_allowed(vhost: VirtualHost, link: str, url_path: str, fs: FileSyste
 def walk_filesystem(vhost: VirtualHost, mapping: Mapping, url_path: str,
                     fs: FileSystem, confs: ConfCache | None = None,
                     htaccess: HtaccessReader | None = None) -> Found:
-    """ap_directory_walk over ``mapping.rest`` below ``mapping.root``."""
+    """ap_directory_walk over ``mapping.rest`` below ``mapping.root``.
+
+    Apache walks r->filename, the alias's target and the rest of the URL joined as
+    written, and a regular file ends the walk wherever it is met, the target itself
+    included: what follows the file's name is PATH_INFO, its leading "/" kept ("ScriptAlias
+    /git/ /usr/lib/git-core/git-http-backend/" gives "/repo.git/info/refs" for
+    "/git/repo.git/info/refs", and "/" for "/git/"; git-http-backend needs both)."""
+    if (mapping.alias is not None and mapping.rest and not mapping.rest.startswith("/")
+            and not mapping.root.endswith("/") and mapping.root.rstrip("/")):
+        # "Alias /a/ /srv/b": "/a/x" names "/srv/bx", a sibling of the target, as in
+        # Apache (mod_alias joins the two as written)
+        parent, _, name = mapping.root.rpartition("/")
+        mapping = Mapping(parent or "/", "/" + name + mapping.rest, mapping.alias)
     root = mapping.root.rstrip("/") or "/"
     parts = mapping.rest.split("/")
     components = [p for p in parts if p]
@@ -465,7 +477,12 @@ def walk_filesystem(vhost: VirtualHost, mapping: Mapping, url_path: str,
             return Found("missing", root, mapping.rest, False)
         raise err from None
     if stat_mod.S_ISREG(st.st_mode):
-        return Found("file", root, mapping.rest, False, st)
+        # what follows the file's name in root + rest, runs of "/" merged as
+        # apr_filepath_merge merges them ("/x" + "//y" → "/y"), a trailing one kept
+        after = (mapping.root + mapping.rest)[len(root):]
+        path_info = ("/" + "/".join(components) + trailing) if components else (
+            "/" if after else "")
+        return Found("file", root, path_info, False, st)
     if not stat_mod.S_ISDIR(st.st_mode):
         return Found("other", root, mapping.rest, False)
     path = root
@@ -686,9 +703,9 @@ def resolve_url(vhost: VirtualHost, url_path: str, fs: FileSystem,
     alias = mapping.alias
     if alias is not None and alias.kind in ("alias", "scriptalias"):
         context_prefix, context_root = alias.url, alias.path
-    elif alias is not None:
-        context_prefix, context_root = "", mapping.root
     else:
+        # mod_alias sets the context (ap_set_context_info) for a prefix alias only: an
+        # AliasMatch leaves DocumentRoot's (checked against apache2)
         context_prefix, context_root = "", vhost.document_root
 
     def error(status: int, note: Note | None, filename: str = "",

@@ -30,3 +30,22 @@ def test_scope_without_raw_path_or_extension() -> None:
     assert r.raw_path == "/%C3%A4%20b"
     assert r.request_line == "GET /%C3%A4%20b HTTP/1.1"
     assert (r.client_addr, r.server_port) == ("", 0)
+
+
+def _scope(target: str, headers: list[tuple[bytes, bytes]]) -> dict[str, object]:
+    return {"type": "http", "method": "GET", "path": "/x", "raw_path": b"/x",
+            "query_string": b"", "headers": headers, "client": None, "server": None,
+            "extensions": {"cgihttpd": {"request_line": f"GET {target} HTTP/1.1"}}}
+
+
+def test_absolute_form_host_replaces_the_host_field() -> None:
+    """ap_update_vhost_from_headers_ex (AH02417): the target's host, lower-case with its
+    port, becomes the Host field; a repeated Host is then one field."""
+    r = request_from_scope(_scope("http://user@Other.Test.:81/x",
+                                  [(b"Host", b"main.test"), (b"X", b"1"), (b"Host", b"b")]))
+    assert r.authority == "Other.Test.:81"
+    assert r.headers == (("host", "other.test:81"), ("x", "1"))
+    assert (r.host, r.host_refusal) == ("other.test", None)
+    r = request_from_scope(_scope("/x", [(b"Host", b"a"), (b"Host", b"b")]))
+    assert (r.authority, r.host_value, r.host) == (None, "a, b", "a, b")
+    assert r.host_refusal is not None and r.host_refusal[-1].text.startswith("AH00550")

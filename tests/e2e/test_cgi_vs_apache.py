@@ -85,6 +85,14 @@ CGIDScriptTimeout 3
   SetEnv FROM_SETENV yes
 </Directory>
 ScriptAlias /cgi-bin/ {root}/cgi/
+# targets that are a file, as git-http-backend(1) sets itself up, with and without the
+# trailing slashes: PATH_INFO is what follows the file's name in the joined path
+ScriptAlias /fa/ {root}/cgi/env.py/
+ScriptAlias /fb {root}/cgi/env.py
+ScriptAlias /fc/ {root}/cgi/env.py
+ScriptAlias /fd {root}/cgi/env.py/
+ScriptAliasMatch ^/fm/(.*)$ {root}/cgi/env.py/$1
+ScriptAliasMatch ^/fn(.*)$ {root}/cgi/env.py$1
 # PATH_TRANSLATED maps PATH_INFO through these as a URL: mod_alias joins as written
 Alias /al/ {root}/aliased
 AliasMatch ^/am/(.*)$ {root}/am-$1
@@ -252,6 +260,19 @@ ENV_CASES = [
     ("GET", "/env.py/al/x", {}, None),
     ("GET", "/env.py/am/q", {}, None),
     ("GET", "/env.py//al//x", {}, None),
+    # ScriptAlias to a file: SCRIPT_NAME "/fa", PATH_INFO with its leading "/"
+    ("GET", "/fa/repo.git/info/refs?service=git-upload-pack", {}, None),
+    ("GET", "/fa/", {}, None),
+    ("GET", "/fa/repo.git/", {}, None),
+    ("GET", "/fb", {}, None),
+    ("GET", "/fb/x/", {}, None),
+    ("GET", "/fc/", {}, None),
+    ("GET", "/fd", {}, None),
+    ("GET", "/fd/x", {}, None),
+    ("GET", "/fm/repo.git/info/refs", {}, None),
+    ("GET", "/fm/", {}, None),
+    ("GET", "/fn/x/y", {}, None),
+    ("GET", "/fn", {}, None),
 ]
 
 

@@ -325,6 +325,19 @@ def test_limit_request_body_413(tmp_path: Path) -> None:
     assert isinstance(r.error, HTTPError) and r.error.status == 413
 
 
+def test_limit_request_body_of_the_directory_wins(tmp_path: Path) -> None:
+    """LimitRequestBody is per directory: the target's merged setting decides, the
+    server-wide value only where no section sets one."""
+    write_script(tmp_path, "cl.py", py_script('print("Content-Type: text/plain\\n")'))
+    r = run(tmp_path, "cl.py", method="POST", channel=Channel(body=[b"x" * 100]),
+            body_limit=10, conf=DirConf(limit_request_body=0))
+    assert r.error is None, r.log.lines
+    r = run(tmp_path, "cl.py", method="POST", channel=Channel(body=[b"x" * 100]),
+            conf=DirConf(limit_request_body=50))
+    assert isinstance(r.error, HTTPError) and r.error.status == 413
+    assert any("configured limit of 50" in m for m in r.log.messages())
+
+
 def test_script_not_reading_stdin(tmp_path: Path) -> None:
     write_script(tmp_path, "ignore.py", py_script('print("Content-Type: text/plain\\n\\nignored")'))
     chunks = [b"y" * 65536] * 64  # 4 MiB the script never reads

@@ -150,7 +150,8 @@ CASES: list[tuple[str, str, Check]] = [
     ("LimitRequestFieldSize", "LimitRequestFieldsize 300\n",
      lambda c: c.limits.request_field_size == 300),
     ("LimitRequestFields", "LimitRequestFields 0\n", lambda c: c.limits.request_fields == 0),
-    ("LimitRequestBody", "LimitRequestBody 5\n", lambda c: c.limits.request_body == 5),
+    ("LimitRequestBody", "LimitRequestBody 5\n",
+     lambda c: c.limits.request_body == 5 and c.main.base.limit_request_body == 5),
     ("HostnameLookups", "HostnameLookups Off\n", lambda c: True),
     ("DefaultRuntimeDir", "DefaultRuntimeDir /run/x\n",
      lambda c: any("DefaultRuntimeDir (" in w for w in c.warnings)),
@@ -438,3 +439,16 @@ def test_request_read_timeout_in_a_vhost_is_server_wide(tmp_path: Path) -> None:
                                     "</VirtualHost>\n")
     assert c.header_timeout == ReadTimeout(3.0, 3.0, 0)
     assert any("RequestReadTimeout is applied server-wide" in w for w in c.warnings)
+
+
+def test_limit_request_body_is_per_directory(tmp_path: Path) -> None:
+    """core.c: LimitRequestBody is RSRC_CONF|OR_ALL, a per-directory setting: in a
+    section or a vhost it is that section's or vhost's, not the server's."""
+    c = load(tmp_path, "<Directory /srv/small>\nLimitRequestBody 1000\n</Directory>\n"
+                       "<Location /up>\nLimitRequestBody 2000\n</Location>\n"
+                       "<VirtualHost *>\nLimitRequestBody 3000\n</VirtualHost>\n")
+    assert c.limits.request_body == 0
+    assert c.main.base.limit_request_body is None
+    assert [s.conf.limit_request_body for s in c.main.sections] == [1000, 2000]
+    assert c.vhosts[0].base.limit_request_body == 3000
+    assert not any("LimitRequestBody" in w for w in c.warnings)

@@ -64,13 +64,16 @@ def test_settings_of_each_class_are_a_delta() -> None:
         ("Require valid-user\n", ALL,
          "Require valid-user: authorization by 'valid-user' is not supported by cgihttpd "
          "yet; refusing the request rather than serve it unprotected"),
-        ("LimitRequestBody 10\n", ALL,
-         "LimitRequestBody: a per-directory request body limit is not supported by "
-         "cgihttpd yet; refusing the request rather than serve it unprotected"),
     ],
 )
 def test_what_makes_a_file_unusable(text: str, classes: frozenset[str], error: str) -> None:
     assert parse(text, classes).error == error
+
+
+def test_limit_request_body_holds_for_the_directory() -> None:
+    """LimitRequestBody is per directory (core.c OR_ALL): a .htaccess sets it there."""
+    h = parse("LimitRequestBody 10\n", frozenset({"Limit"}))
+    assert (h.error, h.conf.limit_request_body) == (None, 10)
 
 
 def test_allow_override_list_and_options_list() -> None:

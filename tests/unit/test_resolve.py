@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from app.factory import alias, directory, files, make_vhost, opts
 from cgihttpd.cache import BoundedCache
-from cgihttpd.config.model import DirConf
+from cgihttpd.config.model import DirConf, VirtualHost
 from cgihttpd.resolve import ResolutionCache, normalize_path, resolve_target, screen_path
 from cgihttpd.target import Target
 from cgihttpd.walk import ConfCache
@@ -322,3 +322,58 @@ def test_a_remembered_resolution_sees_a_changed_file() -> None:
     assert resolve_target(VHOST, "/a.html", fs) is not first  # no memo: resolved again
     fs.tree["/srv/www/a.html"] = "dir"
     assert resolve_target(VHOST, "/a.html", fs, memo=memo).kind == "redirect"
+
+
+# --- an alias whose target is a file (git-http-backend's documented set-up) ----------
+
+BACKEND = "/usr/lib/git-core/git-http-backend"
+GIT_FS = FakeFS({BACKEND: "file", "/srv/www/index.html": "file"})
+
+
+def _git(url: str, target: str, kind: str = "scriptalias") -> VirtualHost:
+    return make_vhost("/srv/www", aliases=(alias(url, target, kind),))
+
+
+@pytest.mark.parametrize(("url", "target", "raw", "expected"), [
+    # git-http-backend(1): "ScriptAlias /git/ /usr/lib/git-core/git-http-backend/"
+    ("/git/", BACKEND + "/", "/git/repo.git/info/refs",
+     ("file", BACKEND, "/git", "/repo.git/info/refs")),
+    ("/git/", BACKEND + "/", "/git/", ("file", BACKEND, "/git", "/")),
+    ("/git/", BACKEND + "/", "/git/repo.git/", ("file", BACKEND, "/git", "/repo.git/")),
+    ("/git/", BACKEND + "/", "/git", ("error", "/srv/www/git", "", "")),
+    # neither has a trailing slash
+    ("/git", BACKEND, "/git/repo.git/x", ("file", BACKEND, "/git", "/repo.git/x")),
+    ("/git", BACKEND, "/git", ("file", BACKEND, "/git", "")),
+    ("/git", BACKEND, "/git/", ("file", BACKEND, "/git", "/")),
+    # only the URL has one: "/git/" + "repo" names ".../git-http-backendrepo"
+    ("/git/", BACKEND, "/git/", ("file", BACKEND, "/git/", "")),
+    ("/git/", BACKEND, "/git/repo", ("error", BACKEND + "repo", "", "")),
+    # only the target has one: ".../git-http-backend/" + "/repo", "//" merged
+    ("/git", BACKEND + "/", "/git/repo", ("file", BACKEND, "/git", "/repo")),
+    ("/git", BACKEND + "/", "/git", ("file", BACKEND, "/git", "/")),
+])
+def test_an_alias_to_a_file_splits_path_info_after_it(
+        url: str, target: str, raw: str, expected: tuple[str, str, str, str]) -> None:
+    t = resolve_target(_git(url, target), raw, GIT_FS)
+    assert (t.kind, t.filename, t.url_path if t.kind != "error" else "",
+            t.path_info) == expected
+    if t.kind == "file":
+        assert t.handler == "cgi-script"
+
+
+def test_alias_match_to_a_file_gives_the_same_split() -> None:
+    vhost = _git(r"^/git/(.*)$", BACKEND + "/$1", "scriptaliasmatch")
+    t = resolve_target(vhost, "/git/repo.git/info/refs", GIT_FS)
+    assert (t.kind, t.filename, t.url_path, t.path_info) == (
+        "file", BACKEND, "/git", "/repo.git/info/refs")
+    # no context for a regex alias (mod_alias calls ap_set_context_info for prefixes)
+    assert (t.context_prefix, t.context_document_root) == ("", "/srv/www")
+
+
+def test_an_alias_without_the_targets_slash_names_a_sibling() -> None:
+    # "Alias /al3/ /srv/other": "/al3/o.html" is "/srv/othero.html", as in Apache
+    fs = FakeFS({"/srv/other/o.html": "file", "/srv/othero.html": "file"})
+    vhost = make_vhost("/srv/www", aliases=(alias("/al3/", "/srv/other"),))
+    assert resolve_target(vhost, "/al3/o.html", fs).filename == "/srv/othero.html"
+    assert resolve_target(vhost, "/al3/x", fs).reason == (
+        "AH00128: File does not exist: /srv/otherx")

@@ -188,7 +188,10 @@ class _CgiRun:
         """LimitRequestBody; a chunked body is spooled so CONTENT_LENGTH can be set
         (RFC 3875 §4.1.2 requires it when there is a body; Apache 2.4 omits it)."""
         req = self.ex.request
-        limit = self.ex.config.limits.request_body
+        # per directory (core docs: server config, virtual host, directory, .htaccess)
+        limit = self.ex.target.conf.limit_request_body
+        if limit is None:
+            limit = self.ex.config.limits.request_body
         cl = req.header("content-length")
         if cl is not None:
             if cl.strip().isdigit() and limit and int(cl) > limit:

@@ -13,8 +13,7 @@ at that directory's place in the walk (``walk.effective_conf``), and the <Files>
 Whatever the file holds that cgihttpd cannot honour for that directory makes the file
 unusable, never silently skipped: a syntax error, an unknown directive, one AllowOverride
 forbids, a protecting directive cgihttpd does not enforce (``modules.protection``), or
-one whose effect is server-wide (``LimitRequestBody`` sets the server's limit when read
-from the main files). Apache answers such a file with 500 and an alert naming it; so
+one whose effect is server-wide. Apache answers such a file with 500 and an alert naming it; so
 does cgihttpd (``resolve``). Directives of modules cgihttpd loads but does not implement
 are kept in ``DirConf.ignored``, as from the server's own files.
 """
@@ -116,8 +115,7 @@ def parse_htaccess(text: str, path: str, directory: str, overrides: Overrides,
         draft.ignored.clear()
         draft.warnings.clear()
         if draft != _draft(context, source, overrides):
-            # it set something of the server's (LimitRequestBody, ServerSignature...),
-            # which cannot hold for one directory
+            # it set something of the server's, which cannot hold for one directory
             info = REGISTRY.lookup(node.key, context.modules)
             name = info.name if info is not None else node.name
             what = protection(info) if info is not None else None

@@ -187,6 +187,9 @@ class DirConf:
     #: mod_alias's forms without a URL-path inside a section (dirconf->redirect):
     #: every request the section covers is answered with it
     redirect: ContextRedirect | None = None
+    #: LimitRequestBody (core: server, vhost, directory, .htaccess); None: not set here,
+    #: ``Limits.request_body`` then applies
+    limit_request_body: int | None = None
     #: Directives of modules we know but do not implement: kept, never acted on.
     ignored: tuple[tuple[str, Source], ...] = ()
 
@@ -236,6 +239,7 @@ class DirConf:
             # merge_alias_dir_config: the overriding section's redirects first
             redirects=over.redirects + self.redirects,
             redirect=pick(self.redirect, over.redirect),  # type: ignore[arg-type]
+            limit_request_body=pick(self.limit_request_body, over.limit_request_body),  # type: ignore[arg-type]
             ignored=self.ignored + over.ignored,
         )
 
@@ -412,7 +416,9 @@ class Limits:
     request_line: int = 8190  # LimitRequestLine
     request_field_size: int = 8190  # LimitRequestFieldSize
     request_fields: int = 100  # LimitRequestFields
-    request_body: int = 0  # LimitRequestBody (0: unlimited... Apache 2.4.54+: 1 GiB)
+    #: LimitRequestBody where no section, vhost or server sets one (``DirConf``
+    #: carries it per directory): 0 is unlimited (Apache 2.4.54+: 1 GiB)
+    request_body: int = 0
 
 
 #: mod_reqtimeout's defaults when it is loaded (MRT_DEFAULT_*): header=20-40,MinRate=500

@@ -110,6 +110,13 @@ def _limit(ctx: Ctx, node: Node) -> None:
         value = atoi(node.args[0])  # core.c: atoi, then the sign check
         if value < 0:
             raise ConfigError(f"{node.name} \"{node.args[0]}\" must be a non-negative integer")
+    if key == "request_body":
+        # per directory in Apache (core.c: RSRC_CONF|OR_ALL), merged like the others;
+        # the main server's value is also the default where nothing sets one
+        ctx.set_dir(limit_request_body=value)
+        if ctx.server.is_main and ctx.section is None:
+            ctx.draft.limits[key] = value
+        return
     if not ctx.server.is_main or ctx.section is not None:
         ctx.draft.warnings.append(f"{node.source}: {node.name} is applied server-wide by "
                                   "cgihttpd, not per virtual host or section")
