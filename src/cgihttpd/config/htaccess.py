@@ -13,9 +13,11 @@ at that directory's place in the walk (``walk.effective_conf``), and the <Files>
 Whatever the file holds that cgihttpd cannot honour for that directory makes the file
 unusable, never silently skipped: a syntax error, an unknown directive, one AllowOverride
 forbids, a protecting directive cgihttpd does not enforce (``modules.protection``), or
-one whose effect is server-wide. Apache answers such a file with 500 and an alert naming it; so
-does cgihttpd (``resolve``). Directives of modules cgihttpd loads but does not implement
-are kept in ``DirConf.ignored``, as from the server's own files.
+one whose effect is server-wide, or a directive of a module cgihttpd loads but does not
+implement (from the server's own files such a directive is ignored with a start-up
+warning; a .htaccess has no start-up, and ignoring a RewriteRule [F] would fail open).
+Apache answers an unusable file with 500 and an alert naming it; so does cgihttpd
+(``resolve``). Apache would apply the unimplemented directive: there cgihttpd differs.
 """
 
 from __future__ import annotations
@@ -110,9 +112,15 @@ def parse_htaccess(text: str, path: str, directory: str, overrides: Overrides,
             return _failed(exc, node.source)
         if draft.errors:
             return _failed(draft.errors[0])
+        if draft.ignored:
+            # Ignored in the server's files with a start-up warning; a .htaccess has no
+            # start-up to warn at, and skipping a RewriteRule [F] there would serve what
+            # it denies: the file is refused instead (500 and an alert), never half used.
+            return _failed(ConfigError(
+                f"{node.name}: not implemented by cgihttpd; the .htaccess is refused "
+                "rather than applied without it", node.source))
         files.extend(draft.main.sections)
         draft.main.sections = []
-        draft.ignored.clear()
         draft.warnings.clear()
         if draft != _draft(context, source, overrides):
             # it set something of the server's, which cannot hold for one directory
