@@ -196,12 +196,9 @@ def _require(ctx: Ctx, node: Node) -> None:
         return
     if provider in ("valid-user", "user", "group") and not negated:
         # mod_authz_user, mod_authz_groupfile: decided once a user is authenticated
-        # (app.py's authorization step); the names are ap_getword_conf words
-        names = tuple(args[1:])
-        if provider != "valid-user" and not names:
-            # ap_expr of an empty string: mod_authz_core's "Require user" needs words
-            raise ConfigError(f"Require {provider} needs at least one name")
-        ctx.set_dir(require=provider, require_names=names)
+        # (app.py's authorization step); the names are ap_getword_conf words (none:
+        # accepted by apache2 -t, and then no user is granted)
+        ctx.set_dir(require=provider, require_names=tuple(args[1:]))
         return
     # Any other form would be a protection cgihttpd does not evaluate: refused, never
     # stored and ignored (issue 9).
