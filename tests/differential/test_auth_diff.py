@@ -79,6 +79,34 @@ DocumentRoot "${{ROOT}}/site"
 <Directory "${{ROOT}}/site/ht">
     AllowOverride AuthConfig
 </Directory>
+# configurations that cannot authenticate: 500 on both, never the page
+<Directory "${{ROOT}}/site/notauthoritative">
+    AuthType Basic
+    AuthName na
+    AuthUserFile users
+    AuthBasicAuthoritative Off
+    Require valid-user
+</Directory>
+<Directory "${{ROOT}}/site/noname">
+    AuthType Basic
+    AuthUserFile users
+    Require valid-user
+</Directory>
+<Directory "${{ROOT}}/site/notype">
+    Require valid-user
+</Directory>
+<Directory "${{ROOT}}/site/nofile">
+    AuthType Basic
+    AuthName nf
+    AuthUserFile nosuchfile
+    Require valid-user
+</Directory>
+# AuthType without a Require of its own: the inherited "all granted" needs no user
+<Directory "${{ROOT}}/site/granted">
+    AuthType Basic
+    AuthName g
+    AuthUserFile users
+</Directory>
 """
 
 WHO = ("#!/bin/sh\necho 'Content-Type: text/plain'\necho\n"
@@ -91,6 +119,8 @@ FILES = {
     "admins/index.html": "admins\n",
     "ht/.htaccess": "AuthType Basic\nAuthName ht\nAuthUserFile users\nRequire valid-user\n",
     "ht/index.html": "ht\n",
+    **{f"{d}/index.html": f"{d}\n" for d in ("notauthoritative", "noname", "notype",
+                                             "nofile", "granted")},
 }
 #: user → (htpasswd flag, password): one user per format htpasswd writes that Apache
 #: verifies on Linux (-p plain text does not: APR hands it to crypt(3))
@@ -233,3 +263,27 @@ def test_a_htaccess_protects_as_the_config_does(apair: Pair) -> None:
     assert same(apair, "/ht/")[1] == 'Basic realm="ht"'
     status, _, body = same(apair, "/ht/", credentials("bcrypt", "b-pw"))
     assert (status, body) == (200, b"ht\n")
+
+
+@pytest.mark.parametrize(("path", "user", "password", "status", "needle"), [
+    ("/notauthoritative/", "nobody", "x", 500, "AuthType Basic configured without"),
+    ("/notauthoritative/", "apr1", "bad", 401, "user apr1: authentication failure"),
+    ("/noname/", None, None, 500, "need AuthName: /noname/"),
+    ("/notype/", None, None, 500, "No authentication done but request not allowed"),
+    ("/nofile/", None, None, 401, None),  # no credentials: the file is not read
+    ("/nofile/", "apr1", "m-pw", 500, "Could not open password file"),
+    ("/private/", "Bearer", "x", 401, "client used wrong authentication scheme"),
+    ("/granted/", None, None, 200, None),
+])
+def test_what_cannot_authenticate(apair: Pair, path: str, user: str | None,
+                                  password: str | None, status: int,
+                                  needle: str | None) -> None:
+    headers = (None if user is None else {"Authorization": "Bearer x"} if user == "Bearer"
+               else credentials(user, password or ""))
+    assert same(apair, path, headers)[0] == status
+    if needle is not None:
+        apache = _lines(apair.apache.log("error"), needle)
+        ours = _lines(apair.ours.log("error"), needle)
+        # (Apache puts an errno's "(2)No such file or directory: " before [client])
+        assert apache and ours
+        assert ours[-1][0] == apache[-1][0] and ours[-1][1].endswith(apache[-1][1])
