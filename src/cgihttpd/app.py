@@ -16,6 +16,7 @@ Must not know how HTTP is framed (the ASGI server does that) nor how CGI runs.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import ipaddress
 import os
@@ -24,12 +25,13 @@ import time
 import traceback
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from cgihttpd import messages as M
 from cgihttpd.asgi import Message, Receive, Send
+from cgihttpd.authn import AuthFiles, Groups, authenticate, challenge
 from cgihttpd.banner import server_software, signature
-from cgihttpd.cgi.environ import mod_env, server_name, server_port
+from cgihttpd.cgi.environ import mod_env, server_name, server_port, to_wire
 from cgihttpd.cgi.runner import Launcher
 from cgihttpd.cgi.scriptlog import log_script_error, script_run
 from cgihttpd.config.errors import ConfigError
@@ -262,11 +264,7 @@ class App:
         if ex.request.method == "TRACE":
             await serve_trace(ex)
             return
-        if not _authorized(target.conf, ex.request):
-            # mod_authz_host "Require local", mod_authz_core "Require method": they
-            # depend on the request, which the resolver does not see
-            raise HTTPError(403, M.CLIENT_DENIED.note(path=target.filename or
-                                                      target.url_path))
+        ex = await self._check_access(ex)
         if target.kind == "error":
             raise HTTPError(target.status, self._note_for(ex, target))
         if target.kind == "redirect":
@@ -286,6 +284,49 @@ class App:
             await serve_directory(ex, self.fs, self._signature(ex))
         else:
             await serve_file(ex, status_override=status_override)
+
+    # --- access ------------------------------------------------------------------------
+
+    async def _check_access(self, ex: Exchange) -> Exchange:
+        """Authorization, and authentication when it needs a user: mod_authz_core's two
+        passes around mod_auth_basic (request.c ``ap_process_request_internal``). The
+        exchange comes back with the authenticated user, if there is one; a refusal is
+        raised (403, 401 with a challenge, or 500), each with Apache's log line."""
+        conf = ex.target.conf
+        if conf.require is None and conf.effective_auth_type is not None:
+            # INTEGRATION POINT (authz9: no authorization directives at all)
+            raise HTTPError(500, M.AUTHZ_NO_DIRECTIVES.note())
+        decision, note = _authorize(conf, ex.request, None, None, "")
+        if decision == "granted":
+            return replace(ex, user=None, auth_type=None) if ex.user is not None else ex
+        if decision != "denied-no-user":
+            if note is not None:
+                self._log_note(ex, note)
+            raise HTTPError(403, M.CLIENT_DENIED.note(path=ex.target.filename or
+                                                      ex.target.url_path))
+        uri = _uri(ex)
+        files = AuthFiles(self.fs, self._caches.auth_files)
+        # bcrypt takes milliseconds by design: verify away from the event loop
+        outcome = await asyncio.to_thread(
+            authenticate, conf, _authorization(ex.request), uri, self.config.modules, files)
+        if outcome.sent_user is not None:
+            ex.record.remote_user = to_wire(outcome.sent_user)  # %u: r->user, even refused
+        if outcome.user is None:
+            headers = (("WWW-Authenticate", outcome.challenge),) if outcome.challenge else ()
+            raise HTTPError(outcome.status, outcome.note, headers=headers)
+        groups = Groups(conf, files)
+        decision, note = _authorize(conf, ex.request, outcome.user, groups, uri)
+        for line in groups.notes:
+            self._log_note(ex, line)
+        if note is not None:
+            self._log_note(ex, note)
+        if decision != "granted":
+            # mod_authz_core authorize_user_core after authentication: 401 and the
+            # challenge again (AuthzSendForbiddenOnFailure is not supported)
+            failure = (M.AUTHZ_NO_USER.note(uri=uri) if decision == "denied-no-user" else
+                       M.AUTHZ_USER_FAILURE.note(user=outcome.user, uri=uri))
+            raise HTTPError(401, failure, headers=(("WWW-Authenticate", challenge(conf)),))
+        return replace(ex, user=outcome.user, auth_type=outcome.auth_type)
 
     # --- handlers (CGI here; the rest in ``handlers``) ----------------------------------
 
@@ -367,7 +408,9 @@ class App:
                 if ex.request.query:
                     env["REDIRECT_QUERY_STRING"] = ex.request.query
                 env["REDIRECT_REQUEST_METHOD"] = ex.request.method
-                await self._internal_redirect(ex, value, env, status_override=status)
+                # r->err_headers_out (a 401's challenge) go out with the document
+                await self._internal_redirect(_with_headers(ex, _kept(exc)), value, env,
+                                              status_override=status)
                 return
             except HTTPError as inner:
                 if _started(ex):
@@ -377,7 +420,7 @@ class App:
                 # ap_die_r: the original error's page, noting the failed ErrorDocument
                 await self._send_page(ex, error_response(status, self._page(ex),
                                                          recursive_error=status,
-                                                         extra_headers=_allow(exc)))
+                                                         extra_headers=_kept(exc)))
                 return
         await self._send_page(ex, error_response(status, self._page(ex),
                                                  extra_headers=exc.headers))
@@ -448,18 +491,84 @@ def _check_document_roots(config: ServerConfig) -> None:
                               "(or is not readable)", vhost.source)
 
 
-def _allow(exc: HTTPError) -> tuple[tuple[str, str], ...]:
-    return tuple(h for h in exc.headers if h[0].lower() == "allow")
+def _kept(exc: HTTPError) -> tuple[tuple[str, str], ...]:
+    """The headers an error keeps whatever page answers it: Allow, and a 401's
+    WWW-Authenticate (Apache's r->err_headers_out)."""
+    return tuple(h for h in exc.headers if h[0].lower() in ("allow", "www-authenticate"))
 
 
-def _authorized(conf: DirConf, request: Request) -> bool:
-    """The Require forms the resolver cannot decide (it has no client or method)."""
-    if conf.require == "local":
-        return _local_client(request)
-    if conf.require == "method":
+def _with_headers(ex: Exchange, headers: tuple[tuple[str, str], ...]) -> Exchange:
+    """``ex`` sending ``headers`` too with whatever response it starts."""
+    if not any(h[0].lower() == "www-authenticate" for h in headers):
+        return ex
+    extra = [(h[0].encode("latin-1"), h[1].encode("latin-1")) for h in headers
+             if h[0].lower() == "www-authenticate"]
+    send = ex.send
+
+    async def adding(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message = dict(message)  # type: ignore[assignment]
+            message["headers"] = [*message.get("headers", ()), *extra]
+        await send(message)
+
+    return replace(ex, send=adding)
+
+
+Decision = Literal["granted", "denied", "denied-no-user", "neutral"]
+
+
+def _authorize(conf: DirConf, request: Request, user: str | None, groups: Groups | None,
+               uri: str) -> tuple[Decision, Note | None]:
+    """INTEGRATION POINT: authorization of today's one-Require model, until authz9's
+    ``authz.evaluate(tree, facts)`` replaces it (its facts: the request, ``user`` and
+    ``groups`` as ``groups_of``). The Require forms the resolver cannot decide (it has
+    no client, method or user), with the line the provider logs when it denies.
+    "denied-no-user": a user is needed (then ``authn.authenticate`` finds one)."""
+    require = conf.require
+    if require == "local":
+        return ("granted" if _local_client(request) else "denied"), None
+    if require == "method":
         method = "GET" if request.method == "HEAD" else request.method
-        return method in conf.require_methods
-    return True
+        return ("granted" if method in conf.require_methods else "denied"), None
+    if require in ("valid-user", "user", "group"):
+        if user is None:
+            return "denied-no-user", None
+        if require == "valid-user":
+            return "granted", None
+        if require == "user":
+            # mod_authz_user user_check_authorization (strcmp: case matters)
+            if user in conf.require_names:
+                return "granted", None
+            return "denied", M.USER_NOT_REQUIRED.note(uri=uri, user=user)
+        # mod_authz_groupfile group_check_authorization
+        assert groups is not None  # asked with a user
+        said = len(groups.notes)
+        found = groups(user)
+        if len(groups.notes) > said:  # no group file, or unreadable: already said
+            return "denied", None
+        if not found:
+            return "denied", M.USER_IN_NO_GROUP.note(user=user, uri=uri,
+                                                     path=conf.auth_group_file)
+        if found.intersection(conf.require_names):
+            return "granted", None
+        return "denied", M.GROUP_NOT_REQUIRED.note(user=user, uri=uri)
+    return "granted", None
+
+
+def _uri(ex: Exchange) -> str:
+    """r->uri as authentication sees it: the decoded path the client asked for (a
+    directory's, before mod_dir maps it to its index)."""
+    try:
+        return screen_path(ex.request.raw_path)
+    except HTTPError:
+        return ex.target.url_path + ex.target.path_info or ex.request.raw_path
+
+
+def _authorization(request: Request) -> str | None:
+    """The Authorization header; several are joined as Apache's headers_in joins
+    them (and then are no valid credentials)."""
+    values = [v for k, v in request.headers if k == "authorization"]
+    return ", ".join(values) if values else None
 
 
 def _local_client(request: Request) -> bool:

@@ -38,6 +38,10 @@ class Exchange:
     errorlog: ErrorLogger
     receive: Receive
     send: Send
+    #: the authenticated user (REMOTE_USER) and the AuthType that authenticated them
+    #: (AUTH_TYPE), once authorization needed one (``app``, ``authn``); else None
+    user: str | None = None
+    auth_type: str | None = None
 
     @property
     def config(self) -> ServerConfig:

@@ -91,6 +91,54 @@ SYMLINK_DENIED = Message("AH00037", "core", "error",
                          "Symbolic link not allowed or link target not accessible: {path}")
 CLIENT_DENIED = Message("AH01630", "authz_core", "error",
                         "client denied by server configuration: {path}")
+# --- authentication (mod_auth_basic, mod_authn_core, mod_authn_file) ----------------------
+WRONG_AUTH_SCHEME = Message("AH01614", "auth_basic", "error",
+                            "client used wrong authentication scheme: {uri}")
+NEED_AUTH_NAME = Message("AH01615", "auth_basic", "error", "need AuthName: {uri}")
+NO_AUTHN_PROVIDER = Message("AH01616", "auth_basic", "error", "No Authn provider configured")
+PASSWORD_MISMATCH = Message("AH01617", "auth_basic", "error",
+                            'user {user}: authentication failure for "{uri}": '
+                            "Password Mismatch")
+USER_NOT_FOUND = Message("AH01618", "auth_basic", "error", "user {user} not found: {uri}")
+NO_USER_FILE = Message("AH01619", "authn_file", "error",
+                       "AuthUserFile not specified in the configuration")
+USER_FILE_UNREADABLE = Message("AH01620", "authn_file", "error",
+                               "Could not open password file: {path}")
+NO_AUTHENTICATION = Message("AH00027", "core", "error",
+                            "No authentication done but request not allowed without "
+                            "authentication for {uri}. Authentication not configured?")
+AUTH_TYPE_NO_MODULE = Message("AH01796", "authn_core", "error",
+                              "AuthType {auth_type} configured without corresponding module")
+
+
+def malformed_credentials(uri: str) -> Note:
+    """Basic credentials that are not base64 of UTF-8 "user:password" (cgihttpd refuses
+    them; Apache decodes what it can and looks the result up)."""
+    return Note("auth_basic", "error", f"malformed Basic credentials: {uri}")
+
+
+# --- authorization (mod_authz_core, mod_authz_user, mod_authz_groupfile) ----------------
+AUTHZ_NO_DIRECTIVES = Message("AH01627", "authz_core", "error",
+                              "AuthType configured with no corresponding authorization "
+                              "directives")
+AUTHZ_NO_USER = Message("AH01629", "authz_core", "error",
+                        "authorization failure (no authenticated user): {uri}")
+AUTHZ_USER_FAILURE = Message("AH01631", "authz_core", "error",
+                             'user {user}: authorization failure for "{uri}": ')
+# (2.4.71 logs these two at debug, AH01666 at info: checked with LogLevel info)
+USER_NOT_REQUIRED = Message("AH01663", "authz_user", "debug",
+                            "access to {uri} failed, reason: user '{user}' does not meet "
+                            "'require'ments for user to be allowed access")
+NO_GROUP_FILE = Message("AH01664", "authz_groupfile", "error",
+                        "No group file was specified in the configuration")
+GROUP_FILE_UNREADABLE = Message("AH01665", "authz_groupfile", "error",
+                                "Could not open group file: {path}")
+USER_IN_NO_GROUP = Message("AH01666", "authz_groupfile", "info",
+                           "Authorization of user {user} to access {uri} failed, reason: "
+                           "user doesn't appear in group file ({path}).")
+GROUP_NOT_REQUIRED = Message("AH01667", "authz_groupfile", "debug",
+                             "Authorization of user {user} to access {uri} failed, reason: "
+                             "user is not part of the 'require'ed group(s).")
 # --- mod_alias (translate_alias_redir, then fixup_redir) ---------------------------------
 REDIRECT_NOT_URL = Message("AH00674", "alias", "error",
                            "cannot redirect '{uri}' to '{target}'; target is not a valid "

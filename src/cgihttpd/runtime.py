@@ -10,7 +10,8 @@ path remembers between requests, it remembers here:
   of the cold launcher (``cgi.runner.SubprocessLauncher``);
 - the script slots (CGIMaxProcesses), one set per event loop;
 - the caches (``Caches``), each a ``BoundedCache`` with the same eviction rule, among
-  them the parsed .htaccess files (by the file's identity, so an edit is seen at once).
+  them the parsed .htaccess files and the password and group files of authentication
+  (by the file's identity, so an edit is seen at once).
 
 Process-wide by nature, and so not here: the directive registry (filled at import, as
 Apache's command tables) and the Date clock (one formatted date per second). Memos of
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
 RESOLUTIONS = 1024  # URL → Target, replayed while the filesystem answers the same
 CONFS = 4096  # (vhost, file, URL, is_dir) → merged DirConf
 HTACCESS = 512  # a .htaccess version (path, inode, size, mtime) → its parsed settings
+AUTH_FILES = 64  # a password or group file's version → its users (or their groups)
 VHOST_CHOICES = 1024  # (local address, port, Host) → VirtualHost
 MIME_TABLES = 256  # an AddType/TypesConfig tuple → its lookup dict
 COMMANDS = 1024  # a script's file version → its argv (from the #! line)
@@ -61,6 +63,8 @@ class Caches:
         default_factory=lambda: BoundedCache(RESOLUTIONS))
     confs: BoundedCache[Any, Any] = field(default_factory=lambda: BoundedCache(CONFS))
     htaccess: BoundedCache[Any, Any] = field(default_factory=lambda: BoundedCache(HTACCESS))
+    auth_files: BoundedCache[Any, Any] = field(
+        default_factory=lambda: BoundedCache(AUTH_FILES))
     vhosts: BoundedCache[Any, Any] = field(
         default_factory=lambda: BoundedCache(VHOST_CHOICES))
     mime: BoundedCache[Any, Any] = field(default_factory=lambda: BoundedCache(MIME_TABLES))

@@ -4,6 +4,8 @@ while unchanged, and seen at once when created, edited or deleted (no restart);
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 from collections.abc import Iterator
 from dataclasses import replace
@@ -66,13 +68,24 @@ def test_edits_take_effect_on_the_next_request(hsite: Site) -> None:
     assert hsite.get("/sub/").text == "sub\n"
 
 
-def test_authentication_in_a_htaccess_is_500_never_200(hsite: Site) -> None:
-    path = write(hsite, "AuthType Basic\nAuthName private\nAuthUserFile /nonexistent\n"
-                        "Require valid-user\n")
+def test_authentication_in_a_htaccess(hsite: Site) -> None:
+    users = hsite.root / "users"
+    users.write_text("alice:{SHA}" + base64.b64encode(hashlib.sha1(b"pw").digest()).decode()
+                     + "\n")
+    write(hsite, f"AuthType Basic\nAuthName private\nAuthUserFile {users}\n"
+                 "Require valid-user\n")
     r = hsite.get("/sub/index.html")
+    assert r.status_code == 401 and r.headers["www-authenticate"] == 'Basic realm="private"'
+    token = base64.b64encode(b"alice:pw").decode()
+    r = hsite.get("/sub/index.html", headers={"Authorization": f"Basic {token}"})
+    assert (r.status_code, r.text) == (200, "sub\n")
+    # an AuthType cgihttpd does not implement: 500, never the page
+    path = write(hsite, "AuthType Digest\nAuthName private\nRequire valid-user\n")
+    r = hsite.get("/sub/index.html", headers={"Authorization": f"Basic {token}"})
     assert r.status_code == 500 and r.text != "sub\n"
-    assert (f"{path}: AuthType: authentication is not supported by cgihttpd yet; refusing "
-            "the request rather than serve it unprotected") in hsite.error_log
+    assert (f"{path}: AuthType Digest: authentication by 'Digest' is not supported by "
+            "cgihttpd yet; refusing the request rather than serve it unprotected"
+            ) in hsite.error_log
 
 
 def test_require_local(hsite: Site, tmp_path: Path) -> None:

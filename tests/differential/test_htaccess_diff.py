@@ -1,8 +1,8 @@
 """.htaccess on Apache and cgihttpd, one config and one tree: settings from a .htaccess
 (DirectoryIndex, ErrorDocument, Options -Indexes), AllowOverride None (the file is not
 read), a class AllowOverride does not allow and an unknown directive (500 on both, the
-same error-log line), a nested file overriding its parent, and authentication, which
-Apache enforces (401) and cgihttpd refuses (500 with a log line, never 200)."""
+same error-log line), a nested file overriding its parent, and authentication (401 on both; the
+cases of authentication are test_auth_diff.py's)."""
 
 from __future__ import annotations
 
@@ -148,14 +148,10 @@ def test_same_error_log_line(hpair: Pair, path: str, needle: str) -> None:
     assert ours == apache
 
 
-def test_authentication_is_refused_never_served(hpair: Pair) -> None:
-    """Apache asks for a password (401); cgihttpd cannot check one yet, so it answers
-    500 with a line saying why - never the page."""
-    assert hpair.apache.request("GET", "/auth/secret.txt").status == 401
-    resp = hpair.ours.request("GET", "/auth/secret.txt")
-    assert resp.status == 500 and b"secret" not in resp.body
-    tag, text = _line(hpair.ours.log("error"), "/auth/.htaccess:")
-    assert tag == "[core:alert]"
-    assert text.endswith("/auth/.htaccess: AuthType: authentication is not supported by "
-                         "cgihttpd yet; refusing the request rather than serve it "
-                         "unprotected")
+def test_authentication_asks_for_a_password(hpair: Pair) -> None:
+    """AuthType Basic in a .htaccess: a 401 with the challenge on both, never the page
+    (the password file is only read once credentials come)."""
+    for server in hpair.both():
+        resp = server.request("GET", "/auth/secret.txt")
+        assert resp.status == 401 and b"secret" not in resp.body, server.impl
+        assert resp.header("WWW-Authenticate") == 'Basic realm="private"', server.impl

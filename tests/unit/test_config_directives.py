@@ -16,6 +16,8 @@ from cgihttpd.config.directives import DIRECTIVES
 from cgihttpd.config.model import Address, ServerConfig
 from cgihttpd.config.readtimeout import ReadTimeout
 
+AUTHN = "".join(f"LoadModule {m}_module x.so\n" for m in (
+    "auth_basic", "authn_core", "authn_file", "authz_user", "authz_groupfile"))
 AUTOINDEX = "LoadModule autoindex_module x.so\n"
 REQTIMEOUT = "LoadModule reqtimeout_module x.so\n"
 INVALID = "perhaps misspelled or defined by a module not included in the server configuration"
@@ -213,6 +215,19 @@ CASES: list[tuple[str, str, Check]] = [
      == ("HEADER.html", "README.html")
      and any("HeaderName (" in w and "ReadmeName (" in w for w in c.warnings)),
     ("ReadmeName", f"{AUTOINDEX}ReadmeName R\n", lambda c: c.main.base.readme_name == "R"),
+    ("AuthType", f"{AUTHN}<Directory /x>\nAuthType basic\n</Directory>\n",
+     lambda c: c.main.sections[0].conf.auth_type == "basic"),
+    ("AuthName", f"{AUTHN}<Directory /x>\nAuthName \"a b\"\n</Directory>\n",
+     lambda c: c.main.sections[0].conf.auth_name == "a b"),
+    ("AuthBasicProvider", f"{AUTHN}<Directory /x>\nAuthBasicProvider file\n</Directory>\n",
+     lambda c: c.main.sections[0].conf.auth_basic_providers == ("file",)),
+    ("AuthBasicAuthoritative", f"{AUTHN}<Directory /x>\nAuthBasicAuthoritative Off\n"
+                               "</Directory>\n",
+     lambda c: c.main.sections[0].conf.auth_basic_authoritative is False),
+    ("AuthUserFile", f"{AUTHN}<Directory /x>\nAuthUserFile users\n</Directory>\n",
+     lambda c: c.main.sections[0].conf.auth_user_file == c.server_root + "/users"),
+    ("AuthGroupFile", f"{AUTHN}<Directory /x>\nAuthGroupFile /g\n</Directory>\n",
+     lambda c: c.main.sections[0].conf.auth_group_file == "/g"),
     *((name, f"{AUTOINDEX}{name} {args}\n",
        lambda c: not any("autoindex" in w for w in c.warnings)) for name, args in [
         # icons: accepted silently, cgihttpd's listing draws none
@@ -356,15 +371,21 @@ REFUSE = "is not supported by cgihttpd yet; refusing to start rather than serve 
 @pytest.mark.parametrize(
     ("modules", "body", "line", "start"),
     [
-        (["auth_basic_module", "authn_core_module", "authn_file_module", "authz_user_module"],
-         "<Directory /x>\nAuthType Basic\nAuthName x\nAuthUserFile /p\n"
-         "Require valid-user\n</Directory>\n", 2, "AuthType: authentication"),
-        (["authn_file_module"], "<Directory /x>\nAuthUserFile /p\n</Directory>\n", 2,
-         "AuthUserFile: authentication"),
-        (["authz_groupfile_module"], "<Location /x>\nAuthGroupFile /g\n</Location>\n", 2,
-         "AuthGroupFile: authorization"),
-        (["authz_user_module"], "<Directory /x>\nRequire valid-user\n</Directory>\n", 2,
-         "Require valid-user: authorization by 'valid-user'"),
+        (["authn_core_module"], "<Directory /x>\nAuthType Digest\n</Directory>\n", 2,
+         "AuthType Digest: authentication by 'Digest'"),
+        (["authn_core_module"], "<Directory /x>\nAuthType form\n</Directory>\n", 2,
+         "AuthType form: authentication by 'form'"),
+        (["auth_basic_module", "authn_dbm_module"],
+         "<Directory /x>\nAuthBasicProvider dbm\n</Directory>\n", 2,
+         "AuthBasicProvider dbm: authentication by the 'dbm' provider"),
+        (["auth_basic_module"], "<Directory /x>\nAuthBasicFake alice\n</Directory>\n", 2,
+         "AuthBasicFake: authentication"),
+        (["authz_dbm_module"], "<Location /x>\nAuthDBMGroupFile /g\n</Location>\n", 2,
+         "AuthDBMGroupFile: authorization"),
+        (["authz_owner_module"], "<Directory /x>\nRequire file-owner\n</Directory>\n", 2,
+         "Require file-owner: authorization by 'file-owner'"),
+        (["authz_user_module"], "<Directory /x>\nRequire not user bob\n</Directory>\n", 2,
+         "Require not user bob: authorization by 'user'"),
         ([], "<Directory /x>\nRequire not all denied\n</Directory>\n", 2,
          "Require not all denied: authorization by 'all'"),
         ([], "<Directory /x>\n<RequireAll>\nRequire all granted\n</RequireAll>\n"
@@ -394,6 +415,54 @@ def test_protections_not_enforced_refuse_to_start(tmp_path: Path, modules: list[
     at = len(modules) + line
     assert found[0].startswith(f"F:{at}: {start} "), found
     assert found[0].endswith(REFUSE), found
+
+
+AUTH_MODULES = ("auth_basic_module", "authn_core_module", "authn_file_module",
+                "authz_user_module", "authz_groupfile_module")
+
+
+def test_basic_authentication_loads(tmp_path: Path) -> None:
+    loads = "".join(f"LoadModule {m} x.so\n" for m in AUTH_MODULES)
+    c = load(tmp_path, loads + "ServerRoot /srv/root\n"
+             "<Directory /x>\nAuthType Basic\nAuthName \"say \\\"hi\\\"\"\n"
+             "AuthBasicProvider file\nAuthUserFile conf/users\nAuthGroupFile /etc/groups\n"
+             "AuthBasicAuthoritative Off\nRequire group admins staff\n</Directory>\n"
+             "<Directory /x/y>\nAuthType None\nRequire user alice\n</Directory>\n"
+             "<Directory /x/z>\nRequire valid-user\nCGIPassAuth On\n</Directory>\n")
+    outer, inner, other = (s.conf for s in c.main.sections)
+    assert (outer.auth_type, outer.auth_basic_providers, outer.auth_basic_authoritative) == (
+        "Basic", ("file",), False)
+    # the word is 'say "hi"'; ap_escape_quotes escapes its quotes for the header
+    assert outer.auth_name == 'say \\"hi\\"'
+    assert outer.auth_user_file == "/srv/root/conf/users"  # ServerRoot-relative
+    assert outer.auth_group_file == "/etc/groups"
+    assert (outer.require, outer.require_names) == ("group", ("admins", "staff"))
+    merged = outer.merge(inner)
+    assert merged.effective_auth_type is None and merged.auth_name == outer.auth_name
+    assert (merged.require, merged.require_names) == ("user", ("alice",))
+    merged = outer.merge(other)
+    assert (merged.require, merged.require_names, merged.auth_type) == ("valid-user", (),
+                                                                        "Basic")
+    assert merged.cgi_pass_auth is True
+    assert c.warnings == () or not any("auth" in w for w in c.warnings), c.warnings
+
+
+def test_auth_directive_errors_are_apaches(tmp_path: Path) -> None:
+    loads = "".join(f"LoadModule {m} x.so\n" for m in AUTH_MODULES)
+    found = errors(tmp_path, loads + "<Directory /x>\nAuthBasicProvider nosuch\n"
+                   "AuthType\nAuthName a b\n</Directory>\n")
+    at = len(AUTH_MODULES)
+    assert found == [
+        f"F:{at + 2}: Unknown Authn provider: nosuch",
+        f"F:{at + 3}: AuthType takes one argument, an HTTP authorization type (e.g., "
+        '"Basic")',
+        f"F:{at + 4}: AuthName takes one argument, the authentication realm (e.g. "
+        '"Members Only")',
+    ]
+    # without mod_authn_file loaded the file provider is unknown
+    found = errors(tmp_path, "LoadModule auth_basic_module x.so\n<Directory /x>\n"
+                   "AuthBasicProvider file\n</Directory>\n")
+    assert found == ["F:3: Unknown Authn provider: file"]
 
 
 def test_allowoverride_outside_directory_is_useless(tmp_path: Path) -> None:

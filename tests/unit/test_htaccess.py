@@ -18,7 +18,8 @@ from cgihttpd.target import Target
 ALL = frozenset({"AuthConfig", "FileInfo", "Indexes", "Limit", "Options"})
 MODULES = frozenset({"core_module", "dir_module", "mime_module", "authz_core_module",
                      "autoindex_module", "auth_basic_module", "authn_core_module",
-                     "authn_file_module", "authz_user_module", "alias_module"})
+                     "authn_file_module", "authz_user_module", "alias_module",
+                     "authz_groupfile_module"})
 CONTEXT = HtaccessContext(MODULES, "/etc/apache2")
 INVALID = ("Invalid command 'Foo', perhaps misspelled or defined by a module not included "
            "in the server configuration")
@@ -58,12 +59,14 @@ def test_settings_of_each_class_are_a_delta() -> None:
         ("AllowOverride All\n", ALL, "AllowOverride not allowed here"),
         ("<Directory /x>\n</Directory>\n", ALL, "<Directory not allowed here"),
         ("<Files x>\n", ALL, "<Files> was not closed."),
-        ("AuthType Basic\nAuthUserFile /p\nRequire valid-user\n", ALL,
-         "AuthType: authentication is not supported by cgihttpd yet; refusing the request "
-         "rather than serve it unprotected"),
-        ("Require valid-user\n", ALL,
-         "Require valid-user: authorization by 'valid-user' is not supported by cgihttpd "
-         "yet; refusing the request rather than serve it unprotected"),
+        ("AuthType Digest\nAuthUserFile /p\nRequire valid-user\n", ALL,
+         "AuthType Digest: authentication by 'Digest' is not supported by cgihttpd yet; "
+         "refusing the request rather than serve it unprotected"),
+        ("AuthBasicFake alice\n", ALL,
+         "AuthBasicFake: authentication is not supported by cgihttpd yet; refusing the "
+         "request rather than serve it unprotected"),
+        ("AuthType Basic\n", frozenset({"FileInfo"}), "AuthType not allowed here"),
+        ("Require valid-user\n", frozenset({"FileInfo"}), "Require not allowed here"),
     ],
 )
 def test_what_makes_a_file_unusable(text: str, classes: frozenset[str], error: str) -> None:
@@ -118,10 +121,20 @@ def test_nested_files_override_their_parent_and_none_is_not_read() -> None:
     assert resolve_target(vhost, "/", fs).kind == "directory"
 
 
+def test_authentication_in_a_htaccess_is_a_delta() -> None:
+    h = parse("AuthType Basic\nAuthName \"Private area\"\nAuthUserFile users\n"
+              "AuthGroupFile /g\nRequire user alice bob\n")
+    assert h.error is None
+    c = h.conf
+    assert (c.auth_type, c.auth_name, c.auth_user_file, c.auth_group_file) == (
+        "Basic", "Private area", "/etc/apache2/users", "/g")
+    assert (c.require, c.require_names) == ("user", ("alice", "bob"))
+
+
 def test_a_bad_file_is_500_with_its_name_and_an_auth_file_never_serves() -> None:
     vhost, fs = site({
         "/srv/www/bad/.htaccess": b"Foo bar\n", "/srv/www/bad/x.txt": "file",
-        "/srv/www/auth/.htaccess": b"AuthType Basic\nAuthName x\nAuthUserFile /p\n"
+        "/srv/www/auth/.htaccess": b"AuthType Digest\nAuthName x\nAuthUserFile /p\n"
                                    b"Require valid-user\n",
         "/srv/www/auth/secret.txt": "file",
     })
@@ -131,7 +144,7 @@ def test_a_bad_file_is_500_with_its_name_and_an_auth_file_never_serves() -> None
     assert (t.note.module, t.note.level) == ("core", "alert")
     t = resolve(vhost, "/auth/secret.txt", fs)
     assert (t.kind, t.status) == ("error", 500)
-    assert t.reason.startswith("/srv/www/auth/.htaccess: AuthType: authentication")
+    assert t.reason.startswith("/srv/www/auth/.htaccess: AuthType Digest: authentication")
 
 
 def test_an_unreadable_file_is_403() -> None:

@@ -35,6 +35,7 @@ from cgihttpd.cgi.environ import (
     build_cgi_argv,
     build_cgi_environ,
     redirect_variables,
+    to_wire,
 )
 from cgihttpd.cgi.output import ReplyWriter
 from cgihttpd.cgi.parser import (
@@ -162,6 +163,9 @@ class _CgiRun:
                                  if ex.target.path_info else None),
                 content_length=length if spool is not None else None,
                 current_uri=ex.target.url_path + ex.target.path_info,
+                # r->user and r->ap_auth_type, once authentication found a user
+                remote_user=None if ex.user is None else to_wire(ex.user),
+                auth_type=None if ex.auth_type is None else to_wire(ex.auth_type),
                 inherited=self.inherited_env,
                 http_names=ex.runtime.caches.http_names,
             )

@@ -122,8 +122,10 @@ class ContextRedirect:
 
 # --- per-directory settings ----------------------------------------------------------
 
-#: the Require forms cgihttpd enforces: all granted, all denied, local (mod_authz_host)
-RequireAll = Literal["granted", "denied", "local", "method"]
+#: the Require forms cgihttpd enforces: all granted, all denied, local (mod_authz_host),
+#: method, and the forms that need a user: valid-user, user (mod_authz_user), group
+#: (mod_authz_groupfile)
+RequireAll = Literal["granted", "denied", "local", "method", "valid-user", "user", "group"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +149,20 @@ class DirConf:
     require: RequireAll | None = None
     #: for ``require == "method"``: the methods granted (upper-case)
     require_methods: frozenset[str] = frozenset()
+    #: for ``require == "user"`` / ``"group"``: the users or groups granted
+    require_names: tuple[str, ...] = ()
+    #: mod_authn_core AuthType as written ("Basic"); "" for ``AuthType None`` (which
+    #: undoes an inherited one); None: not set here
+    auth_type: str | None = None
+    #: AuthName, its quotes escaped (ap_escape_quotes), for WWW-Authenticate's realm
+    auth_name: str | None = None
+    #: AuthBasicProvider's providers, in order; None: not set (the default is "file")
+    auth_basic_providers: tuple[str, ...] | None = None
+    #: AuthBasicAuthoritative; None: not set (On)
+    auth_basic_authoritative: bool | None = None
+    #: AuthUserFile / AuthGroupFile, made absolute against ServerRoot
+    auth_user_file: str | None = None
+    auth_group_file: str | None = None
     directory_index: tuple[str, ...] | None = None
     directory_slash: bool | None = None
     #: AddHandler: (".py", "cgi-script") pairs; extensions lower-case with the dot.
@@ -215,6 +231,18 @@ class DirConf:
             require=pick(self.require, over.require),  # type: ignore[arg-type]
             require_methods=(self.require_methods if over.require is None
                              else over.require_methods),
+            require_names=(self.require_names if over.require is None
+                           else over.require_names),
+            # mod_authn_core, mod_auth_basic, mod_authn_file, mod_authz_groupfile: each
+            # setting a section sets replaces the inherited one
+            auth_type=pick(self.auth_type, over.auth_type),  # type: ignore[arg-type]
+            auth_name=pick(self.auth_name, over.auth_name),  # type: ignore[arg-type]
+            auth_basic_providers=pick(self.auth_basic_providers,  # type: ignore[arg-type]
+                                      over.auth_basic_providers),
+            auth_basic_authoritative=pick(self.auth_basic_authoritative,  # type: ignore[arg-type]
+                                          over.auth_basic_authoritative),
+            auth_user_file=pick(self.auth_user_file, over.auth_user_file),  # type: ignore[arg-type]
+            auth_group_file=pick(self.auth_group_file, over.auth_group_file),  # type: ignore[arg-type]
             directory_index=pick(self.directory_index, over.directory_index),  # type: ignore[arg-type]
             directory_slash=pick(self.directory_slash, over.directory_slash),  # type: ignore[arg-type]
             add_handlers=self.add_handlers + over.add_handlers,
@@ -248,6 +276,11 @@ class DirConf:
     @property
     def effective_options(self) -> frozenset[str]:
         return OPTIONS_DEFAULT if self.options is None else self.options.apply(OPTIONS_DEFAULT)
+
+    @property
+    def effective_auth_type(self) -> str | None:
+        """The AuthType in force, None when none is (or ``AuthType None``)."""
+        return self.auth_type or None
 
     @property
     def reads_access_files(self) -> bool:

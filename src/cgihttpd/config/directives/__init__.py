@@ -19,7 +19,7 @@ loader can warn about each of them once.
 Layout: ``draft`` (what is filled), ``table`` (the registry and the tree walk), then one
 module per Apache module family, each registering its directives when imported:
 ``readtime``, ``sections``, ``server``, ``reqtimeout``, ``logs``, ``alias``, ``cgi``,
-``access``, ``mime_dir``, ``autoindex``.
+``access``, ``auth``, ``mime_dir``, ``autoindex``.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from __future__ import annotations
 from cgihttpd.config.directives import (  # noqa: F401 - importing registers the directives
     access,
     alias,
+    auth,
     autoindex,
     cgi,
     logs,

@@ -1,6 +1,8 @@
 """Per-directory access and options (core, mod_authz_core): Options with core.c
 ``set_options``' rules, AllowOverride, AllowOverrideList, Require (the forms cgihttpd
-enforces: ``all granted``, ``all denied``, ``local``; any other is refused)."""
+enforces: ``all granted``, ``all denied``, ``local``, ``method``, and ``valid-user``,
+``user``, ``group``, which need an authenticated user (``cgihttpd.authn``); any other
+is refused)."""
 
 from __future__ import annotations
 
@@ -191,6 +193,12 @@ def _require(ctx: Ctx, node: Node) -> None:
         # mod_authz_core method_parse_config: granted to these methods only (HEAD
         # counts as GET there: it has GET's method number)
         ctx.set_dir(require="method", require_methods=frozenset(a.upper() for a in args[1:]))
+        return
+    if provider in ("valid-user", "user", "group") and not negated:
+        # mod_authz_user, mod_authz_groupfile: decided once a user is authenticated
+        # (app.py's authorization step); the names are ap_getword_conf words (none:
+        # accepted by apache2 -t, and then no user is granted)
+        ctx.set_dir(require=provider, require_names=tuple(args[1:]))
         return
     # Any other form would be a protection cgihttpd does not evaluate: refused, never
     # stored and ignored (issue 9).
