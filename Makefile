@@ -12,13 +12,21 @@ PY310  ?= $(shell ls -d $$HOME/.pyenv/versions/3.10*/bin/python3 2>/dev/null | h
 
 .PHONY: run test lint typecheck unit test-313 test-310 bench clean
 
+# `make run` installs what running needs (the package and its dependencies); the test
+# tools (pytest, mypy, playwright...) come with `make test` only.
+$(VENV)/.run-installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e .
+	touch $@
+
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[test]'
-	touch $@
+	touch $(VENV)/.run-installed $@
 
-run: $(VENV)/.installed
+run: $(VENV)/.run-installed
 	$(VENV)/bin/cgihttpd -l $(LISTEN)
 
 lint: $(VENV)/.installed
