@@ -761,3 +761,15 @@ def test_a_script_lingering_after_closing_stdout_has_its_body_sent_meanwhile(
 
     r = run(tmp_path, "t.cgi", during=during)
     assert r.channel.body_bytes == b"hi\n" and r.channel.finished
+
+
+def test_a_script_saved_with_a_byte_order_mark_runs_and_says_so_once(tmp_path: Path) -> None:
+    """Notepad's UTF-8: a BOM before #! (Apache: Exec format error, 500)."""
+    write_script(tmp_path, "bom.py", b"\xef\xbb\xbf" + py_script(
+        'print("Content-Type: text/plain; charset=utf-8\\n\\n\\u043f\\u0440\\u0438\\u0432\\u0435\\u0442")'
+    ).encode(), crlf=True)
+    r = run(tmp_path, "bom.py")
+    assert r.error is None, r.log.lines
+    assert r.channel.status == 200 and r.channel.body_bytes.strip() == "привет".encode()
+    assert [m for lvl, _, m in r.log.lines if lvl == "warn" and "byte order mark" in m]
+    assert not [m for lvl, _, m in run(tmp_path, "bom.py").log.lines if lvl == "warn"]

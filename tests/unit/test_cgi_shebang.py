@@ -68,3 +68,16 @@ def test_python_names() -> None:
         assert is_python_name(n), n
     for n in ("perl", "sh", "pythonic", "ipython"):
         assert not is_python_name(n), n
+
+
+def test_a_byte_order_mark_before_the_shebang_is_stepped_over_with_a_warning() -> None:
+    """Notepad's "UTF-8" (issue 11): the kernel would say Exec format error."""
+    cmd = plan(b"\xef\xbb\xbf#!/usr/bin/python3\r\nprint()\r\n")
+    assert cmd.argv == ("/usr/bin/python3", "/srv/cgi/s.py")
+    assert cmd.warning is not None and "byte order mark" in cmd.warning
+    assert "without BOM" in cmd.warning
+    both = plan(b"\xef\xbb\xbf#!C:/Python313/python.exe\r\n")
+    assert both.argv == ("/venv/bin/python", "/srv/cgi/s.py")
+    assert both.warning is not None and "python.exe" in both.warning and "BOM" in both.warning
+    with pytest.raises(LaunchError):  # a BOM and no #! after it: still no way to run it
+        plan(b"\xef\xbb\xbfprint()\n")

@@ -22,13 +22,17 @@ from typing import Final
 #: Linux reads at most this much of a #! line (BINPRM_BUF_SIZE since 5.1).
 SHEBANG_MAX: Final = 256
 
+#: What Notepad writes before "UTF-8" text.
+_BOM: Final = b"\xef\xbb\xbf"
+
 _PYTHON_NAME = re.compile(r"^(?:python(?:\d+(?:\.\d+)*)?w?|py|pythonw?)(?:\.exe)?$", re.I)
 
 
 @dataclass(frozen=True, slots=True)
 class Command:
     """``argv`` to exec (the script path is the last element). ``warning`` is set when
-    the #! line was replaced by the configured Python (log it once per script)."""
+    the #! line was replaced by the configured Python, or found after a byte order mark
+    (log it once per script)."""
 
     argv: tuple[str, ...]
     warning: str | None = None
@@ -80,7 +84,17 @@ def plan_command(
     names a runnable program here. ``python``: the configured Python
     (CGIPythonInterpreter, default the one running cgihttpd).
     """
-    parsed = parse_shebang(head)
+    bom = head.startswith(_BOM + b"#!")
+    parsed = parse_shebang(head[len(_BOM):] if bom else head)
+    if bom and parsed is not None:
+        # Notepad saves "UTF-8" with a byte order mark: the kernel then sees no #! and
+        # answers "Exec format error" (Apache's 500). The line after it is clear enough
+        # to follow; say once what to change.
+        found = plan_command(script, head[len(_BOM):], executable=executable,
+                             exists=exists, python=python)
+        note = (f"{script} starts with a UTF-8 byte order mark before its #! line (as "
+                "Notepad saves it); ran it anyway: save it as UTF-8 without BOM")
+        return Command(found.argv, f"{found.warning}; {note}" if found.warning else note)
     if parsed is None:
         if executable:
             return Command((script,))
