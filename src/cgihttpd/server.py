@@ -45,7 +45,12 @@ class StartupError(Exception):
 
 def _family_and_host(address: Address) -> tuple[socket.AddressFamily, str]:
     host = address.host
-    if host in ("*", "", "0.0.0.0"):
+    if host in ("*", ""):
+        # "Listen 80": every address, IPv6 and IPv4 on one socket as Apache binds it on
+        # Linux (v4-mapped: "*:80" in ss), so a hosts file mapping the name to ::1 and
+        # 127.0.0.1 works either way; IPv4 alone where this machine has no IPv6
+        return (socket.AF_INET6, "::") if _dual_stack() else (socket.AF_INET, "0.0.0.0")
+    if host == "0.0.0.0":
         return socket.AF_INET, "0.0.0.0"
     if host.startswith("["):
         return socket.AF_INET6, host.strip("[]")
@@ -57,6 +62,19 @@ def _family_and_host(address: Address) -> tuple[socket.AddressFamily, str]:
         raise StartupError(f"could not resolve Listen address {host}: {exc.strerror}") from None
     family, _, _, _, sockaddr = infos[0]
     return socket.AddressFamily(family), str(sockaddr[0])
+
+
+def _dual_stack() -> bool:
+    """Whether an IPv6 socket that also takes IPv4 can be made here."""
+    if not socket.has_ipv6 or not hasattr(socket, "IPV6_V6ONLY"):
+        return False
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+            probe.bind(("::", 0))
+    except OSError:
+        return False
+    return True
 
 
 def bind_listeners(listens: Sequence[Address], *, reuse_port: bool = False
@@ -82,7 +100,9 @@ def bind_listeners(listens: Sequence[Address], *, reuse_port: bool = False
                 if reuse_port:
                     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
                 if family == socket.AF_INET6:
-                    sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+                    # only the wildcard takes IPv4 too (Apache's v4-mapped default)
+                    sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY,
+                                    0 if host == "::" and address.host in ("*", "") else 1)
                 sock.bind((host, port))
                 sock.listen(BACKLOG)
                 sock.setblocking(False)
@@ -124,13 +144,21 @@ def bind_worker_listeners(listens: Sequence[Address], workers: int
 
 def _address_of(sock: socket.socket) -> Address:
     host, port = sock.getsockname()[:2]
+    if _takes_ipv4(sock):
+        return Address("*", port)  # the dual-stack wildcard, bound again as such
     return Address(f"[{host}]" if sock.family == socket.AF_INET6 else host, port)
+
+
+def _takes_ipv4(sock: socket.socket) -> bool:
+    """A wildcard IPv6 socket that takes IPv4 clients too (``Listen 80``)."""
+    return (sock.family == socket.AF_INET6 and sock.getsockname()[0] == "::"
+            and not sock.getsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY))
 
 
 def url_of(sock: socket.socket) -> str:
     """The URL a person can open for a bound socket (a wildcard shows as 127.0.0.1)."""
     host, port = sock.getsockname()[:2]
-    if host in ("0.0.0.0", ""):
+    if host in ("0.0.0.0", "") or _takes_ipv4(sock):
         host = "127.0.0.1"
     elif host == "::":
         host = "::1"

@@ -308,8 +308,8 @@ class CgiHttpProtocol(asyncio.Protocol):
         self.transport = transport  # type: ignore[assignment]  # uvloop's is no subclass
         peer = transport.get_extra_info("peername")
         sock = transport.get_extra_info("sockname")
-        self.client = (str(peer[0]), int(peer[1])) if isinstance(peer, tuple) else None
-        self.server = (str(sock[0]), int(sock[1])) if isinstance(sock, tuple) else None
+        self.client = (unmapped(str(peer[0])), int(peer[1])) if isinstance(peer, tuple) else None
+        self.server = (unmapped(str(sock[0])), int(sock[1])) if isinstance(sock, tuple) else None
         self.scheme = "https" if transport.get_extra_info("sslcontext") else "http"
         self.deadlines.add(self)
         self._start_head(first=True)
@@ -825,3 +825,11 @@ class CgiHttpProtocol(asyncio.Protocol):
         else:
             self._advance(SHUTDOWN)
             running.keep_alive = False
+
+
+def unmapped(address: str) -> str:
+    """An IPv4 client of a dual-stack socket arrives as "::ffff:a.b.c.d"; Apache (APR)
+    reports it as "a.b.c.d" in REMOTE_ADDR, the log and <VirtualHost a.b.c.d> matching."""
+    if address.startswith("::ffff:") and "." in address:
+        return address[7:]
+    return address
