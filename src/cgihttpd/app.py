@@ -16,6 +16,7 @@ Must not know how HTTP is framed (the ASGI server does that) nor how CGI runs.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import ipaddress
 import os
@@ -28,13 +29,14 @@ from typing import TYPE_CHECKING, Any
 
 from cgihttpd import messages as M
 from cgihttpd.asgi import Message, Receive, Send
+from cgihttpd.authz import Facts, decide, needs_host
 from cgihttpd.banner import server_software, signature
 from cgihttpd.cgi.environ import mod_env, server_name, server_port
 from cgihttpd.cgi.runner import Launcher
 from cgihttpd.cgi.scriptlog import log_script_error, script_run
 from cgihttpd.config.errors import ConfigError
 from cgihttpd.config.htaccess import HtaccessContext
-from cgihttpd.config.model import DirConf, ServerConfig, VirtualHost
+from cgihttpd.config.model import ServerConfig, VirtualHost
 from cgihttpd.errors import HTTPError
 from cgihttpd.exchange import ErrorLogger, Exchange
 from cgihttpd.logs.access import LogRecord
@@ -235,11 +237,8 @@ class App:
         if ex.request.method == "TRACE":
             await serve_trace(ex)
             return
-        if not _authorized(target.conf, ex.request):
-            # mod_authz_host "Require local", mod_authz_core "Require method": they
-            # depend on the request, which the resolver does not see
-            raise HTTPError(403, M.CLIENT_DENIED.note(path=target.filename or
-                                                      target.url_path))
+        if target.access:
+            await self._authorized(ex)
         if target.kind == "error":
             raise HTTPError(target.status, self._note_for(ex, target))
         if target.kind == "redirect":
@@ -259,6 +258,38 @@ class App:
             await serve_directory(ex, self.fs, self._signature(ex))
         else:
             await serve_file(ex, status_override=status_override)
+
+    async def _authorized(self, ex: Exchange) -> None:
+        """Apache's access phase (server/request.c): for each of the target's
+        settings, Order/Allow/Deny then the Require tree, as Satisfy combines them
+        (``authz.decide``); raises the 403 (or 500) that ends the request."""
+        facts: Facts | None = None
+        for conf, filename in ex.target.access:
+            tree, compat = conf.require_tree, conf.access_compat
+            if tree is None and compat is None:
+                continue  # "authorization result: granted (no directives)"
+            if facts is None:
+                facts = _access_facts(ex.request)
+                if needs_host(tree) or (compat is not None and compat.needs_host):
+                    loop = asyncio.get_running_loop()
+                    name = await loop.run_in_executor(None, _double_reverse,
+                                                      facts.client_addr)
+                    facts = replace(facts, remote_host=name)
+            path = filename or ex.target.url_path
+            verdict = decide(tree, compat, facts)
+            if verdict.outcome == "denied-host":
+                raise HTTPError(403, M.HOST_DENIED.note(path=path))
+            if verdict.host_denied:
+                # Satisfy Any: Allow/Deny refused (and says so), Require decides
+                self._log_note(ex, M.HOST_DENIED.note(path=path))
+            if verdict.outcome == "denied":
+                raise HTTPError(403, M.CLIENT_DENIED.note(path=path))
+            if verdict.outcome == "needs-user":
+                # only an authenticated user could be granted, and cgihttpd has no
+                # authentication (yet): Apache's answer when no AuthType is set
+                message = M.NO_AUTHENTICATION_ANY if verdict.satisfy_any \
+                    else M.NO_AUTHENTICATION
+                raise HTTPError(500, message.note(uri=facts.uri))
 
     # --- handlers (CGI here; the rest in ``handlers``) ----------------------------------
 
@@ -425,23 +456,28 @@ def _allow(exc: HTTPError) -> tuple[tuple[str, str], ...]:
     return tuple(h for h in exc.headers if h[0].lower() == "allow")
 
 
-def _authorized(conf: DirConf, request: Request) -> bool:
-    """The Require forms the resolver cannot decide (it has no client or method)."""
-    if conf.require == "local":
-        return _local_client(request)
-    if conf.require == "method":
-        method = "GET" if request.method == "HEAD" else request.method
-        return method in conf.require_methods
-    return True
+def _access_facts(request: Request) -> Facts:
+    """What the access checks look at. ``env`` is empty: at Apache's access phase
+    r->subprocess_env holds only what mod_setenvif/mod_rewrite set, which cgihttpd does
+    not implement; mod_env's SetEnv comes later, in the fixups."""
+    try:
+        uri = screen_path(request.raw_path)
+    except HTTPError:
+        uri = request.raw_path
+    return Facts(client_addr=request.client_addr or "", server_addr=request.server_addr,
+                 method=request.method, uri=uri, host_header=request.header("host") or "",
+                 env={})
 
 
-def _local_client(request: Request) -> bool:
-    """mod_authz_host's "local": the client's address is the server's own, or a
-    loopback address (127.0.0.0/8, ::1)."""
-    addr = request.client_addr or ""
-    if addr.startswith("::ffff:"):
-        addr = addr[7:]
-    return addr == request.server_addr or addr.startswith("127.") or addr == "::1"
+def _double_reverse(addr: str) -> str | None:
+    """ap_get_remote_host(REMOTE_DOUBLE_REV): the client's name if its reverse lookup
+    is confirmed by a forward lookup of that name, else None."""
+    try:
+        name = socket.getnameinfo((addr, 0), socket.NI_NAMEREQD)[0]
+        forward = {str(info[4][0]) for info in socket.getaddrinfo(name, None)}
+    except (OSError, UnicodeError):
+        return None
+    return name if addr in forward else None
 
 
 def _started(ex: Exchange) -> bool:

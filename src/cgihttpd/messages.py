@@ -91,6 +91,20 @@ SYMLINK_DENIED = Message("AH00037", "core", "error",
                          "Symbolic link not allowed or link target not accessible: {path}")
 CLIENT_DENIED = Message("AH01630", "authz_core", "error",
                         "client denied by server configuration: {path}")
+# --- access control (mod_access_compat, mod_authz_core, server/request.c) -----------------
+HOST_DENIED = Message("AH01797", "access_compat", "error",
+                      "client denied by server configuration: {path}")
+#: a Require that needs a user where no authentication is configured (Satisfy All / Any)
+NO_AUTHENTICATION = Message("AH00027", "core", "error",
+                            "No authentication done but request not allowed without "
+                            "authentication for {uri}. Authentication not configured?")
+NO_AUTHENTICATION_ANY = Message("AH00028", "core", "error",
+                                "No authentication done but request not allowed without "
+                                "authentication for {uri}. Authentication not configured?")
+#: at start-up (authz_core_check_section)
+ONLY_NEGATIVE_AUTHZ = Message("AH01624", "authz_core", "error",
+                              "{section} directive contains only negative authorization "
+                              "directives")
 # --- mod_alias (translate_alias_redir, then fixup_redir) ---------------------------------
 REDIRECT_NOT_URL = Message("AH00674", "alias", "error",
                            "cannot redirect '{uri}' to '{target}'; target is not a valid "

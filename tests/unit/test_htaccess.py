@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from test_resolve import FakeFS
 
-from app.factory import directory, make_vhost
+from app.factory import directory, make_vhost, require_of, verdicts
 from cgihttpd.cache import BoundedCache
 from cgihttpd.config.htaccess import Htaccess, HtaccessContext, Overrides, parse_htaccess
 from cgihttpd.config.model import VirtualHost
@@ -42,8 +42,8 @@ def test_settings_of_each_class_are_a_delta() -> None:
     assert conf.error_documents == ((404, "/e.html"),)
     assert "Indexes" in conf.options.remove
     (sec,) = h.files
-    assert (sec.kind, sec.pattern, sec.within, sec.conf.require) == (
-        "files", ".env", "/w", "denied")
+    assert (sec.kind, sec.pattern, sec.within, require_of(sec.conf)) == (
+        "files", ".env", "/w", "all denied")
 
 
 @pytest.mark.parametrize(
@@ -61,9 +61,9 @@ def test_settings_of_each_class_are_a_delta() -> None:
         ("AuthType Basic\nAuthUserFile /p\nRequire valid-user\n", ALL,
          "AuthType: authentication is not supported by cgihttpd yet; refusing the request "
          "rather than serve it unprotected"),
-        ("Require valid-user\n", ALL,
-         "Require valid-user: authorization by 'valid-user' is not supported by cgihttpd "
-         "yet; refusing the request rather than serve it unprotected"),
+        ("Require expr %{TIME_HOUR} -gt 5\n", ALL,
+         "Require expr %{TIME_HOUR} -gt 5: this expression (variable %{TIME_HOUR}) is not "
+         "supported by cgihttpd yet; refusing the request rather than serve it unprotected"),
         ("LimitRequestBody 10\n", ALL,
          "LimitRequestBody: a per-directory request body limit is not supported by "
          "cgihttpd yet; refusing the request rather than serve it unprotected"),
@@ -87,8 +87,8 @@ def test_allow_override_list_and_options_list() -> None:
 
 def site(tree: dict[str, object]) -> tuple[VirtualHost, FakeFS]:
     vhost = make_vhost("/srv/www", sections=(
-        directory("/", require="denied", allow_override=frozenset()),
-        directory("/srv/www", require="granted", allow_override=ALL),
+        directory("/", require="all denied", allow_override=frozenset()),
+        directory("/srv/www", require="all granted", allow_override=ALL),
         directory("/srv/www/closed", allow_override=frozenset()),
     ))
     return vhost, FakeFS(tree)
@@ -151,14 +151,14 @@ def test_htaccess_files_sections_apply_below_it() -> None:
         "/srv/www/p/secret.txt": "file", "/srv/www/p/q/secret.txt": "file",
         "/srv/www/secret.txt": "file",
     })
-    assert resolve(vhost, "/p/secret.txt", fs).status == 403
-    assert resolve(vhost, "/p/q/secret.txt", fs).status == 403
-    assert resolve(vhost, "/secret.txt", fs).kind == "file"
+    assert verdicts(resolve(vhost, "/p/secret.txt", fs)) == ["denied"]
+    assert verdicts(resolve(vhost, "/p/q/secret.txt", fs)) == ["denied"]
+    assert verdicts(resolve(vhost, "/secret.txt", fs)) == ["granted"]
 
 
 def test_a_deeper_directory_section_overrides_a_parent_htaccess() -> None:
     vhost = make_vhost("/srv/www", sections=(
-        directory("/srv/www", require="granted", allow_override=ALL),
+        directory("/srv/www", require="all granted", allow_override=ALL),
         directory("/srv/www/in", directory_index=("b.html",)),
     ))
     fs = FakeFS({"/srv/www/.htaccess": b"DirectoryIndex a.html\n",

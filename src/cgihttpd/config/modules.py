@@ -330,6 +330,7 @@ IMPLEMENTED_MODULES: frozenset[str] = frozenset({
     "mpm_event_module", "mpm_prefork_module", "mpm_worker_module",
     "mime_module", "dir_module", "alias_module", "authz_core_module", "authz_host_module",
     "env_module", "cgi_module", "cgid_module", "autoindex_module", "reqtimeout_module",
+    "access_compat_module", "authz_user_module", "authz_groupfile_module",
 })
 
 MPM_MODULES: frozenset[str] = frozenset(
@@ -338,7 +339,9 @@ MPM_MODULES: frozenset[str] = frozenset(
 
 #: What the directives of each protecting module do, for the refusal's message. Every
 #: directive of these modules protects (or configures a protection, as AuthName does);
-#: cgihttpd enforces only the ``Require`` forms the directive table accepts.
+#: one the directive table does not hold is refused. The table holds mod_authz_core's,
+#: mod_access_compat's, ``<Limit>``/``<LimitExcept>`` (``directives.require``,
+#: ``directives.access_compat``); the providers it cannot evaluate are refused there.
 _AUTHN = "authentication"
 _AUTHZ = "authorization"
 PROTECTIVE_MODULES: dict[str, str] = {
