@@ -114,6 +114,9 @@ def parse_provider(ctx: Ctx, node: Node, name: str, args: str) -> Provider:
         text = args
         if len(text) > 1 and text.startswith('"') and text.endswith('"'):
             text = text[1:-1]  # expr_parse_config: "surrounded by quotes, skip them"
+        if not text.strip():
+            raise ConfigError("Cannot parse expression in require line: syntax error, "
+                              "unexpected $end")
         try:
             expr = parse_expr(text)
         except ExprError as exc:
@@ -203,7 +206,10 @@ def _require_section(op: str, negate: bool, tag: str) -> None:
         if node.raw.strip():
             raise ConfigError(f"{tag[:-1]}> directive doesn't take additional arguments")
         draft = AuthzDraft(op, negate, tag)  # type: ignore[arg-type]
+        errors = len(ctx.draft.errors)
         apply_nodes(replace(ctx, authz_group=draft), node.children or ())
+        if len(ctx.draft.errors) > errors:
+            return  # Apache stops at the line inside
         if not draft.children:
             raise ConfigError(f"{tag} directive contains no authorization directives")
         group = Group.of(draft.op, tuple(draft.children), negate)
