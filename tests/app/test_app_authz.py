@@ -197,3 +197,81 @@ def test_auth_merging(app: App) -> None:
     # Off (default): the child's lines replace the parent's
     assert get(app, "/merge/off/a.txt").status_code == 200
     assert get(app, "/merge/off/a.txt", client="10.2.0.1").status_code == 403
+
+
+#: XAMPP's httpd.conf and extra/httpd-xampp.conf (the 1.8 layout, 2.2-style access
+#: control still in it), with its paths under a temporary root
+XAMPP = """ServerRoot {root}
+Listen 80
+LoadModule access_compat_module modules/mod_access_compat.so
+LoadModule authz_core_module modules/mod_authz_core.so
+LoadModule authz_host_module modules/mod_authz_host.so
+LoadModule authz_user_module modules/mod_authz_user.so
+LoadModule alias_module modules/mod_alias.so
+LoadModule dir_module modules/mod_dir.so
+LoadModule mime_module modules/mod_mime.so
+ServerName localhost:80
+ErrorLog {root}/error.log
+<Directory />
+    AllowOverride none
+    Require all denied
+</Directory>
+DocumentRoot "{root}/htdocs"
+<Directory "{root}/htdocs">
+    Options Indexes FollowSymLinks Includes ExecCGI
+    AllowOverride All
+    Require all granted
+</Directory>
+<IfModule dir_module>
+    DirectoryIndex index.php index.pl index.cgi index.asp index.shtml index.html index.htm
+</IfModule>
+<Files ".ht*">
+    Require all denied
+</Files>
+Alias /security "{root}/security/htdocs/"
+<Directory "{root}/security/htdocs">
+    <IfModule php5_module>
+        <Files "xamppsecurity.php">
+            php_admin_flag safe_mode off
+        </Files>
+    </IfModule>
+    AllowOverride None
+    Options None
+    Order allow,deny
+    Allow from all
+</Directory>
+<LocationMatch "^/(?i:(?:xampp|security|licenses|phpmyadmin|webalizer|server-status|server-info))">
+    Order deny,allow
+    Deny from all
+    Allow from ::1 127.0.0.0/8 \\
+        fc00::/7 10.0.0.0/8 172.16.0.0/12 192.168.0.0/16 \\
+        fe80::/10 169.254.0.0/16
+    ErrorDocument 403 /error/XAMPP_FORBIDDEN.html.var
+</LocationMatch>
+"""
+
+
+def test_an_xampp_configuration_loads_and_protects_its_admin_pages(tmp_path: Path) -> None:
+    for d in ("htdocs/xampp", "security/htdocs"):
+        (tmp_path / d).mkdir(parents=True)
+    (tmp_path / "htdocs" / "index.html").write_text("home\n")
+    (tmp_path / "htdocs" / ".htpasswd").write_text("x:y\n")
+    (tmp_path / "htdocs" / "xampp" / "index.html").write_text("admin\n")
+    (tmp_path / "security" / "htdocs" / "index.html").write_text("security\n")
+    conf = tmp_path / "httpd.conf"
+    conf.write_text(XAMPP.format(root=tmp_path))
+    app = App.build(load_config(str(conf), environ={}))
+    try:
+        assert get(app, "/", client="8.8.8.8").text == "home\n"
+        assert get(app, "/.htpasswd").status_code == 403
+        assert get(app, "/xampp/").text == "admin\n"
+        # Allow from all does not lift the Require all denied inherited from <Directory
+        # />: both modules must agree (checked on apache2 2.4: 403, AH01630)
+        assert get(app, "/security/").status_code == 403
+        for path in ("/xampp/", "/security/", "/XAMPP/index.html"):
+            r = get(app, path, client="8.8.8.8")
+            assert r.status_code == 403 and b"admin" not in r.content, path
+        assert get(app, "/xampp/", client="192.168.1.9").status_code == 200
+        assert get(app, "/xampp/", client="fe80::1").status_code == 200
+    finally:
+        app.close()

@@ -18,7 +18,8 @@ from cgihttpd.target import Target
 ALL = frozenset({"AuthConfig", "FileInfo", "Indexes", "Limit", "Options"})
 MODULES = frozenset({"core_module", "dir_module", "mime_module", "authz_core_module",
                      "autoindex_module", "auth_basic_module", "authn_core_module",
-                     "authn_file_module", "authz_user_module", "alias_module"})
+                     "authn_file_module", "authz_user_module", "alias_module",
+                     "authz_host_module", "access_compat_module"})
 CONTEXT = HtaccessContext(MODULES, "/etc/apache2")
 INVALID = ("Invalid command 'Foo', perhaps misspelled or defined by a module not included "
            "in the server configuration")
@@ -187,3 +188,30 @@ def test_creating_editing_and_deleting_take_effect_with_the_caches() -> None:
     assert len(parsed) == 2
     del fs.tree["/srv/www/.htaccess"]
     assert index() == "directory:/srv/www/"
+
+
+@pytest.mark.parametrize(("text", "classes", "error"), [
+    ("Require ip 10.1\n<RequireAll>\nRequire all granted\n</RequireAll>\n",
+     frozenset({"AuthConfig"}), None),
+    ("Require ip 10.1\n", frozenset({"Limit"}), "Require not allowed here"),
+    ("Order allow,deny\nAllow from 10.1\nDeny from env=X\n", frozenset({"Limit"}), None),
+    ("Order allow,deny\n", frozenset({"AuthConfig"}), "order not allowed here"),
+    ("<Limit POST>\nRequire all denied\n</Limit>\n", frozenset({"AuthConfig"}), None),
+    ("<Limit FOO>\nRequire all denied\n</Limit>\n", ALL,
+     "Could not register method 'FOO' for <Limit from .htaccess configuration"),
+])
+def test_access_control_in_htaccess(text: str, classes: frozenset[str],
+                                    error: str | None) -> None:
+    """Require needs AllowOverride AuthConfig, Order/Allow/Deny need Limit (apache2 -L);
+    a .htaccess cannot register a method (core.c ap_limit_section)."""
+    assert parse(text, classes).error == error
+
+
+def test_htaccess_require_is_carried_to_the_access_phase() -> None:
+    vhost, fs = site({
+        "/srv/www/p/.htaccess": b"Order deny,allow\nDeny from all\n",
+        "/srv/www/p/a.txt": "file",
+        "/srv/www/q/.htaccess": b"Require ip 10.0.0.0/8\n", "/srv/www/q/a.txt": "file",
+    })
+    assert verdicts(resolve(vhost, "/p/a.txt", fs)) == ["denied-host"]
+    assert verdicts(resolve(vhost, "/q/a.txt", fs)) == ["denied"]
