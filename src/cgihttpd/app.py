@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from cgihttpd import messages as M
 from cgihttpd.asgi import Message, Receive, Send
-from cgihttpd.authz import Facts, decide, needs_host
+from cgihttpd.authz import Facts, always_granted, decide, needs_host
 from cgihttpd.banner import server_software, signature
 from cgihttpd.cgi.environ import mod_env, server_name, server_port
 from cgihttpd.cgi.runner import Launcher
@@ -266,8 +266,8 @@ class App:
         facts: Facts | None = None
         for conf, filename in ex.target.access:
             tree, compat = conf.require_tree, conf.access_compat
-            if tree is None and compat is None:
-                continue  # "authorization result: granted (no directives)"
+            if compat is None and always_granted(tree):
+                continue  # "granted (no directives)", or Require all granted
             if facts is None:
                 facts = _access_facts(ex.request)
                 if needs_host(tree) or (compat is not None and compat.needs_host):

@@ -329,6 +329,16 @@ class Group:
 Node: TypeAlias = Require | Group
 
 
+def always_granted(node: Node | None) -> bool:
+    """Whether ``node`` grants every request (no tree; or a RequireAny holding a plain
+    ``Require all granted``): the common case, decided without looking at the request."""
+    if node is None:
+        return True
+    return isinstance(node, Group) and node.op == "any" and not node.negate and any(
+        isinstance(c, Require) and c.provider == AllProvider(True) and not c.negate
+        and c.limited == ALL_METHODS for c in node.children)
+
+
 def needs_host(node: Node | None) -> bool:
     """Whether evaluating ``node`` may read ``Facts.remote_host`` (a DNS lookup)."""
     if node is None:

@@ -31,6 +31,7 @@ from cgihttpd.authz import (
     UserProvider,
     ValidUserProvider,
     allowed_by_host,
+    always_granted,
     decide,
     evaluate,
     in_domain,
@@ -149,6 +150,13 @@ def test_user_providers_need_a_user() -> None:
 
 def test_no_tree_is_granted() -> None:
     assert evaluate(None, LOCAL) == "granted"
+
+
+def test_always_granted_is_only_said_of_trees_that_grant_everyone() -> None:
+    assert always_granted(None) and always_granted(any_(DENY, GRANT))
+    assert not always_granted(any_(DENY)) and not always_granted(all_(GRANT))
+    assert not always_granted(any_(req(AllProvider(True), limited=Methods(frozenset({"GET"})))))
+    assert not always_granted(any_(GRANT, negate=True))
 
 
 def test_require_any_and_all() -> None:
