@@ -197,6 +197,8 @@ def test_creating_editing_and_deleting_take_effect_with_the_caches() -> None:
     ("Order allow,deny\nAllow from 10.1\nDeny from env=X\n", frozenset({"Limit"}), None),
     ("Order allow,deny\n", frozenset({"AuthConfig"}), "order not allowed here"),
     ("<Limit POST>\nRequire all denied\n</Limit>\n", frozenset({"AuthConfig"}), None),
+    # authz_core_check_config (AH01624) runs at start-up only
+    ("<RequireAll>\nRequire not ip 10.1\n</RequireAll>\n", ALL, None),
     ("<Limit FOO>\nRequire all denied\n</Limit>\n", ALL,
      "Could not register method 'FOO' for <Limit from .htaccess configuration"),
 ])

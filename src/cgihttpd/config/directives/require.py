@@ -216,9 +216,10 @@ def _require_section(op: str, negate: bool, tag: str) -> None:
         parent_op, parent_label = _current_label(ctx)
         if negate and parent_op == "any":
             raise ConfigError(f"{tag} directive has no effect in {parent_label} directive")
-        if ctx.authz_group is None:
+        if ctx.authz_group is None and not ctx.draft.htaccess:
             # the section's own tree is complete as far as this group goes: Apache
-            # checks it after reading (check_config), here when it is attached
+            # checks it after reading (check_config), here when it is attached; a
+            # .htaccess, read at request time, is never checked
             group = check_section(group)
         if not negate and op == parent_op:
             _attach(ctx, group.children)  # "be associative"
