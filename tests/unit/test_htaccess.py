@@ -214,6 +214,10 @@ def test_htaccess_require_is_carried_to_the_access_phase() -> None:
         "/srv/www/p/.htaccess": b"Order deny,allow\nDeny from all\n",
         "/srv/www/p/a.txt": "file",
         "/srv/www/q/.htaccess": b"Require ip 10.0.0.0/8\n", "/srv/www/q/a.txt": "file",
+        # only negative: neutral, so 403 (checked on apache2: 403, AH01630)
+        "/srv/www/n/.htaccess": b"<RequireAll>\nRequire not ip 10.1\n</RequireAll>\n",
+        "/srv/www/n/a.txt": "file",
     })
+    assert verdicts(resolve(vhost, "/n/a.txt", fs)) == ["denied"]
     assert verdicts(resolve(vhost, "/p/a.txt", fs)) == ["denied-host"]
     assert verdicts(resolve(vhost, "/q/a.txt", fs)) == ["denied"]
