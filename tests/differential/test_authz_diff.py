@@ -158,6 +158,11 @@ DocumentRoot "${{ROOT}}/site"
     Allow from 127.0.0.1
     Satisfy All
 </Directory>
+<Directory "${{ROOT}}/site/satisfylog">
+    Order allow,deny
+    Allow from 10.0.0.0/8
+    Satisfy Any
+</Directory>
 <Directory "${{ROOT}}/site/user">
     Require valid-user
 </Directory>
@@ -166,7 +171,7 @@ DocumentRoot "${{ROOT}}/site"
 DIRS = ("ipok", "ipno", "partial", "notip", "notother", "none", "nested", "env", "host",
         "expr", "exprip", "limit", "limitexcept", "merge", "merge/and", "merge/or",
         "merge/off", "compat", "compatdeny", "compatall", "compatenv", "compatlimit",
-        "satisfyany", "satisfyall", "user")
+        "satisfyany", "satisfyall", "satisfylog", "user")
 
 
 @pytest.fixture(scope="module")
@@ -227,6 +232,8 @@ def apair(diff_root: Path) -> Iterator[Pair]:
     ("POST", "/compatlimit/a.txt", 403),
     ("GET", "/satisfyany/a.txt", 200),
     ("GET", "/satisfyall/a.txt", 500),
+    # Satisfy Any: Allow refuses (and logs AH01797), the inherited Require grants
+    ("GET", "/satisfylog/a.txt", 200),
     ("GET", "/user/a.txt", 500),
 ])
 def test_same_status(apair: Pair, method: str, path: str, status: int) -> None:
@@ -253,6 +260,7 @@ def _line(path: Path, needle: str) -> tuple[str, str]:
     ("/ipno/a.txt", "AH01630"),
     ("/compatdeny/a.txt", "AH01797"),
     ("/user/a.txt", "AH00027"),
+    ("/satisfylog/a.txt", "site/satisfylog/a.txt"),
 ])
 def test_same_error_log_line(apair: Pair, path: str, needle: str) -> None:
     for server in apair.both():
