@@ -25,11 +25,12 @@ import time
 import traceback
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from cgihttpd import messages as M
 from cgihttpd.asgi import Message, Receive, Send
-from cgihttpd.authn import AuthFiles, Groups, authenticate, challenge
+from cgihttpd.authn import AuthFiles, AuthOutcome, Groups, authenticate, challenge
+from cgihttpd.authz import Facts, always_granted, decide, evaluate, needs_host
 from cgihttpd.banner import server_software, signature
 from cgihttpd.cgi.environ import mod_env, server_name, server_port, to_wire
 from cgihttpd.cgi.runner import Launcher
@@ -264,7 +265,8 @@ class App:
         if ex.request.method == "TRACE":
             await serve_trace(ex)
             return
-        ex = await self._check_access(ex)
+        if target.access or ex.user is not None:
+            ex = await self._authorized(ex)
         if target.kind == "error":
             raise HTTPError(target.status, self._note_for(ex, target))
         if target.kind == "redirect":
@@ -287,46 +289,108 @@ class App:
 
     # --- access ------------------------------------------------------------------------
 
-    async def _check_access(self, ex: Exchange) -> Exchange:
-        """Authorization, and authentication when it needs a user: mod_authz_core's two
-        passes around mod_auth_basic (request.c ``ap_process_request_internal``). The
-        exchange comes back with the authenticated user, if there is one; a refusal is
-        raised (403, 401 with a challenge, or 500), each with Apache's log line."""
-        conf = ex.target.conf
-        if conf.require is None and conf.effective_auth_type is not None:
-            # INTEGRATION POINT (authz9: no authorization directives at all)
-            raise HTTPError(500, M.AUTHZ_NO_DIRECTIVES.note())
-        decision, note = _authorize(conf, ex.request, None, None, "")
-        if decision == "granted":
-            return replace(ex, user=None, auth_type=None) if ex.user is not None else ex
-        if decision != "denied-no-user":
-            if note is not None:
-                self._log_note(ex, note)
-            raise HTTPError(403, M.CLIENT_DENIED.note(path=ex.target.filename or
-                                                      ex.target.url_path))
-        uri = _uri(ex)
+    async def _authorized(self, ex: Exchange) -> Exchange:
+        """Apache's access phase (server/request.c ``ap_process_request_internal``): for
+        each of the target's settings, Order/Allow/Deny then the Require tree, as
+        Satisfy combines them (``authz.decide``); where only a user could be granted,
+        authentication (``authn.authenticate``) and the tree again with that user
+        (mod_authz_core's pass after authentication). The exchange comes back with the
+        authenticated user, if there is one; a refusal is raised (403, 401 with a
+        challenge, or 500), each with Apache's log line."""
+        facts: Facts | None = None
+        user: str | None = None
+        auth_type: str | None = None
+        outcomes: dict[tuple[object, ...], AuthOutcome] = {}
+        for conf, filename in ex.target.access:
+            tree, compat = conf.require_tree, conf.access_compat
+            # an AuthType with no Require at all is mod_authz_core's AH01627 (below)
+            no_directives = tree is None and conf.effective_auth_type is not None
+            if compat is None and always_granted(tree) and not no_directives:
+                continue  # "granted (no directives)", or Require all granted
+            if facts is None:
+                facts = _access_facts(ex.request)
+                if needs_host(tree) or (compat is not None and compat.needs_host):
+                    loop = asyncio.get_running_loop()
+                    name = await loop.run_in_executor(None, _double_reverse,
+                                                      facts.client_addr)
+                    facts = replace(facts, remote_host=name)
+            path = filename or ex.target.url_path
+            verdict = decide(tree, compat, facts)
+            if verdict.outcome == "denied-host":
+                raise HTTPError(403, M.HOST_DENIED.note(path=path))
+            if verdict.host_denied:
+                # Satisfy Any: Allow/Deny refused (and says so), Require decides
+                self._log_note(ex, M.HOST_DENIED.note(path=path))
+            if verdict.outcome == "granted":
+                if no_directives and not (verdict.satisfy_any and not verdict.host_denied):
+                    # mod_authz_core authorize_user_core: "there's an AuthType
+                    # configured, but no authorization directives applied to support it"
+                    raise HTTPError(500, M.AUTHZ_NO_DIRECTIVES.note())
+                continue
+            if verdict.outcome == "denied":
+                raise HTTPError(403, M.CLIENT_DENIED.note(path=path))
+            # "needs-user": only an authenticated user could be granted
+            if conf.effective_auth_type is None:
+                # no AuthType: Apache's answer when no authentication is configured
+                message = M.NO_AUTHENTICATION_ANY if verdict.satisfy_any \
+                    else M.NO_AUTHENTICATION
+                raise HTTPError(500, message.note(uri=facts.uri))
+            user, auth_type = await self._authenticated(ex, conf, facts, outcomes)
+        if user != ex.user or auth_type != ex.auth_type:
+            ex = replace(ex, user=user, auth_type=auth_type)
+        return ex
+
+    async def _authenticated(self, ex: Exchange, conf: DirConf, facts: Facts,
+                             outcomes: dict[tuple[object, ...], AuthOutcome],
+                             ) -> tuple[str, str | None]:
+        """Authentication for ``conf``, then its Require tree with the user (mod_authz_core
+        ``authorize_user_core`` after authentication): the user and AuthType when
+        granted, else the 401 (or 403, or 500) raised. ``outcomes`` keeps what one
+        request's credentials gave against the same authentication settings (the
+        directory and its DirectoryIndex file), so a password is verified once."""
+        uri = facts.uri
         files = AuthFiles(self.fs, self._caches.auth_files)
-        # bcrypt takes milliseconds by design: verify away from the event loop
-        outcome = await asyncio.to_thread(
-            authenticate, conf, _authorization(ex.request), uri, self.config.modules, files)
+        key = (conf.auth_type, conf.auth_name, conf.auth_basic_providers,
+               conf.auth_basic_authoritative, conf.auth_user_file)
+        outcome = outcomes.get(key)
+        if outcome is None:
+            # bcrypt takes milliseconds by design: verify away from the event loop
+            outcome = await asyncio.to_thread(
+                authenticate, conf, _authorization(ex.request), uri, self.config.modules,
+                files)
+            outcomes[key] = outcome
         if outcome.sent_user is not None:
             ex.record.remote_user = to_wire(outcome.sent_user)  # %u: r->user, even refused
         if outcome.user is None:
             headers = (("WWW-Authenticate", outcome.challenge),) if outcome.challenge else ()
             raise HTTPError(outcome.status, outcome.note, headers=headers)
         groups = Groups(conf, files)
-        decision, note = _authorize(conf, ex.request, outcome.user, groups, uri)
+
+        def groups_of(name: str) -> frozenset[str]:
+            # mod_authz_groupfile group_check_authorization: a user no group names is
+            # said at info (AH01666), after any line about the file itself
+            said = len(groups.notes)
+            found = groups(name)
+            if not found and len(groups.notes) == said:
+                groups.notes.append(M.USER_IN_NO_GROUP.note(user=name, uri=uri,
+                                                            path=conf.auth_group_file))
+            return found
+
+        decision = evaluate(conf.require_tree,
+                            replace(facts, user=outcome.user, groups_of=groups_of))
         for line in groups.notes:
             self._log_note(ex, line)
-        if note is not None:
-            self._log_note(ex, note)
-        if decision != "granted":
-            # mod_authz_core authorize_user_core after authentication: 401 and the
-            # challenge again (AuthzSendForbiddenOnFailure is not supported)
-            failure = (M.AUTHZ_NO_USER.note(uri=uri) if decision == "denied-no-user" else
-                       M.AUTHZ_USER_FAILURE.note(user=outcome.user, uri=uri))
-            raise HTTPError(401, failure, headers=(("WWW-Authenticate", challenge(conf)),))
-        return replace(ex, user=outcome.user, auth_type=outcome.auth_type)
+        if decision == "granted":
+            return outcome.user, outcome.auth_type
+        if decision == "denied-no-user":
+            raise HTTPError(401, M.AUTHZ_NO_USER.note(uri=uri),
+                            headers=(("WWW-Authenticate", challenge(conf)),))
+        failure = M.AUTHZ_USER_FAILURE.note(user=outcome.user, uri=uri)
+        authz = conf.authz
+        if authz is not None and authz.forbidden_on_fail:
+            # AuthzSendForbiddenOnFailure On: no new challenge to a known user
+            raise HTTPError(403, failure)
+        raise HTTPError(401, failure, headers=(("WWW-Authenticate", challenge(conf)),))
 
     # --- handlers (CGI here; the rest in ``handlers``) ----------------------------------
 
@@ -514,56 +578,6 @@ def _with_headers(ex: Exchange, headers: tuple[tuple[str, str], ...]) -> Exchang
     return replace(ex, send=adding)
 
 
-Decision = Literal["granted", "denied", "denied-no-user", "neutral"]
-
-
-def _authorize(conf: DirConf, request: Request, user: str | None, groups: Groups | None,
-               uri: str) -> tuple[Decision, Note | None]:
-    """INTEGRATION POINT: authorization of today's one-Require model, until authz9's
-    ``authz.evaluate(tree, facts)`` replaces it (its facts: the request, ``user`` and
-    ``groups`` as ``groups_of``). The Require forms the resolver cannot decide (it has
-    no client, method or user), with the line the provider logs when it denies.
-    "denied-no-user": a user is needed (then ``authn.authenticate`` finds one)."""
-    require = conf.require
-    if require == "local":
-        return ("granted" if _local_client(request) else "denied"), None
-    if require == "method":
-        method = "GET" if request.method == "HEAD" else request.method
-        return ("granted" if method in conf.require_methods else "denied"), None
-    if require in ("valid-user", "user", "group"):
-        if user is None:
-            return "denied-no-user", None
-        if require == "valid-user":
-            return "granted", None
-        if require == "user":
-            # mod_authz_user user_check_authorization (strcmp: case matters)
-            if user in conf.require_names:
-                return "granted", None
-            return "denied", M.USER_NOT_REQUIRED.note(uri=uri, user=user)
-        # mod_authz_groupfile group_check_authorization
-        assert groups is not None  # asked with a user
-        said = len(groups.notes)
-        found = groups(user)
-        if len(groups.notes) > said:  # no group file, or unreadable: already said
-            return "denied", None
-        if not found:
-            return "denied", M.USER_IN_NO_GROUP.note(user=user, uri=uri,
-                                                     path=conf.auth_group_file)
-        if found.intersection(conf.require_names):
-            return "granted", None
-        return "denied", M.GROUP_NOT_REQUIRED.note(user=user, uri=uri)
-    return "granted", None
-
-
-def _uri(ex: Exchange) -> str:
-    """r->uri as authentication sees it: the decoded path the client asked for (a
-    directory's, before mod_dir maps it to its index)."""
-    try:
-        return screen_path(ex.request.raw_path)
-    except HTTPError:
-        return ex.target.url_path + ex.target.path_info or ex.request.raw_path
-
-
 def _authorization(request: Request) -> str | None:
     """The Authorization header; several are joined as Apache's headers_in joins
     them (and then are no valid credentials)."""
@@ -571,13 +585,28 @@ def _authorization(request: Request) -> str | None:
     return ", ".join(values) if values else None
 
 
-def _local_client(request: Request) -> bool:
-    """mod_authz_host's "local": the client's address is the server's own, or a
-    loopback address (127.0.0.0/8, ::1)."""
-    addr = request.client_addr or ""
-    if addr.startswith("::ffff:"):
-        addr = addr[7:]
-    return addr == request.server_addr or addr.startswith("127.") or addr == "::1"
+def _access_facts(request: Request) -> Facts:
+    """What the access checks look at. ``env`` is empty: at Apache's access phase
+    r->subprocess_env holds only what mod_setenvif/mod_rewrite set, which cgihttpd does
+    not implement; mod_env's SetEnv comes later, in the fixups."""
+    try:
+        uri = screen_path(request.raw_path)
+    except HTTPError:
+        uri = request.raw_path
+    return Facts(client_addr=request.client_addr or "", server_addr=request.server_addr,
+                 method=request.method, uri=uri, host_header=request.header("host") or "",
+                 env={})
+
+
+def _double_reverse(addr: str) -> str | None:
+    """ap_get_remote_host(REMOTE_DOUBLE_REV): the client's name if its reverse lookup
+    is confirmed by a forward lookup of that name, else None."""
+    try:
+        name = socket.getnameinfo((addr, 0), socket.NI_NAMEREQD)[0]
+        forward = {str(info[4][0]) for info in socket.getaddrinfo(name, None)}
+    except (OSError, UnicodeError):
+        return None
+    return name if addr in forward else None
 
 
 def _started(ex: Exchange) -> bool:

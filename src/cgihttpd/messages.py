@@ -125,10 +125,8 @@ AUTHZ_NO_USER = Message("AH01629", "authz_core", "error",
                         "authorization failure (no authenticated user): {uri}")
 AUTHZ_USER_FAILURE = Message("AH01631", "authz_core", "error",
                              'user {user}: authorization failure for "{uri}": ')
-# (2.4.71 logs these two at debug, AH01666 at info: checked with LogLevel info)
-USER_NOT_REQUIRED = Message("AH01663", "authz_user", "debug",
-                            "access to {uri} failed, reason: user '{user}' does not meet "
-                            "'require'ments for user to be allowed access")
+# (2.4.71 logs AH01666 at info, checked with LogLevel info; the providers' debug lines,
+# AH01663 and AH01667, are not written: the evaluator says only its result)
 NO_GROUP_FILE = Message("AH01664", "authz_groupfile", "error",
                         "No group file was specified in the configuration")
 GROUP_FILE_UNREADABLE = Message("AH01665", "authz_groupfile", "error",
@@ -136,9 +134,18 @@ GROUP_FILE_UNREADABLE = Message("AH01665", "authz_groupfile", "error",
 USER_IN_NO_GROUP = Message("AH01666", "authz_groupfile", "info",
                            "Authorization of user {user} to access {uri} failed, reason: "
                            "user doesn't appear in group file ({path}).")
-GROUP_NOT_REQUIRED = Message("AH01667", "authz_groupfile", "debug",
-                             "Authorization of user {user} to access {uri} failed, reason: "
-                             "user is not part of the 'require'ed group(s).")
+# --- access control (mod_access_compat, mod_authz_core, server/request.c) -----------------
+HOST_DENIED = Message("AH01797", "access_compat", "error",
+                      "client denied by server configuration: {path}")
+#: a Require that needs a user where no authentication is configured: AH00027 is
+#: NO_AUTHENTICATION (Satisfy All), above; this one is Satisfy Any
+NO_AUTHENTICATION_ANY = Message("AH00028", "core", "error",
+                                "No authentication done but request not allowed without "
+                                "authentication for {uri}. Authentication not configured?")
+#: at start-up (authz_core_check_section)
+ONLY_NEGATIVE_AUTHZ = Message("AH01624", "authz_core", "error",
+                              "{section} directive contains only negative authorization "
+                              "directives")
 # --- mod_alias (translate_alias_redir, then fixup_redir) ---------------------------------
 REDIRECT_NOT_URL = Message("AH00674", "alias", "error",
                            "cannot redirect '{uri}' to '{target}'; target is not a valid "

@@ -15,7 +15,7 @@ Owns, in Apache's order (server/request.c ap_process_request_internal):
 4. the merged per-directory settings (``walk.effective_conf``), with the .htaccess files
    AllowOverride allows read on the way (``AccessFiles``: through ``fs``, parsed by
    ``config.htaccess``, kept by file identity; a bad one is 500, an unreadable one 403),
-   and access (``Require all denied`` → 403, AH01630);
+   and the settings whose access control the app checks (``Target.access``);
 5. the handler (ScriptAlias → cgi-script; else SetHandler/AddHandler);
 6. mod_dir: a directory without a trailing slash → 301 (DirectorySlash), with one →
    the first DirectoryIndex that resolves, as a URL, to a file.
@@ -710,12 +710,14 @@ def resolve_url(vhost: VirtualHost, url_path: str, fs: FileSystem,
 
     def error(status: int, note: Note | None, filename: str = "",
               conf: DirConf | None = None, handler: str | None = None) -> Target:
+        # with ``conf``: found after the walk, so after the access checks
+        checks = () if conf is None else ((conf, filename),)
         if conf is None:
             conf = effective_conf(vhost, None, url_path, cache=confs)
         return Target(kind="error", status=status, note=note, filename=filename,
                       url_path=url_path, conf=conf,
                       handler=handler, alias=alias, context_prefix=context_prefix,
-                      context_document_root=context_root)
+                      context_document_root=context_root, access=checks)
 
     try:
         found = walk_filesystem(vhost, mapping, url_path, fs, confs, reader)
@@ -725,15 +727,17 @@ def resolve_url(vhost: VirtualHost, url_path: str, fs: FileSystem,
         return error(exc.status, exc.note)
 
     filename = found.filename
-    # mod_authz_core: "Require all denied" (checked before existence: a missing
-    # /.htx is 403 under Debian's <FilesMatch "^\.ht">).
-    if conf.require == "denied":
-        return error(403, M.CLIENT_DENIED.note(path=filename), filename, conf)
+    # From here on the target carries ``access``: the app runs the access
+    # checks (Require, Order/Allow/Deny) first, as Apache does after the walk and
+    # before the handler, so a denied missing /.htx is 403, not 404 (Debian's
+    # <FilesMatch "^\.ht">), and a denied directory is 403, not a DirectorySlash 301.
     # mod_alias fixup_redir: the redirects of every section that applies, before the
     # handler knows whether the file exists and before mod_dir (whose fixups run last)
     redirect = match_redirect(url_path, conf.redirect, conf.redirects)
     if redirect is not None:
-        return _redirected(redirect, url_path, True, conf, filename)
+        # fixups: after the access checks
+        return replace(_redirected(redirect, url_path, True, conf, filename),
+                       access=((conf, filename),))
     basename = filename.rstrip("/").rsplit("/", 1)[-1]
     # ScriptAlias "has the same behavior as Alias, except that in addition it marks the
     # target directory as containing CGI scripts" (mod_alias docs): handler cgi-script.
@@ -744,7 +748,7 @@ def resolve_url(vhost: VirtualHost, url_path: str, fs: FileSystem,
         return Target(kind=kind, filename=filename, url_path=extra.pop("url", prefix),  # type: ignore[arg-type]
                       path_info=found.path_info, conf=conf, handler=handler, alias=alias,
                       context_prefix=context_prefix, context_document_root=context_root,
-                      **extra)  # type: ignore[arg-type]
+                      access=((conf, filename),), **extra)  # type: ignore[arg-type]
 
     if found.kind == "missing":
         return error(404, M.FILE_MISSING.note(path=filename + found.path_info),
@@ -770,18 +774,21 @@ def resolve_url(vhost: VirtualHost, url_path: str, fs: FileSystem,
                 # mod_dir uses an index only when its subrequest would succeed on a
                 # regular file
                 if sub.kind == "file" and not sub.path_info:
-                    return sub
+                    # the directory's access checks come first (the request for
+                    # the directory), then the index's (mod_dir's redirect)
+                    return replace(sub, access=((conf, filename), *sub.access))
                 # "If the request returned a redirect, propagate it to the client"
                 # (the request, and so its log line, stays the directory's)
                 if sub.kind == "redirect":
-                    return replace(sub, url_path=url_path)
+                    return replace(sub, url_path=url_path,
+                                   access=((conf, filename), *sub.access))
                 # "If the request returned something other than 404 (or 200) ... we
                 # return the last error response we got, instead of a directory
                 # listing" (mod_dir.c fixup_dir): a denied index.html is a 403
                 if sub.kind == "error" and sub.status != 404:
                     failed = sub
             if failed is not None:
-                return failed
+                return replace(failed, access=((conf, filename), *failed.access))
     return target("directory")
 
 

@@ -46,6 +46,13 @@ class Target:
     status: int = 0
     #: why (the error-log line), for "error"
     note: Note | None = None
+    #: the per-directory settings whose access control (Require, Order/Allow/Deny) the
+    #: request must pass before this target is answered, each with the filename its
+    #: log line names, in Apache's order: the directory's, then a DirectoryIndex
+    #: file's (mod_dir's internal redirect). Empty
+    #: when resolution stopped before Apache's access phase (a bad path, a refused
+    #: symlink, a broken .htaccess: map_to_storage) or at a server-level Redirect.
+    access: tuple[tuple[DirConf, str], ...] = ()
     #: for "file": the stat resolution took of it (Apache's r->finfo), so the handler
     #: need not ask again; None when resolution did not stat it (fake trees, errors)
     stat: os.stat_result | None = field(default=None, compare=False, repr=False)

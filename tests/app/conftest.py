@@ -107,10 +107,10 @@ def site_config(root: Path, **vhost_kw: Any) -> ServerConfig:
         aliases=(alias("/cgi-bin/", f"{www}/scripts/", "scriptalias"),),
         base=DirConf(add_handlers=((".cgi", "cgi-script"),)),
         sections=(
-            directory("/", require="denied"),
-            directory(www, require="granted", options=opts("-Indexes")),
+            directory("/", require="all denied"),
+            directory(www, require="all granted", options=opts("-Indexes")),
             directory(f"{www}/idx", options=opts("+Indexes")),
-            directory(f"{www}/denied", require="denied"),
+            directory(f"{www}/denied", require="all denied"),
             directory(f"{www}/ed", error_documents=(
                 (404, "/err/missing.html"), (403, '"Custom forbidden text'),
                 (410, "http://example.com/gone"))),

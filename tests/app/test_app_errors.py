@@ -203,8 +203,7 @@ def test_require_method_grants_only_its_methods(site: Site) -> None:
     (site.root / "www" / "m" / "a.txt").write_text("m\n")
     vhost = site.config.vhosts[0]
     vhost = replace(vhost, sections=vhost.sections + (
-        directory(str(site.root / "www" / "m"), require="method",
-                  require_methods=frozenset({"GET", "POST", "OPTIONS"})),))
+        directory(str(site.root / "www" / "m"), require="method GET POST OPTIONS"),))
     config = replace(site.config, vhosts=(vhost,), main=replace(vhost, is_main=True))
     app = App.build(config)
     try:

@@ -68,8 +68,8 @@ def asite(tmp_path: Path) -> Iterator[Site]:
     vhost = replace(vhost, sections=(
         *vhost.sections,
         directory(f"{www}/private", require="valid-user", options=opts("+ExecCGI"), **auth),
-        directory(f"{www}/bob", require="user", require_names=("bob",), **auth),
-        directory(f"{www}/admins", require="group", require_names=("admins",), **auth),
+        directory(f"{www}/bob", require="user bob", **auth),
+        directory(f"{www}/admins", require="group admins", **auth),
         directory(f"{www}/pass", require="valid-user", cgi_pass_auth=True,
                   options=opts("+ExecCGI"), **auth),
         directory(f"{www}/withdoc", require="valid-user",

@@ -186,7 +186,7 @@ def users_file(tmp_path: Path) -> str:
 
 def conf_for(users_file: str, **changes: object) -> DirConf:
     fields: dict[str, object] = {"auth_type": "Basic", "auth_name": "Private Area",
-                                 "auth_user_file": users_file, "require": "valid-user"}
+                                 "auth_user_file": users_file}
     fields.update(changes)
     return DirConf(**fields)  # type: ignore[arg-type]
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from config_helpers import FIXTURES, load
 
+from app.factory import require_of
 from cgihttpd.config.errors import ConfigErrors
 from cgihttpd.config.loader import load_config, read_envvars
 from cgihttpd.config.model import Address, OptionsSpec
@@ -46,7 +47,7 @@ def test_course_vhost_loads_with_expected_values(tmp_path: Path) -> None:
     assert sec.conf.options == OptionsSpec(add=frozenset({"ExecCGI"}),
                                            remove=frozenset({"Indexes"}))
     assert merged.handler_for("index.py") == "cgi-script"
-    assert merged.require == "granted"
+    assert require_of(merged) == "all granted"
     assert merged.allow_override == frozenset(
         {"AuthConfig", "FileInfo", "Indexes", "Limit", "Options"})
     # DirectoryIndex set in the main server is inherited by the vhost
@@ -236,12 +237,12 @@ def test_sections_we_do_not_implement_are_reported(tmp_path: Path) -> None:
     assert any("<If" in w or "If (" in w for w in c.warnings)
 
 
-def test_a_limit_section_refuses_to_start(tmp_path: Path) -> None:
-    # <Limit POST> Require all denied: ignoring it would serve POST to everyone
-    with pytest.raises(ConfigErrors) as info:
-        load(tmp_path, "<Directory /x>\n<Limit POST>\nRequire all denied\n</Limit>\n"
+def test_a_limit_section_limits_its_require_lines(tmp_path: Path) -> None:
+    # <Limit POST> Require all denied: POST only (ignoring it would serve POST to all)
+    c = load(tmp_path, "<Directory /x>\n<Limit POST>\nRequire all denied\n</Limit>\n"
                        "</Directory>\n")
-    assert "<Limit>: access control by method is not supported" in str(info.value)
+    tree = c.main.sections[0].conf.require_tree
+    assert tree is not None and "POST" in tree.limited and "GET" not in tree.limited
 
 
 def test_config_errors_are_all_reported(tmp_path: Path) -> None:
@@ -271,7 +272,7 @@ def test_zero_config_folder(tmp_path: Path) -> None:
     assert "ExecCGI" in conf.effective_options and "Indexes" not in conf.effective_options
     assert conf.effective_directory_index == ("index.html", "index.py")
     assert conf.handler_for("a.py") == conf.handler_for("b.cgi") == "cgi-script"
-    assert conf.require == "granted" and c.user is None and c.group is None
+    assert require_of(conf) == "all granted" and c.user is None and c.group is None
     assert "VirtualHost configuration:" in describe(c)
 
 
@@ -299,5 +300,5 @@ def test_include_and_ifmodule_inside_a_virtual_host(tmp_path: Path) -> None:
     vh = c.vhosts[0]
     assert vh.server_aliases == ("inc.example",)
     assert vh.base.directory_index == ("in.html",)
-    assert vh.sections[0].conf.require == "denied"
+    assert require_of(vh.sections[0].conf) == "all denied"
     assert vh.sections[0].source.file == str(tmp_path / "vh.conf")

@@ -41,6 +41,8 @@ PURE_CORES = (
     "cgihttpd.static.autoindex", "cgihttpd.response", "cgihttpd.mime",
     # shared vocabulary
     "cgihttpd.asgi", "cgihttpd.banner", "cgihttpd.cache",
+    # access control: Require trees, Order/Allow/Deny, the expression subset
+    "cgihttpd.authz", "cgihttpd.expr",
 )
 
 #: The CGI cores that take the OS's answers as values (stat results, the environment

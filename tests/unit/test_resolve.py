@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.factory import alias, directory, files, make_vhost, opts
+from app.factory import alias, directory, files, make_vhost, opts, verdicts
 from cgihttpd.cache import BoundedCache
 from cgihttpd.config.model import DirConf, VirtualHost
 from cgihttpd.resolve import ResolutionCache, normalize_path, resolve_target, screen_path
@@ -116,8 +116,8 @@ VHOST = make_vhost(
     sections=(
         directory("/srv/www/multi", directory_index=("missing.html", "first.py", "second.html")),
         directory("/srv/www/nosym", options=opts("-FollowSymLinks")),
-        directory("/srv/www/denied", require="denied"),
-        files(r"^\.ht", regex=True, require="denied"),
+        directory("/srv/www/denied", require="all denied"),
+        files(r"^\.ht", regex=True, require="all denied"),
     ),
 )
 
@@ -215,10 +215,19 @@ def test_script_alias_makes_cgi() -> None:
 
 
 def test_require_denied_comes_before_existence_and_redirects() -> None:
+    """The target (a file, a 404, a DirectorySlash 301) carries the settings whose
+    access checks the app runs first (tests/app: the 403 and its AH01630)."""
     for raw in ("/denied/x.html", "/denied/nope", "/denied", "/.htpasswd"):
         t = resolve(raw)
-        assert (t.kind, t.status) == ("error", 403), raw
-        assert t.reason.startswith("AH01630: client denied by server configuration: ")
+        assert verdicts(t) == ["denied"], raw
+        assert t.access[0][1].startswith(("/srv/www/denied", "/srv/www/.htpasswd")), raw
+    assert verdicts(resolve("/a.html")) == ["granted"]
+
+
+def test_errors_before_the_access_phase_carry_no_access_checks() -> None:
+    # a refused symlink, a bad path: Apache answers them before any Require
+    assert resolve("/nosym/l.html").access == ()
+    assert resolve("/%2e%2e/x").access == ()
 
 
 def test_symlinks_need_follow_symlinks() -> None:
@@ -258,9 +267,12 @@ def test_no_encoding_escapes_the_root(segments: list[str], trailing: bool) -> No
 
 def test_a_denied_index_is_an_error_not_a_listing() -> None:
     vhost = make_vhost("/srv/www", sections=(
-        files("index.html", require="denied"),))
+        files("index.html", require="all denied"),))
     t = resolve_target(vhost, "/sub/", FS)
-    assert (t.kind, t.status, t.filename) == ("error", 403, "/srv/www/sub/index.html")
+    # mod_dir's redirect to the index passes the directory's checks, then the index's
+    assert (t.kind, t.filename) == ("file", "/srv/www/sub/index.html")
+    assert [f for _, f in t.access] == ["/srv/www/sub/", "/srv/www/sub/index.html"]
+    assert verdicts(t) == ["granted", "denied"]
 
 
 def test_unsearchable_or_failing_components_are_403() -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.factory import directory, files, location, make_vhost, opts
+from app.factory import directory, files, location, make_vhost, opts, require_of
 from cgihttpd.config.model import DirConf, OptionsSpec
 from cgihttpd.walk import directory_matches, effective_conf, location_matches
 
@@ -50,15 +50,15 @@ def test_location_is_merged_last() -> None:
 
 
 def test_files_section_applies_to_missing_names_too() -> None:
-    vhost = make_vhost(sections=(files(r"^\.ht", regex=True, require="denied"),))
-    assert effective_conf(vhost, "/srv/www/.htnope", "/.htnope").require == "denied"
-    assert effective_conf(vhost, "/srv/www/x.ht", "/x.ht").require is None
+    vhost = make_vhost(sections=(files(r"^\.ht", regex=True, require="all denied"),))
+    assert require_of(effective_conf(vhost, "/srv/www/.htnope", "/.htnope")) == "all denied"
+    assert require_of(effective_conf(vhost, "/srv/www/x.ht", "/x.ht")) is None
 
 
 def test_directory_without_trailing_slash_is_inside_its_own_section() -> None:
-    vhost = make_vhost(sections=(directory("/srv/www/sub", require="denied"),))
-    assert effective_conf(vhost, "/srv/www/sub", "/sub", is_dir=True).require == "denied"
-    assert effective_conf(vhost, "/srv/www/sub", "/sub").require is None  # a file "sub"
+    vhost = make_vhost(sections=(directory("/srv/www/sub", require="all denied"),))
+    assert require_of(effective_conf(vhost, "/srv/www/sub", "/sub", is_dir=True)) == "all denied"
+    assert require_of(effective_conf(vhost, "/srv/www/sub", "/sub")) is None  # a file "sub"
 
 
 def test_options_plus_minus_follow_the_walk() -> None:
@@ -91,14 +91,14 @@ NAMES = st.text(alphabet="abc", min_size=1, max_size=4)
 
 @given(NAMES, NAMES)
 def test_a_section_for_a_never_applies_to_ab(a: str, b: str) -> None:
-    vhost = make_vhost(sections=(directory("/r/" + a, require="denied"),
+    vhost = make_vhost(sections=(directory("/r/" + a, require="all denied"),
                                  location("/" + a, directory_index=("x",))))
     other = a + b  # /r/ab is not inside /r/a
     conf = effective_conf(vhost, f"/r/{other}/f", f"/{other}/f")
-    assert conf.require is None
+    assert require_of(conf) is None
     assert conf.directory_index is None
     inside = effective_conf(vhost, f"/r/{a}/{b}", f"/{a}/{b}")
-    assert inside.require == "denied" and inside.directory_index == ("x",)
+    assert require_of(inside) == "all denied" and inside.directory_index == ("x",)
 
 
 OPTION = st.sampled_from(["Indexes", "ExecCGI", "FollowSymLinks", "Includes", "MultiViews"])
@@ -148,10 +148,10 @@ Require all denied
     assert not [w for w in c.warnings if "nested" in w]
     nested = [s for s in c.main.sections if s.within is not None]
     assert [(s.pattern, s.within) for s in nested] == [("a.txt", f"{d}/sub"), ("^b", str(d))]
-    require = {url: effective_conf(c.main, f"{d}{url}", url).require
+    require = {url: require_of(effective_conf(c.main, f"{d}{url}", url))
                for url in ("/a.txt", "/sub/a.txt", "/b.txt", "/sub/b.txt", "/c.txt")}
-    assert require == {"/a.txt": "granted", "/sub/a.txt": "denied", "/b.txt": "denied",
-                       "/sub/b.txt": "denied", "/c.txt": "granted"}
+    assert require == {"/a.txt": "all granted", "/sub/a.txt": "all denied", "/b.txt": "all denied",
+                       "/sub/b.txt": "all denied", "/c.txt": "all granted"}
 
 
 def test_files_nested_in_a_directory_match() -> None:

@@ -21,6 +21,7 @@ import math
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+from cgihttpd.authz import AccessCompat, AuthzConf, Group
 from cgihttpd.config.indexopts import effective_index_options, merge_index_options
 from cgihttpd.config.readtimeout import ReadTimeout
 
@@ -122,12 +123,6 @@ class ContextRedirect:
 
 # --- per-directory settings ----------------------------------------------------------
 
-#: the Require forms cgihttpd enforces: all granted, all denied, local (mod_authz_host),
-#: method, and the forms that need a user: valid-user, user (mod_authz_user), group
-#: (mod_authz_groupfile)
-RequireAll = Literal["granted", "denied", "local", "method", "valid-user", "user", "group"]
-
-
 @dataclass(frozen=True, slots=True)
 class DirConf:
     """Per-directory settings. In a section every field is a delta: ``None``/empty means
@@ -146,11 +141,12 @@ class DirConf:
     #: AllowOverrideList: directives (lower-case) a .htaccess may use whatever
     #: AllowOverride says; None: not set
     allow_override_list: frozenset[str] | None = None
-    require: RequireAll | None = None
-    #: for ``require == "method"``: the methods granted (upper-case)
-    require_methods: frozenset[str] = frozenset()
-    #: for ``require == "user"`` / ``"group"``: the users or groups granted
-    require_names: tuple[str, ...] = ()
+    #: mod_authz_core: the Require tree, AuthMerging, AuthzSendForbiddenOnFailure;
+    #: None: none of its directives here (``authz.AuthzConf.merge`` combines them)
+    authz: AuthzConf | None = None
+    #: mod_access_compat: Order, Allow, Deny, Satisfy; None: none here (the most
+    #: specific section with any of them replaces the inherited one whole)
+    access_compat: AccessCompat | None = None
     #: mod_authn_core AuthType as written ("Basic"); "" for ``AuthType None`` (which
     #: undoes an inherited one); None: not set here
     auth_type: str | None = None
@@ -228,11 +224,9 @@ class DirConf:
             allow_override_opts=(self.allow_override_opts if over.allow_override is None
                                  else over.allow_override_opts),
             allow_override_list=pick(self.allow_override_list, over.allow_override_list),  # type: ignore[arg-type]
-            require=pick(self.require, over.require),  # type: ignore[arg-type]
-            require_methods=(self.require_methods if over.require is None
-                             else over.require_methods),
-            require_names=(self.require_names if over.require is None
-                           else over.require_names),
+            authz=(self.authz if over.authz is None
+                   else (self.authz or AuthzConf()).merge(over.authz)),
+            access_compat=pick(self.access_compat, over.access_compat),  # type: ignore[arg-type]
             # mod_authn_core, mod_auth_basic, mod_authn_file, mod_authz_groupfile: each
             # setting a section sets replaces the inherited one
             auth_type=pick(self.auth_type, over.auth_type),  # type: ignore[arg-type]
@@ -276,6 +270,11 @@ class DirConf:
     @property
     def effective_options(self) -> frozenset[str]:
         return OPTIONS_DEFAULT if self.options is None else self.options.apply(OPTIONS_DEFAULT)
+
+    @property
+    def require_tree(self) -> Group | None:
+        """The Require tree in force (None: no Require applies: granted)."""
+        return None if self.authz is None else self.authz.tree
 
     @property
     def effective_auth_type(self) -> str | None:

@@ -330,9 +330,10 @@ IMPLEMENTED_MODULES: frozenset[str] = frozenset({
     "mpm_event_module", "mpm_prefork_module", "mpm_worker_module",
     "mime_module", "dir_module", "alias_module", "authz_core_module", "authz_host_module",
     "env_module", "cgi_module", "cgid_module", "autoindex_module", "reqtimeout_module",
-    # HTTP Basic against htpasswd files, and the Require forms that need a user
+    # HTTP Basic against htpasswd files; Require trees (and the forms that need a user);
+    # Order/Allow/Deny/Satisfy
     "auth_basic_module", "authn_core_module", "authn_file_module", "authz_user_module",
-    "authz_groupfile_module",
+    "authz_groupfile_module", "access_compat_module",
 })
 
 MPM_MODULES: frozenset[str] = frozenset(
@@ -341,9 +342,10 @@ MPM_MODULES: frozenset[str] = frozenset(
 
 #: What the directives of each protecting module do, for the refusal's message. Every
 #: directive of these modules protects (or configures a protection, as AuthName does);
-#: cgihttpd enforces those the directive table has (the ``Require`` forms it accepts,
-#: AuthType Basic with the file provider: ``directives.access``, ``directives.auth``)
-#: and refuses the others.
+#: one the directive table does not hold is refused. The table holds mod_authz_core's,
+#: mod_access_compat's, ``<Limit>``/``<LimitExcept>`` (``directives.require``,
+#: ``directives.access_compat``; the providers it cannot evaluate are refused there),
+#: and AuthType Basic with the file provider (``directives.auth``).
 _AUTHN = "authentication"
 _AUTHZ = "authorization"
 PROTECTIVE_MODULES: dict[str, str] = {

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 
+from cgihttpd.authz import AllProvider, AuthzConf, Group, Require
 from cgihttpd.config.model import (
     Address,
     DirConf,
@@ -39,7 +40,7 @@ def folder_config(docroot: str, listen: Address) -> ServerConfig:
         # Options -Indexes +ExecCGI over Apache's default (FollowSymLinks)
         options=OptionsSpec(add=frozenset({"ExecCGI"}), remove=frozenset({"Indexes"})),
         allow_override=frozenset(),
-        require="granted",
+        authz=AuthzConf(Group.of("any", (Require(AllProvider(True), "Require all granted"),))),
         directory_index=("index.html", "index.py"),
         add_handlers=((".py", "cgi-script"), (".cgi", "cgi-script")),
     )

@@ -19,13 +19,15 @@ loader can warn about each of them once.
 Layout: ``draft`` (what is filled), ``table`` (the registry and the tree walk), then one
 module per Apache module family, each registering its directives when imported:
 ``readtime``, ``sections``, ``server``, ``reqtimeout``, ``logs``, ``alias``, ``cgi``,
-``access``, ``auth``, ``mime_dir``, ``autoindex``.
+``access``, ``require`` (mod_authz_*, <Limit>), ``access_compat``, ``auth``
+(mod_auth_basic, mod_authn_*), ``mime_dir``, ``autoindex``.
 """
 
 from __future__ import annotations
 
 from cgihttpd.config.directives import (  # noqa: F401 - importing registers the directives
     access,
+    access_compat,
     alias,
     auth,
     autoindex,
@@ -34,10 +36,11 @@ from cgihttpd.config.directives import (  # noqa: F401 - importing registers the
     mime_dir,
     readtime,
     reqtimeout,
+    require,
     sections,
     server,
 )
-from cgihttpd.config.directives.access import AUTHZ_PROVIDERS, parse_options
+from cgihttpd.config.directives.access import parse_options
 from cgihttpd.config.directives.draft import (
     Apply,
     Arity,
@@ -49,6 +52,7 @@ from cgihttpd.config.directives.draft import (
 )
 from cgihttpd.config.directives.logs import LOG_LEVELS
 from cgihttpd.config.directives.reqtimeout import parse_read_timeout
+from cgihttpd.config.directives.require import AUTHZ_PROVIDERS
 from cgihttpd.config.directives.table import (
     DIRECTIVES,
     Directive,

@@ -1,8 +1,6 @@
-"""Per-directory access and options (core, mod_authz_core): Options with core.c
-``set_options``' rules, AllowOverride, AllowOverrideList, Require (the forms cgihttpd
-enforces: ``all granted``, ``all denied``, ``local``, ``method``, and ``valid-user``,
-``user``, ``group``, which need an authenticated user (``cgihttpd.authn``); any other
-is refused)."""
+"""Per-directory options (core): Options with core.c ``set_options``' rules,
+AllowOverride, AllowOverrideList. (Require and its sections are ``require``; Order,
+Allow, Deny and Satisfy are ``access_compat``.)"""
 
 from __future__ import annotations
 
@@ -10,7 +8,6 @@ from cgihttpd.config.directives.draft import Ctx
 from cgihttpd.config.directives.table import directive
 from cgihttpd.config.errors import ConfigError
 from cgihttpd.config.model import OPTIONS_ALL, OptionsSpec
-from cgihttpd.config.modules import refusal
 from cgihttpd.config.tree import Node
 
 _OPTION_WORDS: dict[str, frozenset[str]] = {
@@ -150,57 +147,3 @@ def _allow_override_list(ctx: Ctx, node: Node) -> None:
         ctx.set_dir(allow_override_list=frozenset())
         return
     ctx.set_dir(allow_override_list=frozenset(a.lower() for a in node.args))
-
-
-#: Authz providers and the module that registers each (mod_authz_*.c).
-AUTHZ_PROVIDERS = {
-    "all": "authz_core_module", "env": "authz_core_module", "method": "authz_core_module",
-    "expr": "authz_core_module", "ip": "authz_host_module", "host": "authz_host_module",
-    "local": "authz_host_module", "forward-dns": "authz_host_module",
-    "user": "authz_user_module", "valid-user": "authz_user_module",
-    "group": "authz_groupfile_module", "file-owner": "authz_owner_module",
-    "file-group": "authz_owner_module", "dbm-group": "authz_dbm_module",
-    "dbd-group": "authz_dbd_module", "ldap-user": "authnz_ldap_module",
-    "ldap-group": "authnz_ldap_module", "ldap-dn": "authnz_ldap_module",
-    "ldap-attribute": "authnz_ldap_module", "ldap-filter": "authnz_ldap_module",
-    "ldap-search": "authnz_ldap_module",
-}
-
-
-@directive("Require", "RAW", "specifies authorization directives which one must pass (or "
-           "not) for a request to suceeed")
-def _require(ctx: Ctx, node: Node) -> None:
-    args = list(node.args)
-    negated = bool(args) and args[0].lower() == "not"
-    if negated:
-        args = args[1:]
-    provider = args[0].lower() if args else ""
-    module = AUTHZ_PROVIDERS.get(provider)
-    if module is None or module not in ctx.loaded:
-        raise ConfigError(f"Unknown Authz provider: {args[0] if args else ''}")
-    if provider == "all" and not negated:
-        if len(args) != 2 or args[1].lower() not in ("granted", "denied"):
-            # mod_authz_core all_parse_config
-            raise ConfigError("Argument for 'Require all' must be 'granted' or 'denied'")
-        ctx.set_dir(require=args[1].lower())
-        return
-    if provider == "local" and not negated and len(args) == 1:
-        # mod_authz_host: the client is the host itself (checked by the app, which
-        # knows the addresses)
-        ctx.set_dir(require="local")
-        return
-    if provider == "method" and not negated and len(args) > 1:
-        # mod_authz_core method_parse_config: granted to these methods only (HEAD
-        # counts as GET there: it has GET's method number)
-        ctx.set_dir(require="method", require_methods=frozenset(a.upper() for a in args[1:]))
-        return
-    if provider in ("valid-user", "user", "group") and not negated:
-        # mod_authz_user, mod_authz_groupfile: decided once a user is authenticated
-        # (app.py's authorization step); the names are ap_getword_conf words (none:
-        # accepted by apache2 -t, and then no user is granted)
-        ctx.set_dir(require=provider, require_names=tuple(args[1:]))
-        return
-    # Any other form would be a protection cgihttpd does not evaluate: refused, never
-    # stored and ignored (issue 9).
-    raise ConfigError(refusal(f"Require {' '.join(node.args)}",
-                              f"authorization by '{provider}'", ctx.draft.htaccess))

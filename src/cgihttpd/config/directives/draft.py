@@ -8,6 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+from cgihttpd.authz import ALL_METHODS, Methods, Op
+from cgihttpd.authz import Node as AuthzNode
 from cgihttpd.config.errors import ConfigError
 from cgihttpd.config.model import (
     Address,
@@ -114,6 +116,16 @@ class Draft:
 
 
 @dataclass
+class AuthzDraft:
+    """A <RequireAll>, <RequireAny> or <RequireNone> while its lines are read."""
+
+    op: Op
+    negate: bool
+    tag: str
+    children: list[AuthzNode] = field(default_factory=list)
+
+
+@dataclass
 class Ctx:
     """Where a directive is being applied."""
 
@@ -124,6 +136,11 @@ class Ctx:
     parent: str | None
     #: the modules loaded when reading finished
     loaded: frozenset[str]
+    #: the methods of the <Limit>/<LimitExcept> being read (Apache's cmd->limited)
+    limited: Methods = ALL_METHODS
+    #: the <RequireAll>/<RequireAny>/<RequireNone> being read; None: Require lines go
+    #: to the section's own (implicit RequireAny) tree
+    authz_group: AuthzDraft | None = None
 
     @property
     def dir(self) -> DirConf:

@@ -1,0 +1,321 @@
+"""The common forms of Apache's expression language (ap_expr, server/util_expr_*.c)
+that ``Require expr`` is written with.
+
+Owns parsing an expression into a frozen tree and evaluating it against an
+``authz.Facts``. The subset: the variables ``%{REMOTE_ADDR}``, ``%{HTTP_HOST}``,
+``%{REQUEST_METHOD}``, ``%{REQUEST_URI}``, ``%{REMOTE_USER}``; strings in single or
+double quotes (with ``%{VAR}`` inside); ``==``, ``!=``, ``=~``, ``!~`` (``/regex/`` or
+``m#regex#``, flag ``i``), ``in {'a', 'b'}``, ``-ipmatch`` and ``-R``; ``&&``, ``||``,
+``!``, parentheses, ``true``, ``false``. Anything else raises ``ExprError``, which the
+configuration turns into a refusal at start-up: an expression cgihttpd does not
+understand must never be half-evaluated.
+
+Pure: no IO.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TypeAlias
+
+from cgihttpd.authz import Facts, Subnet, SubnetError, parse_subnet
+
+VARIABLES = ("REMOTE_ADDR", "HTTP_HOST", "REQUEST_METHOD", "REQUEST_URI", "REMOTE_USER")
+
+
+class ExprError(ValueError):
+    """The expression is outside the subset cgihttpd evaluates (or is not one)."""
+
+
+# --- the tree ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Word:
+    """A string: literal pieces and variable names, concatenated."""
+
+    parts: tuple[tuple[bool, str], ...]  # (is_variable, text)
+
+    def value(self, facts: Facts) -> str:
+        return "".join(_variable(text, facts) if var else text for var, text in self.parts)
+
+    @property
+    def variables(self) -> frozenset[str]:
+        return frozenset(text for var, text in self.parts if var)
+
+
+@dataclass(frozen=True, slots=True)
+class Compare:
+    left: Word
+    op: str  # "==", "!="
+    right: Word
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    left: Word
+    pattern: re.Pattern[str]
+    negate: bool
+
+
+@dataclass(frozen=True, slots=True)
+class In:
+    left: Word
+    words: tuple[Word, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class IpMatch:
+    left: Word
+    subnet: Subnet
+
+
+@dataclass(frozen=True, slots=True)
+class Const:
+    value: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Not:
+    operand: Cond
+
+
+@dataclass(frozen=True, slots=True)
+class Binary:
+    op: str  # "&&", "||"
+    left: Cond
+    right: Cond
+
+
+Cond: TypeAlias = Compare | Match | In | IpMatch | Const | Not | Binary
+
+
+@dataclass(frozen=True, slots=True)
+class Expr:
+    """A parsed expression and the text it came from."""
+
+    text: str
+    cond: Cond
+
+    def evaluate(self, facts: Facts) -> bool:
+        return _eval(self.cond, facts)
+
+    @property
+    def variables(self) -> frozenset[str]:
+        return _vars(self.cond)
+
+
+def _variable(name: str, facts: Facts) -> str:
+    if name == "REMOTE_ADDR":
+        return facts.client_addr
+    if name == "HTTP_HOST":
+        return facts.host_header
+    if name == "REQUEST_METHOD":
+        return facts.method
+    if name == "REQUEST_URI":
+        return facts.uri
+    return facts.user or ""  # REMOTE_USER
+
+
+def _eval(cond: Cond, facts: Facts) -> bool:
+    if isinstance(cond, Const):
+        return cond.value
+    if isinstance(cond, Not):
+        return not _eval(cond.operand, facts)
+    if isinstance(cond, Binary):
+        if cond.op == "&&":
+            return _eval(cond.left, facts) and _eval(cond.right, facts)
+        return _eval(cond.left, facts) or _eval(cond.right, facts)
+    if isinstance(cond, Compare):
+        equal = cond.left.value(facts) == cond.right.value(facts)
+        return equal if cond.op == "==" else not equal
+    if isinstance(cond, Match):
+        return (cond.pattern.search(cond.left.value(facts)) is not None) != cond.negate
+    if isinstance(cond, In):
+        value = cond.left.value(facts)
+        return any(w.value(facts) == value for w in cond.words)
+    return cond.subnet.contains(cond.left.value(facts))
+
+
+def _vars(cond: Cond) -> frozenset[str]:
+    if isinstance(cond, Const):
+        return frozenset()
+    if isinstance(cond, Not):
+        return _vars(cond.operand)
+    if isinstance(cond, Binary):
+        return _vars(cond.left) | _vars(cond.right)
+    if isinstance(cond, In):
+        out = cond.left.variables
+        for w in cond.words:
+            out |= w.variables
+        return out
+    if isinstance(cond, Compare):
+        return cond.left.variables | cond.right.variables
+    return cond.left.variables
+
+
+# --- parsing -------------------------------------------------------------------------
+
+_TOKEN = re.compile(r"""
+    \s*(?:
+      (?P<var>%\{[^}]*\})
+    | (?P<str>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")
+    | (?P<regex>/(?:[^/\\]|\\.)*/i?|m(?P<delim>[^\w\s])(?:(?!(?P=delim)).|\\.)*(?P=delim)i?)
+    | (?P<op>==|!=|=~|!~|&&|\|\||!|\(|\)|\{|\}|,)
+    | (?P<word>-?[A-Za-z_][A-Za-z0-9_-]*|\d+)
+    )""", re.VERBOSE | re.DOTALL)
+
+_VAR = re.compile(r"%\{([^}]*)\}")
+
+
+def _tokens(text: str) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    pos = 0
+    text = text.rstrip()
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if m is None or m.end() == pos:
+            raise ExprError(f"cannot read the expression at '{text[pos:].strip()}'")
+        kind = m.lastgroup if m.lastgroup != "delim" else "regex"
+        if m.group("regex") is not None:
+            kind = "regex"
+        assert kind is not None
+        out.append((kind, m.group(kind).strip() if kind != "str" else m.group(kind)))
+        pos = m.end()
+    return out
+
+
+def _word_of(kind: str, text: str) -> Word:
+    if kind == "var":
+        name = text[2:-1]
+        if name not in VARIABLES:
+            raise ExprError(f"variable %{{{name}}}")
+        return Word(((True, name),))
+    if kind == "str":
+        body = re.sub(r"\\(.)", r"\1", text[1:-1])
+        parts: list[tuple[bool, str]] = []
+        pos = 0
+        for m in _VAR.finditer(body):
+            if m.start() > pos:
+                parts.append((False, body[pos:m.start()]))
+            if m.group(1) not in VARIABLES:
+                raise ExprError(f"variable %{{{m.group(1)}}}")
+            parts.append((True, m.group(1)))
+            pos = m.end()
+        if pos < len(body) or not parts:
+            parts.append((False, body[pos:]))
+        return Word(tuple(parts))
+    if kind == "word" and text.isdigit():
+        return Word(((False, text),))
+    raise ExprError(f"'{text}' where a string or %{{VARIABLE}} was expected")
+
+
+class _Parser:
+    def __init__(self, tokens: list[tuple[str, str]]) -> None:
+        self.tokens = tokens
+        self.pos = 0
+
+    def peek(self) -> tuple[str, str] | None:
+        return self.tokens[self.pos] if self.pos < len(self.tokens) else None
+
+    def take(self) -> tuple[str, str]:
+        tok = self.peek()
+        if tok is None:
+            raise ExprError("the expression ends too early")
+        self.pos += 1
+        return tok
+
+    def expect(self, text: str) -> None:
+        tok = self.take()
+        if tok[1] != text:
+            raise ExprError(f"'{text}' expected, found '{tok[1]}'")
+
+    def expression(self) -> Cond:
+        left = self.conjunction()
+        while self.peek() == ("op", "||"):
+            self.take()
+            left = Binary("||", left, self.conjunction())
+        return left
+
+    def conjunction(self) -> Cond:
+        left = self.unary()
+        while self.peek() == ("op", "&&"):
+            self.take()
+            left = Binary("&&", left, self.unary())
+        return left
+
+    def unary(self) -> Cond:
+        tok = self.peek()
+        if tok == ("op", "!"):
+            self.take()
+            return Not(self.unary())
+        if tok == ("op", "("):
+            self.take()
+            inner = self.expression()
+            self.expect(")")
+            return inner
+        if tok is not None and tok[0] == "word" and tok[1] in ("true", "false"):
+            self.take()
+            return Const(tok[1] == "true")
+        if tok is not None and tok == ("word", "-R"):
+            self.take()
+            return IpMatch(Word(((True, "REMOTE_ADDR"),)), self.subnet())
+        return self.comparison()
+
+    def subnet(self) -> Subnet:
+        kind, text = self.take()
+        word = _word_of(kind, text)
+        if word.variables:
+            raise ExprError("-ipmatch with a variable subnet")
+        value = "".join(text for _, text in word.parts)
+        addr, _, mask = value.partition("/")
+        try:
+            return parse_subnet(addr, mask or None)
+        except SubnetError:
+            raise ExprError(f"'{value}' is not an IP address or subnet") from None
+
+    def comparison(self) -> Cond:
+        left = _word_of(*self.take())
+        kind, op = self.take()
+        if op in ("==", "!="):
+            return Compare(left, op, _word_of(*self.take()))
+        if op in ("=~", "!~"):
+            rkind, rtext = self.take()
+            if rkind != "regex":
+                raise ExprError(f"a regular expression expected after {op}")
+            return Match(left, _regex(rtext), op == "!~")
+        if (kind, op) == ("word", "in"):
+            self.expect("{")
+            words = [_word_of(*self.take())]
+            while self.peek() == ("op", ","):
+                self.take()
+                words.append(_word_of(*self.take()))
+            self.expect("}")
+            return In(left, tuple(words))
+        if (kind, op) == ("word", "-ipmatch"):
+            return IpMatch(left, self.subnet())
+        raise ExprError(f"operator '{op}'")
+
+
+def _regex(text: str) -> re.Pattern[str]:
+    flags = 0
+    if text.endswith("i"):
+        flags, text = re.IGNORECASE, text[:-1]
+    body = text[1:-1] if text.startswith("/") else text[2:-1]
+    try:
+        return re.compile(body, flags)
+    except re.error as exc:
+        raise ExprError(f"regular expression: {exc}") from None
+
+
+def parse_expr(text: str) -> Expr:
+    """Parse ``text`` (one ``Require expr`` line's expression) or raise ExprError."""
+    parser = _Parser(_tokens(text))
+    if not parser.tokens:
+        raise ExprError("empty expression")
+    cond = parser.expression()
+    if parser.peek() is not None:
+        raise ExprError(f"unexpected '{parser.peek()[1]}'")  # type: ignore[index]
+    return Expr(text, cond)
+
