@@ -262,7 +262,8 @@ class MethodProvider:
 @dataclass(frozen=True, slots=True)
 class ExprProvider:
     expr: Expr
-    #: the expression reads REMOTE_USER: false without a user is "denied-no-user"
+    #: the expression reads REMOTE_USER: false is "denied-no-user", with a user or
+    #: without (mod_authz_core expr_check_authorization: ``want_user``)
     wants_user: bool
 
 
@@ -372,7 +373,8 @@ def _check(provider: Provider, facts: Facts) -> Decision:
     if isinstance(provider, ExprProvider):
         if provider.expr.evaluate(facts):
             return "granted"
-        return "denied-no-user" if provider.wants_user and facts.user is None else "denied"
+        # Apache answers "no user" even after authentication (then AH01629, not AH01631)
+        return "denied-no-user" if provider.wants_user else "denied"
     if facts.user is None:
         return "denied-no-user"
     if isinstance(provider, ValidUserProvider):
