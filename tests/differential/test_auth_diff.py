@@ -4,7 +4,8 @@ body), 200 for each format's user, a wrong password and an unknown user (401 and
 same error-log line), ``Require user`` and ``Require group`` after authentication, a
 script's REMOTE_USER and AUTH_TYPE (and no Authorization without CGIPassAuth), ``%u`` in
 the access log, and the same protection from a .htaccess under AllowOverride
-AuthConfig."""
+AuthConfig; and the Require tree deciding when a user is needed (RequireAll/Any with
+addresses, Satisfy Any, ``Require expr`` on REMOTE_USER, AuthzSendForbiddenOnFailure)."""
 
 from __future__ import annotations
 
@@ -30,6 +31,8 @@ LoadModule mpm_event_module {MODS}/mod_mpm_event.so
 LoadModule authz_core_module {MODS}/mod_authz_core.so
 LoadModule authz_user_module {MODS}/mod_authz_user.so
 LoadModule authz_groupfile_module {MODS}/mod_authz_groupfile.so
+LoadModule authz_host_module {MODS}/mod_authz_host.so
+LoadModule access_compat_module {MODS}/mod_access_compat.so
 LoadModule authn_core_module {MODS}/mod_authn_core.so
 LoadModule authn_file_module {MODS}/mod_authn_file.so
 LoadModule auth_basic_module {MODS}/mod_auth_basic.so
@@ -102,6 +105,54 @@ DocumentRoot "${{ROOT}}/site"
     AuthUserFile nosuchfile
     Require valid-user
 </Directory>
+# the Require tree decides, authentication only when it needs a user (authz9 + authn9)
+<Directory "${{ROOT}}/site/forbid">
+    AuthType Basic
+    AuthName forbid
+    AuthUserFile users
+    AuthzSendForbiddenOnFailure On
+    Require user bob
+</Directory>
+<Directory "${{ROOT}}/site/both">
+    AuthType Basic
+    AuthName both
+    AuthUserFile users
+    <RequireAll>
+        Require local
+        Require valid-user
+    </RequireAll>
+</Directory>
+<Directory "${{ROOT}}/site/elsewhere">
+    AuthType Basic
+    AuthName elsewhere
+    AuthUserFile users
+    <RequireAll>
+        Require ip 192.0.2.1
+        Require valid-user
+    </RequireAll>
+</Directory>
+<Directory "${{ROOT}}/site/localany">
+    AuthType Basic
+    AuthName localany
+    AuthUserFile users
+    Require local
+    Require valid-user
+</Directory>
+<Directory "${{ROOT}}/site/satisfy">
+    AuthType Basic
+    AuthName satisfy
+    AuthUserFile users
+    Order deny,allow
+    Deny from all
+    Satisfy Any
+    Require valid-user
+</Directory>
+<Directory "${{ROOT}}/site/expr">
+    AuthType Basic
+    AuthName expr
+    AuthUserFile users
+    Require expr %{{REMOTE_USER}} == 'bob'
+</Directory>
 # AuthType without a Require of its own: the inherited "all granted" needs no user
 <Directory "${{ROOT}}/site/granted">
     AuthType Basic
@@ -121,7 +172,8 @@ FILES = {
     "ht/.htaccess": "AuthType Basic\nAuthName ht\nAuthUserFile users\nRequire valid-user\n",
     "ht/index.html": "ht\n",
     **{f"{d}/index.html": f"{d}\n" for d in ("notauthoritative", "noname", "notype",
-                                             "nofile", "granted")},
+                                             "nofile", "granted", "forbid", "both",
+                                             "elsewhere", "localany", "satisfy", "expr")},
 }
 #: user → (htpasswd flag, password): one user per format htpasswd writes that Apache
 #: verifies on Linux (-p plain text does not: APR hands it to crypt(3))
@@ -295,3 +347,36 @@ def test_what_cannot_authenticate(apair: Pair, path: str, user: str | None,
         # (Apache puts an errno's "(2)No such file or directory: " before [client])
         assert apache and ours
         assert ours[-1][0] == apache[-1][0] and ours[-1][1].endswith(apache[-1][1])
+
+
+@pytest.mark.parametrize(("path", "user", "password", "status", "needle"), [
+    # AuthzSendForbiddenOnFailure: a known user the tree refuses is 403, no challenge
+    ("/forbid/", "apr1", "m-pw", 403, "user apr1: authorization failure"),
+    ("/forbid/", None, None, 401, None),
+    ("/forbid/", "bob", "builder", 200, None),
+    # RequireAll: granted by address, then a user is needed
+    ("/both/", None, None, 401, None),
+    ("/both/", "sha1", "s-pw", 200, None),
+    # RequireAll denied by address: 403 before any authentication
+    ("/elsewhere/", None, None, 403, "client denied by server configuration"),
+    ("/elsewhere/", "sha1", "s-pw", 403, None),
+    # the implicit RequireAny: granted by address, no user asked for
+    ("/localany/", None, None, 200, None),
+    # Satisfy Any: Allow/Deny refused, so Require decides (with a user)
+    ("/satisfy/", None, None, 401, None),
+    ("/satisfy/", "des", "d-pw", 200, None),
+    # an expression reading REMOTE_USER needs a user
+    ("/expr/", None, None, 401, None),
+    ("/expr/", "bob", "builder", 200, None),
+    ("/expr/", "apr1", "m-pw", 401, "(no authenticated user): /expr/"),
+])
+def test_the_tree_decides_and_asks_for_a_user(apair: Pair, path: str, user: str | None,
+                                             password: str | None, status: int,
+                                             needle: str | None) -> None:
+    headers = None if user is None else credentials(user, password or "")
+    got = same(apair, path, headers)
+    assert got[0] == status
+    if needle is not None:
+        apache = _lines(apair.apache.log("error"), needle)
+        ours = _lines(apair.ours.log("error"), needle)
+        assert apache and ours and ours[-1] == apache[-1], (ours, apache)
