@@ -3,7 +3,9 @@
 Owns: turning a ``LaunchSpec`` (what to run, argv, environment, working directory)
 into a running ``ScriptProcess`` with three pipes, in a process group of its own so
 that a timeout or a client that goes away kills the script *and* everything it
-started; and ``ScriptSlots``, the bounded number of scripts running at once.
+started (on POSIX; Windows has no group to signal: ``LoneProcess``); and
+``ScriptSlots``, the bounded number of scripts running at once. What differs between
+the platforms is ``cgihttpd.platform``'s.
 
 ``SubprocessLauncher`` is the cold launcher: the server starts the script itself. The
 warm launcher (``cgihttpd.warm.launcher``: Python scripts forked from a pre-started
