@@ -7,7 +7,8 @@ path remembers between requests, it remembers here:
 
 - the log files (``LogSet``: every ErrorLog and CustomLog, opened once);
 - the launchers: the warm-Python zygotes and the spawner (``warm.WarmLauncher``) in front
-  of the cold launcher (``cgi.runner.SubprocessLauncher``);
+  of the cold launcher (``cgi.runner.SubprocessLauncher``), or under Windows' rules
+  (``platform.windows_rules``) the cold launcher alone, started the Windows way;
 - the script slots (CGIMaxProcesses), one set per event loop;
 - the caches (``Caches``), each a ``BoundedCache`` with the same eviction rule, among
   them the parsed .htaccess files and the password and group files of authentication
@@ -26,6 +27,9 @@ served: it only holds what the request path uses.
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +42,7 @@ from cgihttpd.cgi.runner import (
     SubprocessLauncher,
 )
 from cgihttpd.config.model import ServerConfig
+from cgihttpd.platform import windows_rules
 
 if TYPE_CHECKING:
     from cgihttpd.logs.writer import LogSet
@@ -116,10 +121,14 @@ class Runtime:
         self.logs.close()
 
 
-def default_launcher() -> Launcher:
+def default_launcher(environ: Mapping[str, str] = os.environ) -> Launcher:
     """The server's launcher: Python scripts forked from a warm interpreter where
     CGIWarmPython allows, every other script exec'd by the spawner, and what neither
-    can do started by the server itself."""
+    can do started by the server itself. Under Windows' rules (on Windows, or with
+    ``CGIHTTPD_PLATFORM=windows`` in ``environ``: ``platform.windows_rules``) there is
+    no fork: every script is started by the server itself, the Windows way."""
+    if sys.platform == "win32" or windows_rules(environ):
+        return SubprocessLauncher("asyncio", windows=True)
     from cgihttpd.warm.launcher import WarmLauncher
 
     return WarmLauncher(SubprocessLauncher())

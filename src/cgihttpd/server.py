@@ -97,7 +97,7 @@ def bind_listeners(listens: Sequence[Address], *, reuse_port: bool = False
             try:
                 if sys.platform != "win32":
                     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-                if reuse_port:
+                if reuse_port and sys.platform != "win32":  # REUSE_PORT is False there
                     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
                 if family == socket.AF_INET6:
                     # only the wildcard takes IPv4 too (Apache's v4-mapped default)

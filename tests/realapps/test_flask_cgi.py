@@ -22,7 +22,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from realsupport import Served
+from realsupport import Served, server_conf
 
 SCRIPT_PYTHON = "/usr/bin/python3"
 DEADLINE = 30.0
@@ -63,24 +63,7 @@ pytestmark = [
                               "scripts/install-test-deps)"),
 ]
 
-CONF = """\
-ServerRoot {root}
-Listen 127.0.0.1:{port}
-PidFile {root}/{impl}.pid
-Mutex file:{root}
-ErrorLog {root}/{impl}-error.log
-LogLevel warn
-LoadModule mpm_event_module /usr/lib/apache2/modules/mod_mpm_event.so
-LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so
-LoadModule mime_module /usr/lib/apache2/modules/mod_mime.so
-LoadModule alias_module /usr/lib/apache2/modules/mod_alias.so
-LoadModule cgid_module /usr/lib/apache2/modules/mod_cgid.so
-ScriptSock {root}/{impl}-cgid.sock
-TypesConfig /etc/mime.types
-CustomLog {root}/{impl}-access.log common
-LogFormat "%h %l %u %t \\"%r\\" %>s %b" common
-ServerName localhost
-DocumentRoot {root}/htdocs
+CONF = server_conf() + """\
 <Directory />
     Require all denied
 </Directory>

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from realsupport import Served
+from realsupport import Served, server_conf
 
 BACKEND = "/usr/lib/git-core/git-http-backend"
 GIT = shutil.which("git")
@@ -31,25 +31,7 @@ pytestmark = [
                        reason="Debian's git (git-http-backend) is not installed"),
 ]
 
-CONF = """\
-ServerRoot {root}
-Listen 127.0.0.1:{port}
-PidFile {root}/{impl}.pid
-Mutex file:{root}
-ErrorLog {root}/{impl}-error.log
-LogLevel warn
-LoadModule mpm_event_module /usr/lib/apache2/modules/mod_mpm_event.so
-LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so
-LoadModule mime_module /usr/lib/apache2/modules/mod_mime.so
-LoadModule alias_module /usr/lib/apache2/modules/mod_alias.so
-LoadModule cgid_module /usr/lib/apache2/modules/mod_cgid.so
-LoadModule env_module /usr/lib/apache2/modules/mod_env.so
-ScriptSock {root}/{impl}-cgid.sock
-TypesConfig /etc/mime.types
-CustomLog {root}/{impl}-access.log common
-LogFormat "%h %l %u %t \\"%r\\" %>s %b" common
-ServerName localhost
-DocumentRoot {root}/htdocs
+CONF = server_conf("env") + """\
 <Directory />
     Require all denied
 </Directory>

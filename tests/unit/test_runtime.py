@@ -14,7 +14,7 @@ from cgihttpd.cache import BoundedCache
 from cgihttpd.cgi.runner import SubprocessLauncher
 from cgihttpd.config.model import DirConf
 from cgihttpd.mime import content_type, type_table
-from cgihttpd.runtime import DEFAULT_MAX_RUNNING, Caches, Runtime
+from cgihttpd.runtime import DEFAULT_MAX_RUNNING, Caches, Runtime, default_launcher
 
 
 def test_cache_keeps_what_was_put_and_evicts_the_oldest_first() -> None:
@@ -95,3 +95,21 @@ def test_mime_tables_are_built_once_per_types_tuple_in_the_runtimes_cache() -> N
     assert type_table(types, caches.mime) is table  # remembered by identity
     assert type_table(types) is not table  # without a cache: built afresh
     assert len(caches.mime) == 2  # the TypesConfig tuple and the (empty) AddType one
+
+
+@pytest.mark.parametrize("value", ["windows", "Windows"])
+def test_windows_rules_compose_the_windows_launcher_alone(value: str) -> None:
+    """CGIHTTPD_PLATFORM=windows (the test mode): what Windows gets, no warm zygotes."""
+    launcher = default_launcher({"CGIHTTPD_PLATFORM": value})
+    assert isinstance(launcher, SubprocessLauncher)
+    assert launcher.windows and launcher.mode == "asyncio"
+
+
+@pytest.mark.parametrize("environ", [{}, {"CGIHTTPD_PLATFORM": "posix"}])
+def test_posix_rules_compose_the_warm_launcher(environ: dict[str, str]) -> None:
+    from cgihttpd.warm.launcher import WarmLauncher
+
+    launcher = default_launcher(environ)
+    assert isinstance(launcher, WarmLauncher)
+    assert isinstance(launcher.cold, SubprocessLauncher) and not launcher.cold.windows
+    launcher.close()

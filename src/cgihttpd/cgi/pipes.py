@@ -18,6 +18,8 @@ import os
 from collections.abc import Callable
 from typing import Final
 
+from cgihttpd.platform import set_blocking
+
 #: A reader buffers at most this much before it stops reading the pipe.
 READ_AHEAD: Final = 1 << 16
 
@@ -29,7 +31,7 @@ class PipeReader:
                  "_consumer", "_consumed")
 
     def __init__(self, loop: asyncio.AbstractEventLoop, fd: int) -> None:
-        os.set_blocking(fd, False)
+        set_blocking(fd, False)
         self._loop = loop
         self._fd = fd
         self._buf = bytearray()
@@ -166,7 +168,7 @@ class PipeWriter:
     __slots__ = ("_loop", "_fd", "_buf", "_waiter", "_error", "_closing", "_watching")
 
     def __init__(self, loop: asyncio.AbstractEventLoop, fd: int) -> None:
-        os.set_blocking(fd, False)
+        set_blocking(fd, False)
         self._loop = loop
         self._fd = fd
         self._buf = bytearray()

@@ -3,7 +3,9 @@
 Owns: turning a ``LaunchSpec`` (what to run, argv, environment, working directory)
 into a running ``ScriptProcess`` with three pipes, in a process group of its own so
 that a timeout or a client that goes away kills the script *and* everything it
-started; and ``ScriptSlots``, the bounded number of scripts running at once.
+started (on POSIX; Windows has no group to signal: ``LoneProcess``); and
+``ScriptSlots``, the bounded number of scripts running at once. What differs between
+the platforms is ``cgihttpd.platform``'s.
 
 ``SubprocessLauncher`` is the cold launcher: the server starts the script itself. The
 warm launcher (``cgihttpd.warm.launcher``: Python scripts forked from a pre-started
@@ -25,6 +27,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Final, Protocol
 
+from cgihttpd import platform
 from cgihttpd.cgi.pipes import PipeReader, PipeWriter
 
 #: Pipe buffer handed to asyncio's readers (per stream).
@@ -116,15 +119,22 @@ class Launcher(Protocol):
     async def start(self, spec: LaunchSpec) -> ScriptProcess: ...
 
 
-def _encode_for_exec(spec: LaunchSpec) -> tuple[list[bytes | str], dict[bytes, bytes] | dict[str, str]]:
-    if os.name == "nt":  # pragma: no cover - exercised on Windows only
-        args_s: list[bytes | str] = [*spec.argv, *spec.extra_args]
-        env_s = {k: v.encode("latin-1").decode("utf-8", "replace") for k, v in spec.env.items()}
-        return args_s, env_s
-    args: list[bytes | str] = [os.fsencode(a) for a in spec.argv]
-    args += [a.encode("latin-1") for a in spec.extra_args]
-    env = {k.encode("latin-1"): v.encode("latin-1") for k, v in spec.env.items()}
-    return args, env
+def _encode_as_text(spec: LaunchSpec) -> tuple[list[str], dict[str, str]]:
+    """Windows' way: CreateProcessW takes text, so the environment's bytes (latin-1
+    views, see ``environ``) are read as UTF-8, and argv goes as given."""
+    env = {k: v.encode("latin-1").decode("utf-8", "replace") for k, v in spec.env.items()}
+    return [*spec.argv, *spec.extra_args], env
+
+
+if sys.platform == "win32":
+    _encode_for_exec = _encode_as_text
+else:
+    def _encode_for_exec(spec: LaunchSpec) -> tuple[list[bytes], dict[bytes, bytes]]:
+        """POSIX's way: execve takes bytes, exactly those of the request."""
+        args = [os.fsencode(a) for a in spec.argv]
+        args += [a.encode("latin-1") for a in spec.extra_args]
+        env = {k.encode("latin-1"): v.encode("latin-1") for k, v in spec.env.items()}
+        return args, env
 
 
 def kill_group(pid: int, wait: Callable[[], Awaitable[int]]) -> asyncio.Task[None]:
@@ -137,7 +147,7 @@ def kill_group(pid: int, wait: Callable[[], Awaitable[int]]) -> asyncio.Task[Non
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(wait(), KILL_GRACE)
         # The leader may be gone while children it started still hold the group.
-        _signal_group(pid, getattr(signal, "SIGKILL", signal.SIGTERM))
+        _signal_group(pid, platform.KILL)
 
     return asyncio.get_running_loop().create_task(finish())
 
@@ -168,7 +178,41 @@ class PipedProcess:
 
     def reap_group(self) -> None:
         """After the script has exited: kill what it left behind in its group."""
-        _signal_group(self.pid, getattr(signal, "SIGKILL", signal.SIGTERM))
+        _signal_group(self.pid, platform.KILL)
+
+
+@dataclass(slots=True)
+class LoneProcess(PipedProcess):
+    """A script started the Windows way: it leads no process group that a signal
+    reaches whole (Windows has none to signal), so ``kill`` ends the script alone and
+    what it started lives on; and nothing is signalled once it has exited, when its
+    pid may already be another process's."""
+
+    def kill(self) -> None:
+        if self._killer is None and not self._exit.done():
+            self._killer = _kill_alone(self.pid, self.wait)
+
+    def reap_group(self) -> None:
+        pass
+
+
+def _kill_alone(pid: int, wait: Callable[[], Awaitable[int]]) -> asyncio.Task[None]:
+    """SIGTERM now (TerminateProcess on Windows), the uncatchable signal after
+    KILL_GRACE if it still runs."""
+    _signal_process(pid, signal.SIGTERM)
+
+    async def finish() -> None:
+        try:
+            await asyncio.wait_for(wait(), KILL_GRACE)
+        except asyncio.TimeoutError:
+            _signal_process(pid, platform.KILL)
+
+    return asyncio.get_running_loop().create_task(finish())
+
+
+def _signal_process(pid: int, sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.kill(pid, sig)
 
 
 @dataclass(slots=True)
@@ -201,10 +245,7 @@ class _StreamOutput:
 
 def _signal_group(pid: int, sig: int) -> None:
     try:
-        if os.name == "nt":  # pragma: no cover
-            os.kill(pid, sig)
-        else:
-            os.killpg(pid, sig)
+        platform.signal_group(pid, sig)
     except (ProcessLookupError, PermissionError):
         pass
 
@@ -215,21 +256,10 @@ def pipe_ends(loop: asyncio.AbstractEventLoop, in_w: int, out_r: int, err_r: int
     return PipeWriter(loop, in_w), PipeReader(loop, out_r), PipeReader(loop, err_r)
 
 
-def _pidfd_works() -> bool:
-    """Linux 5.3+ (and Python 3.9+): a process's exit can be awaited as a readable fd."""
-    if not sys.platform.startswith("linux") or not hasattr(os, "pidfd_open"):
-        return False
-    try:
-        os.close(os.pidfd_open(os.getpid()))
-    except OSError:
-        return False
-    return True
-
-
 #: How SubprocessLauncher starts scripts here: "spawn" (subprocess.Popen, which
 #: vfork()s on Linux, reaped through a pidfd) or "asyncio" (the event loop's own
 #: subprocess support: Windows, macOS, Linux before 5.3).
-DEFAULT_MODE: Final = "spawn" if _pidfd_works() else "asyncio"
+DEFAULT_MODE: Final = "spawn" if platform.HAS_PIDFD else "asyncio"
 
 
 class SubprocessLauncher:
@@ -241,17 +271,29 @@ class SubprocessLauncher:
     ``uv_spawn`` ``fork()``s the whole server and the script then pays a copy-on-write
     fault for every page it touches before ``exec`` (design.md §5 "Starting a
     script"). The exit is awaited on a pidfd. ``mode="asyncio"`` is the event loop's
-    own subprocess support, for platforms without pidfds."""
+    own subprocess support, for platforms without pidfds.
 
-    def __init__(self, mode: str = DEFAULT_MODE) -> None:
+    ``windows=True`` (the default on Windows, and what ``CGIHTTPD_PLATFORM=windows``
+    gives a POSIX server, see ``platform``) starts it the Windows way, always through
+    asyncio: no session of its own (CREATE_NEW_PROCESS_GROUP where that exists), argv
+    and environment as text, and a ``LoneProcess`` that signals the script alone."""
+
+    def __init__(self, mode: str | None = None, *,
+                 windows: bool = sys.platform == "win32") -> None:
+        if mode is None:
+            mode = "asyncio" if windows else DEFAULT_MODE
         if mode not in ("spawn", "asyncio"):
             raise ValueError(f"unknown launcher mode {mode!r}")
+        if windows and mode != "asyncio":
+            raise ValueError("the Windows way starts scripts through asyncio only")
         self.mode = mode
+        self.windows = windows
+        # chosen here, so that a request pays no test for it
+        self._start: Callable[[LaunchSpec], Awaitable[ScriptProcess]] = (
+            _start_windows if windows else _spawn if mode == "spawn" else _start_asyncio)
 
     async def start(self, spec: LaunchSpec) -> ScriptProcess:
-        if self.mode == "spawn":
-            return await _spawn(spec)
-        return await _start_asyncio(spec)
+        return await self._start(spec)
 
 
 #: Signals a server may have inherited ignored (nohup: HUP; a background job: INT, QUIT)
@@ -308,7 +350,7 @@ def _await_exit(loop: asyncio.AbstractEventLoop, proc: subprocess.Popen[bytes],
     readable (the process stays a zombie until ``poll`` reaps it, so the pid cannot be
     reused meanwhile). Without a pidfd to spare (EMFILE), a thread waits instead."""
     try:
-        pidfd = os.pidfd_open(proc.pid)
+        pidfd = platform.pidfd_open(proc.pid)
     except OSError:
         # the executor holds the waiting future until the thread is done with it
         def waited(done: asyncio.Future[int]) -> None:
@@ -335,27 +377,43 @@ def _await_exit(loop: asyncio.AbstractEventLoop, proc: subprocess.Popen[bytes],
 
 async def _start_asyncio(spec: LaunchSpec) -> ScriptProcess:
     args, env = _encode_for_exec(spec)
-    kwargs: dict[str, object] = {}
-    if os.name != "nt":
-        kwargs["start_new_session"] = True
-    else:  # pragma: no cover
-        kwargs["creationflags"] = getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)
     proc = await asyncio.create_subprocess_exec(
         *args,
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
         cwd=spec.cwd,
-        env=env,  # type: ignore[arg-type]
+        env=env,
         limit=STREAM_LIMIT,
         close_fds=True,
-        **kwargs,  # type: ignore[arg-type]
+        start_new_session=True,
     )
+    return _piped(proc, PipedProcess)
+
+
+async def _start_windows(spec: LaunchSpec) -> ScriptProcess:
+    """The Windows way (see ``SubprocessLauncher``); on POSIX, the test mode's."""
+    args, env = _encode_as_text(spec)
+    proc = await asyncio.create_subprocess_exec(
+        *args,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        cwd=spec.cwd,
+        env=env,
+        limit=STREAM_LIMIT,
+        close_fds=True,
+        creationflags=platform.NEW_GROUP_FLAGS,
+    )
+    return _piped(proc, LoneProcess)
+
+
+def _piped(proc: asyncio.subprocess.Process, kind: type[PipedProcess]) -> PipedProcess:
     assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
     # the same process object as the other ways: its exit a future (here a task)
     exited = asyncio.get_running_loop().create_task(proc.wait())
-    return PipedProcess(proc.pid, proc.stdin, _StreamOutput(proc.stdout),
-                        _StreamOutput(proc.stderr), exited)
+    return kind(proc.pid, proc.stdin, _StreamOutput(proc.stdout),
+                _StreamOutput(proc.stderr), exited)
 
 
 class Busy(Exception):
@@ -392,6 +450,7 @@ class ScriptSlots:
 
 
 __all__ = [
-    "DEFAULT_MODE", "Busy", "LaunchSpec", "Launcher", "PipedProcess", "ScriptProcess",
+    "DEFAULT_MODE", "Busy", "LaunchSpec", "Launcher", "LoneProcess", "PipedProcess",
+    "ScriptProcess",
     "ScriptSlots", "SubprocessLauncher", "pipe_ends",
 ]

@@ -28,6 +28,7 @@ from typing import BinaryIO
 
 from cgihttpd import messages as M
 from cgihttpd.errors import HTTPError, http_error_from_oserror
+from cgihttpd.platform import read_at  # pread where there is one
 from cgihttpd.static.autoindex import Entry
 
 #: bytes read and sent at a time: big enough for throughput, small enough that many
@@ -194,13 +195,6 @@ async def load_file(path: str, limit: int = CHUNK, cache: FileCache | None = FIL
     return fst, data, f
 
 
-def _read_at(f: BinaryIO, offset: int, size: int) -> bytes:
-    if hasattr(os, "pread"):
-        return os.pread(f.fileno(), size, offset)
-    f.seek(offset)
-    return f.read(size)
-
-
 async def read_range(f: BinaryIO, offset: int, length: int,
                      chunk: int = CHUNK) -> AsyncIterator[bytes]:
     """The bytes [offset, offset + length) of ``f``, ``chunk`` at a time. Stops early
@@ -208,7 +202,7 @@ async def read_range(f: BinaryIO, offset: int, length: int,
     end = offset + length
     while offset < end:
         try:
-            data = await asyncio.to_thread(_read_at, f, offset, min(chunk, end - offset))
+            data = await asyncio.to_thread(read_at, f, offset, min(chunk, end - offset))
         except OSError as exc:
             raise http_error_from_oserror(exc, getattr(f, "name", "?")) from None
         if not data:

@@ -40,6 +40,9 @@ from cgihttpd.cgi.runner import (
 )
 from cgihttpd.cgi.shebang import is_python_name
 
+if sys.platform == "win32":  # fork, SCM_RIGHTS: the runtime never composes us there
+    raise ImportError("cgihttpd.warm runs on POSIX systems only (see cgihttpd.platform)")
+
 #: The zygote program, shipped in this package and run by the script's interpreter.
 ZYGOTE_PATH: Final = os.path.join(os.path.dirname(os.path.abspath(__file__)), "zygote.py")
 #: How long a zygote may take to start and import its preloads.

@@ -38,6 +38,9 @@ import os
 import select
 import sys
 
+if sys.platform == "win32":  # fork, setsid, SCM_RIGHTS, posix_spawn: POSIX's alone
+    raise ImportError("the warm-Python zygote runs on POSIX systems only")
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time: it would be copied into each fork
     import signal
