@@ -49,8 +49,11 @@ def script(tmp_path: Path, body: str) -> str:
 async def collect(launcher: SubprocessLauncher, spec: LaunchSpec,
                   stdin: bytes = b"") -> tuple[int, bytes, bytes, int]:
     proc = await launcher.start(spec)
-    proc.stdin.write(stdin)
-    await proc.stdin.drain()
+    try:
+        proc.stdin.write(stdin)
+        await proc.stdin.drain()
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # a script that exits before reading its stdin (as the handler allows)
     proc.stdin.close()
     out, err = await asyncio.gather(proc.stdout.read(), proc.stderr.read())
     return await proc.wait(), out, err, proc.pid
