@@ -247,6 +247,21 @@ def start_server(impl: str, argv: list[str], root: Path) -> Server:
     return server
 
 
+def config_head(*modules: str, log_level: str = "info") -> str:
+    """The head the differential configs share: ServerRoot, a LoadModule line for each of
+    Debian's modules named (after mpm_event, in that order), one Listen on loopback, the
+    run files (ScriptSock with cgid) and the error log at ``log_level``. ${PORT}, ${ROOT}
+    and ${IMPL} are left for the environment (``start_pair``)."""
+    loads = "".join(f"LoadModule {m}_module /usr/lib/apache2/modules/mod_{m}.so\n"
+                    for m in ("mpm_event", *modules))
+    cgid = 'ScriptSock "${ROOT}/run/${IMPL}-cgid.sock"\n' if "cgid" in modules else ""
+    return ('ServerRoot "${ROOT}"\n' + loads
+            + "Listen 127.0.0.1:${PORT}\nServerName localhost\n"
+            + 'PidFile "${ROOT}/run/${IMPL}.pid"\nMutex file:${ROOT}/run default\n'
+            + 'DefaultRuntimeDir "${ROOT}/run"\n' + cgid
+            + 'ErrorLog "${ROOT}/logs/${IMPL}-error.log"\n' + f"LogLevel {log_level}\n")
+
+
 def build_site(root: Path) -> Path:
     """The tree both servers serve, world-readable, fixed mtimes; returns the config."""
     for sub in ("logs", "run", "site"):

@@ -19,101 +19,80 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from diffsupport import Pair, Response, start_pair, stop_pair, wait_for_lines
+from diffsupport import Pair, Response, config_head, start_pair, stop_pair, wait_for_lines
 
 pytestmark = pytest.mark.differential
 
 MODS = "/usr/lib/apache2/modules"
 HTPASSWD = shutil.which("htpasswd") or "/usr/bin/htpasswd"
-CONFIG = f"""
-ServerRoot "${{ROOT}}"
-LoadModule mpm_event_module {MODS}/mod_mpm_event.so
-LoadModule authz_core_module {MODS}/mod_authz_core.so
-LoadModule authz_user_module {MODS}/mod_authz_user.so
-LoadModule authz_groupfile_module {MODS}/mod_authz_groupfile.so
-LoadModule authz_host_module {MODS}/mod_authz_host.so
-LoadModule access_compat_module {MODS}/mod_access_compat.so
-LoadModule authn_core_module {MODS}/mod_authn_core.so
-LoadModule authn_file_module {MODS}/mod_authn_file.so
-LoadModule auth_basic_module {MODS}/mod_auth_basic.so
-LoadModule mime_module {MODS}/mod_mime.so
-LoadModule dir_module {MODS}/mod_dir.so
-LoadModule cgid_module {MODS}/mod_cgid.so
-Listen 127.0.0.1:${{PORT}}
-ServerName localhost
-PidFile "${{ROOT}}/run/${{IMPL}}.pid"
-Mutex file:${{ROOT}}/run default
-DefaultRuntimeDir "${{ROOT}}/run"
-ScriptSock "${{ROOT}}/run/${{IMPL}}-cgid.sock"
-ErrorLog "${{ROOT}}/logs/${{IMPL}}-error.log"
-LogLevel info
+CONFIG = config_head("authz_core", "authz_user", "authz_groupfile", "authz_host", "access_compat", "authn_core", "authn_file", "auth_basic", "mime", "dir", "cgid") + """
 LogFormat "%h %l %u \\"%r\\" %>s" auth
-CustomLog "${{ROOT}}/logs/${{IMPL}}-access.log" auth
+CustomLog "${ROOT}/logs/${IMPL}-access.log" auth
 TypesConfig /etc/mime.types
 AddHandler cgi-script .cgi
-DocumentRoot "${{ROOT}}/site"
+DocumentRoot "${ROOT}/site"
 <Directory />
     AllowOverride None
     Require all denied
 </Directory>
-<Directory "${{ROOT}}/site">
+<Directory "${ROOT}/site">
     AllowOverride None
     Options +ExecCGI
     Require all granted
 </Directory>
-<Directory "${{ROOT}}/site/private">
+<Directory "${ROOT}/site/private">
     AuthType Basic
     AuthName "Private \\"Area\\""
     AuthUserFile users
     Require valid-user
 </Directory>
-<Directory "${{ROOT}}/site/bob">
+<Directory "${ROOT}/site/bob">
     AuthType Basic
     AuthName bob
     AuthUserFile users
     Require user bob
 </Directory>
-<Directory "${{ROOT}}/site/admins">
+<Directory "${ROOT}/site/admins">
     AuthType Basic
     AuthName admins
     AuthUserFile users
     AuthGroupFile groups
     Require group admins
 </Directory>
-<Directory "${{ROOT}}/site/ht">
+<Directory "${ROOT}/site/ht">
     AllowOverride AuthConfig
 </Directory>
 # configurations that cannot authenticate: 500 on both, never the page
-<Directory "${{ROOT}}/site/notauthoritative">
+<Directory "${ROOT}/site/notauthoritative">
     AuthType Basic
     AuthName na
     AuthUserFile users
     AuthBasicAuthoritative Off
     Require valid-user
 </Directory>
-<Directory "${{ROOT}}/site/noname">
+<Directory "${ROOT}/site/noname">
     AuthType Basic
     AuthUserFile users
     Require valid-user
 </Directory>
-<Directory "${{ROOT}}/site/notype">
+<Directory "${ROOT}/site/notype">
     Require valid-user
 </Directory>
-<Directory "${{ROOT}}/site/nofile">
+<Directory "${ROOT}/site/nofile">
     AuthType Basic
     AuthName nf
     AuthUserFile nosuchfile
     Require valid-user
 </Directory>
 # the Require tree decides, authentication only when it needs a user (authz9 + authn9)
-<Directory "${{ROOT}}/site/forbid">
+<Directory "${ROOT}/site/forbid">
     AuthType Basic
     AuthName forbid
     AuthUserFile users
     AuthzSendForbiddenOnFailure On
     Require user bob
 </Directory>
-<Directory "${{ROOT}}/site/both">
+<Directory "${ROOT}/site/both">
     AuthType Basic
     AuthName both
     AuthUserFile users
@@ -122,7 +101,7 @@ DocumentRoot "${{ROOT}}/site"
         Require valid-user
     </RequireAll>
 </Directory>
-<Directory "${{ROOT}}/site/elsewhere">
+<Directory "${ROOT}/site/elsewhere">
     AuthType Basic
     AuthName elsewhere
     AuthUserFile users
@@ -131,14 +110,14 @@ DocumentRoot "${{ROOT}}/site"
         Require valid-user
     </RequireAll>
 </Directory>
-<Directory "${{ROOT}}/site/localany">
+<Directory "${ROOT}/site/localany">
     AuthType Basic
     AuthName localany
     AuthUserFile users
     Require local
     Require valid-user
 </Directory>
-<Directory "${{ROOT}}/site/satisfy">
+<Directory "${ROOT}/site/satisfy">
     AuthType Basic
     AuthName satisfy
     AuthUserFile users
@@ -147,14 +126,14 @@ DocumentRoot "${{ROOT}}/site"
     Satisfy Any
     Require valid-user
 </Directory>
-<Directory "${{ROOT}}/site/expr">
+<Directory "${ROOT}/site/expr">
     AuthType Basic
     AuthName expr
     AuthUserFile users
-    Require expr %{{REMOTE_USER}} == 'bob'
+    Require expr %{REMOTE_USER} == 'bob'
 </Directory>
 # AuthType without a Require of its own: the inherited "all granted" needs no user
-<Directory "${{ROOT}}/site/granted">
+<Directory "${ROOT}/site/granted">
     AuthType Basic
     AuthName g
     AuthUserFile users

@@ -12,44 +12,27 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from diffsupport import Pair, start_pair, stop_pair, wait_for_lines
+from diffsupport import Pair, config_head, start_pair, stop_pair, wait_for_lines
 
 pytestmark = pytest.mark.differential
 
 MODS = "/usr/lib/apache2/modules"
-CONFIG = f"""
-ServerRoot "${{ROOT}}"
-LoadModule mpm_event_module {MODS}/mod_mpm_event.so
-LoadModule authz_core_module {MODS}/mod_authz_core.so
-LoadModule authz_user_module {MODS}/mod_authz_user.so
-LoadModule authn_core_module {MODS}/mod_authn_core.so
-LoadModule authn_file_module {MODS}/mod_authn_file.so
-LoadModule auth_basic_module {MODS}/mod_auth_basic.so
-LoadModule mime_module {MODS}/mod_mime.so
-LoadModule dir_module {MODS}/mod_dir.so
-LoadModule autoindex_module {MODS}/mod_autoindex.so
-Listen 127.0.0.1:${{PORT}}
-ServerName localhost
-PidFile "${{ROOT}}/run/${{IMPL}}.pid"
-Mutex file:${{ROOT}}/run default
-DefaultRuntimeDir "${{ROOT}}/run"
-ErrorLog "${{ROOT}}/logs/${{IMPL}}-error.log"
-LogLevel info
+CONFIG = config_head("authz_core", "authz_user", "authn_core", "authn_file", "auth_basic", "mime", "dir", "autoindex") + """
 TypesConfig /etc/mime.types
-DocumentRoot "${{ROOT}}/site"
+DocumentRoot "${ROOT}/site"
 <Directory />
     AllowOverride None
     Require all denied
 </Directory>
-<Directory "${{ROOT}}/site">
+<Directory "${ROOT}/site">
     AllowOverride All
     Options +Indexes
     Require all granted
 </Directory>
-<Directory "${{ROOT}}/site/none">
+<Directory "${ROOT}/site/none">
     AllowOverride None
 </Directory>
-<Directory "${{ROOT}}/site/indexes">
+<Directory "${ROOT}/site/indexes">
     AllowOverride Indexes
 </Directory>
 """

@@ -22,24 +22,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from diffsupport import Pair, build_site, start_pair, stop_pair, wait_for_lines
+from diffsupport import Pair, build_site, config_head, start_pair, stop_pair, wait_for_lines
 
 pytestmark = pytest.mark.differential
 
-CONFIG = r"""
-ServerRoot "${ROOT}"
-LoadModule mpm_event_module /usr/lib/apache2/modules/mod_mpm_event.so
-LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so
-LoadModule mime_module /usr/lib/apache2/modules/mod_mime.so
-LoadModule dir_module /usr/lib/apache2/modules/mod_dir.so
-LoadModule alias_module /usr/lib/apache2/modules/mod_alias.so
-Listen 127.0.0.1:${PORT}
-ServerName localhost
-PidFile "${ROOT}/run/${IMPL}.pid"
-Mutex file:${ROOT}/run default
-DefaultRuntimeDir "${ROOT}/run"
-ErrorLog "${ROOT}/logs/${IMPL}-error.log"
-LogLevel info
+CONFIG = config_head("authz_core", "mime", "dir", "alias") + r"""
 TypesConfig /etc/mime.types
 LogFormat "%h \"%r\" %>s %b %U %q" redir
 CustomLog "${ROOT}/logs/${IMPL}-access.log" redir

@@ -17,27 +17,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from diffsupport import APACHE, Pair, Server, start_pair, stop_pair, wait_for_lines
+from diffsupport import APACHE, Pair, Server, config_head, start_pair, stop_pair, wait_for_lines
 
 pytestmark = pytest.mark.differential
 
 PY = "/usr/bin/python3" if os.access("/usr/bin/python3", os.X_OK) else sys.executable
 
-CONFIG = r"""
-ServerRoot "${ROOT}"
-LoadModule mpm_event_module /usr/lib/apache2/modules/mod_mpm_event.so
-LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so
-LoadModule mime_module /usr/lib/apache2/modules/mod_mime.so
-LoadModule alias_module /usr/lib/apache2/modules/mod_alias.so
-LoadModule cgid_module /usr/lib/apache2/modules/mod_cgid.so
-Listen 127.0.0.1:${PORT}
-ServerName localhost
-PidFile "${ROOT}/run/${IMPL}.pid"
-Mutex file:${ROOT}/run default
-DefaultRuntimeDir "${ROOT}/run"
-ScriptSock "${ROOT}/run/${IMPL}-cgid.sock"
-ErrorLog "${ROOT}/logs/${IMPL}-error.log"
-LogLevel debug
+CONFIG = config_head("authz_core", "mime", "alias", "cgid", log_level="debug") + r"""
 TypesConfig /etc/mime.types
 LogFormat "%h %l %u %t \"%r\" %>s %b" common
 CustomLog "${ROOT}/logs/${IMPL}-access.log" common
