@@ -23,9 +23,9 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Final, Protocol
+from typing import Any, Final, Protocol
 
 from cgihttpd import platform
 from cgihttpd.cgi.pipes import PipeReader, PipeWriter
@@ -377,35 +377,25 @@ def _await_exit(loop: asyncio.AbstractEventLoop, proc: subprocess.Popen[bytes],
 
 async def _start_asyncio(spec: LaunchSpec) -> ScriptProcess:
     args, env = _encode_for_exec(spec)
-    proc = await asyncio.create_subprocess_exec(
-        *args,
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        cwd=spec.cwd,
-        env=env,
-        limit=STREAM_LIMIT,
-        close_fds=True,
-        start_new_session=True,
-    )
+    proc = await _loop_subprocess(args, env, spec.cwd, start_new_session=True)
     return _piped(proc, PipedProcess)
 
 
 async def _start_windows(spec: LaunchSpec) -> ScriptProcess:
     """The Windows way (see ``SubprocessLauncher``); on POSIX, the test mode's."""
     args, env = _encode_as_text(spec)
-    proc = await asyncio.create_subprocess_exec(
-        *args,
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        cwd=spec.cwd,
-        env=env,
-        limit=STREAM_LIMIT,
-        close_fds=True,
-        creationflags=platform.NEW_GROUP_FLAGS,
-    )
+    proc = await _loop_subprocess(args, env, spec.cwd,
+                                  creationflags=platform.NEW_GROUP_FLAGS)
     return _piped(proc, LoneProcess)
+
+
+async def _loop_subprocess(args: Sequence[Any], env: Mapping[Any, Any], cwd: str,
+                           **flags: Any) -> asyncio.subprocess.Process:
+    """The event loop's subprocess with three pipes, every other fd closed."""
+    return await asyncio.create_subprocess_exec(
+        *args, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE, cwd=cwd, env=env, limit=STREAM_LIMIT,
+        close_fds=True, **flags)
 
 
 def _piped(proc: asyncio.subprocess.Process, kind: type[PipedProcess]) -> PipedProcess:
