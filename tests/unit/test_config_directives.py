@@ -111,6 +111,10 @@ CASES: list[tuple[str, str, Check]] = [
      == (("a.html", "b.py"), ())),
     ("DirectorySlash", "DirectorySlash off\n",
      lambda c: c.main.base.directory_slash is False),
+    ("FallbackResource", "FallbackResource /index.py\n<Directory /x>\n"
+                         "FallbackResource disabled\n</Directory>\n",
+     lambda c: (c.main.base.fallback_resource, c.main.sections[0].conf.fallback_resource)
+     == ("/index.py", "disabled")),
     ("AddHandler", "AddHandler CGI-Script .PY cgi\n",
      lambda c: c.main.base.add_handlers == ((".py", "cgi-script"), (".cgi", "cgi-script"))),
     ("RemoveHandler", "RemoveHandler .py\n", lambda c: c.main.base.remove_handlers == (".py",)),

@@ -161,6 +161,9 @@ class DirConf:
     auth_group_file: str | None = None
     directory_index: tuple[str, ...] | None = None
     directory_slash: bool | None = None
+    #: mod_dir FallbackResource: the local URL serving a request that maps to no file;
+    #: "disabled" (any case) undoes an inherited one; None: not set
+    fallback_resource: str | None = None
     #: AddHandler: (".py", "cgi-script") pairs; extensions lower-case with the dot.
     add_handlers: tuple[tuple[str, str], ...] = ()
     #: RemoveHandler extensions.
@@ -248,6 +251,7 @@ class DirConf:
             auth_group_file=pick(self.auth_group_file, over.auth_group_file),  # type: ignore[arg-type]
             directory_index=pick(self.directory_index, over.directory_index),  # type: ignore[arg-type]
             directory_slash=pick(self.directory_slash, over.directory_slash),  # type: ignore[arg-type]
+            fallback_resource=pick(self.fallback_resource, over.fallback_resource),  # type: ignore[arg-type]
             add_handlers=self.add_handlers + over.add_handlers,
             remove_handlers=self.remove_handlers + over.remove_handlers,
             set_handler=pick(self.set_handler, over.set_handler),  # type: ignore[arg-type]

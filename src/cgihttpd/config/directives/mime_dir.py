@@ -1,6 +1,6 @@
 """What a file is and how a directory answers: mod_mime (TypesConfig, AddType,
 RemoveType, AddCharset, RemoveCharset, ForceType, AddHandler, RemoveHandler, SetHandler), mod_dir (DirectoryIndex,
-DirectorySlash), core's AddDefaultCharset and ErrorDocument."""
+DirectorySlash, FallbackResource), core's AddDefaultCharset and ErrorDocument."""
 
 from __future__ import annotations
 
@@ -33,6 +33,11 @@ def _directory_index(ctx: Ctx, node: Node) -> None:
 @directive("DirectorySlash", "FLAG", "On or Off")
 def _directory_slash(ctx: Ctx, node: Node) -> None:
     ctx.set_dir(directory_slash=flag(node))
+
+
+@directive("FallbackResource", "TAKE1", "Set a default handler")
+def _fallback_resource(ctx: Ctx, node: Node) -> None:
+    ctx.set_dir(fallback_resource=node.args[0])
 
 
 def _ext(word: str) -> str:
