@@ -8,6 +8,13 @@ Content-Type at all, as Apache 2.4 sends none (DefaultType is gone since 2.3; ch
 Apache answers a ".qqq" file without the header). Python's ``mimetypes`` stands in for
 ``TypesConfig`` only when the configuration names no types file (zero-config mode).
 
+``RemoveType`` undoes an AddType (inherited or not) for its extensions: the extension
+then gives no type at all, not even TypesConfig's (checked: Apache sends no
+Content-Type for "a.html" after "RemoveType .html", and text/plain for "a.txt.html").
+``AddCharset``: the charset of the last extension that has one becomes the type's
+charset parameter, replacing one the type had (find_ct's analyze_ct rebuild); ForceType,
+applied later by the core's fixups, replaces the whole type, charset included.
+
 ``AddDefaultCharset`` appends a charset to text/plain and text/html (core docs).
 Must not know about the filesystem or HTTP.
 """
@@ -55,17 +62,46 @@ def content_type(filename: str, conf: DirConf, types: Types,
     media: str | None = conf.force_type
     if media is None or media.lower() == "none":
         media = None
-        added = type_table(conf.add_types, tables)
+        charset: str | None = None
+        added = type_table(conf.media_types, tables)
+        charsets = type_table(conf.charsets, tables) if conf.add_charsets else {}
         configured = type_table(types, tables) if types else _python_table()
         basename = filename.rsplit("/", 1)[-1]
         for part in basename.split(".")[1:]:
             ext = "." + part.lower()
-            found = added.get(ext) or configured.get(ext)
+            # a removed AddType is "": no type from this extension, and not mime.types'
+            # either (checked against apache2)
+            found = added.get(ext)
+            if found is None:
+                found = configured.get(ext)
             if found:
                 media = found
+            charset = charsets.get(ext) or charset
+        if media is not None and charset:
+            media = with_charset(media, charset)
     if media is None:
         return None
     return with_default_charset(media, conf.default_charset)
+
+
+def with_charset(media: str, charset: str) -> str:
+    """mod_mime find_ct: ``media`` with its charset parameter set to ``charset`` (in
+    the place of one it had, else appended)."""
+    parts = [p.strip() for p in media.split(";")]
+    out = [parts[0]]
+    replaced = False
+    for param in parts[1:]:
+        if not param:
+            continue
+        if param.split("=", 1)[0].strip().lower() == "charset":
+            if not replaced:
+                out.append("charset=" + charset)
+                replaced = True
+            continue
+        out.append(param)
+    if not replaced:
+        out.append("charset=" + charset)
+    return "; ".join(out)
 
 
 def with_default_charset(media: str, charset: str | None) -> str:

@@ -18,7 +18,8 @@ Owns, in Apache's order (server/request.c ap_process_request_internal):
    and the settings whose access control the app checks (``Target.access``);
 5. the handler (ScriptAlias → cgi-script; else SetHandler/AddHandler);
 6. mod_dir: a directory without a trailing slash → 301 (DirectorySlash), with one →
-   the first DirectoryIndex that resolves, as a URL, to a file.
+   the first DirectoryIndex that resolves, as a URL, to a file; a URL that maps to no
+   file and no handler → the FallbackResource URL, when that resolves to a file.
 
 Containment: after dot-segment removal a URL can only name paths under the root of its
 mapping, whatever the encoding (the screen runs before the single decode and "/" cannot
@@ -751,6 +752,24 @@ def resolve_url(vhost: VirtualHost, url_path: str, fs: FileSystem,
                       access=((conf, filename),), **extra)  # type: ignore[arg-type]
 
     if found.kind == "missing":
+        fallback = conf.fallback_resource
+        # mod_dir dir_fixups: nothing in the filesystem and no handler (an AddHandler
+        # extension, a ScriptAlias keep their 404) - FallbackResource
+        if (handler is None and fallback is not None and fallback.lower() != "disabled"
+                and _depth < MAX_INDEX_DEPTH):
+            # ap_sub_req_lookup_uri: a relative URL is the request's directory's
+            fallback_url = (fallback if fallback.startswith("/")
+                            else url_path.rsplit("/", 1)[0] + "/" + fallback)
+            sub = resolve_url(vhost, fallback_url, fs, confs=confs, access=access,
+                              _depth=_depth + 1)
+            # fixup_dflt: a regular file is served in the request's place
+            # (ap_internal_fast_redirect, as for a DirectoryIndex); a redirect or an
+            # error other than 404 is the answer; a 404 leaves the request's own 404
+            if sub.kind == "file" or sub.kind == "redirect" or (
+                    sub.kind == "error" and sub.status != 404):
+                if sub.kind == "redirect":
+                    sub = replace(sub, url_path=url_path)
+                return replace(sub, access=((conf, filename), *sub.access))
         return error(404, M.FILE_MISSING.note(path=filename + found.path_info),
                      filename, conf, handler)
     if found.kind == "other":

@@ -246,6 +246,36 @@ def test_directory_index_disabled_and_slash_off() -> None:
     assert resolve_target(vhost, "/sub", FS).kind == "directory"
 
 
+def test_fallback_resource_serves_what_maps_to_no_file() -> None:
+    vhost = make_vhost("/srv/www", base=DirConf(add_handlers=((".py", "cgi-script"),),
+                                                fallback_resource="/app/run.py"), sections=(
+        directory("/srv/www/sub", fallback_resource="disabled"),
+        directory("/srv/www/noidx", fallback_resource="f.txt"),
+        directory("/srv/www/multi", fallback_resource="/sub/gone.html"),
+        directory("/srv/www/denied", require="all denied"),
+        directory("/srv/www/nosym", fallback_resource="/denied/x.html"),))
+    t = resolve_target(vhost, "/blog/post/1", FS)
+    assert (t.kind, t.filename, t.url_path, t.path_info, t.handler) == (
+        "file", "/srv/www/app/run.py", "/app/run.py", "", "cgi-script")
+    # the request's access checks come first, then the fallback's
+    assert [f for _c, f in t.access] == ["/srv/www/blog", "/srv/www/app/run.py"]
+    # existing files and directories are served as they are
+    assert resolve_target(vhost, "/a.html", FS).filename == "/srv/www/a.html"
+    assert resolve_target(vhost, "/sub/x", FS).status == 404
+    # a directory without its index: the index's own lookup falls back (as in Apache)
+    assert resolve_target(vhost, "/noidx/", FS).filename == "/srv/www/noidx/f.txt"
+    # a missing URL with a handler of its own keeps its 404 (mod_dir: r->handler set)
+    assert resolve_target(vhost, "/gone.py", FS).status == 404
+    # disabled; a relative URL is the request directory's; a missing fallback is the
+    # request's own 404; a denied one is its 403
+    assert resolve_target(vhost, "/sub/", FS).filename == "/srv/www/sub/index.html"
+    assert resolve_target(vhost, "/noidx/nope", FS).filename == "/srv/www/noidx/f.txt"
+    assert resolve_target(vhost, "/multi/nope", FS).status == 404
+    t = resolve_target(vhost, "/nosym/nope", FS)
+    assert t.kind == "file" and t.filename == "/srv/www/denied/x.html"
+    assert any(c.require_tree is not None for c, _f in t.access)
+
+
 SEGMENTS = st.sampled_from([
     "..", ".", "%2e", "%2E%2e", ".%2e", "%2f", "%2F..", "", "\\", "..\\..", "a", "sub",
     "etc", "passwd", "%00", "%", "%25", "%252e%252e", "a.html", "%c0%ae", ";", "?",

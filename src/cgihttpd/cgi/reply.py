@@ -32,7 +32,7 @@ def file_content_type(filename: str, conf: DirConf, mime_types: Iterable[tuple[s
     # the tables are built once per configuration (``tables``, by identity): a dict of
     # the 1,500-pair TypesConfig on every request was a tenth of the server's CPU per
     # warm hello.py
-    added = type_table(conf.add_types, tables)
+    added = type_table(conf.media_types, tables)
     configured = type_table(mime_types if isinstance(mime_types, tuple) else tuple(mime_types),
                             tables)
     found: str | None = None
@@ -42,7 +42,7 @@ def file_content_type(filename: str, conf: DirConf, mime_types: Iterable[tuple[s
         t = added.get(ext)
         if t is None:
             t = configured.get(ext)
-        if t is not None:
+        if t:  # "": RemoveType, no type from this extension
             found = t
     return found
 

@@ -161,14 +161,26 @@ class DirConf:
     auth_group_file: str | None = None
     directory_index: tuple[str, ...] | None = None
     directory_slash: bool | None = None
+    #: mod_dir FallbackResource: the local URL serving a request that maps to no file;
+    #: "disabled" (any case) undoes an inherited one; None: not set
+    fallback_resource: str | None = None
     #: AddHandler: (".py", "cgi-script") pairs; extensions lower-case with the dot.
     add_handlers: tuple[tuple[str, str], ...] = ()
     #: RemoveHandler extensions.
     remove_handlers: tuple[str, ...] = ()
     #: SetHandler; "none" (any case) clears an inherited one.
     set_handler: str | None = None
-    #: AddType: (".html", "text/html") pairs.
+    #: AddType: (".html", "text/html") pairs; a type "" is a pair removed by RemoveType
+    #: (``merge`` writes it; the extension then gives no type, not even TypesConfig's).
     add_types: tuple[tuple[str, str], ...] = ()
+    #: RemoveType extensions of this section, still to apply (mod_mime's remove_items
+    #: runs on the merged table, so they undo this section's AddType too): ``merge``
+    #: applies the base's before adding the next section's; ``media_types`` the last's.
+    remove_types: tuple[str, ...] = ()
+    #: AddCharset: (".utf8", "UTF-8") pairs; "" is a pair removed by RemoveCharset.
+    add_charsets: tuple[tuple[str, str], ...] = ()
+    #: RemoveCharset extensions still to apply (as ``remove_types``).
+    remove_charsets: tuple[str, ...] = ()
     #: ForceType
     force_type: str | None = None
     #: ErrorDocument: (404, "/missing.html" | "\"text" | "http://...") pairs.
@@ -239,10 +251,14 @@ class DirConf:
             auth_group_file=pick(self.auth_group_file, over.auth_group_file),  # type: ignore[arg-type]
             directory_index=pick(self.directory_index, over.directory_index),  # type: ignore[arg-type]
             directory_slash=pick(self.directory_slash, over.directory_slash),  # type: ignore[arg-type]
+            fallback_resource=pick(self.fallback_resource, over.fallback_resource),  # type: ignore[arg-type]
             add_handlers=self.add_handlers + over.add_handlers,
             remove_handlers=self.remove_handlers + over.remove_handlers,
             set_handler=pick(self.set_handler, over.set_handler),  # type: ignore[arg-type]
-            add_types=self.add_types + over.add_types,
+            add_types=self.media_types + over.add_types,
+            remove_types=over.remove_types,
+            add_charsets=self.charsets + over.add_charsets,
+            remove_charsets=over.remove_charsets,
             force_type=pick(self.force_type, over.force_type),  # type: ignore[arg-type]
             error_documents=self.error_documents + over.error_documents,
             default_charset=pick(self.default_charset, over.default_charset),  # type: ignore[arg-type]
@@ -286,6 +302,21 @@ class DirConf:
         """Whether a .htaccess is read where these settings are in force (Apache:
         AllowOverride other than None, or an AllowOverrideList)."""
         return bool(self.allow_override) or bool(self.allow_override_list)
+
+    @property
+    def media_types(self) -> tuple[tuple[str, str], ...]:
+        """AddType's pairs with this section's RemoveType applied (a removed extension
+        maps to "")."""
+        if not self.remove_types:
+            return self.add_types
+        return self.add_types + tuple((ext, "") for ext in self.remove_types)
+
+    @property
+    def charsets(self) -> tuple[tuple[str, str], ...]:
+        """AddCharset's pairs with this section's RemoveCharset applied."""
+        if not self.remove_charsets:
+            return self.add_charsets
+        return self.add_charsets + tuple((ext, "") for ext in self.remove_charsets)
 
     @property
     def effective_directory_index(self) -> tuple[str, ...]:

@@ -1,6 +1,6 @@
 """What a file is and how a directory answers: mod_mime (TypesConfig, AddType,
-ForceType, AddHandler, RemoveHandler, SetHandler), mod_dir (DirectoryIndex,
-DirectorySlash), core's AddDefaultCharset and ErrorDocument."""
+RemoveType, AddCharset, RemoveCharset, ForceType, AddHandler, RemoveHandler, SetHandler), mod_dir (DirectoryIndex,
+DirectorySlash, FallbackResource), core's AddDefaultCharset and ErrorDocument."""
 
 from __future__ import annotations
 
@@ -35,6 +35,11 @@ def _directory_slash(ctx: Ctx, node: Node) -> None:
     ctx.set_dir(directory_slash=flag(node))
 
 
+@directive("FallbackResource", "TAKE1", "Set a default handler")
+def _fallback_resource(ctx: Ctx, node: Node) -> None:
+    ctx.set_dir(fallback_resource=node.args[0])
+
+
 def _ext(word: str) -> str:
     # mod_mime add_extension_info: one leading dot is optional; case-insensitive
     return "." + (word[1:] if word.startswith(".") else word).lower()
@@ -61,6 +66,27 @@ def _set_handler(ctx: Ctx, node: Node) -> None:
 def _add_type(ctx: Ctx, node: Node) -> None:
     mtype = node.args[0].lower()
     ctx.set_dir(add_types=ctx.dir.add_types + tuple((_ext(e), mtype) for e in node.args[1:]))
+
+
+@directive("RemoveType", "ITERATE", "one or more file extensions")
+def _remove_type(ctx: Ctx, node: Node) -> None:
+    ctx.set_dir(remove_types=ctx.dir.remove_types + tuple(_ext(e) for e in node.args))
+
+
+@directive("AddCharset", "ITERATE2", "a charset (e.g., iso-2022-jp), followed by one or "
+           "more file extensions")
+def _add_charset(ctx: Ctx, node: Node) -> None:
+    # mod_mime add_extension_info folds the value too: "AddCharset UTF-8 .utf8" sends
+    # "charset=utf-8" (checked against apache2)
+    charset = node.args[0].lower()
+    ctx.set_dir(add_charsets=ctx.dir.add_charsets
+                + tuple((_ext(e), charset) for e in node.args[1:]))
+
+
+@directive("RemoveCharset", "ITERATE", "one or more file extensions")
+def _remove_charset(ctx: Ctx, node: Node) -> None:
+    ctx.set_dir(remove_charsets=ctx.dir.remove_charsets
+                + tuple(_ext(e) for e in node.args))
 
 
 @directive("ForceType", "TAKE1", "a mime type that overrides other configured type")
