@@ -46,8 +46,8 @@ def apply_conditions(conds: Iterable[EnvCondition], attrs: EnvAttributes,
         if name != last:
             last = name
             value = _value(cond, attrs, env)
-        literal = cond.literal
-        if literal is not None:
+        if cond.pattern is None:
+            literal = cond.literal or ""
             if (literal.lower() in value.lower()) if cond.icase else (literal in value):
                 _set(cond, env, None)
             continue

@@ -10,7 +10,6 @@ import http.client
 import os
 import socket
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from diffsupport import Pair, Server, start_pair, stop_pair, wait_for_lines

@@ -11,7 +11,7 @@ regex, and its variable changes. Evaluating them against a request is
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 #: the attributes mod_setenvif reads from the request itself (SPECIAL_*), lower-case
 SPECIALS: frozenset[str] = frozenset({
@@ -39,29 +39,20 @@ class EnvCondition:
     #: ``UNSET`` unsets; values of a regex pattern take ``$0``..``$9``
     features: tuple[tuple[str, str], ...]
 
+    #: the pattern compiled (re.search), None for a plain one (``literal``)
+    pattern: re.Pattern[str] | None = None
+    #: is_header_regex: an attribute with characters other than ``-_A-Za-z0-9`` (and
+    #: not a special one) is a regex over the request's header names
+    name_regex: re.Pattern[str] | None = None
+    #: non_regex_pattern: the pattern as a plain substring (escapes removed) when it
+    #: has no regex syntax, else None. Such a pattern's values are not substituted.
+    literal: str | None = None
+
     @property
     def special(self) -> str | None:
         """The special attribute (lower-case) this tests, or None."""
         low = self.attribute.lower()
         return low if low in SPECIALS else None
-
-    @property
-    def name_regex(self) -> re.Pattern[str] | None:
-        """is_header_regex: a name with characters other than ``-_A-Za-z0-9`` is a
-        regex over the request's header names."""
-        if self.special is not None or _PLAIN_HEADER.fullmatch(self.attribute):
-            return None
-        return _compile(self.attribute, self.icase)
-
-    @property
-    def literal(self) -> str | None:
-        """non_regex_pattern: the pattern as a plain substring (escapes removed) when it
-        has no regex syntax, else None. Such a pattern's values are not substituted."""
-        return literal_pattern(self.regex)
-
-    @property
-    def pattern(self) -> re.Pattern[str]:
-        return _compile(self.regex, self.icase)
 
 
 def literal_pattern(s: str) -> str | None:
@@ -86,21 +77,7 @@ def literal_pattern(s: str) -> str | None:
 
 
 def _compile(regex: str, icase: bool) -> re.Pattern[str]:
-    return _compiled(regex, icase)
-
-
-_CACHE: dict[tuple[str, bool], re.Pattern[str]] = {}
-
-
-def _compiled(regex: str, icase: bool) -> re.Pattern[str]:
-    # compiled once per (pattern, case) for the life of the process: the patterns are
-    # the configuration's, a bounded set
-    key = (regex, icase)
-    pat = _CACHE.get(key)
-    if pat is None:
-        pat = re.compile(regex, re.IGNORECASE if icase else 0)
-        _CACHE[key] = pat
-    return pat
+    return re.compile(regex, re.IGNORECASE if icase else 0)
 
 
 def parse_condition(directive: str, args: tuple[str, ...]) -> EnvCondition:
@@ -119,19 +96,22 @@ def parse_condition(directive: str, args: tuple[str, ...]) -> EnvCondition:
     if not words or not words[0]:
         raise ValueError(f"Missing regular expression for {directive}")
     regex = words.pop(0)
-    if literal_pattern(regex) is None:
+    pattern = names = None
+    literal = literal_pattern(regex)
+    if literal is None:
         try:
-            _compile(regex, icase)
+            pattern = _compile(regex, icase)
         except re.error:
             raise ValueError(f"{directive} regex could not be compiled.") from None
     if attribute.lower() not in SPECIALS and not _PLAIN_HEADER.fullmatch(attribute):
         try:
-            _compile(attribute, icase)
+            names = _compile(attribute, icase)
         except re.error:
             raise ValueError(f"{directive}Header name regex could not be compiled.") from None
     if not words:
         raise ValueError(f"Missing envariable expression for {directive}")
-    return EnvCondition(attribute, regex, icase, _features((), words))
+    return EnvCondition(attribute, regex, icase, _features((), words), pattern, names,
+                        literal)
 
 
 def _features(start: tuple[tuple[str, str], ...],
@@ -164,7 +144,6 @@ def add_condition(conds: tuple[EnvCondition, ...],
         if (last.attribute.lower() == new.attribute.lower() and last.icase == new.icase
                 and last.regex == new.regex):
             words = [f"{n}={v}" if v != UNSET else f"!{n}" for n, v in new.features]
-            merged = EnvCondition(last.attribute, last.regex, last.icase,
-                                  _features(last.features, words))
+            merged = replace(last, features=_features(last.features, words))
             return conds[:-1] + (merged,)
     return conds + (new,)
