@@ -54,6 +54,7 @@ from cgihttpd.response import (
     text_response,
 )
 from cgihttpd.runtime import Runtime
+from cgihttpd.setenvif import EnvAttributes, apply_conditions
 from cgihttpd.static.files import RealFS
 from cgihttpd.static.handlers import serve_directory, serve_file, serve_trace
 from cgihttpd.target import Target
@@ -201,6 +202,9 @@ class App:
             bytes_in=int(ext.get("bytes_in", 0)),
             keepalive_count=int(ext.get("keepalive_count", 0)),
         )
+        # r->subprocess_env: mod_setenvif's (before access control), then mod_env's
+        # overlaid in the fixups
+        record.env.update(setenvif_env(request, vhost, target))
         record.env.update(mod_env(target.conf.env, os.environ))
         errorlog = self._errorlog(vhost)
         for_request = getattr(errorlog, "for_request", None)
@@ -308,7 +312,8 @@ class App:
             if compat is None and always_granted(tree) and not no_directives:
                 continue  # "granted (no directives)", or Require all granted
             if facts is None:
-                facts = _access_facts(ex.request)
+                facts = _access_facts(ex.request, setenvif_env(ex.request, ex.vhost,
+                                                               ex.target))
                 if needs_host(tree) or (compat is not None and compat.needs_host):
                     loop = asyncio.get_running_loop()
                     name = await loop.run_in_executor(None, _double_reverse,
@@ -410,6 +415,10 @@ class App:
             self._log_error(ex, "error", "core", "CGI support is unavailable")
             raise HTTPError(500)
         serve_cgi = self._cgi.serve_cgi
+        if inherited_env is None:
+            # mod_setenvif's variables start the script's environment (an internally
+            # redirected request brings its REDIRECT_* ones instead)
+            inherited_env = setenvif_env(ex.request, ex.vhost, target)
         cgi_ex = ex
         if status_override:
             cgi_ex = replace(ex, send=_override_status(ex.send, status_override))
@@ -585,17 +594,38 @@ def _authorization(request: Request) -> str | None:
     return ", ".join(values) if values else None
 
 
-def _access_facts(request: Request) -> Facts:
-    """What the access checks look at. ``env`` is empty: at Apache's access phase
-    r->subprocess_env holds only what mod_setenvif/mod_rewrite set, which cgihttpd does
-    not implement; mod_env's SetEnv comes later, in the fixups."""
+def setenvif_env(request: Request, vhost: VirtualHost, target: Target) -> dict[str, str]:
+    """mod_setenvif's variables for ``request``: the server's conditions at
+    post-read-request (r->uri still raw), then the directory's at header-parser (r->uri
+    decoded and normalised). Empty when no condition is configured."""
+    env: dict[str, str] = {}
+    if not vhost.setenvif and not target.conf.setenvif:
+        return env
+    attrs = EnvAttributes(
+        remote_addr=request.client_addr or "", remote_host=request.client_addr or "",
+        server_addr=request.server_addr, method=request.method,
+        protocol=request.protocol, uri=request.raw_path, headers=request.headers)
+    apply_conditions(vhost.setenvif, attrs, env)
+    if target.conf.setenvif:
+        try:
+            uri = screen_path(request.raw_path)
+        except HTTPError:
+            uri = request.raw_path
+        apply_conditions(target.conf.setenvif, replace(attrs, uri=uri), env)
+    return env
+
+
+def _access_facts(request: Request, env: Mapping[str, str]) -> Facts:
+    """What the access checks look at. ``env``: r->subprocess_env at Apache's access
+    phase, what mod_setenvif set (``setenvif_env``); mod_env's SetEnv comes later, in
+    the fixups."""
     try:
         uri = screen_path(request.raw_path)
     except HTTPError:
         uri = request.raw_path
     return Facts(client_addr=request.client_addr or "", server_addr=request.server_addr,
                  method=request.method, uri=uri, host_header=request.header("host") or "",
-                 env={})
+                 env=dict(env))
 
 
 def _double_reverse(addr: str) -> str | None:

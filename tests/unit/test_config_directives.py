@@ -214,6 +214,21 @@ CASES: list[tuple[str, str, Check]] = [
                                    ("set", "C", ""))),
     ("PassEnv", "PassEnv X\n", lambda c: c.main.base.env == (("pass", "X", ""),)),
     ("UnsetEnv", "UnsetEnv X\n", lambda c: c.main.base.env == (("unset", "X", ""),)),
+    ("SetEnvIf", "LoadModule setenvif_module x.so\nSetEnvIf Remote_Addr ^127 local !x\n"
+     "<VirtualHost *>\nSetEnvIf User-Agent Foo ua=$0\n</VirtualHost>\n"
+     "<Directory /srv>\nSetEnvIf Request_URI x d\n</Directory>\n",
+     lambda c: [x.features for x in c.vhosts[0].setenvif]
+     == [(("local", "1"), ("x", "!")), (("ua", "$0"),)]
+     and c.main.sections[-1].conf.setenvif[0].attribute == "Request_URI"
+     and not c.main.base.setenvif),
+    ("SetEnvIfNoCase", "LoadModule setenvif_module x.so\nSetEnvIfNoCase Host a b\n",
+     lambda c: c.main.setenvif[0].icase),
+    ("BrowserMatch", "LoadModule setenvif_module x.so\nBrowserMatch ^Moz m\n",
+     lambda c: (c.main.setenvif[0].attribute, c.main.setenvif[0].icase)
+     == ("User-Agent", False)),
+    ("BrowserMatchNoCase", "LoadModule setenvif_module x.so\nBrowserMatchNoCase moz m\n",
+     lambda c: c.main.setenvif[0].icase
+     and not any("setenvif" in w for w in c.warnings)),
     ("ScriptLog", "ScriptLog logs/cgi.log\nScriptLogLength 100\nScriptLogBuffer 10\n",
      lambda c: c.main.script_log == c.server_root + "/logs/cgi.log"),
     ("ScriptLogLength", "ScriptLogLength 100\n", lambda c: True),

@@ -286,6 +286,7 @@ def _freeze(s: D.ServerDraft, main: D.ServerDraft | None, root: str) -> VirtualH
         is_main=main is None,
         port=_server_port(s, main),
         redirects=redirects,
+        setenvif=s.setenvif if main is None else main.setenvif + s.setenvif,
     )
 
 

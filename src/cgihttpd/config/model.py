@@ -24,6 +24,7 @@ from typing import Literal
 from cgihttpd.authz import AccessCompat, AuthzConf, Group
 from cgihttpd.config.indexopts import effective_index_options, merge_index_options
 from cgihttpd.config.readtimeout import ReadTimeout
+from cgihttpd.config.setenvif import EnvCondition
 
 # --- where a value came from ---------------------------------------------------------
 
@@ -214,6 +215,9 @@ class DirConf:
     #: LimitRequestBody (core: server, vhost, directory, .htaccess); None: not set here,
     #: ``Limits.request_body`` then applies
     limit_request_body: int | None = None
+    #: mod_setenvif conditions written in sections and .htaccess, applied at
+    #: header-parser (the more general section's first)
+    setenvif: tuple[EnvCondition, ...] = ()
     #: Directives of modules we know but do not implement: kept, never acted on.
     ignored: tuple[tuple[str, Source], ...] = ()
 
@@ -278,6 +282,7 @@ class DirConf:
             redirects=over.redirects + self.redirects,
             redirect=pick(self.redirect, over.redirect),  # type: ignore[arg-type]
             limit_request_body=pick(self.limit_request_body, over.limit_request_body),  # type: ignore[arg-type]
+            setenvif=self.setenvif + over.setenvif,
             ignored=self.ignored + over.ignored,
         )
 
@@ -463,6 +468,9 @@ class VirtualHost:
     #: mod_alias redirects written outside any section: checked before the aliases,
     #: this vhost's first, then the main server's (merge_alias_config)
     redirects: tuple[Redirect, ...] = ()
+    #: mod_setenvif conditions written outside any section, applied at
+    #: post-read-request: the main server's, then this vhost's own
+    setenvif: tuple[EnvCondition, ...] = ()
 
     @property
     def script_timeout(self) -> float:

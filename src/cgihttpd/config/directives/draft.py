@@ -21,6 +21,7 @@ from cgihttpd.config.model import (
     Source,
 )
 from cgihttpd.config.readtimeout import ReadTimeout
+from cgihttpd.config.setenvif import EnvCondition
 from cgihttpd.config.tree import Node, server_root_relative
 
 Arity = Literal["TAKE1", "TAKE2", "TAKE12", "TAKE23", "TAKE123", "ITERATE", "ITERATE2", "FLAG",
@@ -73,6 +74,8 @@ class ServerDraft:
     script_log_length: int | None = None
     script_log_buffer: int | None = None
     access_file_names: tuple[str, ...] | None = None
+    #: mod_setenvif conditions outside any section (its server config)
+    setenvif: tuple[EnvCondition, ...] = ()
 
 
 @dataclass
