@@ -14,6 +14,7 @@ pytest's 0700 ``tmp_path``).
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import os
 import shutil
@@ -22,6 +23,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -260,6 +262,33 @@ def config_head(*modules: str, log_level: str = "info") -> str:
             + 'PidFile "${ROOT}/run/${IMPL}.pid"\nMutex file:${ROOT}/run default\n'
             + 'DefaultRuntimeDir "${ROOT}/run"\n' + cgid
             + 'ErrorLog "${ROOT}/logs/${IMPL}-error.log"\n' + f"LogLevel {log_level}\n")
+
+
+def site_dirs(root: Path) -> Path:
+    """``root``'s logs/, run/ and site/ (created); returns site/."""
+    for sub in ("logs", "run", "site"):
+        (root / sub).mkdir(parents=True)
+    return root / "site"
+
+
+@contextlib.contextmanager
+def serving(root: Path, config: str,
+            executable: Callable[[str], bool] = lambda name: False) -> Iterator[Pair]:
+    """Make ``root`` readable by Apache's children (another user): directories 0755,
+    files 0644, or 0755 where ``executable(name)``; write ``config`` as root/httpd.conf;
+    start the pair on it, and stop it (by PID) after."""
+    for dirpath, _dirs, names in os.walk(root):
+        os.chmod(dirpath, 0o755)
+        for name in names:
+            os.chmod(os.path.join(dirpath, name), 0o755 if executable(name) else 0o644)
+    conf = root / "httpd.conf"
+    conf.write_text(config)
+    os.chmod(conf, 0o644)
+    started = start_pair(root, conf)
+    try:
+        yield started
+    finally:
+        stop_pair(started)
 
 
 def build_site(root: Path) -> Path:

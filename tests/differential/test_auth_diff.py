@@ -10,7 +10,6 @@ addresses, Satisfy Any, ``Require expr`` on REMOTE_USER, AuthzSendForbiddenOnFai
 from __future__ import annotations
 
 import base64
-import os
 import re
 import shutil
 import subprocess
@@ -19,7 +18,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from diffsupport import Pair, Response, config_head, start_pair, stop_pair, wait_for_lines
+from diffsupport import (
+    Pair,
+    Response,
+    config_head,
+    serving,
+    site_dirs,
+    wait_for_lines,
+)
 
 pytestmark = pytest.mark.differential
 
@@ -169,8 +175,7 @@ def credentials(user: str, password: str) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def apair(diff_root: Path) -> Iterator[Pair]:
     root = diff_root / "auth"
-    for sub in ("logs", "run", "site"):
-        (root / sub).mkdir(parents=True)
+    site_dirs(root)
     for rel, text in FILES.items():
         path = root / "site" / rel
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -182,19 +187,8 @@ def apair(diff_root: Path) -> Iterator[Pair]:
         lines.append(out.stdout.decode().strip())
     (root / "users").write_text("\n".join(lines) + "\n")
     (root / "groups").write_text("admins: sha1 bob\nstaff: apr1\n")
-    for dirpath, _dirs, names in os.walk(root):
-        os.chmod(dirpath, 0o755)
-        for name in names:
-            os.chmod(os.path.join(dirpath, name), 0o644)
-    os.chmod(root / "site" / "private" / "who.cgi", 0o755)
-    conf = root / "httpd.conf"
-    conf.write_text(CONFIG)
-    os.chmod(conf, 0o644)
-    started = start_pair(root, conf)
-    try:
+    with serving(root, CONFIG, lambda name: name == "who.cgi") as started:
         yield started
-    finally:
-        stop_pair(started)
 
 
 _ADDRESS = re.compile(rb"<hr>\s*<address>.*?</address>\s*", re.S)

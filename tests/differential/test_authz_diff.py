@@ -7,65 +7,47 @@ address rules are written for it (``Require ip 127.0.0.1``) or against it
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from diffsupport import Pair, start_pair, stop_pair, wait_for_lines
+from diffsupport import Pair, config_head, serving, site_dirs, wait_for_lines
 
 pytestmark = pytest.mark.differential
 
 MODS = "/usr/lib/apache2/modules"
-CONFIG = f"""
-ServerRoot "${{ROOT}}"
-LoadModule mpm_event_module {MODS}/mod_mpm_event.so
-LoadModule authz_core_module {MODS}/mod_authz_core.so
-LoadModule authz_host_module {MODS}/mod_authz_host.so
-LoadModule authz_user_module {MODS}/mod_authz_user.so
-LoadModule authn_core_module {MODS}/mod_authn_core.so
-LoadModule access_compat_module {MODS}/mod_access_compat.so
-LoadModule env_module {MODS}/mod_env.so
-LoadModule mime_module {MODS}/mod_mime.so
-LoadModule dir_module {MODS}/mod_dir.so
-Listen 127.0.0.1:${{PORT}}
-ServerName localhost
-PidFile "${{ROOT}}/run/${{IMPL}}.pid"
-Mutex file:${{ROOT}}/run default
-DefaultRuntimeDir "${{ROOT}}/run"
-ErrorLog "${{ROOT}}/logs/${{IMPL}}-error.log"
-LogLevel info
+CONFIG = config_head("authz_core", "authz_host", "authz_user", "authn_core", "access_compat", "env", "mime", "dir") + """
 TypesConfig /etc/mime.types
-DocumentRoot "${{ROOT}}/site"
+DocumentRoot "${ROOT}/site"
 <Directory />
     Require all denied
 </Directory>
-<Directory "${{ROOT}}/site">
+<Directory "${ROOT}/site">
     Require all granted
 </Directory>
-<Directory "${{ROOT}}/site/ipok">
+<Directory "${ROOT}/site/ipok">
     Require ip 127.0.0.1 ::1
 </Directory>
-<Directory "${{ROOT}}/site/ipno">
+<Directory "${ROOT}/site/ipno">
     Require ip 10.0.0.0/8 192.168.0.0/255.255.0.0
 </Directory>
-<Directory "${{ROOT}}/site/partial">
+<Directory "${ROOT}/site/partial">
     Require ip 127
 </Directory>
-<Directory "${{ROOT}}/site/notip">
+<Directory "${ROOT}/site/notip">
     <RequireAll>
         Require all granted
         Require not ip 127.0.0.1
     </RequireAll>
 </Directory>
-<Directory "${{ROOT}}/site/notother">
+<Directory "${ROOT}/site/notother">
     <RequireAll>
         Require all granted
         Require not ip 10.0.0.0/8
     </RequireAll>
 </Directory>
-<Directory "${{ROOT}}/site/none">
+<Directory "${ROOT}/site/none">
     <RequireAll>
         Require all granted
         <RequireNone>
@@ -73,7 +55,7 @@ DocumentRoot "${{ROOT}}/site"
         </RequireNone>
     </RequireAll>
 </Directory>
-<Directory "${{ROOT}}/site/nested">
+<Directory "${ROOT}/site/nested">
     <RequireAny>
         <RequireAll>
             Require ip 10.0.0.0/8
@@ -85,85 +67,85 @@ DocumentRoot "${{ROOT}}/site"
         </RequireAll>
     </RequireAny>
 </Directory>
-<Directory "${{ROOT}}/site/env">
+<Directory "${ROOT}/site/env">
     SetEnv AUTHZ_X 1
     Require env AUTHZ_X
 </Directory>
-<Directory "${{ROOT}}/site/host">
+<Directory "${ROOT}/site/host">
     Require host localhost
 </Directory>
-<Directory "${{ROOT}}/site/expr">
-    Require expr "%{{REQUEST_METHOD}} == 'GET' && %{{REQUEST_URI}} =~ m#^/expr/#"
+<Directory "${ROOT}/site/expr">
+    Require expr "%{REQUEST_METHOD} == 'GET' && %{REQUEST_URI} =~ m#^/expr/#"
 </Directory>
-<Directory "${{ROOT}}/site/exprip">
-    Require expr %{{REMOTE_ADDR}} -ipmatch '10.0.0.0/8'
+<Directory "${ROOT}/site/exprip">
+    Require expr %{REMOTE_ADDR} -ipmatch '10.0.0.0/8'
 </Directory>
-<Directory "${{ROOT}}/site/limit">
+<Directory "${ROOT}/site/limit">
     <Limit POST PUT>
         Require all denied
     </Limit>
 </Directory>
-<Directory "${{ROOT}}/site/limitexcept">
+<Directory "${ROOT}/site/limitexcept">
     <LimitExcept GET>
         Require all denied
     </LimitExcept>
 </Directory>
-<Directory "${{ROOT}}/site/merge">
+<Directory "${ROOT}/site/merge">
     Require ip 10.0.0.0/8
 </Directory>
-<Directory "${{ROOT}}/site/merge/and">
+<Directory "${ROOT}/site/merge/and">
     AuthMerging And
     Require ip 127.0.0.1
 </Directory>
-<Directory "${{ROOT}}/site/merge/or">
+<Directory "${ROOT}/site/merge/or">
     AuthMerging Or
     Require ip 127.0.0.1
 </Directory>
-<Directory "${{ROOT}}/site/merge/off">
+<Directory "${ROOT}/site/merge/off">
     Require ip 127.0.0.1
 </Directory>
-<Directory "${{ROOT}}/site/compat">
+<Directory "${ROOT}/site/compat">
     Order deny,allow
     Deny from all
     Allow from 127.0.0.1
 </Directory>
-<Directory "${{ROOT}}/site/compatdeny">
+<Directory "${ROOT}/site/compatdeny">
     Order allow,deny
     Allow from 10.0.0.0/8
 </Directory>
-<Directory "${{ROOT}}/site/compatall">
+<Directory "${ROOT}/site/compatall">
     Order Allow,Deny
     Allow from all
     Deny from 127.0.0
 </Directory>
-<Directory "${{ROOT}}/site/compatenv">
+<Directory "${ROOT}/site/compatenv">
     Order allow,deny
     Allow from env=!AUTHZ_NOPE
 </Directory>
-<Directory "${{ROOT}}/site/compatlimit">
+<Directory "${ROOT}/site/compatlimit">
     <Limit POST>
         Order allow,deny
         Deny from all
     </Limit>
 </Directory>
-<Directory "${{ROOT}}/site/satisfyany">
+<Directory "${ROOT}/site/satisfyany">
     Require valid-user
     Order allow,deny
     Allow from 127.0.0.1
     Satisfy Any
 </Directory>
-<Directory "${{ROOT}}/site/satisfyall">
+<Directory "${ROOT}/site/satisfyall">
     Require valid-user
     Order allow,deny
     Allow from 127.0.0.1
     Satisfy All
 </Directory>
-<Directory "${{ROOT}}/site/satisfylog">
+<Directory "${ROOT}/site/satisfylog">
     Order allow,deny
     Allow from 10.0.0.0/8
     Satisfy Any
 </Directory>
-<Directory "${{ROOT}}/site/user">
+<Directory "${ROOT}/site/user">
     Require valid-user
 </Directory>
 """
@@ -177,24 +159,13 @@ DIRS = ("ipok", "ipno", "partial", "notip", "notother", "none", "nested", "env",
 @pytest.fixture(scope="module")
 def apair(diff_root: Path) -> Iterator[Pair]:
     root = diff_root / "authz"
-    for sub in ("logs", "run", "site"):
-        (root / sub).mkdir(parents=True)
+    site_dirs(root)
     for d in DIRS:
         (root / "site" / d).mkdir(parents=True, exist_ok=True)
         (root / "site" / d / "a.txt").write_text(f"{d}\n")
     (root / "site" / "ipno" / "index.html").write_text("idx\n")
-    for dirpath, _dirs, names in os.walk(root):
-        os.chmod(dirpath, 0o755)
-        for name in names:
-            os.chmod(os.path.join(dirpath, name), 0o644)
-    conf = root / "httpd.conf"
-    conf.write_text(CONFIG)
-    os.chmod(conf, 0o644)
-    started = start_pair(root, conf)
-    try:
+    with serving(root, CONFIG) as started:
         yield started
-    finally:
-        stop_pair(started)
 
 
 @pytest.mark.parametrize(("method", "path", "status"), [

@@ -14,51 +14,36 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from diffsupport import Pair, start_pair, stop_pair
+from diffsupport import Pair, config_head, serving, site_dirs
 
 pytestmark = pytest.mark.differential
 
 PY = "/usr/bin/python3" if os.access("/usr/bin/python3", os.X_OK) else sys.executable
 MODS = "/usr/lib/apache2/modules"
-CONFIG = f"""
-ServerRoot "${{ROOT}}"
-LoadModule mpm_event_module {MODS}/mod_mpm_event.so
-LoadModule authz_core_module {MODS}/mod_authz_core.so
-LoadModule mime_module {MODS}/mod_mime.so
-LoadModule dir_module {MODS}/mod_dir.so
-LoadModule cgid_module {MODS}/mod_cgid.so
-LoadModule autoindex_module {MODS}/mod_autoindex.so
-Listen 127.0.0.1:${{PORT}}
-ServerName localhost
-PidFile "${{ROOT}}/run/${{IMPL}}.pid"
-Mutex file:${{ROOT}}/run default
-DefaultRuntimeDir "${{ROOT}}/run"
-ScriptSock "${{ROOT}}/run/${{IMPL}}-cgid.sock"
-ErrorLog "${{ROOT}}/logs/${{IMPL}}-error.log"
-LogLevel info
+CONFIG = config_head("authz_core", "mime", "dir", "cgid", "autoindex") + """
 TypesConfig /etc/mime.types
-DocumentRoot "${{ROOT}}/site"
+DocumentRoot "${ROOT}/site"
 <Directory />
     AllowOverride None
     Require all denied
 </Directory>
-<Directory "${{ROOT}}/site">
+<Directory "${ROOT}/site">
     AllowOverride Indexes
     Options +ExecCGI
     AddHandler cgi-script .py
     Require all granted
     FallbackResource /index.py
 </Directory>
-<Directory "${{ROOT}}/site/static">
+<Directory "${ROOT}/site/static">
     FallbackResource /static/fallback.html
 </Directory>
-<Directory "${{ROOT}}/site/off">
+<Directory "${ROOT}/site/off">
     FallbackResource disabled
 </Directory>
-<Directory "${{ROOT}}/site/rel">
+<Directory "${ROOT}/site/rel">
     FallbackResource here.html
 </Directory>
-<Directory "${{ROOT}}/site/gone">
+<Directory "${ROOT}/site/gone">
     FallbackResource /off/nothing-here.html
 </Directory>
 """
@@ -87,24 +72,13 @@ _DIFFERENT = ("SERVER_SOFTWARE", "REMOTE_PORT")
 @pytest.fixture(scope="module")
 def fpair(diff_root: Path) -> Iterator[Pair]:
     root = diff_root / "fallback"
-    for sub in ("logs", "run", "site"):
-        (root / sub).mkdir(parents=True)
+    site_dirs(root)
     for rel, text in FILES.items():
         path = root / "site" / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
-    for dirpath, _dirs, names in os.walk(root):
-        os.chmod(dirpath, 0o755)
-        for name in names:
-            os.chmod(os.path.join(dirpath, name), 0o755 if name.endswith(".py") else 0o644)
-    conf = root / "httpd.conf"
-    conf.write_text(CONFIG)
-    os.chmod(conf, 0o644)
-    started = start_pair(root, conf)
-    try:
+    with serving(root, CONFIG, lambda name: name.endswith(".py")) as started:
         yield started
-    finally:
-        stop_pair(started)
 
 
 def _answers(pair: Pair, target: str) -> list[tuple[int, str | None, bytes]]:

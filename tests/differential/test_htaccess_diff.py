@@ -6,13 +6,12 @@ cases of authentication are test_auth_diff.py's)."""
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from diffsupport import Pair, config_head, start_pair, stop_pair, wait_for_lines
+from diffsupport import Pair, config_head, serving, site_dirs, wait_for_lines
 
 pytestmark = pytest.mark.differential
 
@@ -66,24 +65,13 @@ FILES = {
 @pytest.fixture(scope="module")
 def hpair(diff_root: Path) -> Iterator[Pair]:
     root = diff_root / "htaccess"
-    for sub in ("logs", "run", "site"):
-        (root / sub).mkdir(parents=True)
+    site_dirs(root)
     for rel, text in FILES.items():
         path = root / "site" / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
-    for dirpath, _dirs, names in os.walk(root):
-        os.chmod(dirpath, 0o755)
-        for name in names:
-            os.chmod(os.path.join(dirpath, name), 0o644)
-    conf = root / "httpd.conf"
-    conf.write_text(CONFIG)
-    os.chmod(conf, 0o644)
-    started = start_pair(root, conf)
-    try:
+    with serving(root, CONFIG) as started:
         yield started
-    finally:
-        stop_pair(started)
 
 
 @pytest.mark.parametrize(

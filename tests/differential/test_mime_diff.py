@@ -6,31 +6,18 @@ Compared: status, Content-Type and body."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from diffsupport import Pair, start_pair, stop_pair
+from diffsupport import Pair, config_head, serving, site_dirs
 
 pytestmark = pytest.mark.differential
 
 MODS = "/usr/lib/apache2/modules"
-CONFIG = f"""
-ServerRoot "${{ROOT}}"
-LoadModule mpm_event_module {MODS}/mod_mpm_event.so
-LoadModule authz_core_module {MODS}/mod_authz_core.so
-LoadModule mime_module {MODS}/mod_mime.so
-LoadModule dir_module {MODS}/mod_dir.so
-Listen 127.0.0.1:${{PORT}}
-ServerName localhost
-PidFile "${{ROOT}}/run/${{IMPL}}.pid"
-Mutex file:${{ROOT}}/run default
-DefaultRuntimeDir "${{ROOT}}/run"
-ErrorLog "${{ROOT}}/logs/${{IMPL}}-error.log"
-LogLevel info
+CONFIG = config_head("authz_core", "mime", "dir") + """
 TypesConfig /etc/mime.types
-DocumentRoot "${{ROOT}}/site"
+DocumentRoot "${ROOT}/site"
 AddType text/x-thing .thing .html
 AddCharset UTF-8 .utf8
 AddCharset iso-2022-jp .jis
@@ -39,19 +26,19 @@ AddType "text/plain; charset=us-ascii" .asc
     AllowOverride None
     Require all denied
 </Directory>
-<Directory "${{ROOT}}/site">
+<Directory "${ROOT}/site">
     AllowOverride All
     Require all granted
 </Directory>
-<Directory "${{ROOT}}/site/sub">
+<Directory "${ROOT}/site/sub">
     RemoveType .thing .html .css
     RemoveCharset .jis
 </Directory>
-<Directory "${{ROOT}}/site/same">
+<Directory "${ROOT}/site/same">
     AddType text/x-same .same
     RemoveType .same
 </Directory>
-<Directory "${{ROOT}}/site/dflt">
+<Directory "${ROOT}/site/dflt">
     AddDefaultCharset utf-8
 </Directory>
 """
@@ -85,24 +72,13 @@ FILES = {
 @pytest.fixture(scope="module")
 def mpair(diff_root: Path) -> Iterator[Pair]:
     root = diff_root / "mime"
-    for sub in ("logs", "run", "site"):
-        (root / sub).mkdir(parents=True)
+    site_dirs(root)
     for rel, text in FILES.items():
         path = root / "site" / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
-    for dirpath, _dirs, names in os.walk(root):
-        os.chmod(dirpath, 0o755)
-        for name in names:
-            os.chmod(os.path.join(dirpath, name), 0o644)
-    conf = root / "httpd.conf"
-    conf.write_text(CONFIG)
-    os.chmod(conf, 0o644)
-    started = start_pair(root, conf)
-    try:
+    with serving(root, CONFIG) as started:
         yield started
-    finally:
-        stop_pair(started)
 
 
 @pytest.mark.parametrize(

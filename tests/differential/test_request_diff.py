@@ -17,7 +17,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from diffsupport import APACHE, Pair, Server, config_head, start_pair, stop_pair, wait_for_lines
+from diffsupport import (
+    APACHE,
+    Pair,
+    Server,
+    config_head,
+    serving,
+    site_dirs,
+    wait_for_lines,
+)
 
 pytestmark = pytest.mark.differential
 
@@ -79,8 +87,7 @@ def request_pair(diff_root: Path) -> Iterator[Pair]:
     if not os.access(APACHE, os.X_OK):
         pytest.fail(f"{APACHE} is not installed (scripts/install-test-deps installs it)")
     root = diff_root / "request"
-    for sub in ("logs", "run", "site"):
-        (root / sub).mkdir(parents=True)
+    site_dirs(root)
     for rel in SCRIPTS:
         p = root / "site" / rel
         p.parent.mkdir(parents=True, exist_ok=True)
@@ -88,18 +95,8 @@ def request_pair(diff_root: Path) -> Iterator[Pair]:
     for rel, data in FILES.items():
         (root / "site" / rel).parent.mkdir(parents=True, exist_ok=True)
         (root / "site" / rel).write_bytes(data)
-    for dirpath, _dirnames, filenames in os.walk(root):
-        os.chmod(dirpath, 0o755)
-        for name in filenames:
-            os.chmod(os.path.join(dirpath, name), 0o755)
-    conf = root / "httpd.conf"
-    conf.write_text(CONFIG)
-    os.chmod(conf, 0o644)
-    started = start_pair(root, conf)
-    try:
+    with serving(root, CONFIG, lambda name: True) as started:
         yield started
-    finally:
-        stop_pair(started)
 
 
 def post(server: Server, path: str, body: bytes, *, chunked: bool = False) -> tuple[int, bytes]:

@@ -12,32 +12,16 @@ import socket
 from collections.abc import Iterator
 
 import pytest
-from diffsupport import Pair, Server, start_pair, stop_pair, wait_for_lines
+from diffsupport import Pair, Server, config_head, start_pair, stop_pair, wait_for_lines
 
 pytestmark = pytest.mark.differential
 
 MODS = "/usr/lib/apache2/modules"
-CONFIG = rf"""
-ServerRoot "${{ROOT}}"
-LoadModule mpm_event_module {MODS}/mod_mpm_event.so
-LoadModule authz_core_module {MODS}/mod_authz_core.so
-LoadModule authz_host_module {MODS}/mod_authz_host.so
-LoadModule env_module {MODS}/mod_env.so
-LoadModule mime_module {MODS}/mod_mime.so
-LoadModule cgid_module {MODS}/mod_cgid.so
-LoadModule setenvif_module {MODS}/mod_setenvif.so
-Listen 127.0.0.1:${{PORT}}
-ServerName localhost
-PidFile "${{ROOT}}/run/${{IMPL}}.pid"
-Mutex file:${{ROOT}}/run default
-DefaultRuntimeDir "${{ROOT}}/run"
-ScriptSock "${{ROOT}}/run/${{IMPL}}-cgid.sock"
-ErrorLog "${{ROOT}}/logs/${{IMPL}}-error.log"
-LogLevel info
+CONFIG = config_head("authz_core", "authz_host", "env", "mime", "cgid", "setenvif") + r"""
 TypesConfig /etc/mime.types
-DocumentRoot "${{ROOT}}/site"
-LogFormat "%U [%{{SEI_MOZ}}e] [%{{SEI_TAG}}e] [%{{SEI_SETENV}}e]" sei
-CustomLog "${{ROOT}}/logs/${{IMPL}}-sei.log" sei env=SEI_TAG
+DocumentRoot "${ROOT}/site"
+LogFormat "%U [%{SEI_MOZ}e] [%{SEI_TAG}e] [%{SEI_SETENV}e]" sei
+CustomLog "${ROOT}/logs/${IMPL}-sei.log" sei env=SEI_TAG
 SetEnvIf User-Agent ^Mozilla/(\d+)\.(\d+) SEI_MOZ=$1 SEI_MINOR=$2 SEI_ALL=$0
 BrowserMatch MSIE SEI_IE
 BrowserMatchNoCase msie SEI_IE_ANYCASE
@@ -59,20 +43,20 @@ SetEnv SEI_SETENV fromsetenv
     Require all denied
     AllowOverride None
 </Directory>
-<Directory "${{ROOT}}/site">
+<Directory "${ROOT}/site">
     Require all granted
 </Directory>
-<Directory "${{ROOT}}/site/cgi">
+<Directory "${ROOT}/site/cgi">
     Options +ExecCGI
     AddHandler cgi-script .py
     AllowOverride FileInfo
     SetEnvIf Request_URI env\.py$ SEI_DIR
     SetEnvIfNoCase X-Dir ^on$ SEI_XDIR
 </Directory>
-<Directory "${{ROOT}}/site/gated">
+<Directory "${ROOT}/site/gated">
     Require env SEI_LET
 </Directory>
-<Directory "${{ROOT}}/site/dirgated">
+<Directory "${ROOT}/site/dirgated">
     SetEnvIf X-Key ^open$ SEI_DIRLET
     Require env SEI_DIRLET
 </Directory>
