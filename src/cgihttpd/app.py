@@ -204,7 +204,8 @@ class App:
         )
         # r->subprocess_env: mod_setenvif's (before access control), then mod_env's
         # overlaid in the fixups
-        record.env.update(setenvif_env(request, vhost, target))
+        early = setenvif_env(request, vhost, target)
+        record.env.update(early)
         record.env.update(mod_env(target.conf.env, os.environ))
         errorlog = self._errorlog(vhost)
         for_request = getattr(errorlog, "for_request", None)
@@ -212,7 +213,7 @@ class App:
             # Apache appends ", referer: R" to a request's error-log lines (log.c)
             errorlog = for_request(request.header("referer"))
         return Exchange(runtime=self.runtime, vhost=vhost, request=request, target=target,
-                        record=record, errorlog=errorlog, receive=receive,
+                        record=record, errorlog=errorlog, setenvif=early, receive=receive,
                         send=_recording_send(send, record))
 
     def _errorlog(self, vhost: VirtualHost) -> ErrorLogger:
@@ -312,8 +313,7 @@ class App:
             if compat is None and always_granted(tree) and not no_directives:
                 continue  # "granted (no directives)", or Require all granted
             if facts is None:
-                facts = _access_facts(ex.request, setenvif_env(ex.request, ex.vhost,
-                                                               ex.target))
+                facts = _access_facts(ex.request, ex.setenvif)
                 if needs_host(tree) or (compat is not None and compat.needs_host):
                     loop = asyncio.get_running_loop()
                     name = await loop.run_in_executor(None, _double_reverse,
@@ -418,7 +418,7 @@ class App:
         if inherited_env is None:
             # mod_setenvif's variables start the script's environment (an internally
             # redirected request brings its REDIRECT_* ones instead)
-            inherited_env = setenvif_env(ex.request, ex.vhost, target)
+            inherited_env = dict(ex.setenvif)
         cgi_ex = ex
         if status_override:
             cgi_ex = replace(ex, send=_override_status(ex.send, status_override))
@@ -439,7 +439,8 @@ class App:
         request = replace(ex.request, method=method, raw_path=path, query=query,
                           raw_target=location)
         target = self._resolve(ex.vhost, request)
-        inner = replace(ex, request=request, target=target)
+        inner = replace(ex, request=request, target=target,
+                        setenvif=setenvif_env(request, ex.vhost, target))
         ex.record.filename = target.filename
         await self._dispatch(inner, inherited_env=env, status_override=status_override)
 

@@ -7,7 +7,8 @@ it; the app writes the log from ``record`` when the handler returns.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from cgihttpd.asgi import Receive, Send
@@ -38,6 +39,10 @@ class Exchange:
     errorlog: ErrorLogger
     receive: Receive
     send: Send
+    #: mod_setenvif's variables for this request and target (``app.setenvif_env``),
+    #: computed once: the log record, the access checks and the script's environment
+    #: all start from them
+    setenvif: Mapping[str, str] = field(default_factory=dict)
     #: the authenticated user (REMOTE_USER) and the AuthType that authenticated them
     #: (AUTH_TYPE), once authorization needed one (``app``, ``authn``); else None
     user: str | None = None

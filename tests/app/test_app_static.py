@@ -113,3 +113,33 @@ def test_requests_fill_the_runtimes_caches_not_module_state(site: Site) -> None:
     assert len(caches.confs) >= 1 and len(caches.mime) >= 1
     assert site.get("/a.html").status_code == 200
     assert len(caches.resolutions) == 1  # the same URL is remembered once
+
+
+def test_setenvif_conditions_run_once_per_request(site: Site, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The log record, the access checks and a script's environment share one result
+    (Exchange.setenvif) instead of matching the conditions again each."""
+    from dataclasses import replace
+
+    from app.conftest import Site as SiteT
+    from cgihttpd import app as app_module
+    from cgihttpd.app import App
+    from cgihttpd.config.setenvif import parse_condition
+
+    calls: list[int] = []
+    real = app_module.apply_conditions
+
+    def counting(*args):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(app_module, "apply_conditions", counting)
+    vhost = replace(site.config.vhosts[0], setenvif=(
+        parse_condition("SetEnvIf", ("User-Agent", "wrk", "FROM_WRK")),))
+    config = replace(site.config, vhosts=(vhost,), main=replace(vhost, is_main=True))
+    app = App.build(config)
+    try:
+        r = SiteT(site.root, app, config).get("/cgi-bin/hello.cgi")
+        assert r.status_code == 200 and r.text == "hi\n"
+    finally:
+        app.close()
+    assert len(calls) == 1  # not again for the script's environment
