@@ -23,7 +23,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -264,10 +264,15 @@ def config_head(*modules: str, log_level: str = "info") -> str:
             + 'ErrorLog "${ROOT}/logs/${IMPL}-error.log"\n' + f"LogLevel {log_level}\n")
 
 
-def site_dirs(root: Path) -> Path:
-    """``root``'s logs/, run/ and site/ (created); returns site/."""
+def site_dirs(root: Path, files: Mapping[str, str] | None = None) -> Path:
+    """``root``'s logs/, run/ and site/ (created), and ``files`` (paths relative to
+    site/, with their text) written there; returns site/."""
     for sub in ("logs", "run", "site"):
         (root / sub).mkdir(parents=True)
+    for rel, text in (files or {}).items():
+        path = root / "site" / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
     return root / "site"
 
 

@@ -175,11 +175,7 @@ def credentials(user: str, password: str) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def apair(diff_root: Path) -> Iterator[Pair]:
     root = diff_root / "auth"
-    site_dirs(root)
-    for rel, text in FILES.items():
-        path = root / "site" / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
+    site_dirs(root, FILES)
     lines = []
     for user, (flag, password) in USERS.items():
         out = subprocess.run([HTPASSWD, "-nb", flag, user, password], capture_output=True,

@@ -72,11 +72,7 @@ _DIFFERENT = ("SERVER_SOFTWARE", "REMOTE_PORT")
 @pytest.fixture(scope="module")
 def fpair(diff_root: Path) -> Iterator[Pair]:
     root = diff_root / "fallback"
-    site_dirs(root)
-    for rel, text in FILES.items():
-        path = root / "site" / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
+    site_dirs(root, FILES)
     with serving(root, CONFIG, lambda name: name.endswith(".py")) as started:
         yield started
 

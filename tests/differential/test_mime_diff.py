@@ -72,11 +72,7 @@ FILES = {
 @pytest.fixture(scope="module")
 def mpair(diff_root: Path) -> Iterator[Pair]:
     root = diff_root / "mime"
-    site_dirs(root)
-    for rel, text in FILES.items():
-        path = root / "site" / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
+    site_dirs(root, FILES)
     with serving(root, CONFIG) as started:
         yield started
 
