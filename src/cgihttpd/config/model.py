@@ -25,6 +25,7 @@ from cgihttpd.authz import AccessCompat, AuthzConf, Group
 from cgihttpd.config.indexopts import effective_index_options, merge_index_options
 from cgihttpd.config.readtimeout import ReadTimeout
 from cgihttpd.config.setenvif import EnvCondition
+from cgihttpd.rewrite import RewriteConf
 
 # --- where a value came from ---------------------------------------------------------
 
@@ -218,6 +219,9 @@ class DirConf:
     #: mod_setenvif conditions written in sections and .htaccess, applied at
     #: header-parser (the more general section's first)
     setenvif: tuple[EnvCondition, ...] = ()
+    #: mod_rewrite's per-directory settings (RewriteEngine, RewriteOptions, RewriteBase,
+    #: the rules of the most specific section that has any); None: none here
+    rewrite: RewriteConf | None = None
     #: Directives of modules we know but do not implement: kept, never acted on.
     ignored: tuple[tuple[str, Source], ...] = ()
 
@@ -283,6 +287,8 @@ class DirConf:
             redirect=pick(self.redirect, over.redirect),  # type: ignore[arg-type]
             limit_request_body=pick(self.limit_request_body, over.limit_request_body),  # type: ignore[arg-type]
             setenvif=self.setenvif + over.setenvif,
+            rewrite=(self.rewrite if over.rewrite is None
+                     else (self.rewrite or RewriteConf()).merge(over.rewrite)),
             ignored=self.ignored + over.ignored,
         )
 
@@ -471,6 +477,10 @@ class VirtualHost:
     #: mod_setenvif conditions written outside any section, applied at
     #: post-read-request: the main server's, then this vhost's own
     setenvif: tuple[EnvCondition, ...] = ()
+    #: mod_rewrite's server settings and rules (applied at URL translation); None for
+    #: a virtual host with no mod_rewrite directive of its own, where the main server's
+    #: rules do not apply (hook_uri2file: conf->server != r->server)
+    rewrite: RewriteConf | None = None
 
     @property
     def script_timeout(self) -> float:
