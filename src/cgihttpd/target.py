@@ -18,7 +18,20 @@ TargetKind = Literal[
     "directory",  # a directory with no usable index (listing or 403)
     "redirect",  # mod_alias Redirect* or DirectorySlash: ``status`` to ``location``
     "error",  # a status (403/404/...) decided by resolution; ``status`` and ``note``
+    "internal",  # mod_rewrite per directory: an internal redirect to ``location``
 ]
+
+
+@dataclass(frozen=True, slots=True)
+class Rewritten:
+    """What mod_rewrite changed in the request besides its target: r->args (the
+    script's QUERY_STRING, and a redirect's query, which then is final), the variables
+    it set (a value) or unset (None) in r->subprocess_env, and whether [END] stopped
+    rewriting for this request and its internal redirects."""
+
+    args: str | None = None
+    env: tuple[tuple[str, str | None], ...] = ()
+    ended: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +69,8 @@ class Target:
     #: for "file": the stat resolution took of it (Apache's r->finfo), so the handler
     #: need not ask again; None when resolution did not stat it (fake trees, errors)
     stat: os.stat_result | None = field(default=None, compare=False, repr=False)
+    #: set when mod_rewrite ran for the request (``Rewritten``), else None
+    rewritten: Rewritten | None = None
 
     @property
     def reason(self) -> str:
