@@ -320,6 +320,8 @@ class App:
         if ex.request.method == "TRACE":
             await serve_trace(ex)
             return
+        if target.rewritten is not None and target.rewritten.vary:
+            ex = replace(ex, send=_adding_vary(ex.send, target.rewritten.vary))
         if target.access or ex.user is not None:
             ex = await self._authorized(ex)
         if target.kind == "error":
@@ -651,6 +653,28 @@ def _rewritten_request(request: Request, target: Target) -> Request:
         return request
     query = rewritten.args or ""
     return request if query == request.query else replace(request, query=query)
+
+
+def _adding_vary(send: Send, names: tuple[str, ...]) -> Send:
+    """mod_rewrite merges the header fields its conditions read into Vary; an error or
+    redirect page does not carry it (ap_send_error_response)."""
+
+    async def adding(message: Message) -> None:
+        if message["type"] == "http.response.start" and (
+                int(message["status"]) < 300 or message["status"] == 304):
+            message = dict(message)  # type: ignore[assignment]
+            headers = list(message.get("headers", ()))
+            at = next((i for i, (k, _v) in enumerate(headers)
+                       if bytes(k).lower() == b"vary"), None)
+            extra = ", ".join(names).encode("latin-1")
+            if at is None:
+                headers.append((b"Vary", extra))
+            else:
+                headers[at] = (headers[at][0], bytes(headers[at][1]) + b", " + extra)
+            message["headers"] = headers
+        await send(message)
+
+    return adding
 
 
 def _apply_env(env: dict[str, str], changes: Iterable[tuple[str, str | None]]) -> None:

@@ -584,6 +584,7 @@ class RewriteRun:
         self._facts: Facts | None = None
         self.args = args
         self.env: list[tuple[str, str | None]] = []
+        self.vary: list[str] = []
         self.ended = ended
         self.consulted = False
 
@@ -604,6 +605,7 @@ class RewriteRun:
     def _take(self, out: Outcome) -> Outcome:
         self.args = out.args
         self.env.extend(out.env)
+        self.vary.extend(out.vary)
         self.ended = self.ended or out.ended
         return out
 
@@ -762,7 +764,8 @@ def _rewritten(target: Target, rewrite: RewriteRun | None) -> Target:
     if rewrite is None or not rewrite.consulted:
         return target
     return replace(target, rewritten=Rewritten(rewrite.args, tuple(rewrite.env),
-                                               rewrite.ended))
+                                               rewrite.ended,
+                                               tuple(dict.fromkeys(rewrite.vary))))
 
 
 def _resolve_target(vhost: VirtualHost, request_path_raw: str, fs: FileSystem,

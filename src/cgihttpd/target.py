@@ -26,12 +26,14 @@ TargetKind = Literal[
 class Rewritten:
     """What mod_rewrite changed in the request besides its target: r->args (the
     script's QUERY_STRING, and a redirect's query, which then is final), the variables
-    it set (a value) or unset (None) in r->subprocess_env, and whether [END] stopped
-    rewriting for this request and its internal redirects."""
+    it set (a value) or unset (None) in r->subprocess_env, whether [END] stopped
+    rewriting for this request and its internal redirects, and the Vary it adds."""
 
     args: str | None = None
     env: tuple[tuple[str, str | None], ...] = ()
     ended: bool = False
+    #: the request header fields the rules that matched looked at (Vary)
+    vary: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

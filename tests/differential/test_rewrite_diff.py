@@ -69,6 +69,11 @@ RewriteRule ^/postonly$ - [F]
 RewriteRule ^/env/(.*)$ /env.py [E=REWRITTEN:$1,E=OTHER:x,L]
 RewriteRule ^/pt/(.*)$ /aliased/$1 [PT]
 RewriteRule ^/tofile$ /page.html [L]
+RewriteCond %{HTTP_USER_AGENT} differential
+RewriteRule ^/ua$ /page.html [L]
+RewriteCond %{HTTP:X-Mode} ^a$ [OR]
+RewriteCond %{HTTP_REFERER} ^r$
+RewriteRule ^/uaredirect$ /new/x [R,L]
 RewriteRule ^/http/(.*)$ http://elsewhere.test/$1 [L]
 RewriteRule ^/space/(.*)$ /new/a\\ b/$1 [R,L]
 """
@@ -110,6 +115,14 @@ FILES = {
     "nosym/.htaccess": "RewriteEngine On\nRewriteRule ^(.*)$ /page.html\n",
     "nosym/a.txt": "a\n",
     "../aliased/env.py": ENV_PY,
+    "inh/.htaccess": "RewriteEngine On\nRewriteRule ^parent$ /page.html [L]\n",
+    "inh/child/.htaccess": ("RewriteEngine On\nRewriteOptions Inherit\n"
+                            "RewriteRule ^own$ /page.html [L]\n"),
+    "noinh/.htaccess": "RewriteEngine On\nRewriteRule ^parent$ /page.html [L]\n",
+    "noinh/child/.htaccess": "RewriteEngine On\nRewriteRule ^own$ /page.html [L]\n",
+    "typed/.htaccess": ("RewriteEngine On\nRewriteRule ^data$ - [T=text/x-forced]\n"
+                        "RewriteRule ^moved$ /page.html [T=text/x-forced]\n"),
+    "typed/data": "data\n",
 }
 
 #: differ by nature: the product, the client's port
@@ -125,14 +138,16 @@ def rpair(diff_root: Path) -> Iterator[Pair]:
 
 
 def _answers(pair: Pair, target: str, method: str = "GET",
-             headers: dict[str, str] | None = None) -> list[tuple[int, str | None, bytes]]:
+             headers: dict[str, str] | None = None,
+             ) -> list[tuple[int, str | None, bytes, str | None, str | None]]:
     out = []
     for server in pair.both():
         resp = server.request(method, target, headers, host="localhost")
         location = resp.header("Location")
         if location is not None:
             location = location.replace(f":{server.port}", ":PORT")
-        out.append((resp.status, location, resp.body if resp.status == 200 else b""))
+        out.append((resp.status, location, resp.body if resp.status == 200 else b"",
+                    resp.header("Vary"), resp.header("Content-Type")))
     return out
 
 
@@ -193,6 +208,8 @@ def test_front_controller_keeps_a_post(rpair: Pair) -> None:
         ("/ormode", 404),
         ("/back/abc/42", 302),
         ("/tofile", 200),
+        ("/ua", 200),  # Vary: User-Agent
+        ("/uaredirect", 404),
         ("/http/x?y=1", 302),
         ("/space/c", 302),
         ("/based/ext/1", 302),
@@ -202,6 +219,10 @@ def test_front_controller_keeps_a_post(rpair: Pair) -> None:
         ("/chained/xy", 200),
         ("/chained/skip", 200),
         ("/nosym/a.txt", 403),
+        ("/inh/child/parent", 200),
+        ("/inh/child/own", 200),
+        ("/noinh/child/parent", 404),
+        ("/noinh/child/own", 200),
     ],
 )
 def test_same_answer(rpair: Pair, target: str, status: int) -> None:
@@ -214,6 +235,86 @@ def test_ormode_by_header(rpair: Pair) -> None:
     apache, ours = _answers(rpair, "/ormode", headers={"X-Mode": "a"})
     assert ours == apache
     assert apache[0] == 302
+
+
+def test_forced_type(rpair: Pair) -> None:
+    apache, ours = _answers(rpair, "/typed/data")
+    assert ours == apache
+    assert apache[4] == "text/x-forced"
+    # the type was the redirected request's, not the page's
+    apache, ours = _answers(rpair, "/typed/moved")
+    assert ours == apache
+    assert apache[4] == "text/html"
+
+
+VCONFIG = config_head("authz_core", "mime", "dir", "cgid", "rewrite") + """
+TypesConfig /etc/mime.types
+<Directory />
+    AllowOverride None
+    Require all denied
+</Directory>
+<Directory "${ROOT}/site">
+    AllowOverride All
+    Options +ExecCGI
+    AddHandler cgi-script .py
+    Require all granted
+</Directory>
+RewriteEngine On
+RewriteRule ^/main/(.*)$ /new/main-$1 [R,L]
+<VirtualHost *:${PORT}>
+    ServerName course.test
+    DocumentRoot "${ROOT}/site"
+</VirtualHost>
+<VirtualHost *:${PORT}>
+    ServerName inherit.test
+    DocumentRoot "${ROOT}/site"
+    RewriteEngine On
+    RewriteOptions Inherit
+    RewriteRule ^/vh/(.*)$ /new/vh-$1 [R,L]
+</VirtualHost>
+"""
+
+
+@pytest.fixture(scope="module")
+def vpair(diff_root: Path) -> Iterator[Pair]:
+    root = diff_root / "rewrite-vhosts"
+    site_dirs(root, {"fc/.htaccess": FRONT, "fc/index.py": ENV_PY,
+                     "quiet/.htaccess": FRONT.replace("RewriteEngine On\n", ""),
+                     "quiet/index.py": ENV_PY})
+    with serving(root, VCONFIG, lambda name: name.endswith(".py")) as started:
+        yield started
+
+
+@pytest.mark.parametrize(("host", "target", "status"), [
+    ("course.test", "/main/x", 404),  # the main server's rules stay there
+    ("inherit.test", "/main/x", 302),  # ... unless RewriteOptions Inherit
+    ("inherit.test", "/vh/x", 302),
+    ("course.test", "/fc/a/b", 200),
+    # no RewriteEngine in the .htaccess: the main server's On is inherited
+    ("course.test", "/quiet/a/b", 200),
+])
+def test_virtual_hosts(vpair: Pair, host: str, target: str, status: int) -> None:
+    answers = []
+    for server in vpair.both():
+        resp = server.request("GET", target, host=host)
+        location = resp.header("Location")
+        answers.append((resp.status, location and location.replace(str(server.port), "P")))
+    assert answers[1] == answers[0]
+    assert answers[0][0] == status
+
+
+@pytest.mark.parametrize("host", ["course.test", "inherit.test"])
+def test_front_controller_in_a_course_vhost(vpair: Pair, host: str) -> None:
+    envs = []
+    for server in vpair.both():
+        resp = server.request("GET", "/fc/page?x=1", host=host)
+        assert resp.status == 200, (server.impl, resp.status)
+        env = json.loads(resp.body)
+        for name in _DIFFERENT:
+            env.pop(name, None)
+        envs.append({k: v.replace(str(server.port), "PORT") for k, v in env.items()})
+    assert envs[1] == envs[0]
+    assert ("SCRIPT_URL" in envs[0]) == (host == "inherit.test")
 
 
 def test_post_only_rule(rpair: Pair) -> None:

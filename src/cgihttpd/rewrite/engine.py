@@ -137,7 +137,9 @@ class _Pass:
     mimetype: str | None = None
     handler: str | None = None
     note: Note | None = None
+    #: header fields looked at: by the rules that matched, by this rule, by this condition
     vary: list[str] = field(default_factory=list)
+    vary_rule: list[str] = field(default_factory=list)
     vary_this: list[str] = field(default_factory=list)
     match_uri: str = ""
     rr: _Backref = None
@@ -546,6 +548,7 @@ def apply_rule(st: _Pass, rule: Rule) -> tuple[int, bool]:
     if (m is not None) == rule.negate:
         return _NOMATCH, False
     st.vary_this = []
+    st.vary_rule = []
     st.rc = None
     st.rr = None if rule.negate or m is None else (uri, m)
     conds = rule.conds
@@ -565,7 +568,7 @@ def apply_rule(st: _Pass, rule: Rule) -> tuple[int, bool]:
         elif not rc:
             return _NOMATCH, False
         if st.vary_this:
-            st.vary.extend(st.vary_this)
+            st.vary_rule.extend(st.vary_this)
             st.vary_this = []
         i += 1
     newuri = ""
@@ -647,6 +650,8 @@ def apply_list(st: _Pass, rules: tuple[Rule, ...]) -> tuple[int, Rule | None]:
             continue
         rc, _ = apply_rule(st, rule)
         if rc != _NOMATCH:
+            # the fields the matching rule's conditions looked at go to Vary
+            st.vary.extend(st.vary_rule)
             if not rule.nosub:
                 lastsub = rule
             if len(st.filename) > 2 * _LIMIT_REQUEST_LINE:
