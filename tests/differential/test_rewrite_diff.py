@@ -8,8 +8,10 @@ redirects that ends in 500."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
+import socket
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -82,6 +84,11 @@ ENV_PY = (f"#!{PY}\nimport json, os\n"
           'print("Content-Type: application/json")\nprint()\n'
           'print(json.dumps(dict(os.environ), sort_keys=True))\n')
 
+ECHO_PY = (f"#!{PY}\nimport os, sys\n"
+           'data = sys.stdin.buffer.read()\n'
+           'print("Content-Type: text/plain")\nprint()\n'
+           'print(os.environ.get("CONTENT_LENGTH"), len(data), data[:20])\n')
+
 FRONT = ("RewriteEngine On\n"
          "RewriteCond %{REQUEST_FILENAME} !-f\n"
          "RewriteCond %{REQUEST_FILENAME} !-d\n"
@@ -123,6 +130,8 @@ FILES = {
     "typed/.htaccess": ("RewriteEngine On\nRewriteRule ^data$ - [T=text/x-forced]\n"
                         "RewriteRule ^moved$ /page.html [T=text/x-forced]\n"),
     "typed/data": "data\n",
+    "post/.htaccess": FRONT,
+    "post/index.py": ECHO_PY,
 }
 
 #: differ by nature: the product, the client's port
@@ -180,6 +189,24 @@ def test_front_controller_environment(rpair: Pair, target: str) -> None:
 def test_script_environment(rpair: Pair, target: str) -> None:
     apache, ours = _envs(rpair, target)
     assert ours == apache
+
+
+def _post(port: int, target: str, body: bytes) -> tuple[int, bytes]:
+    head = (f"POST {target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
+            f"Content-Type: text/plain\r\nContent-Length: {len(body)}\r\n\r\n")
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(head.encode("latin-1") + body)
+        resp = http.client.HTTPResponse(sock, method="POST")
+        resp.begin()
+        return resp.status, resp.read()
+
+
+def test_front_controller_passes_the_body_on(rpair: Pair) -> None:
+    bodies = []
+    for server in rpair.both():
+        bodies.append(_post(server.port, "/post/form/1", b"hello world"))
+    assert bodies[1] == bodies[0]
+    assert bodies[0] == (200, b"11 11 b'hello world'\n")
 
 
 def test_front_controller_keeps_a_post(rpair: Pair) -> None:
@@ -266,6 +293,11 @@ RewriteRule ^/main/(.*)$ /new/main-$1 [R,L]
     DocumentRoot "${ROOT}/site"
 </VirtualHost>
 <VirtualHost *:${PORT}>
+    ServerName app.test
+    DocumentRoot "${ROOT}/site/fc"
+    DirectoryIndex index.py
+</VirtualHost>
+<VirtualHost *:${PORT}>
     ServerName inherit.test
     DocumentRoot "${ROOT}/site"
     RewriteEngine On
@@ -292,13 +324,22 @@ def vpair(diff_root: Path) -> Iterator[Pair]:
     ("course.test", "/fc/a/b", 200),
     # no RewriteEngine in the .htaccess: the main server's On is inherited
     ("course.test", "/quiet/a/b", 200),
+    # a front controller at the DocumentRoot, index.py its DirectoryIndex
+    ("app.test", "/", 200),
+    ("app.test", "/x/y?z=1", 200),
+    ("app.test", "/index.py", 200),
 ])
 def test_virtual_hosts(vpair: Pair, host: str, target: str, status: int) -> None:
     answers = []
     for server in vpair.both():
         resp = server.request("GET", target, host=host)
         location = resp.header("Location")
-        answers.append((resp.status, location and location.replace(str(server.port), "P")))
+        env = {}
+        if resp.header("Content-Type") == "application/json":
+            env = {k: v.replace(str(server.port), "P") for k, v in json.loads(resp.body).items()
+                   if k not in _DIFFERENT}
+        answers.append((resp.status, location and location.replace(str(server.port), "P"),
+                        env))
     assert answers[1] == answers[0]
     assert answers[0][0] == status
 
