@@ -108,11 +108,9 @@ def test_argument_line(line: str, expected: tuple[str, str, str | None, bool]) -
 
 
 @pytest.mark.parametrize(("line", "message"), [
-    ("^a", "RewriteRule: bad argument line: at least two arguments required"),
-    ("^a b L", "RewriteRule: bad flag delimiters: third argument must begin with '[' but "
-               "found 'L' - too many arguments or rogue whitespace?"),
-    ("^a b [L", "RewriteRule: bad flag delimiters: third argument must end with ']' but "
-                "found 'L' - unintended whitespace within the flags definition?"),
+    ("^a", "RewriteRule: bad argument line '^a'"),
+    ("^a b L", "RewriteRule: bad flag delimiters"),
+    ("^a b [L", "RewriteRule: bad flag delimiters"),
     ("^a b [X]", "RewriteRule: unknown flag 'X'"),
     ("^a b [R=299]", "RewriteRule: invalid HTTP response code '299' for flag 'R'"),
     ("^(a b", "RewriteRule: cannot compile regular expression '^(a'"),
