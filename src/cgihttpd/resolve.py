@@ -586,7 +586,34 @@ class RewriteRun:
         self.env: list[tuple[str, str | None]] = []
         self.vary: list[str] = []
         self.ended = ended
-        self.consulted = False
+        self._parent: RewriteRun | None = None
+        self._consulted = False
+
+    def child(self) -> RewriteRun:
+        """The state of a sub-request (mod_dir's): the request's query and variables to
+        start with, its own changes, kept only if the request adopts it (``adopt``)."""
+        run = RewriteRun(self._make_facts, self.args, self.ended)
+        run._facts = self._facts
+        run.env = list(self.env)
+        run._parent = self
+        return run
+
+    def adopt(self, child: RewriteRun) -> None:
+        self.args = child.args
+        self.env = list(child.env)
+        self.vary.extend(child.vary)
+        self.ended = self.ended or child.ended
+
+    @property
+    def consulted(self) -> bool:
+        return self._consulted
+
+    @consulted.setter
+    def consulted(self, value: bool) -> None:
+        # a sub-request's rules decide what the request is served too
+        self._consulted = value
+        if self._parent is not None:
+            self._parent.consulted = value
 
     def _facts_for(self, subreq: bool) -> Facts:
         if self._facts is None:
@@ -895,8 +922,9 @@ def resolve_url(vhost: VirtualHost, url_path: str, fs: FileSystem,
             # ap_sub_req_lookup_uri: a relative URL is the request's directory's
             fallback_url = (fallback if fallback.startswith("/")
                             else url_path.rsplit("/", 1)[0] + "/" + fallback)
+            child = rewrite.child() if rewrite is not None else None
             sub = resolve_url(vhost, fallback_url, fs, confs=confs, access=access,
-                              rewrite=rewrite, _depth=_depth + 1)
+                              rewrite=child, _depth=_depth + 1)
             # fixup_dflt: a regular file is served in the request's place
             # (ap_internal_fast_redirect, as for a DirectoryIndex); a redirect or an
             # error other than 404 is the answer; a 404 leaves the request's own 404
@@ -904,6 +932,8 @@ def resolve_url(vhost: VirtualHost, url_path: str, fs: FileSystem,
                     sub.kind == "error" and sub.status != 404):
                 if sub.kind == "redirect":
                     sub = replace(sub, url_path=url_path)
+                if rewrite is not None and child is not None:
+                    rewrite.adopt(child)
                 return replace(sub, access=((conf, filename), *sub.access))
         return error(404, M.FILE_MISSING.note(path=filename + found.path_info),
                      filename, conf, handler)
@@ -923,11 +953,15 @@ def resolve_url(vhost: VirtualHost, url_path: str, fs: FileSystem,
             failed: Target | None = None
             for name in names:
                 index_url = name if name.startswith("/") else url_path + name
+                child = rewrite.child() if rewrite is not None else None
                 sub = resolve_url(vhost, index_url, fs, confs=confs, access=access,
-                                  rewrite=rewrite, _depth=_depth + 1)
+                                  rewrite=child, _depth=_depth + 1)
                 # mod_dir uses an index only when its subrequest would succeed on a
-                # regular file
+                # regular file (ap_internal_fast_redirect then takes its r->args and
+                # r->subprocess_env: what its rules did)
                 if (sub.kind == "file" and not sub.path_info) or sub.kind == "internal":
+                    if rewrite is not None and child is not None:
+                        rewrite.adopt(child)
                     # the directory's access checks come first (the request for
                     # the directory), then the index's (mod_dir's redirect)
                     return replace(sub, access=((conf, filename), *sub.access))

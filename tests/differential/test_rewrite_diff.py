@@ -48,6 +48,9 @@ DirectoryIndex index.html
     RewriteCond %{REQUEST_FILENAME} !-d
     RewriteRule ^(.*)$ index.py [QSA,L]
 </Directory>
+<Directory "${ROOT}/site/idx">
+    DirectoryIndex first.html index.py
+</Directory>
 <Directory "${ROOT}/site/nosym">
     Options -FollowSymLinks
 </Directory>
@@ -131,6 +134,11 @@ FILES = {
                         "RewriteRule ^moved$ /page.html [T=text/x-forced]\n"),
     "typed/data": "data\n",
     "post/.htaccess": FRONT,
+    # the first index's sub-request is rewritten (query and variable changed) and not
+    # used: the request keeps its own
+    "idx/.htaccess": ("RewriteEngine On\n"
+                      "RewriteRule ^first\\.html$ /nowhere?changed=1 [E=SUB:1,L]\n"),
+    "idx/index.py": ENV_PY,
     "post/index.py": ECHO_PY,
 }
 
@@ -185,6 +193,7 @@ def test_front_controller_environment(rpair: Pair, target: str) -> None:
 
 
 @pytest.mark.parametrize("target", ["/env/abc?z=1", "/pt/env.py/extra?q", "/based/go/1",
+                                    "/idx/?q=1",
                                     "/fc/index.py", "/env.py"])
 def test_script_environment(rpair: Pair, target: str) -> None:
     apache, ours = _envs(rpair, target)
