@@ -821,7 +821,8 @@ def resolve_url(vhost: VirtualHost, url_path: str, fs: FileSystem,
             return Target(kind="error", status=out.status, note=out.note,
                           url_path=url_path, conf=located)
         if out.kind == "redirect":
-            return Target(kind="redirect", status=out.status, location=unwire(out.path),
+            # a URL stays bytes as latin-1, as the header (and a raw target) carries it
+            return Target(kind="redirect", status=out.status, location=out.path,
                           url_path=url_path, conf=located)
         if out.kind == "uri":  # [PT]: the new URI goes through mod_alias and the core
             url_path = unwire(out.path)
@@ -874,13 +875,13 @@ def resolve_url(vhost: VirtualHost, url_path: str, fs: FileSystem,
             return Target(kind="error", status=out.status, note=out.note, filename=filename,
                           url_path=url_path, conf=conf, access=checks)
         if out.kind == "redirect":
-            return Target(kind="redirect", status=out.status, location=unwire(out.path),
+            return Target(kind="redirect", status=out.status, location=out.path,
                           url_path=url_path, filename=filename, conf=conf, access=checks)
         if out.kind == "internal":
             if _depth and found.kind != "file":
                 # a sub-request (mod_dir's) sees no file there: its next candidate
                 return error(404, None, filename, conf)
-            return Target(kind="internal", location=unwire(out.path), url_path=url_path,
+            return Target(kind="internal", location=out.path, url_path=url_path,
                           filename=filename, conf=conf, access=checks)
         if out.discard_path_info:
             found = replace(found, path_info="")

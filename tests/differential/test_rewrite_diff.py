@@ -61,6 +61,7 @@ RewriteRule ^/old/(.*)$ /new/$1 [R=301,L]
 RewriteRule ^/qsa/(.*)$ /new/$1?added=1 [R=301,QSA,L]
 RewriteRule ^/qsd/(.*)$ /new/$1 [R,QSD,L]
 RewriteRule ^/keepq/(.*)$ /new/$1 [R=302,L]
+RewriteRule ^/ne/(.*)$ /new/$1 [R,NE,L]
 RewriteRule ^/forbidden - [F]
 RewriteRule ^/gone(/.*)?$ - [G]
 RewriteRule ^/nocase/(.*)$ /new/nc-$1 [NC,R,L]
@@ -193,7 +194,8 @@ def test_front_controller_environment(rpair: Pair, target: str) -> None:
 
 
 @pytest.mark.parametrize("target", ["/env/abc?z=1", "/pt/env.py/extra?q", "/based/go/1",
-                                    "/idx/?q=1",
+                                    "/idx/?q=1", "/based/go/caf%C3%A9",
+                                    "/fc/caf%C3%A9/x%20y?k=%C3%A9",
                                     "/fc/index.py", "/env.py"])
 def test_script_environment(rpair: Pair, target: str) -> None:
     apache, ours = _envs(rpair, target)
@@ -237,6 +239,8 @@ def test_front_controller_keeps_a_post(rpair: Pair) -> None:
         ("/qsa/p?q=2", 301),
         ("/qsd/p?q=2", 302),
         ("/keepq/p?q=2", 302),
+        ("/old/caf%C3%A9?x=%20", 301),
+        ("/ne/caf%C3%A9%3Cb", 302),
         ("/forbidden", 403),
         ("/gone/x", 410),
         ("/NoCase/Y", 302),
