@@ -38,6 +38,7 @@ DirectoryIndex index.html
     Require all granted
 </Directory>
 <Directory "${ROOT}/aliased">
+    AllowOverride All
     Options +ExecCGI
     AddHandler cgi-script .py
     Require all granted
@@ -126,6 +127,9 @@ FILES = {
     "nosym/.htaccess": "RewriteEngine On\nRewriteRule ^(.*)$ /page.html\n",
     "nosym/a.txt": "a\n",
     "../aliased/env.py": ENV_PY,
+    # under an Alias: no RewriteBase needed (the context prefix replaces the path)
+    "../aliased/fc/.htaccess": FRONT,
+    "../aliased/fc/index.py": ENV_PY,
     "inh/.htaccess": "RewriteEngine On\nRewriteRule ^parent$ /page.html [L]\n",
     "inh/child/.htaccess": ("RewriteEngine On\nRewriteOptions Inherit\n"
                             "RewriteRule ^own$ /page.html [L]\n"),
@@ -185,7 +189,8 @@ def _envs(pair: Pair, target: str, method: str = "GET") -> list[dict[str, str]]:
 
 
 @pytest.mark.parametrize("target", ["/fc/blog/post/1", "/fc/missing.html?a=b%20c",
-                                    "/fc/a%20b/c", "/fcdir/x/y?q=1"])
+                                    "/fc/a%20b/c", "/fcdir/x/y?q=1",
+                                    "/aliased/fc/some/path?a=1"])
 def test_front_controller_environment(rpair: Pair, target: str) -> None:
     apache, ours = _envs(rpair, target)
     assert ours == apache
