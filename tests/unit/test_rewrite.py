@@ -390,3 +390,31 @@ def test_variables() -> None:
                      "now": (2026, 12, 6, 7, 8, 9, 0)})
     out = on_server(conf, "/v", "q", facts=facts)
     assert out.path == "http://example.test/GET/off/curl/8/e/2026//q?q"
+
+
+_SEGMENT = st.text(alphabet=string.ascii_letters + string.digits + "-_.~ %é", min_size=1,
+                   max_size=8).filter(lambda s: s not in (".", ".."))
+
+
+@given(st.lists(_SEGMENT, min_size=1, max_size=4))
+def test_per_directory_prefix_is_stripped_and_added_back(segments: list[str]) -> None:
+    """A rule giving back what it matched names the same file: no redirect (the
+    per-directory prefix taken off before matching is put back before comparing)."""
+    filename = wire("/srv/www/" + "/".join(segments))
+    out = in_dir(dir_conf("RewriteRule ^(.*)$ $1"), filename)
+    assert out.kind == "none"
+    moved = in_dir(dir_conf("RewriteRule ^(.*)$ x/$1"), filename)
+    assert (moved.kind, moved.path) == ("internal", "/x/" + filename[len("/srv/www/"):])
+
+
+_QUERY = st.text(alphabet=string.ascii_letters + string.digits + "=+-_.", min_size=1,
+                 max_size=10)
+
+
+@given(_QUERY, _QUERY)
+def test_qsa_puts_the_substitutions_query_first(own: str, client: str) -> None:
+    out = on_server(server_conf(f"RewriteRule ^/x$ /y?{own} [QSA,L]"), "/x", client)
+    assert out.args == f"{own}&{client}"
+    assert on_server(server_conf(f"RewriteRule ^/x$ /y?{own} [L]"), "/x", client).args == own
+    assert on_server(server_conf("RewriteRule ^/x$ /y [L]"), "/x", client).args == client
+    assert on_server(server_conf("RewriteRule ^/x$ /y? [L]"), "/x", client).args is None
