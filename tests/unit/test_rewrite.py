@@ -32,13 +32,15 @@ from cgihttpd.rewrite.rules import parse_arg_line
 class FakeFiles:
     """Regular files and directories by path; everything else is missing."""
 
-    def __init__(self, files: set[str], dirs: set[str], links: set[str] = frozenset()) -> None:
+    def __init__(self, files: set[str], dirs: set[str],
+                 links: frozenset[str] | set[str] = frozenset()) -> None:
         self.files, self.dirs, self.links = files, dirs, links
 
     def stat(self, path: str) -> os.stat_result:
         path = path.rstrip("/") or "/"
         if path in self.files:
-            return os.stat_result((stat.S_IFREG | 0o644, 0, 0, 1, 0, 0, 5, 0, 0, 0))
+            size = 0 if path.endswith("empty") else 5
+            return os.stat_result((stat.S_IFREG | 0o644, 0, 0, 1, 0, 0, size, 0, 0, 0))
         if path in self.dirs:
             return os.stat_result((stat.S_IFDIR | 0o755, 0, 0, 1, 0, 0, 0, 0, 0, 0))
         raise FileNotFoundError(path)
@@ -418,3 +420,25 @@ def test_qsa_puts_the_substitutions_query_first(own: str, client: str) -> None:
     assert on_server(server_conf(f"RewriteRule ^/x$ /y?{own} [L]"), "/x", client).args == own
     assert on_server(server_conf("RewriteRule ^/x$ /y [L]"), "/x", client).args == client
     assert on_server(server_conf("RewriteRule ^/x$ /y? [L]"), "/x", client).args is None
+
+
+def test_file_tests_and_comparisons() -> None:
+    files = FakeFiles({"/srv/www/index.py", "/srv/www/empty"}, {"/srv/www"},
+                      links={"/srv/www/link"})
+
+    def matches(cond: str, facts: Facts = FACTS) -> bool:
+        conf = server_conf(f"RewriteCond {cond}\nRewriteRule ^/t$ /yes [R,L]")
+        return on_server(conf, "/t", facts=facts, files=files).kind == "redirect"
+
+    assert matches("/srv/www/index.py -s") and not matches("/srv/www/empty -s")
+    assert matches("/srv/www/link -l") and matches("/srv/www/link -L")
+    assert not matches("/srv/www/index.py -l") and matches("/srv/www/index.py !-l")
+    assert matches("/srv/www -d") and not matches("/srv/www -f")
+    assert matches("%{REQUEST_URI} =/t") and matches("%{REQUEST_URI} !=/u")
+    assert matches("abc <abd") and matches("abcd >abd")  # longer is greater
+    assert matches("ABC =abc [NC]") and not matches("ABC =abc")
+    assert matches("10 -gt9") and matches("10 -ge10") and matches("9 -le10")
+    facts = Facts(**{**_fields(FACTS), "the_request": "GET /t HTTP/1.1",
+                     "remote_addr": "10.1.2.3", "scheme": "https"})
+    assert matches("%{THE_REQUEST} ^GET\\ /t", facts)
+    assert matches("%{REMOTE_ADDR} ^10\\.", facts) and matches("%{HTTPS} =on", facts)
