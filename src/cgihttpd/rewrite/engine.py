@@ -134,6 +134,12 @@ class _Pass:
     env: dict[str, str | None] = field(default_factory=dict)
     env_order: list[tuple[str, str | None]] = field(default_factory=list)
     ended: bool = False
+    #: CONTEXT_PREFIX and CONTEXT_DOCUMENT_ROOT ("" and DocumentRoot unless an Alias
+    #: mapped the URL; known per directory)
+    context_prefix: str = ""
+    context_root: str = ""
+    #: reduce_uri made a URL of this server a path (mod_rewrite_uri_reduced)
+    reduced: bool = False
     mimetype: str | None = None
     handler: str | None = None
     note: Note | None = None
@@ -167,6 +173,13 @@ def _env_value(st: _Pass, name: str) -> str | None:
     return st.facts.env.get(name, st.facts.environ.get(name))
 
 
+#: the variables that name a request header field
+_HEADER_VARIABLES = {"HTTP_HOST": "Host", "HTTP_ACCEPT": "Accept", "HTTP_COOKIE": "Cookie",
+                     "HTTP_REFERER": "Referer", "HTTP_FORWARDED": "Forwarded",
+                     "HTTP_USER_AGENT": "User-Agent",
+                     "HTTP_PROXY_CONNECTION": "Proxy-Connection"}
+
+
 def lookup_variable(st: _Pass, var: str) -> str:
     """mod_rewrite.c lookup_variable: %{NAME} → its value ("" when unknown or unset)."""
     if len(var) < 4:
@@ -183,14 +196,20 @@ def lookup_variable(st: _Pass, var: str) -> str:
             return _lookup_header(st, var[5:]) or ""
         return ""
     name = var.upper()
-    year, mon, day, hour, minute, sec, wday = f.now
+    if name.startswith("TIME"):
+        year, mon, day, hour, minute, sec, wday = f.now
+        times = {"TIME": f"{year:04d}{mon:02d}{day:02d}{hour:02d}{minute:02d}{sec:02d}",
+                 "TIME_DAY": f"{day:02d}", "TIME_SEC": f"{sec:02d}",
+                 "TIME_MIN": f"{minute:02d}", "TIME_MON": f"{mon:02d}",
+                 "TIME_WDAY": str(wday), "TIME_YEAR": f"{year:04d}",
+                 "TIME_HOUR": f"{hour:02d}"}
+        return times.get(name, "")
+    headers = _HEADER_VARIABLES.get(name)
+    if headers is not None:
+        return _lookup_header(st, headers) or ""
     simple: dict[str, str | None] = {
-        "TIME": f"{year:04d}{mon:02d}{day:02d}{hour:02d}{minute:02d}{sec:02d}",
         "IPV6": "on" if f.ipv6 else "off",
         "HTTPS": "on" if f.scheme == "https" else "off",
-        "TIME_DAY": f"{day:02d}", "TIME_SEC": f"{sec:02d}", "TIME_MIN": f"{minute:02d}",
-        "TIME_MON": f"{mon:02d}", "TIME_WDAY": str(wday), "TIME_YEAR": f"{year:04d}",
-        "TIME_HOUR": f"{hour:02d}",
         "IS_SUBREQ": "true" if f.is_subreq else "false",
         "PATH_INFO": st.path_info or None,
         "AUTH_TYPE": f.auth_type,
@@ -210,8 +229,8 @@ def lookup_variable(st: _Pass, var: str) -> str:
         "QUERY_STRING": st.args,
         "SERVER_ADMIN": f.server_admin,
         "DOCUMENT_ROOT": f.document_root,
-        "CONTEXT_PREFIX": "",
-        "CONTEXT_DOCUMENT_ROOT": f.document_root,
+        "CONTEXT_PREFIX": st.context_prefix,
+        "CONTEXT_DOCUMENT_ROOT": st.context_root or f.document_root,
         "REQUEST_METHOD": f.method,
         "REQUEST_SCHEME": f.scheme,
         "SCRIPT_FILENAME": st.filename,
@@ -220,15 +239,7 @@ def lookup_variable(st: _Pass, var: str) -> str:
         "SERVER_SOFTWARE": f.server_software,
         "CONN_REMOTE_ADDR": f.remote_addr,
     }
-    headers = {"HTTP_HOST": "Host", "HTTP_ACCEPT": "Accept", "HTTP_COOKIE": "Cookie",
-               "HTTP_REFERER": "Referer", "HTTP_FORWARDED": "Forwarded",
-               "HTTP_USER_AGENT": "User-Agent",
-               "HTTP_PROXY_CONNECTION": "Proxy-Connection"}
-    if name in headers:
-        return _lookup_header(st, headers[name]) or ""
-    if name in simple:
-        result = simple[name]
-    return result or ""
+    return simple.get(name) or ""
 
 
 # --- expansion ---------------------------------------------------------------------------------
@@ -611,7 +622,7 @@ def apply_rule(st: _Pass, rule: Rule) -> tuple[int, bool]:
         st.status = rule.status
         return _MATCH, prefix_added
     if _reduce_uri(st):
-        st.env["\0reduced"] = "1"
+        st.reduced = True
     if absolute_uri(st.filename)[0]:
         st.status = rule.status
         return _MATCH, prefix_added
@@ -699,8 +710,8 @@ def apply_list(st: _Pass, rules: tuple[Rule, ...]) -> tuple[int, Rule | None]:
 
 def _outcome(st: _Pass, kind: OutcomeKind, *, status: int = 0, path: str = "",
              note: Note | None = None, discard_path_info: bool = False) -> Outcome:
-    env = tuple((k, v) for k, v in st.env_order if not k.startswith("\0"))
-    return Outcome(kind=kind, status=status, path=path, args=st.args, env=env,
+    return Outcome(kind=kind, status=status, path=path, args=st.args,
+                   env=tuple(st.env_order),
                    ended=st.ended, mimetype=st.mimetype, handler=st.handler,
                    discard_path_info=discard_path_info, note=note or st.note,
                    vary=tuple(dict.fromkeys(st.vary)))
@@ -763,9 +774,7 @@ def rewrite_server(conf: RewriteConf | None, engine: bool, facts: Facts, files: 
     will_escape = bool(skip) and rulestatus != _ACTION_NOESCAPE
     if st.args and not will_escape and _bad_args(st.args):
         return _outcome(st, "status", status=403, note=M.REWRITE_BAD_QUERY.note())
-    if rulestatus == _ACTION_STATUS:
-        return _outcome(st, "status", status=st.status)
-    if rulestatus == _ACTION_STATUS_SET:
+    if rulestatus in (_ACTION_STATUS, _ACTION_STATUS_SET):
         return _outcome(st, "status", status=st.status)
     if to_proxy:
         return _outcome(st, "status", status=403,
@@ -776,7 +785,7 @@ def rewrite_server(conf: RewriteConf | None, engine: bool, facts: Facts, files: 
         return _outcome(st, "uri", path=st.filename[12:])
     if not st.filename.startswith("/"):
         return _outcome(st, "status", status=400)
-    reduced = "\0reduced" in st.env and not legacy_docroot
+    reduced = st.reduced and not legacy_docroot
     unsafe = conf.has("UnsafePrefixStat")
     if not _prefix_stat(st, st.filename, None if unsafe else lastsub) or reduced:
         root = facts.document_root.rstrip("/")
@@ -814,7 +823,8 @@ def rewrite_directory(conf: RewriteConf | None, facts: Facts, files: FileTests, 
         return Outcome(kind="status", status=403, args=args,
                        note=M.REWRITE_SYMLINKS_OFF.note(path=unwire(filename)))
     st = _Pass(facts=facts, files=files, perdir=directory, uri=uri, filename=filename,
-               args=args, path_info=path_info)
+               args=args, path_info=path_info, context_prefix=context_prefix,
+               context_root=context_document_root)
     ofilename = filename
     oargs = args
     rulestatus, _ = apply_list(st, conf.rules)
