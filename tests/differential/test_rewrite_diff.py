@@ -138,6 +138,10 @@ FILES = {
     "typed/.htaccess": ("RewriteEngine On\nRewriteRule ^data$ - [T=text/x-forced]\n"
                         "RewriteRule ^moved$ /page.html [T=text/x-forced]\n"),
     "typed/data": "data\n",
+    # the shared-host way to mount a WSGI app (flask through CGIHandler): PATH_INFO
+    "pi/.htaccess": ("RewriteEngine On\nRewriteCond %{REQUEST_FILENAME} !-f\n"
+                     "RewriteRule ^(.*)$ index.py/$1 [L,QSA]\n"),
+    "pi/index.py": ENV_PY,
     "post/.htaccess": FRONT,
     # the first index's sub-request is rewritten (query and variable changed) and not
     # used: the request keeps its own
@@ -190,7 +194,8 @@ def _envs(pair: Pair, target: str, method: str = "GET") -> list[dict[str, str]]:
 
 @pytest.mark.parametrize("target", ["/fc/blog/post/1", "/fc/missing.html?a=b%20c",
                                     "/fc/a%20b/c", "/fcdir/x/y?q=1",
-                                    "/aliased/fc/some/path?a=1"])
+                                    "/aliased/fc/some/path?a=1", "/pi/hello/world?x=1",
+                                    "/pi/"])
 def test_front_controller_environment(rpair: Pair, target: str) -> None:
     apache, ours = _envs(rpair, target)
     assert ours == apache
