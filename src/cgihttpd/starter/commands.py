@@ -13,6 +13,7 @@ Must not know how the configuration is parsed or requests served.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import os
 import shutil
@@ -144,6 +145,9 @@ def hosts(argv: Sequence[str]) -> int:
         with open(path, "w", encoding="latin-1", newline="") as f:
             f.write(new_text)
     except OSError as exc:
+        if backup:  # nothing changed: no backup of it either
+            with contextlib.suppress(OSError):
+                os.unlink(backup)
         if exc.errno in _DENIED:
             return _fail(f"{path}: {exc.strerror}; {admin_hint(windows, command)}")
         return _fail(f"could not write {path}: {exc.strerror or exc}")
