@@ -167,6 +167,25 @@ def url_of(sock: socket.socket) -> str:
     return f"http://{host}:{port}/"
 
 
+def site_lines(config: ServerConfig, sockets: Sequence[socket.socket]) -> list[str]:
+    """A banner line per named site a browser here can open now: ``NAME.localhost``
+    needs no hosts-file entry (``vhost.localhost_fallback``), ``NAME`` itself does."""
+    from cgihttpd.vhost import local_site_names
+
+    out: list[str] = []
+    for sock in sockets:
+        url = url_of(sock)
+        if not url.startswith(("http://127.0.0.1:", "http://[::1]:")):
+            continue  # bound to another address: loopback names do not reach it
+        port = sock.getsockname()[1]
+        at = "" if port == 80 else f":{port}"
+        for name in local_site_names(config, port):
+            out.append(f"cgihttpd: site {name}: http://{name}.localhost{at}/ works now; "
+                       f"http://{name}{at}/ once the hosts file names it "
+                       f"(cgihttpd hosts {name})")
+    return out
+
+
 def write_pid_file(path: str) -> None:
     try:
         with open(path, "w", encoding="ascii") as f:
@@ -326,7 +345,9 @@ def run(
             timeout_graceful_shutdown=GRACEFUL_SHUTDOWN,
             backlog=BACKLOG,
         )
-        urls = [url_of(s) for s in (per_worker[0] if per_worker else sockets)]
+        first = per_worker[0] if per_worker else sockets
+        urls = [url_of(s) for s in first]
+        sites = site_lines(config, first)
 
         class Server(uvicorn.Server):  # type: ignore[misc]
             #: SIGINT/SIGTERM that arrived before uvicorn installed its own handlers
@@ -340,6 +361,8 @@ def run(
                     for url in urls:
                         suffix = f" ({announce})" if announce else ""
                         print(f"cgihttpd: serving {url}{suffix}", file=stream, flush=True)
+                    for line in sites:
+                        print(line, file=stream, flush=True)
 
         server = Server(uv_config)
         server.early_signals = []

@@ -98,6 +98,22 @@ def localhost_fallback(host: str) -> str | None:
     return rest or None
 
 
+def local_site_names(config: ServerConfig, port: int) -> list[str]:
+    """The ServerNames a browser on this machine can reach on ``port`` as
+    ``NAME.localhost`` (the start-up banner's URLs): those of the vhosts a loopback
+    connection to that port chooses among, in order, without wildcards, IP literals or
+    names already under ``localhost``."""
+    out: list[str] = []
+    for vhost in address_candidates(config, "127.0.0.1", port):
+        name = _strip_port(vhost.server_name.lower()).rstrip(".")
+        if (not name or name in out or any(c in name for c in "*?[:")
+                or name == "localhost" or name.endswith(LOCALHOST_SUFFIX)
+                or name.replace(".", "").isdigit()):
+            continue
+        out.append(name)
+    return out
+
+
 def select_vhost(config: ServerConfig, local_addr: str, local_port: int, host: str,
                  *, names: Mapping[str, frozenset[str]] | None = None) -> VirtualHost:
     candidates = address_candidates(config, local_addr, local_port, names)

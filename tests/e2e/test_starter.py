@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 import urllib.parse
 from pathlib import Path
 
@@ -26,6 +27,13 @@ def run_cli(*args: str, env: dict[str, str] | None = None
     return subprocess.run([sys.executable, "-m", "cgihttpd", *args], capture_output=True,
                           text=True, timeout=WAIT, stdin=subprocess.DEVNULL,
                           env={**os.environ, **(env or {})})
+
+
+def wait_line(srv: ServerProcess, line: str) -> bool:
+    end = time.monotonic() + WAIT
+    while line not in srv.stderr_lines and time.monotonic() < end:
+        time.sleep(0.05)
+    return line in srv.stderr_lines
 
 
 def get(srv: ServerProcess, target: str, host: str, body: str = "") -> bytes:
@@ -51,6 +59,10 @@ def test_init_site_checks_ok_and_serves_index_py_first_time(
     check = run_cli("-t", "-f", str(conf), env=env)
     assert (check.returncode, check.stderr) == (0, "Syntax OK\n")
     with ServerProcess(["-f", str(conf), "-l", "127.0.0.1:0"], env=env) as srv:
+        # the banner says which URLs work now (printed just after the ready line)
+        assert wait_line(srv, f"cgihttpd: site cgi213.loc: http://cgi213.loc.localhost:{srv.port}/ works " \
+               f"now; http://cgi213.loc:{srv.port}/ once the hosts file names it " \
+               "(cgihttpd hosts cgi213.loc)")
         for host in ("cgi213.loc", "cgi213.loc.localhost", "www.cgi213.loc.localhost"):
             out = get(srv, "/", host)
             assert out.startswith(b"HTTP/1.1 200 OK\r\n"), out

@@ -73,3 +73,14 @@ def test_localhost_names_reach_the_vhost_of_the_short_name(
         vhosts: tuple[object, ...], host: str, expected: object) -> None:
     config = make_config(vhosts=vhosts)  # type: ignore[arg-type]
     assert select_vhost(config, "127.0.0.1", 80, host) is expected
+
+
+def test_local_site_names_are_the_named_vhosts_of_the_port() -> None:
+    from cgihttpd.vhost import local_site_names
+
+    odd = (make_vhost(server_name="127.0.0.1"), make_vhost(server_name="*.example"),
+           make_vhost(server_name="x.localhost"), make_vhost(server_name="localhost"))
+    config = make_config(vhosts=(COURSE, B, IP, OTHER_PORT, *odd, A))
+    assert local_site_names(config, 80) == ["cgi213.loc", "b.example", "a.example"]
+    assert local_site_names(config, 8080) == ["p.example"]
+    assert local_site_names(make_config(), 80) == []
