@@ -76,6 +76,17 @@ def test_init_site_checks_ok_and_serves_index_py_first_time(
     assert '"GET / HTTP/1.1" 200' in access and '"POST /form.py HTTP/1.1" 200' in access
 
 
+def test_a_missing_logs_folder_says_the_mkdir_to_run(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    assert run_cli("init", str(site)).returncode == 0
+    (site / "cgi" / "logs").rmdir()
+    for args in (["-t"], ["-l", "127.0.0.1:0"]):
+        r = run_cli(*args, "-f", str(site / "httpd.conf"))
+        assert r.returncode == 1
+        assert r.stderr.rstrip().endswith(
+            f": No such file or directory (create it: mkdir -p {site}/cgi/logs)"), r.stderr
+
+
 def test_init_refuses_a_folder_with_files_unless_forced(tmp_path: Path) -> None:
     (tmp_path / "mine.txt").write_text("keep me")
     r = run_cli("init", str(tmp_path))

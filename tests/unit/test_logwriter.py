@@ -108,6 +108,7 @@ def test_missing_directory_for_custom_log_names_the_directive(tmp_path: Path) ->
     assert str(err) == (
         f"/etc/httpd.conf:17: Cannot access directory '{tmp_path}/nodir/' for log file "
         f"'{tmp_path}/nodir/access.log' defined at /etc/httpd.conf:17: No such file or directory"
+        f" (create it: mkdir -p {tmp_path}/nodir)"  # ours: what to run
     )
 
 
@@ -190,3 +191,11 @@ def test_bad_format_is_a_config_error(tmp_path: Path) -> None:
                  main=True)
     with pytest.raises(ConfigError, match="httpd.conf:9: Unrecognized LogFormat directive %Z"):
         LogSet.open(config(main))
+
+
+def test_mkdir_command_per_system() -> None:
+    from cgihttpd.logs.writer import mkdir_command
+
+    assert mkdir_command("/srv/my site/logs", False) == "mkdir -p '/srv/my site/logs'"
+    assert mkdir_command("D:/Projects/python/Server-213/cgi/logs", True) == \
+        'mkdir "D:\\Projects\\python\\Server-213\\cgi\\logs"'
