@@ -13,6 +13,7 @@ Must not know about Apache's config syntax (that is ``config``) nor about reques
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
 import signal
@@ -77,6 +78,37 @@ def _dual_stack() -> bool:
     return True
 
 
+#: how far past a port in use ``bind_advice`` looks for a free one
+_PORT_SEARCH = 20
+
+
+def _free_loopback_port(start: int) -> int | None:
+    """The first port from ``start`` that 127.0.0.1 can bind now, within a few."""
+    for candidate in range(start, min(start + _PORT_SEARCH, 65536)):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            try:
+                probe.bind(("127.0.0.1", candidate))
+            except OSError:
+                continue
+            return candidate
+    return None
+
+
+def bind_advice(err: int | None, port: int) -> str:
+    """What a learner can do about a refused bind, as the end of its one line: a port
+    in use → a free one near it; a port that needs admin rights → 8080."""
+    if err == errno.EADDRINUSE:
+        free = _free_loopback_port(port + 1)
+        other = f"-l 127.0.0.1:{free}" if free else "-l 127.0.0.1:PORT with another port"
+        return (f" (another program is using port {port}: stop it, or run cgihttpd with "
+                f"{other})")
+    if err in (errno.EACCES, errno.EPERM):
+        free = _free_loopback_port(8080) or 8080
+        return (f" (ports below 1024 need root or an administrator: run cgihttpd with "
+                f"-l 127.0.0.1:{free} and open http://127.0.0.1:{free}/)")
+    return ""
+
+
 def bind_listeners(listens: Sequence[Address], *, reuse_port: bool = False
                    ) -> list[socket.socket]:
     """Bind and listen on every address (duplicates once). On failure close what was
@@ -110,7 +142,8 @@ def bind_listeners(listens: Sequence[Address], *, reuse_port: bool = False
             except OSError as exc:
                 where = f"[{host}]:{port}" if family == socket.AF_INET6 else f"{host}:{port}"
                 raise StartupError(
-                    f"could not bind to address {where}: {exc.strerror or exc}") from None
+                    f"could not bind to address {where}: {exc.strerror or exc}"
+                    + bind_advice(exc.errno, port)) from None
     except BaseException:
         for s in sockets:
             s.close()
