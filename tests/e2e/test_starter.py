@@ -158,3 +158,17 @@ def test_hosts_apply_on_a_file_it_may_not_write_says_how(tmp_path: Path) -> None
             subprocess.run([chattr, "-i", str(hosts)], capture_output=True)
     assert hosts.read_text() == "127.0.0.1 localhost\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["hosts"]  # no backup left
+
+
+def test_a_script_failing_mid_body_is_one_plain_console_line(tmp_path: Path) -> None:
+    script = tmp_path / "late.py"
+    script.write_text(f"#!{sys.executable}\nimport sys\n"
+                      "print('Content-Type: text/html')\nprint()\n"
+                      "print('<p>half a page', flush=True)\nraise ValueError('oops')\n")
+    with ServerProcess([str(tmp_path), "-l", "127.0.0.1:0"]) as srv:
+        out = get(srv, "/late.py", "localhost")
+        assert b"half a page" in out and not out.endswith(b"0\r\n\r\n")  # cut off
+        line = (f"cgihttpd: ERROR: GET /late.py: the script {script} ended (exit status 1) "
+                "after 15 bytes of its body, so the response was cut off")
+        assert wait_line(srv, line), srv.stderr_lines
+    assert not any("ASGI" in x for x in srv.stderr_lines), srv.stderr_lines
