@@ -86,6 +86,8 @@ def test_the_virtual_host_is_the_courses() -> None:
             f"\n        {line}\n" in block, line
     assert "LoadModule cgi_module C:/xampp/apache/modules/mod_cgi.so" in conf
     assert "mpm_event" not in conf  # Windows' Apache has its MPM built in
+    # dev mode on for init sites, in a block Apache skips
+    assert "\n<IfDirective CGIDevMode>\n    CGIDevMode On\n</IfDirective>\n" in conf
     assert "LoadModule mpm_event_module /usr/lib/apache2/modules/mod_mpm_event.so" in \
         httpd_conf(POSIX)
 

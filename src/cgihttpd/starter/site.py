@@ -219,6 +219,12 @@ TypesConfig mime.types
 # (the course adds index.py to this list; here it comes first, so "/" runs index.py).
 DirectoryIndex index.py index.html
 
+# cgihttpd's dev mode: a script that fails is explained in the browser, not only in
+# the error log. Apache has no such directive and skips the block.
+<IfDirective CGIDevMode>
+    CGIDevMode On
+</IfDirective>
+
 # Nothing on the disk is served unless a <Directory> below allows it.
 <Directory />
     AllowOverride None
