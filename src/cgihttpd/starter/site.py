@@ -204,7 +204,7 @@ ServerRoot "{root}"
 # this line) and open the URL with ":{UNPRIVILEGED_PORT}".
 Listen {port}
 
-# The server's own name (without it Apache guesses one and warns, AH00558).
+# The server's own name (without it Apache guesses one and warns at each start).
 ServerName localhost
 # The server's process id, written at start-up, and its own error log (each site
 # below has its own too).
