@@ -249,6 +249,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             if opts.check:
                 print("Syntax OK", file=sys.stderr)  # apache2 -t: on stderr
             return 0
+        if getattr(config, "dev_mode", False):  # CGIDevMode On / --dev, where defined
+            from cgihttpd.logs.writer import create_log_directories
+
+            _print_warnings(create_log_directories(config))
         factory: server.AppFactory
         if opts.app:
             user_app = load_app_spec(opts.app)

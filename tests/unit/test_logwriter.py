@@ -199,3 +199,16 @@ def test_mkdir_command_per_system() -> None:
     assert mkdir_command("/srv/my site/logs", False) == "mkdir -p '/srv/my site/logs'"
     assert mkdir_command("D:/Projects/python/Server-213/cgi/logs", True) == \
         'mkdir "D:\\Projects\\python\\Server-213\\cgi\\logs"'
+
+
+def test_dev_mode_creates_missing_log_folders(tmp_path: Path) -> None:
+    from cgihttpd.logs.writer import create_log_directories
+
+    main = vhost("main", str(tmp_path / "a" / "b" / "e.log"),
+                 (target(str(tmp_path / "c" / "access.log"), line=3),
+                  target(str(tmp_path / "access.log"), line=4)), main=True)
+    made = create_log_directories(config(main))
+    assert made == [f"cgihttpd: created the missing log folder {tmp_path / d} (dev mode; "
+                    "Apache would refuse to start)" for d in ("a/b", "c")]
+    assert (tmp_path / "a" / "b").is_dir() and (tmp_path / "c").is_dir()
+    assert create_log_directories(config(main)) == []

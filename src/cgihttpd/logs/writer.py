@@ -140,6 +140,23 @@ def check_log_directories(config: ServerConfig) -> None:
         check_log_directory(path, what, source)
 
 
+def create_log_directories(config: ServerConfig) -> list[str]:
+    """Dev mode's kindness where Apache refuses to start: make every missing log folder
+    (with its parents) and say so, a line each. Folders that cannot be made are left
+    for ``LogSet.open`` to report."""
+    made: list[str] = []
+    for path, _what, _source in log_files(config):
+        directory = os.path.dirname(path) or "."
+        if not os.path.exists(directory):
+            try:
+                os.makedirs(directory)
+            except OSError:
+                continue
+            made.append(f"cgihttpd: created the missing log folder {directory} (dev mode; "
+                        "Apache would refuse to start)")
+    return made
+
+
 class LogSet:
     """Every log of a configuration, open. Build with ``LogSet.open(config)``."""
 
