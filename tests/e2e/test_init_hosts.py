@@ -109,6 +109,10 @@ def test_hosts_prints_the_lines_and_this_systems_file() -> None:
     assert r.returncode == 0
     assert r.stdout.startswith("Add these lines to /etc/hosts:\n"
                                "  127.0.0.1   cgi213.loc\n  ::1         cgi213.loc\n")
+    r = run_cli("hosts", "a.loc", "http://b.loc/")
+    assert (r.returncode, r.stdout) == (1, "")
+    assert r.stderr == ("cgihttpd: 'http://b.loc/' is not a host name (no spaces, '#', "
+                        "slashes or colons)\n")
     r = run_cli("hosts", "cgi213.loc", env=WINDOWS_ENV)
     assert r.stdout.startswith(
         "Add these lines to C:\\Windows\\System32\\drivers\\etc\\hosts:\n")

@@ -112,7 +112,10 @@ def init(argv: Sequence[str]) -> int:
 
 def hosts(argv: Sequence[str]) -> int:
     ns = _hosts_parser().parse_args(list(argv))
-    names = [n.strip().lower() for n in ns.names]
+    names = [n.strip().lower().rstrip(".") for n in ns.names]
+    bad = [n for n in names if not n or any(c.isspace() or c in "#/\\:" for c in n)]
+    if bad:
+        return _fail(f"{bad[0]!r} is not a host name (no spaces, '#', slashes or colons)")
     windows = windows_rules()
     path = ns.file or hosts_path(windows, dict(os.environ))
     if not ns.apply:
