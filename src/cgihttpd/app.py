@@ -38,7 +38,7 @@ from cgihttpd.cgi.scriptlog import log_script_error, script_run
 from cgihttpd.config.errors import ConfigError
 from cgihttpd.config.htaccess import HtaccessContext
 from cgihttpd.config.model import DirConf, ServerConfig, VirtualHost
-from cgihttpd.errors import HTTPError
+from cgihttpd.errors import HTTPError, ResponseCutOff
 from cgihttpd.exchange import ErrorLogger, Exchange
 from cgihttpd.logs.access import LogRecord
 from cgihttpd.messages import Note, cgi_module
@@ -129,6 +129,12 @@ class App:
         exchange = self._exchange(scope, request, vhost, target, receive, send)
         try:
             await self._respond(exchange, refused=refusal is not None)
+        except ResponseCutOff as cut:
+            # the protocol's console line for the cut-off response says this instead
+            stats = _stats(scope)
+            if stats is not None:
+                stats["cut_off"] = (f"{request.method} {request.raw_target}: {cut}, so "
+                                    "the response was cut off")
         finally:
             self._log(exchange, scope)
         return None
@@ -223,8 +229,8 @@ class App:
     def _log(self, ex: Exchange, scope: Mapping[str, Any]) -> None:
         rec = ex.record
         rec.duration = time.time() - rec.start_time
-        stats = ((scope.get("extensions") or {}).get("cgihttpd") or {}).get("stats")
-        if isinstance(stats, dict):
+        stats = _stats(scope)
+        if stats is not None:
             rec.total_bytes = int(stats.get("bytes_out", rec.total_bytes))
             rec.body_bytes = int(stats.get("body_bytes", rec.body_bytes))
             if stats.get("aborted"):
@@ -250,6 +256,8 @@ class App:
             except Exception as exc:
                 if _started(ex) or isinstance(exc, OSError) and _client_gone(exc):
                     ex.record.completed = False
+                    if isinstance(exc, ResponseCutOff):
+                        raise  # for __call__ to tell the console
                     return
                 self._log_error(ex, "error", "core",
                                 f"request failed: {traceback.format_exc().rstrip()}")
@@ -638,6 +646,13 @@ def _double_reverse(addr: str) -> str | None:
     except (OSError, UnicodeError):
         return None
     return name if addr in forward else None
+
+
+def _stats(scope: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The protocol's per-request counters (``cgihttpd.http.protocol``), shared through
+    the scope's ``cgihttpd`` extension; None under another ASGI server."""
+    stats = ((scope.get("extensions") or {}).get("cgihttpd") or {}).get("stats")
+    return stats if isinstance(stats, dict) else None
 
 
 def _started(ex: Exchange) -> bool:

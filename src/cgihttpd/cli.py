@@ -1,9 +1,11 @@
 """The ``cgihttpd`` command: argv -> ``Options`` -> ``ServerConfig`` -> ``server.run``.
 
 Flags follow Apache's ``httpd`` where it has one (``-f``, ``-D``, ``-t``, ``-S``, ``-v``,
-``-X``); ``-l/--listen`` and the positional DIR (zero-config mode) are ours. argv is
-parsed once into one ``Options`` value (``parse_args``) and merged over the configuration
-in one function (``build_config``). Start-up problems are printed one per line on stderr
+``-X``); ``-l/--listen``, the positional DIR (zero-config mode) and the commands
+``init`` and ``hosts`` (``starter.commands``; a first argument of that name, so a folder
+called ``init`` is served as ``./init``) are ours. argv is parsed once into one
+``Options`` value (``parse_args``) and merged over the configuration in one function
+(``build_config``). Start-up problems are printed one per line on stderr
 with exit status 1, never as a traceback.
 
 Must not know how configs are parsed or requests served: it calls ``load_config`` /
@@ -80,7 +82,9 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="cgihttpd",
         description="A CGI/1.1 web server configured with Apache httpd 2.4 files.",
-        epilog="Zero-config: 'cgihttpd [DIR]' serves DIR (default: the built-in demo site).",
+        epilog="Zero-config: 'cgihttpd [DIR]' serves DIR (default: the built-in demo site). "
+               "'cgihttpd init DIR' writes the course's site; 'cgihttpd hosts NAME' the "
+               "hosts-file lines for a name (each takes --help).",
     )
     p.add_argument("docroot", nargs="?", metavar="DIR",
                    help="serve this folder with the zero-config defaults")
@@ -214,6 +218,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from cgihttpd import server
 
     args = sys.argv[1:] if argv is None else argv
+    if args and args[0] in ("init", "hosts"):
+        from cgihttpd.starter.commands import run_command
+
+        return run_command(args)
     try:
         opts = parse_args(args)
     except UsageError as exc:
@@ -241,6 +249,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             if opts.check:
                 print("Syntax OK", file=sys.stderr)  # apache2 -t: on stderr
             return 0
+        if getattr(config, "dev_mode", False):  # CGIDevMode On / --dev, where defined
+            from cgihttpd.logs.writer import create_log_directories
+
+            _print_warnings(create_log_directories(config))
         factory: server.AppFactory
         if opts.app:
             user_app = load_app_spec(opts.app)

@@ -32,6 +32,13 @@ class HTTPError(Exception):
         return self.note.text if self.note is not None else None
 
 
+class ResponseCutOff(Exception):
+    """The response had started when what produced it failed: the connection closes
+    without the response's end, so the client sees the truncation. ``str(exc)`` says
+    what happened in one line a learner can act on (the console prints it with the
+    request, in place of the HTTP layer's generic line)."""
+
+
 def http_error_from_oserror(exc: OSError, what: str) -> HTTPError:
     """Map a filesystem error met while serving ``what`` to the status Apache gives."""
     if exc.errno in (errno.ENOENT, errno.ENOTDIR, errno.ENAMETOOLONG, errno.ELOOP):

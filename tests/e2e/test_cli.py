@@ -79,8 +79,15 @@ def test_port_in_use_is_one_line_and_exit_1(tmp_path: Path) -> None:
         port = busy.getsockname()[1]
         r = run_cli(str(tmp_path), "-l", f"127.0.0.1:{port}")
     assert r.returncode == 1
-    assert r.stderr.strip() == (
-        f"cgihttpd: could not bind to address 127.0.0.1:{port}: Address already in use")
+    line = r.stderr.strip()
+    assert "\n" not in line
+    assert line.startswith(
+        f"cgihttpd: could not bind to address 127.0.0.1:{port}: Address already in use "
+        f"(another program is using port {port}: stop it, or run cgihttpd with -l "
+        "127.0.0.1:"), line
+    # the port it suggests was free when it said so
+    suggested = int(line.rsplit(":", 1)[1].rstrip(")"))
+    assert port < suggested <= port + 20
 
 
 def test_missing_log_directory_is_a_clear_error(tmp_path: Path) -> None:

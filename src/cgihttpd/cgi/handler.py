@@ -58,7 +58,7 @@ from cgihttpd.cgi.runner import Busy, Launcher, LaunchSpec, ScriptProcess
 from cgihttpd.cgi.scriptlog import script_logger
 from cgihttpd.cgi.shebang import SHEBANG_MAX, LaunchError, plan_command
 from cgihttpd.cgi.streams import BodyTooLarge, ClientGone, StderrLines, spool_body
-from cgihttpd.errors import HTTPError, http_error_from_oserror
+from cgihttpd.errors import HTTPError, ResponseCutOff, http_error_from_oserror
 from cgihttpd.exchange import Exchange
 from cgihttpd.messages import Note, cgi_module
 from cgihttpd.resolve import translated_filename
@@ -78,8 +78,9 @@ Redirect = Callable[[str, dict[str, str]], Awaitable[None]]
 COMMAND_TTL: Final = 1.0
 
 
-class ScriptAborted(Exception):
-    """The response had started when the script failed: close the connection."""
+class ScriptAborted(ResponseCutOff):
+    """The response had started when the script failed: close the connection. The
+    message names the script and what it did."""
 
 
 async def serve_cgi(ex: Exchange, *, redirect: Redirect | None = None,
@@ -468,7 +469,7 @@ class _CgiRun:
                     self.log("error", f"Script timed out before returning headers: {self.name}")
                     raise HTTPError(504)
                 proc.kill()
-                raise ScriptAborted(f"timeout: {self.filename}")
+                raise ScriptAborted(self._timed_out())
             if first:
                 first = False
                 ex.record.status = 200
@@ -483,6 +484,10 @@ class _CgiRun:
         # An empty output is an empty answer, as Apache sends for it (nothing, then
         # the close); the last message ends the response and closes the connection.
         await self.out.send({"type": RAW, "bytes": b"", "more": False}, last=True)
+
+    def _timed_out(self) -> str:
+        return (f"the script {self.filename} wrote nothing for {self.timeout:g} seconds "
+                "(its timeout) and was stopped")
 
     async def _drain(self, proc: ScriptProcess, keep: int = 0) -> bytes:
         """Read and drop the rest of stdout (discard_script_output); the first ``keep``
@@ -553,7 +558,7 @@ class _CgiRun:
                 self.say(M.SCRIPT_OUTPUT_TIMEOUT(self.module).note(path=self.filename))
                 proc.kill()
                 await out.flush()
-                raise ScriptAborted(f"timeout: {self.filename}")
+                raise ScriptAborted(self._timed_out())
             if isinstance(ev, EndOfOutput):
                 break
             assert isinstance(ev, Body)
@@ -581,12 +586,14 @@ class _CgiRun:
             self.log("error", f"CGI script {self.filename} ended ({how}) after "
                      f"{sent} bytes of body; closing the connection")
             await out.flush()
-            raise ScriptAborted(self.filename)
+            raise ScriptAborted(f"the script {self.filename} ended ({how}) after {sent} "
+                                "bytes of its body")
         if expected is not None and sent < expected and not head:
             self.log("error", f"CGI script {self.filename} sent {sent} of the {expected} "
                      "bytes its Content-Length announced; closing the connection")
             await out.flush()
-            raise ScriptAborted(self.filename)
+            raise ScriptAborted(f"the script {self.filename} sent {sent} of the {expected} "
+                                "bytes its Content-Length announced")
         await out.finish()
 
 
