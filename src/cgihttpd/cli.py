@@ -18,7 +18,7 @@ import importlib.util
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +52,7 @@ class Options:
     version: bool = False  # -v
     workers: int = 1  # -X forces 1
     app: str | None = None  # hidden: serve another ASGI app (tests)
+    dev: bool = False  # --dev: dev mode over any configuration (CGIDevMode On)
 
 
 def parse_listen(text: str) -> Address:
@@ -98,6 +99,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="one process (the default)")
     p.add_argument("--workers", type=int, default=1, metavar="N",
                    help="worker processes sharing the sockets (POSIX)")
+    p.add_argument("--dev", action="store_true",
+                   help="dev mode: failing scripts explained in the browser, config "
+                        "edits picked up without a restart (on for DIR; CGIDevMode On)")
     p.add_argument("--app", help=argparse.SUPPRESS)
     return p
 
@@ -121,6 +125,7 @@ def parse_args(argv: Sequence[str]) -> Options:
         version=ns.version,
         workers=1 if ns.single else ns.workers,
         app=ns.app,
+        dev=ns.dev,
     )
 
 
@@ -138,6 +143,8 @@ def build_config(opts: Options, environ: dict[str, str] | None = None) -> Server
         config = load_config(opts.conf, opts.defines, env)
         if opts.listens:
             config = config.with_listens(opts.listens)
+        if opts.dev:
+            config = replace(config, dev_mode=True)
         return config
     docroot = os.path.abspath(opts.docroot or demo_root())
     if not os.path.isdir(docroot):
