@@ -83,7 +83,7 @@ def _block(d: Diagnosis) -> str:
             f"<p class=\"advice\"><b>What to change:</b> {_e(d.advice)}</p>"
             f"{_notes(d.notes)}{_facts(d)}{_frames(d)}{_stderr(d)}{_stdout(d)}"
             "<p><small>cgihttpd dev mode (CGIDevMode On / --dev): in production this "
-            "is Apache's 500 page, with these details in the error log.</small></p>"
+            "is Apache's error page, with these details in the error log.</small></p>"
             "</div>")
 
 
