@@ -3,13 +3,15 @@
 ``enable()`` makes an uncaught exception print the traceback to stderr (the server's
 error log, and cgihttpd's dev-mode page) and, with ``display=True``, also as an HTML
 page in the browser: a complete 500 answer if no header was sent yet, else appended
-to the page already started. Only for development: a traceback tells visitors about
+to the page already started; the script then ends with exit status 0, so that the
+server sends that page whole. Only for development: a traceback tells visitors about
 your code.
 """
 
 from __future__ import annotations
 
 import html
+import os
 import sys
 import traceback
 from types import TracebackType
@@ -64,7 +66,11 @@ def enable(display: bool = True) -> None:
             out.write(_page(text))
             out.flush()
         except (OSError, ValueError):
-            pass
+            return
+        # The page shown is the script's answer: end with status 0 so that the server
+        # sends it whole (an exit status 1 after a traceback makes a server cut the
+        # response off). The traceback is in the error log already.
+        os._exit(0)
 
     sys.excepthook = hook
 
