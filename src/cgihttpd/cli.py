@@ -260,6 +260,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             def factory(cfg: ServerConfig) -> Any:
                 app = App.build(cfg)
                 _print_warnings(app.logs.warnings)  # the logs' own (syslog...)
+                if cfg.dev_mode and cfg.files:
+                    # dev mode: an edited httpd.conf is picked up without a restart
+                    return DevReload(app, lambda: build_config(opts), App.build)
                 return app
         where = f"config {os.path.abspath(opts.conf)}" if opts.conf else (
             f"folder {config.main.document_root}")
@@ -275,6 +278,110 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 0
+
+
+class DevReload:
+    """Dev mode's ASGI app: the configuration files are looked at (their mtime and
+    size) at most every ``RELOAD_CHECK`` seconds, when a request comes; once they
+    changed, the configuration is read again and a new App built from it serves the
+    next requests (the script launcher is kept: its warm interpreters serve any
+    configuration). Requests under way finish on the old App, whose logs are closed
+    when its last request ends. A configuration that no longer loads is reported on
+    stderr, once per change, and the old one keeps serving. Listen addresses are
+    bound once: a changed Listen needs a restart."""
+
+    RELOAD_CHECK = 1.0
+
+    def __init__(self, app: Any, load: Any, build: Any) -> None:
+        self.app = app
+        self._load = load  # () -> ServerConfig
+        self._build = build  # (config, launcher=) -> App
+        self._stamps = _stamps(app.config.files)
+        self._next_check = 0.0
+        self._active: dict[int, int] = {}
+        self._retired: list[Any] = []
+
+    @property
+    def config(self) -> ServerConfig:
+        return self.app.config  # type: ignore[no-any-return]
+
+    @property
+    def logs(self) -> Any:
+        return self.app.logs
+
+    def log_protocol_error(self, event: Any) -> None:
+        from cgihttpd.server import protocol_error_logger
+
+        log = protocol_error_logger(self.app)
+        if log is not None:
+            log(event)
+
+    def reload_if_changed(self, now: float) -> bool:
+        """Rebuild the App if a configuration file changed; True if it was."""
+        if now < self._next_check:
+            return False
+        self._next_check = now + self.RELOAD_CHECK
+        stamps = _stamps(self.app.config.files)
+        if stamps == self._stamps:
+            return False
+        self._stamps = stamps
+        try:
+            config = self._load()
+            app = self._build(config, launcher=self.app.runtime.launcher)
+        except (ConfigError, ConfigErrors, OSError) as exc:
+            print("cgihttpd: the edited configuration does not load; still serving the "
+                  "previous one:", file=sys.stderr)
+            _print_errors(exc)
+            return False
+        _print_warnings(config.warnings)
+        print(f"cgihttpd: configuration reloaded ({', '.join(config.files)})",
+              file=sys.stderr)
+        self._retire(self.app)
+        self.app = app
+        self._stamps = _stamps(config.files)
+        return True
+
+    def _retire(self, app: Any) -> None:
+        if self._active.get(id(app), 0):
+            self._retired.append(app)
+        else:
+            app.close()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":  # lifespan lasts as long as the server
+            await self.app(scope, receive, send)
+            return
+        import time
+
+        self.reload_if_changed(time.monotonic())
+        app = self.app
+        key = id(app)
+        self._active[key] = self._active.get(key, 0) + 1
+        try:
+            await app(scope, receive, send)
+        finally:
+            self._active[key] -= 1
+            if not self._active[key]:
+                del self._active[key]
+                if app in self._retired:
+                    self._retired.remove(app)
+                    app.close()
+
+    def close(self) -> None:
+        for app in (*self._retired, self.app):
+            app.close()
+
+
+def _stamps(files: Sequence[str]) -> tuple[tuple[str, int, int], ...]:
+    """What tells that a configuration file changed: its mtime and size."""
+    out = []
+    for name in files:
+        try:
+            st = os.stat(name)
+            out.append((name, st.st_mtime_ns, st.st_size))
+        except OSError:
+            out.append((name, -1, -1))
+    return tuple(out)
 
 
 def console_main() -> None:

@@ -248,3 +248,27 @@ def test_production_keeps_apaches_page_and_logs_the_details(
     assert "raised an exception before it printed its headers" in text
     assert f"(run with {PY}; exit status 1)" in text
     assert os.path.exists(log)
+
+
+def test_config_edits_are_picked_up_without_a_restart(tmp_path: Path) -> None:
+    root = make_site(tmp_path, True)
+    conf = root / "httpd.conf"
+    with ServerProcess(["-f", str(conf), "-l", "127.0.0.1:0"]) as srv:
+        assert get(srv, "/noexec/hello.py")[0] == 403
+        # a broken edit: the running configuration stays, stderr says why
+        conf.write_text(conf.read_text() + "NoSuchDirective x\n")
+        end = time.monotonic() + DEADLINE
+        while time.monotonic() < end and not any(
+                "does not load" in line for line in srv.stderr_lines):
+            assert get(srv, "/noexec/hello.py")[0] == 403
+            time.sleep(0.1)
+        assert any("Invalid command 'NoSuchDirective'" in x for x in srv.stderr_lines)
+        # fixed: ExecCGI allowed where it was not
+        conf.write_text(conf.read_text().replace("NoSuchDirective x\n", "").replace(
+            "  Options -ExecCGI\n", "  Options +ExecCGI\n"))
+        status = 0
+        while time.monotonic() < end and status != 200:
+            status, _, body = get(srv, "/noexec/hello.py")
+            time.sleep(0.1)
+        assert status == 200 and "<p>fine</p>" in body
+        assert any("configuration reloaded" in x for x in srv.stderr_lines)
