@@ -2,6 +2,16 @@
 """The same form with the script helper (cgihttpd_script, in cgihttpd's helper/ folder):
 what cgi.FieldStorage was, for Python 3.13+. It reads the query string and the form,
 escapes what it prints and refuses headers with line breaks."""
+import os
+import sys
+
+try:
+    from cgihttpd_script import Request, Response, escape
+except ImportError:
+    # not installed into the Python that runs this page: in a source checkout (make
+    # run), use the copy beside the server's own source
+    sys.path.append(os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                 "..", "..", "..", "helper", "src"))
 try:
     from cgihttpd_script import Request, Response, escape
 except ImportError:  # not installed into this Python: say how
