@@ -534,7 +534,8 @@ class _CgiRun:
         diagnosis = diagnose(self._info(), problem, returncode=returncode,
                              stderr=bytes(self.stderr_kept), stdout=bytes(self.stdout_head),
                              bad_line=bad_line, message=message)
-        self._log_diagnosis(diagnosis)
+        if problem != "launch":  # a launch error's own line says it all already
+            self._log_diagnosis(diagnosis)
         return render_page(diagnosis, status) if self.dev else None
 
     def _log_diagnosis(self, diagnosis: Diagnosis) -> None:
