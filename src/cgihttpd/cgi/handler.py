@@ -82,6 +82,12 @@ DRAIN_LIMIT: Final = 16 << 20
 
 Redirect = Callable[[str, dict[str, str]], Awaitable[None]]
 
+#: How long a failed script's exit and the end of its stderr are awaited for the
+#: diagnosis (it has closed stdout: it is usually exiting); dev mode's page shows them,
+#: production only logs them.
+SETTLE_DEV: Final = 1.0
+SETTLE_PRODUCTION: Final = 0.25
+
 #: How long a script's remembered argv is trusted (``_CgiRun._command``): whether a
 #: #! interpreter exists is asked again after that.
 COMMAND_TTL: Final = 1.0
@@ -544,15 +550,17 @@ class _CgiRun:
 
     async def _settle(self) -> int | None:
         """Wait a moment for the script's exit and the end of its stderr, which the
-        diagnosis reads; the exit status, if known."""
+        diagnosis reads; the exit status, if known. In production the error page waits
+        less (SETTLE_PRODUCTION): the log line says what is known by then."""
         proc = self.proc
         if proc is None:
             return None
+        grace = SETTLE_DEV if self.dev else SETTLE_PRODUCTION
         if proc.returncode is None:
             with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(proc.wait(), 1.0)
+                await asyncio.wait_for(proc.wait(), grace)
         if self.errlog_task is not None and not self.errlog_task.done():
-            await asyncio.wait({self.errlog_task}, timeout=1.0)
+            await asyncio.wait({self.errlog_task}, timeout=grace)
         return proc.returncode
 
     async def _diagnose_run(self, problem: Problem, returncode: int | None) -> Diagnosis:
