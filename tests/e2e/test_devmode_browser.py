@@ -1,7 +1,9 @@
 """Dev-mode pages in a real browser (headless Chromium, as test_demo_browser.py): what a
-learner sees for a script that fails, read from the rendered page; each page's
-screenshot is kept in tests/screenshots/ (small PNGs, rewritten by each run). Also the
-demo's page written with the script helper (helper/, installed by ``make test``).
+learner sees for a script that fails, read from the rendered page. Each page's
+screenshot is taken; the committed ones in tests/screenshots/ are rewritten only with
+CGIHTTPD_SCREENSHOTS=1 (they show the run's temporary paths, so each run differs).
+Also the demo's page written with the script helper (helper/, installed by
+``make test``).
 """
 
 from __future__ import annotations
@@ -17,7 +19,15 @@ from test_devmode import make_site
 from support import ServerProcess
 
 pytestmark = pytest.mark.slow
-SHOTS = Path(__file__).resolve().parents[1] / "screenshots"
+KEPT = Path(__file__).resolve().parents[1] / "screenshots"
+
+
+def shot(page, name: str, tmp: Path) -> None:  # type: ignore[no-untyped-def]
+    """Screenshot ``page``: into tests/screenshots/ when asked, else beside the test."""
+    where = KEPT if os.environ.get("CGIHTTPD_SCREENSHOTS") == "1" else tmp
+    where.mkdir(exist_ok=True)
+    page.screenshot(path=str(where / f"{name}.png"))
+    assert (where / f"{name}.png").stat().st_size > 0
 
 
 @pytest.fixture(scope="module")
@@ -77,9 +87,9 @@ PAGES = [
 ]
 
 
-@pytest.mark.parametrize(("path", "shot", "expected"), PAGES, ids=[p[1] for p in PAGES])
-def test_dev_page_in_the_browser(dev: ServerProcess, page, path: str, shot: str,  # type: ignore[no-untyped-def]
-                                 expected: list[str]) -> None:
+@pytest.mark.parametrize(("path", "name", "expected"), PAGES, ids=[p[1] for p in PAGES])
+def test_dev_page_in_the_browser(dev: ServerProcess, page, path: str, name: str,  # type: ignore[no-untyped-def]
+                                 expected: list[str], tmp_path: Path) -> None:
     response = page.goto(dev.url + path)
     assert response is not None
     text = page.locator("body").inner_text()
@@ -87,11 +97,10 @@ def test_dev_page_in_the_browser(dev: ServerProcess, page, path: str, shot: str,
         assert needle in text, (needle, text)
     # the explanation is a visible block, not hidden markup
     assert page.locator("#cgihttpd-dev .advice, #cgihttpd-dev h2").first.is_visible()
-    SHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"devmode-{shot}.png"))
+    shot(page, f"devmode-{name}", tmp_path)
 
 
-def test_demo_helper_form(demo: ServerProcess, page) -> None:  # type: ignore[no-untyped-def]
+def test_demo_helper_form(demo: ServerProcess, page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     page.goto(demo.url + "/helper.py")
     assert page.locator("h1").inner_text() == "Hello, stranger!"
     page.fill("input[name=name]", "Аня <b>")
@@ -102,5 +111,4 @@ def test_demo_helper_form(demo: ServerProcess, page) -> None:  # type: ignore[no
     page.wait_for_selector("h1")
     assert page.locator("h1").inner_text() == "Hello, Аня <b>!"
     assert page.locator("p").first.inner_text() == "Colors: blue"
-    SHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SHOTS / "demo-helper-form.png"))
+    shot(page, "demo-helper-form", tmp_path)
