@@ -20,7 +20,7 @@ import importlib.util
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +54,7 @@ class Options:
     version: bool = False  # -v
     workers: int = 1  # -X forces 1
     app: str | None = None  # hidden: serve another ASGI app (tests)
+    dev: bool = False  # --dev: dev mode over any configuration (CGIDevMode On)
 
 
 def parse_listen(text: str) -> Address:
@@ -102,6 +103,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="one process (the default)")
     p.add_argument("--workers", type=int, default=1, metavar="N",
                    help="worker processes sharing the sockets (POSIX)")
+    p.add_argument("--dev", action="store_true",
+                   help="dev mode: failing scripts explained in the browser, config "
+                        "edits picked up without a restart (on for DIR; CGIDevMode On)")
     p.add_argument("--app", help=argparse.SUPPRESS)
     return p
 
@@ -125,6 +129,7 @@ def parse_args(argv: Sequence[str]) -> Options:
         version=ns.version,
         workers=1 if ns.single else ns.workers,
         app=ns.app,
+        dev=ns.dev,
     )
 
 
@@ -142,6 +147,8 @@ def build_config(opts: Options, environ: dict[str, str] | None = None) -> Server
         config = load_config(opts.conf, opts.defines, env)
         if opts.listens:
             config = config.with_listens(opts.listens)
+        if opts.dev:
+            config = replace(config, dev_mode=True)
         return config
     docroot = os.path.abspath(opts.docroot or demo_root())
     if not os.path.isdir(docroot):
@@ -249,7 +256,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if opts.check:
                 print("Syntax OK", file=sys.stderr)  # apache2 -t: on stderr
             return 0
-        if getattr(config, "dev_mode", False):  # CGIDevMode On / --dev, where defined
+        if config.dev_mode:  # CGIDevMode On, --dev, a zero-config folder
             from cgihttpd.logs.writer import create_log_directories
 
             _print_warnings(create_log_directories(config))
@@ -265,6 +272,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             def factory(cfg: ServerConfig) -> Any:
                 app = App.build(cfg)
                 _print_warnings(app.logs.warnings)  # the logs' own (syslog...)
+                if cfg.dev_mode and cfg.files:
+                    # dev mode: an edited httpd.conf is picked up without a restart
+                    return DevReload(app, lambda: build_config(opts), App.build)
                 return app
         where = f"config {os.path.abspath(opts.conf)}" if opts.conf else (
             f"folder {config.main.document_root}")
@@ -280,6 +290,110 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 0
+
+
+class DevReload:
+    """Dev mode's ASGI app: the configuration files are looked at (their mtime and
+    size) at most every ``RELOAD_CHECK`` seconds, when a request comes; once they
+    changed, the configuration is read again and a new App built from it serves the
+    next requests (the script launcher is kept: its warm interpreters serve any
+    configuration). Requests under way finish on the old App, whose logs are closed
+    when its last request ends. A configuration that no longer loads is reported on
+    stderr, once per change, and the old one keeps serving. Listen addresses are
+    bound once: a changed Listen needs a restart."""
+
+    RELOAD_CHECK = 1.0
+
+    def __init__(self, app: Any, load: Any, build: Any) -> None:
+        self.app = app
+        self._load = load  # () -> ServerConfig
+        self._build = build  # (config, launcher=) -> App
+        self._stamps = _stamps(app.config.files)
+        self._next_check = 0.0
+        self._active: dict[int, int] = {}
+        self._retired: list[Any] = []
+
+    @property
+    def config(self) -> ServerConfig:
+        return self.app.config  # type: ignore[no-any-return]
+
+    @property
+    def logs(self) -> Any:
+        return self.app.logs
+
+    def log_protocol_error(self, event: Any) -> None:
+        from cgihttpd.server import protocol_error_logger
+
+        log = protocol_error_logger(self.app)
+        if log is not None:
+            log(event)
+
+    def reload_if_changed(self, now: float) -> bool:
+        """Rebuild the App if a configuration file changed; True if it was."""
+        if now < self._next_check:
+            return False
+        self._next_check = now + self.RELOAD_CHECK
+        stamps = _stamps(self.app.config.files)
+        if stamps == self._stamps:
+            return False
+        self._stamps = stamps
+        try:
+            config = self._load()
+            app = self._build(config, launcher=self.app.runtime.launcher)
+        except (ConfigError, ConfigErrors, OSError) as exc:
+            print("cgihttpd: the edited configuration does not load; still serving the "
+                  "previous one:", file=sys.stderr)
+            _print_errors(exc)
+            return False
+        _print_warnings(config.warnings)
+        print(f"cgihttpd: configuration reloaded ({', '.join(config.files)})",
+              file=sys.stderr)
+        self._retire(self.app)
+        self.app = app
+        self._stamps = _stamps(config.files)
+        return True
+
+    def _retire(self, app: Any) -> None:
+        if self._active.get(id(app), 0):
+            self._retired.append(app)
+        else:
+            app.close()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":  # lifespan lasts as long as the server
+            await self.app(scope, receive, send)
+            return
+        import time
+
+        self.reload_if_changed(time.monotonic())
+        app = self.app
+        key = id(app)
+        self._active[key] = self._active.get(key, 0) + 1
+        try:
+            await app(scope, receive, send)
+        finally:
+            self._active[key] -= 1
+            if not self._active[key]:
+                del self._active[key]
+                if app in self._retired:
+                    self._retired.remove(app)
+                    app.close()
+
+    def close(self) -> None:
+        for app in (*self._retired, self.app):
+            app.close()
+
+
+def _stamps(files: Sequence[str]) -> tuple[tuple[str, int, int], ...]:
+    """What tells that a configuration file changed: its mtime and size."""
+    out = []
+    for name in files:
+        try:
+            st = os.stat(name)
+            out.append((name, st.st_mtime_ns, st.st_size))
+        except OSError:
+            out.append((name, -1, -1))
+    return tuple(out)
 
 
 def console_main() -> None:

@@ -23,6 +23,7 @@ CASES: list[tuple[list[str], Options]] = [
     (["-X", "--workers", "4"], Options(workers=1)),
     (["--workers", "3"], Options(workers=3)),
     (["--app", "m:app"], Options(app="m:app")),
+    (["--dev", "-f", "c"], Options(conf="c", dev=True)),
     (["dir", "-l", "8080"], Options(docroot="dir", listens=(Address("*", 8080),))),
 ]
 
@@ -59,3 +60,19 @@ def test_unknown_flag_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exc:
         parse_args(["--nope"])
     assert exc.value.code == 2
+
+
+def test_dev_mode_defaults(tmp_path: object) -> None:
+    """On for a folder, off for -f CONF unless --dev or CGIDevMode On."""
+    import pathlib
+
+    from cgihttpd.cli import build_config
+
+    root = pathlib.Path(str(tmp_path))
+    assert build_config(Options(docroot=str(root))).dev_mode
+    conf = root / "httpd.conf"
+    conf.write_text(f"Listen 127.0.0.1:8080\nDocumentRoot {root}\n")
+    assert not build_config(Options(conf=str(conf))).dev_mode
+    assert build_config(Options(conf=str(conf), dev=True)).dev_mode
+    conf.write_text(f"Listen 127.0.0.1:8080\nDocumentRoot {root}\nCGIDevMode On\n")
+    assert build_config(Options(conf=str(conf))).dev_mode

@@ -251,6 +251,7 @@ CASES: list[tuple[str, str, Check]] = [
      lambda c: c.cgi_warm_preload == ("json", "cgi", "email.parser")
      and not any("CGIWarmPreload" in w for w in c.warnings)),
     ("CGIMaxProcesses", "CGIMaxProcesses 8\n", lambda c: c.max_concurrent_cgi == 8),
+    ("CGIDevMode", "CGIDevMode On\n", lambda c: c.dev_mode is True),
     ("Redirect", "Redirect permanent /a http://x/\n<Location /l>\nRedirect gone\n</Location>\n",
      lambda c: [(r.status, r.fake, r.url) for r in c.main.redirects]
      == [(301, "/a", "http://x/")] and c.main.sections[0].conf.redirect is not None),

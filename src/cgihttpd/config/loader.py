@@ -213,6 +213,7 @@ def finish(draft: D.Draft, *, files: tuple[str, ...], defines: frozenset[str],
         max_concurrent_cgi=draft.max_processes,
         defines=defines,
         cgi_warm_preload=tuple(draft.warm_preload),
+        dev_mode=draft.dev_mode,
         header_timeout=_read_timeout(draft, loaded, "header", main.timeout),
         body_timeout=_read_timeout(draft, loaded, "body", main.timeout),
     )

@@ -527,6 +527,9 @@ class ServerConfig:
     #: CGIWarmPreload (cgihttpd): modules the warm Python pool imports in advance, from
     #: every server (main and virtual hosts) in the order written, each once.
     cgi_warm_preload: tuple[str, ...] = ()
+    #: CGIDevMode / --dev (cgihttpd): a failing script's 500 page explains what went
+    #: wrong (``cgi.diagnosis``); configuration edits are picked up without a restart
+    dev_mode: bool = False
     #: mod_reqtimeout ``RequestReadTimeout header=...``; without the module, Timeout.
     #: The default is mod_reqtimeout's (header=20-40,MinRate=500).
     header_timeout: ReadTimeout = REQTIMEOUT_HEADER

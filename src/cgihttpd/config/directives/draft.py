@@ -103,6 +103,8 @@ class Draft:
     pid_file: str | None = None
     types_config: tuple[str, Source] | None = None
     max_processes: int = 0
+    #: CGIDevMode (cgihttpd): explain failing scripts in the browser
+    dev_mode: bool = False
     #: CGIWarmPreload modules, in order, each once
     warm_preload: list[str] = field(default_factory=list)
     #: RequestReadTimeout stages set ("handshake", "header", "body")
