@@ -1,6 +1,6 @@
 """The ``cgihttpd`` command: argv -> ``Options`` -> ``ServerConfig`` -> ``server.run``.
 
-Flags follow Apache's ``httpd`` where it has one (``-f``, ``-D``, ``-t``, ``-S``, ``-v``,
+Flags follow Apache's ``httpd`` where it has one (``-d``, ``-f``, ``-D``, ``-t``, ``-S``, ``-v``,
 ``-X``); ``-l/--listen`` and the positional DIR (zero-config mode) are ours. argv is
 parsed once into one ``Options`` value (``parse_args``) and merged over the configuration
 in one function (``build_config``). Start-up problems are printed one per line on stderr
@@ -45,6 +45,7 @@ class Options:
 
     docroot: str | None = None
     conf: str | None = None
+    server_root: str | None = None  # -d
     defines: tuple[str, ...] = ()
     listens: tuple[Address, ...] = ()
     check: bool = False  # -t
@@ -85,6 +86,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("docroot", nargs="?", metavar="DIR",
                    help="serve this folder with the zero-config defaults")
     p.add_argument("-f", dest="conf", metavar="CONF", help="run from an Apache config file")
+    p.add_argument("-d", dest="server_root", metavar="SERVERROOT",
+                   help="the initial ServerRoot (a relative -f CONF is found there)")
     p.add_argument("-D", dest="defines", metavar="NAME", action="append", default=[],
                    help="define NAME for <IfDefine> (-DFOREGROUND is accepted)")
     p.add_argument("-l", "--listen", dest="listens", metavar="HOST:PORT", action="append",
@@ -107,6 +110,8 @@ def parse_args(argv: Sequence[str]) -> Options:
     ns = _parser().parse_args(list(argv))
     if ns.docroot and ns.conf:
         raise UsageError("give either DIR (zero-config) or -f CONF, not both")
+    if ns.server_root and not ns.conf:
+        raise UsageError("-d SERVERROOT goes with -f CONF")
     if ns.workers < 1:
         raise UsageError("--workers must be at least 1")
     # apachectl -S is "httpd -t -D DUMP_VHOSTS"
@@ -114,6 +119,7 @@ def parse_args(argv: Sequence[str]) -> Options:
     return Options(
         docroot=ns.docroot,
         conf=ns.conf,
+        server_root=ns.server_root,
         defines=tuple(ns.defines),
         listens=tuple(parse_listen(x) for x in ns.listens),
         check=ns.check and not dump,
@@ -135,7 +141,7 @@ def build_config(opts: Options, environ: dict[str, str] | None = None) -> Server
     if opts.conf:
         from cgihttpd.config.loader import load_config
 
-        config = load_config(opts.conf, opts.defines, env)
+        config = load_config(opts.conf, opts.defines, env, opts.server_root)
         if opts.listens:
             config = config.with_listens(opts.listens)
         return config
@@ -254,7 +260,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 app = App.build(cfg)
                 _print_warnings(app.logs.warnings)  # the logs' own (syslog...)
                 return app
-        where = f"config {os.path.abspath(opts.conf)}" if opts.conf else (
+        conf_path = os.path.join(opts.server_root or "", opts.conf or "")
+        where = f"config {os.path.abspath(conf_path)}" if opts.conf else (
             f"folder {config.main.document_root}")
         return server.run(config, factory, workers=opts.workers,
                           header_timeout=header_timeout, body_timeout=body_timeout,

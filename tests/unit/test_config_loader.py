@@ -128,6 +128,18 @@ def test_debian_stock_tree_loads_without_errors() -> None:
                for w in c.warnings)
 
 
+def test_d_sets_the_server_root_and_finds_a_relative_conf(tmp_path: Path) -> None:
+    """httpd -d ROOT -f REL: ROOT is the ServerRoot (Debian's apache2.conf sets none) and
+    REL, like a relative Include, is found under it."""
+    (tmp_path / "etc").mkdir()
+    (tmp_path / "etc" / "httpd.conf").write_text("ServerName x\nInclude extra.conf\n")
+    (tmp_path / "extra.conf").write_text("Timeout 7\n")
+    c = load_config("etc/httpd.conf", environ={}, server_root=str(tmp_path))
+    assert c.server_root == str(tmp_path)
+    assert c.files == (f"{tmp_path}/etc/httpd.conf", f"{tmp_path}/extra.conf")
+    assert c.main.timeout == 7.0
+
+
 def test_debian_mods_available_confs_parse(tmp_path: Path) -> None:
     """Every mods-available/*.conf of the stock tree loads once its module is loaded."""
     avail = DEBIAN.parent / "mods-available"

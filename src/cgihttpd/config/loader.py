@@ -118,13 +118,20 @@ def read_envvars(path: str, environ: Mapping[str, str] | None = None) -> dict[st
 
 
 def load_config(path: str, defines: Iterable[str] = (),
-                environ: Mapping[str, str] | None = None) -> ServerConfig:
+                environ: Mapping[str, str] | None = None,
+                server_root: str | None = None) -> ServerConfig:
     """Read ``path`` (and what it includes) into a ServerConfig; raise ConfigErrors with
-    every error found, each printed ``FILE:LINE: message``."""
+    every error found, each printed ``FILE:LINE: message``. ``server_root`` is httpd's
+    ``-d``: the ServerRoot until a ``ServerRoot`` directive, and where a relative
+    ``path`` is found (main.c: ``-f`` is ap_server_root_relative)."""
     fs = RealFileSystem()
+    if server_root is not None:
+        server_root = os.path.abspath(server_root)
+        path = os.path.join(server_root, path)
     path = os.path.abspath(path)
     env = dict(os.environ) if environ is None else dict(environ)
-    state = new_state(server_root=os.path.dirname(path), defines=list(defines), environ=env,
+    root = server_root if server_root is not None else os.path.dirname(path)
+    state = new_state(server_root=root, defines=list(defines), environ=env,
                       fs=fs, table=D.DIRECTIVES)
     try:
         text = fs.read_text(path)
