@@ -240,7 +240,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             if opts.dump:
                 from cgihttpd.config.report import describe
 
-                print(describe(config), flush=True)
+                # the report ends with its own newline, as apache2 -S's does
+                print(describe(config), end="", flush=True)
             # apache2 -t and -S fail on a log directory that does not exist (AH02291,
             # AH02297), as the start would
             check_log_directories(config)
