@@ -35,6 +35,7 @@ from cgihttpd.config.modules import (
     IMPLEMENTED_MODULES,
     MPM_MODULES,
     REGISTRY,
+    UNIMPLEMENTED_EFFECTS,
 )
 from cgihttpd.config.readtimeout import ReadTimeout
 from cgihttpd.config.tree import expand, new_state, normalise_path, parse_tree
@@ -347,7 +348,9 @@ def _ignored_warnings(draft: D.Draft, loaded: frozenset[str],
             continue
         items = draft.ignored.get(mod, [])
         if mod not in IMPLEMENTED_MODULES:
-            detail = f"; its directives are ignored: {where(items)}" if items else ""
+            effect = UNIMPLEMENTED_EFFECTS.get(mod)
+            detail = f": {effect}" if effect else ""
+            detail += f"; its directives are ignored: {where(items)}" if items else ""
             src = load_sources.get(mod)
             at = f"{src}: " if src is not None and src.line else ""
             out.append(f"{at}module {mod} ({info.source}) is loaded but not implemented by "
