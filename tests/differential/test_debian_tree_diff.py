@@ -19,7 +19,6 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from unittest import mock
 
 import pytest
 from diffsupport import APACHE, Server, start_server, stop_server
@@ -133,8 +132,8 @@ def servers(diff_root: Path) -> Iterator[dict[str, Server]]:
             root = diff_root / f"debian-{impl}"
             (root / "run").mkdir(parents=True)
             tree = _tree_copy(root)
-            with mock.patch.dict(os.environ, tree_environ(root / "var")):
-                started[impl] = start_server(impl, argv(impl, tree, "-DFOREGROUND"), root)
+            started[impl] = start_server(impl, argv(impl, tree, "-DFOREGROUND"), root,
+                                         env=tree_environ(root / "var"))
         yield started
     finally:
         for server in started.values():
