@@ -141,7 +141,10 @@ def build_config(opts: Options, environ: dict[str, str] | None = None) -> Server
     if opts.conf:
         from cgihttpd.config.loader import load_config
 
-        config = load_config(opts.conf, opts.defines, env, opts.server_root)
+        # httpd -S defines DUMP_VHOSTS and DUMP_RUN_CFG (main.c), as apachectl -S does
+        dump = ("DUMP_VHOSTS", "DUMP_RUN_CFG") if opts.dump else ()
+        defines = opts.defines + tuple(d for d in dump if d not in opts.defines)
+        config = load_config(opts.conf, defines, env, opts.server_root)
         if opts.listens:
             config = config.with_listens(opts.listens)
         return config

@@ -92,11 +92,11 @@ def test_t_passes(impl: str, checked: Path) -> None:
 
 
 def _report(text: str) -> list[str]:
-    """apache2 -S's lines that cgihttpd prints too (not Mutex, Define, Apache's id=N;
+    """apache2 -S's lines that cgihttpd prints too (not Mutex, nor Apache's id=N;
     not cgihttpd's own DocumentRoot/log lines under a vhost, Listen and Main CustomLog)."""
     out = []
     for line in text.splitlines():
-        if line.startswith(("Mutex ", "Define: ", "Listen: ", "Main CustomLog: ")):
+        if line.startswith(("Mutex ", "Listen: ", "Main CustomLog: ")):
             continue
         if line.lstrip().startswith(("DocumentRoot ", "ErrorLog ", "CustomLog ")):
             continue

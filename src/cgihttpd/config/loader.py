@@ -148,7 +148,8 @@ def load_config(path: str, defines: Iterable[str] = (),
         raise ConfigErrors(errors)
     return finish(draft, files=tuple(state.files), defines=frozenset(state.defines),
                   loaded=state.loaded_names, read_warnings=state.warnings, fs=fs,
-                  load_sources=state.loaded)
+                  load_sources=state.loaded,
+                  define_values=tuple((d, state.variables.get(d)) for d in state.defines))
 
 
 def _order(err: ConfigError, files: list[str]) -> tuple[int, int]:
@@ -161,7 +162,8 @@ def _order(err: ConfigError, files: list[str]) -> tuple[int, int]:
 def finish(draft: D.Draft, *, files: tuple[str, ...], defines: frozenset[str],
            loaded: frozenset[str], read_warnings: list[str],
            fs: RealFileSystem | None = None, host_name: str | None = None,
-           load_sources: Mapping[str, Source] | None = None) -> ServerConfig:
+           load_sources: Mapping[str, Source] | None = None,
+           define_values: tuple[tuple[str, str | None], ...] = ()) -> ServerConfig:
     """Merge the draft into the frozen model (the IO here: mime.types, document roots,
     the host name; pass ``fs=None`` and ``host_name`` to skip it)."""
     warnings = list(read_warnings) + draft.warnings
@@ -220,6 +222,7 @@ def finish(draft: D.Draft, *, files: tuple[str, ...], defines: frozenset[str],
         warnings=tuple(warnings),
         max_concurrent_cgi=draft.max_processes,
         defines=defines,
+        define_values=define_values,
         cgi_warm_preload=tuple(draft.warm_preload),
         header_timeout=_read_timeout(draft, loaded, "header", main.timeout),
         body_timeout=_read_timeout(draft, loaded, "body", main.timeout),

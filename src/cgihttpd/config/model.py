@@ -524,6 +524,8 @@ class ServerConfig:
     #: True when -l replaced the config's Listen: vhost ports then match any port
     listen_overridden: bool = False
     defines: frozenset[str] = field(default_factory=frozenset)
+    #: -S's "Define:" lines: each -D and Define in the order met, with its value if any
+    define_values: tuple[tuple[str, str | None], ...] = ()
     #: CGIWarmPreload (cgihttpd): modules the warm Python pool imports in advance, from
     #: every server (main and virtual hosts) in the order written, each once.
     cgi_warm_preload: tuple[str, ...] = ()

@@ -70,8 +70,9 @@ def describe(config: ServerConfig) -> str:
         lines.append(f"Listen: {_addr(a)}")
     if config.pid_file:
         lines.append(f'PidFile: "{config.pid_file}"')
-    for d in sorted(config.defines):
-        lines.append(f"Define: {d}")
+    # main.c dump_config: "Define: NAME" or "Define: NAME=VALUE", in the order defined
+    for d, value in config.define_values or [(d, None) for d in sorted(config.defines)]:
+        lines.append(f"Define: {d}" if value is None else f"Define: {d}={value}")
     if config.user:
         lines.append(f'User: name="{config.user}"')
     if config.group:
