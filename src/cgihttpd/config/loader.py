@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import re
 import socket
+import sys
 from collections.abc import Iterable, Mapping
 
 from cgihttpd.config import directives as D
@@ -216,6 +217,8 @@ def finish(draft: D.Draft, *, files: tuple[str, ...], defines: frozenset[str],
         server_tokens=(draft.server_tokens or "Full"),  # type: ignore[arg-type]
         user=draft.user,
         group=draft.group,
+        user_id=account_id(draft.user, "user"),
+        group_id=account_id(draft.group, "group"),
         pid_file=draft.pid_file,
         modules=loaded,
         mime_types=mime_types,
@@ -227,6 +230,24 @@ def finish(draft: D.Draft, *, files: tuple[str, ...], defines: frozenset[str],
         header_timeout=_read_timeout(draft, loaded, "header", main.timeout),
         body_timeout=_read_timeout(draft, loaded, "body", main.timeout),
     )
+
+
+def account_id(name: str | None, kind: str) -> int | None:
+    """A User's or Group's id as unixd's ap_uname2id/ap_gname2id give it (``#N`` is N),
+    None on Windows or for a name this host does not know."""
+    if name is None:
+        return None
+    if name.startswith("#"):
+        return int(name[1:]) if name[1:].isdigit() else None
+    if sys.platform == "win32":
+        return None
+    import grp
+    import pwd
+
+    try:
+        return pwd.getpwnam(name).pw_uid if kind == "user" else grp.getgrnam(name).gr_gid
+    except KeyError:
+        return None
 
 
 def _read_timeout(draft: D.Draft, loaded: frozenset[str], stage: str,

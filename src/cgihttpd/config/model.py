@@ -526,6 +526,9 @@ class ServerConfig:
     defines: frozenset[str] = field(default_factory=frozenset)
     #: -S's "Define:" lines: each -D and Define in the order met, with its value if any
     define_values: tuple[tuple[str, str | None], ...] = ()
+    #: User and Group as ids, for -S ("User: name=... id=N"); None where unknown
+    user_id: int | None = None
+    group_id: int | None = None
     #: CGIWarmPreload (cgihttpd): modules the warm Python pool imports in advance, from
     #: every server (main and virtual hosts) in the order written, each once.
     cgi_warm_preload: tuple[str, ...] = ()
