@@ -163,3 +163,19 @@ def test_cgi_bin_runs_gitweb(servers: dict[str, Server]) -> None:
         got[impl] = r.status
         assert b"gitweb" in r.body, (impl, r.body[:300])
     assert got["apache"] == got["cgihttpd"]
+
+
+def test_trace_is_refused_as_security_conf_says(servers: dict[str, Server]) -> None:
+    """security.conf: TraceEnable Off: TRACE gets 405 (with an empty Allow: refused
+    before a handler said what it allows), and OPTIONS' Allow no longer names TRACE.
+    Apache lists the methods in its hash table's order, which changes from one start
+    to the next: compared as sets."""
+    got = {}
+    for impl, server in servers.items():
+        trace = server.request("TRACE", "/")
+        options = server.request("OPTIONS", "/index.html")
+        got[impl] = (trace.status, trace.header("Allow"), options.status,
+                     set((options.header("Allow") or "").split(",")),
+                     b"TRACE" in trace.body)
+    assert got["cgihttpd"] == got["apache"]
+    assert got["apache"][:4] == (405, "", 200, {"GET", "POST", "OPTIONS", "HEAD"})

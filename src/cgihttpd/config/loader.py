@@ -309,6 +309,7 @@ def _freeze(s: D.ServerDraft, main: D.ServerDraft | None, root: str) -> VirtualH
         keepalive_timeout=float(inherit("keepalive_timeout", 5.0)),  # type: ignore[arg-type]
         max_keepalive_requests=int(inherit("max_keepalive_requests", 100)),  # type: ignore[call-overload]
         server_signature=inherit("server_signature", "off"),  # type: ignore[arg-type]
+        trace_enable=inherit("trace_enable", "on"),  # type: ignore[arg-type]
         cgi_script_timeout=inherit("cgi_script_timeout", None),  # type: ignore[arg-type]
         script_log=inherit("script_log", None),  # type: ignore[arg-type]
         script_log_length=int(inherit("script_log_length", 10385760)),  # type: ignore[call-overload]
