@@ -1,6 +1,6 @@
 """The ``cgihttpd`` command: argv -> ``Options`` -> ``ServerConfig`` -> ``server.run``.
 
-Flags follow Apache's ``httpd`` where it has one (``-f``, ``-D``, ``-t``, ``-S``, ``-v``,
+Flags follow Apache's ``httpd`` where it has one (``-d``, ``-f``, ``-D``, ``-t``, ``-S``, ``-v``,
 ``-X``); ``-l/--listen``, the positional DIR (zero-config mode) and the commands
 ``init`` and ``hosts`` (``starter.commands``; a first argument of that name, so a folder
 called ``init`` is served as ``./init``) are ours. argv is parsed once into one
@@ -47,6 +47,7 @@ class Options:
 
     docroot: str | None = None
     conf: str | None = None
+    server_root: str | None = None  # -d
     defines: tuple[str, ...] = ()
     listens: tuple[Address, ...] = ()
     check: bool = False  # -t
@@ -90,6 +91,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("docroot", nargs="?", metavar="DIR",
                    help="serve this folder with the zero-config defaults")
     p.add_argument("-f", dest="conf", metavar="CONF", help="run from an Apache config file")
+    p.add_argument("-d", dest="server_root", metavar="SERVERROOT",
+                   help="the initial ServerRoot (a relative -f CONF is found there)")
     p.add_argument("-D", dest="defines", metavar="NAME", action="append", default=[],
                    help="define NAME for <IfDefine> (-DFOREGROUND is accepted)")
     p.add_argument("-l", "--listen", dest="listens", metavar="HOST:PORT", action="append",
@@ -115,6 +118,8 @@ def parse_args(argv: Sequence[str]) -> Options:
     ns = _parser().parse_args(list(argv))
     if ns.docroot and ns.conf:
         raise UsageError("give either DIR (zero-config) or -f CONF, not both")
+    if ns.server_root and not ns.conf:
+        raise UsageError("-d SERVERROOT goes with -f CONF")
     if ns.workers < 1:
         raise UsageError("--workers must be at least 1")
     # apachectl -S is "httpd -t -D DUMP_VHOSTS"
@@ -122,6 +127,7 @@ def parse_args(argv: Sequence[str]) -> Options:
     return Options(
         docroot=ns.docroot,
         conf=ns.conf,
+        server_root=ns.server_root,
         defines=tuple(ns.defines),
         listens=tuple(parse_listen(x) for x in ns.listens),
         check=ns.check and not dump,
@@ -144,7 +150,10 @@ def build_config(opts: Options, environ: dict[str, str] | None = None) -> Server
     if opts.conf:
         from cgihttpd.config.loader import load_config
 
-        config = load_config(opts.conf, opts.defines, env)
+        # httpd -S defines DUMP_VHOSTS and DUMP_RUN_CFG (main.c), as apachectl -S does
+        dump = ("DUMP_VHOSTS", "DUMP_RUN_CFG") if opts.dump else ()
+        defines = opts.defines + tuple(d for d in dump if d not in opts.defines)
+        config = load_config(opts.conf, defines, env, opts.server_root)
         if opts.listens:
             config = config.with_listens(opts.listens)
         if opts.dev:
@@ -249,7 +258,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             if opts.dump:
                 from cgihttpd.config.report import describe
 
-                print(describe(config), flush=True)
+                # the report ends with its own newline, as apache2 -S's does
+                print(describe(config), end="", flush=True)
             # apache2 -t and -S fail on a log directory that does not exist (AH02291,
             # AH02297), as the start would
             check_log_directories(config)
@@ -276,7 +286,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     # dev mode: an edited httpd.conf is picked up without a restart
                     return DevReload(app, lambda: build_config(opts), App.build)
                 return app
-        where = f"config {os.path.abspath(opts.conf)}" if opts.conf else (
+        conf_path = os.path.join(opts.server_root or "", opts.conf or "")
+        where = f"config {os.path.abspath(conf_path)}" if opts.conf else (
             f"folder {config.main.document_root}")
         return server.run(config, factory, workers=opts.workers,
                           header_timeout=header_timeout, body_timeout=body_timeout,

@@ -134,7 +134,7 @@ def test_warnings_are_printed_for_check_dump_and_start(tmp_path: Path) -> None:
     conf = write_conf(tmp_path, "LoadModule status_module modules/mod_status.so\n")
     with ServerProcess(["-f", str(conf), "-l", "127.0.0.1:0"]) as srv:
         assert f"{conf}:6: module status_module (mod_status.c) is loaded but not " \
-               "implemented by cgihttpd" in srv.stderr_lines
+               "implemented by cgihttpd: no server-status page" in srv.stderr_lines
 
 
 def test_zero_config_serves_the_demo_site_and_prints_the_real_port() -> None:

@@ -19,6 +19,8 @@ CASES: list[tuple[list[str], Options]] = [
     (["-S", "-f", "c"], Options(conf="c", dump=True)),
     (["-t", "-D", "DUMP_VHOSTS", "-f", "c"],
      Options(conf="c", defines=("DUMP_VHOSTS",), dump=True)),
+    (["-d", "/etc/apache2", "-f", "apache2.conf"],
+     Options(conf="apache2.conf", server_root="/etc/apache2")),
     (["-v"], Options(version=True)),
     (["-X", "--workers", "4"], Options(workers=1)),
     (["--workers", "3"], Options(workers=3)),
@@ -50,7 +52,7 @@ def test_parse_listen_rejects(text: str) -> None:
         parse_listen(text)
 
 
-@pytest.mark.parametrize("argv", [["dir", "-f", "c"], ["--workers", "0"]])
+@pytest.mark.parametrize("argv", [["dir", "-f", "c"], ["--workers", "0"], ["-d", "/x"]])
 def test_usage_errors(argv: list[str]) -> None:
     with pytest.raises(UsageError):
         parse_args(argv)

@@ -69,6 +69,7 @@ class ServerDraft:
     keepalive_timeout: float | None = None
     max_keepalive_requests: int | None = None
     server_signature: Literal["on", "off", "email"] | None = None
+    trace_enable: Literal["on", "off", "extended"] | None = None
     cgi_script_timeout: float | None = None
     script_log: str | None = None
     script_log_length: int | None = None
