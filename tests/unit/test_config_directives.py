@@ -291,6 +291,10 @@ CASES: list[tuple[str, str, Check]] = [
      lambda c: c.main.sections[0].conf.auth_user_file == c.server_root + "/users"),
     ("AuthGroupFile", f"{AUTHN}<Directory /x>\nAuthGroupFile /g\n</Directory>\n",
      lambda c: c.main.sections[0].conf.auth_group_file == "/g"),
+    ("Header", "LoadModule headers_module m.so\nHeader always set X y\n",
+     lambda c: c.main.base.headers[0].table == "always"),
+    ("RequestHeader", "LoadModule headers_module m.so\nRequestHeader unset X\n",
+     lambda c: c.main.base.request_headers[0].kind == "unset"),
     *((name, f"{AUTOINDEX}{name} {args}\n",
        lambda c: not any("autoindex" in w for w in c.warnings)) for name, args in [
         # icons: accepted silently, cgihttpd's listing draws none

@@ -25,6 +25,7 @@ from cgihttpd.authz import AccessCompat, AuthzConf, Group
 from cgihttpd.config.indexopts import effective_index_options, merge_index_options
 from cgihttpd.config.readtimeout import ReadTimeout
 from cgihttpd.config.setenvif import EnvCondition
+from cgihttpd.headers import HeaderAction
 
 # --- where a value came from ---------------------------------------------------------
 
@@ -218,6 +219,10 @@ class DirConf:
     #: mod_setenvif conditions written in sections and .htaccess, applied at
     #: header-parser (the more general section's first)
     setenvif: tuple[EnvCondition, ...] = ()
+    #: mod_headers Header lines (the response's) and RequestHeader lines, in order:
+    #: the more general section's first (merge_headers_config appends)
+    headers: tuple[HeaderAction, ...] = ()
+    request_headers: tuple[HeaderAction, ...] = ()
     #: Directives of modules we know but do not implement: kept, never acted on.
     ignored: tuple[tuple[str, Source], ...] = ()
 
@@ -283,6 +288,8 @@ class DirConf:
             redirect=pick(self.redirect, over.redirect),  # type: ignore[arg-type]
             limit_request_body=pick(self.limit_request_body, over.limit_request_body),  # type: ignore[arg-type]
             setenvif=self.setenvif + over.setenvif,
+            headers=self.headers + over.headers,
+            request_headers=self.request_headers + over.request_headers,
             ignored=self.ignored + over.ignored,
         )
 
