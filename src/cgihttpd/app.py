@@ -623,7 +623,8 @@ def setenvif_env(request: Request, vhost: VirtualHost, target: Target) -> dict[s
     attrs = EnvAttributes(
         remote_addr=request.client_addr or "", remote_host=request.client_addr or "",
         server_addr=request.server_addr, method=request.method,
-        protocol=request.protocol, uri=request.raw_path, headers=request.headers)
+        protocol=request.protocol, uri=request.raw_path, headers=request.headers,
+        query=request.query)
     apply_conditions(vhost.setenvif, attrs, env)
     if target.conf.setenvif:
         try:
@@ -644,7 +645,8 @@ def _access_facts(request: Request, env: Mapping[str, str]) -> Facts:
         uri = request.raw_path
     return Facts(client_addr=request.client_addr or "", server_addr=request.server_addr,
                  method=request.method, uri=uri, host_header=request.header("host") or "",
-                 env=dict(env))
+                 env=dict(env), headers=request.headers, query=request.query,
+                 protocol=request.protocol)
 
 
 def _double_reverse(addr: str) -> str | None:

@@ -291,6 +291,8 @@ CASES: list[tuple[str, str, Check]] = [
      lambda c: c.main.sections[0].conf.auth_user_file == c.server_root + "/users"),
     ("AuthGroupFile", f"{AUTHN}<Directory /x>\nAuthGroupFile /g\n</Directory>\n",
      lambda c: c.main.sections[0].conf.auth_group_file == "/g"),
+    ("SetEnvIfExpr", "LoadModule setenvif_module m.so\nSetEnvIfExpr \"-n req('X')\" V=1\n",
+     lambda c: c.main.setenvif[0].expr is not None),
     ("Header", "LoadModule headers_module m.so\nHeader always set X y\n",
      lambda c: c.main.base.headers[0].table == "always"),
     ("RequestHeader", "LoadModule headers_module m.so\nRequestHeader unset X\n",
