@@ -26,6 +26,7 @@ TypesConfig /etc/mime.types
 DocumentRoot "${ROOT}/site"
 LogFormat "%U [%{X-Req}i] [%{X-Edit}i] [%{User-Agent}i]" hdr
 CustomLog "${ROOT}/logs/${IMPL}-hdr.log" hdr
+CustomLog "${ROOT}/logs/${IMPL}-expr.log" "%U %>s" "expr=%{REQUEST_STATUS} -ge 400 || req('X-Log') == 'yes'"
 Redirect /old http://x.test/new
 SetEnvIf X-Tag . tagged
 SetEnv who me
@@ -155,3 +156,14 @@ def test_request_header_in_the_access_log(pair: Pair) -> None:
     a, o = logged(pair.apache.log("hdr")), logged(pair.ours.log("hdr"))
     assert o == a
     assert a[1] == "/old [-] [zzz] [differential/1]"  # no fixups before a redirect
+
+
+def test_custom_log_expr_condition(pair: Pair) -> None:
+    for target, headers in (("/missing-expr", {}), ("/a.html", {}),
+                            ("/sub/b.html", {"X-Log": "yes"}), ("/old", {})):
+        for server in pair.both():
+            server.request("GET", target, headers)
+    a = [x for x in wait_for_lines(pair.apache.log("expr"), 3) if "/a.html" not in x]
+    o = wait_for_lines(pair.ours.log("expr"), len(a))
+    assert "/missing-expr 404" in a and "/sub/b.html 200" in a
+    assert sorted(o) == sorted(a)  # what the other tests asked for too

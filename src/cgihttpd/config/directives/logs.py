@@ -7,6 +7,7 @@ from cgihttpd.config.directives.draft import Ctx, PendingLog
 from cgihttpd.config.directives.table import directive
 from cgihttpd.config.errors import ConfigError
 from cgihttpd.config.tree import Node
+from cgihttpd.expr import ExprError, parse_expr
 
 
 @directive("ErrorLog", "TAKE1", "The filename of the error log")
@@ -57,6 +58,11 @@ def _custom_log(ctx: Ctx, node: Node) -> None:
     cond = node.args[2] if len(node.args) == 3 else None
     if cond is not None and not (cond.startswith("env=") or cond.startswith("expr=")):
         raise ConfigError("error in condition clause")
+    if cond is not None and cond.startswith("expr="):
+        try:
+            parse_expr(cond[5:])
+        except ExprError as exc:
+            raise ConfigError(f"Cannot parse condition clause: {exc}") from None
     ctx.server.custom_logs.append(
         PendingLog(_log_target(ctx, node.args[0]), node.args[1], cond, node.source))
 
