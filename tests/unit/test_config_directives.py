@@ -276,7 +276,7 @@ CASES: list[tuple[str, str, Check]] = [
     ("HeaderName", f"{AUTOINDEX}HeaderName HEADER.html\nReadmeName README.html\n",
      lambda c: (c.main.base.header_name, c.main.base.readme_name)
      == ("HEADER.html", "README.html")
-     and any("HeaderName (" in w and "ReadmeName (" in w for w in c.warnings)),
+     and not any("HeaderName" in w or "ReadmeName" in w for w in c.warnings)),
     ("ReadmeName", f"{AUTOINDEX}ReadmeName R\n", lambda c: c.main.base.readme_name == "R"),
     ("AuthType", f"{AUTHN}<Directory /x>\nAuthType basic\n</Directory>\n",
      lambda c: c.main.sections[0].conf.auth_type == "basic"),

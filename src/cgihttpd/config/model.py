@@ -204,7 +204,7 @@ class DirConf:
     #: IndexIgnore patterns (accumulate down the tree unless IndexIgnoreReset On)
     index_ignore: tuple[str, ...] = ()
     index_ignore_reset: bool | None = None
-    #: HeaderName / ReadmeName (stored; cgihttpd's listing does not insert them yet)
+    #: HeaderName / ReadmeName: the URLs whose files a listing includes
     header_name: str | None = None
     readme_name: str | None = None
     #: mod_alias Redirect* with a URL-path inside a section or .htaccess, checked in
