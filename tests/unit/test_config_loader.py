@@ -225,12 +225,12 @@ def test_windows_paths_are_kept_as_given(tmp_path: Path) -> None:
 
 
 def test_unimplemented_module_one_warning_with_its_directives(tmp_path: Path) -> None:
-    c = load(tmp_path, "LoadModule headers_module x.so\nHeader set X 1\n"
-                       "<Directory /x>\nHeader unset Y\n</Directory>\n")
-    ws = [w for w in c.warnings if "headers_module" in w]
+    c = load(tmp_path, "LoadModule expires_module x.so\nExpiresActive On\n"
+                       "<Directory /x>\nExpiresActive Off\n</Directory>\n")
+    ws = [w for w in c.warnings if "expires_module" in w]
     assert len(ws) == 1
-    assert re.search(r"Header \(.*httpd\.conf:9, \+1 more\)", ws[0]), ws[0]
-    assert [n for n, _ in c.main.sections[0].conf.ignored] == ["Header"]
+    assert re.search(r"ExpiresActive \(.*httpd\.conf:9, \+1 more\)", ws[0]), ws[0]
+    assert [n for n, _ in c.main.sections[0].conf.ignored] == ["ExpiresActive"]
 
 
 def test_sections_we_do_not_implement_are_reported(tmp_path: Path) -> None:
