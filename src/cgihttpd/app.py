@@ -211,8 +211,11 @@ class App:
         errorlog = self._errorlog(vhost)
         for_request = getattr(errorlog, "for_request", None)
         if for_request is not None:
-            # Apache appends ", referer: R" to a request's error-log lines (log.c)
-            errorlog = for_request(request.header("referer"))
+            # Apache appends ", referer: R" to a request's error-log lines (log.c);
+            # an ErrorLogFormat may name the request's fields, variables and host
+            errorlog = for_request(request.header("referer"), headers=request.headers,
+                                   env=record.env, host=server_name(request, vhost),
+                                   local=(request.server_addr, request.server_port))
         send = _recording_send(send, record)
         outbound = None
         if "headers_module" in self.config.modules:

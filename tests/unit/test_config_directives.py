@@ -291,6 +291,8 @@ CASES: list[tuple[str, str, Check]] = [
      lambda c: c.main.sections[0].conf.auth_user_file == c.server_root + "/users"),
     ("AuthGroupFile", f"{AUTHN}<Directory /x>\nAuthGroupFile /g\n</Directory>\n",
      lambda c: c.main.sections[0].conf.auth_group_file == "/g"),
+    ("ErrorLogFormat", "ErrorLogFormat \"[%l] %M\"\n",
+     lambda c: c.main.error_log_format == "[%l] %M"),
     ("SetEnvIfExpr", "LoadModule setenvif_module m.so\nSetEnvIfExpr \"-n req('X')\" V=1\n",
      lambda c: c.main.setenvif[0].expr is not None),
     ("Header", "LoadModule headers_module m.so\nHeader always set X y\n",

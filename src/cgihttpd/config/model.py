@@ -478,6 +478,8 @@ class VirtualHost:
     #: mod_setenvif conditions written outside any section, applied at
     #: post-read-request: the main server's, then this vhost's own
     setenvif: tuple[EnvCondition, ...] = ()
+    #: ErrorLogFormat; None: Apache's default layout
+    error_log_format: str | None = None
 
     @property
     def script_timeout(self) -> float:

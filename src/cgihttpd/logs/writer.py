@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import IO
 
 from cgihttpd.authz import Facts
+from cgihttpd.config.errorformat import ErrorFormatError, parse_error_log_format
 from cgihttpd.config.errors import ConfigError
 from cgihttpd.config.model import LogTarget, ServerConfig, Source, VirtualHost
 from cgihttpd.expr import Expr, parse_expr
@@ -181,8 +182,14 @@ class LogSet:
             level = LogLevel.parse(vhost.log_level or "warn")
         except LogLevelError as exc:
             raise ConfigError(str(exc), vhost.source) from None
+        try:
+            items = (None if vhost.error_log_format is None
+                     else parse_error_log_format(vhost.error_log_format))
+        except ErrorFormatError as exc:
+            raise ConfigError(str(exc), vhost.source) from None
         self._errorlogs[id(vhost)] = ErrorLog(stream.file, level, lock=stream.lock,
-                                              name=stream.name)
+                                              name=stream.name, items=items,
+                                              server_name=vhost.server_name)
         targets: list[tuple[LogTarget, _Stream]] = []
         for target in vhost.custom_logs:
             try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from cgihttpd.config.directives.draft import Ctx, PendingLog
 from cgihttpd.config.directives.table import directive
+from cgihttpd.config.errorformat import ErrorFormatError, parse_error_log_format
 from cgihttpd.config.errors import ConfigError
 from cgihttpd.config.tree import Node
 from cgihttpd.expr import ExprError, parse_expr
@@ -50,6 +51,21 @@ def _log_format(ctx: Ctx, node: Node) -> None:
 
 def _log_target(ctx: Ctx, target: str) -> str:
     return target if target.startswith("|") else ctx.root(target)
+
+
+@directive("ErrorLogFormat", "TAKE12", "Format string for the ErrorLog")
+def _error_log_format(ctx: Ctx, node: Node) -> None:
+    if len(node.args) == 2:
+        if node.args[0].lower() not in ("connection", "request"):
+            raise ConfigError("ErrorLogFormat type must be one of request, connection")
+        # the once-per-connection/request lines: not written by cgihttpd
+        ctx.ignore(node, "core_module")
+        return
+    try:
+        parse_error_log_format(node.args[0])
+    except ErrorFormatError as exc:
+        raise ConfigError(str(exc)) from None
+    ctx.server.error_log_format = node.args[0]
 
 
 @directive("CustomLog", "TAKE23", "a file name, a custom log format string or format name, "
