@@ -304,3 +304,20 @@ def test_include_and_ifmodule_inside_a_virtual_host(tmp_path: Path) -> None:
     assert vh.base.directory_index == ("in.html",)
     assert require_of(vh.sections[0].conf) == "all denied"
     assert vh.sections[0].source.file == str(tmp_path / "vh.conf")
+
+
+def test_remove_handler_then_a_deeper_add_handler(tmp_path: Path) -> None:
+    """merge_mime_dir_configs: RemoveHandler acts on the table merged so far, so a
+    deeper AddHandler brings the handler back (checked on apache2)."""
+    from cgihttpd.config.model import DirConf
+
+    top = DirConf(add_handlers=((".py", "cgi-script"),))
+    removed = top.merge(DirConf(remove_handlers=(".py",)))
+    again = removed.merge(DirConf(add_handlers=((".py", "cgi-script"),)))
+    assert top.handler_for("s.py") == "cgi-script"
+    assert removed.handler_for("s.py") is None
+    assert again.handler_for("s.py") == "cgi-script"
+    assert removed.merge(DirConf()).handler_for("s.py") is None
+    # a removed extension does not hide an earlier one's handler
+    assert top.merge(DirConf(add_handlers=((".bak", "x"),), remove_handlers=(".bak",))
+                     ).handler_for("s.py.bak") == "cgi-script"

@@ -166,9 +166,11 @@ class DirConf:
     #: mod_dir FallbackResource: the local URL serving a request that maps to no file;
     #: "disabled" (any case) undoes an inherited one; None: not set
     fallback_resource: str | None = None
-    #: AddHandler: (".py", "cgi-script") pairs; extensions lower-case with the dot.
+    #: AddHandler: (".py", "cgi-script") pairs; extensions lower-case with the dot; a
+    #: handler "" is a pair removed by RemoveHandler (``merge`` writes it)
     add_handlers: tuple[tuple[str, str], ...] = ()
-    #: RemoveHandler extensions.
+    #: RemoveHandler extensions of this section, still to apply (as ``remove_types``:
+    #: they undo this section's AddHandler too, not a deeper section's)
     remove_handlers: tuple[str, ...] = ()
     #: SetHandler; "none" (any case) clears an inherited one.
     set_handler: str | None = None
@@ -261,8 +263,10 @@ class DirConf:
             directory_index=pick(self.directory_index, over.directory_index),  # type: ignore[arg-type]
             directory_slash=pick(self.directory_slash, over.directory_slash),  # type: ignore[arg-type]
             fallback_resource=pick(self.fallback_resource, over.fallback_resource),  # type: ignore[arg-type]
-            add_handlers=self.add_handlers + over.add_handlers,
-            remove_handlers=self.remove_handlers + over.remove_handlers,
+            # merge_mime_dir_configs: a section's RemoveHandler runs on the table
+            # merged so far, so a deeper AddHandler brings the handler back
+            add_handlers=self.handlers + over.add_handlers,
+            remove_handlers=over.remove_handlers,
             set_handler=pick(self.set_handler, over.set_handler),  # type: ignore[arg-type]
             add_types=self.media_types + over.add_types,
             remove_types=over.remove_types,
@@ -324,6 +328,14 @@ class DirConf:
         return self.add_types + tuple((ext, "") for ext in self.remove_types)
 
     @property
+    def handlers(self) -> tuple[tuple[str, str], ...]:
+        """AddHandler's pairs with this section's RemoveHandler applied (a removed
+        extension maps to "")."""
+        if not self.remove_handlers:
+            return self.add_handlers
+        return self.add_handlers + tuple((ext, "") for ext in self.remove_handlers)
+
+    @property
     def charsets(self) -> tuple[tuple[str, str], ...]:
         """AddCharset's pairs with this section's RemoveCharset applied."""
         if not self.remove_charsets:
@@ -350,16 +362,14 @@ class DirConf:
         ``x.py.bak`` still maps ``.py``... only when ``.bak`` is unknown; see mod_mime)."""
         if self.set_handler is not None and self.set_handler.lower() != "none":
             return self.set_handler
-        handlers = dict(self.add_handlers)
-        for ext in self.remove_handlers:
-            handlers.pop(ext, None)
+        handlers = dict(self.handlers)
         found: str | None = None
         # mod_mime: every dot-separated part after the first is an extension; the last
         # one that maps wins.
         parts = filename.lower().split(".")[1:]
         for part in parts:
             h = handlers.get("." + part)
-            if h is not None:
+            if h:  # "" is a removed extension: as if it were not there
                 found = h
         return found
 
