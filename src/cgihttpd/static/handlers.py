@@ -132,7 +132,8 @@ async def serve_directory(ex: Exchange, fs: FileSystem, signature_html: str) -> 
         return
     if method not in STATIC_METHODS:
         raise HTTPError(405, headers=(("Allow", ALLOW),))
-    if method == "POST":
+    if method == "POST" or "autoindex_module" not in ex.config.modules:
+        # no mod_autoindex: the default handler refuses a directory (AH00129)
         raise HTTPError(404, M.DIRECTORY_REFUSED.note(path=target.filename))
     if "Indexes" not in target.conf.effective_options:
         names = (target.conf.effective_directory_index
