@@ -203,11 +203,10 @@ class App:
             bytes_in=int(ext.get("bytes_in", 0)),
             keepalive_count=int(ext.get("keepalive_count", 0)),
         )
-        # r->subprocess_env: mod_setenvif's (before access control), then mod_env's
-        # overlaid in the fixups
+        # r->subprocess_env: mod_setenvif's (before access control); mod_env's are
+        # overlaid in the fixups (``_dispatch``)
         early = setenvif_env(request, vhost, target)
         record.env.update(early)
-        record.env.update(mod_env(target.conf.env, os.environ))
         errorlog = self._errorlog(vhost)
         for_request = getattr(errorlog, "for_request", None)
         if for_request is not None:
@@ -281,9 +280,14 @@ class App:
             return
         if target.access or ex.user is not None:
             ex = await self._authorized(ex)
-        if target.conf.request_headers and (target.kind == "error" and target.status == 404
-                                            or target.kind not in ("error", "redirect")):
-            _apply_request_headers(ex)  # mod_headers' fixup: before the handler runs
+        if (target.kind == "error" and target.status == 404
+                or target.kind not in ("error", "redirect")):
+            # the fixups, once access is granted (a redirect or a refusal never gets
+            # there): mod_env's variables (checked: %{VAR}e of a 403 is "-"), then
+            # RequestHeader
+            ex.record.env.update(mod_env(target.conf.env, os.environ))
+            if target.conf.request_headers:
+                _apply_request_headers(ex)
         if target.kind == "error":
             raise HTTPError(target.status, self._note_for(ex, target))
         if target.kind == "redirect":
