@@ -41,7 +41,8 @@ from cgihttpd.config.errors import ConfigError
 from cgihttpd.config.htaccess import HtaccessContext
 from cgihttpd.config.model import DirConf, ServerConfig, VirtualHost
 from cgihttpd.errors import HTTPError, ResponseCutOff
-from cgihttpd.exchange import ErrorLogger, Exchange
+from cgihttpd.exchange import ErrorLogger, Exchange, Outbound
+from cgihttpd.headers import HeaderFacts, apply_actions, response_headers, split_cgi_fields
 from cgihttpd.logs.access import LogRecord
 from cgihttpd.messages import Note, cgi_module
 from cgihttpd.request import Request, request_from_scope
@@ -210,19 +211,26 @@ class App:
             bytes_in=int(ext.get("bytes_in", 0)),
             keepalive_count=int(ext.get("keepalive_count", 0)),
         )
-        # r->subprocess_env: mod_setenvif's (before access control), then mod_env's
-        # overlaid in the fixups
+        # r->subprocess_env: mod_setenvif's (before access control); mod_env's are
+        # overlaid in the fixups (``_dispatch``)
         early = setenvif_env(request, vhost, target)
         record.env.update(early)
-        record.env.update(mod_env(target.conf.env, os.environ))
         errorlog = self._errorlog(vhost)
         for_request = getattr(errorlog, "for_request", None)
         if for_request is not None:
-            # Apache appends ", referer: R" to a request's error-log lines (log.c)
-            errorlog = for_request(request.header("referer"))
+            # Apache appends ", referer: R" to a request's error-log lines (log.c);
+            # an ErrorLogFormat may name the request's fields, variables and host
+            errorlog = for_request(request.header("referer"), headers=request.headers,
+                                   env=record.env, host=server_name(request, vhost),
+                                   local=(request.server_addr, request.server_port))
+        send = _recording_send(send, record)
+        outbound = None
+        if "headers_module" in self.config.modules:
+            outbound = Outbound(target.conf.headers, request)
+            send = _header_filter(send, outbound, record)
         return Exchange(runtime=self.runtime, vhost=vhost, request=request, target=target,
                         record=record, errorlog=errorlog, setenvif=early, receive=receive,
-                        send=_recording_send(send, record))
+                        send=send, outbound=outbound)
 
     def _errorlog(self, vhost: VirtualHost) -> ErrorLogger:
         log: ErrorLogger = self.logs.errorlog_for(vhost)
@@ -282,6 +290,14 @@ class App:
             return
         if target.access or ex.user is not None:
             ex = await self._authorized(ex)
+        if (target.kind == "error" and target.status == 404
+                or target.kind not in ("error", "redirect")):
+            # the fixups, once access is granted (a redirect or a refusal never gets
+            # there): mod_env's variables (checked: %{VAR}e of a 403 is "-"), then
+            # RequestHeader
+            ex.record.env.update(mod_env(target.conf.env, os.environ))
+            if target.conf.request_headers:
+                _apply_request_headers(ex)
         if target.kind == "error":
             raise HTTPError(target.status, self._note_for(ex, target),
                             page=self._dev_page(ex, "not-found", target.status,
@@ -437,8 +453,11 @@ class App:
             # redirected request brings its REDIRECT_* ones instead)
             inherited_env = dict(ex.setenvif)
         cgi_ex = ex
+        if ex.outbound is not None:
+            # the script's own fields are Apache's r->err_headers_out
+            cgi_ex = replace(ex, send=_marking(ex.send, "cgihttpd.cgi"))
         if status_override:
-            cgi_ex = replace(ex, send=_override_status(ex.send, status_override))
+            cgi_ex = replace(cgi_ex, send=_override_status(cgi_ex.send, status_override))
 
         async def redirect(location: str, env: dict[str, str]) -> None:
             await self._internal_redirect(ex, location, env)
@@ -458,6 +477,10 @@ class App:
         target = self._resolve(ex.vhost, request)
         inner = replace(ex, request=request, target=target,
                         setenvif=setenvif_env(request, ex.vhost, target))
+        if ex.outbound is not None:
+            # the new request's sections decide its headers (its own insert_filter)
+            ex.outbound.actions = target.conf.headers
+            ex.outbound.request = request
         ex.record.filename = target.filename
         await self._dispatch(inner, inherited_env=env, status_override=status_override)
 
@@ -534,7 +557,9 @@ class App:
         ex.errorlog.log(level, module, message, (ex.request.client_addr, ex.request.client_port))
 
     async def _send_page(self, ex: Exchange, response: Response) -> None:
-        await send_response(ex.send, response, head=ex.request.method == "HEAD")
+        # ap_send_error_response: a page of the server's own (mod_headers: "always")
+        send = ex.send if ex.outbound is None else _marking(ex.send, "cgihttpd.page")
+        await send_response(send, response, head=ex.request.method == "HEAD")
 
     def _signature(self, ex: Exchange) -> str:
         ctx = self._page(ex)
@@ -661,7 +686,8 @@ def setenvif_env(request: Request, vhost: VirtualHost, target: Target) -> dict[s
     attrs = EnvAttributes(
         remote_addr=request.client_addr or "", remote_host=request.client_addr or "",
         server_addr=request.server_addr, method=request.method,
-        protocol=request.protocol, uri=request.raw_path, headers=request.headers)
+        protocol=request.protocol, uri=request.raw_path, headers=request.headers,
+        query=request.query)
     apply_conditions(vhost.setenvif, attrs, env)
     if target.conf.setenvif:
         try:
@@ -682,7 +708,8 @@ def _access_facts(request: Request, env: Mapping[str, str]) -> Facts:
         uri = request.raw_path
     return Facts(client_addr=request.client_addr or "", server_addr=request.server_addr,
                  method=request.method, uri=uri, host_header=request.header("host") or "",
-                 env=dict(env))
+                 env=dict(env), headers=request.headers, query=request.query,
+                 protocol=request.protocol)
 
 
 def _double_reverse(addr: str) -> str | None:
@@ -736,6 +763,62 @@ def _decode(headers: Iterable[tuple[bytes, bytes]]) -> tuple[tuple[str, str], ..
 
 #: the static handler sends the same header tuples again and again (``handlers._encode``)
 _decoded = functools.lru_cache(maxsize=1024)(_decode)
+
+
+def _apply_request_headers(ex: Exchange) -> None:
+    """RequestHeader (mod_headers' fixup): the request's fields as the handler, the
+    script (HTTP_*) and the access log (%{...}i) see them."""
+    request, record = ex.request, ex.record
+    facts = HeaderFacts(env=record.env, request_time=record.start_time, now=time.time(),
+                        request_headers=request.headers,
+                        expr_facts=lambda: _access_facts(request, record.env))
+    fields = apply_actions(ex.target.conf.request_headers, list(request.headers), facts)
+    ex.request = replace(request, headers=tuple((k.lower(), v) for k, v in fields))
+    record.headers_in = list(ex.request.headers)
+    if ex.outbound is not None:
+        ex.outbound.request = ex.request
+
+
+def _marking(send: Send, key: str) -> Send:
+    """``send`` with ``key`` set on the response's start message (``_header_filter``
+    reads it)."""
+
+    async def marking(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message = {**message, key: True}  # type: ignore[assignment]
+        await send(message)
+
+    return marking
+
+
+def _header_filter(send: Send, outbound: Outbound, record: LogRecord) -> Send:
+    """mod_headers' output filters: the response's fields after the ``Header``
+    actions in force (``outbound``), Apache's two tables told apart by the marks
+    ``_marking`` left (a script's fields; a page of the server's own)."""
+
+    async def filtering(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            page = bool(message.get("cgihttpd.page"))
+            cgi = bool(message.get("cgihttpd.cgi"))
+            message = {k: v for k, v in message.items()  # type: ignore[assignment]
+                       if k not in ("cgihttpd.page", "cgihttpd.cgi")}
+            if outbound.actions:
+                fields = list(_decode(message.get("headers", ())))
+                err = 0
+                if cgi and not page:
+                    fields, err = split_cgi_fields(fields)
+                request = outbound.request
+                facts = HeaderFacts(
+                    env=record.env, request_time=record.start_time, now=time.time(),
+                    request_headers=request.headers,
+                    expr_facts=lambda: _access_facts(request, record.env))
+                fields = response_headers(outbound.actions, fields, err, facts,
+                                          error_page=page)
+                message["headers"] = [(k.encode("latin-1"),
+                                       v.encode("latin-1", "replace")) for k, v in fields]
+        await send(message)
+
+    return filtering
 
 
 def _override_status(send: Send, status: int) -> Send:

@@ -18,7 +18,18 @@ from cgihttpd.request import Request
 from cgihttpd.target import Target
 
 if TYPE_CHECKING:
+    from cgihttpd.headers import HeaderAction
     from cgihttpd.runtime import Runtime
+
+
+@dataclass(slots=True)
+class Outbound:
+    """The mod_headers actions the response goes out with: the target's, replaced
+    when an internal redirect serves another (``app``)."""
+
+    actions: tuple[HeaderAction, ...]
+    #: the request as the actions see it (after RequestHeader)
+    request: Request
 
 
 class ErrorLogger(Protocol):
@@ -47,6 +58,8 @@ class Exchange:
     #: (AUTH_TYPE), once authorization needed one (``app``, ``authn``); else None
     user: str | None = None
     auth_type: str | None = None
+    #: mod_headers: None when the module is not loaded (nothing to apply)
+    outbound: Outbound | None = None
 
     @property
     def config(self) -> ServerConfig:

@@ -279,7 +279,7 @@ CASES: list[tuple[str, str, Check]] = [
     ("HeaderName", f"{AUTOINDEX}HeaderName HEADER.html\nReadmeName README.html\n",
      lambda c: (c.main.base.header_name, c.main.base.readme_name)
      == ("HEADER.html", "README.html")
-     and any("HeaderName (" in w and "ReadmeName (" in w for w in c.warnings)),
+     and not any("HeaderName" in w or "ReadmeName" in w for w in c.warnings)),
     ("ReadmeName", f"{AUTOINDEX}ReadmeName R\n", lambda c: c.main.base.readme_name == "R"),
     ("AuthType", f"{AUTHN}<Directory /x>\nAuthType basic\n</Directory>\n",
      lambda c: c.main.sections[0].conf.auth_type == "basic"),
@@ -294,6 +294,14 @@ CASES: list[tuple[str, str, Check]] = [
      lambda c: c.main.sections[0].conf.auth_user_file == c.server_root + "/users"),
     ("AuthGroupFile", f"{AUTHN}<Directory /x>\nAuthGroupFile /g\n</Directory>\n",
      lambda c: c.main.sections[0].conf.auth_group_file == "/g"),
+    ("ErrorLogFormat", "ErrorLogFormat \"[%l] %M\"\n",
+     lambda c: c.main.error_log_format == "[%l] %M"),
+    ("SetEnvIfExpr", "LoadModule setenvif_module m.so\nSetEnvIfExpr \"-n req('X')\" V=1\n",
+     lambda c: c.main.setenvif[0].expr is not None),
+    ("Header", "LoadModule headers_module m.so\nHeader always set X y\n",
+     lambda c: c.main.base.headers[0].table == "always"),
+    ("RequestHeader", "LoadModule headers_module m.so\nRequestHeader unset X\n",
+     lambda c: c.main.base.request_headers[0].kind == "unset"),
     *((name, f"{AUTOINDEX}{name} {args}\n",
        lambda c: not any("autoindex" in w for w in c.warnings)) for name, args in [
         # icons: accepted silently, cgihttpd's listing draws none

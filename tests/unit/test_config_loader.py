@@ -246,12 +246,12 @@ def test_windows_paths_are_kept_as_given(tmp_path: Path) -> None:
 
 
 def test_unimplemented_module_one_warning_with_its_directives(tmp_path: Path) -> None:
-    c = load(tmp_path, "LoadModule headers_module x.so\nHeader set X 1\n"
-                       "<Directory /x>\nHeader unset Y\n</Directory>\n")
-    ws = [w for w in c.warnings if "headers_module" in w]
+    c = load(tmp_path, "LoadModule expires_module x.so\nExpiresActive On\n"
+                       "<Directory /x>\nExpiresActive Off\n</Directory>\n")
+    ws = [w for w in c.warnings if "expires_module" in w]
     assert len(ws) == 1
-    assert re.search(r"Header \(.*httpd\.conf:9, \+1 more\)", ws[0]), ws[0]
-    assert [n for n, _ in c.main.sections[0].conf.ignored] == ["Header"]
+    assert re.search(r"ExpiresActive \(.*httpd\.conf:9, \+1 more\)", ws[0]), ws[0]
+    assert [n for n, _ in c.main.sections[0].conf.ignored] == ["ExpiresActive"]
 
 
 def test_sections_we_do_not_implement_are_reported(tmp_path: Path) -> None:
@@ -325,3 +325,20 @@ def test_include_and_ifmodule_inside_a_virtual_host(tmp_path: Path) -> None:
     assert vh.base.directory_index == ("in.html",)
     assert require_of(vh.sections[0].conf) == "all denied"
     assert vh.sections[0].source.file == str(tmp_path / "vh.conf")
+
+
+def test_remove_handler_then_a_deeper_add_handler(tmp_path: Path) -> None:
+    """merge_mime_dir_configs: RemoveHandler acts on the table merged so far, so a
+    deeper AddHandler brings the handler back (checked on apache2)."""
+    from cgihttpd.config.model import DirConf
+
+    top = DirConf(add_handlers=((".py", "cgi-script"),))
+    removed = top.merge(DirConf(remove_handlers=(".py",)))
+    again = removed.merge(DirConf(add_handlers=((".py", "cgi-script"),)))
+    assert top.handler_for("s.py") == "cgi-script"
+    assert removed.handler_for("s.py") is None
+    assert again.handler_for("s.py") == "cgi-script"
+    assert removed.merge(DirConf()).handler_for("s.py") is None
+    # a removed extension does not hide an earlier one's handler
+    assert top.merge(DirConf(add_handlers=((".bak", "x"),), remove_handlers=(".bak",))
+                     ).handler_for("s.py.bak") == "cgi-script"

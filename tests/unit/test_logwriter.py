@@ -136,6 +136,21 @@ def test_env_conditions(tmp_path: Path) -> None:
     assert "/two" in Path(no).read_text() and "/one" not in Path(no).read_text()
 
 
+def test_expr_conditions_see_the_final_status_and_the_request(tmp_path: Path) -> None:
+    errs = str(tmp_path / "errs.log")
+    main = vhost("main", str(tmp_path / "e.log"), (target(
+        errs, condition="expr=%{REQUEST_STATUS} -ge 400 || req('X-Log') == 'yes'"),),
+        main=True)
+    logs = LogSet.open(config(main))
+    logs.access(main, rec(status=404, request_line="GET /missing HTTP/1.1"))
+    logs.access(main, rec(status=200, request_line="GET /fine HTTP/1.1"))
+    logs.access(main, rec(status=200, request_line="GET /asked HTTP/1.1",
+                          headers_in=[("x-log", "yes")]))
+    logs.close()
+    text = Path(errs).read_text()
+    assert "/missing" in text and "/asked" in text and "/fine" not in text
+
+
 def test_dev_stdout_and_stderr_are_the_process_streams(capfdbinary: pytest.CaptureFixture[bytes]) -> None:
     main = vhost("main", "/dev/stderr", (target("/dev/stdout"),), main=True)
     logs = LogSet.open(config(main))

@@ -301,6 +301,7 @@ def _freeze(s: D.ServerDraft, main: D.ServerDraft | None, root: str) -> VirtualH
         document_root=str(inherit("document_root", DEFAULT_DOCUMENT_ROOT)),
         error_log=str(error_log),
         log_level=str(inherit("log_level", "warn")),
+        error_log_format=inherit("error_log_format", None) or None,  # type: ignore[arg-type]
         custom_logs=logs,
         aliases=aliases,
         base=base,

@@ -25,6 +25,7 @@ from cgihttpd.authz import AccessCompat, AuthzConf, Group
 from cgihttpd.config.indexopts import effective_index_options, merge_index_options
 from cgihttpd.config.readtimeout import ReadTimeout
 from cgihttpd.config.setenvif import EnvCondition
+from cgihttpd.headers import HeaderAction
 
 # --- where a value came from ---------------------------------------------------------
 
@@ -165,9 +166,11 @@ class DirConf:
     #: mod_dir FallbackResource: the local URL serving a request that maps to no file;
     #: "disabled" (any case) undoes an inherited one; None: not set
     fallback_resource: str | None = None
-    #: AddHandler: (".py", "cgi-script") pairs; extensions lower-case with the dot.
+    #: AddHandler: (".py", "cgi-script") pairs; extensions lower-case with the dot; a
+    #: handler "" is a pair removed by RemoveHandler (``merge`` writes it)
     add_handlers: tuple[tuple[str, str], ...] = ()
-    #: RemoveHandler extensions.
+    #: RemoveHandler extensions of this section, still to apply (as ``remove_types``:
+    #: they undo this section's AddHandler too, not a deeper section's)
     remove_handlers: tuple[str, ...] = ()
     #: SetHandler; "none" (any case) clears an inherited one.
     set_handler: str | None = None
@@ -203,7 +206,7 @@ class DirConf:
     #: IndexIgnore patterns (accumulate down the tree unless IndexIgnoreReset On)
     index_ignore: tuple[str, ...] = ()
     index_ignore_reset: bool | None = None
-    #: HeaderName / ReadmeName (stored; cgihttpd's listing does not insert them yet)
+    #: HeaderName / ReadmeName: the URLs whose files a listing includes
     header_name: str | None = None
     readme_name: str | None = None
     #: mod_alias Redirect* with a URL-path inside a section or .htaccess, checked in
@@ -218,6 +221,10 @@ class DirConf:
     #: mod_setenvif conditions written in sections and .htaccess, applied at
     #: header-parser (the more general section's first)
     setenvif: tuple[EnvCondition, ...] = ()
+    #: mod_headers Header lines (the response's) and RequestHeader lines, in order:
+    #: the more general section's first (merge_headers_config appends)
+    headers: tuple[HeaderAction, ...] = ()
+    request_headers: tuple[HeaderAction, ...] = ()
     #: Directives of modules we know but do not implement: kept, never acted on.
     ignored: tuple[tuple[str, Source], ...] = ()
 
@@ -256,8 +263,10 @@ class DirConf:
             directory_index=pick(self.directory_index, over.directory_index),  # type: ignore[arg-type]
             directory_slash=pick(self.directory_slash, over.directory_slash),  # type: ignore[arg-type]
             fallback_resource=pick(self.fallback_resource, over.fallback_resource),  # type: ignore[arg-type]
-            add_handlers=self.add_handlers + over.add_handlers,
-            remove_handlers=self.remove_handlers + over.remove_handlers,
+            # merge_mime_dir_configs: a section's RemoveHandler runs on the table
+            # merged so far, so a deeper AddHandler brings the handler back
+            add_handlers=self.handlers + over.add_handlers,
+            remove_handlers=over.remove_handlers,
             set_handler=pick(self.set_handler, over.set_handler),  # type: ignore[arg-type]
             add_types=self.media_types + over.add_types,
             remove_types=over.remove_types,
@@ -283,6 +292,8 @@ class DirConf:
             redirect=pick(self.redirect, over.redirect),  # type: ignore[arg-type]
             limit_request_body=pick(self.limit_request_body, over.limit_request_body),  # type: ignore[arg-type]
             setenvif=self.setenvif + over.setenvif,
+            headers=self.headers + over.headers,
+            request_headers=self.request_headers + over.request_headers,
             ignored=self.ignored + over.ignored,
         )
 
@@ -317,6 +328,14 @@ class DirConf:
         return self.add_types + tuple((ext, "") for ext in self.remove_types)
 
     @property
+    def handlers(self) -> tuple[tuple[str, str], ...]:
+        """AddHandler's pairs with this section's RemoveHandler applied (a removed
+        extension maps to "")."""
+        if not self.remove_handlers:
+            return self.add_handlers
+        return self.add_handlers + tuple((ext, "") for ext in self.remove_handlers)
+
+    @property
     def charsets(self) -> tuple[tuple[str, str], ...]:
         """AddCharset's pairs with this section's RemoveCharset applied."""
         if not self.remove_charsets:
@@ -343,16 +362,14 @@ class DirConf:
         ``x.py.bak`` still maps ``.py``... only when ``.bak`` is unknown; see mod_mime)."""
         if self.set_handler is not None and self.set_handler.lower() != "none":
             return self.set_handler
-        handlers = dict(self.add_handlers)
-        for ext in self.remove_handlers:
-            handlers.pop(ext, None)
+        handlers = dict(self.handlers)
         found: str | None = None
         # mod_mime: every dot-separated part after the first is an extension; the last
         # one that maps wins.
         parts = filename.lower().split(".")[1:]
         for part in parts:
             h = handlers.get("." + part)
-            if h is not None:
+            if h:  # "" is a removed extension: as if it were not there
                 found = h
         return found
 
@@ -473,6 +490,8 @@ class VirtualHost:
     #: mod_setenvif conditions written outside any section, applied at
     #: post-read-request: the main server's, then this vhost's own
     setenvif: tuple[EnvCondition, ...] = ()
+    #: ErrorLogFormat; None: Apache's default layout
+    error_log_format: str | None = None
 
     @property
     def script_timeout(self) -> float:

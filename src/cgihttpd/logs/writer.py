@@ -15,6 +15,7 @@ reported once on stderr and never raised into a request.
 from __future__ import annotations
 
 import errno
+import functools
 import os
 import shlex
 import subprocess
@@ -23,8 +24,11 @@ import threading
 from dataclasses import dataclass, field
 from typing import IO
 
+from cgihttpd.authz import Facts
+from cgihttpd.config.errorformat import ErrorFormatError, parse_error_log_format
 from cgihttpd.config.errors import ConfigError
 from cgihttpd.config.model import LogTarget, ServerConfig, Source, VirtualHost
+from cgihttpd.expr import Expr, parse_expr
 from cgihttpd.logs.access import LogFormatError, LogRecord, format_log_line, parse_log_format
 from cgihttpd.logs.error import ErrorLog, LogLevel, LogLevelError
 from cgihttpd.platform import windows_rules
@@ -60,17 +64,30 @@ class _Stream:
                         pass
 
 
-def _condition_holds(condition: str | None, env: dict[str, str]) -> bool:
-    """CustomLog's ``env=NAME`` / ``env=!NAME`` (mod_log_config config_log_transaction)."""
+def _condition_holds(condition: str | None, rec: LogRecord) -> bool:
+    """CustomLog's ``env=NAME`` / ``env=!NAME`` / ``expr=...`` (mod_log_config
+    config_log_transaction): the expression sees the request as it ends (its final
+    status as %{REQUEST_STATUS})."""
     if condition is None:
         return True
+    env = rec.env
     if condition[:4].lower() == "env=":
         name = condition[4:]
         if name.startswith("!"):
             return name[1:] not in env
         return name in env
-    # expr= is not implemented: the loader warned; log unconditionally.
-    return True
+    expr = _parsed(condition[5:])  # checked when the configuration was read
+    host = next((v for k, v in rec.headers_in if k == "host"), "")
+    return expr.evaluate(Facts(
+        client_addr=rec.remote_addr or "", server_addr=rec.local_addr, method=rec.method,
+        uri=rec.path, host_header=host, env=env, user=rec.remote_user or None,
+        headers=tuple(rec.headers_in), query=rec.query, protocol=rec.protocol,
+        status=rec.status))
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed(text: str) -> Expr:
+    return parse_expr(text)
 
 
 def log_file_path(server_root: str, target: str) -> str | None:
@@ -196,8 +213,14 @@ class LogSet:
             level = LogLevel.parse(vhost.log_level or "warn")
         except LogLevelError as exc:
             raise ConfigError(str(exc), vhost.source) from None
+        try:
+            items = (None if vhost.error_log_format is None
+                     else parse_error_log_format(vhost.error_log_format))
+        except ErrorFormatError as exc:
+            raise ConfigError(str(exc), vhost.source) from None
         self._errorlogs[id(vhost)] = ErrorLog(stream.file, level, lock=stream.lock,
-                                              name=stream.name)
+                                              name=stream.name, items=items,
+                                              server_name=vhost.server_name)
         targets: list[tuple[LogTarget, _Stream]] = []
         for target in vhost.custom_logs:
             try:
@@ -287,7 +310,7 @@ class LogSet:
         if targets is None:
             targets = next((self._access[id(k)] for k in self._vhosts if k == vhost), [])
         for target, stream in targets:
-            if not _condition_holds(target.condition, rec.env):
+            if not _condition_holds(target.condition, rec):
                 continue
             try:
                 line = format_log_line(target.format, rec)

@@ -57,6 +57,8 @@ class ServerDraft:
     document_root_source: Source | None = None
     error_log: str | None = None
     log_level: str | None = None
+    #: ErrorLogFormat ("" resets to the default layout)
+    error_log_format: str | None = None
     custom_logs: list[PendingLog] = field(default_factory=list)
     log_formats: dict[str, str] = field(default_factory=dict)
     default_format: str | None = None
