@@ -203,6 +203,9 @@ BODY_READ_TOO_LARGE = Message("AH01591", "http", "error",
 BAD_HEADER_NAME = Message("AH02429", "http", "error",
                           "Response header name '{name}' contains invalid characters, "
                           "aborting request")
+BAD_HEADER_VALUE = Message("AH02430", "http", "error",
+                           "Response header '{name}' value of '{value}' contains invalid "
+                           "characters, aborting request")
 # --- mod_autoindex ------------------------------------------------------------------------
 #: ``names``: the DirectoryIndex names joined by ",", or "none" when none was searched
 INDEX_FORBIDDEN = Message("AH01276", "autoindex", "error",
