@@ -417,7 +417,7 @@ class _CgiRun:
             if self.scriptlog.logs_stderr and self.errlog_task is not None:
                 # mod_cgi logs stderr before the failure: let the reader catch up
                 await asyncio.wait({self.errlog_task}, timeout=1.0)
-            module = "http" if event.kind == "bad-name" else None
+            module = "http" if event.kind in ("bad-name", "bad-value") else None
             self.log("error", event.message, module)
             self.scriptlog.log_script(event.status, event.line, parser.rest + rest)
             raise HTTPError(event.status)
