@@ -150,7 +150,7 @@ class _CgiRun:
             try:
                 spool, length = await self._prepare_body()
             except ClientGone:
-                self.out.lose_client()
+                self._body_cut()
                 return
         try:
             command = self._command()
@@ -322,7 +322,7 @@ class _CgiRun:
                 while True:
                     msg = await self.ex.receive()
                     if msg["type"] == "http.disconnect":
-                        self.out.lose_client()
+                        self._body_cut()
                         return
                     await write(msg.get("body", b""))
                     if not msg.get("more_body", False):
@@ -335,6 +335,17 @@ class _CgiRun:
         msg = await self.ex.receive()
         if msg["type"] == "http.disconnect":
             self.out.lose_client()
+
+    def _body_cut(self) -> None:
+        """The client closed before the whole request body came. Apache logs the
+        request as 400 (mod_cgi answers it; nobody is left to read the answer) with
+        AH01270/AH01225 (checked on 2.4.71); a response already begun keeps its
+        status."""
+        rec = self.ex.record
+        if not rec.status:
+            rec.status = 400
+        self.say(M.BODY_READ_FAILED(self.module).note(errno=_INCOMPLETE))
+        self.out.lose_client()
 
     def _abort(self) -> None:
         """The client went away before the response was complete (``ReplyWriter``)."""
@@ -422,6 +433,8 @@ class _CgiRun:
             self.scriptlog.log_script(event.status, event.line, parser.rest + rest)
             raise HTTPError(event.status)
         assert isinstance(event, Headers)
+        if self.out.gone:
+            return  # the client left (its body cut short, say): the log keeps that
         for what in event.dropped:
             self.log("debug", f"Dropped {what} from the output of script '{self.name}'")
         plan = plan_reply(event, nph=self.nph, method=self.ex.request.method,
@@ -585,6 +598,10 @@ class _CgiRun:
         # content-length filter counts a body it has whole (the script's own is dropped)
         counted = not self.nph and plan.status not in (204, 304)
         await out.finish(length=sent if counted else None)
+
+
+#: APR_INCOMPLETE, as Apache prefixes AH01270 with it
+_INCOMPLETE = OSError(70008, "Partial results are valid but processing is incomplete")
 
 
 def _runnable(path: str) -> bool:
