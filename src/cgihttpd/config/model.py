@@ -465,6 +465,8 @@ class VirtualHost:
     script_log_buffer: int = 1024
     #: AccessFileName: the per-directory files read where AllowOverride allows
     access_file_names: tuple[str, ...] = (".htaccess",)
+    #: where the ErrorLog in force was set (None: the default's; then ``source``)
+    error_log_source: Source | None = None
     #: mod_alias redirects written outside any section: checked before the aliases,
     #: this vhost's first, then the main server's (merge_alias_config)
     redirects: tuple[Redirect, ...] = ()
