@@ -175,6 +175,58 @@ def write_pid_file(path: str) -> None:
         raise StartupError(f"could not write PidFile {path}: {exc.strerror or exc}") from None
 
 
+def _will_drop(user: str | None, group: str | None) -> bool:
+    """Whether ``drop_privileges`` changes who we are: root with a User or Group."""
+    if sys.platform == "win32":
+        return False
+    return os.geteuid() == 0 and bool(user or group)
+
+
+def _unlink_pid_file(path: str, pid: int) -> None:
+    """Remove ``path`` if it still names ``pid`` (another server may have taken it)."""
+    with contextlib.suppress(OSError, ValueError):
+        with open(path, encoding="ascii") as f:
+            if int(f.read().strip() or 0) != pid:
+                return
+        os.unlink(path)
+
+
+def keep_pid_file(path: str, sockets: Sequence[socket.socket]) -> Callable[[], None]:
+    """Before ``User`` takes over: fork a keeper that stays root, as Apache's parent
+    does, to remove the PidFile at the stop (the server, no longer root, could not:
+    the file's directory is root's). The keeper holds nothing but a pipe; the returned
+    function tells it to remove the file and waits for it. It also removes it if the
+    server dies (the pipe closes), and ignores the terminal's and a group's stop
+    signals so that it outlives the server it waits for."""
+    if sys.platform == "win32":  # no User there
+        return lambda: None
+    owner = os.getpid()
+    r, w = os.pipe()
+    keeper = os.fork()
+    if keeper == 0:  # the keeper: no Python cleanup, no server state
+        try:
+            os.close(w)
+            for sock in sockets:
+                sock.close()
+            for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
+                signal.signal(sig, signal.SIG_IGN)
+            with contextlib.suppress(OSError):
+                os.read(r, 1)
+            _unlink_pid_file(path, owner)
+        finally:
+            os._exit(0)
+    os.close(r)
+
+    def release() -> None:
+        with contextlib.suppress(OSError):
+            os.write(w, b".")
+        os.close(w)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(keeper, 0)
+
+    return release
+
+
 def drop_privileges(user: str | None, group: str | None) -> None:
     """Become ``User``/``Group`` when running as root (mpm's unixd); otherwise a no-op,
     as Apache ignores them when not started as root. ``#N`` gives a numeric id."""
@@ -302,6 +354,7 @@ def run(
         sockets = bind_listeners(config.listens)
     app: Any = None
     pid_file = config.pid_file
+    release_pid_file: Callable[[], None] | None = None
     try:
         app = app_factory(config)
         settings = http_settings(config, protocol_error_logger(app))
@@ -311,6 +364,8 @@ def run(
             settings = replace(settings, body_timeout=body_timeout)
         if pid_file:
             write_pid_file(pid_file)
+            if _will_drop(config.user, config.group):
+                release_pid_file = keep_pid_file(pid_file, sockets)
         drop_privileges(config.user, config.group)
         uv_config = uvicorn.Config(
             app,
@@ -358,7 +413,9 @@ def run(
         if callable(close):
             with contextlib.suppress(Exception):
                 close()
-        if pid_file:
+        if release_pid_file is not None:
+            release_pid_file()
+        elif pid_file:
             with contextlib.suppress(OSError):
                 os.unlink(pid_file)
 
