@@ -346,6 +346,7 @@ def run(
 
     stream = out if out is not None else sys.stderr
     _configure_logging()
+    _survive_signals()
     per_worker: list[list[socket.socket]] | None = None
     if workers > 1 and REUSE_PORT:
         per_worker = bind_worker_listeners(config.listens, workers)
@@ -421,6 +422,23 @@ def run(
 
 
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def _ignore_signal(_sig: int, _frame: object) -> None:
+    pass
+
+
+def _survive_signals() -> None:
+    """Signals Apache's parent takes that must not kill us (issue 10): SIGPIPE (a
+    client gone mid-write is an OSError, never a death; Python ignores it at start,
+    made sure of here) and SIGUSR2 (Apache's MPMs take it; its default would end the
+    process without a log line). USR2 gets a handler, not SIG_IGN, so scripts do not
+    inherit an ignored signal across exec (subprocess restores SIGPIPE itself).
+    SIGHUP, SIGUSR1 and SIGWINCH are the operations' (restart, graceful)."""
+    if sys.platform == "win32":
+        return
+    signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+    signal.signal(signal.SIGUSR2, _ignore_signal)
 
 
 @contextlib.contextmanager
