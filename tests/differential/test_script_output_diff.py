@@ -36,7 +36,7 @@ pytestmark = pytest.mark.differential
 
 PY = "/usr/bin/python3" if os.access("/usr/bin/python3", os.X_OK) else sys.executable
 
-CONFIG = config_head("authz_core", "mime", "alias", "cgid") + r"""
+CONFIG = config_head("authz_core", "mime", "alias", "env", "cgid") + r"""
 TypesConfig /etc/mime.types
 LogFormat "%h \"%r\" %>s %b" short
 CustomLog "${ROOT}/logs/${IMPL}-access.log" short
@@ -49,7 +49,15 @@ DocumentRoot "${ROOT}/site"
     AddHandler cgi-script .py
     Require all granted
 </Directory>
+# the servers' own environment reaches scripts only through PassEnv
+PassEnv IMPL
 """
+
+#: prints what a script may see of the request's Proxy header and of the environment
+#: the server was started with (diffsupport sets PORT, ROOT, IMPL and TZ there)
+ENV_PY = (f"#!{PY}\nimport os\nprint('Content-Type: text/plain\\n')\n"
+          "for k in ('HTTP_PROXY', 'HTTP_X_OK', 'IMPL', 'ROOT', 'PORT', 'PYTHONUNBUFFERED'):\n"
+          "    print(k, os.environ.get(k))\n")
 
 CT = "Content-Type: text/plain\n"
 BIG = "".join(f"X-H{i}: {'a' * 8000}\n" for i in range(100))
@@ -87,6 +95,7 @@ def out_pair(diff_root: Path) -> Iterator[Pair]:
     files = {f"{name}.py": f"#!{PY}\nimport sys\n"
              f"sys.stdout.buffer.write({text!r}.encode('latin-1'))\n"
              for name, text in OUTPUTS.items()}
+    files["env.py"] = ENV_PY
     site_dirs(root, files)
     with serving(root, CONFIG, lambda name: name.endswith(".py")) as started:
         yield started
@@ -222,3 +231,20 @@ def test_bad_status_is_logged_and_a_500(out_pair: Pair, name: str, shown: str) -
         assert lines and lines[-1].endswith(message), (server.impl, lines)
         # the difference: Apache sends the script's body under its 500, we our page
         assert (body == b"hello") == (server.impl == "apache"), server.impl
+
+
+def test_httpoxy_and_the_servers_environment(out_pair: Pair) -> None:
+    """httpoxy (CVE-2016-5385): a request's Proxy header never becomes HTTP_PROXY; the
+    server's own environment reaches a script only by PassEnv (IMPL here), never
+    whole (ROOT, PORT, PYTHONUNBUFFERED were set for both servers)."""
+    for server in out_pair.both():
+        with socket.create_connection(("127.0.0.1", server.port), timeout=20) as sock:
+            sock.sendall(b"GET /env.py HTTP/1.1\r\nHost: localhost\r\nProxy: http://evil:1/\r\n"
+                         b"X-Ok: yes\r\nConnection: close\r\n\r\n")
+            raw = b""
+            while chunk := sock.recv(65536):
+                raw += chunk
+        body = raw.partition(b"\r\n\r\n")[2].decode()
+        for line in (f"IMPL {server.impl}", "HTTP_PROXY None", "HTTP_X_OK yes", "ROOT None",
+                     "PORT None", "PYTHONUNBUFFERED None"):
+            assert line in body, (server.impl, line, body)
