@@ -22,6 +22,7 @@ log line can be found by its request.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import socket
@@ -96,6 +97,8 @@ def out_pair(diff_root: Path) -> Iterator[Pair]:
              f"sys.stdout.buffer.write({text!r}.encode('latin-1'))\n"
              for name, text in OUTPUTS.items()}
     files["env.py"] = ENV_PY
+    files["count.py"] = (f"#!{PY}\nimport sys\nn = len(sys.stdin.buffer.read())\n"
+                         "print('Content-Type: text/plain\\n')\nprint(n)\n")
     site_dirs(root, files)
     with serving(root, CONFIG, lambda name: name.endswith(".py")) as started:
         yield started
@@ -248,3 +251,40 @@ def test_httpoxy_and_the_servers_environment(out_pair: Pair) -> None:
         for line in (f"IMPL {server.impl}", "HTTP_PROXY None", "HTTP_X_OK yes", "ROOT None",
                      "PORT None", "PYTHONUNBUFFERED None"):
             assert line in body, (server.impl, line, body)
+
+
+#: (what the client sends before it closes its side, the access-log status or None
+#: for no line); each request line is unique so its log line can be found
+CUT_SHORT = [
+    (b"GET /cut-partial-line", None),
+    (b"GET /cut-line-only HTTP/1.1\r\n", "400"),
+    (b"GET /cut-head HTTP/1.1\r\nHost: localhost\r\nX-A: b", "400"),
+    (b"POST /count.py?cut-length HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100\r\n\r\n"
+     b"0123456789", "400"),
+    (b"POST /count.py?cut-chunked HTTP/1.1\r\nHost: localhost\r\n"
+     b"Transfer-Encoding: chunked\r\n\r\n5\r\nab", "400"),
+]
+
+
+def test_requests_cut_short_are_logged_as_apache_logs_them(out_pair: Pair) -> None:
+    """Logging completeness (issue 10): a head or a script's body cut short by the
+    client is logged 400 by both; a request line that never ended, by neither."""
+    for data, _ in CUT_SHORT:
+        for server in out_pair.both():
+            with socket.create_connection(("127.0.0.1", server.port), timeout=20) as sock:
+                sock.sendall(data)
+                sock.shutdown(socket.SHUT_WR)
+                with contextlib.suppress(OSError):
+                    while sock.recv(65536):
+                        pass
+    for server in out_pair.both():
+        fetch(server, "cl2same")  # a last request: the ones before are logged by now
+        logged(server, "cl2same")
+        lines = wait_for_lines(server.log("access"), 1)
+        for data, status in CUT_SHORT:
+            target = data.split(b" ")[1].decode()
+            hits = [x for x in lines if target in x]
+            if status is None:
+                assert not hits, (server.impl, hits)
+            else:
+                assert len(hits) == 1 and f'" {status} ' in hits[0], (server.impl, target, hits)
