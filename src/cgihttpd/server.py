@@ -227,6 +227,58 @@ def write_pid_file(path: str) -> None:
         raise StartupError(f"could not write PidFile {path}: {exc.strerror or exc}") from None
 
 
+def _will_drop(user: str | None, group: str | None) -> bool:
+    """Whether ``drop_privileges`` changes who we are: root with a User or Group."""
+    if sys.platform == "win32":
+        return False
+    return os.geteuid() == 0 and bool(user or group)
+
+
+def _unlink_pid_file(path: str, pid: int) -> None:
+    """Remove ``path`` if it still names ``pid`` (another server may have taken it)."""
+    with contextlib.suppress(OSError, ValueError):
+        with open(path, encoding="ascii") as f:
+            if int(f.read().strip() or 0) != pid:
+                return
+        os.unlink(path)
+
+
+def keep_pid_file(path: str, sockets: Sequence[socket.socket]) -> Callable[[], None]:
+    """Before ``User`` takes over: fork a keeper that stays root, as Apache's parent
+    does, to remove the PidFile at the stop (the server, no longer root, could not:
+    the file's directory is root's). The keeper holds nothing but a pipe; the returned
+    function tells it to remove the file and waits for it. It also removes it if the
+    server dies (the pipe closes), and ignores the terminal's and a group's stop
+    signals so that it outlives the server it waits for."""
+    if sys.platform == "win32":  # no User there
+        return lambda: None
+    owner = os.getpid()
+    r, w = os.pipe()
+    keeper = os.fork()
+    if keeper == 0:  # the keeper: no Python cleanup, no server state
+        try:
+            os.close(w)
+            for sock in sockets:
+                sock.close()
+            for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
+                signal.signal(sig, signal.SIG_IGN)
+            with contextlib.suppress(OSError):
+                os.read(r, 1)
+            _unlink_pid_file(path, owner)
+        finally:
+            os._exit(0)
+    os.close(r)
+
+    def release() -> None:
+        with contextlib.suppress(OSError):
+            os.write(w, b".")
+        os.close(w)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(keeper, 0)
+
+    return release
+
+
 def drop_privileges(user: str | None, group: str | None) -> None:
     """Become ``User``/``Group`` when running as root (mpm's unixd); otherwise a no-op,
     as Apache ignores them when not started as root. ``#N`` gives a numeric id."""
@@ -346,6 +398,7 @@ def run(
 
     stream = out if out is not None else sys.stderr
     _configure_logging()
+    _survive_signals()
     per_worker: list[list[socket.socket]] | None = None
     if workers > 1 and REUSE_PORT:
         per_worker = bind_worker_listeners(config.listens, workers)
@@ -354,6 +407,7 @@ def run(
         sockets = bind_listeners(config.listens)
     app: Any = None
     pid_file = config.pid_file
+    release_pid_file: Callable[[], None] | None = None
     try:
         app = app_factory(config)
         settings = http_settings(config, protocol_error_logger(app))
@@ -363,6 +417,8 @@ def run(
             settings = replace(settings, body_timeout=body_timeout)
         if pid_file:
             write_pid_file(pid_file)
+            if _will_drop(config.user, config.group):
+                release_pid_file = keep_pid_file(pid_file, sockets)
         drop_privileges(config.user, config.group)
         uv_config = uvicorn.Config(
             app,
@@ -414,12 +470,31 @@ def run(
         if callable(close):
             with contextlib.suppress(Exception):
                 close()
-        if pid_file:
+        if release_pid_file is not None:
+            release_pid_file()
+        elif pid_file:
             with contextlib.suppress(OSError):
                 os.unlink(pid_file)
 
 
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def _ignore_signal(_sig: int, _frame: object) -> None:
+    pass
+
+
+def _survive_signals() -> None:
+    """Signals Apache's parent takes that must not kill us (issue 10): SIGPIPE (a
+    client gone mid-write is an OSError, never a death; Python ignores it at start,
+    made sure of here) and SIGUSR2 (Apache's MPMs take it; its default would end the
+    process without a log line). USR2 gets a handler, not SIG_IGN, so scripts do not
+    inherit an ignored signal across exec (subprocess restores SIGPIPE itself).
+    SIGHUP, SIGUSR1 and SIGWINCH are the operations' (restart, graceful)."""
+    if sys.platform == "win32":
+        return
+    signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+    signal.signal(signal.SIGUSR2, _ignore_signal)
 
 
 @contextlib.contextmanager

@@ -405,3 +405,23 @@ def test_started_in_the_background_scripts_ignore_nothing_and_a_signal_stops_it(
         assert not any("Traceback" in x for x in srv.stderr_lines)
     log = (tmp_path / "error.log").read_text()
     assert "cannot start" not in log and "running it cold" not in log, log
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to drop privileges")
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_pid_file_removed_after_the_drop_to_user(tmp_path: Path, sig: signal.Signals) -> None:
+    # the PidFile's directory is root's (0755): the server, once nobody, could not
+    # unlink it; a keeper that stays root does, as Apache's parent (issue 10)
+    os.chmod(tmp_path, 0o755)
+    run = tmp_path / "run"
+    run.mkdir(mode=0o755)
+    pid_file = run / "httpd.pid"
+    (tmp_path / "index.html").write_text("x\n")
+    conf = write_conf(tmp_path, f"User nobody\nGroup nogroup\nPidFile {pid_file}\n")
+    srv = ServerProcess(["-f", str(conf), "-l", "127.0.0.1:0"])
+    with srv:
+        assert pid_file.read_text().strip() == str(srv.proc.pid)
+        os.kill(srv.proc.pid, sig)
+        assert srv.wait_exit(WAIT) == 0
+    assert not pid_file.exists()
+    assert not any("Traceback" in x for x in srv.stderr_lines)

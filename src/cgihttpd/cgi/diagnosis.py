@@ -31,6 +31,8 @@ Problem = Literal[
     "malformed",  # a header line without ':'
     "bad-status",  # an unusable Status header
     "bad-name",  # a header name that is not a token
+    "bad-value",  # a header value with a control character
+    "too-large",  # a header block past the parser's bound
     "timeout",  # no output for the script timeout
     "launch",  # could not be started (no #!, missing interpreter, exec failed)
     "died",  # ended by a signal or a traceback after its headers
@@ -257,6 +259,14 @@ def _explain(info: ScriptInfo, problem: Problem, rc: int | None, frames: tuple[F
                 f"Header names are letters, digits and '-' only ({bad_line or message}); "
                 "check the line marked below, or add the missing empty line before "
                 "the body.")
+    if problem == "bad-value":
+        return ("A header's value holds a control character",
+                f"Header values are one line of text ({bad_line or message}); remove the "
+                "line break or control character from the value marked below.")
+    if problem == "too-large":
+        return ("The header block is too large",
+                "The script printed more than 1 MiB before the empty line that ends the "
+                "headers: print() after the last header, then the body.")
     if problem == "bad-status":
         return ("The Status header is not valid",
                 "Write it as 'Status: 404 Not Found': a three-digit code, then the "

@@ -291,6 +291,8 @@ def _freeze(s: D.ServerDraft, main: D.ServerDraft | None, root: str) -> VirtualH
     aliases = tuple(s.aliases) + (tuple(main.aliases) if main is not None else ())
     redirects = tuple(s.redirects) + (tuple(main.redirects) if main is not None else ())
     error_log = inherit("error_log", None)
+    error_log_source = s.error_log_source if s.error_log is not None else (
+        main.error_log_source if main is not None else None)
     if error_log is None:
         error_log = normalise_path(root + "/" + DEFAULT_ERROR_LOG)
     return VirtualHost(
@@ -318,6 +320,7 @@ def _freeze(s: D.ServerDraft, main: D.ServerDraft | None, root: str) -> VirtualH
         script_log_buffer=int(inherit("script_log_buffer", 1024)),  # type: ignore[call-overload]
         access_file_names=tuple(inherit("access_file_names", (".htaccess",))),  # type: ignore[arg-type]
         source=s.source,
+        error_log_source=error_log_source,
         is_main=main is None,
         port=_server_port(s, main),
         redirects=redirects,

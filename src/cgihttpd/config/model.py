@@ -484,6 +484,8 @@ class VirtualHost:
     access_file_names: tuple[str, ...] = (".htaccess",)
     #: TraceEnable (core, per server): "off" answers TRACE 405 and drops it from Allow
     trace_enable: Literal["on", "off", "extended"] = "on"
+    #: where the ErrorLog in force was set (None: the default's; then ``source``)
+    error_log_source: Source | None = None
     #: mod_alias redirects written outside any section: checked before the aliases,
     #: this vhost's first, then the main server's (merge_alias_config)
     redirects: tuple[Redirect, ...] = ()

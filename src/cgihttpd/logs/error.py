@@ -14,6 +14,7 @@ What Debian's Apache 2.4.71 (mpm_event) writes for a 404 at LogLevel info:
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -69,6 +70,9 @@ def error_ctime(when: float) -> str:
             f"{tm.tm_hour:02d}:{tm.tm_min:02d}:{tm.tm_sec:02d}.{frac:06d} {tm.tm_year}")
 
 
+_ERRNO_PREFIX = re.compile(r"\(-?\d+\)[^:\[]*: ")
+
+
 def format_error_line(when: float, module: str, level: str, pid: int, tid: int | None,
                       client: tuple[str, int] | None, message: str, *,
                       referer: str | None = None) -> str:
@@ -82,6 +86,12 @@ def format_error_line(when: float, module: str, level: str, pid: int, tid: int |
         parts.append(f":tid {tid}")
     parts.append("] ")
     if client is not None:
+        # the default ErrorLogFormat puts the failure ("%E: ", a Note's "(errno)text: "
+        # prefix) before the client: "[pid 1] (70008)Partial...: [client a:p] AH01270"
+        m = _ERRNO_PREFIX.match(message)
+        if m:
+            parts.append(escape_errorlog_item(m.group(0)))
+            message = message[m.end():]
         parts.append(f"[client {client[0]}:{client[1]}] ")
     parts.append(escape_errorlog_item(message[:MAX_MESSAGE]))
     if referer:

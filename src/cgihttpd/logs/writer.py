@@ -118,7 +118,7 @@ def log_files(config: ServerConfig) -> list[tuple[str, str, Source]]:
     for vhost in servers:
         path = log_file_path(config.server_root, vhost.error_log or "/dev/stderr")
         if path is not None:
-            out.append((path, _error_log_what(vhost), vhost.source))
+            out.append((path, _error_log_what(vhost), vhost.error_log_source or vhost.source))
     for vhost in servers:
         for target in vhost.custom_logs:
             path = log_file_path(config.server_root, target.target)
@@ -208,7 +208,7 @@ class LogSet:
     def _add_vhost(self, config: ServerConfig, vhost: VirtualHost) -> None:
         self._vhosts.append(vhost)
         stream = self._stream(config, vhost.error_log or "/dev/stderr",
-                              _error_log_what(vhost), vhost.source)
+                              _error_log_what(vhost), vhost.error_log_source or vhost.source)
         try:
             level = LogLevel.parse(vhost.log_level or "warn")
         except LogLevelError as exc:

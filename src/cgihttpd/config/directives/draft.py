@@ -56,6 +56,8 @@ class ServerDraft:
     document_root: str | None = None
     document_root_source: Source | None = None
     error_log: str | None = None
+    #: where ErrorLog was set (a failure to open it is reported there)
+    error_log_source: Source | None = None
     log_level: str | None = None
     #: ErrorLogFormat ("" resets to the default layout)
     error_log_format: str | None = None

@@ -17,6 +17,7 @@ def _error_log(ctx: Ctx, node: Node) -> None:
     if not (target.startswith("|") or target.startswith("syslog")):
         target = ctx.root(target)
     ctx.server.error_log = target
+    ctx.server.error_log_source = node.source
 
 
 LOG_LEVELS = ("emerg", "alert", "crit", "error", "warn", "notice", "info", "debug",
