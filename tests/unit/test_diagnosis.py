@@ -100,3 +100,10 @@ def test_page_escapes_what_the_script_wrote() -> None:
         assert b"&lt;script&gt;alert(1)&lt;/script&gt;" in page
     page = explain_refusal("not-found", "/x/<i>.py", "/<i>.py", status=404)
     assert b"<i>" not in page and b"There is no script at this address" in page
+
+
+def test_header_value_and_size_problems_say_what_to_change() -> None:
+    value = diagnose(INFO, "bad-value", bad_line="X-A: one\x01two")
+    assert "control character" in value.title and "one line" in value.advice
+    large = diagnose(INFO, "too-large")
+    assert "too large" in large.title and "print()" in large.advice
