@@ -32,6 +32,8 @@ from cgihttpd.asgi import Message, Receive, Send
 from cgihttpd.authn import AuthFiles, AuthOutcome, Groups, authenticate, challenge
 from cgihttpd.authz import Facts, always_granted, decide, evaluate, needs_host
 from cgihttpd.banner import server_software, signature
+from cgihttpd.cgi.devpage import explain_refusal
+from cgihttpd.cgi.diagnosis import STDOUT_HEAD, Problem
 from cgihttpd.cgi.environ import (
     mod_env,
     redirect_variables,
@@ -45,8 +47,9 @@ from cgihttpd.cgi.scriptlog import log_script_error, script_run
 from cgihttpd.config.errors import ConfigError
 from cgihttpd.config.htaccess import HtaccessContext
 from cgihttpd.config.model import DirConf, ServerConfig, VirtualHost
-from cgihttpd.errors import HTTPError
-from cgihttpd.exchange import ErrorLogger, Exchange
+from cgihttpd.errors import HTTPError, ResponseCutOff
+from cgihttpd.exchange import ErrorLogger, Exchange, Outbound
+from cgihttpd.headers import HeaderFacts, apply_actions, response_headers, split_cgi_fields
 from cgihttpd.logs.access import LogRecord
 from cgihttpd.messages import Note, cgi_module
 from cgihttpd.request import Request, request_from_scope
@@ -144,6 +147,12 @@ class App:
         exchange = self._exchange(scope, request, vhost, target, receive, send)
         try:
             await self._respond(exchange, refused=refusal is not None)
+        except ResponseCutOff as cut:
+            # the protocol's console line for the cut-off response says this instead
+            stats = _stats(scope)
+            if stats is not None:
+                stats["cut_off"] = (f"{request.method} {request.raw_target}: {cut}, so "
+                                    "the response was cut off")
         finally:
             self._log(exchange, scope)
         return None
@@ -250,21 +259,28 @@ class App:
             bytes_in=int(ext.get("bytes_in", 0)),
             keepalive_count=int(ext.get("keepalive_count", 0)),
         )
-        # r->subprocess_env: mod_setenvif's (before access control), then mod_env's
-        # overlaid in the fixups
+        # r->subprocess_env: mod_setenvif's (before access control); mod_env's are
+        # overlaid in the fixups (``_dispatch``)
         early = setenvif_env(request, vhost, target)
         if target.rewritten is not None:
             _apply_env(early, target.rewritten.env)
         record.env.update(early)
-        record.env.update(mod_env(target.conf.env, os.environ))
         errorlog = self._errorlog(vhost)
         for_request = getattr(errorlog, "for_request", None)
         if for_request is not None:
-            # Apache appends ", referer: R" to a request's error-log lines (log.c)
-            errorlog = for_request(request.header("referer"))
+            # Apache appends ", referer: R" to a request's error-log lines (log.c);
+            # an ErrorLogFormat may name the request's fields, variables and host
+            errorlog = for_request(request.header("referer"), headers=request.headers,
+                                   env=record.env, host=server_name(request, vhost),
+                                   local=(request.server_addr, request.server_port))
+        send = _recording_send(send, record)
+        outbound = None
+        if "headers_module" in self.config.modules:
+            outbound = Outbound(target.conf.headers, request)
+            send = _header_filter(send, outbound, record)
         return Exchange(runtime=self.runtime, vhost=vhost, request=request, target=target,
                         record=record, errorlog=errorlog, setenvif=early, receive=receive,
-                        send=_recording_send(send, record))
+                        send=send, outbound=outbound)
 
     def _errorlog(self, vhost: VirtualHost) -> ErrorLogger:
         log: ErrorLogger = self.logs.errorlog_for(vhost)
@@ -273,8 +289,8 @@ class App:
     def _log(self, ex: Exchange, scope: Mapping[str, Any]) -> None:
         rec = ex.record
         rec.duration = time.time() - rec.start_time
-        stats = ((scope.get("extensions") or {}).get("cgihttpd") or {}).get("stats")
-        if isinstance(stats, dict):
+        stats = _stats(scope)
+        if stats is not None:
             rec.total_bytes = int(stats.get("bytes_out", rec.total_bytes))
             rec.body_bytes = int(stats.get("body_bytes", rec.body_bytes))
             if stats.get("aborted"):
@@ -300,6 +316,8 @@ class App:
             except Exception as exc:
                 if _started(ex) or isinstance(exc, OSError) and _client_gone(exc):
                     ex.record.completed = False
+                    if isinstance(exc, ResponseCutOff):
+                        raise  # for __call__ to tell the console
                     return
                 self._log_error(ex, "error", "core",
                                 f"request failed: {traceback.format_exc().rstrip()}")
@@ -324,8 +342,19 @@ class App:
             ex = replace(ex, send=_adding_vary(ex.send, target.rewritten.vary))
         if target.access or ex.user is not None:
             ex = await self._authorized(ex)
+        if (target.kind == "error" and target.status == 404
+                or target.kind not in ("error", "redirect")):
+            # the fixups, once access is granted (a redirect or a refusal never gets
+            # there): mod_env's variables (checked: %{VAR}e of a 403 is "-"), then
+            # RequestHeader
+            ex.record.env.update(mod_env(target.conf.env, os.environ))
+            if target.conf.request_headers:
+                _apply_request_headers(ex)
         if target.kind == "error":
-            raise HTTPError(target.status, self._note_for(ex, target))
+            raise HTTPError(target.status, self._note_for(ex, target),
+                            page=self._dev_page(ex, "not-found", target.status,
+                                                target.handler == "cgi-script"
+                                                and target.status == 404))
         if target.kind == "redirect":
             # mod_alias/mod_dir: a path becomes a full URL (ap_construct_url); the
             # client's query follows unless the target brings its own
@@ -341,6 +370,9 @@ class App:
             await self._rewrite_redirect(ex, inherited_env)
         elif target.handler == "cgi-script":
             await self._serve_cgi(ex, inherited_env, status_override)
+        elif self.config.dev_mode and _sent_as_text(ex):
+            await self._send_page(ex, _html_page(200, self._dev_page(
+                ex, "as-text", 200, True, source=_head(target.filename)) or b""))
         elif target.kind == "directory":
             await serve_directory(ex, self.fs, self._signature(ex))
         else:
@@ -461,7 +493,8 @@ class App:
         # mod_cgi cgi_handler: ExecCGI first, then the file type
         if "ExecCGI" not in target.conf.effective_options and not scriptaliased:
             self._script_log(ex, 403, "Options ExecCGI is off in this directory")
-            raise HTTPError(403, M.EXECCGI_OFF(module).note(path=target.filename))
+            raise HTTPError(403, M.EXECCGI_OFF(module).note(path=target.filename),
+                            page=self._dev_page(ex, "execcgi-off", 403, True))
         if target.kind == "directory":
             self._script_log(ex, 403, "attempt to invoke directory as script")
             raise HTTPError(403, M.DIRECTORY_AS_SCRIPT(module).note(path=target.filename))
@@ -474,8 +507,11 @@ class App:
             # redirected request brings its REDIRECT_* ones instead)
             inherited_env = dict(ex.setenvif)
         cgi_ex = ex
+        if ex.outbound is not None:
+            # the script's own fields are Apache's r->err_headers_out
+            cgi_ex = replace(ex, send=_marking(ex.send, "cgihttpd.cgi"))
         if status_override:
-            cgi_ex = replace(ex, send=_override_status(ex.send, status_override))
+            cgi_ex = replace(cgi_ex, send=_override_status(cgi_ex.send, status_override))
 
         async def redirect(location: str, env: dict[str, str]) -> None:
             await self._internal_redirect(ex, location, env)
@@ -495,6 +531,10 @@ class App:
         target = self._resolve(ex.vhost, request)
         inner = replace(ex, request=request, target=target,
                         setenvif=setenvif_env(request, ex.vhost, target))
+        if ex.outbound is not None:
+            # the new request's sections decide its headers (its own insert_filter)
+            ex.outbound.actions = target.conf.headers
+            ex.outbound.request = request
         ex.record.filename = target.filename
         await self._dispatch(inner, inherited_env=env, status_override=status_override)
 
@@ -522,6 +562,10 @@ class App:
             _apply_env(early, inner_target.rewritten.env)
         inner = replace(ex, request=request, target=inner_target, setenvif=early,
                         keeps_body=True)
+        if ex.outbound is not None:
+            # the new request's sections decide its headers (its own insert_filter)
+            ex.outbound.actions = inner_target.conf.headers
+            ex.outbound.request = request
         ex.record.filename = inner_target.filename
         await self._dispatch(inner, inherited_env={**env, **early})
 
@@ -537,6 +581,14 @@ class App:
             return M.SCRIPT_MISSING(module).note(path=target.filename)
         return target.note
 
+    def _dev_page(self, ex: Exchange, problem: Problem, status: int, applies: bool,
+                  source: bytes = b"") -> bytes | None:
+        """Dev mode's page for a script the request never ran, where ``applies``."""
+        if not (applies and self.config.dev_mode):
+            return None
+        return explain_refusal(problem, ex.target.filename, ex.request.raw_path,
+                               status=status, source=source)
+
     def _script_log(self, ex: Exchange, status: int, error: str) -> None:
         """mod_cgi's log_scripterror: refusals before a script runs go to ScriptLog."""
         log_script_error(ex.vhost.script_log, ex.vhost.script_log_length,
@@ -547,6 +599,9 @@ class App:
         status = exc.status
         if exc.note is not None:
             self._log_note(ex, exc.note)
+        if exc.page is not None:  # dev mode: the explanation instead of Apache's page
+            await self._send_page(ex, _html_page(status, exc.page, exc.headers))
+            return
         kind, value = classify_error_document(ex.target.conf.error_document(status))
         if kind == "text":
             await self._send_page(ex, text_response(status, value, exc.headers))
@@ -587,7 +642,9 @@ class App:
         ex.errorlog.log(level, module, message, (ex.request.client_addr, ex.request.client_port))
 
     async def _send_page(self, ex: Exchange, response: Response) -> None:
-        await send_response(ex.send, response, head=ex.request.method == "HEAD")
+        # ap_send_error_response: a page of the server's own (mod_headers: "always")
+        send = ex.send if ex.outbound is None else _marking(ex.send, "cgihttpd.page")
+        await send_response(send, response, head=ex.request.method == "HEAD")
 
     def _signature(self, ex: Exchange) -> str:
         ctx = self._page(ex)
@@ -692,6 +749,34 @@ def _kept(exc: HTTPError) -> tuple[tuple[str, str], ...]:
     return tuple(h for h in exc.headers if h[0].lower() in ("allow", "www-authenticate"))
 
 
+#: What a learner's script file is called (dev mode explains one sent as text).
+_SCRIPT_SUFFIXES = (".py", ".cgi", ".pl")
+
+
+def _sent_as_text(ex: Exchange) -> bool:
+    """A browser asked for a script that no handler runs here: its source would go
+    out as text (dev mode explains why instead)."""
+    target = ex.target
+    return (target.kind == "file" and target.filename.endswith(_SCRIPT_SUFFIXES)
+            and "text/html" in (ex.request.header("accept") or "")
+            and _head(target.filename, 2) == b"#!")
+
+
+def _head(path: str, size: int = STDOUT_HEAD) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            return f.read(size)
+    except OSError:
+        return b""
+
+
+def _html_page(status: int, page: bytes,
+               headers: tuple[tuple[str, str], ...] = ()) -> Response:
+    return Response(status, headers + (("Content-Length", str(len(page))),
+                                       ("Content-Type", "text/html; charset=utf-8"),
+                                       ("Cache-Control", "no-store")), page)
+
+
 def _with_headers(ex: Exchange, headers: tuple[tuple[str, str], ...]) -> Exchange:
     """``ex`` sending ``headers`` too with whatever response it starts."""
     if not any(h[0].lower() == "www-authenticate" for h in headers):
@@ -726,7 +811,8 @@ def setenvif_env(request: Request, vhost: VirtualHost, target: Target) -> dict[s
     attrs = EnvAttributes(
         remote_addr=request.client_addr or "", remote_host=request.client_addr or "",
         server_addr=request.server_addr, method=request.method,
-        protocol=request.protocol, uri=request.raw_path, headers=request.headers)
+        protocol=request.protocol, uri=request.raw_path, headers=request.headers,
+        query=request.query)
     apply_conditions(vhost.setenvif, attrs, env)
     if target.conf.setenvif:
         try:
@@ -747,7 +833,8 @@ def _access_facts(request: Request, env: Mapping[str, str]) -> Facts:
         uri = request.raw_path
     return Facts(client_addr=request.client_addr or "", server_addr=request.server_addr,
                  method=request.method, uri=uri, host_header=request.header("host") or "",
-                 env=dict(env))
+                 env=dict(env), headers=request.headers, query=request.query,
+                 protocol=request.protocol)
 
 
 def _double_reverse(addr: str) -> str | None:
@@ -759,6 +846,13 @@ def _double_reverse(addr: str) -> str | None:
     except (OSError, UnicodeError):
         return None
     return name if addr in forward else None
+
+
+def _stats(scope: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The protocol's per-request counters (``cgihttpd.http.protocol``), shared through
+    the scope's ``cgihttpd`` extension; None under another ASGI server."""
+    stats = ((scope.get("extensions") or {}).get("cgihttpd") or {}).get("stats")
+    return stats if isinstance(stats, dict) else None
 
 
 def _started(ex: Exchange) -> bool:
@@ -794,6 +888,62 @@ def _decode(headers: Iterable[tuple[bytes, bytes]]) -> tuple[tuple[str, str], ..
 
 #: the static handler sends the same header tuples again and again (``handlers._encode``)
 _decoded = functools.lru_cache(maxsize=1024)(_decode)
+
+
+def _apply_request_headers(ex: Exchange) -> None:
+    """RequestHeader (mod_headers' fixup): the request's fields as the handler, the
+    script (HTTP_*) and the access log (%{...}i) see them."""
+    request, record = ex.request, ex.record
+    facts = HeaderFacts(env=record.env, request_time=record.start_time, now=time.time(),
+                        request_headers=request.headers,
+                        expr_facts=lambda: _access_facts(request, record.env))
+    fields = apply_actions(ex.target.conf.request_headers, list(request.headers), facts)
+    ex.request = replace(request, headers=tuple((k.lower(), v) for k, v in fields))
+    record.headers_in = list(ex.request.headers)
+    if ex.outbound is not None:
+        ex.outbound.request = ex.request
+
+
+def _marking(send: Send, key: str) -> Send:
+    """``send`` with ``key`` set on the response's start message (``_header_filter``
+    reads it)."""
+
+    async def marking(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message = {**message, key: True}  # type: ignore[assignment]
+        await send(message)
+
+    return marking
+
+
+def _header_filter(send: Send, outbound: Outbound, record: LogRecord) -> Send:
+    """mod_headers' output filters: the response's fields after the ``Header``
+    actions in force (``outbound``), Apache's two tables told apart by the marks
+    ``_marking`` left (a script's fields; a page of the server's own)."""
+
+    async def filtering(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            page = bool(message.get("cgihttpd.page"))
+            cgi = bool(message.get("cgihttpd.cgi"))
+            message = {k: v for k, v in message.items()  # type: ignore[assignment]
+                       if k not in ("cgihttpd.page", "cgihttpd.cgi")}
+            if outbound.actions:
+                fields = list(_decode(message.get("headers", ())))
+                err = 0
+                if cgi and not page:
+                    fields, err = split_cgi_fields(fields)
+                request = outbound.request
+                facts = HeaderFacts(
+                    env=record.env, request_time=record.start_time, now=time.time(),
+                    request_headers=request.headers,
+                    expr_facts=lambda: _access_facts(request, record.env))
+                fields = response_headers(outbound.actions, fields, err, facts,
+                                          error_page=page)
+                message["headers"] = [(k.encode("latin-1"),
+                                       v.encode("latin-1", "replace")) for k, v in fields]
+        await send(message)
+
+    return filtering
 
 
 def _override_status(send: Send, status: int) -> Send:

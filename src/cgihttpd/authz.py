@@ -224,6 +224,12 @@ class Facts:
     remote_host: str | None = None
     user: str | None = None
     groups_of: Callable[[str], frozenset[str]] = no_groups
+    #: for expressions (``expr``): the request's fields (lower-case names), query,
+    #: protocol and, once known, the response's status (0 before)
+    headers: tuple[tuple[str, str], ...] = ()
+    query: str = ""
+    protocol: str = ""
+    status: int = 0
 
 
 # --- Require trees ----------------------------------------------------------------------

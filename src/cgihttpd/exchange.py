@@ -18,7 +18,18 @@ from cgihttpd.request import Request
 from cgihttpd.target import Target
 
 if TYPE_CHECKING:
+    from cgihttpd.headers import HeaderAction
     from cgihttpd.runtime import Runtime
+
+
+@dataclass(slots=True)
+class Outbound:
+    """The mod_headers actions the response goes out with: the target's, replaced
+    when an internal redirect serves another (``app``)."""
+
+    actions: tuple[HeaderAction, ...]
+    #: the request as the actions see it (after RequestHeader)
+    request: Request
 
 
 class ErrorLogger(Protocol):
@@ -50,6 +61,8 @@ class Exchange:
     #: served by mod_rewrite's internal redirect, which passes the request body on
     #: (a CGI Location or an ErrorDocument has read or dropped it)
     keeps_body: bool = False
+    #: mod_headers: None when the module is not loaded (nothing to apply)
+    outbound: Outbound | None = None
 
     @property
     def config(self) -> ServerConfig:

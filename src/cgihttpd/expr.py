@@ -1,12 +1,17 @@
 """The common forms of Apache's expression language (ap_expr, server/util_expr_*.c)
-that ``Require expr`` is written with.
+that ``Require expr``, ``SetEnvIfExpr``, ``Header ... expr=`` and ``CustomLog ...
+expr=`` are written with.
 
 Owns parsing an expression into a frozen tree and evaluating it against an
-``authz.Facts``. The subset: the variables ``%{REMOTE_ADDR}``, ``%{HTTP_HOST}``,
-``%{REQUEST_METHOD}``, ``%{REQUEST_URI}``, ``%{REMOTE_USER}``; strings in single or
-double quotes (with ``%{VAR}`` inside); ``==``, ``!=``, ``=~``, ``!~`` (``/regex/`` or
-``m#regex#``, flag ``i``), ``in {'a', 'b'}``, ``-ipmatch`` and ``-R``; ``&&``, ``||``,
-``!``, parentheses, ``true``, ``false``. Anything else raises ``ExprError``, which the
+``authz.Facts``. The subset: the variables ``%{REMOTE_ADDR}``, ``%{SERVER_ADDR}``,
+``%{HTTP_HOST}`` and the other ``HTTP_*`` ap_expr names, ``%{HTTP:Name}``,
+``%{ENV:name}``, ``%{REQUEST_METHOD}``, ``%{REQUEST_URI}``, ``%{QUERY_STRING}``,
+``%{SERVER_PROTOCOL}``, ``%{REQUEST_STATUS}``, ``%{REMOTE_USER}``; the functions
+``req``/``http``, ``reqenv``/``env`` of a quoted name; strings in single or double
+quotes (with ``%{VAR}`` inside); ``==``, ``!=``, ``=~``, ``!~`` (``/regex/`` or
+``m#regex#``, flag ``i``), ``-eq -ne -lt -le -gt -ge``, ``in {'a', 'b'}``,
+``-ipmatch``, ``-R``, ``-n``, ``-z``; ``&&``, ``||``, ``!``, parentheses, ``true``,
+``false``. Anything else raises ``ExprError``, which the
 configuration turns into a refusal at start-up: an expression cgihttpd does not
 understand must never be half-evaluated.
 
@@ -15,13 +20,21 @@ Pure: no IO.
 
 from __future__ import annotations
 
+import operator
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeAlias
 
 from cgihttpd.authz import Facts, Subnet, SubnetError, parse_subnet
 
-VARIABLES = ("REMOTE_ADDR", "HTTP_HOST", "REQUEST_METHOD", "REQUEST_URI", "REMOTE_USER")
+VARIABLES = ("REMOTE_ADDR", "HTTP_HOST", "REQUEST_METHOD", "REQUEST_URI", "REMOTE_USER",
+             "SERVER_ADDR", "QUERY_STRING", "SERVER_PROTOCOL", "REQUEST_STATUS",
+             "HTTP_ACCEPT", "HTTP_COOKIE", "HTTP_FORWARDED", "HTTP_PROXY_CONNECTION",
+             "HTTP_REFERER", "HTTP_USER_AGENT")
+#: the functions of one string argument (ap_expr's req, http, reqenv, env), as the
+#: prefix of the variable they stand for
+FUNCTIONS = {"req": "HTTP:", "http": "HTTP:", "reqenv": "ENV:", "env": "ENV:"}
 
 
 class ExprError(ValueError):
@@ -50,6 +63,19 @@ class Compare:
     left: Word
     op: str  # "==", "!="
     right: Word
+
+
+@dataclass(frozen=True, slots=True)
+class Empty:
+    """``-z word`` (``negate``: ``-n word``)."""
+
+    word: Word
+    negate: bool
+
+
+_INT_OPS: dict[str, Callable[[int, int], bool]] = {
+    "-eq": operator.eq, "-ne": operator.ne, "-lt": operator.lt, "-le": operator.le,
+    "-gt": operator.gt, "-ge": operator.ge}
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +114,7 @@ class Binary:
     right: Cond
 
 
-Cond: TypeAlias = Compare | Match | In | IpMatch | Const | Not | Binary
+Cond: TypeAlias = Compare | Empty | Match | In | IpMatch | Const | Not | Binary
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +132,31 @@ class Expr:
         return _vars(self.cond)
 
 
+def _known(name: str) -> bool:
+    return name in VARIABLES or name[:5].upper() == "HTTP:" or name[:4].upper() == "ENV:"
+
+
+def _header(facts: Facts, name: str) -> str:
+    low = name.lower()
+    values = [v for k, v in facts.headers if k == low]
+    return ", ".join(values)
+
+
 def _variable(name: str, facts: Facts) -> str:
+    if name[:5].upper() == "HTTP:":
+        return _header(facts, name[5:])
+    if name[:4].upper() == "ENV:":
+        return facts.env.get(name[4:], "")
+    if name.startswith("HTTP_") and name != "HTTP_HOST":
+        return _header(facts, name[5:].replace("_", "-"))
+    if name == "SERVER_ADDR":
+        return facts.server_addr
+    if name == "QUERY_STRING":
+        return facts.query
+    if name == "SERVER_PROTOCOL":
+        return facts.protocol
+    if name == "REQUEST_STATUS":
+        return str(facts.status)
     if name == "REMOTE_ADDR":
         return facts.client_addr
     if name == "HTTP_HOST":
@@ -128,8 +178,16 @@ def _eval(cond: Cond, facts: Facts) -> bool:
             return _eval(cond.left, facts) and _eval(cond.right, facts)
         return _eval(cond.left, facts) or _eval(cond.right, facts)
     if isinstance(cond, Compare):
+        if cond.op in _INT_OPS:
+            try:
+                left, right = int(cond.left.value(facts)), int(cond.right.value(facts))
+            except ValueError:
+                return False
+            return _INT_OPS[cond.op](left, right)
         equal = cond.left.value(facts) == cond.right.value(facts)
         return equal if cond.op == "==" else not equal
+    if isinstance(cond, Empty):
+        return (cond.word.value(facts) == "") != cond.negate
     if isinstance(cond, Match):
         return (cond.pattern.search(cond.left.value(facts)) is not None) != cond.negate
     if isinstance(cond, In):
@@ -141,6 +199,8 @@ def _eval(cond: Cond, facts: Facts) -> bool:
 def _vars(cond: Cond) -> frozenset[str]:
     if isinstance(cond, Const):
         return frozenset()
+    if isinstance(cond, Empty):
+        return cond.word.variables
     if isinstance(cond, Not):
         return _vars(cond.operand)
     if isinstance(cond, Binary):
@@ -160,6 +220,7 @@ def _vars(cond: Cond) -> frozenset[str]:
 _TOKEN = re.compile(r"""
     \s*(?:
       (?P<var>%\{[^}]*\})
+    | (?P<call>(?:req|http|reqenv|env)\(\s*(?:'[^']*'|"[^"]*")\s*\))
     | (?P<str>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")
     | (?P<regex>/(?:[^/\\]|\\.)*/i?|m(?P<delim>[^\w\s])(?:(?!(?P=delim)).|\\.)*(?P=delim)i?)
     | (?P<op>==|!=|=~|!~|&&|\|\||!|\(|\)|\{|\}|,)
@@ -189,7 +250,7 @@ def _tokens(text: str) -> list[tuple[str, str]]:
 def _word_of(kind: str, text: str) -> Word:
     if kind == "var":
         name = text[2:-1]
-        if name not in VARIABLES:
+        if not _known(name):
             raise ExprError(f"variable %{{{name}}}")
         return Word(((True, name),))
     if kind == "str":
@@ -199,13 +260,16 @@ def _word_of(kind: str, text: str) -> Word:
         for m in _VAR.finditer(body):
             if m.start() > pos:
                 parts.append((False, body[pos:m.start()]))
-            if m.group(1) not in VARIABLES:
+            if not _known(m.group(1)):
                 raise ExprError(f"variable %{{{m.group(1)}}}")
             parts.append((True, m.group(1)))
             pos = m.end()
         if pos < len(body) or not parts:
             parts.append((False, body[pos:]))
         return Word(tuple(parts))
+    if kind == "call":
+        fn, _, arg = text.partition("(")
+        return Word(((True, FUNCTIONS[fn] + arg.rstrip(")").strip()[1:-1]),))
     if kind == "word" and text.isdigit():
         return Word(((False, text),))
     raise ExprError(f"'{text}' where a string or %{{VARIABLE}} was expected")
@@ -258,6 +322,9 @@ class _Parser:
         if tok is not None and tok[0] == "word" and tok[1] in ("true", "false"):
             self.take()
             return Const(tok[1] == "true")
+        if tok is not None and tok in (("word", "-n"), ("word", "-z")):
+            self.take()
+            return Empty(_word_of(*self.take()), negate=tok[1] == "-n")
         if tok is not None and tok == ("word", "-R"):
             self.take()
             return IpMatch(Word(((True, "REMOTE_ADDR"),)), self.subnet())
@@ -278,7 +345,7 @@ class _Parser:
     def comparison(self) -> Cond:
         left = _word_of(*self.take())
         kind, op = self.take()
-        if op in ("==", "!="):
+        if op in ("==", "!=") or (kind, op) in (("word", o) for o in _INT_OPS):
             return Compare(left, op, _word_of(*self.take()))
         if op in ("=~", "!~"):
             rkind, rtext = self.take()

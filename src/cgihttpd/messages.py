@@ -234,6 +234,9 @@ BODY_READ_TOO_LARGE = Message("AH01591", "http", "error",
 BAD_HEADER_NAME = Message("AH02429", "http", "error",
                           "Response header name '{name}' contains invalid characters, "
                           "aborting request")
+BAD_HEADER_VALUE = Message("AH02430", "http", "error",
+                           "Response header '{name}' value of '{value}' contains invalid "
+                           "characters, aborting request")
 # --- mod_autoindex ------------------------------------------------------------------------
 #: ``names``: the DirectoryIndex names joined by ",", or "none" when none was searched
 INDEX_FORBIDDEN = Message("AH01276", "autoindex", "error",
@@ -250,5 +253,9 @@ SCRIPT_MISSING = CgiMessage("AH02811", "AH01264", "error",
 # the same number under either module (cgi_common.h, shared by the two)
 EXEC_FAILED = CgiMessage("AH01241", "AH01241", "error", "exec of '{path}' failed")
 SCRIPT_STDERR = CgiMessage("AH01215", "AH01215", "error", "stderr from {path}: {line}")
+#: the client closed before the whole request body came; Apache prefixes it with
+#: APR_INCOMPLETE: "(70008)Partial results are valid but processing is incomplete: "
+BODY_READ_FAILED = CgiMessage("AH01225", "AH01270", "error",
+                              "Error reading request entity data")
 SCRIPT_OUTPUT_TIMEOUT = CgiMessage("AH01220", "AH01220", "warn",
                                    "Timeout waiting for output from CGI script {path}")

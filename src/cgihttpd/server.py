@@ -13,6 +13,7 @@ Must not know about Apache's config syntax (that is ``config``) nor about reques
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
 import signal
@@ -77,6 +78,37 @@ def _dual_stack() -> bool:
     return True
 
 
+#: how far past a port in use ``bind_advice`` looks for a free one
+_PORT_SEARCH = 20
+
+
+def _free_loopback_port(start: int) -> int | None:
+    """The first port from ``start`` that 127.0.0.1 can bind now, within a few."""
+    for candidate in range(start, min(start + _PORT_SEARCH, 65536)):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            try:
+                probe.bind(("127.0.0.1", candidate))
+            except OSError:
+                continue
+            return candidate
+    return None
+
+
+def bind_advice(err: int | None, port: int) -> str:
+    """What a learner can do about a refused bind, as the end of its one line: a port
+    in use → a free one near it; a port that needs admin rights → 8080."""
+    if err == errno.EADDRINUSE:
+        free = _free_loopback_port(port + 1)
+        other = f"-l 127.0.0.1:{free}" if free else "-l 127.0.0.1:PORT with another port"
+        return (f" (another program is using port {port}: stop it, or run cgihttpd with "
+                f"{other})")
+    if err in (errno.EACCES, errno.EPERM):
+        free = _free_loopback_port(8080) or 8080
+        return (f" (ports below 1024 need root or an administrator: run cgihttpd with "
+                f"-l 127.0.0.1:{free} and open http://127.0.0.1:{free}/)")
+    return ""
+
+
 def bind_listeners(listens: Sequence[Address], *, reuse_port: bool = False
                    ) -> list[socket.socket]:
     """Bind and listen on every address (duplicates once). On failure close what was
@@ -110,7 +142,8 @@ def bind_listeners(listens: Sequence[Address], *, reuse_port: bool = False
             except OSError as exc:
                 where = f"[{host}]:{port}" if family == socket.AF_INET6 else f"{host}:{port}"
                 raise StartupError(
-                    f"could not bind to address {where}: {exc.strerror or exc}") from None
+                    f"could not bind to address {where}: {exc.strerror or exc}"
+                    + bind_advice(exc.errno, port)) from None
     except BaseException:
         for s in sockets:
             s.close()
@@ -167,12 +200,83 @@ def url_of(sock: socket.socket) -> str:
     return f"http://{host}:{port}/"
 
 
+def site_lines(config: ServerConfig, sockets: Sequence[socket.socket]) -> list[str]:
+    """A banner line per named site a browser here can open now: ``NAME.localhost``
+    needs no hosts-file entry (``vhost.localhost_fallback``), ``NAME`` itself does."""
+    from cgihttpd.vhost import local_site_names
+
+    out: list[str] = []
+    for sock in sockets:
+        url = url_of(sock)
+        if not url.startswith(("http://127.0.0.1:", "http://[::1]:")):
+            continue  # bound to another address: loopback names do not reach it
+        port = sock.getsockname()[1]
+        at = "" if port == 80 else f":{port}"
+        for name in local_site_names(config, port):
+            out.append(f"cgihttpd: site {name}: http://{name}.localhost{at}/ works now; "
+                       f"http://{name}{at}/ once the hosts file names it "
+                       f"(cgihttpd hosts {name})")
+    return out
+
+
 def write_pid_file(path: str) -> None:
     try:
         with open(path, "w", encoding="ascii") as f:
             f.write(f"{os.getpid()}\n")
     except OSError as exc:
         raise StartupError(f"could not write PidFile {path}: {exc.strerror or exc}") from None
+
+
+def _will_drop(user: str | None, group: str | None) -> bool:
+    """Whether ``drop_privileges`` changes who we are: root with a User or Group."""
+    if sys.platform == "win32":
+        return False
+    return os.geteuid() == 0 and bool(user or group)
+
+
+def _unlink_pid_file(path: str, pid: int) -> None:
+    """Remove ``path`` if it still names ``pid`` (another server may have taken it)."""
+    with contextlib.suppress(OSError, ValueError):
+        with open(path, encoding="ascii") as f:
+            if int(f.read().strip() or 0) != pid:
+                return
+        os.unlink(path)
+
+
+def keep_pid_file(path: str, sockets: Sequence[socket.socket]) -> Callable[[], None]:
+    """Before ``User`` takes over: fork a keeper that stays root, as Apache's parent
+    does, to remove the PidFile at the stop (the server, no longer root, could not:
+    the file's directory is root's). The keeper holds nothing but a pipe; the returned
+    function tells it to remove the file and waits for it. It also removes it if the
+    server dies (the pipe closes), and ignores the terminal's and a group's stop
+    signals so that it outlives the server it waits for."""
+    if sys.platform == "win32":  # no User there
+        return lambda: None
+    owner = os.getpid()
+    r, w = os.pipe()
+    keeper = os.fork()
+    if keeper == 0:  # the keeper: no Python cleanup, no server state
+        try:
+            os.close(w)
+            for sock in sockets:
+                sock.close()
+            for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
+                signal.signal(sig, signal.SIG_IGN)
+            with contextlib.suppress(OSError):
+                os.read(r, 1)
+            _unlink_pid_file(path, owner)
+        finally:
+            os._exit(0)
+    os.close(r)
+
+    def release() -> None:
+        with contextlib.suppress(OSError):
+            os.write(w, b".")
+        os.close(w)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(keeper, 0)
+
+    return release
 
 
 def drop_privileges(user: str | None, group: str | None) -> None:
@@ -294,6 +398,7 @@ def run(
 
     stream = out if out is not None else sys.stderr
     _configure_logging()
+    _survive_signals()
     per_worker: list[list[socket.socket]] | None = None
     if workers > 1 and REUSE_PORT:
         per_worker = bind_worker_listeners(config.listens, workers)
@@ -302,6 +407,7 @@ def run(
         sockets = bind_listeners(config.listens)
     app: Any = None
     pid_file = config.pid_file
+    release_pid_file: Callable[[], None] | None = None
     try:
         app = app_factory(config)
         settings = http_settings(config, protocol_error_logger(app))
@@ -311,6 +417,8 @@ def run(
             settings = replace(settings, body_timeout=body_timeout)
         if pid_file:
             write_pid_file(pid_file)
+            if _will_drop(config.user, config.group):
+                release_pid_file = keep_pid_file(pid_file, sockets)
         drop_privileges(config.user, config.group)
         uv_config = uvicorn.Config(
             app,
@@ -326,7 +434,9 @@ def run(
             timeout_graceful_shutdown=GRACEFUL_SHUTDOWN,
             backlog=BACKLOG,
         )
-        urls = [url_of(s) for s in (per_worker[0] if per_worker else sockets)]
+        first = per_worker[0] if per_worker else sockets
+        urls = [url_of(s) for s in first]
+        sites = site_lines(config, first)
 
         class Server(uvicorn.Server):  # type: ignore[misc]
             #: SIGINT/SIGTERM that arrived before uvicorn installed its own handlers
@@ -340,6 +450,8 @@ def run(
                     for url in urls:
                         suffix = f" ({announce})" if announce else ""
                         print(f"cgihttpd: serving {url}{suffix}", file=stream, flush=True)
+                    for line in sites:
+                        print(line, file=stream, flush=True)
 
         server = Server(uv_config)
         server.early_signals = []
@@ -358,12 +470,31 @@ def run(
         if callable(close):
             with contextlib.suppress(Exception):
                 close()
-        if pid_file:
+        if release_pid_file is not None:
+            release_pid_file()
+        elif pid_file:
             with contextlib.suppress(OSError):
                 os.unlink(pid_file)
 
 
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def _ignore_signal(_sig: int, _frame: object) -> None:
+    pass
+
+
+def _survive_signals() -> None:
+    """Signals Apache's parent takes that must not kill us (issue 10): SIGPIPE (a
+    client gone mid-write is an OSError, never a death; Python ignores it at start,
+    made sure of here) and SIGUSR2 (Apache's MPMs take it; its default would end the
+    process without a log line). USR2 gets a handler, not SIG_IGN, so scripts do not
+    inherit an ignored signal across exec (subprocess restores SIGPIPE itself).
+    SIGHUP, SIGUSR1 and SIGWINCH are the operations' (restart, graceful)."""
+    if sys.platform == "win32":
+        return
+    signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+    signal.signal(signal.SIGUSR2, _ignore_signal)
 
 
 @contextlib.contextmanager

@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from cgihttpd.authz import Facts
 from cgihttpd.config.setenvif import UNSET, EnvCondition
 
 
@@ -32,6 +33,8 @@ class EnvAttributes:
     uri: str
     #: request headers, lower-case names, in order
     headers: tuple[tuple[str, str], ...]
+    #: the query string (SetEnvIfExpr's %{QUERY_STRING})
+    query: str = ""
 
 
 def apply_conditions(conds: Iterable[EnvCondition], attrs: EnvAttributes,
@@ -41,6 +44,13 @@ def apply_conditions(conds: Iterable[EnvCondition], attrs: EnvAttributes,
     last: str | None = None
     value = ""
     for cond in conds:
+        if cond.expr is not None:
+            # SetEnvIfExpr: the expression against the request and the variables so
+            # far; it ends a run of conditions on one attribute
+            last = None
+            if cond.expr.evaluate(_facts(attrs, env)):
+                _set(cond, env, None)
+            continue
         name = cond.attribute.lower()
         # match_headers reads an attribute once for a run of conditions on it
         if name != last:
@@ -54,6 +64,13 @@ def apply_conditions(conds: Iterable[EnvCondition], attrs: EnvAttributes,
         m = cond.pattern.search(value)
         if m is not None:
             _set(cond, env, m)
+
+
+def _facts(attrs: EnvAttributes, env: dict[str, str]) -> Facts:
+    host = next((v for k, v in attrs.headers if k == "host"), "")
+    return Facts(client_addr=attrs.remote_addr, server_addr=attrs.server_addr,
+                 method=attrs.method, uri=attrs.uri, host_header=host, env=dict(env),
+                 headers=attrs.headers, protocol=attrs.protocol, query=attrs.query)
 
 
 def _value(cond: EnvCondition, attrs: EnvAttributes, env: dict[str, str]) -> str:

@@ -132,7 +132,8 @@ def make_config(vhosts: tuple[VirtualHost, ...] = (), main: VirtualHost | None =
     base = dict(
         server_root="/", files=(), listens=(Address("*", 80),), main=main, vhosts=vhosts,
         limits=Limits(), server_tokens="Full", user=None, group=None, pid_file=None,
-        modules=frozenset({"cgi_module", "dir_module", "alias_module", "mime_module"}),
+        modules=frozenset({"cgi_module", "dir_module", "alias_module", "mime_module",
+                           "autoindex_module"}),
         mime_types=((".html", "text/html"), (".txt", "text/plain"), (".css", "text/css"),
                     (".gz", "application/gzip"), (".png", "image/png")),
     )

@@ -39,6 +39,9 @@ SetEnvIf X-Missing ^$ SEI_MISSING
 SetEnvIf User-Agent gate SEI_LET
 SetEnvIf X-Override . SEI_SETENV=fromsetenvif
 SetEnv SEI_SETENV fromsetenv
+SetEnvIfExpr "req('X-Expr') == 'go' && %{REQUEST_METHOD} == 'GET'" SEI_EXPR=yes SEI_EXPR2
+SetEnvIfExpr "-n %{HTTP:X-Expr} && %{QUERY_STRING} =~ /^q=/" SEI_EXPRQ
+SetEnvIfExpr "reqenv('SEI_TAG') == 'abc'" SEI_EXPRENV=!SEI_TAG
 <Directory />
     Require all denied
     AllowOverride None
@@ -124,13 +127,18 @@ CGI_CASES: dict[str, tuple[str, list[tuple[str, str]]]] = {
     "directory": ("GET", [("X-Dir", "ON"), ("X-Hta", "1")]),
     "setenv-wins": ("GET", [("X-Override", "1")]),
     "missing-present": ("GET", [("X-Missing", "here")]),
+    "expr": ("GET", [("X-Expr", "go")]),
+    "expr-query": ("GET?q=1", [("X-Expr", "other")]),
+    "expr-env": ("GET", [("X-Tag", "abc")]),
 }
 
 
 @pytest.mark.parametrize("case", sorted(CGI_CASES))
 def test_script_sees_the_same_variables(spair: Pair, case: str) -> None:
     method, headers = CGI_CASES[case]
-    got = {s.impl: send(s, method, "/cgi/env.py", headers) for s in spair.both()}
+    method, _, query = method.partition("?")
+    target = "/cgi/env.py" + ("?" + query if query else "")
+    got = {s.impl: send(s, method, target, headers) for s in spair.both()}
     apache, ours = got[spair.apache.impl], got[spair.ours.impl]
     assert apache[0] == 200, apache
     assert ours == apache

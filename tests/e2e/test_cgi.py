@@ -597,12 +597,19 @@ def test_flushed_output_reaches_the_client_before_the_script_ends(
     assert b"part two" in got
 
 
-def test_script_content_length_kept_else_chunked(server: ServerProcess) -> None:
+def test_script_content_length_dropped_body_framed_by_us(server: ServerProcess) -> None:
+    # Apache 2.4.59+: the script's length is dropped; the body gets one counted by the
+    # server when it has it whole with the head, else is chunked (timing decides)
     resp, body = get(server, "/cl.py")
-    assert resp.getheader("Content-Length") == "5" and body == b"hello"
-    assert resp.getheader("Transfer-Encoding") is None
+    assert body == b"hello"
+    assert (resp.getheader("Content-Length") == "5"
+            and resp.getheader("Transfer-Encoding") is None) or \
+        (resp.getheader("Content-Length") is None
+         and resp.getheader("Transfer-Encoding") == "chunked")
     resp, body = get(server, "/cookie.py")
-    assert resp.getheader("Transfer-Encoding") == "chunked" and body == b"cookies\n"
+    assert body == b"cookies\n"
+    assert resp.getheader("Transfer-Encoding") == "chunked" or \
+        resp.getheader("Content-Length") == str(len(body))
 
 
 @pytest.mark.parametrize("method", ["GET", "HEAD"])

@@ -134,3 +134,16 @@ def test_goaccess_parses_our_access_log(tmp_path: Path, log: str, fmt: str) -> N
     assert general["total_requests"] == len(targets)
     assert general["valid_requests"] == len(targets)
     assert general["failed_requests"] == 0
+
+
+def test_main_error_log_that_cannot_open_names_its_directive_line(tmp_path: Path) -> None:
+    # the ErrorLog target is a directory: opening it fails at start, reported at the
+    # ErrorLog line (issue 10), not at the main server's "conf:1"
+    conf = write_site(tmp_path)
+    (tmp_path / "logs" / "error.log").mkdir()
+    line = next(i for i, x in enumerate(conf.read_text().splitlines(), 1)
+                if x.startswith("ErrorLog "))
+    proc = subprocess.run([sys.executable, "-m", "cgihttpd", "-f", str(conf),
+                           "-l", "127.0.0.1:0"], capture_output=True, text=True, timeout=30)
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr
+    assert f"{conf}:{line}:" in proc.stderr and "main error log" in proc.stderr, proc.stderr

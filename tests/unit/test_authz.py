@@ -344,9 +344,27 @@ def test_expressions(text: str, local: bool, remote: bool) -> None:
     assert (expr.evaluate(LOCAL), expr.evaluate(REMOTE)) == (local, remote)
 
 
+@pytest.mark.parametrize(("text", "expected"), [
+    ("%{HTTP:X-Forwarded-For} == '1.2.3.4, 5.6.7.8'", True),
+    ("req('x-forwarded-for') =~ /^1\\./ && http('Accept') == ''", True),
+    ("%{HTTP_USER_AGENT} == 'curl' && %{HTTP_REFERER} == 'r'", True),
+    ("%{ENV:tag} == 'yes' && reqenv('none') == '' && env('tag') == 'yes'", True),
+    ("-n %{ENV:tag} && -z %{ENV:none} && ! -z req('referer')", True),
+    ("%{REQUEST_STATUS} -ge 400 && %{REQUEST_STATUS} -lt 500", True),
+    ("%{REQUEST_STATUS} -eq 404 && 404 -ne 403 && 3 -le 3 && 4 -gt 3", True),
+    ("%{QUERY_STRING} == 'a=1' && %{SERVER_PROTOCOL} == 'HTTP/1.1'", True),
+    ("%{REQUEST_STATUS} -gt 'x'", False),
+])
+def test_request_expressions(text: str, expected: bool) -> None:
+    facts = Facts(headers=(("x-forwarded-for", "1.2.3.4"), ("x-forwarded-for", "5.6.7.8"),
+                           ("user-agent", "curl"), ("referer", "r")),
+                  env={"tag": "yes"}, status=404, query="a=1", protocol="HTTP/1.1")
+    assert parse_expr(text).evaluate(facts) is expected
+
+
 @pytest.mark.parametrize("text", [
-    "%{TIME_HOUR} -gt 5", "%{REMOTE_ADDR} -gt 5", "file('/etc/passwd') == 'x'",
-    "%{REMOTE_ADDR} ==", "(true", "%{HTTP:X-Forwarded-For} == 'x'", "true false",
+    "%{TIME_HOUR} -gt 5", "%{REMOTE_ADDR} -gt", "file('/etc/passwd') == 'x'",
+    "%{REMOTE_ADDR} ==", "(true", "req(X) == 'x'", "true false", "-n", "-q 'x'",
     "%{REMOTE_ADDR} -ipmatch %{HTTP_HOST}", "%{REQUEST_URI} =~ /(/",
 ])
 def test_expressions_outside_the_subset_are_refused(text: str) -> None:

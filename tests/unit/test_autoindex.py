@@ -9,6 +9,7 @@ import pytest
 from cgihttpd.static.autoindex import (
     Entry,
     IndexStyle,
+    emit_plain,
     forbidden_message,
     index_style,
     render_index,
@@ -84,3 +85,18 @@ def test_long_names_are_cut_before_escaping_like_apache() -> None:
     html = render_index("/", [Entry("ab&cd<ef>gh_long_name_here.txt", False, 0, 0)]).decode()
     assert ('<a href="ab&amp;cd%3cef%3egh_long_name_here.txt">ab&amp;cd&lt;ef&gt;gh_long_nam'
             '..&gt;</a></td>') in html
+
+
+def test_header_and_readme_take_the_h1_and_the_signature_places() -> None:
+    entries = [Entry("f.txt", False, 2, 0.0)]
+    sig = "<hr>\n<address>sig</address>\n"
+    plain = render_plain("/d/", entries, sig, header=b"<p>Head</p>\n",
+                         readme=emit_plain(b"Read <me> & plain\n")).decode()
+    assert "<h1>" not in plain and "<address>" not in plain
+    assert " <body>\n<p>Head</p>\n<ul><li>" in plain
+    assert "</ul>\n<pre>\nRead &lt;me&gt; &amp; plain\n</pre>\n</body></html>\n" in plain
+    fancy = render_index("/d/", entries, "", sig, header=emit_plain(b"h"),
+                         readme=b"<b>r</b>\n").decode()
+    assert " <body>\n<pre>\nh</pre>\n  <table>\n" in fancy
+    assert "</table>\n<b>r</b>\n</body></html>\n" in fancy
+    assert "<h1>Index of /d</h1>" in render_index("/d/", entries).decode()

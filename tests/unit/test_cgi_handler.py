@@ -526,10 +526,23 @@ def test_binary_output_byte_exact_and_streamed(tmp_path: Path) -> None:
     assert max(map(len, bodies)) <= 2 * cgi_handler.READ_SIZE
 
 
-def test_content_length_kept_and_head_has_no_body(tmp_path: Path) -> None:
+def lengths(headers: list[tuple[str, str]]) -> list[str]:
+    return [v for k, v in headers if k.lower() == "content-length"]
+
+
+def test_scripts_content_length_is_never_sent_and_head_has_no_body(tmp_path: Path) -> None:
+    # Apache 2.4.59+: the script's length goes; the body's own may be counted (when the
+    # whole body is held with the head: a matter of timing, as on Apache)
     write_script(tmp_path, "cl.py", py_script('print("Content-Length: 3\\n\\nabc", end="")'))
     r = run(tmp_path, "cl.py")
-    assert ("Content-Length", "3") in r.channel.headers and r.channel.body_bytes == b"abc"
+    assert lengths(r.channel.headers) in ([], ["3"]) and r.channel.body_bytes == b"abc"
+    for script, declared in (("long.py", "100"), ("short.py", "1"),
+                             ("two.py", "1\\nContent-Length: 2")):
+        write_script(tmp_path, script, py_script(
+            f'print("Content-Length: {declared}\\n\\nabc", end="")'))
+        r = run(tmp_path, script)
+        assert r.error is None and r.channel.finished
+        assert lengths(r.channel.headers) in ([], ["3"]) and r.channel.body_bytes == b"abc"
     r = run(tmp_path, "cl.py", method="HEAD")
     assert r.channel.body_bytes == b"" and r.channel.finished
 
@@ -540,9 +553,6 @@ def test_dies_mid_body_aborts(tmp_path: Path) -> None:
     r = run(tmp_path, "die.py")
     assert isinstance(r.error, ScriptAborted)
     assert r.channel.body_bytes == b"start\n" and not r.channel.finished
-    write_script(tmp_path, "short.py", py_script('print("Content-Length: 100\\n\\nabc", end="")'))
-    r = run(tmp_path, "short.py")
-    assert isinstance(r.error, ScriptAborted)
 
 
 def test_busy_beyond_the_waiting_bound_is_503(tmp_path: Path) -> None:

@@ -88,6 +88,25 @@ def test_a_short_response_goes_as_head_and_one_last_body() -> None:
     asyncio.run(main())
 
 
+def test_a_body_held_whole_gets_the_length_counted() -> None:
+    async def main() -> None:
+        client = Client()
+        out = client.writer()
+        out.hold_start({**START, "headers": [(b"Content-Length", b"99")]})
+        assert await out.hold(b"abc")
+        assert await out.finish(length=3)
+        assert client.sent[0]["headers"] == [(b"Content-Length", b"3")]
+        # the head already gone: no length (chunked), whatever the caller counted
+        client = Client()
+        out = client.writer()
+        out.hold_start(START)
+        assert await out.hold(b"abc") and await out.flush()
+        assert await out.finish(length=3)
+        assert client.sent[0] == START
+
+    asyncio.run(main())
+
+
 def test_flush_sends_the_held_start_even_without_body() -> None:
     async def main() -> None:
         client = Client()

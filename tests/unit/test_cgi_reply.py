@@ -3,8 +3,6 @@ from its fields."""
 
 from __future__ import annotations
 
-import pytest
-
 from cgihttpd.cgi.parser import Headers
 from cgihttpd.cgi.reply import (
     MAX_INTERNAL_REDIRECTS,
@@ -61,8 +59,7 @@ def block(*fields: tuple[str, str], status: int | None = None,
     """A header block as the parser gives it."""
     got = {k.lower(): v for k, v in fields}
     return Headers(status=status, reason=reason, headers=fields,
-                   location=got.get("location"), content_type=got.get("content-type"),
-                   content_length=got.get("content-length"))
+                   location=got.get("location"), content_type=got.get("content-type"))
 
 
 def plan(event: Headers, *, nph: bool = False, method: str = "GET",
@@ -83,14 +80,6 @@ def test_plain_output_is_streamed_with_the_scripts_fields() -> None:
 def test_head_streams_without_a_body() -> None:
     assert plan(block(("Content-Type", "text/plain")), method="HEAD") == \
         ReplyPlan("stream", 200, (("Content-Type", "text/plain"),), send_body=False)
-
-
-@pytest.mark.parametrize(("value", "length"), [("3", 3), (" 12 ", 12), ("0", 0),
-                                                ("abc", None), ("-1", None), ("", None)])
-def test_content_length_bounds_the_body_when_it_is_a_number(value: str,
-                                                             length: int | None) -> None:
-    assert plan(block(("Content-Length", value))).length == length
-    assert plan(block()).length is None
 
 
 def test_local_location_is_an_internal_redirect() -> None:

@@ -11,7 +11,7 @@ from config_helpers import FIXTURES, load
 
 from app.factory import require_of
 from cgihttpd.config.errors import ConfigErrors
-from cgihttpd.config.loader import load_config, read_envvars
+from cgihttpd.config.loader import account_id, load_config, read_envvars
 from cgihttpd.config.model import Address, OptionsSpec
 from cgihttpd.config.report import describe
 from cgihttpd.config.zeroconf import folder_config
@@ -128,6 +128,27 @@ def test_debian_stock_tree_loads_without_errors() -> None:
                for w in c.warnings)
 
 
+def test_d_sets_the_server_root_and_finds_a_relative_conf(tmp_path: Path) -> None:
+    """httpd -d ROOT -f REL: ROOT is the ServerRoot (Debian's apache2.conf sets none) and
+    REL, like a relative Include, is found under it."""
+    (tmp_path / "etc").mkdir()
+    (tmp_path / "etc" / "httpd.conf").write_text("ServerName x\nInclude extra.conf\n")
+    (tmp_path / "extra.conf").write_text("Timeout 7\n")
+    c = load_config("etc/httpd.conf", environ={}, server_root=str(tmp_path))
+    assert c.server_root == str(tmp_path)
+    assert c.files == (f"{tmp_path}/etc/httpd.conf", f"{tmp_path}/extra.conf")
+    assert c.main.timeout == 7.0
+
+
+def test_account_ids_for_the_S_report() -> None:
+    """-S prints User/Group with the id unixd resolved (ap_uname2id: #N is N)."""
+    assert account_id("#33", "user") == 33
+    assert account_id("root", "user") == 0
+    assert account_id("root", "group") == 0
+    assert account_id("no-such-user-here", "user") is None
+    assert account_id(None, "group") is None
+
+
 def test_debian_mods_available_confs_parse(tmp_path: Path) -> None:
     """Every mods-available/*.conf of the stock tree loads once its module is loaded."""
     avail = DEBIAN.parent / "mods-available"
@@ -225,12 +246,12 @@ def test_windows_paths_are_kept_as_given(tmp_path: Path) -> None:
 
 
 def test_unimplemented_module_one_warning_with_its_directives(tmp_path: Path) -> None:
-    c = load(tmp_path, "LoadModule headers_module x.so\nHeader set X 1\n"
-                       "<Directory /x>\nHeader unset Y\n</Directory>\n")
-    ws = [w for w in c.warnings if "headers_module" in w]
+    c = load(tmp_path, "LoadModule expires_module x.so\nExpiresActive On\n"
+                       "<Directory /x>\nExpiresActive Off\n</Directory>\n")
+    ws = [w for w in c.warnings if "expires_module" in w]
     assert len(ws) == 1
-    assert re.search(r"Header \(.*httpd\.conf:9, \+1 more\)", ws[0]), ws[0]
-    assert [n for n, _ in c.main.sections[0].conf.ignored] == ["Header"]
+    assert re.search(r"ExpiresActive \(.*httpd\.conf:9, \+1 more\)", ws[0]), ws[0]
+    assert [n for n, _ in c.main.sections[0].conf.ignored] == ["ExpiresActive"]
 
 
 def test_sections_we_do_not_implement_are_reported(tmp_path: Path) -> None:
@@ -304,3 +325,20 @@ def test_include_and_ifmodule_inside_a_virtual_host(tmp_path: Path) -> None:
     assert vh.base.directory_index == ("in.html",)
     assert require_of(vh.sections[0].conf) == "all denied"
     assert vh.sections[0].source.file == str(tmp_path / "vh.conf")
+
+
+def test_remove_handler_then_a_deeper_add_handler(tmp_path: Path) -> None:
+    """merge_mime_dir_configs: RemoveHandler acts on the table merged so far, so a
+    deeper AddHandler brings the handler back (checked on apache2)."""
+    from cgihttpd.config.model import DirConf
+
+    top = DirConf(add_handlers=((".py", "cgi-script"),))
+    removed = top.merge(DirConf(remove_handlers=(".py",)))
+    again = removed.merge(DirConf(add_handlers=((".py", "cgi-script"),)))
+    assert top.handler_for("s.py") == "cgi-script"
+    assert removed.handler_for("s.py") is None
+    assert again.handler_for("s.py") == "cgi-script"
+    assert removed.merge(DirConf()).handler_for("s.py") is None
+    # a removed extension does not hide an earlier one's handler
+    assert top.merge(DirConf(add_handlers=((".bak", "x"),), remove_handlers=(".bak",))
+                     ).handler_for("s.py.bak") == "cgi-script"

@@ -166,3 +166,15 @@ def test_request_bound_log_appends_referer() -> None:
     lines = buf.getvalue().decode().splitlines()
     assert lines[0].endswith('AH00128: File does not exist: /x, referer: http://x/"y')
     assert lines[1].endswith("] no referer")
+
+
+def test_an_errno_prefix_goes_before_the_client() -> None:
+    # ErrorLogFormat's default "... %E: [client %a] %M" (checked on apache2 2.4.71)
+    line = format_error_line(T0, "cgid", "error", 1, None, ("127.0.0.1", 5),
+                             "(70008)Partial results are valid but processing is "
+                             "incomplete: AH01270: Error reading request entity data")
+    assert line.endswith("[pid 1] (70008)Partial results are valid but processing is "
+                         "incomplete: [client 127.0.0.1:5] AH01270: Error reading request "
+                         "entity data")
+    line = format_error_line(T0, "core", "error", 1, None, None, "(2)No such file: x")
+    assert line.endswith("[pid 1] (2)No such file: x")

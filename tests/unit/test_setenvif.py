@@ -3,6 +3,8 @@ mod_setenvif.c's add_setenvif_core and match_headers do."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from cgihttpd.config.setenvif import (
@@ -10,6 +12,7 @@ from cgihttpd.config.setenvif import (
     add_condition,
     literal_pattern,
     parse_condition,
+    parse_expr_condition,
 )
 from cgihttpd.setenvif import EnvAttributes, apply_conditions
 
@@ -101,3 +104,23 @@ def test_literal_pattern(pattern: str, literal: str | None) -> None:
 def test_errors_are_apaches(name: str, args: tuple[str, ...], message: str) -> None:
     with pytest.raises(ValueError, match=f"^{message.replace('(', '.').replace('.', '.')}$"):
         parse_condition(name, args)
+
+
+def test_setenvifexpr_sees_the_request_and_the_variables_so_far() -> None:
+    conds = (parse_condition("SetEnvIf", ("X-Tag", "one", "T=1")),
+             parse_expr_condition(("req('x-other') == 'o' && reqenv('T') == '1'",
+                                   "E=yes", "!T")),
+             parse_expr_condition(("%{REQUEST_METHOD} == 'POST'", "P")))
+    env: dict[str, str] = {}
+    apply_conditions(conds, ATTRS, env)
+    assert env == {"E": "yes"}
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    ((), "Missing expression for SetEnvIfExpr"),
+    (("true",), "Missing envariable expression for SetEnvIfExpr"),
+    (("%{NOPE} == 1", "X"), 'Could not parse expression "%{NOPE} == 1": variable %{NOPE}'),
+])
+def test_setenvifexpr_refusals(args: tuple[str, ...], message: str) -> None:
+    with pytest.raises(ValueError, match="^" + re.escape(message) + "$"):
+        parse_expr_condition(args)

@@ -129,11 +129,19 @@ class ReplyWriter:
         self._size = 0
         return await self.send({"type": _BODY, "body": data, "more_body": True})
 
-    async def finish(self) -> bool:
-        """The last body message, with what is held."""
+    async def finish(self, length: int | None = None) -> bool:
+        """The last body message, with what is held. ``length``: the body's whole
+        length, which the start message gets as its Content-Length if it is still held
+        (the body is then all here)."""
         data = b"".join(self._held)
         self._held.clear()
         self._size = 0
+        start = self._start
+        if start is not None and length is not None:
+            headers = [(k, v) for k, v in start.get("headers", ())
+                       if k.lower() != b"content-length"]
+            headers.append((b"Content-Length", str(length).encode()))
+            self._start = {**start, "headers": headers}
         return await self.send({"type": _BODY, "body": data, "more_body": False}, last=True)
 
     async def read(self, stdout: Output, size: int) -> bytes | None:

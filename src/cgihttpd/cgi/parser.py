@@ -17,6 +17,16 @@ Apache's line rules, which this follows:
 - no continuation lines: a line starting with whitespace is a header line of its own
   (with a ':' its name keeps the whitespace and Apache later refuses it);
 - a line without ':' is "malformed header from script 'x': Bad header: <30 chars>".
+
+What the script may not put on the wire (each checked against Apache 2.4.71):
+- its ``Content-Length`` is dropped, one or several, right or wrong (2.4.59+,
+  CVE-2024-24795): the body is what the script writes, framed by the server;
+- ``Transfer-Encoding`` is dropped (the server frames the body);
+- a control character (not HTAB) in a field's name or value fails the block
+  (http_filters.c check_headers: AH02429, AH02430; the error log escapes the bytes);
+- a reason phrase with a control character is dropped (the standard one goes);
+- a header block past ``MAX_HEADER_BLOCK`` bytes fails (Apache has no bound; ours is
+  memory's, far past what a browser accepts).
 """
 
 from __future__ import annotations
@@ -26,17 +36,25 @@ from dataclasses import dataclass
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Final, Literal
 
-from cgihttpd.messages import BAD_HEADER_NAME
+from cgihttpd.messages import BAD_HEADER_NAME, BAD_HEADER_VALUE
 
 #: MAX_STRING_LEN (8192) as Apache reads it: getsfunc gets len-1 and keeps room for
 #: the NUL, so 8190 characters fill the buffer and a header line may have 8189.
 MAX_HEADER_LINE: Final = 8189
+
+#: The header block's bound: every field line, counted as read. Apache reads any number
+#: of lines (1,000 lines of 8,000 bytes pass on 2.4.71); browsers refuse far less
+#: (Chromium: 256 KiB of response head), so a larger block is a runaway script, and
+#: it would otherwise be held in memory whole.
+MAX_HEADER_BLOCK: Final = 1 << 20
 
 #: The first 30 characters of a bad line go to the log ("%.30s" in util_script.c).
 BAD_HEADER_SHOWN: Final = 30
 
 #: RFC 9110 §5.1 field-name = token
 _TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+#: http_filters.c check_headers: a field value is VCHAR / obs-text / SP / HTAB
+_BAD_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _NPH_STATUS = re.compile(rb"^HTTP/\d(?:\.\d)? +(\d{3})(?: +(.*))?$")
 
 
@@ -60,7 +78,9 @@ class Headers:
     headers: tuple[tuple[str, str], ...]
     location: str | None
     content_type: str | None
-    content_length: str | None
+    #: what was taken out of the block (escaped for the log by its writer): the
+    #: script's Content-Length, a reason phrase with control characters
+    dropped: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +93,8 @@ class EndOfOutput:
     pass
 
 
-ErrorKind = Literal["no-headers", "premature", "malformed", "bad-status", "bad-name"]
+ErrorKind = Literal["no-headers", "premature", "malformed", "bad-status", "bad-name",
+                    "bad-value", "too-large"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +159,8 @@ class ScriptOutputParser:
         self._error: ScriptError | None = None
         self._status_line_seen = False
         self._rest = b""
+        self._block = 0
+        self._dropped: list[str] = []
 
     # --- input ------------------------------------------------------------------------
 
@@ -180,6 +203,12 @@ class ScriptOutputParser:
             del self._buf[: nl + 1]
             if len(raw) > MAX_HEADER_LINE:
                 return self._fail_premature()
+            self._block += len(raw) + 1
+            if self._block > MAX_HEADER_BLOCK:
+                return self._fail(
+                    "too-large", 500,
+                    f"Response header block from script '{self.script_name}' is larger "
+                    f"than {MAX_HEADER_BLOCK} bytes")
             nul = raw.find(b"\0")
             if nul != -1:
                 raw = raw[:nul]  # Apache handles the line as a C string
@@ -217,13 +246,24 @@ class ScriptOutputParser:
             self._status = code
             rest = value.strip()
             self._reason = rest[3:].strip() if len(rest) > 3 and rest[:3].isdigit() else None
+            if self._reason is not None and _BAD_VALUE.search(self._reason):
+                # Apache 2.4.71 sends its own phrase then ("200 O\x01K" -> "200 OK")
+                self._dropped.append(f"Status reason '{self._reason}'")
+                self._reason = None
             if not _valid_status(code):
                 return self._fail(
                     "bad-status", 500,
                     f"Invalid status line from script '{self.script_name}': "
                     f"{value[:BAD_HEADER_SHOWN]}")
-        elif lname in ("location", "content-length", "content-range", "etag"):
+        elif lname in ("location", "content-range", "etag"):
             self._set(name, value)
+        elif lname == "content-length":
+            # Apache 2.4.59+ (CVE-2024-24795) drops it, and so do we: a length that is
+            # not the body's would frame the next response on a kept-alive connection.
+            # The server counts the body itself when it has it whole (verified on
+            # 2.4.71: two differing lines, or one longer or shorter than the body, go
+            # out as the body the script wrote).
+            self._dropped.append(f"Content-Length '{value}'")
         elif lname == "transfer-encoding":
             # Apache 2.4.71 drops it and frames the body itself (verified against
             # Debian's apache2: the script's "Transfer-Encoding: chunked" is not sent).
@@ -269,10 +309,14 @@ class ScriptOutputParser:
             else:
                 # apr_table_overlap(..., APR_OVERLAP_TABLES_MERGE): "a, b"
                 out.append((spelling, ", ".join(values)))
-        for name, _ in out:
+        for name, value in out:
+            # http_filters.c check_headers, field by field: AH02429 / AH02430, the
+            # request is aborted (500); the log line shows the bytes escaped.
             if not _TOKEN.match(name):
-                # http_filters.c check_headers: AH02429, the request is aborted.
                 return self._fail("bad-name", 500, BAD_HEADER_NAME.text(name=name))
+            if _BAD_VALUE.search(value):
+                return self._fail("bad-value", 500,
+                                  BAD_HEADER_VALUE.text(name=name, value=value))
         def first(lname: str) -> str | None:
             got = self._fields.get(lname)
             return got[1][-1] if got else None
@@ -284,7 +328,7 @@ class ScriptOutputParser:
             headers=tuple(out),
             location=first("location"),
             content_type=first("content-type"),
-            content_length=first("content-length"),
+            dropped=tuple(self._dropped),
         )
 
     def _fail_premature(self) -> ScriptError:

@@ -7,7 +7,7 @@ Apache adds or changes between the script's fields and the wire: the Content-Typ
 mod_mime gave the file when the script names none (verified: a .py without
 Content-Type goes out as text/x-python), ``AddDefaultCharset`` on text/plain and
 text/html (core.c ``ap_make_content_type``), dropping a Content-Length that is not a
-number. Pure: values in, a plan or ASGI header pairs out. Must not know about
+number (an nph- script's; the parser drops every other script's). Pure: values in, a plan or ASGI header pairs out. Must not know about
 processes or the connection (``cgi.handler`` acts on the plan).
 """
 
@@ -114,9 +114,6 @@ class ReplyPlan:
     location: str = ""
     #: stream: False for HEAD (the body is read and dropped)
     send_body: bool = True
-    #: stream: the body's announced length (Content-Length): bytes past it are dropped,
-    #: and fewer is a script that failed
-    length: int | None = None
 
 
 def redirect_depth(env: Mapping[str, str]) -> int:
@@ -159,8 +156,5 @@ def plan_reply(event: Headers, *, nph: bool, method: str,
             kept = tuple((k, v) for k, v in event.headers
                          if k.lower() not in ("content-length", "content-type"))
             return ReplyPlan("not-modified", 304, kept)
-    length = event.content_length
     return ReplyPlan("stream", status, event.headers, event.reason,
-                     send_body=method != "HEAD",
-                     length=int(length) if length is not None and length.strip().isdigit()
-                     else None)
+                     send_body=method != "HEAD")

@@ -25,6 +25,7 @@ from cgihttpd.authz import AccessCompat, AuthzConf, Group
 from cgihttpd.config.indexopts import effective_index_options, merge_index_options
 from cgihttpd.config.readtimeout import ReadTimeout
 from cgihttpd.config.setenvif import EnvCondition
+from cgihttpd.headers import HeaderAction
 from cgihttpd.rewrite import RewriteConf
 
 # --- where a value came from ---------------------------------------------------------
@@ -166,9 +167,11 @@ class DirConf:
     #: mod_dir FallbackResource: the local URL serving a request that maps to no file;
     #: "disabled" (any case) undoes an inherited one; None: not set
     fallback_resource: str | None = None
-    #: AddHandler: (".py", "cgi-script") pairs; extensions lower-case with the dot.
+    #: AddHandler: (".py", "cgi-script") pairs; extensions lower-case with the dot; a
+    #: handler "" is a pair removed by RemoveHandler (``merge`` writes it)
     add_handlers: tuple[tuple[str, str], ...] = ()
-    #: RemoveHandler extensions.
+    #: RemoveHandler extensions of this section, still to apply (as ``remove_types``:
+    #: they undo this section's AddHandler too, not a deeper section's)
     remove_handlers: tuple[str, ...] = ()
     #: SetHandler; "none" (any case) clears an inherited one.
     set_handler: str | None = None
@@ -204,7 +207,7 @@ class DirConf:
     #: IndexIgnore patterns (accumulate down the tree unless IndexIgnoreReset On)
     index_ignore: tuple[str, ...] = ()
     index_ignore_reset: bool | None = None
-    #: HeaderName / ReadmeName (stored; cgihttpd's listing does not insert them yet)
+    #: HeaderName / ReadmeName: the URLs whose files a listing includes
     header_name: str | None = None
     readme_name: str | None = None
     #: mod_alias Redirect* with a URL-path inside a section or .htaccess, checked in
@@ -222,6 +225,10 @@ class DirConf:
     #: mod_rewrite's per-directory settings (RewriteEngine, RewriteOptions, RewriteBase,
     #: the rules of the most specific section that has any); None: none here
     rewrite: RewriteConf | None = None
+    #: mod_headers Header lines (the response's) and RequestHeader lines, in order:
+    #: the more general section's first (merge_headers_config appends)
+    headers: tuple[HeaderAction, ...] = ()
+    request_headers: tuple[HeaderAction, ...] = ()
     #: Directives of modules we know but do not implement: kept, never acted on.
     ignored: tuple[tuple[str, Source], ...] = ()
 
@@ -260,8 +267,10 @@ class DirConf:
             directory_index=pick(self.directory_index, over.directory_index),  # type: ignore[arg-type]
             directory_slash=pick(self.directory_slash, over.directory_slash),  # type: ignore[arg-type]
             fallback_resource=pick(self.fallback_resource, over.fallback_resource),  # type: ignore[arg-type]
-            add_handlers=self.add_handlers + over.add_handlers,
-            remove_handlers=self.remove_handlers + over.remove_handlers,
+            # merge_mime_dir_configs: a section's RemoveHandler runs on the table
+            # merged so far, so a deeper AddHandler brings the handler back
+            add_handlers=self.handlers + over.add_handlers,
+            remove_handlers=over.remove_handlers,
             set_handler=pick(self.set_handler, over.set_handler),  # type: ignore[arg-type]
             add_types=self.media_types + over.add_types,
             remove_types=over.remove_types,
@@ -289,6 +298,8 @@ class DirConf:
             setenvif=self.setenvif + over.setenvif,
             rewrite=(self.rewrite if over.rewrite is None
                      else (self.rewrite or RewriteConf()).merge(over.rewrite)),
+            headers=self.headers + over.headers,
+            request_headers=self.request_headers + over.request_headers,
             ignored=self.ignored + over.ignored,
         )
 
@@ -323,6 +334,14 @@ class DirConf:
         return self.add_types + tuple((ext, "") for ext in self.remove_types)
 
     @property
+    def handlers(self) -> tuple[tuple[str, str], ...]:
+        """AddHandler's pairs with this section's RemoveHandler applied (a removed
+        extension maps to "")."""
+        if not self.remove_handlers:
+            return self.add_handlers
+        return self.add_handlers + tuple((ext, "") for ext in self.remove_handlers)
+
+    @property
     def charsets(self) -> tuple[tuple[str, str], ...]:
         """AddCharset's pairs with this section's RemoveCharset applied."""
         if not self.remove_charsets:
@@ -349,16 +368,14 @@ class DirConf:
         ``x.py.bak`` still maps ``.py``... only when ``.bak`` is unknown; see mod_mime)."""
         if self.set_handler is not None and self.set_handler.lower() != "none":
             return self.set_handler
-        handlers = dict(self.add_handlers)
-        for ext in self.remove_handlers:
-            handlers.pop(ext, None)
+        handlers = dict(self.handlers)
         found: str | None = None
         # mod_mime: every dot-separated part after the first is an extension; the last
         # one that maps wins.
         parts = filename.lower().split(".")[1:]
         for part in parts:
             h = handlers.get("." + part)
-            if h is not None:
+            if h:  # "" is a removed extension: as if it were not there
                 found = h
         return found
 
@@ -471,6 +488,10 @@ class VirtualHost:
     script_log_buffer: int = 1024
     #: AccessFileName: the per-directory files read where AllowOverride allows
     access_file_names: tuple[str, ...] = (".htaccess",)
+    #: TraceEnable (core, per server): "off" answers TRACE 405 and drops it from Allow
+    trace_enable: Literal["on", "off", "extended"] = "on"
+    #: where the ErrorLog in force was set (None: the default's; then ``source``)
+    error_log_source: Source | None = None
     #: mod_alias redirects written outside any section: checked before the aliases,
     #: this vhost's first, then the main server's (merge_alias_config)
     redirects: tuple[Redirect, ...] = ()
@@ -481,6 +502,8 @@ class VirtualHost:
     #: a virtual host with no mod_rewrite directive of its own, where the main server's
     #: rules do not apply (hook_uri2file: conf->server != r->server)
     rewrite: RewriteConf | None = None
+    #: ErrorLogFormat; None: Apache's default layout
+    error_log_format: str | None = None
 
     @property
     def script_timeout(self) -> float:
@@ -534,9 +557,17 @@ class ServerConfig:
     #: True when -l replaced the config's Listen: vhost ports then match any port
     listen_overridden: bool = False
     defines: frozenset[str] = field(default_factory=frozenset)
+    #: -S's "Define:" lines: each -D and Define in the order met, with its value if any
+    define_values: tuple[tuple[str, str | None], ...] = ()
+    #: User and Group as ids, for -S ("User: name=... id=N"); None where unknown
+    user_id: int | None = None
+    group_id: int | None = None
     #: CGIWarmPreload (cgihttpd): modules the warm Python pool imports in advance, from
     #: every server (main and virtual hosts) in the order written, each once.
     cgi_warm_preload: tuple[str, ...] = ()
+    #: CGIDevMode / --dev (cgihttpd): a failing script's 500 page explains what went
+    #: wrong (``cgi.diagnosis``); configuration edits are picked up without a restart
+    dev_mode: bool = False
     #: mod_reqtimeout ``RequestReadTimeout header=...``; without the module, Timeout.
     #: The default is mod_reqtimeout's (header=20-40,MinRate=500).
     header_timeout: ReadTimeout = REQTIMEOUT_HEADER

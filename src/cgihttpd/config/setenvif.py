@@ -1,5 +1,6 @@
 """mod_setenvif's conditions as configured: ``SetEnvIf``, ``SetEnvIfNoCase``,
-``BrowserMatch``, ``BrowserMatchNoCase`` lines → ``EnvCondition`` values
+``BrowserMatch``, ``BrowserMatchNoCase``, ``SetEnvIfExpr`` lines → ``EnvCondition``
+values
 (modules/metadata/mod_setenvif.c ``add_setenvif_core``).
 
 It owns the parsing: which attribute a line tests (a special one, a header or earlier
@@ -12,6 +13,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+
+from cgihttpd.expr import Expr, ExprError, parse_expr
 
 #: the attributes mod_setenvif reads from the request itself (SPECIAL_*), lower-case
 SPECIALS: frozenset[str] = frozenset({
@@ -47,6 +50,8 @@ class EnvCondition:
     #: non_regex_pattern: the pattern as a plain substring (escapes removed) when it
     #: has no regex syntax, else None. Such a pattern's values are not substituted.
     literal: str | None = None
+    #: SetEnvIfExpr: the expression (``attribute`` and ``regex`` are then "")
+    expr: Expr | None = None
 
     @property
     def special(self) -> str | None:
@@ -114,6 +119,23 @@ def parse_condition(directive: str, args: tuple[str, ...]) -> EnvCondition:
                         literal)
 
 
+def parse_expr_condition(args: tuple[str, ...]) -> EnvCondition:
+    """One SetEnvIfExpr line's arguments (add_setenvifexpr): the expression, then the
+    variables as SetEnvIf's; ValueError with Apache's message."""
+    if not args or not args[0]:
+        raise ValueError("Missing expression for SetEnvIfExpr")
+    try:
+        expr = parse_expr(args[0])
+    except ExprError as exc:
+        raise ValueError(f"Could not parse expression \"{args[0]}\": {exc}") from None
+    if len(args) < 2:
+        raise ValueError("Missing envariable expression for SetEnvIfExpr")
+    if any(re.search(r"\$\d", word) for word in args[1:]):
+        # ap_expr_exec_re's captures are not kept by cgihttpd's evaluator
+        raise ValueError("SetEnvIfExpr: $0..$9 in a value is not supported by cgihttpd")
+    return EnvCondition("", "", False, _features((), list(args[1:])), expr=expr)
+
+
 def _features(start: tuple[tuple[str, str], ...],
               words: list[str]) -> tuple[tuple[str, str], ...]:
     feats = list(start)
@@ -139,7 +161,7 @@ def add_condition(conds: tuple[EnvCondition, ...],
                   new: EnvCondition) -> tuple[EnvCondition, ...]:
     """``conds`` with ``new`` appended, or merged into the last one when that tests the
     same attribute with the same pattern and case rule (add_setenvif_core)."""
-    if conds:
+    if conds and new.expr is None and conds[-1].expr is None:
         last = conds[-1]
         if (last.attribute.lower() == new.attribute.lower() and last.icase == new.icase
                 and last.regex == new.regex):

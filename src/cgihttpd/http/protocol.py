@@ -331,6 +331,10 @@ class CgiHttpProtocol(asyncio.Protocol):
         # The client closed its side. Like uvicorn, nginx and Go's net/http we take
         # that as the client having gone: the transport closes, a pending receive()
         # returns http.disconnect and the CGI handler can stop the script.
+        if self.phase is READING_HEAD and self.guard.request_line_done:
+            # a head cut short after its request line: Apache answers and logs 400
+            # (checked on 2.4.71; nothing for an empty connection or a partial line)
+            self.protocol_error(400, None, self.guard.partial_request_line)
         return None
 
     def pause_writing(self) -> None:

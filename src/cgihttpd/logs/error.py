@@ -14,11 +14,15 @@ What Debian's Apache 2.4.71 (mpm_event) writes for a 404 at LogLevel info:
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import IO
+from typing import IO, TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cgihttpd.config.errorformat import Item
 
 #: Apache's levels, most severe first (http_log.h APLOG_EMERG..APLOG_TRACE8).
 LEVELS: tuple[str, ...] = (
@@ -66,6 +70,9 @@ def error_ctime(when: float) -> str:
             f"{tm.tm_hour:02d}:{tm.tm_min:02d}:{tm.tm_sec:02d}.{frac:06d} {tm.tm_year}")
 
 
+_ERRNO_PREFIX = re.compile(r"\(-?\d+\)[^:\[]*: ")
+
+
 def format_error_line(when: float, module: str, level: str, pid: int, tid: int | None,
                       client: tuple[str, int] | None, message: str, *,
                       referer: str | None = None) -> str:
@@ -79,6 +86,12 @@ def format_error_line(when: float, module: str, level: str, pid: int, tid: int |
         parts.append(f":tid {tid}")
     parts.append("] ")
     if client is not None:
+        # the default ErrorLogFormat puts the failure ("%E: ", a Note's "(errno)text: "
+        # prefix) before the client: "[pid 1] (70008)Partial...: [client a:p] AH01270"
+        m = _ERRNO_PREFIX.match(message)
+        if m:
+            parts.append(escape_errorlog_item(m.group(0)))
+            message = message[m.end():]
         parts.append(f"[client {client[0]}:{client[1]}] ")
     parts.append(escape_errorlog_item(message[:MAX_MESSAGE]))
     if referer:
@@ -150,7 +163,11 @@ class ErrorLog:
     one flush per line (so a line is never held in a buffer, and never torn)."""
 
     def __init__(self, stream: IO[bytes], level: LogLevel | str = DEFAULT_LEVEL, *,
-                 lock: threading.Lock | None = None, name: str = "") -> None:
+                 lock: threading.Lock | None = None, name: str = "",
+                 items: tuple[Item, ...] | None = None, server_name: str = "") -> None:
+        #: ErrorLogFormat's items (None: Apache's default layout) and %v
+        self.items = items
+        self.server_name = server_name
         self.stream = stream
         self.level = level if isinstance(level, LogLevel) else LogLevel.parse(level)
         self.name = name
@@ -164,14 +181,40 @@ class ErrorLog:
             client: tuple[str, int] | None = None, *, referer: str | None = None) -> None:
         if not self.level.enabled(level, module):
             return
+        if self.items is not None:
+            self.log_formatted(level, module, message, client)
+            return
         line = format_error_line(time.time(), module, level.lower(), os.getpid(),
                                  threading.get_native_id(), client, message, referer=referer)
         self.write_line(line)
 
-    def for_request(self, referer: str | None) -> RequestErrorLog:
+    def log_formatted(self, level: str, module: str, message: str,
+                      client: tuple[str, int] | None, request: RequestErrorLog | None = None
+                      ) -> None:
+        """Write a message in ErrorLogFormat's layout (nothing if a ``+`` item is
+        empty); ``request``: the request it is logged for."""
+        # imported here: errorformat builds on this module's time and escaping
+        from cgihttpd.logs.errorformat import ErrorInfo, format_error_message
+
+        assert self.items is not None
+        info = ErrorInfo(time.time(), level.lower(), module, os.getpid(),
+                         threading.get_native_id(), message, client,
+                         server_name=self.server_name)
+        if request is not None:
+            info = ErrorInfo(info.when, info.level, module, info.pid, info.tid, message,
+                             client, request.local, self.server_name, request.headers,
+                             request.env, request.host)
+        line = format_error_message(self.items, info)
+        if line is not None:
+            self.write_line(line)
+
+    def for_request(self, referer: str | None, *, headers: Sequence[tuple[str, str]] = (),
+                    env: Mapping[str, str] | None = None, host: str = "",
+                    local: tuple[str, int] | None = None) -> RequestErrorLog:
         """This log as seen by one request: Apache appends ``, referer: R`` to every
-        message logged for a request that carried a Referer (log.c, log_header)."""
-        return RequestErrorLog(self, referer)
+        message logged for a request that carried a Referer (log.c, log_header); an
+        ErrorLogFormat reads the request's fields, variables and host instead."""
+        return RequestErrorLog(self, referer, headers, env or {}, host, local)
 
     def write_line(self, line: str) -> None:
         """Write one preformatted line; a failing stream never raises into a request."""
@@ -187,17 +230,28 @@ class ErrorLog:
 
 
 class RequestErrorLog:
-    """An ``ErrorLogger`` bound to one request's Referer (see ``ErrorLog.for_request``)."""
+    """An ``ErrorLogger`` bound to one request (see ``ErrorLog.for_request``)."""
 
-    __slots__ = ("base", "referer")
+    __slots__ = ("base", "referer", "headers", "env", "host", "local")
 
-    def __init__(self, base: ErrorLog, referer: str | None) -> None:
+    def __init__(self, base: ErrorLog, referer: str | None,
+                 headers: Sequence[tuple[str, str]] = (),
+                 env: Mapping[str, str] | None = None, host: str = "",
+                 local: tuple[str, int] | None = None) -> None:
         self.base = base
         self.referer = referer
+        self.headers = headers
+        self.env = env or {}
+        self.host = host
+        self.local = local
 
     def enabled(self, level: str, module: str = "core") -> bool:
         return self.base.enabled(level, module)
 
     def log(self, level: str, module: str, message: str,
             client: tuple[str, int] | None = None) -> None:
-        self.base.log(level, module, message, client, referer=self.referer)
+        base = self.base
+        if base.items is None or not base.level.enabled(level, module):
+            base.log(level, module, message, client, referer=self.referer)
+            return
+        base.log_formatted(level, module, message, client, self)

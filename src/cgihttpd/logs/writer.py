@@ -15,6 +15,7 @@ reported once on stderr and never raised into a request.
 from __future__ import annotations
 
 import errno
+import functools
 import os
 import shlex
 import subprocess
@@ -23,10 +24,14 @@ import threading
 from dataclasses import dataclass, field
 from typing import IO
 
+from cgihttpd.authz import Facts
+from cgihttpd.config.errorformat import ErrorFormatError, parse_error_log_format
 from cgihttpd.config.errors import ConfigError
 from cgihttpd.config.model import LogTarget, ServerConfig, Source, VirtualHost
+from cgihttpd.expr import Expr, parse_expr
 from cgihttpd.logs.access import LogFormatError, LogRecord, format_log_line, parse_log_format
 from cgihttpd.logs.error import ErrorLog, LogLevel, LogLevelError
+from cgihttpd.platform import windows_rules
 
 _STD_STREAMS = {"/dev/stdout": "stdout", "/dev/stderr": "stderr"}
 
@@ -59,17 +64,30 @@ class _Stream:
                         pass
 
 
-def _condition_holds(condition: str | None, env: dict[str, str]) -> bool:
-    """CustomLog's ``env=NAME`` / ``env=!NAME`` (mod_log_config config_log_transaction)."""
+def _condition_holds(condition: str | None, rec: LogRecord) -> bool:
+    """CustomLog's ``env=NAME`` / ``env=!NAME`` / ``expr=...`` (mod_log_config
+    config_log_transaction): the expression sees the request as it ends (its final
+    status as %{REQUEST_STATUS})."""
     if condition is None:
         return True
+    env = rec.env
     if condition[:4].lower() == "env=":
         name = condition[4:]
         if name.startswith("!"):
             return name[1:] not in env
         return name in env
-    # expr= is not implemented: the loader warned; log unconditionally.
-    return True
+    expr = _parsed(condition[5:])  # checked when the configuration was read
+    host = next((v for k, v in rec.headers_in if k == "host"), "")
+    return expr.evaluate(Facts(
+        client_addr=rec.remote_addr or "", server_addr=rec.local_addr, method=rec.method,
+        uri=rec.path, host_header=host, env=env, user=rec.remote_user or None,
+        headers=tuple(rec.headers_in), query=rec.query, protocol=rec.protocol,
+        status=rec.status))
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed(text: str) -> Expr:
+    return parse_expr(text)
 
 
 def log_file_path(server_root: str, target: str) -> str | None:
@@ -100,7 +118,7 @@ def log_files(config: ServerConfig) -> list[tuple[str, str, Source]]:
     for vhost in servers:
         path = log_file_path(config.server_root, vhost.error_log or "/dev/stderr")
         if path is not None:
-            out.append((path, _error_log_what(vhost), vhost.source))
+            out.append((path, _error_log_what(vhost), vhost.error_log_source or vhost.source))
     for vhost in servers:
         for target in vhost.custom_logs:
             path = log_file_path(config.server_root, target.target)
@@ -109,14 +127,27 @@ def log_files(config: ServerConfig) -> list[tuple[str, str, Source]]:
     return out
 
 
+def mkdir_command(directory: str, windows: bool) -> str:
+    """The command that creates ``directory`` and its parents, in this system's shell
+    (cmd's and PowerShell's ``mkdir`` both make the parents)."""
+    if windows:
+        # cmd reads an unquoted "/" as a switch; backslashes are what Windows shows
+        return 'mkdir "' + directory.replace("/", "\\") + '"'
+    return f"mkdir -p {shlex.quote(directory)}"
+
+
 def check_log_directory(path: str, what: str, source: Source) -> None:
     """A log file is created but never its directory: a missing one is a ConfigError
-    (Apache: AH02291/AH02297 "Cannot access directory ...")."""
+    (Apache: AH02291/AH02297 "Cannot access directory ..."), to which we add the
+    command that creates it (the course's first start fails just so)."""
     directory = os.path.dirname(path) or "."
     if not os.path.isdir(directory):
-        reason = os.strerror(errno.ENOTDIR if os.path.exists(directory) else errno.ENOENT)
-        raise ConfigError(f"Cannot access directory '{directory}/' for {what}: {reason}",
-                          source)
+        missing = not os.path.exists(directory)
+        reason = os.strerror(errno.ENOENT if missing else errno.ENOTDIR)
+        hint = (f" (create it: {mkdir_command(directory, windows_rules())})"
+                if missing else "")
+        raise ConfigError(f"Cannot access directory '{directory}/' for {what}: "
+                          f"{reason}{hint}", source)
 
 
 def check_log_directories(config: ServerConfig) -> None:
@@ -124,6 +155,23 @@ def check_log_directories(config: ServerConfig) -> None:
     whose directory is missing raises its ConfigError (Apache stops at the first)."""
     for path, what, source in log_files(config):
         check_log_directory(path, what, source)
+
+
+def create_log_directories(config: ServerConfig) -> list[str]:
+    """Dev mode's kindness where Apache refuses to start: make every missing log folder
+    (with its parents) and say so, a line each. Folders that cannot be made are left
+    for ``LogSet.open`` to report."""
+    made: list[str] = []
+    for path, _what, _source in log_files(config):
+        directory = os.path.dirname(path) or "."
+        if not os.path.exists(directory):
+            try:
+                os.makedirs(directory)
+            except OSError:
+                continue
+            made.append(f"cgihttpd: created the missing log folder {directory} (dev mode; "
+                        "Apache would refuse to start)")
+    return made
 
 
 class LogSet:
@@ -160,13 +208,19 @@ class LogSet:
     def _add_vhost(self, config: ServerConfig, vhost: VirtualHost) -> None:
         self._vhosts.append(vhost)
         stream = self._stream(config, vhost.error_log or "/dev/stderr",
-                              _error_log_what(vhost), vhost.source)
+                              _error_log_what(vhost), vhost.error_log_source or vhost.source)
         try:
             level = LogLevel.parse(vhost.log_level or "warn")
         except LogLevelError as exc:
             raise ConfigError(str(exc), vhost.source) from None
+        try:
+            items = (None if vhost.error_log_format is None
+                     else parse_error_log_format(vhost.error_log_format))
+        except ErrorFormatError as exc:
+            raise ConfigError(str(exc), vhost.source) from None
         self._errorlogs[id(vhost)] = ErrorLog(stream.file, level, lock=stream.lock,
-                                              name=stream.name)
+                                              name=stream.name, items=items,
+                                              server_name=vhost.server_name)
         targets: list[tuple[LogTarget, _Stream]] = []
         for target in vhost.custom_logs:
             try:
@@ -256,7 +310,7 @@ class LogSet:
         if targets is None:
             targets = next((self._access[id(k)] for k in self._vhosts if k == vhost), [])
         for target, stream in targets:
-            if not _condition_holds(target.condition, rec.env):
+            if not _condition_holds(target.condition, rec):
                 continue
             try:
                 line = format_log_line(target.format, rec)

@@ -10,7 +10,9 @@ time, sorted by name unless the query asks ``C=N|M|S|D;O=A|D`` as Apache's colum
 do; ``charset=UTF-8`` as Debian's autoindex.conf (``Charset=UTF-8``) makes Apache send.
 That is Debian's stock ``IndexOptions``; without FancyIndexing in the effective
 ``DirConf.index_options`` it is Apache's default plain ``<ul>`` list in ISO-8859-1.
-``IndexIgnore`` patterns hide entries (``is_ignored``). Without ``+Indexes`` Apache
+``IndexIgnore`` patterns hide entries (``is_ignored``). HeaderName's file takes the
+``<h1>``'s place and ReadmeName's the signature's (an HTML file as it is, a text one
+in ``<pre>``: ``emit_plain``). Without ``+Indexes`` Apache
 answers 403 and logs AH01276 (``forbidden_message``).
 
 Must not know about the filesystem or the configuration.
@@ -150,11 +152,38 @@ def is_ignored(name: str, patterns: tuple[str, ...]) -> bool:
     return False
 
 
-def render_plain(url_path: str, entries: list[Entry], signature_html: str = "") -> bytes:
-    """mod_autoindex without FancyIndexing: a bare list of links, sorted by name."""
-    title = escape(url_path.rstrip("/") or "/", quote=False)
+def emit_plain(data: bytes) -> bytes:
+    """mod_autoindex do_emit_plain: a text file in a ``<pre>`` block, ``<``, ``>`` and
+    ``&`` escaped."""
+    body = data.replace(b"&", b"&amp;").replace(b"<", b"&lt;").replace(b">", b"&gt;")
+    return b"<pre>\n" + body + b"</pre>\n"
+
+
+def _head(title: str, header: bytes | None) -> list[str]:
+    """emit_head: the preamble, then HeaderName's file in place of the <h1>."""
     lines = [DOCTYPE, "<html>\n <head>\n", f"  <title>Index of {title}</title>\n",
-             " </head>\n <body>\n", f"<h1>Index of {title}</h1>\n<ul>"]
+             " </head>\n <body>\n"]
+    if header is None:
+        lines.append(f"<h1>Index of {title}</h1>\n")
+    else:
+        lines.append(header.decode("utf-8", "surrogateescape"))
+    return lines
+
+
+def _tail(signature_html: str, readme: bytes | None) -> list[str]:
+    """emit_tail: ReadmeName's file in place of the signature, then the end."""
+    if readme is None:
+        return [signature_html.removeprefix("<hr>\n"), "</body></html>\n"]
+    return [readme.decode("utf-8", "surrogateescape"), "</body></html>\n"]
+
+
+def render_plain(url_path: str, entries: list[Entry], signature_html: str = "", *,
+                 header: bytes | None = None, readme: bytes | None = None) -> bytes:
+    """mod_autoindex without FancyIndexing: a bare list of links, sorted by name;
+    ``header``/``readme``: HeaderName's and ReadmeName's HTML (``emit_plain`` made a
+    text file's)."""
+    title = escape(url_path.rstrip("/") or "/", quote=False)
+    lines = [*_head(title, header), "<ul>"]
     if url_path != "/":
         parent = url_path.rstrip("/").rsplit("/", 1)[0] + "/"
         lines.append(f'<li><a href="{escape(escape_path(parent))}"> Parent Directory</a></li>\n')
@@ -163,20 +192,19 @@ def render_plain(url_path: str, entries: list[Entry], signature_html: str = "") 
         lines.append(f'<li><a href="{escape(escape_path(e.name) + suffix)}"> '
                      f"{escape(e.name + suffix, quote=False)}</a></li>\n")
     lines.append("</ul>\n")
-    lines.append(signature_html.removeprefix("<hr>\n"))
-    lines.append("</body></html>\n")
+    lines += _tail(signature_html, readme)
     return "".join(lines).encode("utf-8", "surrogateescape")
 
 
 def render_index(url_path: str, entries: list[Entry], query: str = "",
-                 signature_html: str = "") -> bytes:
+                 signature_html: str = "", *, header: bytes | None = None,
+                 readme: bytes | None = None) -> bytes:
     """The FancyIndexing HTMLTable listing of ``url_path`` (a decoded URL path ending
-    in "/")."""
+    in "/"); ``header``/``readme`` as ``render_plain``'s."""
     column, descending = parse_sort(query)
     shown_path = url_path.rstrip("/") or "/"
     title = escape(shown_path, quote=False)
-    lines = [DOCTYPE, "<html>\n <head>\n", f"  <title>Index of {title}</title>\n",
-             " </head>\n <body>\n", f"<h1>Index of {title}</h1>\n", "  <table>\n"]
+    lines = [*_head(title, header), "  <table>\n"]
     heads = []
     for col, label in (("N", "Name"), ("M", "Last modified"), ("S", "Size"),
                        ("D", "Description")):
@@ -198,6 +226,5 @@ def render_index(url_path: str, entries: list[Entry], query: str = "",
                      + f'<td align="right">{when}  </td><td align="right">{size}</td>'
                      + "<td>&nbsp;</td></tr>\n")
     lines.append('   <tr><th colspan="5"><hr></th></tr>\n</table>\n')
-    lines.append(signature_html.removeprefix("<hr>\n"))
-    lines.append("</body></html>\n")
+    lines += _tail(signature_html, readme)
     return "".join(lines).encode("utf-8", "surrogateescape")

@@ -14,6 +14,7 @@ import asyncio
 import functools
 
 from cgihttpd import messages as M
+from cgihttpd.authz import always_granted
 from cgihttpd.config.htaccess import HtaccessContext
 from cgihttpd.errors import HTTPError
 from cgihttpd.exchange import Exchange
@@ -22,6 +23,7 @@ from cgihttpd.resolve import AccessFiles, FileSystem, resolve_url
 from cgihttpd.response import Response, send_response
 from cgihttpd.static.autoindex import (
     Entry,
+    emit_plain,
     forbidden_message,
     index_style,
     is_ignored,
@@ -31,6 +33,7 @@ from cgihttpd.static.autoindex import (
 from cgihttpd.static.files import list_directory, load_file, read_range
 from cgihttpd.static.plan import (
     ALLOW,
+    ALLOW_NO_TRACE,
     CONDITIONAL_HEADERS,
     STATIC_METHODS,
     FileStat,
@@ -39,11 +42,20 @@ from cgihttpd.static.plan import (
 )
 
 
+def _allow(ex: Exchange) -> str:
+    return ALLOW_NO_TRACE if ex.vhost.trace_enable == "off" else ALLOW
+
+
 async def serve_trace(ex: Exchange) -> None:
     """TraceEnable On, Apache's default (http_protocol.c ap_send_http_trace, hooked
     at map_to_storage: any URL, before access checks): echo the request head as
-    message/http. Header names come lower-case (ASGI); Apache echoes them as sent."""
+    message/http. Header names come lower-case (ASGI); Apache echoes them as sent.
+    TraceEnable Off: 405 ("TRACE denied by server configuration", a note only)."""
     req = ex.request
+    if ex.vhost.trace_enable == "off":
+        # refused at map_to_storage, before any handler said what it allows: Apache's
+        # Allow is then empty (make_allow over r->allowed == 0)
+        raise HTTPError(405, headers=(("Allow", ""),))
     length = req.header("content-length")
     if (length is not None and length.strip() not in ("", "0")) or req.header(
             "transfer-encoding"):
@@ -61,12 +73,12 @@ async def serve_file(ex: Exchange, *, status_override: int = 0) -> None:
     ctype = content_type(target.filename, target.conf, ex.config.mime_types,
                          ex.runtime.caches.mime)
     if method == "OPTIONS":
-        headers = (("Allow", ALLOW), ("Content-Length", "0"))
+        headers = (("Allow", _allow(ex)), ("Content-Length", "0"))
         await _send_page(ex, Response(200, headers + ((("Content-Type", ctype),)
                                                            if ctype else ())))
         return
     if method not in STATIC_METHODS:
-        raise HTTPError(405, headers=(("Allow", ALLOW),))
+        raise HTTPError(405, headers=(("Allow", _allow(ex)),))
     if target.path_info:
         # AcceptPathInfo Default: the default handler refuses extra path
         raise HTTPError(404, M.PATH_INFO_REFUSED.note(path=target.filename + target.path_info))
@@ -125,12 +137,13 @@ async def serve_directory(ex: Exchange, fs: FileSystem, signature_html: str) -> 
     about a directory."""
     target, method = ex.target, ex.request.method
     if method == "OPTIONS":
-        await _send_page(ex, Response(200, (("Allow", ALLOW),
+        await _send_page(ex, Response(200, (("Allow", _allow(ex)),
                                                  ("Content-Length", "0"))))
         return
     if method not in STATIC_METHODS:
-        raise HTTPError(405, headers=(("Allow", ALLOW),))
-    if method == "POST":
+        raise HTTPError(405, headers=(("Allow", _allow(ex)),))
+    if method == "POST" or "autoindex_module" not in ex.config.modules:
+        # no mod_autoindex: the default handler refuses a directory (AH00129)
         raise HTTPError(404, M.DIRECTORY_REFUSED.note(path=target.filename))
     if "Indexes" not in target.conf.effective_options:
         names = (target.conf.effective_directory_index
@@ -140,12 +153,49 @@ async def serve_directory(ex: Exchange, fs: FileSystem, signature_html: str) -> 
     entries = [e for e in entries if not is_ignored(e.name, target.conf.index_ignore)]
     visible = await asyncio.to_thread(_visible, ex, fs, entries)
     style = index_style(target.conf.effective_index_options)
+    header = await _inserted(ex, fs, target.conf.header_name)
+    readme = await _inserted(ex, fs, target.conf.readme_name)
     if style.fancy:
-        body = render_index(target.url_path, visible, ex.request.query, signature_html)
+        body = render_index(target.url_path, visible, ex.request.query, signature_html,
+                            header=header, readme=readme)
     else:
-        body = render_plain(target.url_path, visible, signature_html)
+        body = render_plain(target.url_path, visible, signature_html, header=header,
+                            readme=readme)
     await _send_page(ex, Response(200, (("Content-Length", str(len(body))),
                                              ("Content-Type", style.content_type)), body))
+
+async def _inserted(ex: Exchange, fs: FileSystem, name: str | None) -> bytes | None:
+    """HeaderName's or ReadmeName's file as the listing includes it (mod_autoindex
+    emit_head/emit_tail, through a subrequest for the URL ``name``, relative to the
+    directory's): a text/html file as it is, another text/* one as ``<pre>`` text; None
+    when there is none to include (missing, not a plain file, denied, another type, a
+    script: cgihttpd runs no subrequest for those)."""
+    if not name:
+        return None
+    url = name if name.startswith("/") else ex.target.url_path + name
+    access = AccessFiles(HtaccessContext.of(ex.runtime.config), ex.runtime.caches.htaccess)
+    sub = await asyncio.to_thread(resolve_url, ex.vhost, url, fs,
+                                  confs=ex.runtime.caches.confs, access=access)
+    if (sub.kind != "file" or sub.handler is not None or sub.path_info
+            or not all(always_granted(conf.require_tree) and conf.access_compat is None
+                       for conf, _ in sub.access)):
+        return None
+    ctype = content_type(sub.filename, sub.conf, ex.config.mime_types, ex.runtime.caches.mime)
+    media = (ctype or "").split(";", 1)[0].strip().lower()
+    if not media.startswith("text/"):
+        return None
+    try:
+        _st, data, f = await load_file(sub.filename, st=sub.stat)
+        if f is not None:
+            try:
+                data = await asyncio.to_thread(f.read)
+            finally:
+                await asyncio.to_thread(f.close)
+    except OSError:
+        return None
+    assert data is not None
+    return data if media == "text/html" else emit_plain(data)
+
 
 def _visible(ex: Exchange, fs: FileSystem, entries: list[Entry]) -> list[Entry]:
     """mod_autoindex lists only what a subrequest could reach: entries denied by

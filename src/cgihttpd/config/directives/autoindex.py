@@ -1,6 +1,6 @@
 """mod_autoindex: IndexOptions (see ``indexopts``), IndexIgnore, HeaderName/ReadmeName
-and the icon directives, which cgihttpd accepts without effect (its listing draws no
-icons)."""
+(the files a listing includes), and the icon directives, which cgihttpd accepts
+without effect (its listing draws no icons)."""
 
 from __future__ import annotations
 
@@ -37,17 +37,15 @@ def _index_ignore_reset(ctx: Ctx, node: Node) -> None:
     ctx.set_dir(index_ignore_reset=flag(node))
 
 
-def _stored_not_shown(field_name: str) -> Apply:
+def _inserted_file(field_name: str) -> Apply:
     def apply(ctx: Ctx, node: Node) -> None:
-        # kept in the model, and warned about: cgihttpd's listing does not show it yet
         ctx.set_dir(**{field_name: node.args[0]})
-        ctx.ignore(node, "autoindex_module")
 
     return apply
 
 
-directive("HeaderName", "TAKE1", "a filename")(_stored_not_shown("header_name"))
-directive("ReadmeName", "TAKE1", "a filename")(_stored_not_shown("readme_name"))
+directive("HeaderName", "TAKE1", "a filename")(_inserted_file("header_name"))
+directive("ReadmeName", "TAKE1", "a filename")(_inserted_file("readme_name"))
 
 
 def _icons(ctx: Ctx, node: Node) -> None:

@@ -57,7 +57,11 @@ class ServerDraft:
     document_root: str | None = None
     document_root_source: Source | None = None
     error_log: str | None = None
+    #: where ErrorLog was set (a failure to open it is reported there)
+    error_log_source: Source | None = None
     log_level: str | None = None
+    #: ErrorLogFormat ("" resets to the default layout)
+    error_log_format: str | None = None
     custom_logs: list[PendingLog] = field(default_factory=list)
     log_formats: dict[str, str] = field(default_factory=dict)
     default_format: str | None = None
@@ -70,6 +74,7 @@ class ServerDraft:
     keepalive_timeout: float | None = None
     max_keepalive_requests: int | None = None
     server_signature: Literal["on", "off", "email"] | None = None
+    trace_enable: Literal["on", "off", "extended"] | None = None
     cgi_script_timeout: float | None = None
     script_log: str | None = None
     script_log_length: int | None = None
@@ -106,6 +111,8 @@ class Draft:
     pid_file: str | None = None
     types_config: tuple[str, Source] | None = None
     max_processes: int = 0
+    #: CGIDevMode (cgihttpd): explain failing scripts in the browser
+    dev_mode: bool = False
     #: CGIWarmPreload modules, in order, each once
     warm_preload: list[str] = field(default_factory=list)
     #: RequestReadTimeout stages set ("handshake", "header", "body")

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from cgihttpd.config.directives.draft import Ctx, PendingLog
 from cgihttpd.config.directives.table import directive
+from cgihttpd.config.errorformat import ErrorFormatError, parse_error_log_format
 from cgihttpd.config.errors import ConfigError
 from cgihttpd.config.tree import Node
+from cgihttpd.expr import ExprError, parse_expr
 
 
 @directive("ErrorLog", "TAKE1", "The filename of the error log")
@@ -15,6 +17,7 @@ def _error_log(ctx: Ctx, node: Node) -> None:
     if not (target.startswith("|") or target.startswith("syslog")):
         target = ctx.root(target)
     ctx.server.error_log = target
+    ctx.server.error_log_source = node.source
 
 
 LOG_LEVELS = ("emerg", "alert", "crit", "error", "warn", "notice", "info", "debug",
@@ -51,12 +54,32 @@ def _log_target(ctx: Ctx, target: str) -> str:
     return target if target.startswith("|") else ctx.root(target)
 
 
+@directive("ErrorLogFormat", "TAKE12", "Format string for the ErrorLog")
+def _error_log_format(ctx: Ctx, node: Node) -> None:
+    if len(node.args) == 2:
+        if node.args[0].lower() not in ("connection", "request"):
+            raise ConfigError("ErrorLogFormat type must be one of request, connection")
+        # the once-per-connection/request lines: not written by cgihttpd
+        ctx.ignore(node, "core_module")
+        return
+    try:
+        parse_error_log_format(node.args[0])
+    except ErrorFormatError as exc:
+        raise ConfigError(str(exc)) from None
+    ctx.server.error_log_format = node.args[0]
+
+
 @directive("CustomLog", "TAKE23", "a file name, a custom log format string or format name, "
            "and an optional \"env=\" or \"expr=\" clause (see docs)")
 def _custom_log(ctx: Ctx, node: Node) -> None:
     cond = node.args[2] if len(node.args) == 3 else None
     if cond is not None and not (cond.startswith("env=") or cond.startswith("expr=")):
         raise ConfigError("error in condition clause")
+    if cond is not None and cond.startswith("expr="):
+        try:
+            parse_expr(cond[5:])
+        except ExprError as exc:
+            raise ConfigError(f"Cannot parse condition clause: {exc}") from None
     ctx.server.custom_logs.append(
         PendingLog(_log_target(ctx, node.args[0]), node.args[1], cond, node.source))
 
