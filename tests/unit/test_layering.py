@@ -43,6 +43,8 @@ PURE_CORES = (
     "cgihttpd.asgi", "cgihttpd.banner", "cgihttpd.cache",
     # access control: Require trees, Order/Allow/Deny, the expression subset
     "cgihttpd.authz", "cgihttpd.expr",
+    # the lifecycle: signals and -k verbs -> states and plans
+    "cgihttpd.control",
 )
 
 #: The CGI cores that take the OS's answers as values (stat results, the environment
