@@ -20,7 +20,9 @@ CASES: list[tuple[list[str], Options]] = [
     (["-t", "-D", "DUMP_VHOSTS", "-f", "c"],
      Options(conf="c", defines=("DUMP_VHOSTS",), dump=True)),
     (["-v"], Options(version=True)),
-    (["-X", "--workers", "4"], Options(workers=1)),
+    (["-X", "--workers", "4"], Options(workers=1, single=True)),
+    (["-k", "graceful", "-f", "c"], Options(conf="c", verb="graceful")),
+    (["-k", "start", "-DFOREGROUND"], Options(verb="start", defines=("FOREGROUND",))),
     (["--workers", "3"], Options(workers=3)),
     (["--app", "m:app"], Options(app="m:app")),
     (["dir", "-l", "8080"], Options(docroot="dir", listens=(Address("*", 8080),))),
@@ -47,6 +49,12 @@ def test_parse_listen(text: str, expected: Address) -> None:
 def test_parse_listen_rejects(text: str) -> None:
     with pytest.raises(UsageError):
         parse_listen(text)
+
+
+def test_unknown_verb_exits_2() -> None:
+    with pytest.raises(SystemExit) as exc:
+        parse_args(["-k", "reload"])
+    assert exc.value.code == 2
 
 
 @pytest.mark.parametrize("argv", [["dir", "-f", "c"], ["--workers", "0"]])
