@@ -5,6 +5,7 @@ piped logs through Debian's rotatelogs (docs/design.md §9)."""
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import os
 import shutil
@@ -338,3 +339,69 @@ def test_piped_logs_through_rotatelogs(tmp_path: Path) -> None:
     assert len(access) == 1 and len(errors) == 1, sorted(os.listdir(tmp_path))
     assert log_text(access[0]).count("GET /index.html HTTP/1.1 200") == 10
     assert "AH00489" in log_text(errors[0])
+
+
+def test_workers_reload_each_and_stop_gracefully(tmp_path: Path) -> None:
+    """--workers 2: the parent passes USR1 on to its workers, each reloads under the
+    sockets it keeps; every later request (whichever worker takes it) sees the new
+    Alias; under load nothing fails; WINCH stops them all."""
+    conf = write_site(tmp_path)
+    errlog = tmp_path / "error.log"
+    with server(conf, "--workers", "2") as srv:
+        with Load(srv, "/slow.py?0.1") as load:
+            wait_for(lambda: load.ok >= 4, "the first answers")
+            with conf.open("a") as f:
+                f.write(f"Alias /new {tmp_path}/www/index.html\n")
+            srv.proc.send_signal(signal.SIGUSR1)
+            wait_for(lambda: count(errlog, "AH00489") >= 2, "both workers' reloads")
+            seen = load.ok
+            wait_for(lambda: load.ok >= seen + 4, "answers after it")
+        assert load.failures == [], load.failures[:5]
+        assert all(get(srv, "/new") == (200, b"hello\n") for _ in range(12))
+        srv.proc.send_signal(signal.SIGWINCH)
+        assert srv.wait_exit(WAIT) == 0
+
+
+def run_k(conf: Path, verb: str, *extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "cgihttpd", "-k", verb, "-f", str(conf),
+                           *extra], capture_output=True, text=True, timeout=WAIT,
+                          stdin=subprocess.DEVNULL)
+
+
+def test_k_verbs_on_the_pid_file(tmp_path: Path) -> None:
+    """apache2 -k as a user types it: start detaches and returns once the server
+    serves, writing the default PidFile (logs/httpd.pid under ServerRoot) when the
+    configuration names none; start again says it runs; graceful reloads; stop stops;
+    stop again says nothing runs - in apache2's words."""
+    from support import free_port
+
+    (tmp_path / "logs").mkdir()
+    port = free_port()
+    conf = write_site(tmp_path)
+    conf.write_text(conf.read_text().replace("Listen 127.0.0.1:80", f"Listen 127.0.0.1:{port}"))
+    pid_file = tmp_path / "logs" / "httpd.pid"
+    r = run_k(conf, "start")
+    pid = 0
+    try:
+        assert r.returncode == 0, r.stderr
+        pid = int(pid_file.read_text())
+        os.kill(pid, 0)
+        srv = ServerProcess.__new__(ServerProcess)
+        srv.host, srv.port = "127.0.0.1", port
+        assert get(srv, "/index.html") == (200, b"hello\n")
+        r = run_k(conf, "start")
+        assert (r.returncode, r.stdout) == (0, f"cgihttpd (pid {pid}) already running\n")
+        with conf.open("a") as f:
+            f.write(f"Alias /new {tmp_path}/www/index.html\n")
+        assert run_k(conf, "graceful").returncode == 0
+        wait_for(lambda: count(tmp_path / "error.log", "AH00489") == 1, "the reload")
+        assert get(srv, "/new") == (200, b"hello\n")
+        assert run_k(conf, "stop").returncode == 0
+        wait_for(lambda: not pid_file.exists(), "the stop")
+        pid = 0
+        r = run_k(conf, "stop")
+        assert (r.returncode, r.stdout) == (0, "cgihttpd (no pid file) not running\n")
+    finally:
+        if pid:  # only the daemon this test started
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
