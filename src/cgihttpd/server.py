@@ -29,6 +29,7 @@ from cgihttpd.config.model import Address, ServerConfig
 from cgihttpd.config.readtimeout import ReadTimeout
 from cgihttpd.http.limits import HeadLimits
 from cgihttpd.http.protocol import CgiHttpProtocol, HttpSettings, ProtocolErrorEvent
+from cgihttpd.notify import READY, STOPPING, notify, reloading
 from cgihttpd.reload import CONTROL_SIGNALS, Generation, Generations, Rebuild, handling, log
 
 #: seconds in-flight requests get to finish after SIGINT/SIGTERM
@@ -358,6 +359,7 @@ def run(
                         print(f"cgihttpd: serving {url}{suffix}", file=stream, flush=True)
                     if on_ready is not None:
                         on_ready()
+                    notify(READY)  # systemd's Type=notify (a no-op elsewhere)
 
             def handle_exit(self, sig: int, frame: Any) -> None:
                 super().handle_exit(sig, frame)
@@ -366,6 +368,15 @@ def run(
             async def on_tick(self, counter: int) -> bool:
                 control_tick(self)
                 return await super().on_tick(counter)  # type: ignore[no-any-return]
+
+            async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+                # a signal that came during the last tick is acted on (logged, told
+                # to systemd) before the connections are drained
+                control_tick(self)
+                await super().shutdown(sockets=sockets)
+                life = self.generations.lifecycle
+                if life.state in (control.STOPPING, control.STOPPING_GRACEFUL):
+                    life.apply(control.DRAINED)
 
         server = Server(uv_config)
         server.early_signals = []
@@ -400,7 +411,9 @@ def control_tick(server: Any) -> None:
     connections = server.server_state.connections
     for event in gens.take_pending():
         if event in (control.GRACEFUL, control.RESTART) and life.state is control.RUNNING:
+            notify(reloading())
             gens.reload(event, server.config, connections)
+            notify(READY)
         elif event is control.GRACEFUL_STOP and not life.stopping:
             note = M.GRACEFUL_STOP.note()
             log(gens.current.app, note.level, note.module, note.text)
@@ -408,11 +421,13 @@ def control_tick(server: Any) -> None:
             server.config.timeout_graceful_shutdown = None
             server.should_exit = True
             life.apply(event)
+            notify(STOPPING)
         elif event is control.STOP and life.state is not control.STOPPING:
             note = M.STOP.note()
             log(gens.current.app, note.level, note.module, note.text)
             server.should_exit = True
             life.apply(event)
+            notify(STOPPING)
         else:
             life.apply(event)  # ignored in this state (the table says so)
     gens.reap(connections)
