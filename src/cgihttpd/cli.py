@@ -54,6 +54,9 @@ class Options:
     workers: int = 1  # -X forces 1
     app: str | None = None  # hidden: serve another ASGI app (tests)
     verb: str | None = None  # -k start|stop|restart|graceful|graceful-stop
+    server_root: str | None = None  # -d
+    before: tuple[str, ...] = ()  # -C: directives read before the file
+    after: tuple[str, ...] = ()  # -c: ... and after it
     single: bool = False  # -X (Apache: one process, in the foreground)
 
 
@@ -88,6 +91,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("docroot", nargs="?", metavar="DIR",
                    help="serve this folder with the zero-config defaults")
     p.add_argument("-f", dest="conf", metavar="CONF", help="run from an Apache config file")
+    p.add_argument("-d", dest="server_root", metavar="SERVERROOT",
+                   help="the initial ServerRoot (-f is relative to it)")
+    p.add_argument("-C", dest="before", metavar="DIRECTIVE", action="append", default=[],
+                   help="process DIRECTIVE before reading the config file")
+    p.add_argument("-c", dest="after", metavar="DIRECTIVE", action="append", default=[],
+                   help="process DIRECTIVE after reading the config file")
     p.add_argument("-D", dest="defines", metavar="NAME", action="append", default=[],
                    help="define NAME for <IfDefine> (-DFOREGROUND is accepted)")
     p.add_argument("-l", "--listen", dest="listens", metavar="HOST:PORT", action="append",
@@ -113,6 +122,8 @@ def parse_args(argv: Sequence[str]) -> Options:
     ns = _parser().parse_args(list(argv))
     if ns.docroot and ns.conf:
         raise UsageError("give either DIR (zero-config) or -f CONF, not both")
+    if (ns.server_root or ns.before or ns.after) and not ns.conf:
+        raise UsageError("-d, -C and -c go with -f CONF")
     if ns.workers < 1:
         raise UsageError("--workers must be at least 1")
     # apachectl -S is "httpd -t -D DUMP_VHOSTS"
@@ -129,6 +140,9 @@ def parse_args(argv: Sequence[str]) -> Options:
         app=ns.app,
         verb=ns.verb,
         single=ns.single,
+        server_root=ns.server_root,
+        before=tuple(ns.before),
+        after=tuple(ns.after),
     )
 
 
@@ -143,7 +157,8 @@ def build_config(opts: Options, environ: dict[str, str] | None = None) -> Server
     if opts.conf:
         from cgihttpd.config.loader import load_config
 
-        config = load_config(opts.conf, opts.defines, env)
+        config = load_config(opts.conf, opts.defines, env, server_root=opts.server_root,
+                             before=opts.before, after=opts.after)
         if opts.listens:
             config = config.with_listens(opts.listens)
         return config
@@ -275,7 +290,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 check_log_directories(cfg)
                 launcher = getattr(getattr(old, "runtime", None), "launcher", None)
                 return cfg, App.build(cfg, launcher=launcher)
-        where = f"config {os.path.abspath(opts.conf)}" if opts.conf else (
+        where = f"config {config.files[0]}" if opts.conf and config.files else (
             f"folder {config.main.document_root}")
 
         def start(on_ready: Any = None) -> int:

@@ -398,3 +398,23 @@ def test_started_in_the_background_scripts_ignore_nothing_and_a_signal_stops_it(
         assert not any("Traceback" in x for x in srv.stderr_lines)
     log = (tmp_path / "error.log").read_text()
     assert "cannot start" not in log and "running it cold" not in log, log
+
+
+def test_d_C_and_c_as_apache2_takes_them(tmp_path: Path) -> None:
+    """-d is the initial ServerRoot (a relative -f is found under it), -C directives
+    come before the file (a Define it tests), -c after it (overriding the file's
+    value); an error in one is reported at -C:N / -c:N."""
+    for name in ("conf", "logs", "htdocs", "alt", "late"):
+        (tmp_path / name).mkdir()
+    (tmp_path / "conf" / "site.conf").write_text(
+        "Listen 127.0.0.1:80\nServerName test.local\nDocumentRoot htdocs\n"
+        "<IfDefine ALT>\n  DocumentRoot alt\n</IfDefine>\n")
+    r = run_cli("-S", "-d", str(tmp_path), "-f", "conf/site.conf", "-C", "Define ALT")
+    assert r.returncode == 0, r.stderr
+    assert f'ServerRoot: "{tmp_path}"' in r.stdout
+    assert f'Main DocumentRoot: "{tmp_path}/alt"' in r.stdout, r.stdout
+    r = run_cli("-S", "-d", str(tmp_path), "-f", "conf/site.conf", "-C", "Define ALT",
+                "-c", "DocumentRoot late")
+    assert f'Main DocumentRoot: "{tmp_path}/late"' in r.stdout, r.stdout
+    r = run_cli("-t", "-d", str(tmp_path), "-f", "conf/site.conf", "-c", "Bogus 1")
+    assert r.returncode == 1 and r.stderr.startswith("-c:1: Invalid command 'Bogus'"), r.stderr

@@ -22,6 +22,9 @@ CASES: list[tuple[list[str], Options]] = [
     (["-v"], Options(version=True)),
     (["-X", "--workers", "4"], Options(workers=1, single=True)),
     (["-k", "graceful", "-f", "c"], Options(conf="c", verb="graceful")),
+    (["-d", "/srv", "-f", "c", "-C", "Define A", "-C", "Listen 81", "-c", "LogLevel info"],
+     Options(conf="c", server_root="/srv", before=("Define A", "Listen 81"),
+             after=("LogLevel info",))),
     (["-k", "start", "-DFOREGROUND"], Options(verb="start", defines=("FOREGROUND",))),
     (["--workers", "3"], Options(workers=3)),
     (["--app", "m:app"], Options(app="m:app")),
@@ -57,7 +60,8 @@ def test_unknown_verb_exits_2() -> None:
     assert exc.value.code == 2
 
 
-@pytest.mark.parametrize("argv", [["dir", "-f", "c"], ["--workers", "0"]])
+@pytest.mark.parametrize("argv", [["dir", "-f", "c"], ["--workers", "0"], ["-d", "/srv"],
+                                  ["-C", "Listen 80"]])
 def test_usage_errors(argv: list[str]) -> None:
     with pytest.raises(UsageError):
         parse_args(argv)
