@@ -405,3 +405,35 @@ def test_k_verbs_on_the_pid_file(tmp_path: Path) -> None:
         if pid:  # only the daemon this test started
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
+
+
+def test_graceful_closes_idle_keepalive_and_answers_a_begun_request(tmp_path: Path) -> None:
+    """As Apache's graceful restart: a kept-alive connection waiting for its next
+    request is closed; a connection whose request head is half sent is answered (on
+    the old configuration) with Connection: close; a new connection gets the new one."""
+    import socket
+
+    # a long KeepAliveTimeout: the idle connection closes because of the reload
+    conf = write_site(tmp_path, "KeepAliveTimeout 60\n")
+    with server(conf) as srv:
+        idle = socket.create_connection(srv.address, timeout=WAIT)
+        idle.sendall(b"GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n")
+        first = b""
+        while not first.endswith(b"hello\n"):
+            first += idle.recv(4096)
+        assert b"Connection: close" not in first
+        begun = socket.create_connection(srv.address, timeout=WAIT)
+        begun.sendall(b"GET /new HTTP/1.1\r\nHost: x\r\n")
+        with conf.open("a") as f:
+            f.write(f"Alias /new {tmp_path}/www/index.html\n")
+        srv.proc.send_signal(signal.SIGUSR1)
+        wait_for(lambda: count(tmp_path / "error.log", "AH00489") == 1, "the reload")
+        assert idle.recv(4096) == b""  # closed by the server
+        begun.sendall(b"\r\n")
+        answer = b""
+        while chunk := begun.recv(4096):
+            answer += chunk
+        assert answer.startswith(b"HTTP/1.1 404 ") and b"Connection: close" in answer
+        assert get(srv, "/new") == (200, b"hello\n")
+        idle.close()
+        begun.close()
