@@ -35,8 +35,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 import sys
+import threading
+import time
 import traceback
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -45,6 +48,7 @@ from typing import Any
 from cgihttpd import control
 from cgihttpd.asgi import Receive, Send
 from cgihttpd.config.model import ServerConfig
+from cgihttpd.logs.error import ErrorLog, format_error_line
 
 #: the signals that ask for a reload or a graceful stop (TERM and INT are uvicorn's)
 CONTROL_SIGNALS: tuple[signal.Signals, ...] = tuple(
@@ -100,11 +104,17 @@ def error_log(app: Any) -> Any:
 
 
 def log(app: Any, level: str, module: str, text: str) -> None:
+    """A line of the server's own in ``app``'s main error log. Notices are written
+    whatever LogLevel says, as Apache's parent writes AH00493/AH00489 (checked with
+    apache2 2.4.71 under ``LogLevel crit``)."""
     errlog = error_log(app)
-    if errlog is not None:
-        errlog.log(level, module, text)
-    else:
+    if errlog is None:
         print(f"cgihttpd: {text}", file=sys.stderr, flush=True)
+    elif level == "notice" and isinstance(errlog, ErrorLog):
+        errlog.write_line(format_error_line(time.time(), module, level, os.getpid(),
+                                            threading.get_native_id(), None, text))
+    else:
+        errlog.log(level, module, text)
 
 
 @dataclass(slots=True)
