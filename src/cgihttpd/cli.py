@@ -13,6 +13,7 @@ Must not know how configs are parsed or requests served: it calls ``load_config`
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import importlib.util
 import os
@@ -388,11 +389,13 @@ def detach(start: Any) -> int:
     if pid:
         os.close(write_end)
         os.waitpid(pid, 0)  # the first child exits once the daemon is forked
-        chunks = []
-        while chunk := os.read(read_end, 16):
-            chunks.append(chunk)
+        # "ready" from the daemon (from each worker with --workers: the first will
+        # do), or end of file when every process holding the pipe has died
+        said = b""
+        while len(said) < len(b"ready") and (chunk := os.read(read_end, 16)):
+            said += chunk
         os.close(read_end)
-        return 0 if b"".join(chunks) == b"ready" else 1
+        return 0 if said.startswith(b"ready") else 1
     os.close(read_end)
     code = 1
     try:
@@ -403,8 +406,9 @@ def detach(start: Any) -> int:
         os.dup2(devnull, 0)
 
         def ready() -> None:
-            os.write(write_end, b"ready")
-            os.close(write_end)
+            with contextlib.suppress(OSError):  # another worker said it first
+                os.write(write_end, b"ready")
+                os.close(write_end)
             sys.stdout.flush()
             sys.stderr.flush()
             os.dup2(devnull, 1)

@@ -382,7 +382,7 @@ def run(
         server.early_signals = []
         server.generations = generations
         if workers > 1:
-            return _run_workers(server, per_worker or [sockets] * workers)
+            return _run_workers(server, per_worker or [sockets] * workers, on_ready)
         with _quiet_signals(server.early_signals), handling(generations):
             try:
                 server.run(sockets=sockets)
@@ -448,7 +448,8 @@ def _quiet_signals(noted: list[int]) -> Any:
             signal.signal(sig, handler)
 
 
-def _run_workers(server: Any, per_worker: list[list[socket.socket]]) -> int:
+def _run_workers(server: Any, per_worker: list[list[socket.socket]],
+                 on_ready: Callable[[], None] | None = None) -> int:
     """POSIX: fork a process per entry of ``per_worker``, serving on that entry's
     sockets (its own SO_REUSEPORT set, or the same shared sockets for all, as Apache's
     children share theirs); the parent forwards SIGINT/SIGTERM and Apache's control
@@ -500,6 +501,10 @@ def _run_workers(server: Any, per_worker: list[list[socket.socket]]) -> int:
             signal.pthread_sigmask(signal.SIG_UNBLOCK, forwarded)
         for sock in every.values():
             sock.close()
+        if on_ready is not None:
+            # the sockets listen since before the fork: connections wait in the
+            # backlog until a worker accepts them
+            on_ready()
         for child in children:
             while True:
                 try:
