@@ -172,6 +172,8 @@ class Generations:
             self.lifecycle.apply(control.REFUSED)
             return False
         self.reloads += 1
+        for warning in (*config.warnings, *getattr(getattr(app, "logs", None), "warnings", ())):
+            log(app, "warn", "core", warning)  # what a start prints on stderr
         new = Generation(old.number + 1, config, app, protocol)
         uv_config.loaded_app = new
         if protocol is not None:
