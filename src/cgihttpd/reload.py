@@ -234,12 +234,11 @@ def _error_lines(exc: BaseException) -> list[str]:
 @contextlib.contextmanager
 def handling(generations: Generations) -> Iterator[None]:
     """Install the handlers of HUP, USR1 and WINCH (they only note the signal; the
-    server acts on it between two ticks). An ignored SIGHUP stays ignored: ``nohup``
-    asked for that, as CPython leaves an ignored SIGINT alone."""
+    server acts on it between two ticks). As Apache, whatever the server inherited: a
+    server started by ``nohup`` restarts on SIGHUP instead of ignoring it (it survives
+    the hangup either way), so that ``-k restart`` works however it was started."""
     previous: dict[signal.Signals, Any] = {}
     for sig in CONTROL_SIGNALS:
-        if sig == getattr(signal, "SIGHUP", None) and signal.getsignal(sig) == signal.SIG_IGN:
-            continue
         previous[sig] = signal.signal(sig, generations.note_signal)
     try:
         yield

@@ -441,3 +441,15 @@ def test_graceful_closes_idle_keepalive_and_answers_a_begun_request(tmp_path: Pa
         assert get(srv, "/new") == (200, b"hello\n")
         idle.close()
         begun.close()
+
+
+def test_started_by_nohup_hup_still_restarts(tmp_path: Path) -> None:
+    """A server started with SIGHUP ignored (nohup, a background job) handles it as
+    Apache does: a restart, not ignored, not killed."""
+    conf = write_site(tmp_path)
+    background = ("/bin/sh", "-c", 'trap "" HUP; exec "$@"', "sh")
+    with ServerProcess(["-f", str(conf), "-l", "127.0.0.1:0"], wrapper=background) as srv:
+        srv.proc.send_signal(signal.SIGHUP)
+        wait_for(lambda: count(tmp_path / "error.log", "AH00494") == 1, "the restart")
+        wait_for(lambda: count(tmp_path / "error.log", "AH00489") == 1, "the restart")
+        assert get(srv, "/index.html") == (200, b"hello\n")
