@@ -14,23 +14,24 @@ PY310  ?= $(shell ls -d $$HOME/.pyenv/versions/3.10*/bin/python3 2>/dev/null | h
 
 # `make run` installs what running needs (the package and its dependencies); the test
 # tools (pytest, mypy, playwright...) come with `make test` only.
-$(VENV)/.run-installed: pyproject.toml
+$(VENV)/.run-installed: pyproject.toml helper/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e .
+	$(PY) -m pip install -q -e ./helper
 	touch $@
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml helper/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m pip install -q -e '.[test]' -e ./helper
 	touch $(VENV)/.run-installed $@
 
 run: $(VENV)/.run-installed
 	$(VENV)/bin/cgihttpd -l $(LISTEN)
 
 lint: $(VENV)/.installed
-	$(VENV)/bin/ruff check src tests bench scripts
+	$(VENV)/bin/ruff check src tests bench scripts helper
 
 # Twice: as here, and as on Windows (the course's platform), which no CI machine runs.
 typecheck: $(VENV)/.installed

@@ -39,6 +39,7 @@ from cgihttpd.config.model import Source  # noqa: E402
 from cgihttpd.config.modules import (  # noqa: E402
     MPM_MODULES,
     REGISTRY,
+    UNIMPLEMENTED_EFFECTS,
     DirectiveInfo,
     ModuleInfo,
     protection,
@@ -206,6 +207,10 @@ def render() -> str:
     add("")
     for kind, text in WARNINGS.items():
         add(f"- {_MARK[kind]} `{text}`")
+        if kind == "unimplemented":
+            lost = "; ".join(f"{m}: {e}" for m, e in sorted(UNIMPLEMENTED_EFFECTS.items()))
+            add(f"  For these modules it also says what is lost, after `by cgihttpd:` "
+                f"({lost})")
     example = refused_example()
     if example is not None:
         add(f"- refused: `FILE:LINE: {refusal(example.name, protection(example) or '')}`")

@@ -32,13 +32,15 @@ from cgihttpd.asgi import Message, Receive, Send
 from cgihttpd.authn import AuthFiles, AuthOutcome, Groups, authenticate, challenge
 from cgihttpd.authz import Facts, always_granted, decide, evaluate, needs_host
 from cgihttpd.banner import server_software, signature
+from cgihttpd.cgi.devpage import explain_refusal
+from cgihttpd.cgi.diagnosis import STDOUT_HEAD, Problem
 from cgihttpd.cgi.environ import mod_env, server_name, server_port, to_wire
 from cgihttpd.cgi.runner import Launcher
 from cgihttpd.cgi.scriptlog import log_script_error, script_run
 from cgihttpd.config.errors import ConfigError
 from cgihttpd.config.htaccess import HtaccessContext
 from cgihttpd.config.model import DirConf, ServerConfig, VirtualHost
-from cgihttpd.errors import HTTPError
+from cgihttpd.errors import HTTPError, ResponseCutOff
 from cgihttpd.exchange import ErrorLogger, Exchange
 from cgihttpd.logs.access import LogRecord
 from cgihttpd.messages import Note, cgi_module
@@ -129,6 +131,12 @@ class App:
         exchange = self._exchange(scope, request, vhost, target, receive, send)
         try:
             await self._respond(exchange, refused=refusal is not None)
+        except ResponseCutOff as cut:
+            # the protocol's console line for the cut-off response says this instead
+            stats = _stats(scope)
+            if stats is not None:
+                stats["cut_off"] = (f"{request.method} {request.raw_target}: {cut}, so "
+                                    "the response was cut off")
         finally:
             self._log(exchange, scope)
         return None
@@ -223,8 +231,8 @@ class App:
     def _log(self, ex: Exchange, scope: Mapping[str, Any]) -> None:
         rec = ex.record
         rec.duration = time.time() - rec.start_time
-        stats = ((scope.get("extensions") or {}).get("cgihttpd") or {}).get("stats")
-        if isinstance(stats, dict):
+        stats = _stats(scope)
+        if stats is not None:
             rec.total_bytes = int(stats.get("bytes_out", rec.total_bytes))
             rec.body_bytes = int(stats.get("body_bytes", rec.body_bytes))
             if stats.get("aborted"):
@@ -250,6 +258,8 @@ class App:
             except Exception as exc:
                 if _started(ex) or isinstance(exc, OSError) and _client_gone(exc):
                     ex.record.completed = False
+                    if isinstance(exc, ResponseCutOff):
+                        raise  # for __call__ to tell the console
                     return
                 self._log_error(ex, "error", "core",
                                 f"request failed: {traceback.format_exc().rstrip()}")
@@ -273,7 +283,10 @@ class App:
         if target.access or ex.user is not None:
             ex = await self._authorized(ex)
         if target.kind == "error":
-            raise HTTPError(target.status, self._note_for(ex, target))
+            raise HTTPError(target.status, self._note_for(ex, target),
+                            page=self._dev_page(ex, "not-found", target.status,
+                                                target.handler == "cgi-script"
+                                                and target.status == 404))
         if target.kind == "redirect":
             # mod_alias/mod_dir: a path becomes a full URL (ap_construct_url); the
             # client's query follows unless the target brings its own
@@ -287,6 +300,9 @@ class App:
             return
         if target.handler == "cgi-script":
             await self._serve_cgi(ex, inherited_env, status_override)
+        elif self.config.dev_mode and _sent_as_text(ex):
+            await self._send_page(ex, _html_page(200, self._dev_page(
+                ex, "as-text", 200, True, source=_head(target.filename)) or b""))
         elif target.kind == "directory":
             await serve_directory(ex, self.fs, self._signature(ex))
         else:
@@ -407,7 +423,8 @@ class App:
         # mod_cgi cgi_handler: ExecCGI first, then the file type
         if "ExecCGI" not in target.conf.effective_options and not scriptaliased:
             self._script_log(ex, 403, "Options ExecCGI is off in this directory")
-            raise HTTPError(403, M.EXECCGI_OFF(module).note(path=target.filename))
+            raise HTTPError(403, M.EXECCGI_OFF(module).note(path=target.filename),
+                            page=self._dev_page(ex, "execcgi-off", 403, True))
         if target.kind == "directory":
             self._script_log(ex, 403, "attempt to invoke directory as script")
             raise HTTPError(403, M.DIRECTORY_AS_SCRIPT(module).note(path=target.filename))
@@ -456,6 +473,14 @@ class App:
             return M.SCRIPT_MISSING(module).note(path=target.filename)
         return target.note
 
+    def _dev_page(self, ex: Exchange, problem: Problem, status: int, applies: bool,
+                  source: bytes = b"") -> bytes | None:
+        """Dev mode's page for a script the request never ran, where ``applies``."""
+        if not (applies and self.config.dev_mode):
+            return None
+        return explain_refusal(problem, ex.target.filename, ex.request.raw_path,
+                               status=status, source=source)
+
     def _script_log(self, ex: Exchange, status: int, error: str) -> None:
         """mod_cgi's log_scripterror: refusals before a script runs go to ScriptLog."""
         log_script_error(ex.vhost.script_log, ex.vhost.script_log_length,
@@ -466,6 +491,9 @@ class App:
         status = exc.status
         if exc.note is not None:
             self._log_note(ex, exc.note)
+        if exc.page is not None:  # dev mode: the explanation instead of Apache's page
+            await self._send_page(ex, _html_page(status, exc.page, exc.headers))
+            return
         kind, value = classify_error_document(ex.target.conf.error_document(status))
         if kind == "text":
             await self._send_page(ex, text_response(status, value, exc.headers))
@@ -571,6 +599,34 @@ def _kept(exc: HTTPError) -> tuple[tuple[str, str], ...]:
     return tuple(h for h in exc.headers if h[0].lower() in ("allow", "www-authenticate"))
 
 
+#: What a learner's script file is called (dev mode explains one sent as text).
+_SCRIPT_SUFFIXES = (".py", ".cgi", ".pl")
+
+
+def _sent_as_text(ex: Exchange) -> bool:
+    """A browser asked for a script that no handler runs here: its source would go
+    out as text (dev mode explains why instead)."""
+    target = ex.target
+    return (target.kind == "file" and target.filename.endswith(_SCRIPT_SUFFIXES)
+            and "text/html" in (ex.request.header("accept") or "")
+            and _head(target.filename, 2) == b"#!")
+
+
+def _head(path: str, size: int = STDOUT_HEAD) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            return f.read(size)
+    except OSError:
+        return b""
+
+
+def _html_page(status: int, page: bytes,
+               headers: tuple[tuple[str, str], ...] = ()) -> Response:
+    return Response(status, headers + (("Content-Length", str(len(page))),
+                                       ("Content-Type", "text/html; charset=utf-8"),
+                                       ("Cache-Control", "no-store")), page)
+
+
 def _with_headers(ex: Exchange, headers: tuple[tuple[str, str], ...]) -> Exchange:
     """``ex`` sending ``headers`` too with whatever response it starts."""
     if not any(h[0].lower() == "www-authenticate" for h in headers):
@@ -638,6 +694,13 @@ def _double_reverse(addr: str) -> str | None:
     except (OSError, UnicodeError):
         return None
     return name if addr in forward else None
+
+
+def _stats(scope: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The protocol's per-request counters (``cgihttpd.http.protocol``), shared through
+    the scope's ``cgihttpd`` extension; None under another ASGI server."""
+    stats = ((scope.get("extensions") or {}).get("cgihttpd") or {}).get("stats")
+    return stats if isinstance(stats, dict) else None
 
 
 def _started(ex: Exchange) -> bool:

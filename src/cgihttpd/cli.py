@@ -1,9 +1,11 @@
 """The ``cgihttpd`` command: argv -> ``Options`` -> ``ServerConfig`` -> ``server.run``.
 
-Flags follow Apache's ``httpd`` where it has one (``-f``, ``-D``, ``-t``, ``-S``, ``-v``,
-``-X``); ``-l/--listen`` and the positional DIR (zero-config mode) are ours. argv is
-parsed once into one ``Options`` value (``parse_args``) and merged over the configuration
-in one function (``build_config``). Start-up problems are printed one per line on stderr
+Flags follow Apache's ``httpd`` where it has one (``-d``, ``-f``, ``-D``, ``-t``, ``-S``, ``-v``,
+``-X``); ``-l/--listen``, the positional DIR (zero-config mode) and the commands
+``init`` and ``hosts`` (``starter.commands``; a first argument of that name, so a folder
+called ``init`` is served as ``./init``) are ours. argv is parsed once into one
+``Options`` value (``parse_args``) and merged over the configuration in one function
+(``build_config``). Start-up problems are printed one per line on stderr
 with exit status 1, never as a traceback.
 
 Must not know how configs are parsed or requests served: it calls ``load_config`` /
@@ -19,7 +21,7 @@ import importlib.util
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +49,7 @@ class Options:
 
     docroot: str | None = None
     conf: str | None = None
+    server_root: str | None = None  # -d
     defines: tuple[str, ...] = ()
     listens: tuple[Address, ...] = ()
     check: bool = False  # -t
@@ -55,10 +58,10 @@ class Options:
     workers: int = 1  # -X forces 1
     app: str | None = None  # hidden: serve another ASGI app (tests)
     verb: str | None = None  # -k start|stop|restart|graceful|graceful-stop
-    server_root: str | None = None  # -d
     before: tuple[str, ...] = ()  # -C: directives read before the file
     after: tuple[str, ...] = ()  # -c: ... and after it
     single: bool = False  # -X (Apache: one process, in the foreground)
+    dev: bool = False  # --dev: dev mode over any configuration (CGIDevMode On)
 
 
 def parse_listen(text: str) -> Address:
@@ -87,13 +90,15 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="cgihttpd",
         description="A CGI/1.1 web server configured with Apache httpd 2.4 files.",
-        epilog="Zero-config: 'cgihttpd [DIR]' serves DIR (default: the built-in demo site).",
+        epilog="Zero-config: 'cgihttpd [DIR]' serves DIR (default: the built-in demo site). "
+               "'cgihttpd init DIR' writes the course's site; 'cgihttpd hosts NAME' the "
+               "hosts-file lines for a name (each takes --help).",
     )
     p.add_argument("docroot", nargs="?", metavar="DIR",
                    help="serve this folder with the zero-config defaults")
     p.add_argument("-f", dest="conf", metavar="CONF", help="run from an Apache config file")
     p.add_argument("-d", dest="server_root", metavar="SERVERROOT",
-                   help="the initial ServerRoot (-f is relative to it)")
+                   help="the initial ServerRoot (a relative -f CONF is found there)")
     p.add_argument("-C", dest="before", metavar="DIRECTIVE", action="append", default=[],
                    help="process DIRECTIVE before reading the config file")
     p.add_argument("-c", dest="after", metavar="DIRECTIVE", action="append", default=[],
@@ -114,6 +119,9 @@ def _parser() -> argparse.ArgumentParser:
                    "graceful, graceful-stop (start detaches unless -DFOREGROUND)")
     p.add_argument("--workers", type=int, default=1, metavar="N",
                    help="worker processes sharing the sockets (POSIX)")
+    p.add_argument("--dev", action="store_true",
+                   help="dev mode: failing scripts explained in the browser, config "
+                        "edits picked up without a restart (on for DIR; CGIDevMode On)")
     p.add_argument("--app", help=argparse.SUPPRESS)
     return p
 
@@ -123,8 +131,10 @@ def parse_args(argv: Sequence[str]) -> Options:
     ns = _parser().parse_args(list(argv))
     if ns.docroot and ns.conf:
         raise UsageError("give either DIR (zero-config) or -f CONF, not both")
-    if (ns.server_root or ns.before or ns.after) and not ns.conf:
-        raise UsageError("-d, -C and -c go with -f CONF")
+    if ns.server_root and not ns.conf:
+        raise UsageError("-d SERVERROOT goes with -f CONF")
+    if (ns.before or ns.after) and not ns.conf:
+        raise UsageError("-C and -c go with -f CONF")
     if ns.workers < 1:
         raise UsageError("--workers must be at least 1")
     # apachectl -S is "httpd -t -D DUMP_VHOSTS"
@@ -132,6 +142,7 @@ def parse_args(argv: Sequence[str]) -> Options:
     return Options(
         docroot=ns.docroot,
         conf=ns.conf,
+        server_root=ns.server_root,
         defines=tuple(ns.defines),
         listens=tuple(parse_listen(x) for x in ns.listens),
         check=ns.check and not dump,
@@ -141,9 +152,9 @@ def parse_args(argv: Sequence[str]) -> Options:
         app=ns.app,
         verb=ns.verb,
         single=ns.single,
-        server_root=ns.server_root,
         before=tuple(ns.before),
         after=tuple(ns.after),
+        dev=ns.dev,
     )
 
 
@@ -158,10 +169,15 @@ def build_config(opts: Options, environ: dict[str, str] | None = None) -> Server
     if opts.conf:
         from cgihttpd.config.loader import load_config
 
-        config = load_config(opts.conf, opts.defines, env, server_root=opts.server_root,
+        # httpd -S defines DUMP_VHOSTS and DUMP_RUN_CFG (main.c), as apachectl -S does
+        dump = ("DUMP_VHOSTS", "DUMP_RUN_CFG") if opts.dump else ()
+        defines = opts.defines + tuple(d for d in dump if d not in opts.defines)
+        config = load_config(opts.conf, defines, env, opts.server_root,
                              before=opts.before, after=opts.after)
         if opts.listens:
             config = config.with_listens(opts.listens)
+        if opts.dev:
+            config = replace(config, dev_mode=True)
         return config
     docroot = os.path.abspath(opts.docroot or demo_root())
     if not os.path.isdir(docroot):
@@ -238,6 +254,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from cgihttpd import server
 
     args = sys.argv[1:] if argv is None else argv
+    if args and args[0] in ("init", "hosts"):
+        from cgihttpd.starter.commands import run_command
+
+        return run_command(args)
     try:
         opts = parse_args(args)
     except UsageError as exc:
@@ -258,13 +278,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             if opts.dump:
                 from cgihttpd.config.report import describe
 
-                print(describe(config), flush=True)
+                # the report ends with its own newline, as apache2 -S's does
+                print(describe(config), end="", flush=True)
             # apache2 -t and -S fail on a log directory that does not exist (AH02291,
             # AH02297), as the start would
             check_log_directories(config)
             if opts.check:
                 print("Syntax OK", file=sys.stderr)  # apache2 -t: on stderr
             return 0
+        if config.dev_mode:  # CGIDevMode On, --dev, a zero-config folder
+            from cgihttpd.logs.writer import create_log_directories
+
+            _print_warnings(create_log_directories(config))
         factory: server.AppFactory
         rebuild: Any = None
         if opts.app:
@@ -278,6 +303,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             def factory(cfg: ServerConfig) -> Any:
                 app = App.build(cfg)
                 _print_warnings(app.logs.warnings)  # the logs' own (syslog...)
+                if cfg.dev_mode and cfg.files:
+                    # dev mode: an edited httpd.conf is picked up without a restart
+                    return DevReload(app, lambda: build_config(opts), App.build)
                 return app
 
             def rebuild(old: Any) -> tuple[ServerConfig, Any]:
@@ -289,9 +317,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                 if opts.verb:
                     cfg = with_pid_file(cfg)
                 check_log_directories(cfg)
-                launcher = getattr(getattr(old, "runtime", None), "launcher", None)
-                return cfg, App.build(cfg, launcher=launcher)
-        where = f"config {config.files[0]}" if opts.conf and config.files else (
+                current = getattr(old, "app", old)  # DevReload holds the App
+                launcher = getattr(getattr(current, "runtime", None), "launcher", None)
+                app = App.build(cfg, launcher=launcher)
+                if cfg.dev_mode and cfg.files:
+                    return cfg, DevReload(app, lambda: build_config(opts), App.build)
+                return cfg, app
+        conf_path = os.path.join(opts.server_root or "", opts.conf or "")
+        where = f"config {os.path.abspath(conf_path)}" if opts.conf else (
             f"folder {config.main.document_root}")
 
         def start(on_ready: Any = None) -> int:
@@ -420,6 +453,110 @@ def detach(start: Any) -> int:
         code = 1
     finally:
         os._exit(code)
+
+
+class DevReload:
+    """Dev mode's ASGI app: the configuration files are looked at (their mtime and
+    size) at most every ``RELOAD_CHECK`` seconds, when a request comes; once they
+    changed, the configuration is read again and a new App built from it serves the
+    next requests (the script launcher is kept: its warm interpreters serve any
+    configuration). Requests under way finish on the old App, whose logs are closed
+    when its last request ends. A configuration that no longer loads is reported on
+    stderr, once per change, and the old one keeps serving. Listen addresses are
+    bound once: a changed Listen needs a restart."""
+
+    RELOAD_CHECK = 1.0
+
+    def __init__(self, app: Any, load: Any, build: Any) -> None:
+        self.app = app
+        self._load = load  # () -> ServerConfig
+        self._build = build  # (config, launcher=) -> App
+        self._stamps = _stamps(app.config.files)
+        self._next_check = 0.0
+        self._active: dict[int, int] = {}
+        self._retired: list[Any] = []
+
+    @property
+    def config(self) -> ServerConfig:
+        return self.app.config  # type: ignore[no-any-return]
+
+    @property
+    def logs(self) -> Any:
+        return self.app.logs
+
+    def log_protocol_error(self, event: Any) -> None:
+        from cgihttpd.server import protocol_error_logger
+
+        log = protocol_error_logger(self.app)
+        if log is not None:
+            log(event)
+
+    def reload_if_changed(self, now: float) -> bool:
+        """Rebuild the App if a configuration file changed; True if it was."""
+        if now < self._next_check:
+            return False
+        self._next_check = now + self.RELOAD_CHECK
+        stamps = _stamps(self.app.config.files)
+        if stamps == self._stamps:
+            return False
+        self._stamps = stamps
+        try:
+            config = self._load()
+            app = self._build(config, launcher=self.app.runtime.launcher)
+        except (ConfigError, ConfigErrors, OSError) as exc:
+            print("cgihttpd: the edited configuration does not load; still serving the "
+                  "previous one:", file=sys.stderr)
+            _print_errors(exc)
+            return False
+        _print_warnings(config.warnings)
+        print(f"cgihttpd: configuration reloaded ({', '.join(config.files)})",
+              file=sys.stderr)
+        self._retire(self.app)
+        self.app = app
+        self._stamps = _stamps(config.files)
+        return True
+
+    def _retire(self, app: Any) -> None:
+        if self._active.get(id(app), 0):
+            self._retired.append(app)
+        else:
+            app.close()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":  # lifespan lasts as long as the server
+            await self.app(scope, receive, send)
+            return
+        import time
+
+        self.reload_if_changed(time.monotonic())
+        app = self.app
+        key = id(app)
+        self._active[key] = self._active.get(key, 0) + 1
+        try:
+            await app(scope, receive, send)
+        finally:
+            self._active[key] -= 1
+            if not self._active[key]:
+                del self._active[key]
+                if app in self._retired:
+                    self._retired.remove(app)
+                    app.close()
+
+    def close(self) -> None:
+        for app in (*self._retired, self.app):
+            app.close()
+
+
+def _stamps(files: Sequence[str]) -> tuple[tuple[str, int, int], ...]:
+    """What tells that a configuration file changed: its mtime and size."""
+    out = []
+    for name in files:
+        try:
+            st = os.stat(name)
+            out.append((name, st.st_mtime_ns, st.st_size))
+        except OSError:
+            out.append((name, -1, -1))
+    return tuple(out)
 
 
 def console_main() -> None:

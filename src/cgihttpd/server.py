@@ -13,6 +13,7 @@ Must not know about Apache's config syntax (that is ``config``) nor about reques
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
 import signal
@@ -81,6 +82,37 @@ def _dual_stack() -> bool:
     return True
 
 
+#: how far past a port in use ``bind_advice`` looks for a free one
+_PORT_SEARCH = 20
+
+
+def _free_loopback_port(start: int) -> int | None:
+    """The first port from ``start`` that 127.0.0.1 can bind now, within a few."""
+    for candidate in range(start, min(start + _PORT_SEARCH, 65536)):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            try:
+                probe.bind(("127.0.0.1", candidate))
+            except OSError:
+                continue
+            return candidate
+    return None
+
+
+def bind_advice(err: int | None, port: int) -> str:
+    """What a learner can do about a refused bind, as the end of its one line: a port
+    in use → a free one near it; a port that needs admin rights → 8080."""
+    if err == errno.EADDRINUSE:
+        free = _free_loopback_port(port + 1)
+        other = f"-l 127.0.0.1:{free}" if free else "-l 127.0.0.1:PORT with another port"
+        return (f" (another program is using port {port}: stop it, or run cgihttpd with "
+                f"{other})")
+    if err in (errno.EACCES, errno.EPERM):
+        free = _free_loopback_port(8080) or 8080
+        return (f" (ports below 1024 need root or an administrator: run cgihttpd with "
+                f"-l 127.0.0.1:{free} and open http://127.0.0.1:{free}/)")
+    return ""
+
+
 def bind_listeners(listens: Sequence[Address], *, reuse_port: bool = False
                    ) -> list[socket.socket]:
     """Bind and listen on every address (duplicates once). On failure close what was
@@ -114,7 +146,8 @@ def bind_listeners(listens: Sequence[Address], *, reuse_port: bool = False
             except OSError as exc:
                 where = f"[{host}]:{port}" if family == socket.AF_INET6 else f"{host}:{port}"
                 raise StartupError(
-                    f"could not bind to address {where}: {exc.strerror or exc}") from None
+                    f"could not bind to address {where}: {exc.strerror or exc}"
+                    + bind_advice(exc.errno, port)) from None
     except BaseException:
         for s in sockets:
             s.close()
@@ -169,6 +202,25 @@ def url_of(sock: socket.socket) -> str:
     if ":" in host:
         host = f"[{host}]"
     return f"http://{host}:{port}/"
+
+
+def site_lines(config: ServerConfig, sockets: Sequence[socket.socket]) -> list[str]:
+    """A banner line per named site a browser here can open now: ``NAME.localhost``
+    needs no hosts-file entry (``vhost.localhost_fallback``), ``NAME`` itself does."""
+    from cgihttpd.vhost import local_site_names
+
+    out: list[str] = []
+    for sock in sockets:
+        url = url_of(sock)
+        if not url.startswith(("http://127.0.0.1:", "http://[::1]:")):
+            continue  # bound to another address: loopback names do not reach it
+        port = sock.getsockname()[1]
+        at = "" if port == 80 else f":{port}"
+        for name in local_site_names(config, port):
+            out.append(f"cgihttpd: site {name}: http://{name}.localhost{at}/ works now; "
+                       f"http://{name}{at}/ once the hosts file names it "
+                       f"(cgihttpd hosts {name})")
+    return out
 
 
 def write_pid_file(path: str) -> None:
@@ -322,13 +374,13 @@ def run(
     try:
         app = app_factory(config)
         protocol = protocol_for(config, app)
-        first = Generation(0, config, app, protocol)
-        generations = Generations(first, rebuild=rebuild, protocol_for=protocol_for)
+        gen0 = Generation(0, config, app, protocol)
+        generations = Generations(gen0, rebuild=rebuild, protocol_for=protocol_for)
         if pid_file:
             write_pid_file(pid_file)
         drop_privileges(config.user, config.group)
         uv_config = uvicorn.Config(
-            first,
+            gen0,
             http=protocol,
             loop="auto",  # uvloop when importable, else asyncio (Windows)
             lifespan="on",
@@ -341,7 +393,9 @@ def run(
             timeout_graceful_shutdown=GRACEFUL_SHUTDOWN,
             backlog=BACKLOG,
         )
-        urls = [url_of(s) for s in (per_worker[0] if per_worker else sockets)]
+        first = per_worker[0] if per_worker else sockets
+        urls = [url_of(s) for s in first]
+        sites = site_lines(config, first)
 
         class Server(uvicorn.Server):  # type: ignore[misc]
             #: SIGINT/SIGTERM that arrived before uvicorn installed its own handlers
@@ -357,6 +411,8 @@ def run(
                     for url in urls:
                         suffix = f" ({announce})" if announce else ""
                         print(f"cgihttpd: serving {url}{suffix}", file=stream, flush=True)
+                    for line in sites:
+                        print(line, file=stream, flush=True)
                     if on_ready is not None:
                         on_ready()
                     notify(READY)  # systemd's Type=notify (a no-op elsewhere)

@@ -10,6 +10,13 @@ name-based virtual host"; server/vhost.c):
    (wildcards allowed); no match → the first vhost of that address set.
 No address match at all → the main server.
 
+One extension of cgihttpd's own (docs/design.md, "Names on this machine"): when no vhost
+of the set matches a Host ending in ``.localhost``, that Host without the suffix is
+tried the same way, so ``cgi213.loc.localhost`` - a name browsers resolve to loopback
+without a hosts-file entry (RFC 6761 section 6.3) - reaches the vhost named
+``cgi213.loc``. It never overrides a match of the full name, nor the default vhost for
+a name nobody has.
+
 Must not know about HTTP parsing (the caller passes the Host name already lower-cased
 and without port) nor about the filesystem.
 """
@@ -78,6 +85,35 @@ def name_matches(vhost: VirtualHost, host: str) -> bool:
     return False
 
 
+#: the special-use domain every name under which is loopback (RFC 6761 section 6.3)
+LOCALHOST_SUFFIX = ".localhost"
+
+
+def localhost_fallback(host: str) -> str | None:
+    """``cgi213.loc`` for ``cgi213.loc.localhost`` (lower-case, no port); None for a
+    name not under ``.localhost`` and for ``localhost`` itself."""
+    if not host.endswith(LOCALHOST_SUFFIX):
+        return None
+    rest = host[: -len(LOCALHOST_SUFFIX)].rstrip(".")
+    return rest or None
+
+
+def local_site_names(config: ServerConfig, port: int) -> list[str]:
+    """The ServerNames a browser on this machine can reach on ``port`` as
+    ``NAME.localhost`` (the start-up banner's URLs): those of the vhosts a loopback
+    connection to that port chooses among, in order, without wildcards, IP literals or
+    names already under ``localhost``."""
+    out: list[str] = []
+    for vhost in address_candidates(config, "127.0.0.1", port):
+        name = _strip_port(vhost.server_name.lower()).rstrip(".")
+        if (not name or name in out or any(c in name for c in "*?[:")
+                or name == "localhost" or name.endswith(LOCALHOST_SUFFIX)
+                or name.replace(".", "").isdigit()):
+            continue
+        out.append(name)
+    return out
+
+
 def select_vhost(config: ServerConfig, local_addr: str, local_port: int, host: str,
                  *, names: Mapping[str, frozenset[str]] | None = None) -> VirtualHost:
     candidates = address_candidates(config, local_addr, local_port, names)
@@ -87,6 +123,13 @@ def select_vhost(config: ServerConfig, local_addr: str, local_port: int, host: s
     for vhost in candidates:
         if name_matches(vhost, host):
             return vhost
+    # cgihttpd's extension: NAME.localhost reaches NAME, only once the full name has
+    # matched nothing (the module docstring)
+    short = localhost_fallback(host)
+    if short is not None:
+        for vhost in candidates:
+            if name_matches(vhost, short):
+                return vhost
     # Apache: "If no matching ServerName or ServerAlias is found in the set of virtual
     # hosts containing the most specific matching IP address and port combination,
     # then the first listed virtual host that matches that will be used."

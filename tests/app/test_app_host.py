@@ -95,3 +95,11 @@ def test_a_refused_host_is_answered_by_the_default_vhost(site: Site) -> None:
     finally:
         app.close()
     assert refused == (400, b"refused by the default")
+
+
+def test_a_localhost_name_reaches_the_vhost_of_the_name_without_it(site: Site) -> None:
+    # cgihttpd's extension (vhost.localhost_fallback): browsers send *.localhost here
+    default = call(site, [(b"host", b"nobody.example")])
+    assert call(site, [(b"host", b"other.example.localhost:8080")]) == (200, b"other vhost\n")
+    assert call(site, [(b"host", b"nobody.example.localhost")]) == default
+    assert default != (200, b"other vhost\n")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from app.conftest import Site
+from pathlib import Path
+
+from app.conftest import Site, build_tree, site_config
+from cgihttpd.app import App
 from cgihttpd.static import files
 
 
@@ -82,6 +85,26 @@ def test_trace_echoes_the_request_head(site: Site) -> None:
     assert r.text.startswith("TRACE /anything?x HTTP/1.1\r\n")
     assert "x-probe: v  1\r\n" in r.text and r.text.endswith("\r\n\r\n")
     assert site.get("/a.html", method="TRACE", content=b"body").status_code == 413
+
+
+def test_trace_enable_off(tmp_path: Path) -> None:
+    """Debian's security.conf: TraceEnable Off. TRACE is 405 with an empty Allow (as
+    Apache, which refuses it before a handler said what it allows), and Allow no
+    longer names TRACE."""
+    build_tree(tmp_path)
+    config = site_config(tmp_path, trace_enable="off")
+    app = App.build(config)
+    try:
+        site = Site(tmp_path, app, config)
+        r = site.get("/a.html", method="TRACE")
+        assert (r.status_code, r.headers["allow"]) == (405, "")
+        assert "The requested method TRACE is not allowed for this URL." in r.text
+        r = site.get("/a.html", method="OPTIONS")
+        assert r.headers["allow"] == "GET,POST,OPTIONS,HEAD"
+        assert site.get("/a.html", method="DELETE").headers["allow"] == \
+            "GET,POST,OPTIONS,HEAD"
+    finally:
+        app.close()
 
 
 def test_multipart_byteranges_body(site: Site) -> None:

@@ -235,11 +235,13 @@ def stop_server(server: Server) -> None:
             server.proc.wait(timeout=STOP_DEADLINE)
 
 
-def start_server(impl: str, argv: list[str], root: Path) -> Server:
-    port = free_port()
+def start_server(impl: str, argv: list[str], root: Path, *, port: int | None = None,
+                 env: Mapping[str, str] | None = None) -> Server:
+    """Start ``argv`` on ``port`` (a free one by default) with ``env`` over ours."""
+    port = free_port() if port is None else port
     # A zone with a half-hour offset, so %t's "+0530" is compared, not assumed to be UTC.
-    env = dict(os.environ, PORT=str(port), ROOT=str(root), IMPL=impl, PYTHONUNBUFFERED="1",
-               TZ=DIFF_TZ)
+    env = {**os.environ, **(env or {}), "PORT": str(port), "ROOT": str(root), "IMPL": impl,
+           "PYTHONUNBUFFERED": "1", "TZ": DIFF_TZ}
     output = root / "run" / f"{impl}.out"
     with output.open("wb") as out:
         proc = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=out,

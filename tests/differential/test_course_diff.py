@@ -150,3 +150,29 @@ def test_access_log_lines(course_pair: Pair) -> None:
         found.append(m.groups())
     assert found[1] == found[0]
     assert found[0][1] == '"GET /index.py?q=1 HTTP/1.1" 200 19'
+
+
+#: A learner's broken scripts (dev mode's cases): without CGIDevMode both servers answer
+#: Apache's 500 page, whatever cgihttpd would explain in dev mode.
+BROKEN = {
+    "bodyfirst.py": "print('<h1>Hello</h1>')\nprint('Content-Type: text/html')\nprint()\n",
+    "noblank.py": "print('Content-Type: text/html')\nprint('<h1>Hi</h1>')\n",
+    "raises.py": "average = 10 / 0\nprint('Content-Type: text/html\\n')\n",
+    "silent.py": "import sys\nsys.exit(3)\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(BROKEN))
+def test_broken_script_gets_apaches_500_page(course_pair: Pair, name: str) -> None:
+    path = course_pair.root / "cgi" / "broken" / name
+    path.parent.mkdir(mode=0o755, exist_ok=True)
+    path.write_text("#!/usr/bin/env python3\n" + BROKEN[name])
+    path.chmod(0o755)
+    r = same(course_pair, "GET", f"/broken/{name}")
+    assert r["status"] == 500 and b"Internal Server Error" in r["body"]  # type: ignore[operator]
+    assert b"What to change" not in r["body"]  # type: ignore[operator]
+
+
+def test_demo_helper_page(course_pair: Pair) -> None:
+    """The demo page written with the script helper answers the same on both."""
+    assert same(course_pair, "GET", "/helper.py")["status"] == 200

@@ -79,8 +79,15 @@ def test_port_in_use_is_one_line_and_exit_1(tmp_path: Path) -> None:
         port = busy.getsockname()[1]
         r = run_cli(str(tmp_path), "-l", f"127.0.0.1:{port}")
     assert r.returncode == 1
-    assert r.stderr.strip() == (
-        f"cgihttpd: could not bind to address 127.0.0.1:{port}: Address already in use")
+    line = r.stderr.strip()
+    assert "\n" not in line
+    assert line.startswith(
+        f"cgihttpd: could not bind to address 127.0.0.1:{port}: Address already in use "
+        f"(another program is using port {port}: stop it, or run cgihttpd with -l "
+        "127.0.0.1:"), line
+    # the port it suggests was free when it said so
+    suggested = int(line.rsplit(":", 1)[1].rstrip(")"))
+    assert port < suggested <= port + 20
 
 
 def test_missing_log_directory_is_a_clear_error(tmp_path: Path) -> None:
@@ -127,7 +134,7 @@ def test_warnings_are_printed_for_check_dump_and_start(tmp_path: Path) -> None:
     conf = write_conf(tmp_path, "LoadModule status_module modules/mod_status.so\n")
     with ServerProcess(["-f", str(conf), "-l", "127.0.0.1:0"]) as srv:
         assert f"{conf}:6: module status_module (mod_status.c) is loaded but not " \
-               "implemented by cgihttpd" in srv.stderr_lines
+               "implemented by cgihttpd: no server-status page" in srv.stderr_lines
 
 
 def test_zero_config_serves_the_demo_site_and_prints_the_real_port() -> None:

@@ -1,7 +1,10 @@
 """git-http-backend (Debian's git) set up as its manual says, driven by the real git
 client: ``git clone`` over smart HTTP, and a ``git push`` (also with a chunked request
 body) where the repository enables ``http.receivepack``, on cgihttpd and on Apache with
-the same config.
+the same config. Then the manual's authenticated push "if you do not have mod_rewrite":
+``<LocationMatch "^/git/.*/git-receive-pack$">`` with ``AuthType Basic`` and
+``Require valid-user`` (a password file made by Debian's ``htpasswd``): a push with
+credentials succeeds, an anonymous one gets 401 and git fails cleanly.
 
 The manual's lines (git-http-backend(1), "Apache 2.x"): ``SetEnv GIT_PROJECT_ROOT``,
 ``SetEnv GIT_HTTP_EXPORT_ALL``, ``ScriptAlias /git/ /usr/lib/git-core/git-http-backend/``.
@@ -44,6 +47,19 @@ ScriptAlias /git/ /usr/lib/git-core/git-http-backend/
     Require all granted
 </Directory>
 """
+
+
+# git-http-backend(1): "it is sufficient to just protect git-receive-pack itself";
+# the repository then needs http.receivepack (the advertisement is anonymous).
+AUTH_CONF = server_conf("env", "auth_basic", "authn_core", "authn_file",
+                        "authz_user") + CONF.split("DocumentRoot {root}/htdocs\n", 1)[1] + """<LocationMatch "^/git/.*/git-receive-pack$">
+    AuthType Basic
+    AuthName "Git Access"
+    AuthUserFile {root}/git.passwd
+    Require valid-user
+</LocationMatch>
+"""
+HTPASSWD = shutil.which("htpasswd", path="/usr/bin:/bin:/usr/sbin")
 
 
 def git(*args: str, cwd: Path, home: Path) -> subprocess.CompletedProcess[str]:
@@ -125,3 +141,71 @@ def test_the_backend_sees_script_name_and_path_info(served: Served) -> None:
     assert r.returncode == 0, (r.stderr, served.error_log())
     assert "refs/heads/main" in r.stdout
     assert "aliased" not in served.error_log()
+
+
+@pytest.fixture(scope="module", params=[
+    "cgihttpd", pytest.param("apache", marks=pytest.mark.differential)])
+def authed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+           cgihttpd_on: Start, apache_on: Start) -> Served:
+    """The manual's protected git-receive-pack; user "pusher", password "s3cret"."""
+    if HTPASSWD is None:
+        pytest.skip("Debian's apache2-utils (htpasswd) is not installed")
+    root = tmp_path_factory.mktemp(f"git-auth-{request.param}")
+    make_site(root)
+    passwd = root / "git.passwd"
+    subprocess.run([HTPASSWD, "-bcB", str(passwd), "pusher", "s3cret"], check=True,
+                   capture_output=True, timeout=GIT_DEADLINE)
+    os.chmod(passwd, 0o644)
+    start = cgihttpd_on if request.param == "cgihttpd" else apache_on
+    return start(root, AUTH_CONF)
+
+
+def _commit_to_push(served: Served, name: str) -> Path:
+    home = served.root / "home"
+    work = served.root / name
+    r = git("clone", "-q", served.url("/git/repo.git"), str(work), cwd=served.root,
+            home=home)
+    assert r.returncode == 0, (r.stderr, served.error_log())
+    (work / name).write_text(f"{name}\n")
+    git("add", ".", cwd=work, home=home)
+    assert git("commit", "-q", "-m", name, cwd=work, home=home).returncode == 0
+    return work
+
+
+def _head(served: Served) -> str:
+    r = git("--git-dir", str(served.root / "git" / "repo.git"), "log", "--format=%s",
+            "-1", "main", cwd=served.root, home=served.root / "home")
+    return r.stdout.strip()
+
+
+def test_an_anonymous_push_is_refused_with_401(authed: Served) -> None:
+    work = _commit_to_push(authed, "anonymous")
+    r = git("push", "origin", "main", cwd=work, home=authed.root / "home")
+    assert r.returncode != 0
+    # GIT_TERMINAL_PROMPT=0: git asks for credentials, may not prompt, and gives up
+    assert "Authentication failed" in r.stderr or "terminal prompts disabled" in r.stderr, \
+        r.stderr
+    assert _head(authed) == "first"
+    log = (authed.root / f"{authed.impl}-access.log").read_text()
+    assert '"POST /git/repo.git/git-receive-pack HTTP/1.1" 401 ' in log
+
+
+def test_a_push_with_credentials_succeeds(authed: Served) -> None:
+    work = _commit_to_push(authed, "authenticated")
+    url = authed.url("/git/repo.git").replace("http://", "http://pusher:s3cret@", 1)
+    r = git("push", url, "main", cwd=work, home=authed.root / "home")
+    assert r.returncode == 0, (r.stderr, authed.error_log())
+    assert _head(authed) == "authenticated"
+    log = (authed.root / f"{authed.impl}-access.log").read_text()
+    assert '- pusher [' in log
+    assert '"POST /git/repo.git/git-receive-pack HTTP/1.1" 200 ' in log
+
+
+def test_a_wrong_password_is_refused(authed: Served) -> None:
+    work = _commit_to_push(authed, "wrong")
+    url = authed.url("/git/repo.git").replace("http://", "http://pusher:nope@", 1)
+    r = git("push", url, "main", cwd=work, home=authed.root / "home")
+    assert r.returncode != 0
+    # credentials in the URL are sent up front: the RPC itself gets the 401
+    assert "HTTP 401" in r.stderr or "Authentication failed" in r.stderr, r.stderr
+    assert _head(authed) != "wrong"

@@ -19,6 +19,8 @@ CASES: list[tuple[list[str], Options]] = [
     (["-S", "-f", "c"], Options(conf="c", dump=True)),
     (["-t", "-D", "DUMP_VHOSTS", "-f", "c"],
      Options(conf="c", defines=("DUMP_VHOSTS",), dump=True)),
+    (["-d", "/etc/apache2", "-f", "apache2.conf"],
+     Options(conf="apache2.conf", server_root="/etc/apache2")),
     (["-v"], Options(version=True)),
     (["-X", "--workers", "4"], Options(workers=1, single=True)),
     (["-k", "graceful", "-f", "c"], Options(conf="c", verb="graceful")),
@@ -28,6 +30,7 @@ CASES: list[tuple[list[str], Options]] = [
     (["-k", "start", "-DFOREGROUND"], Options(verb="start", defines=("FOREGROUND",))),
     (["--workers", "3"], Options(workers=3)),
     (["--app", "m:app"], Options(app="m:app")),
+    (["--dev", "-f", "c"], Options(conf="c", dev=True)),
     (["dir", "-l", "8080"], Options(docroot="dir", listens=(Address("*", 8080),))),
 ]
 
@@ -60,7 +63,7 @@ def test_unknown_verb_exits_2() -> None:
     assert exc.value.code == 2
 
 
-@pytest.mark.parametrize("argv", [["dir", "-f", "c"], ["--workers", "0"], ["-d", "/srv"],
+@pytest.mark.parametrize("argv", [["dir", "-f", "c"], ["--workers", "0"], ["-d", "/x"],
                                   ["-C", "Listen 80"]])
 def test_usage_errors(argv: list[str]) -> None:
     with pytest.raises(UsageError):
@@ -71,3 +74,19 @@ def test_unknown_flag_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exc:
         parse_args(["--nope"])
     assert exc.value.code == 2
+
+
+def test_dev_mode_defaults(tmp_path: object) -> None:
+    """On for a folder, off for -f CONF unless --dev or CGIDevMode On."""
+    import pathlib
+
+    from cgihttpd.cli import build_config
+
+    root = pathlib.Path(str(tmp_path))
+    assert build_config(Options(docroot=str(root))).dev_mode
+    conf = root / "httpd.conf"
+    conf.write_text(f"Listen 127.0.0.1:8080\nDocumentRoot {root}\n")
+    assert not build_config(Options(conf=str(conf))).dev_mode
+    assert build_config(Options(conf=str(conf), dev=True)).dev_mode
+    conf.write_text(f"Listen 127.0.0.1:8080\nDocumentRoot {root}\nCGIDevMode On\n")
+    assert build_config(Options(conf=str(conf))).dev_mode

@@ -165,6 +165,8 @@ CASES: list[tuple[str, str, Check]] = [
      lambda c: c.main.max_keepalive_requests == 7),
     ("ServerTokens", "ServerTokens ProductOnly\n", lambda c: c.server_tokens == "Prod"),
     ("ServerSignature", "ServerSignature EMail\n", lambda c: c.main.server_signature == "email"),
+    ("TraceEnable", "TraceEnable Off\n<VirtualHost *:80>\n</VirtualHost>\n",
+     lambda c: c.main.trace_enable == "off" == c.vhosts[0].trace_enable),
     ("LoadModule", "LoadModule status_module x.so\n", lambda c: "status_module" in c.modules),
     # acted on while reading (EXEC_ON_READ), none of them left for the second phase
     ("Define", "Define A\nDefine B 1\n", lambda c: {"A", "B"} <= c.defines),
@@ -251,6 +253,7 @@ CASES: list[tuple[str, str, Check]] = [
      lambda c: c.cgi_warm_preload == ("json", "cgi", "email.parser")
      and not any("CGIWarmPreload" in w for w in c.warnings)),
     ("CGIMaxProcesses", "CGIMaxProcesses 8\n", lambda c: c.max_concurrent_cgi == 8),
+    ("CGIDevMode", "CGIDevMode On\n", lambda c: c.dev_mode is True),
     ("Redirect", "Redirect permanent /a http://x/\n<Location /l>\nRedirect gone\n</Location>\n",
      lambda c: [(r.status, r.fake, r.url) for r in c.main.redirects]
      == [(301, "/a", "http://x/")] and c.main.sections[0].conf.redirect is not None),
@@ -359,6 +362,7 @@ def test_every_table_directive_is_covered() -> None:
         ("ServerAlias x\n", "F:1: ServerAlias only used in <VirtualHost>"),
         ("ErrorDocument 999 /x\n", "F:1: Unsupported HTTP response code 999"),
         ("ServerSignature maybe\n", "F:1: ServerSignature: use one of: off | on | email"),
+        ("TraceEnable maybe\n", "F:1: TraceEnable must be one of 'on', 'off', or 'extended'"),
         ("<DirectoryMatch (>\n</DirectoryMatch>\n",
          "F:1: Regular expression could not be compiled."),
         ("CGIVar FOO current-uri\n", 'F:1: Unrecognized CGI variable: "FOO"'),

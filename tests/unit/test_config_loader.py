@@ -11,7 +11,7 @@ from config_helpers import FIXTURES, load
 
 from app.factory import require_of
 from cgihttpd.config.errors import ConfigErrors
-from cgihttpd.config.loader import load_config, read_envvars
+from cgihttpd.config.loader import account_id, load_config, read_envvars
 from cgihttpd.config.model import Address, OptionsSpec
 from cgihttpd.config.report import describe
 from cgihttpd.config.zeroconf import folder_config
@@ -126,6 +126,27 @@ def test_debian_stock_tree_loads_without_errors() -> None:
     assert any(w.startswith("/etc/apache2/mods-enabled/status.load:") and
                "module status_module (mod_status.c) is loaded but not implemented" in w
                for w in c.warnings)
+
+
+def test_d_sets_the_server_root_and_finds_a_relative_conf(tmp_path: Path) -> None:
+    """httpd -d ROOT -f REL: ROOT is the ServerRoot (Debian's apache2.conf sets none) and
+    REL, like a relative Include, is found under it."""
+    (tmp_path / "etc").mkdir()
+    (tmp_path / "etc" / "httpd.conf").write_text("ServerName x\nInclude extra.conf\n")
+    (tmp_path / "extra.conf").write_text("Timeout 7\n")
+    c = load_config("etc/httpd.conf", environ={}, server_root=str(tmp_path))
+    assert c.server_root == str(tmp_path)
+    assert c.files == (f"{tmp_path}/etc/httpd.conf", f"{tmp_path}/extra.conf")
+    assert c.main.timeout == 7.0
+
+
+def test_account_ids_for_the_S_report() -> None:
+    """-S prints User/Group with the id unixd resolved (ap_uname2id: #N is N)."""
+    assert account_id("#33", "user") == 33
+    assert account_id("root", "user") == 0
+    assert account_id("root", "group") == 0
+    assert account_id("no-such-user-here", "user") is None
+    assert account_id(None, "group") is None
 
 
 def test_debian_mods_available_confs_parse(tmp_path: Path) -> None:

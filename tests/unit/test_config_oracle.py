@@ -94,6 +94,7 @@ BROKEN = [
     "Require all granted",
     "<Directory /x>\nRequire foo\n</Directory>",
     "KeepAlive maybe",
+    "TraceEnable bogus",
     "ServerAlias x",
     "ErrorDocument 999 /x",
     "Define a:b",

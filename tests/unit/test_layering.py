@@ -32,7 +32,8 @@ PURE_CORES = (
     "cgihttpd.config.directives", "cgihttpd.config.readtimeout",
     # CGI: script output, meta-variables, #! lines, conditions, the reply plan
     "cgihttpd.cgi.parser", "cgihttpd.cgi.environ", "cgihttpd.cgi.shebang",
-    "cgihttpd.cgi.conditions", "cgihttpd.cgi.reply",
+    "cgihttpd.cgi.conditions", "cgihttpd.cgi.reply", "cgihttpd.cgi.diagnosis",
+    "cgihttpd.cgi.devpage",
     # HTTP: framing, head limits, reason phrases, the engine's own error pages
     "cgihttpd.http.framing", "cgihttpd.http.limits", "cgihttpd.http.status",
     "cgihttpd.http.errorpage",
@@ -45,12 +46,15 @@ PURE_CORES = (
     "cgihttpd.authz", "cgihttpd.expr",
     # the lifecycle: signals and -k verbs -> states and plans
     "cgihttpd.control",
+    # the learner's start: the course's site and hosts-file lines as text
+    "cgihttpd.starter.hostsfile", "cgihttpd.starter.site",
 )
 
 #: The CGI cores that take the OS's answers as values (stat results, the environment
 #: are passed in), so they have no use for ``os`` at all.
 CGI_CORES = ("cgihttpd.cgi.parser", "cgihttpd.cgi.environ", "cgihttpd.cgi.shebang",
-             "cgihttpd.cgi.conditions", "cgihttpd.cgi.reply")
+             "cgihttpd.cgi.conditions", "cgihttpd.cgi.reply", "cgihttpd.cgi.diagnosis",
+             "cgihttpd.cgi.devpage")
 
 #: What doing IO takes: an event loop, processes, sockets, threads, the HTTP engines.
 IO_MACHINERY = ("asyncio", "subprocess", "socket", "threading", "httptools", "uvicorn",

@@ -66,3 +66,20 @@ def test_an_ipv4_client_of_a_dual_stack_socket_is_reported_as_ipv4() -> None:
     assert unmapped("::ffff:127.0.0.1") == "127.0.0.1"
     assert unmapped("::1") == "::1" and unmapped("10.0.0.1") == "10.0.0.1"
     assert unmapped("::ffff:abcd") == "::ffff:abcd"
+
+
+def test_bind_advice_says_what_to_do() -> None:
+    import errno
+
+    from cgihttpd.server import bind_advice
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        port = busy.getsockname()[1]
+        advice = bind_advice(errno.EADDRINUSE, port)
+    assert advice.startswith(f" (another program is using port {port}: stop it, or run "
+                             "cgihttpd with -l 127.0.0.1:")
+    denied = bind_advice(errno.EACCES, 80)
+    assert denied.startswith(" (ports below 1024 need root or an administrator: run "
+                             "cgihttpd with -l 127.0.0.1:")
+    assert bind_advice(errno.EADDRNOTAVAIL, 80) == ""

@@ -108,6 +108,7 @@ def test_missing_directory_for_custom_log_names_the_directive(tmp_path: Path) ->
     assert str(err) == (
         f"/etc/httpd.conf:17: Cannot access directory '{tmp_path}/nodir/' for log file "
         f"'{tmp_path}/nodir/access.log' defined at /etc/httpd.conf:17: No such file or directory"
+        f" (create it: mkdir -p {tmp_path}/nodir)"  # ours: what to run
     )
 
 
@@ -190,3 +191,24 @@ def test_bad_format_is_a_config_error(tmp_path: Path) -> None:
                  main=True)
     with pytest.raises(ConfigError, match="httpd.conf:9: Unrecognized LogFormat directive %Z"):
         LogSet.open(config(main))
+
+
+def test_mkdir_command_per_system() -> None:
+    from cgihttpd.logs.writer import mkdir_command
+
+    assert mkdir_command("/srv/my site/logs", False) == "mkdir -p '/srv/my site/logs'"
+    assert mkdir_command("D:/Projects/python/Server-213/cgi/logs", True) == \
+        'mkdir "D:\\Projects\\python\\Server-213\\cgi\\logs"'
+
+
+def test_dev_mode_creates_missing_log_folders(tmp_path: Path) -> None:
+    from cgihttpd.logs.writer import create_log_directories
+
+    main = vhost("main", str(tmp_path / "a" / "b" / "e.log"),
+                 (target(str(tmp_path / "c" / "access.log"), line=3),
+                  target(str(tmp_path / "access.log"), line=4)), main=True)
+    made = create_log_directories(config(main))
+    assert made == [f"cgihttpd: created the missing log folder {tmp_path / d} (dev mode; "
+                    "Apache would refuse to start)" for d in ("a/b", "c")]
+    assert (tmp_path / "a" / "b").is_dir() and (tmp_path / "c").is_dir()
+    assert create_log_directories(config(main)) == []

@@ -46,3 +46,41 @@ def test_vhost_named_by_host_name_matches_its_resolved_addresses() -> None:
     names = {"localhost": frozenset({"127.0.0.1", "::1"})}
     assert select_vhost(config, "127.0.0.1", 80, "x", names=names) is named
     assert select_vhost(config, "127.0.0.5", 80, "x", names=names) is A
+
+
+# cgihttpd's extension: NAME.localhost (loopback in every browser, no hosts entry)
+# reaches the vhost named NAME, but only when the full name matches nothing
+COURSE = make_vhost(server_name="cgi213.loc", server_aliases=("www.cgi213.loc",))
+OWN = make_vhost(server_name="own.cgi213.loc.localhost")
+WILD = make_vhost(server_name="w.example", server_aliases=("*.localhost",))
+
+
+@pytest.mark.parametrize(("vhosts", "host", "expected"), [
+    ((A, COURSE), "cgi213.loc.localhost", COURSE),
+    ((A, COURSE), "CGI213.LOC.localhost.:8080", COURSE),
+    ((A, COURSE), "www.cgi213.loc.localhost", COURSE),
+    ((A, COURSE), "a.example.localhost", A),
+    # an exact name (ServerName or a wildcard alias) always wins over the fallback
+    ((A, COURSE, OWN), "own.cgi213.loc.localhost", OWN),
+    ((A, COURSE, WILD), "cgi213.loc.localhost", WILD),
+    # nothing left to match, or no vhost of the short name: Apache's default vhost
+    ((COURSE, A), "localhost", COURSE),
+    ((A, COURSE), ".localhost", A),
+    ((A, COURSE), "nobody.localhost", A),
+    ((A, COURSE), "cgi213.loc.localhost.example", A),
+])
+def test_localhost_names_reach_the_vhost_of_the_short_name(
+        vhosts: tuple[object, ...], host: str, expected: object) -> None:
+    config = make_config(vhosts=vhosts)  # type: ignore[arg-type]
+    assert select_vhost(config, "127.0.0.1", 80, host) is expected
+
+
+def test_local_site_names_are_the_named_vhosts_of_the_port() -> None:
+    from cgihttpd.vhost import local_site_names
+
+    odd = (make_vhost(server_name="127.0.0.1"), make_vhost(server_name="*.example"),
+           make_vhost(server_name="x.localhost"), make_vhost(server_name="localhost"))
+    config = make_config(vhosts=(COURSE, B, IP, OTHER_PORT, *odd, A))
+    assert local_site_names(config, 80) == ["cgi213.loc", "b.example", "a.example"]
+    assert local_site_names(config, 8080) == ["p.example"]
+    assert local_site_names(make_config(), 80) == []

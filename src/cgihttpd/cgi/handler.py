@@ -31,6 +31,15 @@ from typing import IO, Final
 from cgihttpd import messages as M
 from cgihttpd.asgi import RAW
 from cgihttpd.banner import server_software
+from cgihttpd.cgi.devpage import render_notes, render_page, render_tail
+from cgihttpd.cgi.diagnosis import (
+    STDERR_KEPT,
+    STDOUT_HEAD,
+    Diagnosis,
+    Problem,
+    ScriptInfo,
+    diagnose,
+)
 from cgihttpd.cgi.environ import (
     build_cgi_argv,
     build_cgi_environ,
@@ -58,7 +67,7 @@ from cgihttpd.cgi.runner import Busy, Launcher, LaunchSpec, ScriptProcess
 from cgihttpd.cgi.scriptlog import script_logger
 from cgihttpd.cgi.shebang import SHEBANG_MAX, LaunchError, plan_command
 from cgihttpd.cgi.streams import BodyTooLarge, ClientGone, StderrLines, spool_body
-from cgihttpd.errors import HTTPError, http_error_from_oserror
+from cgihttpd.errors import HTTPError, ResponseCutOff, http_error_from_oserror
 from cgihttpd.exchange import Exchange
 from cgihttpd.messages import Note, cgi_module
 from cgihttpd.resolve import translated_filename
@@ -73,13 +82,20 @@ DRAIN_LIMIT: Final = 16 << 20
 
 Redirect = Callable[[str, dict[str, str]], Awaitable[None]]
 
+#: How long a failed script's exit and the end of its stderr are awaited for the
+#: diagnosis (it has closed stdout: it is usually exiting); dev mode's page shows them,
+#: production only logs them.
+SETTLE_DEV: Final = 1.0
+SETTLE_PRODUCTION: Final = 0.25
+
 #: How long a script's remembered argv is trusted (``_CgiRun._command``): whether a
 #: #! interpreter exists is asked again after that.
 COMMAND_TTL: Final = 1.0
 
 
-class ScriptAborted(Exception):
-    """The response had started when the script failed: close the connection."""
+class ScriptAborted(ResponseCutOff):
+    """The response had started when the script failed: close the connection. The
+    message names the script and what it did."""
 
 
 async def serve_cgi(ex: Exchange, *, redirect: Redirect | None = None,
@@ -127,6 +143,17 @@ class _CgiRun:
         self.env: dict[str, str] = {}
         self.scriptlog = script_logger(ex.vhost, ex.request, ex.target,
                                        stderr_entries=self.module == "cgi")
+        #: dev mode (CGIDevMode / --dev): a failure is explained in the browser
+        self.dev = bool(getattr(ex.config, "dev_mode", False))
+        #: what a failure's diagnosis reads (bounded): the argv and #! warning, the
+        #: first bytes of stdout, stderr
+        self.argv: tuple[str, ...] = ()
+        self.warning: str | None = None
+        self.stdout_head = bytearray()
+        self.stderr_kept = bytearray()
+        #: the response's Content-Type as sent (dev mode appends only to HTML)
+        self.content_type = ""
+        self.non_ascii = False
 
     def log(self, level: str, message: str, module: str | None = None) -> None:
         self.ex.errorlog.log(level, module or self.module, message, self.client)
@@ -227,10 +254,12 @@ class _CgiRun:
             cached = commands.get(key)
             if cached is not None and cached[1] > self.loop.time():
                 argv: tuple[str, ...] = cached[0]
+                self.argv, self.warning = argv, cached[2]
                 return argv
         argv = self._plan_command(python)
+        self.argv = argv
         if key is not None:
-            commands.put(key, (argv, self.loop.time() + COMMAND_TTL))
+            commands.put(key, (argv, self.loop.time() + COMMAND_TTL, self.warning))
         return argv
 
     def _plan_command(self, python: str) -> tuple[str, ...]:
@@ -249,7 +278,8 @@ class _CgiRun:
         except LaunchError as exc:
             self.log("error", str(exc))
             self.scriptlog.log_script_error(500, str(exc))
-            raise HTTPError(500) from None
+            raise HTTPError(500, page=self._explain("launch", message=str(exc))) from None
+        self.warning = cmd.warning
         warned = self.ex.runtime.caches.warned
         if cmd.warning and self.filename not in warned:
             warned.put(self.filename, True)
@@ -266,7 +296,9 @@ class _CgiRun:
             self.log("error", f"End of script output before headers: {self.name}")
             self.scriptlog.log_script_error(
                 500, f"exec of '{spec.argv[0]}' failed: {exc.strerror}")
-            raise HTTPError(500) from None
+            raise HTTPError(500, page=self._explain(
+                "launch", message=f"exec of '{spec.argv[0]}' failed: {exc.strerror}"),
+            ) from None
         self.proc = proc
         self.last_activity = self.loop.time()
         feeder = self.loop.create_task(self._feed_stdin(proc, spool))
@@ -350,6 +382,8 @@ class _CgiRun:
                 self._log_stderr_line(line)
             return
         self.last_activity = self.loop.time()
+        if len(self.stderr_kept) < STDERR_KEPT:
+            self.stderr_kept += data[: STDERR_KEPT - len(self.stderr_kept)]
         for line in lines.feed(data):
             self._log_stderr_line(line)
 
@@ -393,6 +427,8 @@ class _CgiRun:
                 self.last_activity = self.loop.time()
             if data is None:
                 return None
+            if len(self.stdout_head) < STDOUT_HEAD:
+                self.stdout_head += data[: STDOUT_HEAD - len(self.stdout_head)]
             parser.receive_data(data)
 
     async def _respond(self, proc: ScriptProcess) -> None:
@@ -409,18 +445,25 @@ class _CgiRun:
             self.log("error", f"Script timed out before returning headers: {self.name}")
             # cgi_handle_response: the brigade is emptied on a timeout, no %stdout
             self.scriptlog.log_script(504)
-            raise HTTPError(504)
+            proc.kill()
+            raise HTTPError(504, page=await self._explain_run("timeout", status=504))
         if isinstance(event, ScriptError):
             if self.out.gone:
                 return
-            rest = await self._drain(proc, keep=self.scriptlog.stdout_kept)
+            kept = self.scriptlog.stdout_kept
+            rest = await self._drain(proc, keep=max(kept, STDOUT_HEAD))
+            if len(self.stdout_head) < STDOUT_HEAD:
+                self.stdout_head += rest[: STDOUT_HEAD - len(self.stdout_head)]
+            rest = rest[:kept]
             if self.scriptlog.logs_stderr and self.errlog_task is not None:
                 # mod_cgi logs stderr before the failure: let the reader catch up
                 await asyncio.wait({self.errlog_task}, timeout=1.0)
             module = "http" if event.kind == "bad-name" else None
             self.log("error", event.message, module)
             self.scriptlog.log_script(event.status, event.line, parser.rest + rest)
-            raise HTTPError(event.status)
+            raise HTTPError(event.status, page=await self._explain_run(
+                event.kind, status=event.status, bad_line=event.line,
+                message=event.message))
         assert isinstance(event, Headers)
         plan = plan_reply(event, nph=self.nph, method=self.ex.request.method,
                           header=self.ex.request.header,
@@ -468,7 +511,7 @@ class _CgiRun:
                     self.log("error", f"Script timed out before returning headers: {self.name}")
                     raise HTTPError(504)
                 proc.kill()
-                raise ScriptAborted(f"timeout: {self.filename}")
+                raise ScriptAborted(self._timed_out())
             if first:
                 first = False
                 ex.record.status = 200
@@ -483,6 +526,73 @@ class _CgiRun:
         # An empty output is an empty answer, as Apache sends for it (nothing, then
         # the close); the last message ends the response and closes the connection.
         await self.out.send({"type": RAW, "bytes": b"", "more": False}, last=True)
+
+    def _timed_out(self) -> str:
+        return (f"the script {self.filename} wrote nothing for {self.timeout:g} seconds "
+                "(its timeout) and was stopped")
+
+    # --- explaining a failure (dev mode; the error log in production) ----------------
+
+    def _info(self) -> ScriptInfo:
+        return ScriptInfo(self.filename, self.argv, self.warning, self.timeout,
+                          self.ex.request.raw_path)
+
+    def _explain(self, problem: Problem, *, returncode: int | None = None,
+                 status: int = 500, bad_line: str | None = None,
+                 message: str = "") -> bytes | None:
+        """Log what went wrong in a learner's words, after Apache's own line (in
+        production too: the same details as the dev page); in dev mode, the page."""
+        diagnosis = diagnose(self._info(), problem, returncode=returncode,
+                             stderr=bytes(self.stderr_kept), stdout=bytes(self.stdout_head),
+                             bad_line=bad_line, message=message)
+        if problem != "launch":  # a launch error's own line says it all already
+            self._log_diagnosis(diagnosis)
+        return render_page(diagnosis, status) if self.dev else None
+
+    def _log_diagnosis(self, diagnosis: Diagnosis) -> None:
+        self.log("error", f"{diagnosis.summary()} (run with {diagnosis.interpreter}; "
+                 f"{diagnosis.exit})")
+
+    async def _settle(self) -> int | None:
+        """Wait a moment for the script's exit and the end of its stderr, which the
+        diagnosis reads; the exit status, if known. In production the error page waits
+        less (SETTLE_PRODUCTION): the log line says what is known by then."""
+        proc = self.proc
+        if proc is None:
+            return None
+        grace = SETTLE_DEV if self.dev else SETTLE_PRODUCTION
+        if proc.returncode is None:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(proc.wait(), grace)
+        if self.errlog_task is not None and not self.errlog_task.done():
+            await asyncio.wait({self.errlog_task}, timeout=grace)
+        return proc.returncode
+
+    async def _diagnose_run(self, problem: Problem, returncode: int | None) -> Diagnosis:
+        await self._settle()
+        diagnosis = diagnose(self._info(), problem, returncode=returncode,
+                             stderr=bytes(self.stderr_kept), stdout=bytes(self.stdout_head))
+        self._log_diagnosis(diagnosis)
+        return diagnosis
+
+    async def _explain_run(self, problem: Problem, *, status: int,
+                           bad_line: str | None = None, message: str = "") -> bytes | None:
+        """``_explain`` for a script that ran: its exit status and whole stderr."""
+        rc = await self._settle()
+        return self._explain(problem, returncode=rc, status=status, bad_line=bad_line,
+                             message=message)
+
+    def _dev_notes(self) -> tuple[str, ...]:
+        """What a page that worked should still fix (dev mode, appended to HTML)."""
+        notes: list[str] = []
+        if self.warning and "byte order mark" in self.warning:
+            notes.append(self.warning)
+        if self.non_ascii and "charset=" not in self.content_type:
+            notes.append(
+                "The page contains non-ASCII text (e.g. Cyrillic) but its Content-Type "
+                "names no charset, so the browser may guess wrong and show garbled "
+                "letters: print(\"Content-Type: text/html; charset=utf-8\") instead.")
+        return tuple(notes)
 
     async def _drain(self, proc: ScriptProcess, keep: int = 0) -> bytes:
         """Read and drop the rest of stdout (discard_script_output); the first ``keep``
@@ -528,6 +638,8 @@ class _CgiRun:
         if not ex.record.original_status:
             ex.record.original_status = status
         ex.record.headers_out = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in headers]
+        self.content_type = next((v.decode("latin-1").lower() for k, v in headers
+                                  if k.lower() == b"content-type"), "")
         start: dict[str, object] = {"type": "http.response.start", "status": status,
                                     "headers": headers}
         if plan.reason:
@@ -553,7 +665,7 @@ class _CgiRun:
                 self.say(M.SCRIPT_OUTPUT_TIMEOUT(self.module).note(path=self.filename))
                 proc.kill()
                 await out.flush()
-                raise ScriptAborted(f"timeout: {self.filename}")
+                raise ScriptAborted(self._timed_out())
             if isinstance(ev, EndOfOutput):
                 break
             assert isinstance(ev, Body)
@@ -563,6 +675,8 @@ class _CgiRun:
             sent += len(data)
             if head or not data:
                 continue
+            if not self.non_ascii and not data.isascii():
+                self.non_ascii = True
             if not await out.hold(data):
                 return
         # stdout is closed: the script has ended (or closed it)
@@ -576,17 +690,32 @@ class _CgiRun:
         # Python exception exits 1 after its traceback). A shell script whose last test
         # returned 1, silently, has not died: its output stands.
         died = rc < 0 or (rc > 0 and self.stderr_lines > 0)
+        appendable = self.dev and not head and expected is None and \
+            self.content_type.startswith("text/html")
         if died:
             how = f"killed by signal {-rc}" if rc < 0 else f"exit status {rc}"
             self.log("error", f"CGI script {self.filename} ended ({how}) after "
                      f"{sent} bytes of body; closing the connection")
+            diagnosis = await self._diagnose_run("died", rc)
+            if appendable:
+                # dev mode: the page ends with the explanation, properly framed, so
+                # that the learner sees why instead of a half page
+                await out.hold(render_tail(diagnosis))
+                await out.finish()
+                return
             await out.flush()
-            raise ScriptAborted(self.filename)
+            raise ScriptAborted(f"the script {self.filename} ended ({how}) after {sent} "
+                                "bytes of its body")
         if expected is not None and sent < expected and not head:
             self.log("error", f"CGI script {self.filename} sent {sent} of the {expected} "
                      "bytes its Content-Length announced; closing the connection")
             await out.flush()
-            raise ScriptAborted(self.filename)
+            raise ScriptAborted(f"the script {self.filename} sent {sent} of the {expected} "
+                                "bytes its Content-Length announced")
+        if appendable:
+            notes = self._dev_notes()
+            if notes:
+                await out.hold(render_notes("cgihttpd dev mode: something to fix", notes))
         await out.finish()
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import re
 import socket
+import sys
 from collections.abc import Iterable, Mapping
 
 from cgihttpd.config import directives as D
@@ -35,6 +36,7 @@ from cgihttpd.config.modules import (
     IMPLEMENTED_MODULES,
     MPM_MODULES,
     REGISTRY,
+    UNIMPLEMENTED_EFFECTS,
 )
 from cgihttpd.config.readtimeout import ReadTimeout
 from cgihttpd.config.tree import expand, new_state, normalise_path, parse_tree
@@ -118,7 +120,7 @@ def read_envvars(path: str, environ: Mapping[str, str] | None = None) -> dict[st
 
 
 def load_config(path: str, defines: Iterable[str] = (),
-                environ: Mapping[str, str] | None = None, *,
+                environ: Mapping[str, str] | None = None,
                 server_root: str | None = None, before: Iterable[str] = (),
                 after: Iterable[str] = ()) -> ServerConfig:
     """Read ``path`` (and what it includes) into a ServerConfig; raise ConfigErrors with
@@ -152,7 +154,8 @@ def load_config(path: str, defines: Iterable[str] = (),
         raise ConfigErrors(errors)
     return finish(draft, files=tuple(state.files), defines=frozenset(state.defines),
                   loaded=state.loaded_names, read_warnings=state.warnings, fs=fs,
-                  load_sources=state.loaded)
+                  load_sources=state.loaded,
+                  define_values=tuple((d, state.variables.get(d)) for d in state.defines))
 
 
 def _order(err: ConfigError, files: list[str]) -> tuple[int, int]:
@@ -165,7 +168,8 @@ def _order(err: ConfigError, files: list[str]) -> tuple[int, int]:
 def finish(draft: D.Draft, *, files: tuple[str, ...], defines: frozenset[str],
            loaded: frozenset[str], read_warnings: list[str],
            fs: RealFileSystem | None = None, host_name: str | None = None,
-           load_sources: Mapping[str, Source] | None = None) -> ServerConfig:
+           load_sources: Mapping[str, Source] | None = None,
+           define_values: tuple[tuple[str, str | None], ...] = ()) -> ServerConfig:
     """Merge the draft into the frozen model (the IO here: mime.types, document roots,
     the host name; pass ``fs=None`` and ``host_name`` to skip it)."""
     warnings = list(read_warnings) + draft.warnings
@@ -218,16 +222,38 @@ def finish(draft: D.Draft, *, files: tuple[str, ...], defines: frozenset[str],
         server_tokens=(draft.server_tokens or "Full"),  # type: ignore[arg-type]
         user=draft.user,
         group=draft.group,
+        user_id=account_id(draft.user, "user"),
+        group_id=account_id(draft.group, "group"),
         pid_file=draft.pid_file,
         modules=loaded,
         mime_types=mime_types,
         warnings=tuple(warnings),
         max_concurrent_cgi=draft.max_processes,
         defines=defines,
+        define_values=define_values,
         cgi_warm_preload=tuple(draft.warm_preload),
+        dev_mode=draft.dev_mode,
         header_timeout=_read_timeout(draft, loaded, "header", main.timeout),
         body_timeout=_read_timeout(draft, loaded, "body", main.timeout),
     )
+
+
+def account_id(name: str | None, kind: str) -> int | None:
+    """A User's or Group's id as unixd's ap_uname2id/ap_gname2id give it (``#N`` is N),
+    None on Windows or for a name this host does not know."""
+    if name is None:
+        return None
+    if name.startswith("#"):
+        return int(name[1:]) if name[1:].isdigit() else None
+    if sys.platform == "win32":
+        return None
+    import grp
+    import pwd
+
+    try:
+        return pwd.getpwnam(name).pw_uid if kind == "user" else grp.getgrnam(name).gr_gid
+    except KeyError:
+        return None
 
 
 def _read_timeout(draft: D.Draft, loaded: frozenset[str], stage: str,
@@ -289,6 +315,7 @@ def _freeze(s: D.ServerDraft, main: D.ServerDraft | None, root: str) -> VirtualH
         keepalive_timeout=float(inherit("keepalive_timeout", 5.0)),  # type: ignore[arg-type]
         max_keepalive_requests=int(inherit("max_keepalive_requests", 100)),  # type: ignore[call-overload]
         server_signature=inherit("server_signature", "off"),  # type: ignore[arg-type]
+        trace_enable=inherit("trace_enable", "on"),  # type: ignore[arg-type]
         cgi_script_timeout=inherit("cgi_script_timeout", None),  # type: ignore[arg-type]
         script_log=inherit("script_log", None),  # type: ignore[arg-type]
         script_log_length=int(inherit("script_log_length", 10385760)),  # type: ignore[call-overload]
@@ -352,7 +379,9 @@ def _ignored_warnings(draft: D.Draft, loaded: frozenset[str],
             continue
         items = draft.ignored.get(mod, [])
         if mod not in IMPLEMENTED_MODULES:
-            detail = f"; its directives are ignored: {where(items)}" if items else ""
+            effect = UNIMPLEMENTED_EFFECTS.get(mod)
+            detail = f": {effect}" if effect else ""
+            detail += f"; its directives are ignored: {where(items)}" if items else ""
             src = load_sources.get(mod)
             at = f"{src}: " if src is not None and src.line else ""
             out.append(f"{at}module {mod} ({info.source}) is loaded but not implemented by "

@@ -465,6 +465,8 @@ class VirtualHost:
     script_log_buffer: int = 1024
     #: AccessFileName: the per-directory files read where AllowOverride allows
     access_file_names: tuple[str, ...] = (".htaccess",)
+    #: TraceEnable (core, per server): "off" answers TRACE 405 and drops it from Allow
+    trace_enable: Literal["on", "off", "extended"] = "on"
     #: mod_alias redirects written outside any section: checked before the aliases,
     #: this vhost's first, then the main server's (merge_alias_config)
     redirects: tuple[Redirect, ...] = ()
@@ -524,9 +526,17 @@ class ServerConfig:
     #: True when -l replaced the config's Listen: vhost ports then match any port
     listen_overridden: bool = False
     defines: frozenset[str] = field(default_factory=frozenset)
+    #: -S's "Define:" lines: each -D and Define in the order met, with its value if any
+    define_values: tuple[tuple[str, str | None], ...] = ()
+    #: User and Group as ids, for -S ("User: name=... id=N"); None where unknown
+    user_id: int | None = None
+    group_id: int | None = None
     #: CGIWarmPreload (cgihttpd): modules the warm Python pool imports in advance, from
     #: every server (main and virtual hosts) in the order written, each once.
     cgi_warm_preload: tuple[str, ...] = ()
+    #: CGIDevMode / --dev (cgihttpd): a failing script's 500 page explains what went
+    #: wrong (``cgi.diagnosis``); configuration edits are picked up without a restart
+    dev_mode: bool = False
     #: mod_reqtimeout ``RequestReadTimeout header=...``; without the module, Timeout.
     #: The default is mod_reqtimeout's (header=20-40,MinRate=500).
     header_timeout: ReadTimeout = REQTIMEOUT_HEADER

@@ -311,7 +311,7 @@ xml2enc_module mod_xml2enc.c: xml2EncDefault/*N xml2EncAlias/R xml2StartParse/*N
 #: cgihttpd's own directives: a pseudo-module that is always loaded.
 _CGIHTTPD_TABLE = """
 cgihttpd_module cgihttpd: CGIPythonInterpreter/*F CGIWarmPython/*F CGIWarmPreload/R
-    CGIMaxProcesses/R
+    CGIMaxProcesses/R CGIDevMode/R
 """
 
 #: Compiled into Debian's apache2 (``apache2 -l``); always loaded. Upstream builds load
@@ -478,3 +478,21 @@ def matches_module(spelling: str, loaded: set[str] | frozenset[str]) -> bool:
     if info is not None:
         return info.name in loaded
     return spelling in loaded
+
+
+#: What a request gets when a module cgihttpd does not implement is loaded anyway (Debian
+#: enables several by default): said once at start-up, in the module's warning. A module
+#: not named here is reported with its ignored directives only.
+UNIMPLEMENTED_EFFECTS: dict[str, str] = {
+    "deflate_module": "responses are sent uncompressed",
+    "filter_module": "no output filter runs",
+    "negotiation_module": "no content negotiation (MultiViews, type maps, LanguagePriority)",
+    "status_module": "no server-status page",
+    "info_module": "no server-info page",
+    "expires_module": "no Expires or max-age headers are added",
+    "include_module": "server-side includes are sent unparsed",
+    "userdir_module": "/~user/ paths are not mapped to home directories",
+    "actions_module": "Action and Script handlers do not run",
+    "proxy_module": "nothing is proxied",
+    "ssl_module": "no TLS: every listener speaks plain HTTP",
+}

@@ -70,10 +70,14 @@ def describe(config: ServerConfig) -> str:
         lines.append(f"Listen: {_addr(a)}")
     if config.pid_file:
         lines.append(f'PidFile: "{config.pid_file}"')
-    for d in sorted(config.defines):
-        lines.append(f"Define: {d}")
+    # main.c dump_config: "Define: NAME" or "Define: NAME=VALUE", in the order defined
+    for d, value in config.define_values or [(d, None) for d in sorted(config.defines)]:
+        lines.append(f"Define: {d}" if value is None else f"Define: {d}={value}")
+    # unixd_dump_config: the name as written and the id it resolved to
     if config.user:
-        lines.append(f'User: name="{config.user}"')
+        uid = "" if config.user_id is None else f" id={config.user_id}"
+        lines.append(f'User: name="{config.user}"{uid}')
     if config.group:
-        lines.append(f'Group: name="{config.group}"')
+        gid = "" if config.group_id is None else f" id={config.group_id}"
+        lines.append(f'Group: name="{config.group}"{gid}')
     return "\n".join(lines) + "\n"

@@ -3,7 +3,8 @@
 This module owns what ``cgihttpd [DIR]`` means, as a ServerConfig built in code (no
 file is read): the folder is the document root, ``index.html`` then ``index.py`` are
 the directory indexes, ``.py`` and ``.cgi`` files run as CGI, directory listings are
-off, the access log (common format) goes to stdout and the error log to stderr.
+off, the access log (common format) goes to stdout and the error log to stderr;
+dev mode is on (failing scripts are explained in the browser).
 
 ServerName is "localhost": no DNS lookup, and it is what the printed URL names.
 It knows nothing of the command line (``cli``) or of serving.
@@ -79,4 +80,6 @@ def folder_config(docroot: str, listen: Address) -> ServerConfig:
         pid_file=None,
         modules=IMPLEMENTED_MODULES,
         mime_types=(),
+        # a folder served as is is a site being written: explain failing scripts
+        dev_mode=True,
     )

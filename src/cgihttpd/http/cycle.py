@@ -122,7 +122,13 @@ class Cycle:
                 logger.error("ASGI application returned without starting a response")
                 await self._send_500()
             elif not self.response_complete and not self.disconnected:
-                logger.error("ASGI application returned without completing its response")
+                # the application may have said why (``stats["cut_off"]``: cgihttpd's
+                # app names the script and what it did); else say it plainly
+                reason = self.stats.get("cut_off") or (
+                    f"{self.scope.get('method', '')} {self.scope.get('path', '')}: the "
+                    "application stopped before the end of its response, so the "
+                    "response was cut off")
+                logger.error(str(reason))
                 self.conn.abort()
 
     async def _send_500(self) -> None:

@@ -27,6 +27,7 @@ from cgihttpd.config.errors import ConfigError
 from cgihttpd.config.model import LogTarget, ServerConfig, Source, VirtualHost
 from cgihttpd.logs.access import LogFormatError, LogRecord, format_log_line, parse_log_format
 from cgihttpd.logs.error import ErrorLog, LogLevel, LogLevelError
+from cgihttpd.platform import windows_rules
 
 _STD_STREAMS = {"/dev/stdout": "stdout", "/dev/stderr": "stderr"}
 
@@ -109,14 +110,27 @@ def log_files(config: ServerConfig) -> list[tuple[str, str, Source]]:
     return out
 
 
+def mkdir_command(directory: str, windows: bool) -> str:
+    """The command that creates ``directory`` and its parents, in this system's shell
+    (cmd's and PowerShell's ``mkdir`` both make the parents)."""
+    if windows:
+        # cmd reads an unquoted "/" as a switch; backslashes are what Windows shows
+        return 'mkdir "' + directory.replace("/", "\\") + '"'
+    return f"mkdir -p {shlex.quote(directory)}"
+
+
 def check_log_directory(path: str, what: str, source: Source) -> None:
     """A log file is created but never its directory: a missing one is a ConfigError
-    (Apache: AH02291/AH02297 "Cannot access directory ...")."""
+    (Apache: AH02291/AH02297 "Cannot access directory ..."), to which we add the
+    command that creates it (the course's first start fails just so)."""
     directory = os.path.dirname(path) or "."
     if not os.path.isdir(directory):
-        reason = os.strerror(errno.ENOTDIR if os.path.exists(directory) else errno.ENOENT)
-        raise ConfigError(f"Cannot access directory '{directory}/' for {what}: {reason}",
-                          source)
+        missing = not os.path.exists(directory)
+        reason = os.strerror(errno.ENOENT if missing else errno.ENOTDIR)
+        hint = (f" (create it: {mkdir_command(directory, windows_rules())})"
+                if missing else "")
+        raise ConfigError(f"Cannot access directory '{directory}/' for {what}: "
+                          f"{reason}{hint}", source)
 
 
 def check_log_directories(config: ServerConfig) -> None:
@@ -124,6 +138,23 @@ def check_log_directories(config: ServerConfig) -> None:
     whose directory is missing raises its ConfigError (Apache stops at the first)."""
     for path, what, source in log_files(config):
         check_log_directory(path, what, source)
+
+
+def create_log_directories(config: ServerConfig) -> list[str]:
+    """Dev mode's kindness where Apache refuses to start: make every missing log folder
+    (with its parents) and say so, a line each. Folders that cannot be made are left
+    for ``LogSet.open`` to report."""
+    made: list[str] = []
+    for path, _what, _source in log_files(config):
+        directory = os.path.dirname(path) or "."
+        if not os.path.exists(directory):
+            try:
+                os.makedirs(directory)
+            except OSError:
+                continue
+            made.append(f"cgihttpd: created the missing log folder {directory} (dev mode; "
+                        "Apache would refuse to start)")
+    return made
 
 
 class LogSet:

@@ -31,6 +31,7 @@ from cgihttpd.static.autoindex import (
 from cgihttpd.static.files import list_directory, load_file, read_range
 from cgihttpd.static.plan import (
     ALLOW,
+    ALLOW_NO_TRACE,
     CONDITIONAL_HEADERS,
     STATIC_METHODS,
     FileStat,
@@ -39,11 +40,20 @@ from cgihttpd.static.plan import (
 )
 
 
+def _allow(ex: Exchange) -> str:
+    return ALLOW_NO_TRACE if ex.vhost.trace_enable == "off" else ALLOW
+
+
 async def serve_trace(ex: Exchange) -> None:
     """TraceEnable On, Apache's default (http_protocol.c ap_send_http_trace, hooked
     at map_to_storage: any URL, before access checks): echo the request head as
-    message/http. Header names come lower-case (ASGI); Apache echoes them as sent."""
+    message/http. Header names come lower-case (ASGI); Apache echoes them as sent.
+    TraceEnable Off: 405 ("TRACE denied by server configuration", a note only)."""
     req = ex.request
+    if ex.vhost.trace_enable == "off":
+        # refused at map_to_storage, before any handler said what it allows: Apache's
+        # Allow is then empty (make_allow over r->allowed == 0)
+        raise HTTPError(405, headers=(("Allow", ""),))
     length = req.header("content-length")
     if (length is not None and length.strip() not in ("", "0")) or req.header(
             "transfer-encoding"):
@@ -61,12 +71,12 @@ async def serve_file(ex: Exchange, *, status_override: int = 0) -> None:
     ctype = content_type(target.filename, target.conf, ex.config.mime_types,
                          ex.runtime.caches.mime)
     if method == "OPTIONS":
-        headers = (("Allow", ALLOW), ("Content-Length", "0"))
+        headers = (("Allow", _allow(ex)), ("Content-Length", "0"))
         await _send_page(ex, Response(200, headers + ((("Content-Type", ctype),)
                                                            if ctype else ())))
         return
     if method not in STATIC_METHODS:
-        raise HTTPError(405, headers=(("Allow", ALLOW),))
+        raise HTTPError(405, headers=(("Allow", _allow(ex)),))
     if target.path_info:
         # AcceptPathInfo Default: the default handler refuses extra path
         raise HTTPError(404, M.PATH_INFO_REFUSED.note(path=target.filename + target.path_info))
@@ -125,11 +135,11 @@ async def serve_directory(ex: Exchange, fs: FileSystem, signature_html: str) -> 
     about a directory."""
     target, method = ex.target, ex.request.method
     if method == "OPTIONS":
-        await _send_page(ex, Response(200, (("Allow", ALLOW),
+        await _send_page(ex, Response(200, (("Allow", _allow(ex)),
                                                  ("Content-Length", "0"))))
         return
     if method not in STATIC_METHODS:
-        raise HTTPError(405, headers=(("Allow", ALLOW),))
+        raise HTTPError(405, headers=(("Allow", _allow(ex)),))
     if method == "POST":
         raise HTTPError(404, M.DIRECTORY_REFUSED.note(path=target.filename))
     if "Indexes" not in target.conf.effective_options:

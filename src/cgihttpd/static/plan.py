@@ -39,6 +39,7 @@ PlanStatus = Literal[200, 206, 304, 412, 416]
 #: POST; HEAD is GET without a body). Anything else: 405 with this Allow.
 STATIC_METHODS = frozenset({"GET", "HEAD", "POST"})
 ALLOW = "GET,POST,OPTIONS,HEAD,TRACE"  # as Apache 2.4.71 sends it (TraceEnable On)
+ALLOW_NO_TRACE = "GET,POST,OPTIONS,HEAD"  # TraceEnable Off (http_protocol.c make_allow)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,7 @@
 """CGI: mod_cgi/mod_cgid (ScriptLog*, CGIScriptTimeout), core's CGIPassAuth and CGIVar,
 mod_env (SetEnv, PassEnv, UnsetEnv: what reaches a script's environment) and
 cgihttpd's own CGI directives (CGIPythonInterpreter, CGIWarmPython, CGIWarmPreload,
-CGIMaxProcesses)."""
+CGIMaxProcesses, CGIDevMode)."""
 
 from __future__ import annotations
 
@@ -104,3 +104,9 @@ def _cgi_warm_preload(ctx: Ctx, node: Node) -> None:
 @directive("CGIWarmPython", "FLAG", "run Python CGI scripts in warm interpreters (cgihttpd)")
 def _cgi_warm(ctx: Ctx, node: Node) -> None:
     ctx.set_dir(cgi_warm_python=flag(node))
+
+
+@directive("CGIDevMode", "FLAG", "explain a failing script in its 500 page and pick up "
+           "configuration edits without a restart (cgihttpd)", global_only=True)
+def _cgi_dev_mode(ctx: Ctx, node: Node) -> None:
+    ctx.draft.dev_mode = flag(node)

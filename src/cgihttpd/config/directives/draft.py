@@ -69,6 +69,7 @@ class ServerDraft:
     keepalive_timeout: float | None = None
     max_keepalive_requests: int | None = None
     server_signature: Literal["on", "off", "email"] | None = None
+    trace_enable: Literal["on", "off", "extended"] | None = None
     cgi_script_timeout: float | None = None
     script_log: str | None = None
     script_log_length: int | None = None
@@ -103,6 +104,8 @@ class Draft:
     pid_file: str | None = None
     types_config: tuple[str, Source] | None = None
     max_processes: int = 0
+    #: CGIDevMode (cgihttpd): explain failing scripts in the browser
+    dev_mode: bool = False
     #: CGIWarmPreload modules, in order, each once
     warm_preload: list[str] = field(default_factory=list)
     #: RequestReadTimeout stages set ("handshake", "header", "body")

@@ -197,6 +197,19 @@ def _max_keepalive(ctx: Ctx, node: Node) -> None:
     ctx.server.max_keepalive_requests = atoi(node.args[0])
 
 
+@directive("TraceEnable", "TAKE1", "'on' (default), 'off' or 'extended' to trace request "
+           "body content")
+def _trace_enable(ctx: Ctx, node: Node) -> None:
+    arg = node.args[0].lower()
+    if arg not in ("on", "off", "extended"):
+        raise ConfigError("TraceEnable must be one of 'on', 'off', or 'extended'")
+    if arg == "extended":
+        # Extended echoes a request body too; we answer a TRACE with a body 413 as On does
+        ctx.draft.warnings.append(f"{node.source}: TraceEnable extended is served as On by "
+                                  "cgihttpd: a TRACE with a body gets 413")
+    ctx.server.trace_enable = arg  # type: ignore[assignment]
+
+
 @directive("ServerSignature", "TAKE1", "En-/disable server signature (on|off|email)")
 def _server_signature(ctx: Ctx, node: Node) -> None:
     arg = node.args[0].lower()
