@@ -15,6 +15,7 @@ Must not know how configs are parsed or requests served: it calls ``load_config`
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import importlib.util
 import os
@@ -24,6 +25,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from cgihttpd import control
 from cgihttpd.banner import server_software
 from cgihttpd.config.errors import ConfigError, ConfigErrors
 from cgihttpd.config.model import Address, ServerConfig
@@ -55,6 +57,10 @@ class Options:
     version: bool = False  # -v
     workers: int = 1  # -X forces 1
     app: str | None = None  # hidden: serve another ASGI app (tests)
+    verb: str | None = None  # -k start|stop|restart|graceful|graceful-stop
+    before: tuple[str, ...] = ()  # -C: directives read before the file
+    after: tuple[str, ...] = ()  # -c: ... and after it
+    single: bool = False  # -X (Apache: one process, in the foreground)
     dev: bool = False  # --dev: dev mode over any configuration (CGIDevMode On)
 
 
@@ -93,6 +99,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("-f", dest="conf", metavar="CONF", help="run from an Apache config file")
     p.add_argument("-d", dest="server_root", metavar="SERVERROOT",
                    help="the initial ServerRoot (a relative -f CONF is found there)")
+    p.add_argument("-C", dest="before", metavar="DIRECTIVE", action="append", default=[],
+                   help="process DIRECTIVE before reading the config file")
+    p.add_argument("-c", dest="after", metavar="DIRECTIVE", action="append", default=[],
+                   help="process DIRECTIVE after reading the config file")
     p.add_argument("-D", dest="defines", metavar="NAME", action="append", default=[],
                    help="define NAME for <IfDefine> (-DFOREGROUND is accepted)")
     p.add_argument("-l", "--listen", dest="listens", metavar="HOST:PORT", action="append",
@@ -103,7 +113,10 @@ def _parser() -> argparse.ArgumentParser:
                    help="show listeners and virtual hosts and exit")
     p.add_argument("-v", dest="version", action="store_true", help="show the version")
     p.add_argument("-X", dest="single", action="store_true",
-                   help="one process (the default)")
+                   help="one process (the default), in the foreground")
+    p.add_argument("-k", dest="verb", choices=control.VERBS, metavar="VERB",
+                   help="start, or signal the server named by PidFile: stop, restart, "
+                   "graceful, graceful-stop (start detaches unless -DFOREGROUND)")
     p.add_argument("--workers", type=int, default=1, metavar="N",
                    help="worker processes sharing the sockets (POSIX)")
     p.add_argument("--dev", action="store_true",
@@ -120,6 +133,8 @@ def parse_args(argv: Sequence[str]) -> Options:
         raise UsageError("give either DIR (zero-config) or -f CONF, not both")
     if ns.server_root and not ns.conf:
         raise UsageError("-d SERVERROOT goes with -f CONF")
+    if (ns.before or ns.after) and not ns.conf:
+        raise UsageError("-C and -c go with -f CONF")
     if ns.workers < 1:
         raise UsageError("--workers must be at least 1")
     # apachectl -S is "httpd -t -D DUMP_VHOSTS"
@@ -135,6 +150,10 @@ def parse_args(argv: Sequence[str]) -> Options:
         version=ns.version,
         workers=1 if ns.single else ns.workers,
         app=ns.app,
+        verb=ns.verb,
+        single=ns.single,
+        before=tuple(ns.before),
+        after=tuple(ns.after),
         dev=ns.dev,
     )
 
@@ -153,7 +172,8 @@ def build_config(opts: Options, environ: dict[str, str] | None = None) -> Server
         # httpd -S defines DUMP_VHOSTS and DUMP_RUN_CFG (main.c), as apachectl -S does
         dump = ("DUMP_VHOSTS", "DUMP_RUN_CFG") if opts.dump else ()
         defines = opts.defines + tuple(d for d in dump if d not in opts.defines)
-        config = load_config(opts.conf, defines, env, opts.server_root)
+        config = load_config(opts.conf, defines, env, opts.server_root,
+                             before=opts.before, after=opts.after)
         if opts.listens:
             config = config.with_listens(opts.listens)
         if opts.dev:
@@ -271,6 +291,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             _print_warnings(create_log_directories(config))
         factory: server.AppFactory
+        rebuild: Any = None
         if opts.app:
             user_app = load_app_spec(opts.app)
 
@@ -286,12 +307,43 @@ def main(argv: Sequence[str] | None = None) -> int:
                     # dev mode: an edited httpd.conf is picked up without a restart
                     return DevReload(app, lambda: build_config(opts), App.build)
                 return app
+
+            def rebuild(old: Any) -> tuple[ServerConfig, Any]:
+                """A reload: the configuration read again and checked as -t does, the
+                new application on the old one's launcher (reload.py)."""
+                from cgihttpd.logs.writer import check_log_directories
+
+                cfg = build_config(opts)
+                if opts.verb:
+                    cfg = with_pid_file(cfg)
+                check_log_directories(cfg)
+                current = getattr(old, "app", old)  # DevReload holds the App
+                launcher = getattr(getattr(current, "runtime", None), "launcher", None)
+                app = App.build(cfg, launcher=launcher)
+                if cfg.dev_mode and cfg.files:
+                    return cfg, DevReload(app, lambda: build_config(opts), App.build)
+                return cfg, app
         conf_path = os.path.join(opts.server_root or "", opts.conf or "")
         where = f"config {os.path.abspath(conf_path)}" if opts.conf else (
             f"folder {config.main.document_root}")
-        return server.run(config, factory, workers=opts.workers,
-                          header_timeout=header_timeout, body_timeout=body_timeout,
-                          announce=where)
+
+        def start(on_ready: Any = None) -> int:
+            return server.run(config, factory, workers=opts.workers,
+                              header_timeout=header_timeout, body_timeout=body_timeout,
+                              announce=where, rebuild=rebuild, on_ready=on_ready)
+
+        if opts.verb:
+            config = with_pid_file(config)
+            plan = control.plan_verb(opts.verb, pid_status(config.pid_file or ""))
+            if plan.say:
+                print(plan.say)
+            if plan.signal and plan.pid:
+                return send_signal(plan.pid, plan.signal)
+            if not plan.start:
+                return plan.status
+            if not foreground(opts):
+                return detach(start)
+        return start()
     except (ConfigError, ConfigErrors, server.StartupError, UsageError) as exc:
         _print_errors(exc)
         return 1
@@ -301,6 +353,106 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 0
+
+
+def with_pid_file(config: ServerConfig) -> ServerConfig:
+    """``-k``: the PidFile names the server, Apache's default (logs/httpd.pid under
+    ServerRoot) where the configuration has none. (Run without ``-k``, only a
+    configured PidFile is written: the foreground server of zero-config mode leaves
+    nothing behind.)"""
+    from dataclasses import replace
+
+    if config.pid_file:
+        return config
+    return replace(config, pid_file=os.path.join(config.server_root,
+                                                 control.DEFAULT_PID_FILE))
+
+
+def pid_status(path: str) -> control.PidStatus:
+    try:
+        with open(path, encoding="ascii", errors="replace") as f:
+            pid = control.parse_pid(f.read(64))
+    except OSError:
+        pid = None
+    if pid is None:
+        return control.PidStatus(None, False)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return control.PidStatus(pid, False)
+    except PermissionError:  # someone else's process: it runs
+        pass
+    except OSError:
+        return control.PidStatus(pid, False)
+    return control.PidStatus(pid, True)
+
+
+def send_signal(pid: int, name: str) -> int:
+    import signal
+
+    sig = getattr(signal, name, None)
+    if sig is None:
+        print(f"cgihttpd: {name} does not exist on this platform", file=sys.stderr)
+        return 1
+    try:
+        os.kill(pid, sig)
+    except OSError as exc:
+        print(f"cgihttpd: could not send {name} to pid {pid}: {exc.strerror}",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+def foreground(opts: Options) -> bool:
+    """Apache's -DFOREGROUND / -DNO_DETACH / -X keep ``-k start`` attached (systemd's
+    Type=notify, a container); there is no detaching without fork."""
+    return (opts.single or bool({"FOREGROUND", "NO_DETACH", "ONE_PROCESS"} & set(opts.defines))
+            or not hasattr(os, "fork"))
+
+
+def detach(start: Any) -> int:
+    """``-k start``: run the server as a daemon (its own session, stdin from /dev/null)
+    and return once it serves - 0 - or has failed - 1, its start-up errors printed
+    here first. Once it serves, its stdout and stderr go to /dev/null: the error log
+    is where it speaks (Apache detaches the same way)."""
+    if sys.platform == "win32":  # no fork: foreground() said so already
+        return int(start(None))
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid:
+        os.close(write_end)
+        os.waitpid(pid, 0)  # the first child exits once the daemon is forked
+        # "ready" from the daemon (from each worker with --workers: the first will
+        # do), or end of file when every process holding the pipe has died
+        said = b""
+        while len(said) < len(b"ready") and (chunk := os.read(read_end, 16)):
+            said += chunk
+        os.close(read_end)
+        return 0 if said.startswith(b"ready") else 1
+    os.close(read_end)
+    code = 1
+    try:
+        os.setsid()
+        if os.fork():
+            os._exit(0)
+        devnull = os.open(os.devnull, os.O_RDWR)
+        os.dup2(devnull, 0)
+
+        def ready() -> None:
+            with contextlib.suppress(OSError):  # another worker said it first
+                os.write(write_end, b"ready")
+                os.close(write_end)
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(devnull, 1)
+            os.dup2(devnull, 2)
+
+        code = start(ready)
+    except BaseException as exc:  # noqa: BLE001 - printed before the daemon detaches
+        _print_errors(exc)
+        code = 1
+    finally:
+        os._exit(code)
 
 
 class DevReload:

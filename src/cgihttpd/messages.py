@@ -259,3 +259,12 @@ BODY_READ_FAILED = CgiMessage("AH01225", "AH01270", "error",
                               "Error reading request entity data")
 SCRIPT_OUTPUT_TIMEOUT = CgiMessage("AH01220", "AH01220", "warn",
                                    "Timeout waiting for output from CGI script {path}")
+# --- the server's lifecycle (mpm_event's parent; checked with apache2 2.4.71 -k) ------------
+GRACEFUL_RESTART = Message("AH00493", "mpm_event", "notice",
+                           "SIGUSR1 received.  Doing graceful restart")
+RESTART = Message("AH00494", "mpm_event", "notice", "SIGHUP received.  Attempting to restart")
+RESUMING = Message("AH00489", "mpm_event", "notice",
+                   "{server} configured -- resuming normal operations")
+GRACEFUL_STOP = Message("AH00492", "mpm_event", "notice",
+                        "caught SIGWINCH, shutting down gracefully")
+STOP = Message("AH00491", "mpm_event", "notice", "caught SIGTERM, shutting down")

@@ -23,11 +23,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
+from cgihttpd import control
+from cgihttpd import messages as M
 from cgihttpd.banner import server_software
 from cgihttpd.config.model import Address, ServerConfig
 from cgihttpd.config.readtimeout import ReadTimeout
 from cgihttpd.http.limits import HeadLimits
 from cgihttpd.http.protocol import CgiHttpProtocol, HttpSettings, ProtocolErrorEvent
+from cgihttpd.notify import READY, STOPPING, notify, reloading
+from cgihttpd.reload import CONTROL_SIGNALS, Generation, Generations, Rebuild, handling, log
 
 #: seconds in-flight requests get to finish after SIGINT/SIGTERM
 GRACEFUL_SHUTDOWN = 10
@@ -390,10 +394,14 @@ def run(
     body_timeout: ReadTimeout | None = None,
     announce: str = "",
     out: Any = None,
+    rebuild: Rebuild | None = None,
+    on_ready: Callable[[], None] | None = None,
 ) -> int:
-    """Serve ``config`` until SIGINT/SIGTERM; return the exit status (0 after a clean
-    stop). Raises ``StartupError`` (and lets ``ConfigError``/``ConfigErrors`` from the
-    factory through) for problems before serving; the CLI prints them."""
+    """Serve ``config`` until SIGINT/SIGTERM (or SIGWINCH, gracefully); return the exit
+    status (0 after a clean stop). SIGUSR1 and SIGHUP reload through ``rebuild``
+    (``reload``). ``on_ready``: called once the sockets accept. Raises
+    ``StartupError`` (and lets ``ConfigError``/``ConfigErrors`` from the factory
+    through) for problems before serving; the CLI prints them."""
     import uvicorn
 
     stream = out if out is not None else sys.stderr
@@ -405,24 +413,31 @@ def run(
         sockets = [s for group in per_worker for s in group]
     else:
         sockets = bind_listeners(config.listens)
-    app: Any = None
+    generations: Generations | None = None
     pid_file = config.pid_file
     release_pid_file: Callable[[], None] | None = None
-    try:
-        app = app_factory(config)
-        settings = http_settings(config, protocol_error_logger(app))
+
+    def protocol_for(cfg: ServerConfig, app: Any) -> type:
+        settings = http_settings(cfg, protocol_error_logger(app))
         if header_timeout is not None:
             settings = replace(settings, header_timeout=header_timeout)
         if body_timeout is not None:
             settings = replace(settings, body_timeout=body_timeout)
+        return CgiHttpProtocol.configured(settings)
+
+    try:
+        app = app_factory(config)
+        protocol = protocol_for(config, app)
+        gen0 = Generation(0, config, app, protocol)
+        generations = Generations(gen0, rebuild=rebuild, protocol_for=protocol_for)
         if pid_file:
             write_pid_file(pid_file)
             if _will_drop(config.user, config.group):
                 release_pid_file = keep_pid_file(pid_file, sockets)
         drop_privileges(config.user, config.group)
         uv_config = uvicorn.Config(
-            app,
-            http=CgiHttpProtocol.configured(settings),
+            gen0,
+            http=protocol,
             loop="auto",  # uvloop when importable, else asyncio (Windows)
             lifespan="on",
             interface="asgi3",
@@ -441,6 +456,8 @@ def run(
         class Server(uvicorn.Server):  # type: ignore[misc]
             #: SIGINT/SIGTERM that arrived before uvicorn installed its own handlers
             early_signals: list[int]
+            #: the configurations served, the lifecycle, the signals to act on (reload)
+            generations: Generations
 
             async def startup(self, sockets: list[socket.socket] | None = None) -> None:
                 await super().startup(sockets=sockets)
@@ -452,12 +469,33 @@ def run(
                         print(f"cgihttpd: serving {url}{suffix}", file=stream, flush=True)
                     for line in sites:
                         print(line, file=stream, flush=True)
+                    if on_ready is not None:
+                        on_ready()
+                    notify(READY)  # systemd's Type=notify (a no-op elsewhere)
+
+            def handle_exit(self, sig: int, frame: Any) -> None:
+                super().handle_exit(sig, frame)
+                self.generations.note_signal(sig)  # logged and applied at the next tick
+
+            async def on_tick(self, counter: int) -> bool:
+                control_tick(self)
+                return await super().on_tick(counter)  # type: ignore[no-any-return]
+
+            async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+                # a signal that came during the last tick is acted on (logged, told
+                # to systemd) before the connections are drained
+                control_tick(self)
+                await super().shutdown(sockets=sockets)
+                life = self.generations.lifecycle
+                if life.state in (control.STOPPING, control.STOPPING_GRACEFUL):
+                    life.apply(control.DRAINED)
 
         server = Server(uv_config)
         server.early_signals = []
+        server.generations = generations
         if workers > 1:
-            return _run_workers(server, per_worker or [sockets] * workers)
-        with _quiet_signals(server.early_signals):
+            return _run_workers(server, per_worker or [sockets] * workers, on_ready)
+        with _quiet_signals(server.early_signals), handling(generations):
             try:
                 server.run(sockets=sockets)
             except SystemExit as exc:  # uvicorn exits on a failed lifespan startup
@@ -466,10 +504,8 @@ def run(
     finally:
         for s in sockets:
             s.close()
-        close = getattr(app, "close", None)
-        if callable(close):
-            with contextlib.suppress(Exception):
-                close()
+        if generations is not None:
+            generations.close()
         if release_pid_file is not None:
             release_pid_file()
         elif pid_file:
@@ -497,6 +533,37 @@ def _survive_signals() -> None:
     signal.signal(signal.SIGUSR2, _ignore_signal)
 
 
+def control_tick(server: Any) -> None:
+    """Between two ticks of the server (every 0.1 s): act on the signals received since
+    (``control``'s table decides what each means now), and close the retired
+    generations nothing uses any more."""
+    gens: Generations = server.generations
+    life = gens.lifecycle
+    connections = server.server_state.connections
+    for event in gens.take_pending():
+        if event in (control.GRACEFUL, control.RESTART) and life.state is control.RUNNING:
+            notify(reloading())
+            gens.reload(event, server.config, connections)
+            notify(READY)
+        elif event is control.GRACEFUL_STOP and not life.stopping:
+            note = M.GRACEFUL_STOP.note()
+            log(gens.current.app, note.level, note.module, note.text)
+            # Apache's GracefulShutdownTimeout 0: requests in flight finish, however long
+            server.config.timeout_graceful_shutdown = None
+            server.should_exit = True
+            life.apply(event)
+            notify(STOPPING)
+        elif event is control.STOP and life.state is not control.STOPPING:
+            note = M.STOP.note()
+            log(gens.current.app, note.level, note.module, note.text)
+            server.should_exit = True
+            life.apply(event)
+            notify(STOPPING)
+        else:
+            life.apply(event)  # ignored in this state (the table says so)
+    gens.reap(connections)
+
+
 @contextlib.contextmanager
 def _quiet_signals(noted: list[int]) -> Any:
     """uvicorn re-raises a caught SIGINT/SIGTERM after its graceful shutdown, with the
@@ -512,10 +579,13 @@ def _quiet_signals(noted: list[int]) -> Any:
             signal.signal(sig, handler)
 
 
-def _run_workers(server: Any, per_worker: list[list[socket.socket]]) -> int:
+def _run_workers(server: Any, per_worker: list[list[socket.socket]],
+                 on_ready: Callable[[], None] | None = None) -> int:
     """POSIX: fork a process per entry of ``per_worker``, serving on that entry's
     sockets (its own SO_REUSEPORT set, or the same shared sockets for all, as Apache's
-    children share theirs); the parent forwards SIGINT/SIGTERM and waits.
+    children share theirs); the parent forwards SIGINT/SIGTERM and Apache's control
+    signals (HUP, USR1, WINCH: each worker reloads or stops gracefully by itself, under
+    the sockets it keeps) and waits.
 
     Stop signals are blocked while forking, so none falls between a fork and the
     parent knowing the child's pid; a child unblocks them once its handlers are in.
@@ -534,10 +604,11 @@ def _run_workers(server: Any, per_worker: list[list[socket.socket]]) -> int:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(child, sig)
 
-    previous = {sig: signal.signal(sig, forward) for sig in _STOP_SIGNALS}
+    forwarded = (*_STOP_SIGNALS, *CONTROL_SIGNALS)
+    previous = {sig: signal.signal(sig, forward) for sig in forwarded}
     status = 0
     try:
-        signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+        signal.pthread_sigmask(signal.SIG_BLOCK, forwarded)
         try:
             for mine in per_worker:
                 pid = os.fork()
@@ -547,8 +618,9 @@ def _run_workers(server: Any, per_worker: list[list[socket.socket]]) -> int:
                         for key, sock in every.items():
                             if all(key != id(s) for s in mine):
                                 sock.close()
-                        with _quiet_signals(server.early_signals):
-                            signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
+                        with _quiet_signals(server.early_signals), \
+                                handling(server.generations):
+                            signal.pthread_sigmask(signal.SIG_UNBLOCK, forwarded)
                             server.run(sockets=mine)
                     except SystemExit as exc:
                         code = 1 if exc.code else 0
@@ -557,9 +629,13 @@ def _run_workers(server: Any, per_worker: list[list[socket.socket]]) -> int:
                     os._exit(code)
                 children.append(pid)
         finally:
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, forwarded)
         for sock in every.values():
             sock.close()
+        if on_ready is not None:
+            # the sockets listen since before the fork: connections wait in the
+            # backlog until a worker accepts them
+            on_ready()
         for child in children:
             while True:
                 try:

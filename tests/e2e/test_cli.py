@@ -389,8 +389,9 @@ def test_started_in_the_background_scripts_ignore_nothing_and_a_signal_stops_it(
     with ServerProcess(["-f", str(conf), "-l", "127.0.0.1:0"], wrapper=BACKGROUND) as srv:
         with open(f"/proc/{srv.proc.pid}/status") as f:
             own = _ignored(next(line for line in f if line.startswith("SigIgn:")))
-        # the condition is real: the server inherited the ignores (SIGINT it handles)
-        assert {signal.SIGHUP, signal.SIGQUIT} <= own
+        # the condition is real: the server inherited the ignores (SIGINT it handles,
+        # and SIGHUP as Apache does: -k restart)
+        assert signal.SIGQUIT in own and signal.SIGHUP not in own
         got = {}
         for name in ("sig.sh", "warm.py", "cold.py", "warm.py"):
             with urllib.request.urlopen(f"{srv.url}/{name}", timeout=WAIT) as resp:
@@ -425,3 +426,23 @@ def test_pid_file_removed_after_the_drop_to_user(tmp_path: Path, sig: signal.Sig
         assert srv.wait_exit(WAIT) == 0
     assert not pid_file.exists()
     assert not any("Traceback" in x for x in srv.stderr_lines)
+
+
+def test_d_C_and_c_as_apache2_takes_them(tmp_path: Path) -> None:
+    """-d is the initial ServerRoot (a relative -f is found under it), -C directives
+    come before the file (a Define it tests), -c after it (overriding the file's
+    value); an error in one is reported at -C:N / -c:N."""
+    for name in ("conf", "logs", "htdocs", "alt", "late"):
+        (tmp_path / name).mkdir()
+    (tmp_path / "conf" / "site.conf").write_text(
+        "Listen 127.0.0.1:80\nServerName test.local\nDocumentRoot htdocs\n"
+        "<IfDefine ALT>\n  DocumentRoot alt\n</IfDefine>\n")
+    r = run_cli("-S", "-d", str(tmp_path), "-f", "conf/site.conf", "-C", "Define ALT")
+    assert r.returncode == 0, r.stderr
+    assert f'ServerRoot: "{tmp_path}"' in r.stdout
+    assert f'Main DocumentRoot: "{tmp_path}/alt"' in r.stdout, r.stdout
+    r = run_cli("-S", "-d", str(tmp_path), "-f", "conf/site.conf", "-C", "Define ALT",
+                "-c", "DocumentRoot late")
+    assert f'Main DocumentRoot: "{tmp_path}/late"' in r.stdout, r.stdout
+    r = run_cli("-t", "-d", str(tmp_path), "-f", "conf/site.conf", "-c", "Bogus 1")
+    assert r.returncode == 1 and r.stderr.startswith("-c:1: Invalid command 'Bogus'"), r.stderr

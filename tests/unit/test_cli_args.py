@@ -22,7 +22,12 @@ CASES: list[tuple[list[str], Options]] = [
     (["-d", "/etc/apache2", "-f", "apache2.conf"],
      Options(conf="apache2.conf", server_root="/etc/apache2")),
     (["-v"], Options(version=True)),
-    (["-X", "--workers", "4"], Options(workers=1)),
+    (["-X", "--workers", "4"], Options(workers=1, single=True)),
+    (["-k", "graceful", "-f", "c"], Options(conf="c", verb="graceful")),
+    (["-d", "/srv", "-f", "c", "-C", "Define A", "-C", "Listen 81", "-c", "LogLevel info"],
+     Options(conf="c", server_root="/srv", before=("Define A", "Listen 81"),
+             after=("LogLevel info",))),
+    (["-k", "start", "-DFOREGROUND"], Options(verb="start", defines=("FOREGROUND",))),
     (["--workers", "3"], Options(workers=3)),
     (["--app", "m:app"], Options(app="m:app")),
     (["--dev", "-f", "c"], Options(conf="c", dev=True)),
@@ -52,7 +57,14 @@ def test_parse_listen_rejects(text: str) -> None:
         parse_listen(text)
 
 
-@pytest.mark.parametrize("argv", [["dir", "-f", "c"], ["--workers", "0"], ["-d", "/x"]])
+def test_unknown_verb_exits_2() -> None:
+    with pytest.raises(SystemExit) as exc:
+        parse_args(["-k", "reload"])
+    assert exc.value.code == 2
+
+
+@pytest.mark.parametrize("argv", [["dir", "-f", "c"], ["--workers", "0"], ["-d", "/x"],
+                                  ["-C", "Listen 80"]])
 def test_usage_errors(argv: list[str]) -> None:
     with pytest.raises(UsageError):
         parse_args(argv)

@@ -122,27 +122,32 @@ def read_envvars(path: str, environ: Mapping[str, str] | None = None) -> dict[st
 
 def load_config(path: str, defines: Iterable[str] = (),
                 environ: Mapping[str, str] | None = None,
-                server_root: str | None = None) -> ServerConfig:
+                server_root: str | None = None, before: Iterable[str] = (),
+                after: Iterable[str] = ()) -> ServerConfig:
     """Read ``path`` (and what it includes) into a ServerConfig; raise ConfigErrors with
-    every error found, each printed ``FILE:LINE: message``. ``server_root`` is httpd's
-    ``-d``: the ServerRoot until a ``ServerRoot`` directive, and where a relative
-    ``path`` is found (main.c: ``-f`` is ap_server_root_relative)."""
+    every error found, each printed ``FILE:LINE: message``.
+
+    As httpd's command line: ``server_root`` (``-d``) is the ServerRoot until a
+    ``ServerRoot`` directive says otherwise, and a relative ``path`` is relative to it;
+    ``before`` (``-C``) and ``after`` (``-c``) are directives read before and after the
+    file (errors in them are at ``-C:N`` / ``-c:N``)."""
     fs = RealFileSystem()
     if server_root is not None:
         server_root = os.path.abspath(server_root)
         path = os.path.join(server_root, path)
     path = os.path.abspath(path)
     env = dict(os.environ) if environ is None else dict(environ)
-    root = server_root if server_root is not None else os.path.dirname(path)
-    state = new_state(server_root=root, defines=list(defines), environ=env,
-                      fs=fs, table=D.DIRECTIVES)
+    state = new_state(server_root=server_root or os.path.dirname(path),
+                      defines=list(defines), environ=env, fs=fs, table=D.DIRECTIVES)
+    first = expand(parse_tree("\n".join(before), "-C", state.errors), state)
     try:
         text = fs.read_text(path)
     except OSError as exc:
         raise ConfigErrors([ConfigError(
             f"Could not open configuration file {path}: {exc.strerror or exc}")]) from None
     state.files.append(path)
-    nodes = expand(parse_tree(text, path, state.errors), state)
+    nodes = first + expand(parse_tree(text, path, state.errors), state)
+    nodes += expand(parse_tree("\n".join(after), "-c", state.errors), state)
     draft = D.interpret(nodes, state.server_root, state.loaded_names, Source(path, 1))
     errors = state.errors + draft.errors
     if errors:

@@ -300,6 +300,8 @@ class CgiHttpProtocol(asyncio.Protocol):
         self.timer: Timer | None = None
         self.deadlines = Deadlines.for_server(server_state, self.loop)
         self.deadline = 0.0
+        #: a graceful reload retired this connection: no keep-alive after its request
+        self.retiring = False
 
     # --- asyncio.Protocol -------------------------------------------------------------
 
@@ -474,7 +476,7 @@ class CgiHttpProtocol(asyncio.Protocol):
             method=method,
             client_keep_alive=bool(parser.should_keep_alive()),
             keep_alive_token=keep_alive_token,
-            server_keep_alive=s.keep_alive and (left is None or left > 0),
+            server_keep_alive=s.keep_alive and not self.retiring and (left is None or left > 0),
             keep_alive_timeout=int(s.keep_alive_timeout),
             keep_alive_left=left,
         )
@@ -829,6 +831,20 @@ class CgiHttpProtocol(asyncio.Protocol):
         else:
             self._advance(SHUTDOWN)
             running.keep_alive = False
+
+
+    def retire(self) -> None:
+        """A graceful reload (docs/design.md §9): a connection waiting for its next
+        request closes now, as Apache's graceful restart closes idle keep-alive
+        connections; one that is reading, running or answering a request finishes it
+        (with ``Connection: close``) and then closes. A connection that has not yet
+        been answered is not idle: its first request may be on its way."""
+        self.retiring = True
+        last = self.pipeline[-1] if self.pipeline else self.running
+        if last is not None and not last.response_complete:
+            last.keep_alive = False
+        elif self.requests_done and self.phase in (IDLE, DISCARDING_BODY):
+            self.close()
 
 
 def unmapped(address: str) -> str:
