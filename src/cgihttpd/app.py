@@ -245,6 +245,9 @@ class App:
             rec.body_bytes = int(stats.get("body_bytes", rec.body_bytes))
             if stats.get("aborted"):
                 rec.completed = False
+            if stats.get("answered"):
+                # the connection answered for the request (a malformed or late body)
+                rec.status = rec.original_status = int(stats["answered"])
         if not rec.original_status:
             rec.original_status = rec.status
         self.logs.access(ex.vhost, rec)
