@@ -24,6 +24,7 @@ import asyncio
 import contextlib
 import enum
 import logging
+import math
 import re
 import time
 import urllib.parse
@@ -243,9 +244,13 @@ class Deadlines:
     def sweep(self) -> None:
         self.handle = None
         now = self.loop.time()
-        due = [c for c in self.connections if c.timer is not None and c.deadline <= now]
+        due = [c for c in self.connections
+               if c.timer is not None and c.deadline <= now or c.write_deadline <= now]
         for conn in due:
-            conn.on_deadline()
+            if conn.write_deadline <= now:
+                conn.on_write_deadline()
+            else:
+                conn.on_deadline()
         if self.connections:
             self.handle = self.loop.call_later(DEADLINE_TICK, self.sweep)
 
@@ -335,6 +340,8 @@ class CgiHttpProtocol(asyncio.Protocol):
         self.deadline = 0.0
         #: a graceful reload retired this connection: no keep-alive after its request
         self.retiring = False
+        #: when a stalled write gives up (Timeout; inf while the client reads)
+        self.write_deadline = math.inf
 
     # --- asyncio.Protocol -------------------------------------------------------------
 
@@ -375,10 +382,15 @@ class CgiHttpProtocol(asyncio.Protocol):
     def pause_writing(self) -> None:
         self.write_paused = True
         self.writable.clear()
+        # Apache's Timeout bounds each write: a client that stops reading is dropped
+        # after it, which ends the response and frees what serves it (a CGI script
+        # and its slot)
+        self.write_deadline = self.loop.time() + self.settings.timeout
 
     def resume_writing(self) -> None:
         self.write_paused = False
         self.writable.set()
+        self.write_deadline = math.inf
 
     async def drain(self) -> None:
         await self.writable.wait()
@@ -816,6 +828,15 @@ class CgiHttpProtocol(asyncio.Protocol):
                 self.abort()
             else:
                 self._body_timeout(cycle)
+
+    def on_write_deadline(self) -> None:
+        """The client has taken none of the response for ``Timeout`` seconds."""
+        self.write_deadline = math.inf
+        logger.info("timeout writing the response to %s", self.client)
+        for cycle in (self.running, *self.pipeline):
+            if cycle is not None and not cycle.response_complete:
+                cycle.stats["aborted"] = True
+        self.abort()
 
     # --- errors the protocol answers itself -------------------------------------------
 
