@@ -200,6 +200,9 @@ class App:
     def _exchange(self, scope: Mapping[str, Any], request: Request, vhost: VirtualHost,
                   target: Target, receive: Receive, send: Send) -> Exchange:
         ext = (scope.get("extensions") or {}).get("cgihttpd") or {}
+        if vhost.body_timeout is not None:
+            # RequestReadTimeout body= of this vhost: the protocol reads the body by it
+            ext["body_timeout"] = vhost.body_timeout
         record = LogRecord(
             remote_addr=request.client_addr, remote_port=request.client_port,
             local_addr=request.server_addr, local_port=request.server_port,

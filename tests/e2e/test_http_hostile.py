@@ -274,10 +274,16 @@ BODY_INITIAL = 2  # body=2,MinRate=500
 def slow_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     # Timeout well above the body bound: the script's own (CGIScriptTimeout) must
     # not answer first
-    return make_site(tmp_path_factory.mktemp("slow"), timeout=30, reqtimeout=(
+    # not answer first. The body bound is slow.test's own (a vhost's body= is its own);
+    # patient.test has the server's.
+    root = tmp_path_factory.mktemp("slow")
+    return make_site(root, timeout=30, reqtimeout=(
         "LoadModule reqtimeout_module /usr/lib/apache2/modules/mod_reqtimeout.so\n"
-        f"RequestReadTimeout header=2-{HEADER_MAX},MinRate=500 "
-        f"body={BODY_INITIAL},MinRate=500"))
+        f"RequestReadTimeout header=2-{HEADER_MAX},MinRate=500 body=60\n"
+        f"<VirtualHost *:80>\nServerName slow.test\nDocumentRoot {root}/docs\n"
+        f"RequestReadTimeout body={BODY_INITIAL},MinRate=500\n</VirtualHost>\n"
+        f"<VirtualHost *:80>\nServerName patient.test\nDocumentRoot {root}/docs\n"
+        "</VirtualHost>\n"))
 
 
 @pytest.fixture(scope="module")
@@ -286,18 +292,16 @@ def slow_server(slow_site: Path) -> Iterator[ServerProcess]:
         yield srv
 
 
-def test_a_body_trickled_a_byte_at_a_time_is_cut_off(slow_server: ServerProcess,
-                                                      slow_site: Path) -> None:
-    """body=2,MinRate=500 is one deadline for the whole body (2 s plus 1 s per 500
-    bytes), not one per byte: a byte every 0.25 s is answered 408 long before the
-    100 bytes announced have come, and logged 408 as Apache logs it."""
-    before = len(access_lines(slow_site, 0))
-    with socket.create_connection(slow_server.address, timeout=WAIT) as s:
-        s.sendall(b"POST /count.py HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n")
+def trickle(addr: tuple[str, int], host: str, length: int) -> tuple[bytes, int]:
+    """POST ``length`` body bytes to /count.py a byte every 0.25 s, stopping early if
+    the server answers; what came back, and how many bytes were sent."""
+    with socket.create_connection(addr, timeout=WAIT) as s:
+        s.sendall(f"POST /count.py HTTP/1.1\r\nHost: {host}\r\nContent-Length: {length}"
+                  "\r\nConnection: close\r\n\r\n".encode())
         s.setblocking(False)
         raw, sent = b"", 0
         end = time.monotonic() + WAIT
-        while time.monotonic() < end and sent < 100:
+        while time.monotonic() < end and sent < length:
             try:
                 got = s.recv(65536)
                 if not got:
@@ -313,10 +317,38 @@ def test_a_body_trickled_a_byte_at_a_time_is_cut_off(slow_server: ServerProcess,
             except OSError:
                 break
             time.sleep(0.25)
+        s.setblocking(True)
+        end = time.monotonic() + WAIT
+        while time.monotonic() < end:
+            try:
+                got = s.recv(65536)
+            except (TimeoutError, ConnectionResetError):
+                break
+            if not got:
+                break
+            raw += got
+    return raw, sent
+
+
+def test_a_body_trickled_a_byte_at_a_time_is_cut_off(slow_server: ServerProcess,
+                                                      slow_site: Path) -> None:
+    """slow.test's body=2,MinRate=500 is one deadline for the whole body (2 s plus
+    1 s per 500 bytes), not one per byte: a byte every 0.25 s is answered 408 long
+    before the 100 bytes announced have come, and logged 408 as Apache logs it."""
+    before = len(access_lines(slow_site, 0))
+    raw, sent = trickle(slow_server.address, "slow.test", 100)
     assert statuses(raw) == [408], (sent, raw[:200])
     assert sent < 100
     lines = access_lines(slow_site, before + 1)
     assert '"POST /count.py HTTP/1.1" 408 ' in lines[-1]
+
+
+def test_another_vhost_reads_by_the_servers_body_bound(slow_server: ServerProcess) -> None:
+    """patient.test has no body= of its own: the server's body=60 lets the same
+    trickle (20 bytes, 5 s) finish."""
+    raw, sent = trickle(slow_server.address, "patient.test", 20)
+    assert sent == 20
+    assert statuses(raw) == [200] and b"\r\n\r\n3\r\n20\n\r\n" in raw, raw[-200:]
 
 
 def test_silent_and_trickling_connections_are_closed_within_the_header_bound(

@@ -35,6 +35,7 @@ import httptools
 
 from cgihttpd.asgi import ASGIApp
 from cgihttpd.banner import signature
+from cgihttpd.config.readtimeout import ReadTimeout
 from cgihttpd.http.cycle import ClientDisconnected, Cycle, without_keep_alive
 from cgihttpd.http.errorpage import NOTE_FIELD_SIZE, NOTE_FIELDS, error_page
 from cgihttpd.http.framing import RequestFacts, plan_response
@@ -328,6 +329,7 @@ class CgiHttpProtocol(asyncio.Protocol):
         self.body_start: float | None = None
         self.body_received = 0
         self.body_paused_at: float | None = None
+        self.body_rule: ReadTimeout = self.settings.body_timeout
         # requests
         self.requests_done = 0  # %k counts these
         self.cycle: Cycle | None = None  # the request being parsed (or the last one)
@@ -680,8 +682,8 @@ class CgiHttpProtocol(asyncio.Protocol):
                 self.body_paused_at = self.loop.time()
         elif self.timer is BODY_TIMEOUT:
             # mod_reqtimeout's MinRate: each byte pushes the deadline a little further
-            self.deadline = self.settings.body_timeout.deadline(self.body_start or 0.0,
-                                                                self.body_received)
+            self.deadline = self.body_rule.deadline(self.body_start or 0.0,
+                                                    self.body_received)
         cycle.event.set()
 
     def on_message_complete(self) -> None:
@@ -755,7 +757,10 @@ class CgiHttpProtocol(asyncio.Protocol):
         """The application waits for more of ``cycle``'s body: read on, and start the
         body deadline (RequestReadTimeout body=) unless a deadline runs."""
         self.resume_reading()
-        t = self.settings.body_timeout
+        # the virtual host's RequestReadTimeout body=, when it has one (the application
+        # puts it in the scope), else the server's
+        own = cycle.scope["extensions"]["cgihttpd"].get("body_timeout")
+        t = self.body_rule = own if isinstance(own, ReadTimeout) else self.settings.body_timeout
         # the parser is in this body (whatever the phase: SHUTDOWN or UPGRADE may have
         # come since, and the deadline is then what ends the application's wait)
         if t.initial > 0 and self.timer is None and cycle is self.cycle and cycle.more_body:
