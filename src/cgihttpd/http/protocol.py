@@ -318,6 +318,9 @@ class CgiHttpProtocol(asyncio.Protocol):
         self.url = bytearray()
         #: the request line while it arrives (``_vet_request_line``)
         self.line_buf = bytearray()
+        #: llhttp has begun a head that the request-line check did not see: the rest
+        #: of a read that ended a chunked body (see data_received)
+        self.head_in_parser = False
         #: the request line was HTTP/0.9: answered with the body alone, then close
         self.http09 = False
         #: "1.2" for "HTTP/1.2" (answered as 1.1, logged as sent)
@@ -412,7 +415,7 @@ class CgiHttpProtocol(asyncio.Protocol):
                     self._refuse(violation)
                     return
                 piece, data = data[:consumed], data[consumed:]
-                if not line_done:
+                if not line_done and not self.head_in_parser:
                     # The request line is held back until it is whole (HeadGuard bounds
                     # it), then checked and fed to llhttp in one piece.
                     self.line_buf += piece
@@ -530,6 +533,7 @@ class CgiHttpProtocol(asyncio.Protocol):
     # --- httptools callbacks ----------------------------------------------------------
 
     def on_message_begin(self) -> None:
+        self.head_in_parser = True
         self.url = bytearray()
         self.headers = []
         self.header_bytes = 0
@@ -544,6 +548,7 @@ class CgiHttpProtocol(asyncio.Protocol):
         self.header_bytes += len(name) + len(value) + 4
 
     def on_headers_complete(self) -> None:
+        self.head_in_parser = False
         if self._advance(HEAD_PARSED) is not READING_BODY:
             return  # parsed after an error answer in the same read: dropped
         self._cancel_timer()
