@@ -660,8 +660,7 @@ class CgiHttpProtocol(asyncio.Protocol):
         elif method == "CONNECT":
             # no proxy here: the core's default handler answers 405 (the Allow
             # field's order is Apache's hash order, which varies)
-            self._answer_itself(cycle, 405, None,
-                                ((b"Allow", b"GET,HEAD,POST,OPTIONS,TRACE"),))
+            self._answer_itself(cycle, 405, None, ((b"Allow", self.settings.allow),))
         elif method == "OPTIONS" and target == b"*":
             # RFC 9110 section 9.3.7: the server's own options; Apache sends no Allow
             self._answer_itself(cycle, 200, None)
