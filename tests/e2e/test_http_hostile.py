@@ -348,7 +348,8 @@ def test_another_vhost_reads_by_the_servers_body_bound(slow_server: ServerProces
     trickle (20 bytes, 5 s) finish."""
     raw, sent = trickle(slow_server.address, "patient.test", 20)
     assert sent == 20
-    assert statuses(raw) == [200] and b"\r\n\r\n3\r\n20\n\r\n" in raw, raw[-200:]
+    # the length or chunked framing of a short script output is a timing choice
+    assert statuses(raw) == [200] and b"20\n" in raw.split(b"\r\n\r\n", 1)[1], raw[-200:]
 
 
 def test_silent_and_trickling_connections_are_closed_within_the_header_bound(
