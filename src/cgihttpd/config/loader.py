@@ -330,6 +330,7 @@ def _freeze(s: D.ServerDraft, main: D.ServerDraft | None, root: str) -> VirtualH
         port=_server_port(s, main),
         redirects=redirects,
         setenvif=s.setenvif if main is None else main.setenvif + s.setenvif,
+        body_timeout=s.body_timeout,
     )
 
 
