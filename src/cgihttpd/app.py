@@ -248,6 +248,9 @@ class App:
     def _exchange(self, scope: Mapping[str, Any], request: Request, vhost: VirtualHost,
                   target: Target, receive: Receive, send: Send) -> Exchange:
         ext = (scope.get("extensions") or {}).get("cgihttpd") or {}
+        if vhost.body_timeout is not None:
+            # RequestReadTimeout body= of this vhost: the protocol reads the body by it
+            ext["body_timeout"] = vhost.body_timeout
         record = LogRecord(
             remote_addr=request.client_addr, remote_port=request.client_port,
             local_addr=request.server_addr, local_port=request.server_port,
@@ -295,6 +298,9 @@ class App:
             rec.body_bytes = int(stats.get("body_bytes", rec.body_bytes))
             if stats.get("aborted"):
                 rec.completed = False
+            if stats.get("answered"):
+                # the connection answered for the request (a malformed or late body)
+                rec.status = rec.original_status = int(stats["answered"])
         if not rec.original_status:
             rec.original_status = rec.status
         self.logs.access(ex.vhost, rec)

@@ -597,7 +597,16 @@ def test_request_read_timeout_in_a_vhost_is_server_wide(tmp_path: Path) -> None:
     c = load(tmp_path, REQTIMEOUT + "<VirtualHost *>\nRequestReadTimeout header=3\n"
                                     "</VirtualHost>\n")
     assert c.header_timeout == ReadTimeout(3.0, 3.0, 0)
-    assert any("RequestReadTimeout is applied server-wide" in w for w in c.warnings)
+    assert any("RequestReadTimeout header= is applied server-wide" in w for w in c.warnings)
+
+
+def test_request_read_timeout_body_in_a_vhost_is_the_vhosts(tmp_path: Path) -> None:
+    c = load(tmp_path, REQTIMEOUT + "RequestReadTimeout body=7\n<VirtualHost *>\n"
+                                    "RequestReadTimeout body=3,MinRate=100\n</VirtualHost>\n")
+    assert c.body_timeout == ReadTimeout(7.0, 7.0, 0)
+    assert c.main.body_timeout is None
+    assert c.vhosts[0].body_timeout == ReadTimeout(3.0, math.inf, 100)
+    assert not any("RequestReadTimeout" in w for w in c.warnings)
 
 
 def test_limit_request_body_is_per_directory(tmp_path: Path) -> None:

@@ -332,6 +332,7 @@ def _freeze(s: D.ServerDraft, main: D.ServerDraft | None, root: str) -> VirtualH
         redirects=redirects,
         setenvif=s.setenvif if main is None else main.setenvif + s.setenvif,
         rewrite=_rewrite(s, main),
+        body_timeout=s.body_timeout,
     )
 
 

@@ -504,6 +504,8 @@ class VirtualHost:
     rewrite: RewriteConf | None = None
     #: ErrorLogFormat; None: Apache's default layout
     error_log_format: str | None = None
+    #: RequestReadTimeout body= of this virtual host; None: the server's
+    body_timeout: ReadTimeout | None = None
 
     @property
     def script_timeout(self) -> float:

@@ -76,6 +76,8 @@ class ServerDraft:
     server_signature: Literal["on", "off", "email"] | None = None
     trace_enable: Literal["on", "off", "extended"] | None = None
     cgi_script_timeout: float | None = None
+    #: RequestReadTimeout body= in a <VirtualHost> (the main server's is the Draft's)
+    body_timeout: ReadTimeout | None = None
     script_log: str | None = None
     script_log_length: int | None = None
     script_log_buffer: int | None = None
