@@ -21,6 +21,7 @@ AUTHN = "".join(f"LoadModule {m}_module x.so\n" for m in (
     "auth_basic", "authn_core", "authn_file", "authz_user", "authz_groupfile"))
 AUTOINDEX = "LoadModule autoindex_module x.so\n"
 REQTIMEOUT = "LoadModule reqtimeout_module x.so\n"
+REWRITE = "LoadModule rewrite_module x.so\n"
 INVALID = "perhaps misspelled or defined by a module not included in the server configuration"
 
 Check = Callable[[ServerConfig], object]
@@ -294,6 +295,29 @@ CASES: list[tuple[str, str, Check]] = [
      lambda c: c.main.sections[0].conf.auth_user_file == c.server_root + "/users"),
     ("AuthGroupFile", f"{AUTHN}<Directory /x>\nAuthGroupFile /g\n</Directory>\n",
      lambda c: c.main.sections[0].conf.auth_group_file == "/g"),
+    ("RewriteEngine", f"{REWRITE}RewriteEngine On\n<Directory /x>\nRewriteEngine Off\n"
+                      "</Directory>\n",
+     lambda c: (c.main.rewrite.engine, c.main.base.rewrite.engine,  # type: ignore[union-attr]
+                c.main.sections[0].conf.rewrite.engine) == (True, True, False)),  # type: ignore[union-attr]
+    ("RewriteOptions", f"{REWRITE}<Directory /x>\nRewriteOptions Inherit AllowNoSlash\n"
+                       "</Directory>\n",
+     lambda c: c.main.sections[0].conf.rewrite.options  # type: ignore[union-attr]
+     == {"Inherit", "AllowNoSlash"}),
+    ("RewriteBase", f"{REWRITE}<Directory /x>\nRewriteBase /app/\n</Directory>\n",
+     lambda c: (c.main.sections[0].conf.rewrite.base,  # type: ignore[union-attr]
+                c.main.sections[0].conf.rewrite.directory) == ("/app/", "/x/")),  # type: ignore[union-attr]
+    ("RewriteCond", f"{REWRITE}RewriteCond %{{HTTP_HOST}} ^a [NC,OR]\nRewriteCond "
+                    "%{REQUEST_FILENAME} !-f\nRewriteRule ^/(.*) /b/$1 [R=301,L]\n",
+     lambda c: [(d.test, d.kind, d.negate, d.nocase, d.ornext)
+                for d in c.main.rewrite.rules[0].conds]  # type: ignore[union-attr]
+     == [("%{HTTP_HOST}", "regex", False, True, True),
+         ("%{REQUEST_FILENAME}", "-f", True, False, False)]),
+    ("RewriteRule", f"{REWRITE}RewriteRule ^/old/(.*)$ /new/$1 [R=301,L,QSA]\n",
+     lambda c: [(r.pattern, r.output, r.status, r.redirect, r.last, r.qsappend)
+                for r in c.main.rewrite.rules]  # type: ignore[union-attr]
+     == [("^/old/(.*)$", "/new/$1", 301, True, True, True)]),
+    # refused: a map cgihttpd cannot look up would rewrite somewhere else
+    ("RewriteMap", f"{REWRITE}ServerName x\n", lambda c: c.main.rewrite is not None),
     ("ErrorLogFormat", "ErrorLogFormat \"[%l] %M\"\n",
      lambda c: c.main.error_log_format == "[%l] %M"),
     ("SetEnvIfExpr", "LoadModule setenvif_module m.so\nSetEnvIfExpr \"-n req('X')\" V=1\n",

@@ -169,7 +169,7 @@ class _CgiRun:
         # After an internal redirect the body belonged to the first request: Apache
         # reads or discards it there, and unsets Content-Length for a CGI Location
         # redirect (cgi_common.h), so this script gets an empty stdin.
-        redirected = "REDIRECT_STATUS" in self.inherited_env
+        redirected = "REDIRECT_STATUS" in self.inherited_env and not ex.keeps_body
         if redirected:
             spool, length = None, 0
             self.body_done = True

@@ -23,6 +23,7 @@ from cgihttpd.config.model import (
 from cgihttpd.config.readtimeout import ReadTimeout
 from cgihttpd.config.setenvif import EnvCondition
 from cgihttpd.config.tree import Node, server_root_relative
+from cgihttpd.rewrite import RewriteConf
 
 Arity = Literal["TAKE1", "TAKE2", "TAKE12", "TAKE23", "TAKE123", "ITERATE", "ITERATE2", "FLAG",
                 "RAW"]
@@ -83,6 +84,8 @@ class ServerDraft:
     access_file_names: tuple[str, ...] | None = None
     #: mod_setenvif conditions outside any section (its server config)
     setenvif: tuple[EnvCondition, ...] = ()
+    #: mod_rewrite's server settings (written outside any section); None: none
+    rewrite: RewriteConf | None = None
 
 
 @dataclass
