@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import html
 import json
+import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -106,7 +107,7 @@ def percentile(sorted_values: Sequence[float], p: float) -> float:
     """The nearest-rank percentile ``p`` (0-100) of ``sorted_values``; 0 when empty."""
     if not sorted_values:
         return 0.0
-    rank = max(int(round(p / 100 * len(sorted_values) + 0.5)) - 1, 0)
+    rank = max(math.ceil(p / 100 * len(sorted_values)) - 1, 0)
     return sorted_values[min(rank, len(sorted_values) - 1)]
 
 
