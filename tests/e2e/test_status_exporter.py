@@ -82,8 +82,8 @@ def exporter(server: ServerProcess) -> Iterator[str]:
                 break
             except OSError:
                 if proc.poll() is not None or time.monotonic() > end:
-                    raise AssertionError("the exporter did not start: "
-                                         + proc.stderr.read().decode() if proc.stderr else "")
+                    said = proc.stderr.read().decode() if proc.stderr else ""
+                    raise AssertionError(f"the exporter did not start: {said}") from None
                 time.sleep(0.1)
         yield url
     finally:
