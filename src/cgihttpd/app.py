@@ -74,6 +74,7 @@ from cgihttpd.runtime import Runtime
 from cgihttpd.setenvif import EnvAttributes, apply_conditions
 from cgihttpd.static.files import RealFS
 from cgihttpd.static.handlers import serve_directory, serve_file, serve_trace
+from cgihttpd.status.handler import serve_status
 from cgihttpd.target import Target
 from cgihttpd.vhost import select_vhost
 
@@ -145,6 +146,7 @@ class App:
                   else self._host_refused(vhost, request, refusal))
         request = _rewritten_request(request, target)
         exchange = self._exchange(scope, request, vhost, target, receive, send)
+        self.runtime.status.request_began()
         try:
             await self._respond(exchange, refused=refusal is not None)
         except ResponseCutOff as cut:
@@ -303,6 +305,9 @@ class App:
                 rec.status = rec.original_status = int(stats["answered"])
         if not rec.original_status:
             rec.original_status = rec.status
+        # mod_status: a few additions, on the runtime the request began with
+        ex.runtime.status.request_ended(ex.vhost.server_name, rec.total_bytes or
+                                        rec.body_bytes, rec.duration)
         self.logs.access(ex.vhost, rec)
 
     # --- answering --------------------------------------------------------------------
@@ -356,6 +361,11 @@ class App:
             ex.record.env.update(mod_env(target.conf.env, os.environ))
             if target.conf.request_headers:
                 _apply_request_headers(ex)
+        if (target.handler == "server-status" and "status_module" in self.config.modules
+                and (target.kind != "error" or target.status == 404)):
+            # mod_status answers its URL whether or not a file is there
+            await serve_status(ex, server_name(ex.request, ex.vhost))
+            return
         if target.kind == "error":
             raise HTTPError(target.status, self._note_for(ex, target),
                             page=self._dev_page(ex, "not-found", target.status,

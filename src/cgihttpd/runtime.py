@@ -10,6 +10,8 @@ path remembers between requests, it remembers here:
   of the cold launcher (``cgi.runner.SubprocessLauncher``), or under Windows' rules
   (``platform.windows_rules``) the cold launcher alone, started the Windows way;
 - the script slots (CGIMaxProcesses), one set per event loop;
+- mod_status's counters (``status.counters.StatusCounters``), which a graceful reload
+  hands to the next runtime;
 - the caches (``Caches``), each a ``BoundedCache`` with the same eviction rule, among
   them the parsed .htaccess files and the password and group files of authentication
   (by the file's identity, so an edit is seen at once).
@@ -43,6 +45,7 @@ from cgihttpd.cgi.runner import (
 )
 from cgihttpd.config.model import ServerConfig
 from cgihttpd.platform import windows_rules
+from cgihttpd.status.counters import StatusCounters
 
 if TYPE_CHECKING:
     from cgihttpd.logs.writer import LogSet
@@ -87,6 +90,8 @@ class Runtime:
     logs: LogSet
     launcher: Launcher
     caches: Caches = field(default_factory=Caches)
+    #: mod_status's counters: carried across a graceful reload (``reload``)
+    status: StatusCounters = field(default_factory=StatusCounters)
     #: requests that may wait for a slot, per slot (CGIMaxProcesses × this)
     waiting_factor: int = DEFAULT_MAX_WAITING_FACTOR
     #: the script slots of the event loop that last asked (a loop's semaphore must not

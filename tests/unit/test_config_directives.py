@@ -191,6 +191,7 @@ CASES: list[tuple[str, str, Check]] = [
     ("IncludeOptional", "IncludeOptional {tmp}/none/*.conf\nIncludeOptional /dev/null\n",
      lambda c: c.files[1:] == ("/dev/null",)),
     ("PidFile", "PidFile /run/x.pid\n", lambda c: c.pid_file == "/run/x.pid"),
+    ("ExtendedStatus", "ExtendedStatus On\n", lambda c: c.extended_status is True),
     ("Mutex", "Mutex file:/tmp default\n",
      lambda c: any("Mutex (" in w for w in c.warnings)),
     ("User", "User www-data\nGroup www-data\n",

@@ -207,7 +207,14 @@ class _CgiRun:
             slots = ex.runtime.slots()
             try:
                 async with slots.acquire():
-                    await self._run(spec, spool)
+                    # mod_status: the script is listed while it runs
+                    counters = ex.runtime.status
+                    token = counters.script_began(self.filename, ex.vhost.server_name,
+                                                  time.time())
+                    try:
+                        await self._run(spec, spool)
+                    finally:
+                        counters.script_ended(token)
             except Busy as exc:
                 self.log("error", f"cannot run CGI script {self.filename}: {exc}")
                 raise HTTPError(503) from None
@@ -565,6 +572,7 @@ class _CgiRun:
         return render_page(diagnosis, status) if self.dev else None
 
     def _log_diagnosis(self, diagnosis: Diagnosis) -> None:
+        self.ex.runtime.status.script_failed(self.filename, diagnosis.summary(), time.time())
         self.log("error", f"{diagnosis.summary()} (run with {diagnosis.interpreter}; "
                  f"{diagnosis.exit})")
 

@@ -570,6 +570,9 @@ class ServerConfig:
     #: CGIDevMode / --dev (cgihttpd): a failing script's 500 page explains what went
     #: wrong (``cgi.diagnosis``); configuration edits are picked up without a restart
     dev_mode: bool = False
+    #: ExtendedStatus: mod_status reports the totals (accesses, traffic, CPU...). Off by
+    #: default, as apache2 2.4.71 prints them only with ExtendedStatus On
+    extended_status: bool = False
     #: mod_reqtimeout ``RequestReadTimeout header=...``; without the module, Timeout.
     #: The default is mod_reqtimeout's (header=20-40,MinRate=500).
     header_timeout: ReadTimeout = REQTIMEOUT_HEADER

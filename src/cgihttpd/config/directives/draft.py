@@ -115,6 +115,8 @@ class Draft:
     max_processes: int = 0
     #: CGIDevMode (cgihttpd): explain failing scripts in the browser
     dev_mode: bool = False
+    #: ExtendedStatus (core): the totals in mod_status's report
+    extended_status: bool = False
     #: CGIWarmPreload modules, in order, each once
     warm_preload: list[str] = field(default_factory=list)
     #: RequestReadTimeout stages set ("handshake", "header", "body")
