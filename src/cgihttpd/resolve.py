@@ -84,7 +84,10 @@ def normalize_path(raw: str) -> str:
     """
     if _WINDOWS:
         raw = raw.replace("\\", "/")
-    if not raw.startswith("/"):
+    if not raw.startswith("/") or "\0" in raw:
+        # a literal NUL (the HTTP parser refuses one; a URL from elsewhere may not)
+        # would reach the filesystem, which cannot take it: 400, as Apache's request
+        # line check answers
         raise HTTPError(400, M.INVALID_URI_PATH.note(raw=raw))
     out: list[str] = []
     i = 0
@@ -696,6 +699,11 @@ def resolve_url(vhost: VirtualHost, url_path: str, fs: FileSystem,
     # mod_alias translate_alias_redir: the redirects of the <Location>s (walked before
     # translation) and of the server come before any alias, in config order
     located = effective_conf(vhost, None, url_path, cache=confs)
+    if "\0" in url_path:
+        # an internal URL (an index, a fallback, a rewrite) can carry what the screen
+        # refuses; os.stat() would raise ValueError on it
+        return Target(kind="error", status=400, url_path=url_path, conf=located,
+                      note=M.INVALID_URI_PATH.note(raw=url_path))
     redirect = match_redirect(url_path, located.redirect, vhost.redirects)
     if redirect is not None:
         return _redirected(redirect, url_path, False, located)

@@ -419,3 +419,11 @@ def test_an_alias_without_the_targets_slash_names_a_sibling() -> None:
     assert resolve_target(vhost, "/al3/o.html", fs).filename == "/srv/othero.html"
     assert resolve_target(vhost, "/al3/x", fs).reason == (
         "AH00128: File does not exist: /srv/otherx")
+
+
+def test_a_literal_nul_never_reaches_the_filesystem() -> None:
+    # found by tests/unit/test_fuzz_resolve.py: os.lstat() raises ValueError (not
+    # OSError) on a NUL, so the request failed with a traceback instead of an answer
+    assert resolve("/a\x00.html").status == 400
+    from cgihttpd.resolve import resolve_url
+    assert resolve_url(VHOST, "/a\x00.html", FS).status == 400
