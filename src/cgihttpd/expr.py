@@ -11,9 +11,9 @@ Owns parsing an expression into a frozen tree and evaluating it against an
 quotes (with ``%{VAR}`` inside); ``==``, ``!=``, ``=~``, ``!~`` (``/regex/`` or
 ``m#regex#``, flag ``i``), ``-eq -ne -lt -le -gt -ge``, ``in {'a', 'b'}``,
 ``-ipmatch``, ``-R``, ``-n``, ``-z``; ``&&``, ``||``, ``!``, parentheses, ``true``,
-``false``. Anything else raises ``ExprError``, which the
-configuration turns into a refusal at start-up: an expression cgihttpd does not
-understand must never be half-evaluated.
+``false``. Anything else, or anything nested past ``MAX_DEPTH``, raises ``ExprError``,
+which the configuration turns into a refusal at start-up: an expression cgihttpd does
+not understand must never be half-evaluated.
 
 Pure: no IO.
 """
@@ -24,7 +24,7 @@ import operator
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeAlias
+from typing import Final, TypeAlias
 
 from cgihttpd.authz import Facts, Subnet, SubnetError, parse_subnet
 
@@ -35,6 +35,13 @@ VARIABLES = ("REMOTE_ADDR", "HTTP_HOST", "REQUEST_METHOD", "REQUEST_URI", "REMOT
 #: the functions of one string argument (ap_expr's req, http, reqenv, env), as the
 #: prefix of the variable they stand for
 FUNCTIONS = {"req": "HTTP:", "http": "HTTP:", "reqenv": "ENV:", "env": "ENV:"}
+
+
+#: How deep an expression may nest ("!", "(", each "&&"/"||" of a chain): far past any
+#: written by hand, and far from Python's recursion limit, which parsing and evaluation
+#: (recursive, as ap_expr_eval is) must stay under - a configuration line can repeat
+#: an operator thousands of times.
+MAX_DEPTH: Final = 100
 
 
 class ExprError(ValueError):
@@ -279,6 +286,7 @@ class _Parser:
     def __init__(self, tokens: list[tuple[str, str]]) -> None:
         self.tokens = tokens
         self.pos = 0
+        self.level = 0  # "!" and "(" open: how deep unary() recurses
 
     def peek(self) -> tuple[str, str] | None:
         return self.tokens[self.pos] if self.pos < len(self.tokens) else None
@@ -311,13 +319,17 @@ class _Parser:
 
     def unary(self) -> Cond:
         tok = self.peek()
-        if tok == ("op", "!"):
+        if tok in (("op", "!"), ("op", "(")):
             self.take()
-            return Not(self.unary())
-        if tok == ("op", "("):
-            self.take()
-            inner = self.expression()
-            self.expect(")")
+            self.level += 1
+            if self.level > MAX_DEPTH:
+                raise ExprError(f"the expression nests deeper than {MAX_DEPTH} levels")
+            if tok == ("op", "!"):
+                inner: Cond = Not(self.unary())
+            else:
+                inner = self.expression()
+                self.expect(")")
+            self.level -= 1
             return inner
         if tok is not None and tok[0] == "word" and tok[1] in ("true", "false"):
             self.take()
@@ -384,5 +396,21 @@ def parse_expr(text: str) -> Expr:
     cond = parser.expression()
     if parser.peek() is not None:
         raise ExprError(f"unexpected '{parser.peek()[1]}'")  # type: ignore[index]
+    if _depth(cond) > MAX_DEPTH:
+        raise ExprError(f"the expression nests deeper than {MAX_DEPTH} levels")
     return Expr(text, cond)
+
+
+def _depth(cond: Cond) -> int:
+    """The tree's depth, without recursion (a chain of "&&" is as deep as it is long)."""
+    deepest = 0
+    todo = [(cond, 0)]
+    while todo:
+        node, depth = todo.pop()
+        deepest = max(deepest, depth)
+        if isinstance(node, Not):
+            todo.append((node.operand, depth + 1))
+        elif isinstance(node, Binary):
+            todo += [(node.left, depth + 1), (node.right, depth + 1)]
+    return deepest
 

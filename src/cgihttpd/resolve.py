@@ -23,8 +23,9 @@ Owns, in Apache's order (server/request.c ap_process_request_internal):
 
 Containment: after dot-segment removal a URL can only name paths under the root of its
 mapping, whatever the encoding (the screen runs before the single decode and "/" cannot
-be produced by decoding). Symlinks are then the only way out, and the walk lstat()s
-every component below the root: a link is followed only where the Options of its
+be produced by decoding; a NUL is refused, and so is a dot segment an AliasMatch
+substitution makes of part of one). Symlinks are then the only way out, and the walk
+lstat()s every component below the root: a link is followed only where the Options of its
 directory allow it, as Apache does (checked: a symlink to /etc in the DocumentRoot
 serves /etc/passwd under Apache's default Options FollowSymLinks). So where no link was
 met, the real path *is* the root's real path plus the walked components; the property
@@ -86,7 +87,10 @@ def normalize_path(raw: str) -> str:
     """
     if _WINDOWS:
         raw = raw.replace("\\", "/")
-    if not raw.startswith("/"):
+    if not raw.startswith("/") or "\0" in raw:
+        # a literal NUL (the HTTP parser refuses one; a URL from elsewhere may not)
+        # would reach the filesystem, which cannot take it: 400, as Apache's request
+        # line check answers
         raise HTTPError(400, M.INVALID_URI_PATH.note(raw=raw))
     out: list[str] = []
     i = 0
@@ -469,6 +473,12 @@ def walk_filesystem(vhost: VirtualHost, mapping: Mapping, url_path: str,
     root = mapping.root.rstrip("/") or "/"
     parts = mapping.rest.split("/")
     components = [p for p in parts if p]
+    if "." in components or ".." in components:
+        # only an AliasMatch substitution can make a dot segment (the screen removed the
+        # URL's): a group that took part of one ("^/p([^/]*)" on "/p.."). Apache's walk
+        # would resolve it and leave the alias's target; we refuse it, as AH00036 does
+        # what it cannot walk safely
+        raise HTTPError(403, M.ACCESS_FAILED.note(url=url_path, path=mapping.root + mapping.rest))
     # mod_alias appends the rest to the target as written: "/srv/cgi/" + "" keeps its "/"
     trailing = "/" if mapping.rest.endswith("/") or (
         not mapping.rest and mapping.root.endswith("/")) else ""
@@ -831,6 +841,11 @@ def resolve_url(vhost: VirtualHost, url_path: str, fs: FileSystem,
             rewritten = _file_mapping(vhost, unwire(out.path))
     # mod_alias translate_alias_redir: the redirects of the <Location>s (walked before
     # translation) and of the server come before any alias, in config order
+    if "\0" in url_path:
+        # an internal URL (an index, a fallback, a rewrite) can carry what the screen
+        # refuses; os.stat() would raise ValueError on it
+        return Target(kind="error", status=400, url_path=url_path, conf=located,
+                      note=M.INVALID_URI_PATH.note(raw=url_path))
     redirect = None if rewritten is not None else match_redirect(
         url_path, located.redirect, vhost.redirects)
     if redirect is not None:

@@ -379,3 +379,15 @@ def test_an_expression_on_remote_user_wants_a_user() -> None:
     assert evaluate(tree, replace(LOCAL, user="ann")) == "granted"
     # mod_authz_core: false is "no user" even with one (checked on apache2: AH01629)
     assert evaluate(tree, replace(LOCAL, user="bob")) == "denied-no-user"
+
+
+def test_an_expression_nested_too_deeply_is_refused_not_a_recursion_error() -> None:
+    # found by tests/unit/test_fuzz_parsers.py: "true && " 1,200 times parsed, then
+    # evaluating it (each request) raised RecursionError; 1,000 "!" failed to parse so
+    from cgihttpd.expr import MAX_DEPTH
+    for text in ("true && " * 1200 + "true", "!" * 1000 + "true",
+                 "(" * 1000 + "true" + ")" * 1000):
+        with pytest.raises(ExprError, match="nests deeper"):
+            parse_expr(text)
+    assert parse_expr("true && " * MAX_DEPTH + "true").evaluate(Facts())
+    assert parse_expr("!" * MAX_DEPTH + "true").evaluate(Facts())

@@ -179,6 +179,14 @@ def test_setenv_passenv_unsetenv_in_order_and_cgi_vars_win() -> None:
     assert env["_BAD_NAME"] == "v"  # ap_create_environment sanitises names
 
 
+def test_a_nul_in_a_value_cuts_it_as_apache_s_c_strings_do() -> None:
+    # found by tests/unit/test_fuzz_parsers.py: a NUL reached the environment, which the
+    # OS refuses (the spawn raised ValueError)
+    conf = DirConf(env=(("set", "A", "a\x00b"),))
+    env = env_for(request(headers=(("x-n", "v\x00w"),)), target(conf=conf))
+    assert env["A"] == "a" and env["HTTP_X_N"] == "v"
+
+
 def test_cgivar_request_uri_current_uri() -> None:
     conf = DirConf(cgi_vars=(("REQUEST_URI", "current-uri"),))
     env = env_for(request("/env.py/p?q"), target(conf=conf, path_info="/p"),

@@ -419,3 +419,25 @@ def test_an_alias_without_the_targets_slash_names_a_sibling() -> None:
     assert resolve_target(vhost, "/al3/o.html", fs).filename == "/srv/othero.html"
     assert resolve_target(vhost, "/al3/x", fs).reason == (
         "AH00128: File does not exist: /srv/otherx")
+
+
+def test_a_literal_nul_never_reaches_the_filesystem() -> None:
+    # found by tests/unit/test_fuzz_resolve.py: os.lstat() raises ValueError (not
+    # OSError) on a NUL, so the request failed with a traceback instead of an answer
+    assert resolve("/a\x00.html").status == 400
+    from cgihttpd.resolve import resolve_url
+    assert resolve_url(VHOST, "/a\x00.html", FS).status == 400
+
+
+def test_a_dot_segment_made_by_an_alias_match_is_refused() -> None:
+    # found by tests/unit/test_fuzz_resolve.py: "^/p([^/]*)(.*)$" on "/p../x" gave
+    # "/srv/other/../x", the walk followed "..", and a file outside the alias's target
+    # was served
+    vhost = make_vhost("/srv/www", aliases=(
+        alias(r"^/p([^/]*)(.*)$", "/srv/other/$1$2", "aliasmatch"),))
+    t = resolve_target(vhost, "/p../www/a.html", FS)
+    assert (t.kind, t.status, t.filename) == ("error", 403, "")
+    assert t.note is not None and "AH00036" in t.note.text
+    assert resolve_target(vhost, "/p.", FS).status == 403
+    # a group that makes no dot segment is walked as before
+    assert resolve_target(vhost, "/p/o.html", FS).filename == "/srv/other/o.html"

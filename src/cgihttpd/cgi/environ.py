@@ -212,6 +212,12 @@ def build_cgi_environ(
     # TZ from the server unless set
     if "TZ" not in out and "TZ" in server_environ:
         out["TZ"] = to_wire(server_environ["TZ"])
+    for key, value in out.items():
+        if "\0" in value:
+            # Apache's values are C strings, cut at a NUL; the OS refuses one in an
+            # environment (a SetEnv can hold one; a request field cannot get past the
+            # HTTP parser, but the spawn must not depend on that)
+            out[key] = value.partition("\0")[0]
     return out
 
 
