@@ -20,7 +20,8 @@ Layout: ``draft`` (what is filled), ``table`` (the registry and the tree walk), 
 module per Apache module family, each registering its directives when imported:
 ``readtime``, ``sections``, ``server``, ``reqtimeout``, ``logs``, ``alias``, ``cgi``,
 ``access``, ``require`` (mod_authz_*, <Limit>), ``access_compat``, ``auth``
-(mod_auth_basic, mod_authn_*), ``mime_dir``, ``autoindex``, ``setenvif``, ``headers`` (mod_headers).
+(mod_auth_basic, mod_authn_*), ``mime_dir``, ``autoindex``, ``setenvif``, ``headers`` (mod_headers),
+``remoteip`` (mod_remoteip).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from cgihttpd.config.directives import (  # noqa: F401 - importing registers the
     logs,
     mime_dir,
     readtime,
+    remoteip,
     reqtimeout,
     require,
     sections,
@@ -53,6 +55,7 @@ from cgihttpd.config.directives.draft import (
     ServerDraft,
 )
 from cgihttpd.config.directives.logs import LOG_LEVELS
+from cgihttpd.config.directives.remoteip import parse_proxy_word
 from cgihttpd.config.directives.reqtimeout import parse_read_timeout
 from cgihttpd.config.directives.require import AUTHZ_PROVIDERS
 from cgihttpd.config.directives.table import (
@@ -68,5 +71,6 @@ from cgihttpd.config.directives.table import (
 __all__ = [
     "AUTHZ_PROVIDERS", "DIRECTIVES", "LOG_LEVELS", "Apply", "Arity", "Ctx", "Directive",
     "Draft", "PendingLog", "SectionDraft", "ServerDraft", "apply_node", "apply_nodes",
-    "check_arity", "directive", "interpret", "parse_options", "parse_read_timeout",
+    "check_arity", "directive", "interpret", "parse_options", "parse_proxy_word",
+    "parse_read_timeout",
 ]
