@@ -251,7 +251,9 @@ def request_from_scope(scope: Mapping[str, Any]) -> Request:
         query=query,
         http_version=version,
         headers=headers,
-        client_addr=str(client[0]),
+        # a PROXY header's source is the client; the peer stays for %{c}a (and, as
+        # with Apache 2.4.71, REMOTE_PORT)
+        client_addr=str(ext.get("proxy_client") or client[0]),
         client_port=int(client[1] or 0),
         server_addr=str(server[0]),
         server_port=int(server[1] or 0) if server[1] is not None else 0,
@@ -260,6 +262,7 @@ def request_from_scope(scope: Mapping[str, Any]) -> Request:
         raw_output=bool(ext.get("raw_output", False)),
         authority=authority,
         replaced_host=replaced,
+        peer_addr=str(client[0]) if ext.get("proxy_client") else None,
     )
 
 
