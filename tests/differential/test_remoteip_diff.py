@@ -11,6 +11,7 @@ import os
 import socket
 import struct
 import sys
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -157,3 +158,15 @@ def test_proxy_protocol_log(proxied: Pair) -> None:
         _raw(server, PROXY_CASES["v2"])
         lines.append(wait_for_lines(log, before + 1)[-1])
     assert lines[1] == lines[0] == "198.51.100.4 127.0.0.1 198.51.100.4 [-] GET /env.py HTTP/1.0 200"
+
+
+def test_error_log_names_the_client(walk: Pair) -> None:
+    for server in walk.both():
+        log = server.log("error")
+        server.request("GET", "/nope-remoteip", {"X-Forwarded-For": "203.0.113.77"})
+        wait_for_lines(log, 1)
+        end = time.monotonic() + 10
+        while "nope-remoteip" not in log.read_text() and time.monotonic() < end:
+            time.sleep(0.05)
+        line = next(x for x in log.read_text().splitlines() if "nope-remoteip" in x)
+        assert "[client 203.0.113.77:" in line and "AH00128" in line, (server.impl, line)
