@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from cgihttpd.authz import parse_subnet
 from cgihttpd.remoteip import Forwarded, ProxyMatch, RemoteIPConf, forwarded_client
+from cgihttpd.request import Request, forwarded_request, request_from_scope
 
 
 def conf(trusted: tuple[str, ...] = (), internal: tuple[str, ...] = (),
@@ -93,3 +94,31 @@ def test_client_comes_from_the_header_and_the_rest_is_its_prefix(value: str) -> 
         # what is left is the header's head (a failing element may lose its spaces)
         assert value.startswith(got.remaining.rstrip(" ")) or \
             value.lstrip(" ").startswith(got.remaining)
+
+
+def _request(headers: tuple[tuple[str, str], ...], client: str = "127.0.0.1") -> Request:
+    return request_from_scope({
+        "type": "http", "method": "GET", "path": "/", "raw_path": b"/", "query_string": b"",
+        "headers": [(k.encode(), v.encode()) for k, v in headers],
+        "client": (client, 5000), "server": ("127.0.0.1", 80)})
+
+
+def test_request_takes_the_client_and_keeps_the_peer() -> None:
+    c = RemoteIPConf("x-forwarded-for", "X-Forwarded-By", APACHE.proxies)
+    # repeated fields are one value, as Apache merges them; the proxies header replaced
+    req = _request((("x-forwarded-for", "10.0.0.5, 3.3.3.3"), ("host", "h"),
+                    ("x-forwarded-for", "1.1.1.1"), ("x-forwarded-by", "forged")))
+    got = forwarded_request(req, c)
+    assert (got.client_addr, got.client_port, got.peer_addr, got.proxy_ips) == \
+        ("3.3.3.3", 5000, "127.0.0.1", "127.0.0.1, 1.1.1.1")
+    assert got.headers == (("x-forwarded-for", "10.0.0.5"), ("host", "h"),
+                           ("x-forwarded-by", "127.0.0.1, 1.1.1.1"))
+
+
+def test_request_header_removed_when_all_taken_and_untouched_when_untrusted() -> None:
+    c = RemoteIPConf("x-real-ip", None, None)
+    got = forwarded_request(_request((("x-real-ip", "8.8.8.8"),)), c)
+    assert (got.client_addr, got.headers) == ("8.8.8.8", ())
+    req = _request((("x-real-ip", "8.8.8.8"),), client="203.0.113.1")
+    assert forwarded_request(req, RemoteIPConf("x-real-ip", None, APACHE.proxies)) is req
+    assert forwarded_request(req, RemoteIPConf()) is req
