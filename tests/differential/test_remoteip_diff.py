@@ -51,6 +51,8 @@ RemoteIPInternalProxy 3.3.3.3 4.4.4.4
 PROXY = config_head("authz_core", "authz_host", "mime", "cgid", "remoteip") + r"""
 RemoteIPProxyProtocol On
 """ + BODY
+EXCEPTED = PROXY.replace("RemoteIPProxyProtocol On\n", "RemoteIPProxyProtocol On\n"
+                         "RemoteIPProxyProtocolExceptions 10.0.0.0/8 127.0.0.1\n")
 
 
 def _start(tmp: pytest.TempPathFactory, name: str, config: str) -> Iterator[Pair]:
@@ -63,6 +65,11 @@ def _start(tmp: pytest.TempPathFactory, name: str, config: str) -> Iterator[Pair
 @pytest.fixture(scope="module")
 def walk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
     yield from _start(tmp_path_factory, "remoteip", WALK)
+
+
+@pytest.fixture(scope="module")
+def excepted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
+    yield from _start(tmp_path_factory, "proxyexcept", EXCEPTED)
 
 
 @pytest.fixture(scope="module")
@@ -170,3 +177,22 @@ def test_error_log_names_the_client(walk: Pair) -> None:
             time.sleep(0.05)
         line = next(x for x in log.read_text().splitlines() if "nope-remoteip" in x)
         assert "[client 203.0.113.77:" in line and "AH00128" in line, (server.impl, line)
+
+
+def test_repeated_header_fields_are_one_list(walk: Pair) -> None:
+    raw = (b"GET /env.py HTTP/1.0\r\nX-Forwarded-For: 8.8.8.8, 3.3.3.3\r\n"
+           b"X-Forwarded-For: 2.2.2.2\r\n\r\n")
+    a, o = (_status_and_body(_raw(s, raw)) for s in walk.both())
+    assert o == a
+    assert b"REMOTE_ADDR 8.8.8.8" in a[1]
+
+
+@pytest.mark.parametrize("case", ["missing", "v1"])
+def test_proxy_protocol_exceptions(excepted: Pair, case: str) -> None:
+    """From an excepted peer a plain connection is served (and, as Apache 2.4.71 reads
+    it then, a PROXY line is a bad request line)."""
+    a, o = (_status_and_body(_raw(s, PROXY_CASES[case])) for s in excepted.both())
+    assert o[0] == a[0] == (b"HTTP/1.1 200 OK" if case == "missing"
+                            else b"HTTP/1.1 400 Bad Request")
+    if case == "missing":
+        assert a[1] == o[1] and b"REMOTE_ADDR 127.0.0.1" in a[1]
