@@ -52,7 +52,7 @@ from cgihttpd.exchange import ErrorLogger, Exchange, Outbound
 from cgihttpd.headers import HeaderFacts, apply_actions, response_headers, split_cgi_fields
 from cgihttpd.logs.access import LogRecord
 from cgihttpd.messages import Note, cgi_module
-from cgihttpd.request import Request, request_from_scope
+from cgihttpd.request import Request, forwarded_request, request_from_scope
 from cgihttpd.resolve import (
     AccessFiles,
     FileSystem,
@@ -142,6 +142,9 @@ class App:
         request = request_from_scope(scope)
         vhost = self._select_vhost(request)
         refusal = request.host_refusal  # RFC 9112 §3.2: an invalid or repeated Host
+        if refusal is None:
+            # mod_remoteip, first of the post-read-request hooks
+            request = forwarded_request(request, vhost.remoteip)
         target = (self._resolve(vhost, request) if refusal is None
                   else self._host_refused(vhost, request, refusal))
         request = _rewritten_request(request, target)
@@ -255,7 +258,7 @@ class App:
             ext["body_timeout"] = vhost.body_timeout
         record = LogRecord(
             remote_addr=request.client_addr, remote_port=request.client_port,
-            local_addr=request.server_addr, local_port=request.server_port,
+            peer_addr=request.peer_addr or request.client_addr, local_addr=request.server_addr, local_port=request.server_port,
             request_line=request.request_line, method=request.method,
             raw_uri=request.raw_target, path=target.url_path + target.path_info or request.raw_path,
             query=request.query, protocol=request.protocol, start_time=time.time(),
@@ -264,6 +267,8 @@ class App:
             bytes_in=int(ext.get("bytes_in", 0)),
             keepalive_count=int(ext.get("keepalive_count", 0)),
         )
+        if request.proxy_ips is not None:
+            record.notes["remoteip-proxy-ip-list"] = request.proxy_ips
         # r->subprocess_env: mod_setenvif's (before access control); mod_env's are
         # overlaid in the fixups (``_dispatch``)
         early = setenvif_env(request, vhost, target)

@@ -15,12 +15,13 @@ from __future__ import annotations
 import functools
 import ipaddress
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import quote
 
 from cgihttpd import messages as M
 from cgihttpd.messages import Note
+from cgihttpd.remoteip import RemoteIPConf, forwarded_client
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +145,11 @@ class Request:
     authority: str | None = None
     #: the Host value the absolute-form target's host replaced in ``headers``, if any
     replaced_host: str | None = None
+    #: the connection's peer when mod_remoteip put another address in ``client_addr``
+    #: (Apache's c->client_ip beside r->useragent_ip), else None
+    peer_addr: str | None = None
+    #: mod_remoteip's note "remoteip-proxy-ip-list": the trusted proxies passed
+    proxy_ips: str | None = None
 
     def header(self, name: str) -> str | None:
         """The first value of header ``name`` (case-insensitive), or None."""
@@ -245,7 +251,9 @@ def request_from_scope(scope: Mapping[str, Any]) -> Request:
         query=query,
         http_version=version,
         headers=headers,
-        client_addr=str(client[0]),
+        # a PROXY header's source is the client; the peer stays for %{c}a (and, as
+        # with Apache 2.4.71, REMOTE_PORT)
+        client_addr=str(ext.get("proxy_client") or client[0]),
         client_port=int(client[1] or 0),
         server_addr=str(server[0]),
         server_port=int(server[1] or 0) if server[1] is not None else 0,
@@ -254,7 +262,48 @@ def request_from_scope(scope: Mapping[str, Any]) -> Request:
         raw_output=bool(ext.get("raw_output", False)),
         authority=authority,
         replaced_host=replaced,
+        peer_addr=str(client[0]) if ext.get("proxy_client") else None,
     )
+
+
+def forwarded_request(request: Request, conf: RemoteIPConf) -> Request:
+    """mod_remoteip's post-read-request (remoteip_modify_request): the client named by
+    ``conf.header`` when the walk (``remoteip.forwarded_client``) takes a step; the
+    header left with what the walk did not take (removed when it took everything), and
+    ``RemoteIPProxiesHeader`` set to the trusted proxies passed. Repeated header fields
+    count as one value joined by ", ", as Apache merges them when it reads the head."""
+    name = conf.header
+    if name is None:
+        return request
+    values = [v for k, v in request.headers if k == name]
+    if not values:
+        return request
+    found = forwarded_client(request.client_addr, ", ".join(values), conf)
+    if found is None:
+        return request
+    headers = _set_header(request.headers, name, found.remaining)
+    if found.proxy_ips is not None and conf.proxies_header is not None:
+        headers = _set_header(headers, conf.proxies_header.lower(), found.proxy_ips)
+    return replace(request, client_addr=found.client, headers=headers,
+                   peer_addr=request.peer_addr or request.client_addr,
+                   proxy_ips=found.proxy_ips)
+
+
+def _set_header(headers: tuple[tuple[str, str], ...], name: str,
+                value: str | None) -> tuple[tuple[str, str], ...]:
+    """apr_table_setn (the first field takes ``value``, the others go; appended when
+    there is none) or, with None, apr_table_unset."""
+    out: list[tuple[str, str]] = []
+    done = value is None
+    for k, v in headers:
+        if k != name:
+            out.append((k, v))
+        elif not done and value is not None:
+            out.append((k, value))
+            done = True
+    if not done and value is not None:
+        out.append((name, value))
+    return tuple(out)
 
 
 _NO_HOST = HostName("", "")

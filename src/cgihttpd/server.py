@@ -30,6 +30,7 @@ from cgihttpd.config.model import Address, ServerConfig
 from cgihttpd.config.readtimeout import ReadTimeout
 from cgihttpd.http.limits import HeadLimits
 from cgihttpd.http.protocol import CgiHttpProtocol, HttpSettings, ProtocolErrorEvent
+from cgihttpd.http.proxyproto import ProxyProtocolRule
 from cgihttpd.notify import READY, STOPPING, notify, reloading
 from cgihttpd.reload import CONTROL_SIGNALS, Generation, Generations, Rebuild, handling, log
 
@@ -384,7 +385,22 @@ def http_settings(
         server_name=main.server_name,
         server_admin=main.server_admin,
         on_protocol_error=on_protocol_error,
+        proxy_protocol=proxy_protocol_rule(config),
     )
+
+
+def proxy_protocol_rule(config: ServerConfig) -> ProxyProtocolRule | None:
+    """RemoteIPProxyProtocol On: on the main server, every connection starts with a
+    PROXY header; on a virtual host, those to its addresses' ports. The exceptions are
+    the main server's and those of the hosts that turned it on."""
+    servers = [v for v in (config.main, *config.vhosts) if v.proxy_protocol]
+    if not servers:
+        return None
+    ports: frozenset[int] | None = None
+    if not config.main.proxy_protocol:
+        ports = frozenset(a.port for v in servers for a in v.addresses if a.port)
+    exceptions = tuple(e for v in servers for e in v.proxy_protocol_exceptions)
+    return ProxyProtocolRule(ports, exceptions)
 
 
 def run(

@@ -22,6 +22,7 @@ AUTHN = "".join(f"LoadModule {m}_module x.so\n" for m in (
 AUTOINDEX = "LoadModule autoindex_module x.so\n"
 REQTIMEOUT = "LoadModule reqtimeout_module x.so\n"
 REWRITE = "LoadModule rewrite_module x.so\n"
+REMOTEIP = "LoadModule remoteip_module x.so\n"
 INVALID = "perhaps misspelled or defined by a module not included in the server configuration"
 
 Check = Callable[[ServerConfig], object]
@@ -327,6 +328,28 @@ CASES: list[tuple[str, str, Check]] = [
      lambda c: c.main.base.headers[0].table == "always"),
     ("RequestHeader", "LoadModule headers_module m.so\nRequestHeader unset X\n",
      lambda c: c.main.base.request_headers[0].kind == "unset"),
+    ("RemoteIPHeader", f"{REMOTEIP}RemoteIPHeader X-Real-IP\n<VirtualHost *>\n</VirtualHost>\n",
+     lambda c: c.vhosts[0].remoteip.header == "x-real-ip"),
+    ("RemoteIPProxiesHeader", f"{REMOTEIP}RemoteIPProxiesHeader X-Forwarded-By\n",
+     lambda c: c.main.remoteip.proxies_header == "X-Forwarded-By"),
+    ("RemoteIPTrustedProxy", f"{REMOTEIP}RemoteIPTrustedProxy 10.0.0.0/8 192.0.2.1\n"
+                             "<VirtualHost *>\nRemoteIPTrustedProxy 2001:db8::/32\n"
+                             "</VirtualHost>\n",
+     lambda c: [m.internal for m in c.main.remoteip.proxies or ()] == [False, False]
+     and (c.vhosts[0].remoteip.proxies or ())[0].subnet.contains("2001:db8::5")),
+    ("RemoteIPInternalProxy", f"{REMOTEIP}RemoteIPInternalProxy 192.168.0.0/255.255.0.0\n",
+     lambda c: (c.main.remoteip.proxies or ())[0].internal
+     and (c.main.remoteip.proxies or ())[0].subnet.contains("192.168.7.7")),
+    *((name, f"{REMOTEIP}{name} {{tmp}}/list\n",
+       lambda c: [m.subnet.contains("10.1.2.3") for m in c.main.remoteip.proxies or ()]
+       == [True, False]) for name in ("RemoteIPTrustedProxyList",
+                                      "RemoteIPInternalProxyList")),
+    ("RemoteIPProxyProtocol", f"{REMOTEIP}RemoteIPProxyProtocol On\n"
+                              "<VirtualHost *>\nRemoteIPProxyProtocol Off\n</VirtualHost>\n",
+     lambda c: c.main.proxy_protocol and not c.vhosts[0].proxy_protocol),
+    ("RemoteIPProxyProtocolExceptions", f"{REMOTEIP}RemoteIPProxyProtocolExceptions "
+                                        "127.0.0.2 10.0.0.0/8\n",
+     lambda c: len(c.main.proxy_protocol_exceptions) == 2),
     *((name, f"{AUTOINDEX}{name} {args}\n",
        lambda c: not any("autoindex" in w for w in c.warnings)) for name, args in [
         # icons: accepted silently, cgihttpd's listing draws none
@@ -340,6 +363,7 @@ CASES: list[tuple[str, str, Check]] = [
 @pytest.mark.parametrize(("name", "text", "check"), CASES, ids=[c[0] for c in CASES])
 def test_directive(tmp_path: Path, name: str, text: str, check: Check) -> None:
     (tmp_path / "mime.types").write_text("# comment\na/x x1 X2\nb/y y\n\n")
+    (tmp_path / "list").write_text("# proxies\n10.0.0.0/8 # the LAN\n192.0.2.9\n")
     c = load(tmp_path, text.replace("{tmp}", str(tmp_path)))
     result = check(c)
     if isinstance(result, bool):

@@ -118,6 +118,12 @@ BROKEN = [
     "RedirectTemp /a b c",
     "<Location /x>\nRedirect 301 /a relative\n</Location>",
     "<Directory /tmp>\nRedirect gone /a http://x/\n</Directory>",
+    *("LoadModule remoteip_module /usr/lib/apache2/modules/mod_remoteip.so\n" + line
+      for line in [
+        "RemoteIPTrustedProxy 300.1.1.1", "RemoteIPInternalProxy 10.0.0.0/99",
+        "RemoteIPTrustedProxy foo/8", "RemoteIPHeader", "RemoteIPProxyProtocol maybe",
+        "<Directory /tmp>\nRemoteIPHeader X-Real-IP\n</Directory>",
+        "RemoteIPTrustedProxyList {tmp}/nolist"]),
 ]
 
 

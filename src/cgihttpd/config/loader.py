@@ -40,6 +40,7 @@ from cgihttpd.config.modules import (
 )
 from cgihttpd.config.readtimeout import ReadTimeout
 from cgihttpd.config.tree import expand, new_state, normalise_path, parse_tree
+from cgihttpd.remoteip import ProxyMatch, RemoteIPConf
 from cgihttpd.rewrite import RewriteConf
 
 #: Debian's compiled-in DocumentRoot (apache2 -S on a config without one).
@@ -182,6 +183,9 @@ def finish(draft: D.Draft, *, files: tuple[str, ...], defines: frozenset[str],
                         f"name, using {name}. Set the 'ServerName' directive globally to "
                         "suppress this message")
         m.server_name = name
+    if fs is not None:
+        for server in (m, *draft.vhosts):
+            _read_proxy_lists(server, fs)
     main = _freeze(m, None, draft.server_root)
     vhosts = tuple(_freeze(v, m, draft.server_root) for v in draft.vhosts)
 
@@ -269,6 +273,30 @@ def _read_timeout(draft: D.Draft, loaded: frozenset[str], stage: str,
     return draft.read_timeouts.get(stage, default)
 
 
+def _read_proxy_lists(server: D.ServerDraft, fs: RealFileSystem) -> None:
+    """RemoteIPTrustedProxyList/RemoteIPInternalProxyList (proxylist_read): words of the
+    file as the directive's arguments, a word starting with "#" ending its line."""
+    for path, internal, source in server.remoteip_list_files:
+        name = "RemoteIPInternalProxyList" if internal else "RemoteIPTrustedProxyList"
+        try:
+            text = fs.read_text(path)
+        except OSError as exc:
+            raise ConfigErrors([ConfigError(f"{name}: Could not open file {path}: "
+                                            f"{exc.strerror or exc}", source)]) from None
+        found: list[ProxyMatch] = []
+        for number, line in enumerate(text.splitlines(), 1):
+            for word in line.split():
+                if word.startswith("#"):
+                    break
+                try:
+                    subnet = D.parse_proxy_word(word, name)
+                except ConfigError as exc:
+                    raise ConfigErrors([ConfigError(
+                        f"{exc.message} at line {number} of {path}", source)]) from None
+                found.append(ProxyMatch(subnet, internal))
+        server.remoteip_proxies = (server.remoteip_proxies or ()) + tuple(found)
+
+
 def _unique(addrs: Iterable[Address]) -> tuple[Address, ...]:
     seen: list[Address] = []
     for a in addrs:
@@ -334,6 +362,13 @@ def _freeze(s: D.ServerDraft, main: D.ServerDraft | None, root: str) -> VirtualH
         setenvif=s.setenvif if main is None else main.setenvif + s.setenvif,
         rewrite=_rewrite(s, main),
         body_timeout=s.body_timeout,
+        remoteip=RemoteIPConf(
+            header=inherit("remoteip_header", None),  # type: ignore[arg-type]
+            proxies_header=inherit("remoteip_proxies_header", None),  # type: ignore[arg-type]
+            proxies=inherit("remoteip_proxies", None)),  # type: ignore[arg-type]
+        proxy_protocol=bool(inherit("proxy_protocol", False)),
+        proxy_protocol_exceptions=s.proxy_protocol_exceptions or (
+            main.proxy_protocol_exceptions if main is not None else ()),
     )
 
 

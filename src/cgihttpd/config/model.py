@@ -21,11 +21,12 @@ import math
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from cgihttpd.authz import AccessCompat, AuthzConf, Group
+from cgihttpd.authz import AccessCompat, AuthzConf, Group, Subnet
 from cgihttpd.config.indexopts import effective_index_options, merge_index_options
 from cgihttpd.config.readtimeout import ReadTimeout
 from cgihttpd.config.setenvif import EnvCondition
 from cgihttpd.headers import HeaderAction
+from cgihttpd.remoteip import RemoteIPConf
 from cgihttpd.rewrite import RewriteConf
 
 # --- where a value came from ---------------------------------------------------------
@@ -506,6 +507,12 @@ class VirtualHost:
     error_log_format: str | None = None
     #: RequestReadTimeout body= of this virtual host; None: the server's
     body_timeout: ReadTimeout | None = None
+    #: mod_remoteip's header walk (RemoteIPHeader unset: none)
+    remoteip: RemoteIPConf = RemoteIPConf()
+    #: RemoteIPProxyProtocol On: connections to this server's addresses (every one, for
+    #: the main server) start with a PROXY header, but from the exceptions' peers
+    proxy_protocol: bool = False
+    proxy_protocol_exceptions: tuple[Subnet, ...] = ()
 
     @property
     def script_timeout(self) -> float:

@@ -331,6 +331,7 @@ IMPLEMENTED_MODULES: frozenset[str] = frozenset({
     "mime_module", "dir_module", "alias_module", "authz_core_module", "authz_host_module",
     "env_module", "cgi_module", "cgid_module", "autoindex_module", "reqtimeout_module",
     "setenvif_module", "headers_module", "rewrite_module", "status_module",
+    "remoteip_module",
     # HTTP Basic against htpasswd files; Require trees (and the forms that need a user);
     # Order/Allow/Deny/Satisfy
     "auth_basic_module", "authn_core_module", "authn_file_module", "authz_user_module",

@@ -40,6 +40,7 @@ from cgihttpd.http.cycle import ClientDisconnected, Cycle, without_keep_alive
 from cgihttpd.http.errorpage import NOTE_FIELD_SIZE, NOTE_FIELDS, error_page
 from cgihttpd.http.framing import RequestFacts, plan_response
 from cgihttpd.http.limits import HeadGuard, Violation
+from cgihttpd.http.proxyproto import ProxyHeaderError, read_proxy_header
 from cgihttpd.http.settings import HttpSettings, ProtocolErrorEvent, http_date
 
 __all__ = ["CgiHttpProtocol", "ClientDisconnected", "HttpSettings", "ProtocolErrorEvent"]
@@ -347,6 +348,10 @@ class CgiHttpProtocol(asyncio.Protocol):
         self.retiring = False
         #: when a stalled write gives up (Timeout; inf while the client reads)
         self.write_deadline = math.inf
+        #: RemoteIPProxyProtocol: the PROXY header's bytes so far (None: none expected,
+        #: or read) and the client it named
+        self.proxy_buffer: bytearray | None = None
+        self.proxy_client: str | None = None
 
     # --- asyncio.Protocol -------------------------------------------------------------
 
@@ -358,8 +363,33 @@ class CgiHttpProtocol(asyncio.Protocol):
         self.client = (unmapped(str(peer[0])), int(peer[1])) if isinstance(peer, tuple) else None
         self.server = (unmapped(str(sock[0])), int(sock[1])) if isinstance(sock, tuple) else None
         self.scheme = "https" if transport.get_extra_info("sslcontext") else "http"
+        rule = self.settings.proxy_protocol
+        if rule is not None and self.client is not None and self.server is not None \
+                and rule.required(self.server[1], self.client[0]):
+            self.proxy_buffer = bytearray()
         self.deadlines.add(self)
         self._start_head(first=True)
+
+    def _read_proxy_header(self, data: bytes) -> bytes:
+        """Take the PROXY header off the connection's first bytes; what follows it is
+        HTTP. A connection that does not start with a valid one is closed unanswered,
+        as mod_remoteip does."""
+        buffer = self.proxy_buffer
+        assert buffer is not None
+        buffer += data
+        try:
+            header = read_proxy_header(bytes(buffer))
+        except ProxyHeaderError as exc:
+            logger.info("RemoteIPProxyProtocol: %s from %s: closed", exc, self.client)
+            self.proxy_buffer = None
+            self.close()
+            return b""
+        if header is None:
+            return b""
+        self.proxy_buffer = None
+        if header.source is not None:
+            self.proxy_client = header.source[0]
+        return bytes(buffer[header.length:])
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.server_state.connections.discard(self)
@@ -401,6 +431,8 @@ class CgiHttpProtocol(asyncio.Protocol):
         await self.writable.wait()
 
     def data_received(self, data: bytes) -> None:
+        if self.proxy_buffer is not None:
+            data = self._read_proxy_header(data)
         while data:
             phase = self.phase
             if phase is IDLE or phase is READING_HEAD:
@@ -637,6 +669,7 @@ class CgiHttpProtocol(asyncio.Protocol):
                 "keepalive_count": count,
                 "stats": stats,
                 "raw_output": True,  # Cycle takes cgihttpd.raw messages
+                "proxy_client": self.proxy_client,
             }},
         }
         cycle = Cycle(self, scope, facts, stats, expect_continue)

@@ -15,6 +15,7 @@ from email.utils import formatdate
 from cgihttpd.banner import server_software
 from cgihttpd.config.readtimeout import ReadTimeout
 from cgihttpd.http.limits import HeadLimits
+from cgihttpd.http.proxyproto import ProxyProtocolRule
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +59,8 @@ class HttpSettings:
     server_name: str = "localhost"
     server_admin: str = ""
     on_protocol_error: Callable[[ProtocolErrorEvent], None] | None = None
+    #: RemoteIPProxyProtocol: which connections start with a PROXY header (None: none)
+    proxy_protocol: ProxyProtocolRule | None = None
 
 
 _date_cache: tuple[int, bytes] = (0, b"")

@@ -56,6 +56,8 @@ class LogRecord:
     filename: str = ""  # %f
     remote_user: str = ""  # %u
     pid: int = 0
+    #: the connection's peer (%{c}a); "" means ``remote_addr`` (no mod_remoteip step)
+    peer_addr: str = ""
     #: request environment variables (SetEnv, ...) for %{VAR}e and env= conditions
     env: dict[str, str] = field(default_factory=dict)
     #: False if the connection was aborted before the response completed (%X)
@@ -453,8 +455,10 @@ def _opt(value: str) -> str | None:
 
 _HANDLERS: dict[str, Callable[[LogRecord, str, bool], str | None]] = {
     # HostnameLookups Off: %h is the address (escaped, as log_remote_host does).
-    "h": lambda r, a, o: escape_logitem(r.remote_addr),
-    "a": lambda r, a, o: r.remote_addr,
+    # %{c}a and %{c}h: the connection's peer, not the client mod_remoteip found
+    "h": lambda r, a, o: escape_logitem(r.peer_addr or r.remote_addr if a == "c"
+                                        else r.remote_addr),
+    "a": lambda r, a, o: r.peer_addr or r.remote_addr if a == "c" else r.remote_addr,
     "A": lambda r, a, o: r.local_addr,
     # IdentityCheck is not supported: ap_get_remote_logname gives NULL.
     "l": lambda r, a, o: None,

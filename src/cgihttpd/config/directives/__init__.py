@@ -21,7 +21,7 @@ module per Apache module family, each registering its directives when imported:
 ``readtime``, ``sections``, ``server``, ``reqtimeout``, ``logs``, ``alias``, ``cgi``,
 ``access``, ``require`` (mod_authz_*, <Limit>), ``access_compat``, ``auth``
 (mod_auth_basic, mod_authn_*), ``mime_dir``, ``autoindex``, ``setenvif``, ``headers`` (mod_headers),
-``rewrite``.
+``rewrite``, ``remoteip`` (mod_remoteip).
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from cgihttpd.config.directives import (  # noqa: F401 - importing registers the
     logs,
     mime_dir,
     readtime,
+    remoteip,
     reqtimeout,
     require,
     rewrite,
@@ -55,6 +56,7 @@ from cgihttpd.config.directives.draft import (
     ServerDraft,
 )
 from cgihttpd.config.directives.logs import LOG_LEVELS
+from cgihttpd.config.directives.remoteip import parse_proxy_word
 from cgihttpd.config.directives.reqtimeout import parse_read_timeout
 from cgihttpd.config.directives.require import AUTHZ_PROVIDERS
 from cgihttpd.config.directives.table import (
@@ -70,5 +72,6 @@ from cgihttpd.config.directives.table import (
 __all__ = [
     "AUTHZ_PROVIDERS", "DIRECTIVES", "LOG_LEVELS", "Apply", "Arity", "Ctx", "Directive",
     "Draft", "PendingLog", "SectionDraft", "ServerDraft", "apply_node", "apply_nodes",
-    "check_arity", "directive", "interpret", "parse_options", "parse_read_timeout",
+    "check_arity", "directive", "interpret", "parse_options", "parse_proxy_word",
+    "parse_read_timeout",
 ]

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from cgihttpd.authz import ALL_METHODS, Methods, Op
+from cgihttpd.authz import ALL_METHODS, Methods, Op, Subnet
 from cgihttpd.authz import Node as AuthzNode
 from cgihttpd.config.errors import ConfigError
 from cgihttpd.config.model import (
@@ -23,6 +23,7 @@ from cgihttpd.config.model import (
 from cgihttpd.config.readtimeout import ReadTimeout
 from cgihttpd.config.setenvif import EnvCondition
 from cgihttpd.config.tree import Node, server_root_relative
+from cgihttpd.remoteip import ProxyMatch
 from cgihttpd.rewrite import RewriteConf
 
 Arity = Literal["TAKE1", "TAKE2", "TAKE12", "TAKE23", "TAKE123", "ITERATE", "ITERATE2", "FLAG",
@@ -86,6 +87,14 @@ class ServerDraft:
     setenvif: tuple[EnvCondition, ...] = ()
     #: mod_rewrite's server settings (written outside any section); None: none
     rewrite: RewriteConf | None = None
+    #: mod_remoteip (None: unset, the main server's applies)
+    remoteip_header: str | None = None
+    remoteip_proxies_header: str | None = None
+    remoteip_proxies: tuple[ProxyMatch, ...] | None = None
+    #: RemoteIP*ProxyList files (path, internal, where), read by loader
+    remoteip_list_files: list[tuple[str, bool, Source]] = field(default_factory=list)
+    proxy_protocol: bool | None = None
+    proxy_protocol_exceptions: tuple[Subnet, ...] = ()
 
 
 @dataclass
