@@ -466,7 +466,7 @@ def test_bounded_concurrency_and_the_rest_wait_their_turn(server: ServerProcess,
     for t in threads:
         t.start()
     try:
-        # 2 run, the other 10 wait in the queue (tests/e2e/test_cgi_queue.py: its
+        # 2 run, the other 10 wait in the queue (tests/e2e/test_cgi_burst.py: its
         # bounds); none is refused while they wait
         assert wait_for(lambda: len(list(pids.glob("gate-*.pid"))) == MAX_CGI)
         time.sleep(0.3)
