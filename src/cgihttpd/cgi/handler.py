@@ -56,7 +56,7 @@ from cgihttpd.cgi.parser import (
     ScriptError,
     ScriptOutputParser,
 )
-from cgihttpd.cgi.queue import WAITER_BASE, WAITER_BODY, Busy, ScriptSlots
+from cgihttpd.cgi.queue import EARLY_BODY, WAITER_BASE, WAITER_BODY, Busy, ScriptSlots
 from cgihttpd.cgi.reply import (
     MAX_INTERNAL_REDIRECTS,
     ReplyPlan,
@@ -233,12 +233,13 @@ class _CgiRun:
         queue (no slot taken): logged, 503."""
         if slots.try_take():
             return
-        # what this waiter holds: its share of the connection and request, and the
-        # body in memory (spooled chunked: up to the spool's memory part; else read
-        # while waiting and buffered by the connection, up to WAITER_BODY)
+        # what this waiter holds (``cgi.queue``): its connection and request, and the
+        # body in memory (spooled chunked: the spool's memory part; else read while
+        # waiting and buffered by the connection)
         cl = self.ex.request.header("content-length")
         pending = int(cl) if cl is not None and cl.strip().isdigit() else 0
-        held = min(length, SPOOL_MEMORY) if spool is not None else min(pending, WAITER_BODY)
+        held = (min(length, SPOOL_MEMORY) if spool is not None
+                else min(2 * pending, WAITER_BODY))
         start = self.loop.time()
         waiter = self.loop.create_task(slots.take(WAITER_BASE + held))
         watcher = self.loop.create_task(self._watch_client(spool is not None))
@@ -273,13 +274,13 @@ class _CgiRun:
 
     async def _watch_client(self, spooled: bool) -> bool:
         """While the request waits for a slot: True when the client closes. The body
-        is read meanwhile (into ``early``, for the script later) up to WAITER_BODY;
+        is read meanwhile (into ``early``, for the script later) up to EARLY_BODY;
         past that the watch ends, and a client that leaves is noticed when its script
         reads the body."""
         if spooled or self.body_done:
             return bool((await self.ex.receive())["type"] == "http.disconnect")
         while True:
-            if len(self.early) >= WAITER_BODY // 2:
+            if len(self.early) >= EARLY_BODY:
                 await asyncio.Event().wait()  # until cancelled: the body stays unread
             msg = await self.ex.receive()
             if msg["type"] == "http.disconnect":

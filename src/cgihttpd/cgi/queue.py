@@ -28,15 +28,20 @@ from typing import Final, Literal
 DEFAULT_MAX_RUNNING: Final = 64
 #: Default memory budget of the waiting requests (CGIQueueMemory).
 DEFAULT_QUEUE_MEMORY: Final = 64 << 20
-#: What one waiting request costs besides its body, measured (docs/design.md §CGI
-#: queue): its connection, request, exchange, handler, the script's environment and
-#: the task waiting, about 20 KiB of the server's RSS per waiter; rounded up.
+#: What one waiting request costs besides its body, measured with bench/burst.py
+#: --memory (docs/design.md, "The CGI queue"): its connection, request, exchange,
+#: handler, the script's environment and the waiting task, 19-21 KiB of the server's
+#: RSS per waiter; rounded up.
 WAITER_BASE: Final = 32 << 10
-#: The most of a request body a waiting request holds in memory: the body read while
-#: it waits (``handler``: to notice a client that leaves) and what the connection
-#: buffers before it stops reading (the HTTP layer's HIGH_WATER, 64 KiB), each 64 KiB.
-#: A chunked body is spooled before the request queues: up to the spool's memory part.
-WAITER_BODY: Final = 128 << 10
+#: A body with Content-Length is charged twice its size up to this: the waiter reads
+#: up to 64 KiB of it (``handler``: to notice a client that leaves) and the connection
+#: buffers up to 64 KiB more before it stops reading (the HTTP layer's HIGH_WATER),
+#: each through a message on its way. Measured: a 64 KiB body adds 144 KiB, a 1 MiB
+#: one 220 KiB. A chunked body is spooled before the request queues: it is charged
+#: what the spool holds in memory.
+WAITER_BODY: Final = 256 << 10
+#: How much of a Content-Length body a waiter reads while it waits.
+EARLY_BODY: Final = 64 << 10
 
 Reason = Literal["time", "memory"]
 
@@ -130,5 +135,5 @@ class ScriptSlots:
                                    f"({self.running} scripts running)"))
 
 
-__all__ = ["DEFAULT_MAX_RUNNING", "DEFAULT_QUEUE_MEMORY", "WAITER_BASE", "WAITER_BODY",
-           "Busy", "ScriptSlots"]
+__all__ = ["DEFAULT_MAX_RUNNING", "DEFAULT_QUEUE_MEMORY", "EARLY_BODY", "WAITER_BASE",
+           "WAITER_BODY", "Busy", "ScriptSlots"]
