@@ -10,7 +10,8 @@ protect (``config.modules``); the directive table (``config.directives.DIRECTIVE
 of the registry the way ``apply_node`` does, so the README cannot say what the code does
 not do (``tests/unit/test_readme_apache_table.py`` fails when they differ):
 
-- in the directive table: implemented (except the ones it accepts with no effect);
+- in the directive table: implemented (except the ones it accepts with no effect, and
+  those whose apply function is named ``_refused``: refused at start-up, RewriteMap);
 - not in it, and it protects (``modules.protection``): refused at start-up;
 - not in it, of an MPM: accepted, one warning for all MPM tuning;
 - not in it, of a module cgihttpd implements: accepted, one warning for that module;
@@ -112,6 +113,8 @@ def classify(module: ModuleInfo) -> Row:
         if info.name.lower() in DIRECTIVES:
             if _no_effect(info.name):
                 ignored.setdefault("noop", []).append(name)
+            elif DIRECTIVES[info.name.lower()].apply.__name__ == "_refused":
+                refused.append(name)
             elif info.name == "Require":
                 good, bad = _require_forms()
                 implemented.append(f"`Require` ({', '.join(good)})" if good else "")
@@ -196,7 +199,8 @@ def render() -> str:
     add(f"### The {len(implemented)} modules cgihttpd implements")
     add("")
     add("| module | implemented | accepted and ignored, with a start-up warning | "
-        "refused at start-up: it protects and cgihttpd does not enforce it |")
+        "refused at start-up: it protects (or, RewriteMap, would rewrite elsewhere) and "
+        "cgihttpd does not do it yet |")
     add("|---|---|---|---|")
     for r in implemented:
         done = _codes(r.implemented) or "(no directives of its own)"

@@ -34,7 +34,14 @@ from cgihttpd.authz import Facts, always_granted, decide, evaluate, needs_host
 from cgihttpd.banner import server_software, signature
 from cgihttpd.cgi.devpage import explain_refusal
 from cgihttpd.cgi.diagnosis import STDOUT_HEAD, Problem
-from cgihttpd.cgi.environ import mod_env, server_name, server_port, to_wire
+from cgihttpd.cgi.environ import (
+    mod_env,
+    redirect_variables,
+    server_name,
+    server_port,
+    to_wire,
+)
+from cgihttpd.cgi.reply import MAX_INTERNAL_REDIRECTS, redirect_depth
 from cgihttpd.cgi.runner import Launcher
 from cgihttpd.cgi.scriptlog import log_script_error, script_run
 from cgihttpd.config.errors import ConfigError
@@ -46,7 +53,13 @@ from cgihttpd.headers import HeaderFacts, apply_actions, response_headers, split
 from cgihttpd.logs.access import LogRecord
 from cgihttpd.messages import Note, cgi_module
 from cgihttpd.request import Request, request_from_scope
-from cgihttpd.resolve import AccessFiles, FileSystem, resolve_target, screen_path
+from cgihttpd.resolve import (
+    AccessFiles,
+    FileSystem,
+    RewriteRun,
+    resolve_target,
+    screen_path,
+)
 from cgihttpd.response import (
     PageContext,
     Response,
@@ -56,10 +69,12 @@ from cgihttpd.response import (
     send_response,
     text_response,
 )
+from cgihttpd.rewrite import Facts as RewriteFacts
 from cgihttpd.runtime import Runtime
 from cgihttpd.setenvif import EnvAttributes, apply_conditions
 from cgihttpd.static.files import RealFS
 from cgihttpd.static.handlers import serve_directory, serve_file, serve_trace
+from cgihttpd.status.handler import serve_status
 from cgihttpd.target import Target
 from cgihttpd.vhost import select_vhost
 
@@ -129,7 +144,9 @@ class App:
         refusal = request.host_refusal  # RFC 9112 §3.2: an invalid or repeated Host
         target = (self._resolve(vhost, request) if refusal is None
                   else self._host_refused(vhost, request, refusal))
+        request = _rewritten_request(request, target)
         exchange = self._exchange(scope, request, vhost, target, receive, send)
+        self.runtime.status.request_began()
         try:
             await self._respond(exchange, refused=refusal is not None)
         except ResponseCutOff as cut:
@@ -186,20 +203,56 @@ class App:
                                       (request.client_addr, request.client_port))
         return Target(kind="error", status=400, note=notes[-1], conf=vhost.base)
 
-    def _resolve(self, vhost: VirtualHost, request: Request) -> Target:
+    def _resolve(self, vhost: VirtualHost, request: Request, *, ended: bool = False,
+                 env: Mapping[str, str] | None = None) -> Target:
+        """Resolution (``resolve``), with mod_rewrite's state for this request where
+        mod_rewrite is loaded (``ended``: an [END] before an internal redirect; ``env``:
+        the REDIRECT_* variables it brought)."""
+        rewrite = None
+        if "rewrite_module" in self.config.modules:
+            args = request.query if "?" in request.raw_target else None
+            rewrite = RewriteRun(functools.partial(self._rewrite_facts, request, vhost, env),
+                                 args, ended)
         try:
             return resolve_target(vhost, request.raw_path, self.fs,
                                   memo=self._caches.resolutions, confs=self._caches.confs,
-                                  access=self.access)
+                                  access=self.access, rewrite=rewrite)
         except Exception:  # a bug must cost one request, not the server
             self._errorlog(vhost).log("error", "core", "resolving "
                                       f"{request.raw_path!r} failed: {traceback.format_exc()}",
                                       (request.client_addr, request.client_port))
             return Target(kind="error", status=500, conf=vhost.base)
 
+    def _rewrite_facts(self, request: Request, vhost: VirtualHost,
+                       env: Mapping[str, str] | None) -> RewriteFacts:
+        """The request as mod_rewrite's %{...} variables see it (wire strings)."""
+        now = time.localtime()
+        name = server_name(request, vhost)
+        subprocess_env = dict(env or {})
+        subprocess_env.update(setenvif_env(request, vhost, Target(kind="error")))
+        return RewriteFacts(
+            method=request.method, the_request=request.request_line,
+            protocol=request.protocol, scheme=request.scheme, headers=request.headers,
+            remote_addr=request.client_addr or "", remote_port=request.client_port,
+            server_addr=request.server_addr,
+            server_name=f"[{name}]" if ":" in name and not name.startswith("[") else name,
+            server_port=server_port(request, vhost),
+            vhost_names=frozenset(n.lower() for n in (vhost.server_name,
+                                                      *vhost.server_aliases)),
+            vhost_port=vhost.port, document_root=to_wire(vhost.document_root),
+            server_admin=to_wire(vhost.server_admin),
+            server_software=server_software(self.config.server_tokens),
+            env=subprocess_env, environ={k: to_wire(v) for k, v in os.environ.items()},
+            ipv6=":" in (request.client_addr or ""),
+            now=(now.tm_year, now.tm_mon, now.tm_mday, now.tm_hour, now.tm_min,
+                 now.tm_sec, (now.tm_wday + 1) % 7))
+
     def _exchange(self, scope: Mapping[str, Any], request: Request, vhost: VirtualHost,
                   target: Target, receive: Receive, send: Send) -> Exchange:
         ext = (scope.get("extensions") or {}).get("cgihttpd") or {}
+        if vhost.body_timeout is not None:
+            # RequestReadTimeout body= of this vhost: the protocol reads the body by it
+            ext["body_timeout"] = vhost.body_timeout
         record = LogRecord(
             remote_addr=request.client_addr, remote_port=request.client_port,
             local_addr=request.server_addr, local_port=request.server_port,
@@ -214,6 +267,8 @@ class App:
         # r->subprocess_env: mod_setenvif's (before access control); mod_env's are
         # overlaid in the fixups (``_dispatch``)
         early = setenvif_env(request, vhost, target)
+        if target.rewritten is not None:
+            _apply_env(early, target.rewritten.env)
         record.env.update(early)
         errorlog = self._errorlog(vhost)
         for_request = getattr(errorlog, "for_request", None)
@@ -245,8 +300,14 @@ class App:
             rec.body_bytes = int(stats.get("body_bytes", rec.body_bytes))
             if stats.get("aborted"):
                 rec.completed = False
+            if stats.get("answered"):
+                # the connection answered for the request (a malformed or late body)
+                rec.status = rec.original_status = int(stats["answered"])
         if not rec.original_status:
             rec.original_status = rec.status
+        # mod_status: a few additions, on the runtime the request began with
+        ex.runtime.status.request_ended(ex.vhost.server_name, rec.total_bytes or
+                                        rec.body_bytes, rec.duration)
         self.logs.access(ex.vhost, rec)
 
     # --- answering --------------------------------------------------------------------
@@ -288,6 +349,8 @@ class App:
         if ex.request.method == "TRACE":
             await serve_trace(ex)
             return
+        if target.rewritten is not None and target.rewritten.vary:
+            ex = replace(ex, send=_adding_vary(ex.send, target.rewritten.vary))
         if target.access or ex.user is not None:
             ex = await self._authorized(ex)
         if (target.kind == "error" and target.status == 404
@@ -298,6 +361,11 @@ class App:
             ex.record.env.update(mod_env(target.conf.env, os.environ))
             if target.conf.request_headers:
                 _apply_request_headers(ex)
+        if (target.handler == "server-status" and "status_module" in self.config.modules
+                and (target.kind != "error" or target.status == 404)):
+            # mod_status answers its URL whether or not a file is there
+            await serve_status(ex, server_name(ex.request, ex.vhost))
+            return
         if target.kind == "error":
             raise HTTPError(target.status, self._note_for(ex, target),
                             page=self._dev_page(ex, "not-found", target.status,
@@ -309,12 +377,14 @@ class App:
             location = target.location
             if location.startswith("/"):
                 location = self._absolute(ex, location)
-            if ex.request.query and "?" not in location:
+            if ex.request.query and "?" not in location and target.rewritten is None:
                 location += "?" + ex.request.query
             await self._send_page(ex, error_response(target.status or 301, self._page(ex),
                                                      location=location))
             return
-        if target.handler == "cgi-script":
+        if target.kind == "internal":
+            await self._rewrite_redirect(ex, inherited_env)
+        elif target.handler == "cgi-script":
             await self._serve_cgi(ex, inherited_env, status_override)
         elif self.config.dev_mode and _sent_as_text(ex):
             await self._send_page(ex, _html_page(200, self._dev_page(
@@ -484,6 +554,37 @@ class App:
         ex.record.filename = target.filename
         await self._dispatch(inner, inherited_env=env, status_override=status_override)
 
+    async def _rewrite_redirect(self, ex: Exchange,
+                                inherited_env: Mapping[str, str] | None) -> None:
+        """mod_rewrite's redirect-handler (ap_internal_redirect): the rewritten URL is
+        served in place of the request, method and body kept, the request's variables
+        passed on as REDIRECT_*; [END] holds in the new request too."""
+        target = ex.target
+        previous = dict(inherited_env or {})
+        previous.update(ex.setenvif)
+        previous.update(mod_env(target.conf.env, os.environ))
+        if redirect_depth(previous) >= MAX_INTERNAL_REDIRECTS - 1:
+            raise HTTPError(500, M.REDIRECT_LIMIT.note(limit=MAX_INTERNAL_REDIRECTS))
+        rewritten = target.rewritten
+        args = rewritten.args if rewritten is not None else None
+        env = redirect_variables(previous, 200, target.url_path + target.path_info, args)
+        path, _, query = target.location.partition("?")
+        request = replace(ex.request, raw_path=path, query=query, raw_target=target.location)
+        inner_target = self._resolve(ex.vhost, request, env=env,
+                                     ended=rewritten is not None and rewritten.ended)
+        request = _rewritten_request(request, inner_target)
+        early = setenvif_env(request, ex.vhost, inner_target)
+        if inner_target.rewritten is not None:
+            _apply_env(early, inner_target.rewritten.env)
+        inner = replace(ex, request=request, target=inner_target, setenvif=early,
+                        keeps_body=True)
+        if ex.outbound is not None:
+            # the new request's sections decide its headers (its own insert_filter)
+            ex.outbound.actions = inner_target.conf.headers
+            ex.outbound.request = request
+        ex.record.filename = inner_target.filename
+        await self._dispatch(inner, inherited_env={**env, **early})
+
     # --- errors -----------------------------------------------------------------------
 
     def _note_for(self, ex: Exchange, target: Target) -> Note | None:
@@ -616,6 +717,46 @@ def _check_document_roots(config: ServerConfig) -> None:
         if not os.path.isdir(vhost.document_root):
             raise ConfigError(f"DocumentRoot '{vhost.document_root}' is not a directory "
                               "(or is not readable)", vhost.source)
+
+
+def _rewritten_request(request: Request, target: Target) -> Request:
+    """The request with the query mod_rewrite left (r->args: QUERY_STRING, %q)."""
+    rewritten = target.rewritten
+    if rewritten is None:
+        return request
+    query = rewritten.args or ""
+    return request if query == request.query else replace(request, query=query)
+
+
+def _adding_vary(send: Send, names: tuple[str, ...]) -> Send:
+    """mod_rewrite merges the header fields its conditions read into Vary; an error or
+    redirect page does not carry it (ap_send_error_response)."""
+
+    async def adding(message: Message) -> None:
+        if message["type"] == "http.response.start" and (
+                int(message["status"]) < 300 or message["status"] == 304):
+            message = dict(message)  # type: ignore[assignment]
+            headers = list(message.get("headers", ()))
+            at = next((i for i, (k, _v) in enumerate(headers)
+                       if bytes(k).lower() == b"vary"), None)
+            extra = ", ".join(names).encode("latin-1")
+            if at is None:
+                headers.append((b"Vary", extra))
+            else:
+                headers[at] = (headers[at][0], bytes(headers[at][1]) + b", " + extra)
+            message["headers"] = headers
+        await send(message)
+
+    return adding
+
+
+def _apply_env(env: dict[str, str], changes: Iterable[tuple[str, str | None]]) -> None:
+    """mod_rewrite's [E=...] (and SCRIPT_URL, SCRIPT_URI) on r->subprocess_env."""
+    for name, value in changes:
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
 
 
 def _kept(exc: HTTPError) -> tuple[tuple[str, str], ...]:

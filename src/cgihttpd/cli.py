@@ -511,6 +511,9 @@ class DevReload:
         _print_warnings(config.warnings)
         print(f"cgihttpd: configuration reloaded ({', '.join(config.files)})",
               file=sys.stderr)
+        from cgihttpd.reload import carry_status
+
+        carry_status(self.app, app, graceful=True)  # an edit is a graceful reload
         self._retire(self.app)
         self.app = app
         self._stamps = _stamps(config.files)

@@ -58,6 +58,9 @@ class Exchange:
     #: (AUTH_TYPE), once authorization needed one (``app``, ``authn``); else None
     user: str | None = None
     auth_type: str | None = None
+    #: served by mod_rewrite's internal redirect, which passes the request body on
+    #: (a CGI Location or an ErrorDocument has read or dropped it)
+    keeps_body: bool = False
     #: mod_headers: None when the module is not loaded (nothing to apply)
     outbound: Outbound | None = None
 

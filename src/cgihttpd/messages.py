@@ -153,6 +153,37 @@ REDIRECT_NOT_URL = Message("AH00674", "alias", "error",
 REDIRECT_NOT_URL_FIXUP = Message("AH00676", "alias", "error",
                                  "cannot redirect '{uri}' to '{target}'; target is not a "
                                  "valid absoluteURI or abs_path")
+# --- mod_rewrite (hook_uri2file, hook_fixup, apply_rewrite_rule) ---------------------------
+REWRITE_SYMLINKS_OFF = Message("AH00670", "rewrite", "error",
+                               "Options FollowSymLinks and SymLinksIfOwnerMatch are both "
+                               "off, so the RewriteRule directive is also forbidden due to "
+                               "its similar ability to circumvent directory restrictions : "
+                               "{path}")
+REWRITE_BAD_QUERY = Message("AH10410", "rewrite", "error",
+                            "Rewritten query string contains control characters or spaces")
+REWRITE_BAD_QUERY_DIR = Message("AH10411", "rewrite", "error",
+                                "Rewritten query string contains control characters or "
+                                "spaces")
+REWRITE_NO_PROXY = Message("AH00669", "rewrite", "error",
+                           "attempt to make remote request from mod_rewrite without proxy "
+                           "enabled: {url}")
+REWRITE_NO_PROXY_DIR = Message("AH10160", "rewrite", "error",
+                               "attempt to make remote request from mod_rewrite without "
+                               "proxy enabled: {url}")
+REWRITE_UNSAFE_3F = Message("AH10508", "rewrite", "error",
+                            "Unsafe URL with %3f URL rewritten without UnsafeAllow3F")
+REWRITE_NOCASE_IGNORED = Message("AH00665", "rewrite", "warn",
+                                 "RewriteCond: NoCase option for non-regex pattern "
+                                 "'{pattern}' is not supported and will be ignored. "
+                                 "({source})")
+REWRITE_MAX_REDIRECTS = Message("AH00664", "rewrite", "warn",
+                                "RewriteOptions: MaxRedirects option has been removed in "
+                                "favor of the global LimitInternalRecursion directive and "
+                                "will be ignored.")
+REWRITE_ROUNDS = Message("AH02596", "rewrite", "error",
+                         "RewriteRule '{pattern}' and URI '{uri}' exceeded maximum number of "
+                         "rounds ({rounds}) via the [N] flag")
+
 # --- .htaccess (server/config.c ap_parse_htaccess) ------------------------------------
 HTACCESS_UNREADABLE = Message("AH00529", "core", "crit",
                               "{path} pcfg_openfile: unable to check htaccess file, ensure "

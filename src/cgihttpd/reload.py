@@ -25,7 +25,8 @@ The listening sockets are never closed: no connection is refused during a reload
 changed ``Listen`` is not applied until the server is started again (said in the log).
 The launcher (warm-Python zygotes, spawner) is process machinery that does not depend
 on the configuration: the new runtime takes the old one's, so scripts started from it
-keep running.
+keep running. mod_status's counters are carried as Apache's scoreboard is: a graceful
+reload keeps them, a restart starts them afresh (``carry_status``).
 
 Must not know how a configuration is read or an application built: the command line
 passes ``Rebuild`` (``cli``), which does both and raises on a bad configuration.
@@ -172,6 +173,7 @@ class Generations:
             self.lifecycle.apply(control.REFUSED)
             return False
         self.reloads += 1
+        carry_status(old.app, app, graceful=event is control.GRACEFUL)
         for warning in (*config.warnings, *getattr(getattr(app, "logs", None), "warnings", ())):
             log(app, "warn", "core", warning)  # what a start prints on stderr
         new = Generation(old.number + 1, config, app, protocol)
@@ -212,6 +214,17 @@ class Generations:
         for gen in list(self.all()):
             gen.close()
         self.retired.clear()
+
+
+def carry_status(old: Any, new: Any, *, graceful: bool) -> None:
+    """mod_status's counters from ``old``'s runtime to ``new``'s (an ``App``, or a
+    ``DevReload`` holding one): kept by a graceful reload, afresh after a restart, one
+    generation more either way (``StatusCounters.carried``)."""
+    before = getattr(getattr(getattr(old, "app", old), "runtime", None), "status", None)
+    runtime = getattr(getattr(new, "app", new), "runtime", None)
+    if before is None or runtime is None:
+        return
+    runtime.status = before.carried(graceful=graceful, now=time.time())
 
 
 def _software() -> str:

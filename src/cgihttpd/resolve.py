@@ -42,6 +42,7 @@ import functools
 import os
 import re
 import stat as stat_mod
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Literal, Protocol
 
@@ -51,7 +52,8 @@ from cgihttpd.config.htaccess import Htaccess, HtaccessContext, Overrides, parse
 from cgihttpd.config.model import Alias, ContextRedirect, DirConf, Redirect, VirtualHost
 from cgihttpd.errors import HTTPError, http_error_from_oserror
 from cgihttpd.messages import Note
-from cgihttpd.target import Target
+from cgihttpd.rewrite import Facts, Outcome, rewrite_directory, rewrite_server, unwire, wire
+from cgihttpd.target import Rewritten, Target
 from cgihttpd.walk import ConfCache, HtaccessReader, effective_conf
 
 #: Apache's limit on internal redirects (LimitInternalRecursion, default 10).
@@ -567,6 +569,107 @@ def _access_file_reader(vhost: VirtualHost, fs: FileSystem,
     return read
 
 
+# --- mod_rewrite -----------------------------------------------------------------------
+
+
+class RewriteRun:
+    """One request's mod_rewrite state while it is resolved (and across its internal
+    redirects: ``ended``): the request's facts (built on first use, only when some rule
+    set applies), r->args as the rules leave it, the variables they set, and whether any
+    rule set was consulted (then the resolution is not remembered)."""
+
+    def __init__(self, facts: Callable[[], Facts], args: str | None,
+                 ended: bool = False) -> None:
+        self._make_facts = facts
+        self._facts: Facts | None = None
+        self.args = args
+        self.env: list[tuple[str, str | None]] = []
+        self.vary: list[str] = []
+        self.ended = ended
+        self._parent: RewriteRun | None = None
+        self._consulted = False
+
+    def child(self) -> RewriteRun:
+        """The state of a sub-request (mod_dir's): the request's query and variables to
+        start with, its own changes, kept only if the request adopts it (``adopt``)."""
+        run = RewriteRun(self._make_facts, self.args, self.ended)
+        run._facts = self._facts
+        run.env = list(self.env)
+        run._parent = self
+        return run
+
+    def adopt(self, child: RewriteRun) -> None:
+        self.args = child.args
+        self.env = list(child.env)
+        self.vary.extend(child.vary)
+        self.ended = self.ended or child.ended
+
+    @property
+    def consulted(self) -> bool:
+        return self._consulted
+
+    @consulted.setter
+    def consulted(self, value: bool) -> None:
+        # a sub-request's rules decide what the request is served too
+        self._consulted = value
+        if self._parent is not None:
+            self._parent.consulted = value
+
+    def _facts_for(self, subreq: bool) -> Facts:
+        if self._facts is None:
+            self._facts = self._make_facts()
+        facts = self._facts
+        if self.env:
+            env = dict(facts.env)
+            for name, value in self.env:
+                if value is None:
+                    env.pop(name, None)
+                else:
+                    env[name] = value
+            facts = replace(facts, env=env)
+        return replace(facts, is_subreq=True) if subreq else facts
+
+    def _take(self, out: Outcome) -> Outcome:
+        self.args = out.args
+        self.env.extend(out.env)
+        self.vary.extend(out.vary)
+        self.ended = self.ended or out.ended
+        return out
+
+    def server(self, vhost: VirtualHost, url_path: str, located: DirConf, fs: FileSystem,
+               *, subreq: bool) -> Outcome:
+        engine = located.rewrite is not None and located.rewrite.enabled
+        if vhost.rewrite is None or not engine or self.ended:
+            return Outcome(args=self.args)
+        self.consulted = True
+        return self._take(rewrite_server(
+            vhost.rewrite, engine, self._facts_for(subreq), fs, uri=wire(url_path),
+            args=self.args, legacy_docroot=vhost.rewrite.has("LegacyPrefixDocRoot")))
+
+    def directory(self, conf: DirConf, filename: str, path_info: str, url_path: str,
+                  fs: FileSystem, *, subreq: bool, context_prefix: str,
+                  context_root: str) -> Outcome:
+        rw = conf.rewrite
+        if rw is None or not rw.enabled or rw.directory is None or self.ended:
+            return Outcome(args=self.args)
+        self.consulted = True
+        options = conf.effective_options
+        return self._take(rewrite_directory(
+            rw, self._facts_for(subreq), fs, uri=wire(url_path), filename=wire(filename),
+            path_info=wire(path_info), args=self.args,
+            follows_symlinks=bool({"FollowSymLinks", "SymLinksIfOwnerMatch"} & options),
+            context_prefix=wire(context_prefix), context_document_root=wire(context_root)))
+
+
+def _file_mapping(vhost: VirtualHost, path: str) -> Mapping:
+    """Where a server-context rule's filesystem path is walked from: the DocumentRoot
+    when it is under it (as the core would map it), else the filesystem's root."""
+    root = vhost.document_root.rstrip("/")
+    if path.startswith(root + "/"):
+        return Mapping(root, path[len(root):], None)
+    return Mapping("/", path, None)
+
+
 # --- 4.-6. settings, access, handler, mod_dir -----------------------------------------
 
 
@@ -658,49 +761,82 @@ def _same_answers(questions: tuple[_Question, ...], fs: FileSystem) -> bool:
 def resolve_target(vhost: VirtualHost, request_path_raw: str, fs: FileSystem, *,
                    memo: ResolutionCache | None = None,
                    confs: ConfCache | None = None,
-                   access: AccessFiles | None = None) -> Target:
+                   access: AccessFiles | None = None,
+                   rewrite: RewriteRun | None = None) -> Target:
     """Resolve a raw request path (no query) for ``vhost``. Errors found on the way
     come back as ``Target(kind="error")`` with the status and the error-log reason.
     With ``memo``, a resolution whose filesystem answers have not changed is
     remembered (above); ``confs`` remembers merged settings (``walk``); ``access``:
-    how .htaccess files are read (None: never, as with AllowOverride None)."""
+    how .htaccess files are read (None: never, as with AllowOverride None);
+    ``rewrite``: the request's mod_rewrite state (None: no rewriting). A resolution
+    mod_rewrite took part in depends on more than the path (headers, query, ...): it
+    is not remembered."""
     if memo is None:
-        return _resolve_target(vhost, request_path_raw, fs, confs, access)
+        return _rewritten(_resolve_target(vhost, request_path_raw, fs, confs, access,
+                                          rewrite), rewrite)
     key = (id(vhost), request_path_raw)
     kept = memo.get(key)
     if kept is not None and kept[0] is vhost and _same_answers(kept[1], fs):
         return kept[2]
     recording = _RecordingFS(fs)
-    target = _resolve_target(vhost, request_path_raw, recording, confs, access)
+    target = _resolve_target(vhost, request_path_raw, recording, confs, access, rewrite)
+    if rewrite is not None and rewrite.consulted:
+        return _rewritten(target, rewrite)
     if recording.replayable:
         memo.put(key, (vhost, tuple(recording.questions), target))
     return target
 
 
+def _rewritten(target: Target, rewrite: RewriteRun | None) -> Target:
+    if rewrite is None or not rewrite.consulted:
+        return target
+    return replace(target, rewritten=Rewritten(rewrite.args, tuple(rewrite.env),
+                                               rewrite.ended,
+                                               tuple(dict.fromkeys(rewrite.vary))))
+
+
 def _resolve_target(vhost: VirtualHost, request_path_raw: str, fs: FileSystem,
-                    confs: ConfCache | None, access: AccessFiles | None) -> Target:
+                    confs: ConfCache | None, access: AccessFiles | None,
+                    rewrite: RewriteRun | None = None) -> Target:
     try:
         url_path = screen_path(request_path_raw)
     except HTTPError as exc:
         return Target(kind="error", status=exc.status, note=exc.note,
                       conf=effective_conf(vhost, None, request_path_raw, cache=confs),
                       url_path="")
-    return resolve_url(vhost, url_path, fs, confs=confs, access=access)
+    return resolve_url(vhost, url_path, fs, confs=confs, access=access, rewrite=rewrite)
 
 
 def resolve_url(vhost: VirtualHost, url_path: str, fs: FileSystem,
                 *, confs: ConfCache | None = None, access: AccessFiles | None = None,
-                _depth: int = 0) -> Target:
+                rewrite: RewriteRun | None = None, _depth: int = 0) -> Target:
     """Resolve an already screened, decoded URL path (DirectoryIndex and ErrorDocument
     URLs come here)."""
+    located = effective_conf(vhost, None, url_path, cache=confs)
+    rewritten: Mapping | None = None
+    if rewrite is not None:
+        # mod_rewrite's translate_name hook runs first (APR_HOOK_FIRST)
+        out = rewrite.server(vhost, url_path, located, fs, subreq=_depth > 0)
+        if out.kind == "status":
+            return Target(kind="error", status=out.status, note=out.note,
+                          url_path=url_path, conf=located)
+        if out.kind == "redirect":
+            # a URL stays bytes as latin-1, as the header (and a raw target) carries it
+            return Target(kind="redirect", status=out.status, location=out.path,
+                          url_path=url_path, conf=located)
+        if out.kind == "uri":  # [PT]: the new URI goes through mod_alias and the core
+            url_path = unwire(out.path)
+            located = effective_conf(vhost, None, url_path, cache=confs)
+        elif out.kind == "file":  # a path: no other translation (the hook said OK)
+            rewritten = _file_mapping(vhost, unwire(out.path))
     # mod_alias translate_alias_redir: the redirects of the <Location>s (walked before
     # translation) and of the server come before any alias, in config order
-    located = effective_conf(vhost, None, url_path, cache=confs)
-    redirect = match_redirect(url_path, located.redirect, vhost.redirects)
+    redirect = None if rewritten is not None else match_redirect(
+        url_path, located.redirect, vhost.redirects)
     if redirect is not None:
         return _redirected(redirect, url_path, False, located)
     reader = None if access is None else _access_file_reader(vhost, fs, access)
-    mapping = translate(vhost, url_path)
+    mapping = rewritten if rewritten is not None else translate(vhost, url_path)
     alias = mapping.alias
     if alias is not None and alias.kind in ("alias", "scriptalias"):
         context_prefix, context_root = alias.url, alias.path
@@ -728,6 +864,31 @@ def resolve_url(vhost: VirtualHost, url_path: str, fs: FileSystem,
         return error(exc.status, exc.note)
 
     filename = found.filename
+    forced_handler: str | None = None
+    if rewrite is not None:
+        # mod_rewrite's fixup hook runs first (APR_HOOK_FIRST), after the access checks
+        out = rewrite.directory(conf, filename, found.path_info, url_path, fs,
+                                subreq=_depth > 0, context_prefix=context_prefix,
+                                context_root=context_root)
+        checks = ((conf, filename),)
+        if out.kind == "status":
+            return Target(kind="error", status=out.status, note=out.note, filename=filename,
+                          url_path=url_path, conf=conf, access=checks)
+        if out.kind == "redirect":
+            return Target(kind="redirect", status=out.status, location=out.path,
+                          url_path=url_path, filename=filename, conf=conf, access=checks)
+        if out.kind == "internal":
+            if _depth and found.kind != "file":
+                # a sub-request (mod_dir's) sees no file there: its next candidate
+                return error(404, None, filename, conf)
+            return Target(kind="internal", location=out.path, url_path=url_path,
+                          filename=filename, conf=conf, access=checks)
+        if out.discard_path_info:
+            found = replace(found, path_info="")
+        if out.mimetype:
+            conf = replace(conf, force_type=unwire(out.mimetype))
+        if out.handler:
+            forced_handler = unwire(out.handler)
     # From here on the target carries ``access``: the app runs the access
     # checks (Require, Order/Allow/Deny) first, as Apache does after the walk and
     # before the handler, so a denied missing /.htx is 403, not 404 (Debian's
@@ -743,6 +904,8 @@ def resolve_url(vhost: VirtualHost, url_path: str, fs: FileSystem,
     # ScriptAlias "has the same behavior as Alias, except that in addition it marks the
     # target directory as containing CGI scripts" (mod_alias docs): handler cgi-script.
     handler = "cgi-script" if alias is not None and alias.is_script else conf.handler_for(basename)
+    if forced_handler is not None:
+        handler = forced_handler  # [H=...]: mod_rewrite's type checker has the last word
     prefix = _url_prefix(url_path, found.path_info)
 
     def target(kind: Literal["file", "directory", "redirect"], **extra: object) -> Target:
@@ -760,15 +923,18 @@ def resolve_url(vhost: VirtualHost, url_path: str, fs: FileSystem,
             # ap_sub_req_lookup_uri: a relative URL is the request's directory's
             fallback_url = (fallback if fallback.startswith("/")
                             else url_path.rsplit("/", 1)[0] + "/" + fallback)
+            child = rewrite.child() if rewrite is not None else None
             sub = resolve_url(vhost, fallback_url, fs, confs=confs, access=access,
-                              _depth=_depth + 1)
+                              rewrite=child, _depth=_depth + 1)
             # fixup_dflt: a regular file is served in the request's place
             # (ap_internal_fast_redirect, as for a DirectoryIndex); a redirect or an
             # error other than 404 is the answer; a 404 leaves the request's own 404
-            if sub.kind == "file" or sub.kind == "redirect" or (
+            if sub.kind in ("file", "redirect", "internal") or (
                     sub.kind == "error" and sub.status != 404):
                 if sub.kind == "redirect":
                     sub = replace(sub, url_path=url_path)
+                if rewrite is not None and child is not None:
+                    rewrite.adopt(child)
                 return replace(sub, access=((conf, filename), *sub.access))
         return error(404, M.FILE_MISSING.note(path=filename + found.path_info),
                      filename, conf, handler)
@@ -788,11 +954,15 @@ def resolve_url(vhost: VirtualHost, url_path: str, fs: FileSystem,
             failed: Target | None = None
             for name in names:
                 index_url = name if name.startswith("/") else url_path + name
+                child = rewrite.child() if rewrite is not None else None
                 sub = resolve_url(vhost, index_url, fs, confs=confs, access=access,
-                                  _depth=_depth + 1)
+                                  rewrite=child, _depth=_depth + 1)
                 # mod_dir uses an index only when its subrequest would succeed on a
-                # regular file
-                if sub.kind == "file" and not sub.path_info:
+                # regular file (ap_internal_fast_redirect then takes its r->args and
+                # r->subprocess_env: what its rules did)
+                if (sub.kind == "file" and not sub.path_info) or sub.kind == "internal":
+                    if rewrite is not None and child is not None:
+                        rewrite.adopt(child)
                     # the directory's access checks come first (the request for
                     # the directory), then the index's (mod_dir's redirect)
                     return replace(sub, access=((conf, filename), *sub.access))

@@ -11,6 +11,8 @@ path remembers between requests, it remembers here:
   (``platform.windows_rules``) the cold launcher alone, started the Windows way;
 - the script slots (CGIMaxProcesses) and their queue (CGIQueueTimeout, CGIQueueMemory),
   one set per event loop;
+- mod_status's counters (``status.counters.StatusCounters``), which a graceful reload
+  hands to the next runtime;
 - the caches (``Caches``), each a ``BoundedCache`` with the same eviction rule, among
   them the parsed .htaccess files and the password and group files of authentication
   (by the file's identity, so an edit is seen at once).
@@ -39,6 +41,7 @@ from cgihttpd.cgi.queue import DEFAULT_MAX_RUNNING, DEFAULT_QUEUE_MEMORY, Script
 from cgihttpd.cgi.runner import Launcher, SubprocessLauncher
 from cgihttpd.config.model import ServerConfig
 from cgihttpd.platform import windows_rules
+from cgihttpd.status.counters import StatusCounters
 
 if TYPE_CHECKING:
     from cgihttpd.logs.writer import LogSet
@@ -83,8 +86,10 @@ class Runtime:
     logs: LogSet
     launcher: Launcher
     caches: Caches = field(default_factory=Caches)
-    #: the script slots of the event loop that last asked (a loop's semaphore must not
-    #: be waited on from another loop; tests run several loops one after another)
+    #: mod_status's counters: carried across a graceful reload (``reload``)
+    status: StatusCounters = field(default_factory=StatusCounters)
+    #: the script slots of the event loop that last asked (a loop's futures must not
+    #: be awaited from another loop; tests run several loops one after another)
     _slots: tuple[asyncio.AbstractEventLoop, ScriptSlots] | None = None
 
     @classmethod

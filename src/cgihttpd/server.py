@@ -374,6 +374,8 @@ def http_settings(
                           config.limits.request_fields),
         header_timeout=config.header_timeout,  # RequestReadTimeout, or Timeout
         body_timeout=config.body_timeout,
+        timeout=main.timeout,  # also the write deadline
+        allow=b"GET,HEAD,POST,OPTIONS" + (b"" if main.trace_enable == "off" else b",TRACE"),
         keep_alive=main.keepalive,
         keep_alive_timeout=main.keepalive_timeout,
         max_keep_alive_requests=main.max_keepalive_requests,

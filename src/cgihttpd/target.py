@@ -18,7 +18,22 @@ TargetKind = Literal[
     "directory",  # a directory with no usable index (listing or 403)
     "redirect",  # mod_alias Redirect* or DirectorySlash: ``status`` to ``location``
     "error",  # a status (403/404/...) decided by resolution; ``status`` and ``note``
+    "internal",  # mod_rewrite per directory: an internal redirect to ``location``
 ]
+
+
+@dataclass(frozen=True, slots=True)
+class Rewritten:
+    """What mod_rewrite changed in the request besides its target: r->args (the
+    script's QUERY_STRING, and a redirect's query, which then is final), the variables
+    it set (a value) or unset (None) in r->subprocess_env, whether [END] stopped
+    rewriting for this request and its internal redirects, and the Vary it adds."""
+
+    args: str | None = None
+    env: tuple[tuple[str, str | None], ...] = ()
+    ended: bool = False
+    #: the request header fields the rules that matched looked at (Vary)
+    vary: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +71,8 @@ class Target:
     #: for "file": the stat resolution took of it (Apache's r->finfo), so the handler
     #: need not ask again; None when resolution did not stat it (fake trees, errors)
     stat: os.stat_result | None = field(default=None, compare=False, repr=False)
+    #: set when mod_rewrite ran for the request (``Rewritten``), else None
+    rewritten: Rewritten | None = None
 
     @property
     def reason(self) -> str:

@@ -95,7 +95,7 @@ def test_unimplemented_modules_are_reported_once_with_what_happens(tmp_path: Pat
     assert len(lines) == len(set(lines))
     for module, effect in [("deflate_module", "sent uncompressed"),
                            ("negotiation_module", "no content negotiation"),
-                           ("status_module", "no server-status page")]:
+                           ("filter_module", "no output filter runs")]:
         (line,) = [x for x in lines if f"module {module} " in x]
         assert "is loaded but not implemented by cgihttpd" in line
         assert effect in line, line

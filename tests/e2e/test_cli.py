@@ -131,10 +131,10 @@ def test_warnings_are_printed_for_check_dump_and_start(tmp_path: Path) -> None:
     assert (r.returncode, r.stderr) == (0, f"{warning}\nSyntax OK\n")
     r = run_cli("-S", "-f", str(conf))
     assert (r.returncode, r.stderr) == (0, f"{warning}\n")
-    conf = write_conf(tmp_path, "LoadModule status_module modules/mod_status.so\n")
+    conf = write_conf(tmp_path, "LoadModule info_module modules/mod_info.so\n")
     with ServerProcess(["-f", str(conf), "-l", "127.0.0.1:0"]) as srv:
-        assert f"{conf}:6: module status_module (mod_status.c) is loaded but not " \
-               "implemented by cgihttpd: no server-status page" in srv.stderr_lines
+        assert f"{conf}:6: module info_module (mod_info.c) is loaded but not " \
+               "implemented by cgihttpd: no server-info page" in srv.stderr_lines
 
 
 def test_zero_config_serves_the_demo_site_and_prints_the_real_port() -> None:

@@ -21,6 +21,7 @@ AUTHN = "".join(f"LoadModule {m}_module x.so\n" for m in (
     "auth_basic", "authn_core", "authn_file", "authz_user", "authz_groupfile"))
 AUTOINDEX = "LoadModule autoindex_module x.so\n"
 REQTIMEOUT = "LoadModule reqtimeout_module x.so\n"
+REWRITE = "LoadModule rewrite_module x.so\n"
 INVALID = "perhaps misspelled or defined by a module not included in the server configuration"
 
 Check = Callable[[ServerConfig], object]
@@ -190,6 +191,7 @@ CASES: list[tuple[str, str, Check]] = [
     ("IncludeOptional", "IncludeOptional {tmp}/none/*.conf\nIncludeOptional /dev/null\n",
      lambda c: c.files[1:] == ("/dev/null",)),
     ("PidFile", "PidFile /run/x.pid\n", lambda c: c.pid_file == "/run/x.pid"),
+    ("ExtendedStatus", "ExtendedStatus On\n", lambda c: c.extended_status is True),
     ("Mutex", "Mutex file:/tmp default\n",
      lambda c: any("Mutex (" in w for w in c.warnings)),
     ("User", "User www-data\nGroup www-data\n",
@@ -297,6 +299,29 @@ CASES: list[tuple[str, str, Check]] = [
      lambda c: c.main.sections[0].conf.auth_user_file == c.server_root + "/users"),
     ("AuthGroupFile", f"{AUTHN}<Directory /x>\nAuthGroupFile /g\n</Directory>\n",
      lambda c: c.main.sections[0].conf.auth_group_file == "/g"),
+    ("RewriteEngine", f"{REWRITE}RewriteEngine On\n<Directory /x>\nRewriteEngine Off\n"
+                      "</Directory>\n",
+     lambda c: (c.main.rewrite.engine, c.main.base.rewrite.engine,  # type: ignore[union-attr]
+                c.main.sections[0].conf.rewrite.engine) == (True, True, False)),  # type: ignore[union-attr]
+    ("RewriteOptions", f"{REWRITE}<Directory /x>\nRewriteOptions Inherit AllowNoSlash\n"
+                       "</Directory>\n",
+     lambda c: c.main.sections[0].conf.rewrite.options  # type: ignore[union-attr]
+     == {"Inherit", "AllowNoSlash"}),
+    ("RewriteBase", f"{REWRITE}<Directory /x>\nRewriteBase /app/\n</Directory>\n",
+     lambda c: (c.main.sections[0].conf.rewrite.base,  # type: ignore[union-attr]
+                c.main.sections[0].conf.rewrite.directory) == ("/app/", "/x/")),  # type: ignore[union-attr]
+    ("RewriteCond", f"{REWRITE}RewriteCond %{{HTTP_HOST}} ^a [NC,OR]\nRewriteCond "
+                    "%{REQUEST_FILENAME} !-f\nRewriteRule ^/(.*) /b/$1 [R=301,L]\n",
+     lambda c: [(d.test, d.kind, d.negate, d.nocase, d.ornext)
+                for d in c.main.rewrite.rules[0].conds]  # type: ignore[union-attr]
+     == [("%{HTTP_HOST}", "regex", False, True, True),
+         ("%{REQUEST_FILENAME}", "-f", True, False, False)]),
+    ("RewriteRule", f"{REWRITE}RewriteRule ^/old/(.*)$ /new/$1 [R=301,L,QSA]\n",
+     lambda c: [(r.pattern, r.output, r.status, r.redirect, r.last, r.qsappend)
+                for r in c.main.rewrite.rules]  # type: ignore[union-attr]
+     == [("^/old/(.*)$", "/new/$1", 301, True, True, True)]),
+    # refused: a map cgihttpd cannot look up would rewrite somewhere else
+    ("RewriteMap", f"{REWRITE}ServerName x\n", lambda c: c.main.rewrite is not None),
     ("ErrorLogFormat", "ErrorLogFormat \"[%l] %M\"\n",
      lambda c: c.main.error_log_format == "[%l] %M"),
     ("SetEnvIfExpr", "LoadModule setenvif_module m.so\nSetEnvIfExpr \"-n req('X')\" V=1\n",
@@ -579,7 +604,16 @@ def test_request_read_timeout_in_a_vhost_is_server_wide(tmp_path: Path) -> None:
     c = load(tmp_path, REQTIMEOUT + "<VirtualHost *>\nRequestReadTimeout header=3\n"
                                     "</VirtualHost>\n")
     assert c.header_timeout == ReadTimeout(3.0, 3.0, 0)
-    assert any("RequestReadTimeout is applied server-wide" in w for w in c.warnings)
+    assert any("RequestReadTimeout header= is applied server-wide" in w for w in c.warnings)
+
+
+def test_request_read_timeout_body_in_a_vhost_is_the_vhosts(tmp_path: Path) -> None:
+    c = load(tmp_path, REQTIMEOUT + "RequestReadTimeout body=7\n<VirtualHost *>\n"
+                                    "RequestReadTimeout body=3,MinRate=100\n</VirtualHost>\n")
+    assert c.body_timeout == ReadTimeout(7.0, 7.0, 0)
+    assert c.main.body_timeout is None
+    assert c.vhosts[0].body_timeout == ReadTimeout(3.0, math.inf, 100)
+    assert not any("RequestReadTimeout" in w for w in c.warnings)
 
 
 def test_limit_request_body_is_per_directory(tmp_path: Path) -> None:

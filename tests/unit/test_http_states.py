@@ -28,6 +28,10 @@ ALLOWED: list[tuple[Phase, Event, Phase]] = [
     (P.IDLE, E.HEAD_PARSED, P.READING_BODY),
     # llhttp skips an upgrade request's body: the upgrade follows MESSAGE_PARSED
     (P.IDLE, E.UPGRADE, P.UPGRADED),
+    # an HTTP/0.9 request is the connection's last: nothing after it is read
+    (P.IDLE, E.LAST_REQUEST, P.CLOSING),
+    (P.LINGERING, E.LAST_REQUEST, P.LINGERING),
+    (P.CLOSED, E.LAST_REQUEST, P.CLOSED),
     # the rest of a read parsed after an error answer is dropped
     (P.LINGERING, E.HEAD_PARSED, P.LINGERING),
     (P.LINGERING, E.MESSAGE_PARSED, P.LINGERING),
@@ -104,6 +108,15 @@ def test_no_way_back_to_reading_once_the_connection_ends() -> None:
 def test_a_connection_starts_reading_a_head(conn: CgiHttpProtocol) -> None:
     assert conn.phase is P.READING_HEAD
     assert not conn.closing
+
+
+def test_an_http09_request_ends_the_reading(conn: CgiHttpProtocol) -> None:
+    for event in (E.HEAD_PARSED, E.MESSAGE_PARSED, E.LAST_REQUEST):
+        conn._advance(event)
+    assert conn.phase is P.CLOSING
+    assert conn.closing
+    with pytest.raises(PhaseError):
+        conn._advance(E.HEAD_BEGUN)
 
 
 def test_a_kept_alive_connection_goes_round(conn: CgiHttpProtocol) -> None:

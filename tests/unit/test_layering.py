@@ -44,6 +44,8 @@ PURE_CORES = (
     "cgihttpd.asgi", "cgihttpd.banner", "cgihttpd.cache",
     # access control: Require trees, Order/Allow/Deny, the expression subset
     "cgihttpd.authz", "cgihttpd.expr",
+    # mod_rewrite: rules as values, the engine on facts
+    "cgihttpd.rewrite",
     # the lifecycle: signals and -k verbs -> states and plans
     "cgihttpd.control",
     # the learner's start: the course's site and hosts-file lines as text

@@ -181,7 +181,7 @@ class _CgiRun:
         # After an internal redirect the body belonged to the first request: Apache
         # reads or discards it there, and unsets Content-Length for a CGI Location
         # redirect (cgi_common.h), so this script gets an empty stdin.
-        redirected = "REDIRECT_STATUS" in self.inherited_env
+        redirected = "REDIRECT_STATUS" in self.inherited_env and not ex.keeps_body
         if redirected:
             spool, length = None, 0
             self.body_done = True
@@ -219,7 +219,14 @@ class _CgiRun:
             slots = ex.runtime.slots()
             await self._queue(slots, spool, length)
             try:
-                await self._run(spec, spool)
+                # mod_status: the script is listed while it runs
+                counters = ex.runtime.status
+                token = counters.script_began(self.filename, ex.vhost.server_name,
+                                              time.time())
+                try:
+                    await self._run(spec, spool)
+                finally:
+                    counters.script_ended(token)
             finally:
                 slots.release()
         finally:
@@ -643,6 +650,7 @@ class _CgiRun:
         return render_page(diagnosis, status) if self.dev else None
 
     def _log_diagnosis(self, diagnosis: Diagnosis) -> None:
+        self.ex.runtime.status.script_failed(self.filename, diagnosis.summary(), time.time())
         self.log("error", f"{diagnosis.summary()} (run with {diagnosis.interpreter}; "
                  f"{diagnosis.exit})")
 

@@ -15,7 +15,7 @@ unusable, never silently skipped: a syntax error, an unknown directive, one Allo
 forbids, a protecting directive cgihttpd does not enforce (``modules.protection``), or
 one whose effect is server-wide, or a directive of a module cgihttpd loads but does not
 implement (from the server's own files such a directive is ignored with a start-up
-warning; a .htaccess has no start-up, and ignoring a RewriteRule [F] would fail open).
+warning; a .htaccess has no start-up, and ignoring one could fail open).
 Apache answers an unusable file with 500 and an alert naming it; so does cgihttpd
 (``resolve``). Apache would apply the unimplemented directive: there cgihttpd differs.
 """
@@ -114,8 +114,8 @@ def parse_htaccess(text: str, path: str, directory: str, overrides: Overrides,
             return _failed(draft.errors[0])
         if draft.ignored:
             # Ignored in the server's files with a start-up warning; a .htaccess has no
-            # start-up to warn at, and skipping a RewriteRule [F] there would serve what
-            # it denies: the file is refused instead (500 and an alert), never half used.
+            # start-up to warn at, and skipping a directive there could serve what it
+            # denies: the file is refused instead (500 and an alert), never half used.
             return _failed(ConfigError(
                 f"{node.name}: not implemented by cgihttpd; the .htaccess is refused "
                 "rather than applied without it", node.source))

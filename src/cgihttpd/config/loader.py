@@ -40,6 +40,7 @@ from cgihttpd.config.modules import (
 )
 from cgihttpd.config.readtimeout import ReadTimeout
 from cgihttpd.config.tree import expand, new_state, normalise_path, parse_tree
+from cgihttpd.rewrite import RewriteConf
 
 #: Debian's compiled-in DocumentRoot (apache2 -S on a config without one).
 DEFAULT_DOCUMENT_ROOT = "/var/www/html"
@@ -236,6 +237,7 @@ def finish(draft: D.Draft, *, files: tuple[str, ...], defines: frozenset[str],
         define_values=define_values,
         cgi_warm_preload=tuple(draft.warm_preload),
         dev_mode=draft.dev_mode,
+        extended_status=draft.extended_status,
         header_timeout=_read_timeout(draft, loaded, "header", main.timeout),
         body_timeout=_read_timeout(draft, loaded, "body", main.timeout),
     )
@@ -333,7 +335,21 @@ def _freeze(s: D.ServerDraft, main: D.ServerDraft | None, root: str) -> VirtualH
         port=_server_port(s, main),
         redirects=redirects,
         setenvif=s.setenvif if main is None else main.setenvif + s.setenvif,
+        rewrite=_rewrite(s, main),
+        body_timeout=s.body_timeout,
     )
+
+
+def _rewrite(s: D.ServerDraft, main: D.ServerDraft | None) -> RewriteConf | None:
+    """config_server_merge: the main server's settings, and a virtual host's own merged
+    over them (its rules alone unless RewriteOptions Inherit); a virtual host with no
+    mod_rewrite directive gets none (its engine state comes with the per-directory
+    defaults)."""
+    if main is None:
+        return s.rewrite if s.rewrite is not None else RewriteConf()
+    if s.rewrite is None:
+        return None
+    return (main.rewrite or RewriteConf()).merge(s.rewrite)
 
 
 def _server_port(s: D.ServerDraft, main: D.ServerDraft | None) -> int:

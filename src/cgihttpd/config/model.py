@@ -26,6 +26,7 @@ from cgihttpd.config.indexopts import effective_index_options, merge_index_optio
 from cgihttpd.config.readtimeout import ReadTimeout
 from cgihttpd.config.setenvif import EnvCondition
 from cgihttpd.headers import HeaderAction
+from cgihttpd.rewrite import RewriteConf
 
 # --- where a value came from ---------------------------------------------------------
 
@@ -221,6 +222,9 @@ class DirConf:
     #: mod_setenvif conditions written in sections and .htaccess, applied at
     #: header-parser (the more general section's first)
     setenvif: tuple[EnvCondition, ...] = ()
+    #: mod_rewrite's per-directory settings (RewriteEngine, RewriteOptions, RewriteBase,
+    #: the rules of the most specific section that has any); None: none here
+    rewrite: RewriteConf | None = None
     #: mod_headers Header lines (the response's) and RequestHeader lines, in order:
     #: the more general section's first (merge_headers_config appends)
     headers: tuple[HeaderAction, ...] = ()
@@ -292,6 +296,8 @@ class DirConf:
             redirect=pick(self.redirect, over.redirect),  # type: ignore[arg-type]
             limit_request_body=pick(self.limit_request_body, over.limit_request_body),  # type: ignore[arg-type]
             setenvif=self.setenvif + over.setenvif,
+            rewrite=(self.rewrite if over.rewrite is None
+                     else (self.rewrite or RewriteConf()).merge(over.rewrite)),
             headers=self.headers + over.headers,
             request_headers=self.request_headers + over.request_headers,
             ignored=self.ignored + over.ignored,
@@ -492,8 +498,14 @@ class VirtualHost:
     #: mod_setenvif conditions written outside any section, applied at
     #: post-read-request: the main server's, then this vhost's own
     setenvif: tuple[EnvCondition, ...] = ()
+    #: mod_rewrite's server settings and rules (applied at URL translation); None for
+    #: a virtual host with no mod_rewrite directive of its own, where the main server's
+    #: rules do not apply (hook_uri2file: conf->server != r->server)
+    rewrite: RewriteConf | None = None
     #: ErrorLogFormat; None: Apache's default layout
     error_log_format: str | None = None
+    #: RequestReadTimeout body= of this virtual host; None: the server's
+    body_timeout: ReadTimeout | None = None
 
     @property
     def script_timeout(self) -> float:
@@ -563,6 +575,9 @@ class ServerConfig:
     #: CGIDevMode / --dev (cgihttpd): a failing script's 500 page explains what went
     #: wrong (``cgi.diagnosis``); configuration edits are picked up without a restart
     dev_mode: bool = False
+    #: ExtendedStatus: mod_status reports the totals (accesses, traffic, CPU...). Off by
+    #: default, as apache2 2.4.71 prints them only with ExtendedStatus On
+    extended_status: bool = False
     #: mod_reqtimeout ``RequestReadTimeout header=...``; without the module, Timeout.
     #: The default is mod_reqtimeout's (header=20-40,MinRate=500).
     header_timeout: ReadTimeout = REQTIMEOUT_HEADER

@@ -330,7 +330,7 @@ IMPLEMENTED_MODULES: frozenset[str] = frozenset({
     "mpm_event_module", "mpm_prefork_module", "mpm_worker_module",
     "mime_module", "dir_module", "alias_module", "authz_core_module", "authz_host_module",
     "env_module", "cgi_module", "cgid_module", "autoindex_module", "reqtimeout_module",
-    "setenvif_module", "headers_module",
+    "setenvif_module", "headers_module", "rewrite_module", "status_module",
     # HTTP Basic against htpasswd files; Require trees (and the forms that need a user);
     # Order/Allow/Deny/Satisfy
     "auth_basic_module", "authn_core_module", "authn_file_module", "authz_user_module",
@@ -487,7 +487,6 @@ UNIMPLEMENTED_EFFECTS: dict[str, str] = {
     "deflate_module": "responses are sent uncompressed",
     "filter_module": "no output filter runs",
     "negotiation_module": "no content negotiation (MultiViews, type maps, LanguagePriority)",
-    "status_module": "no server-status page",
     "info_module": "no server-info page",
     "expires_module": "no Expires or max-age headers are added",
     "include_module": "server-side includes are sent unparsed",

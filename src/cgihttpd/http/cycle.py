@@ -76,7 +76,7 @@ class Cycle:
     __slots__ = ("conn", "scope", "facts", "stats", "body", "more_body", "body_done",
                  "event", "disconnected", "expect_continue", "response_started",
                  "response_complete", "plan", "remaining", "keep_alive", "pending_head",
-                 "raw")
+                 "raw", "app", "await_body", "body_wanted")
 
     def __init__(self, conn: ConnectionPort, scope: MutableMapping[str, Any],
                  facts: RequestFacts, stats: dict[str, Any], expect_continue: bool) -> None:
@@ -100,6 +100,14 @@ class Cycle:
         self.keep_alive = facts.client_keep_alive and facts.server_keep_alive
         #: the response is the application's own bytes (``cgihttpd.raw``)
         self.raw = False
+        #: the application that answers (None: the server's); the connection answers
+        #: some requests itself
+        self.app: ASGIApp | None = None
+        #: the body is chunked: one the application never asks for is read to its end
+        #: before the response starts (``_await_body``)
+        self.await_body = False
+        #: the application has called ``receive()``
+        self.body_wanted = False
 
     # --- the ASGI task ----------------------------------------------------------------
 
@@ -144,6 +152,7 @@ class Cycle:
     # --- ASGI receive -----------------------------------------------------------------
 
     async def receive(self) -> Message:
+        self.body_wanted = True
         if self.expect_continue and not self.response_started and not self.disconnected:
             # RFC 9110 section 10.1.1: answer 100 when the body is first wanted.
             self.expect_continue = False
@@ -187,6 +196,8 @@ class Cycle:
             status = int(message["status"])
             if status < 200:
                 raise RuntimeError("informational responses are written by the server")
+            if self.await_body and not self.body_wanted and self.more_body:
+                await self._await_body()
             facts = self.facts
             if not self.keep_alive or conn.closing:
                 facts = without_keep_alive(facts)
@@ -246,6 +257,22 @@ class Cycle:
             self.event.set()
             conn.complete(self)
 
+
+    async def _await_body(self) -> None:
+        """Read a chunked body the application did not ask for to its end, dropping
+        it, before answering: Apache's handlers discard the body first
+        (``ap_discard_request_body``), so a malformed body is answered 400 rather
+        than 200 followed by a 400. A body error or timeout answers for the request
+        (the connection writes its page): then ``ClientDisconnected``."""
+        while self.more_body and not self.disconnected:
+            self.body.clear()
+            self.event.clear()
+            self.conn.want_body(self)
+            await self.event.wait()
+        self.body.clear()
+        self.body_done = True
+        if self.disconnected:
+            raise ClientDisconnected("the request body failed")
 
     def _send_raw(self, message: Message) -> None:
         """The ``cgihttpd.raw`` extension: bytes written as they are, for responses

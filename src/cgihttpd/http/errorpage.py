@@ -1,5 +1,6 @@
 """The error pages the HTTP layer writes itself, before any application sees the request
-(400, 408, 414; 500 when the application fails before answering). Pure: values in, bytes out.
+(400, 405 for CONNECT, 408, 413 for a chunk size past any limit, 414, 417; 500 when the
+application fails before answering). Pure: values in, bytes out.
 
 Pages are byte-for-byte Apache 2.4.71's (``ap_send_error_response`` and
 ``get_canned_error_string`` in modules/http/http_protocol.c), checked with raw sockets.
@@ -16,6 +17,9 @@ from cgihttpd.http.status import reason_phrase
 _MESSAGES: dict[int, str] = {
     400: "<p>Your browser sent a request that this server could not understand.<br />\n",
     408: "<p>Server timeout waiting for the HTTP request from the client.</p>\n",
+    405: "<p>The requested method {method} is not allowed for this URL.</p>\n",
+    413: ("The requested resource does not allow request data with {method} requests, or "
+          "the amount of data provided in\nthe request exceeds the capacity limit.\n"),
     414: "<p>The requested URL's length exceeds the capacity\nlimit for this server.<br />\n",
     500: ("<p>The server encountered an internal error or\nmisconfiguration and was unable "
           "to complete\nyour request.</p>\n<p>Please contact the server administrator at \n "
@@ -32,11 +36,19 @@ NOTE_FIELDS = "The number of request header fields exceeds this server's limit."
 
 
 def error_page(status: int, note: str | None = None, *, admin: str = "",
-               signature_html: str = "") -> bytes:
-    """The HTML body Apache sends for ``status`` (``note`` as Apache's error-notes)."""
+               signature_html: str = "", method: str = "GET") -> bytes:
+    """The HTML body Apache sends for ``status`` (``note`` as Apache's error-notes; for
+    417 the Expect value the client sent)."""
     title = f"{status} {reason_phrase(status)}"
     message = _MESSAGES.get(status, "")
     message = message.replace("{admin}", escape(admin) if admin else "[no address given]")
+    message = message.replace("{method}", escape(method))
+    if status == 417:
+        # ap_send_error_response: HTTP_EXPECTATION_FAILED quotes the field back
+        message = ("<p>The expectation given in the Expect request-header\nfield could not "
+                   "be met by this server.\nThe client sent<pre>\n    Expect: "
+                   f"{escape(note or '')}\n</pre>\n</p><p>Only the 100-continue expectation "
+                   "is supported.</p>\n")
     if status in (400, 414):
         # the paragraph stays open for error-notes, then closes
         message += f"{note}</p>\n" if note else "</p>\n"

@@ -14,6 +14,7 @@ RFC 9112 section 6-9:
   ``Connection: close``; HTTP/1.0 only with ``Connection: keep-alive``), the server allows
   it (KeepAlive On, MaxKeepAliveRequests not reached) and the status does not drop the
   connection (``ap_status_drops_connection``: 400 408 411 413 414 500 501 503);
+- to an HTTP/0.9 request (a GET line alone): the body alone, no head, then close;
 - ``Keep-Alive: timeout=N, max=M`` and ``Connection: Keep-Alive`` are sent only when the
   client sent a ``keep-alive`` token, ``Connection: close`` whenever the connection
   closes (both as Apache, checked with raw sockets against 2.4.71).
@@ -63,7 +64,7 @@ class InvalidResponse(ValueError):
 class RequestFacts:
     """What framing needs to know about the request and the connection."""
 
-    http_version: str  # "1.0" | "1.1"
+    http_version: str  # "0.9" | "1.0" | "1.1"
     method: str
     #: the client's wish (llhttp's should_keep_alive: 1.1 default, 1.0 needs keep-alive)
     client_keep_alive: bool
@@ -162,6 +163,11 @@ def plan_response(
     fields = _scan_tuple(headers) if type(headers) is tuple else _scan(headers)
     content_length = fields.content_length
     allowed = body_allowed(facts.method, status)
+    if facts.http_version == "0.9":
+        # HTTP/0.9 has no response head: the body, then close (Apache's
+        # basic_http_header is skipped for assbackwards requests)
+        return ResponsePlan(head=b"", body_allowed=allowed, chunked=False,
+                            content_length=content_length, keep_alive=False)
     informational = status < 200
     if content_length is not None or not allowed:
         delimited = True

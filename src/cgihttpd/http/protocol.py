@@ -21,8 +21,10 @@ needs arrives as an ``HttpSettings`` value.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import enum
 import logging
+import math
 import re
 import time
 import urllib.parse
@@ -33,6 +35,7 @@ import httptools
 
 from cgihttpd.asgi import ASGIApp
 from cgihttpd.banner import signature
+from cgihttpd.config.readtimeout import ReadTimeout
 from cgihttpd.http.cycle import ClientDisconnected, Cycle, without_keep_alive
 from cgihttpd.http.errorpage import NOTE_FIELD_SIZE, NOTE_FIELDS, error_page
 from cgihttpd.http.framing import RequestFacts, plan_response
@@ -58,6 +61,18 @@ LLHTTP_METHODS = frozenset(m.encode() for m in (
     "PRI QUERY").split())
 #: RFC 9110 section 5.6.2: token = 1*tchar
 _TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+
+#: RFC 3986 section 3: an absolute-form target's scheme and authority
+_ABSOLUTE = re.compile(rb"([A-Za-z][A-Za-z0-9+.\-]*)://([^/?#]*)")
+#: HTTP/1.x with a minor version above 1: answered as 1.1 (RFC 9110 section 2.5)
+_HIGHER_MINOR = re.compile(rb"HTTP/1\.[2-9]")
+#: userinfo's password in an absolute-form target, masked in the log as Apache does
+_PASSWORD = re.compile(rb"(://[^/?#:@]*:)[^/?#@]*@")
+
+
+def _masked(line: bytes) -> bytes:
+    return _PASSWORD.sub(rb"\1XXXXXXXX@", line, count=1)
+
 
 #: how often deadlines are checked: timeouts fire up to this much late
 DEADLINE_TICK = 0.25
@@ -89,7 +104,8 @@ class Phase(enum.Enum):
     #: llhttp stopped at an Upgrade: input is dropped, the connection closes after the
     #: response
     UPGRADED = enum.auto()
-    #: the server shuts down: input is dropped, the connection closes after the response
+    #: no further request will be read (the server shuts down, or the request was
+    #: HTTP/0.9): input is dropped, the connection closes after the response
     CLOSING = enum.auto()
     #: an error answer is out: input is read and dropped for LINGER_SECONDS, then close
     LINGERING = enum.auto()
@@ -115,6 +131,9 @@ class Event(enum.Enum):
     UPGRADE = enum.auto()
     #: graceful shutdown while a response is being sent
     SHUTDOWN = enum.auto()
+    #: the request just parsed is the connection's last: an HTTP/0.9 request, which has
+    #: no headers and no way to keep the connection (Apache reads nothing after it)
+    LAST_REQUEST = enum.auto()
     #: the connection answered an error itself (protocol_error, the body timeout)
     ERROR_ANSWERED = enum.auto()
     #: close(), abort() or connection_lost()
@@ -145,6 +164,7 @@ HEAD_BEGUN, HEAD_PARSED, MESSAGE_PARSED, BODY_UNREAD = (
     Event.HEAD_BEGUN, Event.HEAD_PARSED, Event.MESSAGE_PARSED, Event.BODY_UNREAD)
 UPGRADE, SHUTDOWN, ERROR_ANSWERED, CLOSE = (
     Event.UPGRADE, Event.SHUTDOWN, Event.ERROR_ANSWERED, Event.CLOSE)
+LAST_REQUEST = Event.LAST_REQUEST
 HEAD_TIMEOUT, BODY_TIMEOUT, KEEPALIVE_TIMEOUT, LINGER_TIMEOUT = (
     Timer.HEAD_TIMEOUT, Timer.BODY_TIMEOUT, Timer.KEEPALIVE_TIMEOUT, Timer.LINGER_TIMEOUT)
 
@@ -166,6 +186,10 @@ TRANSITIONS: dict[tuple[Phase, Event], Phase] = {
     # the same read is parsed without HeadGuard having seen it begin
     (IDLE, HEAD_PARSED): READING_BODY,
     (IDLE, UPGRADE): UPGRADED,
+    # an HTTP/0.9 request was parsed whole (or refused: then already LINGERING)
+    (IDLE, LAST_REQUEST): CLOSING,
+    (LINGERING, LAST_REQUEST): LINGERING,
+    (CLOSED, LAST_REQUEST): CLOSED,
     # llhttp goes on parsing the read in which the connection answered an error (a
     # request refused after its head): what it finds is dropped
     **{(phase, event): phase
@@ -221,9 +245,13 @@ class Deadlines:
     def sweep(self) -> None:
         self.handle = None
         now = self.loop.time()
-        due = [c for c in self.connections if c.timer is not None and c.deadline <= now]
+        due = [c for c in self.connections
+               if c.timer is not None and c.deadline <= now or c.write_deadline <= now]
         for conn in due:
-            conn.on_deadline()
+            if conn.write_deadline <= now:
+                conn.on_write_deadline()
+            else:
+                conn.on_deadline()
         if self.connections:
             self.handle = self.loop.call_later(DEADLINE_TICK, self.sweep)
 
@@ -288,8 +316,23 @@ class CgiHttpProtocol(asyncio.Protocol):
         self.head_wall_start = 0.0
         self.body_left: int | None = 0  # None: chunked, unknown length
         self.url = bytearray()
+        #: the request line while it arrives (``_vet_request_line``)
+        self.line_buf = bytearray()
+        #: llhttp has begun a head that the request-line check did not see: the rest
+        #: of a read that ended a chunked body (see data_received)
+        self.head_in_parser = False
+        #: the request line was HTTP/0.9: answered with the body alone, then close
+        self.http09 = False
+        #: "1.2" for "HTTP/1.2" (answered as 1.1, logged as sent)
+        self.version_text: str | None = None
         self.headers: list[tuple[bytes, bytes]] = []
         self.header_bytes = 0
+        # the body being read: when its deadline counts from (None: not yet asked
+        # for), its bytes so far, and since when reading waits for the application
+        self.body_start: float | None = None
+        self.body_received = 0
+        self.body_paused_at: float | None = None
+        self.body_rule: ReadTimeout = self.settings.body_timeout
         # requests
         self.requests_done = 0  # %k counts these
         self.cycle: Cycle | None = None  # the request being parsed (or the last one)
@@ -302,6 +345,8 @@ class CgiHttpProtocol(asyncio.Protocol):
         self.deadline = 0.0
         #: a graceful reload retired this connection: no keep-alive after its request
         self.retiring = False
+        #: when a stalled write gives up (Timeout; inf while the client reads)
+        self.write_deadline = math.inf
 
     # --- asyncio.Protocol -------------------------------------------------------------
 
@@ -342,10 +387,15 @@ class CgiHttpProtocol(asyncio.Protocol):
     def pause_writing(self) -> None:
         self.write_paused = True
         self.writable.clear()
+        # Apache's Timeout bounds each write: a client that stops reading is dropped
+        # after it, which ends the response and frees what serves it (a CGI script
+        # and its slot)
+        self.write_deadline = self.loop.time() + self.settings.timeout
 
     def resume_writing(self) -> None:
         self.write_paused = False
         self.writable.set()
+        self.write_deadline = math.inf
 
     async def drain(self) -> None:
         await self.writable.wait()
@@ -356,7 +406,7 @@ class CgiHttpProtocol(asyncio.Protocol):
             if phase is IDLE or phase is READING_HEAD:
                 if phase is IDLE:
                     self._begin_head()
-                fresh = self.guard.total == 0
+                line_done = self.guard.request_line_done
                 consumed, violation, _complete = self.guard.scan(data)
                 if self.timer is HEAD_TIMEOUT:
                     self.deadline = self.settings.header_timeout.deadline(
@@ -365,9 +415,23 @@ class CgiHttpProtocol(asyncio.Protocol):
                     self._refuse(violation)
                     return
                 piece, data = data[:consumed], data[consumed:]
-                if fresh:
-                    piece = self._stand_in_method(piece)
+                if not line_done and not self.head_in_parser:
+                    # The request line is held back until it is whole (HeadGuard bounds
+                    # it), then checked and fed to llhttp in one piece.
+                    self.line_buf += piece
+                    if not self.guard.request_line_done:
+                        continue
+                    vetted = self._vet_request_line(bytes(self.line_buf))
+                    self.line_buf.clear()
+                    if vetted is None:
+                        return
+                    piece = vetted
                 if not self._feed(piece):
+                    return
+                if self.http09:
+                    # nothing after an HTTP/0.9 request line is read (Apache's
+                    # read_request_line returns at once for it)
+                    self._advance(LAST_REQUEST)
                     return
             elif phase is READING_BODY or phase is DISCARDING_BODY:
                 if self.body_left is None:
@@ -388,6 +452,44 @@ class CgiHttpProtocol(asyncio.Protocol):
             self.head_start = self.loop.time()
             self.head_wall_start = time.time()
             self._arm(HEAD_TIMEOUT, self.settings.header_timeout.deadline(self.head_start, 0))
+
+    def _vet_request_line(self, buf: bytes) -> bytes | None:
+        """The bytes to feed llhttp for a head whose request line ``buf`` now holds
+        whole (with what followed it in the same read), or None once the line was
+        refused. Apache's ``ap_parse_request_line`` under ``HttpProtocolOptions Strict``
+        (checked with apache2 2.4.71): exactly "method SP target SP version"; a line
+        of two words is HTTP/0.9 (a GET is answered with the body alone, any other
+        method is a 400); an absolute-form target must be http(s) without userinfo;
+        "HTTP/1.x" with x > 1 is answered as HTTP/1.1 (RFC 9110 section 2.5)."""
+        self.version_text = None
+        start = len(buf) - len(buf.lstrip(b"\r\n"))
+        nl = buf.find(b"\n", start)
+        end = nl if nl > start and buf[nl - 1] != 0x0D else nl - 1
+        line, rest = buf[start:end], buf[nl + 1:]
+        parts = line.split(b" ")
+        if len(parts) == 2 and all(parts):
+            if parts[0] != b"GET":
+                self.protocol_error(400, None, line.decode("latin-1"),
+                                    method=parts[0].decode("latin-1"))
+                return None
+            self.http09 = True
+            return self._stand_in_method(line + b" HTTP/1.0\r\n\r\n")
+        if len(parts) != 3 or not all(parts):
+            self.protocol_error(400, None, " ".join(
+                p.decode("latin-1") for p in parts if p))
+            return None
+        method, target, version = parts
+        absolute = _ABSOLUTE.match(target)
+        if absolute is not None and method != b"CONNECT":
+            scheme, authority = absolute.groups()
+            if scheme.lower() not in (b"http", b"https") or b"@" in authority:
+                self.protocol_error(400, None, _masked(line).decode("latin-1"))
+                return None
+        higher = _HIGHER_MINOR.fullmatch(version)
+        if higher is not None:
+            self.version_text = version[5:].decode("ascii")
+            line = b"%s %s HTTP/1.1" % (method, target)
+        return self._stand_in_method(line + b"\r\n" + rest)
 
     def _stand_in_method(self, piece: bytes) -> bytes:
         """llhttp knows a fixed list of methods and rejects any other with a parse
@@ -418,16 +520,25 @@ class CgiHttpProtocol(asyncio.Protocol):
             if self.closing:
                 return False
             logger.info("malformed request from %s: %s", self.client, exc)
-            self.protocol_error(400, None, self._request_line_so_far())
+            phase = self.phase
+            if (phase is READING_BODY or phase is DISCARDING_BODY) and self.cycle is not None:
+                # Apache: a chunk size past what apr_off_t holds is 413, any other
+                # malformed chunk 400 (checked with apache2 2.4.71)
+                self._body_error(self.cycle, 413 if "overflow" in str(exc) else 400)
+            else:
+                self.protocol_error(400, None, self._request_line_so_far())
             return False
         return True
 
     # --- httptools callbacks ----------------------------------------------------------
 
     def on_message_begin(self) -> None:
+        self.head_in_parser = True
         self.url = bytearray()
         self.headers = []
         self.header_bytes = 0
+        self.body_start = self.body_paused_at = None
+        self.body_received = 0
 
     def on_url(self, url: bytes) -> None:
         self.url += url
@@ -437,6 +548,7 @@ class CgiHttpProtocol(asyncio.Protocol):
         self.header_bytes += len(name) + len(value) + 4
 
     def on_headers_complete(self) -> None:
+        self.head_in_parser = False
         if self._advance(HEAD_PARSED) is not READING_BODY:
             return  # parsed after an error answer in the same read: dropped
         self._cancel_timer()
@@ -444,22 +556,32 @@ class CgiHttpProtocol(asyncio.Protocol):
         method = self.real_method or parser.get_method().decode("ascii", "replace")
         version = parser.get_http_version()
         target = bytes(self.url)
-        request_line = f"{method} {target.decode('latin-1')} HTTP/{version}"
+        if self.http09:
+            request_line = f"{method} {target.decode('latin-1')}"
+        else:
+            request_line = (f"{method} {_masked(target).decode('latin-1')} "
+                            f"HTTP/{self.version_text or version}")
         host_seen = False
         expect_continue = False
+        expectation: bytes | None = None
         keep_alive_token = False
         chunked = False
+        codings: list[bytes] = []
         length = 0
         for name, value in self.headers:
             if name == b"host":
                 host_seen = True
-            elif name == b"expect" and value.strip().lower() == b"100-continue":
-                expect_continue = version == "1.1"
+            elif name == b"expect":
+                if value.strip().lower() == b"100-continue":
+                    expect_continue = version == "1.1"
+                elif expectation is None:
+                    expectation = value
             elif name == b"connection":
                 keep_alive_token = keep_alive_token or any(
                     t.strip().lower() == b"keep-alive" for t in value.split(b","))
             elif name == b"transfer-encoding":
                 chunked = True
+                codings += (c.strip().lower() for c in value.split(b","))
             elif name == b"content-length":
                 try:
                     length = int(value)
@@ -472,7 +594,7 @@ class CgiHttpProtocol(asyncio.Protocol):
             1 if self.running is not None and not self.running.response_complete else 0)
         left = None if max_req <= 0 else max(max_req - count, 0)
         facts = RequestFacts(
-            http_version=version,
+            http_version="0.9" if self.http09 else version,
             method=method,
             client_keep_alive=bool(parser.should_keep_alive()),
             keep_alive_token=keep_alive_token,
@@ -483,8 +605,8 @@ class CgiHttpProtocol(asyncio.Protocol):
         bytes_in = len(request_line) + 2 + self.header_bytes + 2
         stats: dict[str, Any] = {"bytes_out": 0, "body_bytes": 0, "bytes_in": bytes_in,
                                  "aborted": False, "status": 0}
-        if target == b"*":
-            raw_path, query = b"*", b""
+        if target == b"*" or method == "CONNECT":
+            raw_path, query = target, b""
         else:
             try:
                 parsed = httptools.parse_url(target)
@@ -518,11 +640,30 @@ class CgiHttpProtocol(asyncio.Protocol):
             }},
         }
         cycle = Cycle(self, scope, facts, stats, expect_continue)
+        cycle.await_body = chunked
         self.cycle = cycle
         if version == "1.1" and not host_seen:
             # RFC 9112 section 3.2 and Apache's core: a 1.1 request without Host is a 400.
             self._refuse_after_head(400, request_line, bytes_in)
             return
+        if chunked and codings[-1:] != [b"chunked"]:
+            # RFC 9112 section 6.3: a request whose last coding is not chunked has no
+            # length to read by; Apache's ap_read_request refuses any such coding with
+            # 400 ("client sent unknown Transfer-Encoding"), before a handler runs.
+            self._refuse_after_head(400, request_line, bytes_in)
+            return
+        if expectation is not None:
+            # RFC 9110 section 10.1.1; Apache answers 417 to any expectation but
+            # 100-continue, whatever the version, and closes.
+            cycle.keep_alive = False
+            self._answer_itself(cycle, 417, expectation.decode("latin-1"))
+        elif method == "CONNECT":
+            # no proxy here: the core's default handler answers 405 (the Allow
+            # field's order is Apache's hash order, which varies)
+            self._answer_itself(cycle, 405, None, ((b"Allow", self.settings.allow),))
+        elif method == "OPTIONS" and target == b"*":
+            # RFC 9110 section 9.3.7: the server's own options; Apache sends no Allow
+            self._answer_itself(cycle, 200, None)
         if self.running is None or self.running.response_complete:
             self._start(cycle)
         else:
@@ -536,10 +677,17 @@ class CgiHttpProtocol(asyncio.Protocol):
             return
         cycle.body += body
         cycle.stats["bytes_in"] += len(body)
-        if self.timer is BODY_TIMEOUT:
-            self._cancel_timer()
+        self.body_received += len(body)
         if len(cycle.body) > HIGH_WATER:
+            # the application is behind: its time does not count against the client
             self.pause_reading()
+            if self.timer is BODY_TIMEOUT:
+                self._cancel_timer()
+                self.body_paused_at = self.loop.time()
+        elif self.timer is BODY_TIMEOUT:
+            # mod_reqtimeout's MinRate: each byte pushes the deadline a little further
+            self.deadline = self.body_rule.deadline(self.body_start or 0.0,
+                                                    self.body_received)
         cycle.event.set()
 
     def on_message_complete(self) -> None:
@@ -558,7 +706,7 @@ class CgiHttpProtocol(asyncio.Protocol):
 
     def _start(self, cycle: Cycle) -> None:
         self.running = cycle
-        task = self.loop.create_task(cycle.run(self.app))
+        task = self.loop.create_task(cycle.run(cycle.app or self.app))
         self.server_state.tasks.add(task)
         task.add_done_callback(self.server_state.tasks.discard)
 
@@ -613,11 +761,22 @@ class CgiHttpProtocol(asyncio.Protocol):
         """The application waits for more of ``cycle``'s body: read on, and start the
         body deadline (RequestReadTimeout body=) unless a deadline runs."""
         self.resume_reading()
-        t = self.settings.body_timeout
+        # the virtual host's RequestReadTimeout body=, when it has one (the application
+        # puts it in the scope), else the server's
+        own = cycle.scope["extensions"]["cgihttpd"].get("body_timeout")
+        t = self.body_rule = own if isinstance(own, ReadTimeout) else self.settings.body_timeout
         # the parser is in this body (whatever the phase: SHUTDOWN or UPGRADE may have
         # come since, and the deadline is then what ends the application's wait)
         if t.initial > 0 and self.timer is None and cycle is self.cycle and cycle.more_body:
-            self._arm(BODY_TIMEOUT, self.loop.time() + t.initial)
+            now = self.loop.time()
+            if self.body_start is None:
+                # mod_reqtimeout's body stage: one deadline for the whole body, from
+                # its first read, extended by MinRate (not restarted by each byte)
+                self.body_start, self.body_received = now, 0
+            elif self.body_paused_at is not None:
+                self.body_start += now - self.body_paused_at
+            self.body_paused_at = None
+            self._arm(BODY_TIMEOUT, t.deadline(self.body_start, self.body_received))
 
     # --- the phase --------------------------------------------------------------------
 
@@ -679,22 +838,60 @@ class CgiHttpProtocol(asyncio.Protocol):
             else:
                 self._body_timeout(cycle)
 
+    def on_write_deadline(self) -> None:
+        """The client has taken none of the response for ``Timeout`` seconds."""
+        self.write_deadline = math.inf
+        logger.info("timeout writing the response to %s", self.client)
+        for cycle in (self.running, *self.pipeline):
+            if cycle is not None and not cycle.response_complete:
+                cycle.stats["aborted"] = True
+        self.abort()
+
     # --- errors the protocol answers itself -------------------------------------------
+
+    def _body_error(self, cycle: Cycle, status: int) -> None:
+        """``cycle``'s body is malformed: answer ``status`` at once and read no more of
+        the connection. Its application, waiting for the body, is told the client has
+        gone (a CGI script is then stopped); once it has answered, only the
+        connection can go."""
+        if cycle.response_complete:
+            # answered already without reading it (a response that did not wait)
+            self.protocol_error(status, None, str(
+                cycle.scope["extensions"]["cgihttpd"]["request_line"]))
+        elif cycle is not self.running:
+            # pipelined behind a response still going out: answered after it
+            with contextlib.suppress(ValueError):
+                self.pipeline.remove(cycle)
+            cycle.disconnected = True
+            cycle.event.set()
+            self.protocol_error(status, None, str(
+                cycle.scope["extensions"]["cgihttpd"]["request_line"]))
+        elif cycle.response_started:
+            cycle.disconnected = True
+            cycle.stats["aborted"] = True
+            cycle.event.set()
+            self.abort()
+        else:
+            self._answer_for_body(cycle, status)
 
     def _body_timeout(self, cycle: Cycle) -> None:
         """mod_reqtimeout's body stage ran out before the application answered: Apache
-        answers 408 (mod_cgi: "Timeout during reading request entity data"). The
-        application's request stays the one logged: its receive() returns
-        http.disconnect, its send() raises ClientDisconnected, and its ``stats`` already
-        hold the 408 and the bytes written."""
-        body = self.error_body(408)
-        plan = plan_response(without_keep_alive(cycle.facts), 408, [
+        answers 408 (mod_cgi: "Timeout during reading request entity data")."""
+        self._answer_for_body(cycle, 408)
+
+    def _answer_for_body(self, cycle: Cycle, status: int) -> None:
+        """Answer ``status`` for ``cycle``, whose body failed before its application
+        answered, then close. The application's request stays the one logged: its
+        receive() returns http.disconnect, its send() raises ClientDisconnected, and its
+        ``stats`` hold the status (``answered``) and the bytes written."""
+        body = self.error_body(status, None, str(cycle.scope["method"]))
+        plan = plan_response(without_keep_alive(cycle.facts), status, [
             (b"Content-Length", str(len(body)).encode()),
             (b"Content-Type", b"text/html; charset=iso-8859-1"),
         ], date=http_date(), server=self.server_header)
         self.write(plan.head + body)
-        cycle.stats.update(status=408, bytes_out=len(plan.head) + len(body),
-                           body_bytes=len(body))
+        cycle.stats.update(status=status, answered=status,
+                           bytes_out=len(plan.head) + len(body), body_bytes=len(body))
         cycle.response_started = cycle.response_complete = True
         cycle.disconnected = True
         cycle.event.set()
@@ -724,12 +921,34 @@ class CgiHttpProtocol(asyncio.Protocol):
         return signature(s.server_signature, s.server_header, s.server_name, port,
                          s.server_admin, prefix="<hr>\n")
 
-    def error_body(self, status: int, note: str | None = None) -> bytes:
+    def error_body(self, status: int, note: str | None = None, method: str = "GET") -> bytes:
         """Apache's error page for ``status``, with this server's signature."""
         return error_page(status, note, admin=self.settings.server_admin,
-                          signature_html=self.signature_html())
+                          signature_html=self.signature_html(), method=method)
 
-    def protocol_error(self, status: int, note: str | None, request_line: str) -> None:
+    def _answer_itself(self, cycle: Cycle, status: int, note: str | None,
+                       headers: tuple[tuple[bytes, bytes], ...] = ()) -> None:
+        """Answer ``cycle`` here rather than by the application (requests Apache's
+        core answers before any handler: 417, CONNECT, ``OPTIONS *``): in its turn
+        among pipelined requests, framed and logged like any other."""
+        scope = cycle.scope
+        body = b"" if status < 300 else self.error_body(status, note, scope["method"])
+        fields = [*headers, (b"Content-Length", str(len(body)).encode())]
+        if body:
+            fields.append((b"Content-Type", b"text/html; charset=iso-8859-1"))
+        request_line = str(scope["extensions"]["cgihttpd"]["request_line"])
+
+        async def answer(scope: Any, receive: Any, send: Any) -> None:
+            await send({"type": "http.response.start", "status": status, "headers": fields})
+            await send({"type": "http.response.body", "body": body})
+            stats = cycle.stats
+            self._log_error_event(status, request_line, stats["bytes_in"],
+                                  stats["bytes_out"], stats["body_bytes"])
+
+        cycle.app = answer
+
+    def protocol_error(self, status: int, note: str | None, request_line: str,
+                       method: str = "GET") -> None:
         """Answer ``status`` with Apache's page and close (these statuses drop the
         connection: ap_status_drops_connection)."""
         if self.transport is None or self.transport.is_closing():
@@ -741,11 +960,13 @@ class CgiHttpProtocol(asyncio.Protocol):
             return
         self._cancel_timer()
         body = self.error_body(status, note)
-        facts = RequestFacts("1.1", "GET", False, False, False)
+        facts = RequestFacts("1.1", method, False, False, False)
         plan = plan_response(facts, status, [
             (b"Content-Length", str(len(body)).encode()),
             (b"Content-Type", b"text/html; charset=iso-8859-1"),
         ], date=http_date(), server=self.server_header)
+        if not plan.body_allowed:
+            body = b""
         data = plan.head + body
         self.transport.write(data)
         self._log_error_event(status, request_line or "-", self.guard.total, len(data),

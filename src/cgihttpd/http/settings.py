@@ -44,6 +44,11 @@ class HttpSettings:
     header_timeout: ReadTimeout = field(default_factory=ReadTimeout)
     #: mod_reqtimeout body=20,MinRate=500: reading the request body
     body_timeout: ReadTimeout = field(default_factory=lambda: ReadTimeout(20.0, 20.0, 0))
+    #: Timeout: how long a write may wait for a client that does not read
+    timeout: float = 60.0
+    #: the Allow field of the connection's own 405 (CONNECT): TRACE only with
+    #: TraceEnable on (the main server's)
+    allow: bytes = b"GET,HEAD,POST,OPTIONS,TRACE"
     keep_alive: bool = True
     keep_alive_timeout: float = 5.0
     #: MaxKeepAliveRequests; 0 means unlimited

@@ -214,7 +214,7 @@ class ErrorLog:
         """This log as seen by one request: Apache appends ``, referer: R`` to every
         message logged for a request that carried a Referer (log.c, log_header); an
         ErrorLogFormat reads the request's fields, variables and host instead."""
-        return RequestErrorLog(self, referer, headers, env or {}, host, local)
+        return RequestErrorLog(self, referer, headers, env if env is not None else {}, host, local)
 
     def write_line(self, line: str) -> None:
         """Write one preformatted line; a failing stream never raises into a request."""
@@ -241,7 +241,7 @@ class RequestErrorLog:
         self.base = base
         self.referer = referer
         self.headers = headers
-        self.env = env or {}
+        self.env = env if env is not None else {}
         self.host = host
         self.local = local
 

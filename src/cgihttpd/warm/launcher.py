@@ -538,6 +538,12 @@ class WarmLauncher:
             self._said.add(what)
             _notify(spec, level, message)
 
+    def interpreters(self) -> list[tuple[str, int]]:
+        """The live warm interpreters and spawners of every event loop: (what, pid),
+        for the status page."""
+        return [(_what(z.key), z.pid) for pool in list(self._pools.values())
+                for z in list(pool.values()) if not z.dead and z.pid]
+
     def close(self) -> None:
         """Stop every zygote (each also stops by itself when the server exits)."""
         for pool in list(self._pools.values()):

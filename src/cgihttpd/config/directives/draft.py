@@ -23,6 +23,7 @@ from cgihttpd.config.model import (
 from cgihttpd.config.readtimeout import ReadTimeout
 from cgihttpd.config.setenvif import EnvCondition
 from cgihttpd.config.tree import Node, server_root_relative
+from cgihttpd.rewrite import RewriteConf
 
 Arity = Literal["TAKE1", "TAKE2", "TAKE12", "TAKE23", "TAKE123", "ITERATE", "ITERATE2", "FLAG",
                 "RAW"]
@@ -75,12 +76,16 @@ class ServerDraft:
     server_signature: Literal["on", "off", "email"] | None = None
     trace_enable: Literal["on", "off", "extended"] | None = None
     cgi_script_timeout: float | None = None
+    #: RequestReadTimeout body= in a <VirtualHost> (the main server's is the Draft's)
+    body_timeout: ReadTimeout | None = None
     script_log: str | None = None
     script_log_length: int | None = None
     script_log_buffer: int | None = None
     access_file_names: tuple[str, ...] | None = None
     #: mod_setenvif conditions outside any section (its server config)
     setenvif: tuple[EnvCondition, ...] = ()
+    #: mod_rewrite's server settings (written outside any section); None: none
+    rewrite: RewriteConf | None = None
 
 
 @dataclass
@@ -113,6 +118,8 @@ class Draft:
     queue_memory: int = 0
     #: CGIDevMode (cgihttpd): explain failing scripts in the browser
     dev_mode: bool = False
+    #: ExtendedStatus (core): the totals in mod_status's report
+    extended_status: bool = False
     #: CGIWarmPreload modules, in order, each once
     warm_preload: list[str] = field(default_factory=list)
     #: RequestReadTimeout stages set ("handshake", "header", "body")

@@ -68,9 +68,14 @@ def _request_read_timeout(ctx: Ctx, node: Node) -> None:
             timeout = parse_read_timeout(value)
         except ValueError as exc:
             raise ConfigError(f"RequestReadTimeout: {word}: {exc}") from None
-        if not ctx.server.is_main:
-            # one set of deadlines per listening server: the HTTP layer reads the head
+        if not ctx.server.is_main and stage == "body":
+            # the body is read once the virtual host is known: the vhost's own
+            ctx.server.body_timeout = timeout
+            continue
+        if not ctx.server.is_main and stage == "header":
+            # one head deadline per listening server: the HTTP layer reads the head
             # before it knows the virtual host
-            ctx.draft.warnings.append(f"{node.source}: RequestReadTimeout is applied "
-                                      "server-wide by cgihttpd, not per virtual host")
+            ctx.draft.warnings.append(f"{node.source}: RequestReadTimeout header= is "
+                                      "applied server-wide by cgihttpd, not per virtual "
+                                      "host")
         ctx.draft.read_timeouts[stage] = timeout  # "handshake" is TLS only: unused

@@ -1,6 +1,6 @@
 """Server-level directives of core, http_core, the MPMs and mod_unixd: Listen, PidFile,
 User/Group, the request limits, ServerTokens, ServerName and friends, DocumentRoot, the
-timeouts and KeepAlive, ServerSignature, and those accepted with no effect in a
+timeouts and KeepAlive, ServerSignature, ExtendedStatus, and those accepted with no effect in a
 one-process server (Mutex, ...). ServerRoot and LoadModule, which act while the file is
 read, are in ``readtime``."""
 
@@ -10,7 +10,7 @@ import re
 
 from cgihttpd.config.directives.draft import Arity, Ctx
 from cgihttpd.config.directives.sections import parse_address
-from cgihttpd.config.directives.table import atoi, directive, seconds
+from cgihttpd.config.directives.table import atoi, directive, flag, seconds
 from cgihttpd.config.errors import ConfigError
 from cgihttpd.config.model import Address
 from cgihttpd.config.tree import Node, normalise_path
@@ -69,6 +69,13 @@ _no_effect("DefaultRuntimeDir", "TAKE1", "Common directory for run-time files (s
            "memory, locks, etc.)")
 _no_effect("ScriptSock", "TAKE1", "the name of the socket to use for communication with "
            "the cgi daemon.", global_only=True)
+
+
+@directive("ExtendedStatus", "FLAG", "\"On\" to track extended status information, "
+           "\"Off\" to disable", global_only=True)
+def _extended_status(ctx: Ctx, node: Node) -> None:
+    # core.c: it decides what mod_status reports (the totals), not whether we count
+    ctx.draft.extended_status = flag(node)
 
 
 @directive("AccessFileName", "ITERATE", "Name(s) of per-directory config files (default: "

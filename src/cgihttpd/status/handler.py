@@ -1,0 +1,93 @@
+"""The ``server-status`` handler: ``SetHandler server-status`` answered from the
+runtime's counters, as mod_status's ``status_handler``.
+
+``?auto`` (anywhere among the query's words, as mod_status reads them) gives the
+machine format, ``?json`` the live charts' data, anything else the HTML page
+(``?refresh=N`` adds Apache's Refresh header to any of them). Owns the IO of a report: the clock, the
+load average, the process's CPU times, the warm launcher's interpreters; the formats are
+``report``'s. Must not know how the request got here (``app`` dispatches on the handler).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from typing import TYPE_CHECKING
+
+from cgihttpd import __version__
+from cgihttpd.banner import server_software
+from cgihttpd.response import Response, send_response
+from cgihttpd.status.report import (
+    AUTO_TYPE,
+    HTML_TYPE,
+    JSON_TYPE,
+    Snapshot,
+    format_auto,
+    format_html,
+    format_json,
+)
+
+if TYPE_CHECKING:
+    from cgihttpd.exchange import Exchange
+
+#: mod_status status_handler: "refresh" may be followed by "=N"
+_REFRESH = re.compile(r"refresh(?:=(\d+))?")
+#: the scoreboard's slots when CGIMaxProcesses is not set (cgi.queue's default)
+DEFAULT_SLOTS = 64
+
+
+def snapshot(ex: Exchange, host: str, now: float | None = None) -> Snapshot:
+    """The runtime's counters and the process's figures now."""
+    runtime = ex.runtime
+    counters = runtime.status
+    now = time.time() if now is None else now
+    getloadavg = getattr(os, "getloadavg", None)  # Windows has none
+    try:
+        load = getloadavg() if getloadavg is not None else (0.0, 0.0, 0.0)
+    except OSError:
+        load = (0.0, 0.0, 0.0)
+    t = os.times()
+    interpreters = getattr(runtime.launcher, "interpreters", None)
+    warm = tuple(interpreters()) if callable(interpreters) else ()
+    return Snapshot(
+        host=host, version=server_software("Full"), built=f"cgihttpd {__version__}",
+        now=now, started=counters.started, generation=counters.generation,
+        load=(load[0], load[1], load[2]), extended=runtime.config.extended_status,
+        accesses=counters.accesses, bytes_out=counters.bytes_out,
+        duration_us=counters.duration_us,
+        cpu=(t.user, t.system, t.children_user, t.children_system),
+        busy=counters.busy, slots=runtime.config.max_concurrent_cgi or DEFAULT_SLOTS,
+        scripts=tuple((r.filename, r.vhost, max(now - r.started, 0.0))
+                      for r in list(counters.scripts.values())),
+        warm=warm, by_vhost=tuple(sorted(counters.by_vhost.items())),
+        latencies=tuple(counters.latencies), script_runs=counters.script_runs,
+        script_failures=counters.script_failures,
+        failures=tuple((f.at, f.filename, f.summary) for f in counters.failures))
+
+
+async def serve_status(ex: Exchange, host: str) -> None:
+    """Answer ``ex`` with the report its query asks for."""
+    words = re.split(r"[&;]", ex.request.query) if ex.request.query else []
+    snap = snapshot(ex, host)
+    refresh: int | None = None
+    for word in words:
+        m = _REFRESH.fullmatch(word)
+        if m:
+            # apache2 2.4.71 answers a bare "refresh" with "Refresh: 10"
+            refresh = int(m.group(1) or 10)
+    if "auto" in words:
+        body, ctype = format_auto(snap), AUTO_TYPE
+    elif "json" in words:
+        body, ctype = format_json(snap), JSON_TYPE
+    else:
+        body, ctype = format_html(snap), HTML_TYPE
+    data = body.encode("latin-1" if ctype != JSON_TYPE else "utf-8", "replace")
+    headers: tuple[tuple[str, str], ...] = (("Content-Length", str(len(data))),
+                                            ("Content-Type", ctype))
+    if refresh is not None:  # mod_status: a Refresh header, whatever the format
+        headers += (("Refresh", str(refresh)),)
+    if ctype == JSON_TYPE:
+        headers += (("Cache-Control", "no-store"),)
+    await send_response(ex.send, Response(200, headers, data),
+                        head=ex.request.method == "HEAD")
