@@ -765,9 +765,10 @@ def _apply_env(env: dict[str, str], changes: Iterable[tuple[str, str | None]]) -
 
 
 def _kept(exc: HTTPError) -> tuple[tuple[str, str], ...]:
-    """The headers an error keeps whatever page answers it: Allow, and a 401's
-    WWW-Authenticate (Apache's r->err_headers_out)."""
-    return tuple(h for h in exc.headers if h[0].lower() in ("allow", "www-authenticate"))
+    """The headers an error keeps whatever page answers it: Allow, a 401's
+    WWW-Authenticate (Apache's r->err_headers_out) and a 503's Retry-After."""
+    return tuple(h for h in exc.headers
+                 if h[0].lower() in ("allow", "www-authenticate", "retry-after"))
 
 
 #: What a learner's script file is called (dev mode explains one sent as text).

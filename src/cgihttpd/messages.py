@@ -259,6 +259,25 @@ BODY_READ_FAILED = CgiMessage("AH01225", "AH01270", "error",
                               "Error reading request entity data")
 SCRIPT_OUTPUT_TIMEOUT = CgiMessage("AH01220", "AH01220", "warn",
                                    "Timeout waiting for output from CGI script {path}")
+
+
+def cgi_queue_refused(module: CgiModule, path: str, reason: str, detail: str,
+                      waited: float) -> Note:
+    """cgihttpd's own (Apache has no CGI queue): a request refused a script slot, 503.
+    ``reason``: "time" (it waited CGIQueueTimeout) or "memory" (CGIQueueMemory is
+    used up by the requests already waiting)."""
+    why = ("queue time exceeded" if reason == "time" else "queue memory bound reached")
+    return plain(f"cgihttpd: CGI request refused ({why}) after waiting {waited:.3f} s: "
+                 f"{detail}: {path}", module)
+
+
+def cgi_queue_left(module: CgiModule, path: str, waited: float) -> Note:
+    """cgihttpd's own: a client that closed its connection while its request waited
+    for a script slot; it leaves the queue and the script never runs."""
+    return plain(f"cgihttpd: client left the CGI queue after {waited:.3f} s: {path}",
+                 module, "info")
+
+
 # --- the server's lifecycle (mpm_event's parent; checked with apache2 2.4.71 -k) ------------
 GRACEFUL_RESTART = Message("AH00493", "mpm_event", "notice",
                            "SIGUSR1 received.  Doing graceful restart")

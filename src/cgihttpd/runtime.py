@@ -9,7 +9,8 @@ path remembers between requests, it remembers here:
 - the launchers: the warm-Python zygotes and the spawner (``warm.WarmLauncher``) in front
   of the cold launcher (``cgi.runner.SubprocessLauncher``), or under Windows' rules
   (``platform.windows_rules``) the cold launcher alone, started the Windows way;
-- the script slots (CGIMaxProcesses), one set per event loop;
+- the script slots (CGIMaxProcesses) and their queue (CGIQueueTimeout, CGIQueueMemory),
+  one set per event loop;
 - mod_status's counters (``status.counters.StatusCounters``), which a graceful reload
   hands to the next runtime;
 - the caches (``Caches``), each a ``BoundedCache`` with the same eviction rule, among
@@ -36,13 +37,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from cgihttpd.cache import BoundedCache
-from cgihttpd.cgi.runner import (
-    DEFAULT_MAX_RUNNING,
-    DEFAULT_MAX_WAITING_FACTOR,
-    Launcher,
-    ScriptSlots,
-    SubprocessLauncher,
-)
+from cgihttpd.cgi.queue import DEFAULT_MAX_RUNNING, DEFAULT_QUEUE_MEMORY, ScriptSlots
+from cgihttpd.cgi.runner import Launcher, SubprocessLauncher
 from cgihttpd.config.model import ServerConfig
 from cgihttpd.platform import windows_rules
 from cgihttpd.status.counters import StatusCounters
@@ -92,10 +88,8 @@ class Runtime:
     caches: Caches = field(default_factory=Caches)
     #: mod_status's counters: carried across a graceful reload (``reload``)
     status: StatusCounters = field(default_factory=StatusCounters)
-    #: requests that may wait for a slot, per slot (CGIMaxProcesses × this)
-    waiting_factor: int = DEFAULT_MAX_WAITING_FACTOR
-    #: the script slots of the event loop that last asked (a loop's semaphore must not
-    #: be waited on from another loop; tests run several loops one after another)
+    #: the script slots of the event loop that last asked (a loop's futures must not
+    #: be awaited from another loop; tests run several loops one after another)
     _slots: tuple[asyncio.AbstractEventLoop, ScriptSlots] | None = None
 
     @classmethod
@@ -112,13 +106,16 @@ class Runtime:
                    caches=caches if caches is not None else Caches())
 
     def slots(self) -> ScriptSlots:
-        """CGIMaxProcesses: the slots for scripts on the running event loop."""
+        """CGIMaxProcesses: the slots for scripts on the running event loop, and their
+        queue (CGIQueueTimeout, CGIQueueMemory)."""
         loop = asyncio.get_running_loop()
         held = self._slots
         if held is not None and held[0] is loop:
             return held[1]
         limit = self.config.max_concurrent_cgi or DEFAULT_MAX_RUNNING
-        slots = ScriptSlots(limit, limit * self.waiting_factor)
+        config = self.config
+        slots = ScriptSlots(limit, max_wait=config.cgi_queue_timeout,
+                            memory=config.cgi_queue_memory or DEFAULT_QUEUE_MEMORY)
         self._slots = (loop, slots)
         return slots
 

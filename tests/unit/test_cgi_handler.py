@@ -23,6 +23,7 @@ import pytest
 from cgihttpd.cgi import handler as cgi_handler
 from cgihttpd.cgi import output as cgi_output
 from cgihttpd.cgi.handler import ScriptAborted, serve_cgi
+from cgihttpd.cgi.queue import WAITER_BASE
 from cgihttpd.cgi.runner import Launcher, SubprocessLauncher
 from cgihttpd.config.model import BUILTIN, DirConf, Limits, ServerConfig, VirtualHost
 from cgihttpd.errors import HTTPError
@@ -555,14 +556,15 @@ def test_dies_mid_body_aborts(tmp_path: Path) -> None:
     assert r.channel.body_bytes == b"start\n" and not r.channel.finished
 
 
-def test_busy_beyond_the_waiting_bound_is_503(tmp_path: Path) -> None:
+def test_busy_beyond_the_queue_memory_bound_is_503(tmp_path: Path) -> None:
     write_script(tmp_path, "s.py", py_script(
         'import time\ntime.sleep(0.5)\nprint("Content-Type: text/plain\\n\\nok")'))
     results: list[BaseException | None] = []
     log = Log()
     vh = make_vhost(tmp_path)
-    # one slot, and one request waiting for it
-    rt = runtime_for(replace(make_config(vh), max_concurrent_cgi=1), waiting_factor=1)
+    # one slot, and room in the queue's memory for one request waiting for it
+    rt = runtime_for(replace(make_config(vh), max_concurrent_cgi=1,
+                             cgi_queue_memory=WAITER_BASE))
 
     async def one() -> BaseException | None:
         ch = Channel()
@@ -586,6 +588,10 @@ def test_busy_beyond_the_waiting_bound_is_503(tmp_path: Path) -> None:
     asyncio.run(main())
     statuses = sorted(r.status if isinstance(r, HTTPError) else 200 for r in results)
     assert statuses == [200, 200, 503, 503, 503]  # 1 running + 1 waiting
+    refused = [r for r in results if isinstance(r, HTTPError)]
+    assert all(("Retry-After", "5") in r.headers for r in refused)
+    said = [m for m in log.messages() if "refused" in m]
+    assert len(said) == 3 and all("(queue memory bound reached)" in m for m in said)
 
 
 def test_no_zombies_or_fd_leaks_after_many_requests(tmp_path: Path) -> None:

@@ -256,6 +256,9 @@ CASES: list[tuple[str, str, Check]] = [
      lambda c: c.cgi_warm_preload == ("json", "cgi", "email.parser")
      and not any("CGIWarmPreload" in w for w in c.warnings)),
     ("CGIMaxProcesses", "CGIMaxProcesses 8\n", lambda c: c.max_concurrent_cgi == 8),
+    ("CGIQueueTimeout", "Timeout 30\nCGIQueueTimeout 1500ms\n",
+     lambda c: c.cgi_queue_timeout == 1.5),
+    ("CGIQueueMemory", "CGIQueueMemory 16M\n", lambda c: c.cgi_queue_memory == 16 << 20),
     ("CGIDevMode", "CGIDevMode On\n", lambda c: c.dev_mode is True),
     ("Redirect", "Redirect permanent /a http://x/\n<Location /l>\nRedirect gone\n</Location>\n",
      lambda c: [(r.status, r.fake, r.url) for r in c.main.redirects]
@@ -410,6 +413,9 @@ def test_every_table_directive_is_covered() -> None:
          "F:1: ServerName takes one argument, The hostname and port of the server"),
         ("Listen\n", "F:1: Listen requires 1 or 2 arguments."),
         ("KeepAlive maybe\n", "F:1: KeepAlive must be On or Off"),
+        ("CGIQueueMemory 1.5M\n", "F:1: CGIQueueMemory must be a number of bytes, with K, "
+         "M or G for KiB, MiB or GiB"),
+        ("CGIQueueTimeout soon\n", "F:1: CGIQueueTimeout has wrong format"),
         ("DirectorySlash maybe\n", "F:1: DirectorySlash must be On or Off"),
         ("AddHandler cgi-script\n", "F:1: AddHandler requires at least two arguments, a "
                                     "handler name followed by one or more file extensions"),
@@ -645,3 +651,8 @@ def test_limit_request_body_is_per_directory(tmp_path: Path) -> None:
     assert [s.conf.limit_request_body for s in c.main.sections] == [1000, 2000]
     assert c.vhosts[0].base.limit_request_body == 3000
     assert not any("LimitRequestBody" in w for w in c.warnings)
+
+
+def test_the_cgi_queue_waits_as_long_as_timeout_unless_told(tmp_path: Path) -> None:
+    assert load(tmp_path, "Timeout 42\n").cgi_queue_timeout == 42.0
+    assert load(tmp_path, "").cgi_queue_timeout == 60.0  # Timeout's default

@@ -11,10 +11,11 @@ from hypothesis import strategies as st
 
 from app.factory import make_config, make_vhost
 from cgihttpd.cache import BoundedCache
+from cgihttpd.cgi.queue import DEFAULT_MAX_RUNNING, DEFAULT_QUEUE_MEMORY
 from cgihttpd.cgi.runner import SubprocessLauncher
 from cgihttpd.config.model import DirConf
 from cgihttpd.mime import content_type, type_table
-from cgihttpd.runtime import DEFAULT_MAX_RUNNING, Caches, Runtime, default_launcher
+from cgihttpd.runtime import Caches, Runtime, default_launcher
 
 
 def test_cache_keeps_what_was_put_and_evicts_the_oldest_first() -> None:
@@ -68,23 +69,24 @@ def _runtime(**kw: object) -> Runtime:
 def test_slots_follow_the_configuration_and_belong_to_one_event_loop() -> None:
     rt = _runtime()
 
-    async def slots() -> tuple[object, object, int, int]:
+    async def slots() -> tuple[object, object, int, float, int]:
         a, b = rt.slots(), rt.slots()
-        return a, b, a.max_running, a.max_waiting
+        return a, b, a.max_running, a.max_wait, a.memory
 
-    a, b, running, waiting = asyncio.run(slots())
+    a, b, running, wait, memory = asyncio.run(slots())
     assert a is b  # one set for the loop
-    assert running == DEFAULT_MAX_RUNNING and waiting == DEFAULT_MAX_RUNNING * rt.waiting_factor
-    c, _, _, _ = asyncio.run(slots())
-    assert c is not a  # another loop: a semaphore is not waited on across loops
+    assert running == DEFAULT_MAX_RUNNING and memory == DEFAULT_QUEUE_MEMORY
+    assert wait == rt.config.cgi_queue_timeout
+    c, _, _, _, _ = asyncio.run(slots())
+    assert c is not a  # another loop: a queue's futures are not awaited across loops
 
-    rt3 = _runtime(max_concurrent_cgi=3)
+    rt3 = _runtime(max_concurrent_cgi=3, cgi_queue_timeout=2.5, cgi_queue_memory=1000)
 
-    async def limits() -> tuple[int, int]:
+    async def limits() -> tuple[int, float, int]:
         got = rt3.slots()
-        return got.max_running, got.max_waiting
+        return got.max_running, got.max_wait, got.memory
 
-    assert asyncio.run(limits()) == (3, 3 * rt3.waiting_factor)  # CGIMaxProcesses 3
+    assert asyncio.run(limits()) == (3, 2.5, 1000)  # CGIMaxProcesses 3, CGIQueue*
 
 
 def test_mime_tables_are_built_once_per_types_tuple_in_the_runtimes_cache() -> None:

@@ -56,6 +56,7 @@ from cgihttpd.cgi.parser import (
     ScriptError,
     ScriptOutputParser,
 )
+from cgihttpd.cgi.queue import EARLY_BODY, WAITER_BASE, WAITER_BODY, Busy, ScriptSlots
 from cgihttpd.cgi.reply import (
     MAX_INTERNAL_REDIRECTS,
     ReplyPlan,
@@ -63,10 +64,16 @@ from cgihttpd.cgi.reply import (
     plan_reply,
     response_headers,
 )
-from cgihttpd.cgi.runner import Busy, Launcher, LaunchSpec, ScriptProcess
+from cgihttpd.cgi.runner import Launcher, LaunchSpec, ScriptProcess
 from cgihttpd.cgi.scriptlog import script_logger
 from cgihttpd.cgi.shebang import SHEBANG_MAX, LaunchError, plan_command
-from cgihttpd.cgi.streams import BodyTooLarge, ClientGone, StderrLines, spool_body
+from cgihttpd.cgi.streams import (
+    SPOOL_MEMORY,
+    BodyTooLarge,
+    ClientGone,
+    StderrLines,
+    spool_body,
+)
 from cgihttpd.errors import HTTPError, ResponseCutOff, http_error_from_oserror
 from cgihttpd.exchange import Exchange
 from cgihttpd.messages import Note, cgi_module
@@ -91,6 +98,9 @@ SETTLE_PRODUCTION: Final = 0.25
 #: How long a script's remembered argv is trusted (``_CgiRun._command``): whether a
 #: #! interpreter exists is asked again after that.
 COMMAND_TTL: Final = 1.0
+#: Retry-After (RFC 9110 §10.2.3) on a 503 from the CGI queue, in seconds: a burst that
+#: filled the queue is usually gone by then.
+RETRY_AFTER: Final = 5
 
 
 class ScriptAborted(ResponseCutOff):
@@ -134,6 +144,8 @@ class _CgiRun:
         self.loop = asyncio.get_running_loop()
         self.last_activity = self.loop.time()
         self.body_done = False
+        #: the request body read while the request waited for a slot (``_queue``)
+        self.early = bytearray()
         #: the response on its way to the client: what is held, whether it has gone
         self.out = ReplyWriter(ex.send, self._abort)
         self.proc: ScriptProcess | None = None
@@ -205,22 +217,85 @@ class _CgiRun:
                               preload=tuple(getattr(ex.config, "cgi_warm_preload", ())),
                               notify=self.log)
             slots = ex.runtime.slots()
+            await self._queue(slots, spool, length)
             try:
-                async with slots.acquire():
-                    # mod_status: the script is listed while it runs
-                    counters = ex.runtime.status
-                    token = counters.script_began(self.filename, ex.vhost.server_name,
-                                                  time.time())
-                    try:
-                        await self._run(spec, spool)
-                    finally:
-                        counters.script_ended(token)
-            except Busy as exc:
-                self.log("error", f"cannot run CGI script {self.filename}: {exc}")
-                raise HTTPError(503) from None
+                # mod_status: the script is listed while it runs
+                counters = ex.runtime.status
+                token = counters.script_began(self.filename, ex.vhost.server_name,
+                                              time.time())
+                try:
+                    await self._run(spec, spool)
+                finally:
+                    counters.script_ended(token)
+            finally:
+                slots.release()
         finally:
             if spool is not None:
                 spool.close()
+
+    async def _queue(self, slots: ScriptSlots, spool: IO[bytes] | None,
+                     length: int) -> None:
+        """A script slot for this request, waiting in turn (``cgi.queue``) while
+        watching the client. Refused (time or memory bound), or the client left the
+        queue (no slot taken): logged, 503."""
+        if slots.try_take():
+            return
+        # what this waiter holds (``cgi.queue``): its connection and request, and the
+        # body in memory (spooled chunked: the spool's memory part; else read while
+        # waiting and buffered by the connection)
+        cl = self.ex.request.header("content-length")
+        pending = int(cl) if cl is not None and cl.strip().isdigit() else 0
+        held = (min(length, SPOOL_MEMORY) if spool is not None
+                else min(2 * pending, WAITER_BODY))
+        start = self.loop.time()
+        waiter = self.loop.create_task(slots.take(WAITER_BASE + held))
+        watcher = self.loop.create_task(self._watch_client(spool is not None))
+        decided = False
+        try:
+            await asyncio.wait((waiter, watcher), return_when=asyncio.FIRST_COMPLETED)
+            decided = True
+        finally:
+            watcher.cancel()
+            waiter.cancel()  # the client left (or we are cancelled): leave at once
+            # both finished before the body is read on: no receive() left pending
+            await asyncio.wait((waiter, watcher))
+            granted = not waiter.cancelled() and waiter.exception() is None
+            gone = (watcher.done() and not watcher.cancelled()
+                    and watcher.exception() is None and watcher.result())
+            if granted and (gone or not decided):
+                # granted as the client left, or we are cancelled: the next takes it
+                slots.release()
+        waited = self.loop.time() - start
+        if granted and not gone:
+            return
+        if gone:
+            # logged 503 (nothing was served) with the connection aborted (%X)
+            self.say(M.cgi_queue_left(self.module, self.filename, waited))
+            self.ex.record.completed = False
+            raise HTTPError(503)
+        exc = waiter.exception()
+        assert isinstance(exc, Busy)
+        self.say(M.cgi_queue_refused(self.module, self.filename, exc.reason, str(exc),
+                                     waited))
+        raise HTTPError(503, headers=(("Retry-After", str(RETRY_AFTER)),))
+
+    async def _watch_client(self, spooled: bool) -> bool:
+        """While the request waits for a slot: True when the client closes. The body
+        is read meanwhile (into ``early``, for the script later) up to EARLY_BODY;
+        past that the watch ends, and a client that leaves is noticed when its script
+        reads the body."""
+        if spooled or self.body_done:
+            return bool((await self.ex.receive())["type"] == "http.disconnect")
+        while True:
+            if len(self.early) >= EARLY_BODY:
+                await asyncio.Event().wait()  # until cancelled: the body stays unread
+            msg = await self.ex.receive()
+            if msg["type"] == "http.disconnect":
+                return True
+            self.early += msg.get("body", b"")
+            if not msg.get("more_body", False):
+                self.body_done = True
+                return bool((await self.ex.receive())["type"] == "http.disconnect")
 
     async def _prepare_body(self) -> tuple[IO[bytes] | None, int]:
         """LimitRequestBody; a chunked body is spooled so CONTENT_LENGTH can be set
@@ -357,7 +432,10 @@ class _CgiRun:
             if spool is not None:
                 while chunk := spool.read(READ_SIZE):
                     await write(chunk)
-            elif not self.body_done:
+            if self.early:
+                early, self.early = bytes(self.early), bytearray()
+                await write(early)
+            if spool is None and not self.body_done:
                 while True:
                     msg = await self.ex.receive()
                     if msg["type"] == "http.disconnect":

@@ -1,11 +1,11 @@
-"""The one seam that starts a script process, and the limit on how many run at once.
+"""The one seam that starts a script process.
 
 Owns: turning a ``LaunchSpec`` (what to run, argv, environment, working directory)
 into a running ``ScriptProcess`` with three pipes, in a process group of its own so
 that a timeout or a client that goes away kills the script *and* everything it
-started (on POSIX; Windows has no group to signal: ``LoneProcess``); and
-``ScriptSlots``, the bounded number of scripts running at once. What differs between
-the platforms is ``cgihttpd.platform``'s.
+started (on POSIX; Windows has no group to signal: ``LoneProcess``). How many run at
+once is ``cgihttpd.cgi.queue``'s. What differs between the platforms is
+``cgihttpd.platform``'s.
 
 ``SubprocessLauncher`` is the cold launcher: the server starts the script itself. The
 warm launcher (``cgihttpd.warm.launcher``: Python scripts forked from a pre-started
@@ -23,7 +23,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Protocol
 
@@ -35,10 +35,6 @@ STREAM_LIMIT: Final = 1 << 16
 #: After SIGTERM, how long a process group gets before SIGKILL (mod_cgid's
 #: cleanup_script gives 3 s; a client that went away should not wait that long).
 KILL_GRACE: Final = 0.5
-#: Default number of scripts running at once when the config sets none
-#: (ServerConfig.max_concurrent_cgi == 0), and how many more may wait for a slot.
-DEFAULT_MAX_RUNNING: Final = 64
-DEFAULT_MAX_WAITING_FACTOR: Final = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -406,41 +402,7 @@ def _piped(proc: asyncio.subprocess.Process, kind: type[PipedProcess]) -> PipedP
                 _StreamOutput(proc.stderr), exited)
 
 
-class Busy(Exception):
-    """Too many scripts are running and too many requests already wait: 503."""
-
-
-class ScriptSlots:
-    """At most ``max_running`` scripts at once; up to ``max_waiting`` more requests
-    wait for a slot, beyond that ``acquire`` raises ``Busy`` at once."""
-
-    def __init__(self, max_running: int, max_waiting: int) -> None:
-        self.max_running = max_running
-        self.max_waiting = max_waiting
-        self._sem = asyncio.Semaphore(max_running)
-        self.running = 0
-        self.waiting = 0
-
-    @contextlib.asynccontextmanager
-    async def acquire(self) -> AsyncIterator[None]:
-        if self._sem.locked():
-            if self.waiting >= self.max_waiting:
-                raise Busy(f"{self.running} CGI scripts running and {self.waiting} waiting")
-        self.waiting += 1
-        try:
-            await self._sem.acquire()
-        finally:
-            self.waiting -= 1
-        self.running += 1
-        try:
-            yield
-        finally:
-            self.running -= 1
-            self._sem.release()
-
-
 __all__ = [
-    "DEFAULT_MODE", "Busy", "LaunchSpec", "Launcher", "LoneProcess", "PipedProcess",
-    "ScriptProcess",
-    "ScriptSlots", "SubprocessLauncher", "pipe_ends",
+    "DEFAULT_MODE", "LaunchSpec", "Launcher", "LoneProcess", "PipedProcess",
+    "ScriptProcess", "SubprocessLauncher", "pipe_ends",
 ]

@@ -562,7 +562,12 @@ class ServerConfig:
     #: start-up warnings (unimplemented modules' directives, ...), each with its source
     warnings: tuple[str, ...] = ()
     #: Mutex, DefaultRuntimeDir and friends that we accept and ignore are in warnings
-    max_concurrent_cgi: int = 0  # 0: the default chosen by the CGI runner
+    max_concurrent_cgi: int = 0  # 0: the default chosen by the CGI queue
+    #: CGIQueueTimeout (cgihttpd): the longest a request waits for a script slot; the
+    #: main server's Timeout unless set
+    cgi_queue_timeout: float = 60.0
+    #: CGIQueueMemory (cgihttpd): the waiting requests' memory budget; 0: the default
+    cgi_queue_memory: int = 0
     #: True when -l replaced the config's Listen: vhost ports then match any port
     listen_overridden: bool = False
     defines: frozenset[str] = field(default_factory=frozenset)

@@ -311,7 +311,7 @@ xml2enc_module mod_xml2enc.c: xml2EncDefault/*N xml2EncAlias/R xml2StartParse/*N
 #: cgihttpd's own directives: a pseudo-module that is always loaded.
 _CGIHTTPD_TABLE = """
 cgihttpd_module cgihttpd: CGIPythonInterpreter/*F CGIWarmPython/*F CGIWarmPreload/R
-    CGIMaxProcesses/R CGIDevMode/R
+    CGIMaxProcesses/R CGIQueueTimeout/R CGIQueueMemory/R CGIDevMode/R
 """
 
 #: Compiled into Debian's apache2 (``apache2 -l``); always loaded. Upstream builds load

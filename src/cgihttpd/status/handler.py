@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 #: mod_status status_handler: "refresh" may be followed by "=N"
 _REFRESH = re.compile(r"refresh(?:=(\d+))?")
-#: the scoreboard's slots when CGIMaxProcesses is not set (cgi.runner's default)
+#: the scoreboard's slots when CGIMaxProcesses is not set (cgi.queue's default)
 DEFAULT_SLOTS = 64
 
 

@@ -1,7 +1,7 @@
 """CGI: mod_cgi/mod_cgid (ScriptLog*, CGIScriptTimeout), core's CGIPassAuth and CGIVar,
 mod_env (SetEnv, PassEnv, UnsetEnv: what reaches a script's environment) and
 cgihttpd's own CGI directives (CGIPythonInterpreter, CGIWarmPython, CGIWarmPreload,
-CGIMaxProcesses, CGIDevMode)."""
+CGIMaxProcesses, CGIQueueTimeout, CGIQueueMemory, CGIDevMode)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,23 @@ def _cgi_max(ctx: Ctx, node: Node) -> None:
     if value < 0 or not node.args[0].isdigit():
         raise ConfigError("CGIMaxProcesses must be a non-negative integer")
     ctx.draft.max_processes = value
+
+
+@directive("CGIQueueTimeout", "TAKE1", "the longest a request waits for a CGI process slot "
+           "(cgihttpd; default: Timeout)", global_only=True)
+def _cgi_queue_timeout(ctx: Ctx, node: Node) -> None:
+    ctx.draft.queue_timeout = seconds(node)
+
+
+@directive("CGIQueueMemory", "TAKE1", "the memory the requests waiting for a CGI process "
+           "slot may hold, in bytes (K, M, G: KiB, MiB, GiB) (cgihttpd)", global_only=True)
+def _cgi_queue_memory(ctx: Ctx, node: Node) -> None:
+    m = re.fullmatch(r"(\d+)([KMG]?)", node.args[0], re.IGNORECASE)
+    if m is None:
+        raise ConfigError("CGIQueueMemory must be a number of bytes, with K, M or G "
+                          "for KiB, MiB or GiB")
+    ctx.draft.queue_memory = int(m.group(1)) << {"": 0, "K": 10, "M": 20, "G": 30}[
+        m.group(2).upper()]
 
 
 @directive("ScriptLog", "TAKE1", "the name of a log for script debugging info")

@@ -122,6 +122,9 @@ class Draft:
     pid_file: str | None = None
     types_config: tuple[str, Source] | None = None
     max_processes: int = 0
+    #: CGIQueueTimeout (None: Timeout) and CGIQueueMemory (0: the default), cgihttpd's
+    queue_timeout: float | None = None
+    queue_memory: int = 0
     #: CGIDevMode (cgihttpd): explain failing scripts in the browser
     dev_mode: bool = False
     #: ExtendedStatus (core): the totals in mod_status's report
