@@ -56,6 +56,9 @@ ServerName localhost
 DocumentRoot {root}/docs
 Timeout {timeout}
 CGIMaxProcesses {max_cgi}
+# the queue for a slot waits longer than Timeout: the probe behind the non-reading
+# clients gets a slot when the write deadline frees theirs, not a 503 (issue 10 queue)
+CGIQueueTimeout 30
 LogFormat "%h %l %u %t \\"%r\\" %>s %b" common
 CustomLog {root}/access.log common
 <Directory />
