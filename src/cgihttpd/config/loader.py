@@ -39,6 +39,7 @@ from cgihttpd.config.modules import (
     UNIMPLEMENTED_EFFECTS,
 )
 from cgihttpd.config.readtimeout import ReadTimeout
+from cgihttpd.config.tlsconf import freeze_tls, missing_files
 from cgihttpd.config.tree import expand, new_state, normalise_path, parse_tree
 
 #: Debian's compiled-in DocumentRoot (apache2 -S on a config without one).
@@ -181,10 +182,18 @@ def finish(draft: D.Draft, *, files: tuple[str, ...], defines: frozenset[str],
                         f"name, using {name}. Set the 'ServerName' directive globally to "
                         "suppress this message")
         m.server_name = name
-    main = _freeze(m, None, draft.server_root)
-    vhosts = tuple(_freeze(v, m, draft.server_root) for v in draft.vhosts)
-
     errors: list[ConfigError] = []
+    if fs is not None:
+        errors.extend(missing_files([m, *draft.vhosts], fs.exists))
+    if errors:
+        raise ConfigErrors(errors)
+    try:
+        main = _freeze(m, None, draft.server_root, draft.https_ports)
+        vhosts = tuple(_freeze(v, m, draft.server_root, draft.https_ports)
+                       for v in draft.vhosts)
+    except ConfigError as exc:  # mod_ssl's start-up checks (tlsconf)
+        raise ConfigErrors([exc]) from None
+
     if fs is not None:
         # core.c set_document_root: an error for the main server, a warning (AH00112)
         # for a virtual host; the main server's default root is not checked.
@@ -275,7 +284,8 @@ def _unique(addrs: Iterable[Address]) -> tuple[Address, ...]:
     return tuple(seen)
 
 
-def _freeze(s: D.ServerDraft, main: D.ServerDraft | None, root: str) -> VirtualHost:
+def _freeze(s: D.ServerDraft, main: D.ServerDraft | None, root: str,
+            https_ports: set[int] | None = None) -> VirtualHost:
     """One server, its unset values taken from the main server (merge_server_configs)."""
 
     def inherit(attr: str, default: object) -> object:
@@ -330,6 +340,7 @@ def _freeze(s: D.ServerDraft, main: D.ServerDraft | None, root: str) -> VirtualH
         port=_server_port(s, main),
         redirects=redirects,
         setenvif=s.setenvif if main is None else main.setenvif + s.setenvif,
+        tls=freeze_tls(s, main, https_ports or set()),
     )
 
 

@@ -20,7 +20,8 @@ Layout: ``draft`` (what is filled), ``table`` (the registry and the tree walk), 
 module per Apache module family, each registering its directives when imported:
 ``readtime``, ``sections``, ``server``, ``reqtimeout``, ``logs``, ``alias``, ``cgi``,
 ``access``, ``require`` (mod_authz_*, <Limit>), ``access_compat``, ``auth``
-(mod_auth_basic, mod_authn_*), ``mime_dir``, ``autoindex``, ``setenvif``, ``headers`` (mod_headers).
+(mod_auth_basic, mod_authn_*), ``mime_dir``, ``autoindex``, ``setenvif``, ``headers`` (mod_headers), ``tls``
+(mod_ssl).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from cgihttpd.config.directives import (  # noqa: F401 - importing registers the
     sections,
     server,
     setenvif,
+    tls,
 )
 from cgihttpd.config.directives.access import parse_options
 from cgihttpd.config.directives.draft import (

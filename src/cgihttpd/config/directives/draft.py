@@ -81,6 +81,9 @@ class ServerDraft:
     access_file_names: tuple[str, ...] | None = None
     #: mod_setenvif conditions outside any section (its server config)
     setenvif: tuple[EnvCondition, ...] = ()
+    #: mod_ssl, by setting ("engine", "cert", "key", "chain", "protocols", "ciphers",
+    #: "honor"): its value and where it was set
+    ssl: dict[str, tuple[object, Source]] = field(default_factory=dict)
 
 
 @dataclass
@@ -101,6 +104,9 @@ class Draft:
     main: ServerDraft
     vhosts: list[ServerDraft] = field(default_factory=list)
     listens: list[tuple[Address, Source]] = field(default_factory=list)
+    #: the ports of the Listen lines whose protocol is https (written, or port 443
+    #: without one: listen.c's default)
+    https_ports: set[int] = field(default_factory=set)
     limits: dict[str, int] = field(default_factory=dict)
     server_tokens: str | None = None
     user: str | None = None
