@@ -29,9 +29,11 @@ from cgihttpd.banner import server_software
 from cgihttpd.config.model import Address, ServerConfig
 from cgihttpd.config.readtimeout import ReadTimeout
 from cgihttpd.http.limits import HeadLimits
+from cgihttpd.http.listener import TlsListener
 from cgihttpd.http.protocol import CgiHttpProtocol, HttpSettings, ProtocolErrorEvent
 from cgihttpd.notify import READY, STOPPING, notify, reloading
 from cgihttpd.reload import CONTROL_SIGNALS, Generation, Generations, Rebuild, handling, log
+from cgihttpd.tls import TlsContexts
 
 #: seconds in-flight requests get to finish after SIGINT/SIGTERM
 GRACEFUL_SHUTDOWN = 10
@@ -192,7 +194,7 @@ def _takes_ipv4(sock: socket.socket) -> bool:
             and not sock.getsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY))
 
 
-def url_of(sock: socket.socket) -> str:
+def url_of(sock: socket.socket, scheme: str = "http") -> str:
     """The URL a person can open for a bound socket (a wildcard shows as 127.0.0.1)."""
     host, port = sock.getsockname()[:2]
     if host in ("0.0.0.0", "") or _takes_ipv4(sock):
@@ -201,7 +203,14 @@ def url_of(sock: socket.socket) -> str:
         host = "::1"
     if ":" in host:
         host = f"[{host}]"
-    return f"http://{host}:{port}/"
+    return f"{scheme}://{host}:{port}/"
+
+
+def _banner_address(sock: socket.socket) -> tuple[str, int]:
+    """The local address a connection to ``sock`` from this machine would have."""
+    url = url_of(sock)
+    host, port = url[len("http://"):-1].rsplit(":", 1)
+    return host.strip("[]"), int(port)
 
 
 def site_lines(config: ServerConfig, sockets: Sequence[socket.socket]) -> list[str]:
@@ -365,6 +374,7 @@ def _configure_logging() -> None:
 def http_settings(
     config: ServerConfig,
     on_protocol_error: Callable[[ProtocolErrorEvent], None] | None = None,
+    tls: TlsContexts | None = None,
 ) -> HttpSettings:
     """What the HTTP layer takes from the configuration (it does not read ``ServerConfig``
     itself)."""
@@ -382,6 +392,7 @@ def http_settings(
         server_name=main.server_name,
         server_admin=main.server_admin,
         on_protocol_error=on_protocol_error,
+        tls=tls.context_for if tls is not None and tls.any else None,
     )
 
 
@@ -417,8 +428,18 @@ def run(
     pid_file = config.pid_file
     release_pid_file: Callable[[], None] | None = None
 
+    #: TLS is spoken where the configuration served first has a server with SSLEngine
+    #: on: then every socket accepts through a ``TlsListener``, which decides per
+    #: connection (the sockets are bound once, so a reload cannot add TLS to them)
+    tls_listeners = any(v.tls is not None for v in (config.main, *config.vhosts))
+
     def protocol_for(cfg: ServerConfig, app: Any) -> type:
-        settings = http_settings(cfg, protocol_error_logger(app))
+        # certificates and keys are read here: at the start and at every reload
+        tls = TlsContexts(cfg) if "ssl_module" in cfg.modules else None
+        if tls is not None and tls.any and not tls_listeners:
+            raise StartupError("TLS (SSLEngine on) was added to a server started without "
+                               "it: stop and start cgihttpd to serve it")
+        settings = http_settings(cfg, protocol_error_logger(app), tls)
         if header_timeout is not None:
             settings = replace(settings, header_timeout=header_timeout)
         if body_timeout is not None:
@@ -450,7 +471,9 @@ def run(
             backlog=BACKLOG,
         )
         first = per_worker[0] if per_worker else sockets
-        urls = [url_of(s) for s in first]
+        tls_of = getattr(protocol, "settings", http_settings(config)).tls
+        urls = [url_of(s, "https" if tls_of is not None and tls_of(
+            *_banner_address(s)) is not None else "http") for s in first]
         sites = site_lines(config, first)
 
         class Server(uvicorn.Server):  # type: ignore[misc]
@@ -460,7 +483,14 @@ def run(
             generations: Generations
 
             async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-                await super().startup(sockets=sockets)
+                if not tls_listeners:
+                    await super().startup(sockets=sockets)
+                else:
+                    await super().startup(sockets=[])
+                    for sock in sockets or []:
+                        self.servers.append(TlsListener(  # type: ignore[arg-type]
+                            sock, lambda: self.config.http_protocol_class,
+                            self.make_protocol))
                 if self.early_signals:  # asked to stop before uvicorn listened for it
                     self.should_exit = True
                 elif self.started:
@@ -472,6 +502,13 @@ def run(
                     if on_ready is not None:
                         on_ready()
                     notify(READY)  # systemd's Type=notify (a no-op elsewhere)
+
+            def make_protocol(self) -> Any:
+                """A connection's protocol, as uvicorn's own ``create_protocol``."""
+                cfg = self.config
+                cls: Any = cfg.http_protocol_class
+                return cls(config=cfg, server_state=self.server_state,
+                           app_state=self.lifespan.state)
 
             def handle_exit(self, sig: int, frame: Any) -> None:
                 super().handle_exit(sig, frame)

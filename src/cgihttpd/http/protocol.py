@@ -34,7 +34,7 @@ import httptools
 from cgihttpd.asgi import ASGIApp
 from cgihttpd.banner import signature
 from cgihttpd.http.cycle import ClientDisconnected, Cycle, without_keep_alive
-from cgihttpd.http.errorpage import NOTE_FIELD_SIZE, NOTE_FIELDS, error_page
+from cgihttpd.http.errorpage import NOTE_FIELD_SIZE, NOTE_FIELDS, NOTE_PLAIN_ON_TLS, error_page
 from cgihttpd.http.framing import RequestFacts, plan_response
 from cgihttpd.http.limits import HeadGuard, Violation
 from cgihttpd.http.settings import HttpSettings, ProtocolErrorEvent, http_date
@@ -61,6 +61,17 @@ _TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 
 #: how often deadlines are checked: timeouts fire up to this much late
 DEADLINE_TICK = 0.25
+
+
+def tls_facts(sslobj: Any) -> dict[str, Any] | None:
+    """What a request on a TLS connection tells its scripts (mod_ssl's SSL_* variables):
+    the version, the cipher and its bits, and the server name the client sent (left on
+    the ``SSLObject`` by ``cgihttpd.tls``); None for a plain connection."""
+    if sslobj is None:
+        return None
+    cipher = sslobj.cipher() or ("", "", 0)
+    return {"protocol": sslobj.version() or "", "cipher": cipher[0], "bits": cipher[2],
+            "sni": getattr(sslobj, "cgihttpd_sni", None)}
 
 
 class Phase(enum.Enum):
@@ -302,6 +313,11 @@ class CgiHttpProtocol(asyncio.Protocol):
         self.deadline = 0.0
         #: a graceful reload retired this connection: no keep-alive after its request
         self.retiring = False
+        #: plain HTTP came to a TLS address (``listener``): every request gets mod_ssl's
+        #: 400 "You're speaking plain HTTP to an SSL-enabled server port"
+        self.plain_on_tls = False
+        #: the TLS connection's facts for the scope (``tls_facts``); None: plain
+        self.tls: dict[str, Any] | None = None
 
     # --- asyncio.Protocol -------------------------------------------------------------
 
@@ -312,7 +328,8 @@ class CgiHttpProtocol(asyncio.Protocol):
         sock = transport.get_extra_info("sockname")
         self.client = (unmapped(str(peer[0])), int(peer[1])) if isinstance(peer, tuple) else None
         self.server = (unmapped(str(sock[0])), int(sock[1])) if isinstance(sock, tuple) else None
-        self.scheme = "https" if transport.get_extra_info("sslcontext") else "http"
+        self.tls = tls_facts(transport.get_extra_info("ssl_object"))
+        self.scheme = "https" if self.tls is not None else "http"
         self.deadlines.add(self)
         self._start_head(first=True)
 
@@ -515,10 +532,16 @@ class CgiHttpProtocol(asyncio.Protocol):
                 "keepalive_count": count,
                 "stats": stats,
                 "raw_output": True,  # Cycle takes cgihttpd.raw messages
+                "tls": self.tls,
             }},
         }
         cycle = Cycle(self, scope, facts, stats, expect_continue)
         self.cycle = cycle
+        if self.plain_on_tls:
+            # mod_ssl's ssl_hook_ReadReq answers the request read in plain text
+            self.guard.total = max(self.guard.total, bytes_in)
+            self.protocol_error(400, NOTE_PLAIN_ON_TLS, request_line)
+            return
         if version == "1.1" and not host_seen:
             # RFC 9112 section 3.2 and Apache's core: a 1.1 request without Host is a 400.
             self._refuse_after_head(400, request_line, bytes_in)

@@ -11,10 +11,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.utils import formatdate
+from typing import TYPE_CHECKING
 
 from cgihttpd.banner import server_software
 from cgihttpd.config.readtimeout import ReadTimeout
 from cgihttpd.http.limits import HeadLimits
+
+if TYPE_CHECKING:
+    import ssl
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +57,9 @@ class HttpSettings:
     server_name: str = "localhost"
     server_admin: str = ""
     on_protocol_error: Callable[[ProtocolErrorEvent], None] | None = None
+    #: (local address, port) -> the TLS context a connection there starts its handshake
+    #: with, or None for plain HTTP (``cgihttpd.tls``); None: no TLS anywhere
+    tls: Callable[[str, int], ssl.SSLContext | None] | None = None
 
 
 _date_cache: tuple[int, bytes] = (0, b"")
