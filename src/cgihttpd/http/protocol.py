@@ -24,6 +24,7 @@ import asyncio
 import enum
 import logging
 import re
+import ssl
 import time
 import urllib.parse
 from collections import deque
@@ -70,8 +71,13 @@ def tls_facts(sslobj: Any) -> dict[str, Any] | None:
     if sslobj is None:
         return None
     cipher = sslobj.cipher() or ("", "", 0)
+    session = sslobj.session
     return {"protocol": sslobj.version() or "", "cipher": cipher[0], "bits": cipher[2],
-            "sni": getattr(sslobj, "cgihttpd_sni", None)}
+            "sni": getattr(sslobj, "cgihttpd_sni", None),
+            "resumed": bool(sslobj.session_reused),
+            "session_id": session.id.hex() if session is not None else "",
+            # "OpenSSL 3.0.19 27 Jan 2026" -> "OpenSSL/3.0.19", as mod_ssl names it
+            "library": "/".join(ssl.OPENSSL_VERSION.split()[:2])}
 
 
 class Phase(enum.Enum):
