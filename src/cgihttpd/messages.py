@@ -249,4 +249,5 @@ TLS_CIPHERS_FAILED = Message("AH01898", "ssl", "emerg", "Unable to configure per
 TLS_SNI_NO_HOST = Message("AH02031", "ssl", "error", "Hostname {sni} provided via SNI, but "
                           "no hostname provided in HTTP request")
 TLS_MISDIRECTED = Message("AH02032", "ssl", "error", "Hostname {sni} provided via SNI and "
-                          "hostname {host} provided via HTTP have no compatible SSL setup")
+                          "hostname {host} provided via HTTP have no compatible SSL setup "
+                          "for policy 'secure'")
