@@ -213,9 +213,11 @@ def _banner_address(sock: socket.socket) -> tuple[str, int]:
     return host.strip("[]"), int(port)
 
 
-def site_lines(config: ServerConfig, sockets: Sequence[socket.socket]) -> list[str]:
+def site_lines(config: ServerConfig, sockets: Sequence[socket.socket],
+               https: Callable[[socket.socket], bool] = lambda _s: False) -> list[str]:
     """A banner line per named site a browser here can open now: ``NAME.localhost``
-    needs no hosts-file entry (``vhost.localhost_fallback``), ``NAME`` itself does."""
+    needs no hosts-file entry (``vhost.localhost_fallback``), ``NAME`` itself does.
+    On a TLS socket (``https``) only ``NAME`` is offered: its certificate names it."""
     from cgihttpd.vhost import local_site_names
 
     out: list[str] = []
@@ -224,8 +226,13 @@ def site_lines(config: ServerConfig, sockets: Sequence[socket.socket]) -> list[s
         if not url.startswith(("http://127.0.0.1:", "http://[::1]:")):
             continue  # bound to another address: loopback names do not reach it
         port = sock.getsockname()[1]
-        at = "" if port == 80 else f":{port}"
+        tls = https(sock)
+        at = "" if port == (443 if tls else 80) else f":{port}"
         for name in local_site_names(config, port):
+            if tls:
+                out.append(f"cgihttpd: site {name}: https://{name}{at}/ once the hosts "
+                           f"file names it (cgihttpd hosts {name})")
+                continue
             out.append(f"cgihttpd: site {name}: http://{name}.localhost{at}/ works now; "
                        f"http://{name}{at}/ once the hosts file names it "
                        f"(cgihttpd hosts {name})")
@@ -472,9 +479,12 @@ def run(
         )
         first = per_worker[0] if per_worker else sockets
         tls_of = getattr(protocol, "settings", http_settings(config)).tls
-        urls = [url_of(s, "https" if tls_of is not None and tls_of(
-            *_banner_address(s)) is not None else "http") for s in first]
-        sites = site_lines(config, first)
+
+        def https(sock: socket.socket) -> bool:
+            return tls_of is not None and tls_of(*_banner_address(sock)) is not None
+
+        urls = [url_of(s, "https" if https(s) else "http") for s in first]
+        sites = site_lines(config, first, https)
 
         class Server(uvicorn.Server):  # type: ignore[misc]
             #: SIGINT/SIGTERM that arrived before uvicorn installed its own handlers

@@ -213,3 +213,19 @@ def test_graceful_reload_reads_the_certificates_again(site: tuple[Path, Path]) -
             time.sleep(0.1)
         assert r.returncode == 0, r.stderr
         assert curl(srv.port, "https://a.test:PORT/env.py", ca).returncode == 60
+
+
+def test_a_reload_with_a_bad_key_is_refused_and_the_old_one_serves(
+        site: tuple[Path, Path]) -> None:
+    conf, ca = site
+    with ServerProcess(["-f", str(conf), "-l", "127.0.0.1:0"]) as srv:
+        conf.write_text(conf.read_text().replace("SSLCertificateKeyFile b.key",
+                                                 "SSLCertificateKeyFile a.key"))
+        srv.proc.send_signal(signal.SIGUSR1)
+        log = conf.parent / "error.log"
+        end = time.monotonic() + WAIT
+        while time.monotonic() < end and "reload refused" not in log.read_text():
+            time.sleep(0.05)
+        assert "reload refused" in log.read_text() and "AH02565" in log.read_text()
+        r = curl(srv.port, "https://b.test:PORT/env.py", ca)
+        assert r.returncode == 0 and env_of(r.stdout)["SERVER_NAME"] == "b.test"

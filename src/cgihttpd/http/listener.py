@@ -120,7 +120,12 @@ class TlsListener:
         while True:
             ready = self.loop.create_future()
             fd = conn.fileno()
-            self.loop.add_reader(fd, _wake, ready)
+            try:
+                self.loop.add_reader(fd, _wake, ready)
+            except NotImplementedError:
+                # Windows' proactor loop cannot watch a socket: no plain-HTTP answer
+                # there, the handshake simply fails as with uvicorn's ssl=
+                return bytes([HANDSHAKE])
             try:
                 await asyncio.wait_for(ready, max(deadline - self.loop.time(), 0))
             except asyncio.TimeoutError:
