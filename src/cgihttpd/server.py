@@ -33,7 +33,7 @@ from cgihttpd.http.listener import TlsListener
 from cgihttpd.http.protocol import CgiHttpProtocol, HttpSettings, ProtocolErrorEvent
 from cgihttpd.notify import READY, STOPPING, notify, reloading
 from cgihttpd.reload import CONTROL_SIGNALS, Generation, Generations, Rebuild, handling, log
-from cgihttpd.tls import TlsContexts
+from cgihttpd.tls import TlsContexts, tls_ports
 
 #: seconds in-flight requests get to finish after SIGINT/SIGTERM
 GRACEFUL_SHUTDOWN = 10
@@ -435,17 +435,19 @@ def run(
     pid_file = config.pid_file
     release_pid_file: Callable[[], None] | None = None
 
-    #: TLS is spoken where the configuration served first has a server with SSLEngine
-    #: on: then every socket accepts through a ``TlsListener``, which decides per
-    #: connection (the sockets are bound once, so a reload cannot add TLS to them)
-    tls_listeners = any(v.tls is not None for v in (config.main, *config.vhosts))
+    #: The ports where TLS may be spoken (None: any), from the configuration served
+    #: first: their sockets accept through a ``TlsListener``, which decides per
+    #: connection; the others stay on uvicorn's plain servers. Sockets are bound once,
+    #: so a reload cannot bring TLS to a port outside these.
+    sniffed = tls_ports(config)
 
     def protocol_for(cfg: ServerConfig, app: Any) -> type:
+        wanted = tls_ports(cfg)
+        if sniffed is not None and (wanted is None or not wanted <= sniffed):
+            raise StartupError("TLS (SSLEngine on) was added on a port started without "
+                               "it: stop and start cgihttpd to serve it")
         # certificates and keys are read here: at the start and at every reload
         tls = TlsContexts(cfg) if "ssl_module" in cfg.modules else None
-        if tls is not None and tls.any and not tls_listeners:
-            raise StartupError("TLS (SSLEngine on) was added to a server started without "
-                               "it: stop and start cgihttpd to serve it")
         settings = http_settings(cfg, protocol_error_logger(app), tls)
         if header_timeout is not None:
             settings = replace(settings, header_timeout=header_timeout)
@@ -493,14 +495,14 @@ def run(
             generations: Generations
 
             async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-                if not tls_listeners:
-                    await super().startup(sockets=sockets)
-                else:
-                    await super().startup(sockets=[])
-                    for sock in sockets or []:
-                        self.servers.append(TlsListener(  # type: ignore[arg-type]
-                            sock, lambda: self.config.http_protocol_class,
-                            self.make_protocol))
+                every = sockets or []
+                tls = [s for s in every
+                       if sniffed is None or s.getsockname()[1] in sniffed]
+                await super().startup(sockets=[s for s in every if s not in tls])
+                for sock in tls:
+                    self.servers.append(TlsListener(  # type: ignore[arg-type]
+                        sock, lambda: self.config.http_protocol_class,
+                        self.make_protocol))
                 if self.early_signals:  # asked to stop before uvicorn listened for it
                     self.should_exit = True
                 elif self.started:

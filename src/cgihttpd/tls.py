@@ -159,3 +159,19 @@ class TlsContexts:
 
         return chosen
 
+
+
+def tls_ports(config: ServerConfig) -> frozenset[int] | None:
+    """The ports on which some server of ``config`` speaks TLS; None when that may be
+    any port (the main server has SSLEngine on, a TLS virtual host is on ``*:*``, or
+    ``-l`` made virtual hosts match every port)."""
+    servers = [v for v in config.vhosts if v.tls is not None]
+    if config.main.tls is not None or (servers and config.listen_overridden):
+        return None
+    ports: set[int] = set()
+    for server in servers:
+        for address in server.addresses:
+            if address.port is None:
+                return None
+            ports.add(address.port)
+    return frozenset(ports)

@@ -229,3 +229,45 @@ def test_a_reload_with_a_bad_key_is_refused_and_the_old_one_serves(
         assert "reload refused" in log.read_text() and "AH02565" in log.read_text()
         r = curl(srv.port, "https://b.test:PORT/env.py", ca)
         assert r.returncode == 0 and env_of(r.stdout)["SERVER_NAME"] == "b.test"
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_plain_and_tls_ports_side_by_side(tmp_path: Path) -> None:
+    """Port 80's twin stays plain HTTP (on uvicorn's own server), 443's speaks TLS; a
+    reload that would turn TLS on for the plain port is refused, never served plain."""
+    authority = trustme.CA()
+    make_certs(tmp_path, authority)
+    ca = tmp_path / "ca.pem"
+    authority.cert_pem.write_to_path(str(ca))
+    plain, tls = free_port(), free_port()
+    conf = write_site(tmp_path)
+    text = (conf.read_text().replace("Listen 127.0.0.1:443 https\n",
+                                     f"Listen 127.0.0.1:{plain}\nListen 127.0.0.1:{tls} https\n")
+            .replace("<VirtualHost *:443>", f"<VirtualHost *:{tls}>")
+            + f"<VirtualHost *:{plain}>\n  ServerName a.test\n</VirtualHost>\n")
+    conf.write_text(text)
+    with ServerProcess(["-f", str(conf)]) as srv:
+        r = curl(plain, "http://a.test:PORT/env.py", ca)
+        assert r.stdout.startswith("HTTP/1.1 200"), r.stdout
+        assert "HTTPS" not in env_of(r.stdout) and env_of(r.stdout)["REQUEST_SCHEME"] == "http"
+        r = curl(tls, "https://a.test:PORT/env.py", ca)
+        assert r.returncode == 0 and env_of(r.stdout)["HTTPS"] == "on"
+        conf.write_text(text.replace("  ServerName a.test\n</VirtualHost>\n",
+                                     "  ServerName a.test\n  SSLEngine on\n"
+                                     "  SSLCertificateFile a.crt\n"
+                                     "  SSLCertificateKeyFile a.key\n</VirtualHost>\n"))
+        srv.proc.send_signal(signal.SIGUSR1)
+        log = tmp_path / "error.log"
+        end = time.monotonic() + WAIT
+        while time.monotonic() < end and "reload refused" not in log.read_text():
+            time.sleep(0.05)
+        assert "TLS (SSLEngine on) was added on a port started without it" in log.read_text()
+        r = curl(plain, "http://a.test:PORT/env.py", ca)
+        assert r.stdout.startswith("HTTP/1.1 200"), r.stdout
