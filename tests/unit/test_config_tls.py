@@ -98,3 +98,33 @@ def test_std_env_vars_merges_per_directory(tmp_path: Path) -> None:
     first, second = c.main.sections
     assert first.conf.ssl_std_env_vars is True
     assert first.conf.merge(second.conf).ssl_std_env_vars is False
+
+
+def _two_sites(tmp: Path, b_extra: str = "") -> str:
+    return (SSL + "Listen 8443\nListen 8080\n" + _files(tmp)
+            + "<VirtualHost *:8443>\nServerName a\nSSLEngine on\n</VirtualHost>\n"
+            + f"<VirtualHost *:8443>\nServerName b\nSSLEngine on\n{b_extra}</VirtualHost>\n"
+            + "<VirtualHost *:8080>\nServerName p\n</VirtualHost>\n")
+
+
+def test_misdirected_only_between_different_setups(tmp_path: Path) -> None:
+    from cgihttpd.vhost import misdirected, select_vhost
+
+    c = load(tmp_path, _two_sites(tmp_path))
+    b = select_vhost(c, "127.0.0.1", 8443, "b")
+    assert not misdirected(c, "127.0.0.1", 8443, "a", b)  # same settings: compatible
+    assert not misdirected(c, "127.0.0.1", 8443, None, b)  # no SNI: nothing to compare
+    c = load(tmp_path, _two_sites(tmp_path, "SSLProtocol TLSv1.3\n"))
+    b = select_vhost(c, "127.0.0.1", 8443, "b")
+    assert misdirected(c, "127.0.0.1", 8443, "a", b)
+    assert not misdirected(c, "127.0.0.1", 8443, "b", b)
+
+
+def test_tls_ports(tmp_path: Path) -> None:
+    from cgihttpd.tls import tls_ports
+
+    c = load(tmp_path, _two_sites(tmp_path))
+    assert tls_ports(c) == {8443}
+    assert tls_ports(c.with_listens(c.listens)) is None  # -l: vhosts match every port
+    assert tls_ports(load(tmp_path, SSL + "Listen 8080\n")) == frozenset()
+    assert tls_ports(load(tmp_path, SSL + _files(tmp_path) + "SSLEngine on\n")) is None
