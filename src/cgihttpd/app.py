@@ -76,7 +76,7 @@ from cgihttpd.static.files import RealFS
 from cgihttpd.static.handlers import serve_directory, serve_file, serve_trace
 from cgihttpd.status.handler import serve_status
 from cgihttpd.target import Target
-from cgihttpd.vhost import select_vhost
+from cgihttpd.vhost import misdirected, select_vhost
 
 if TYPE_CHECKING:
     from cgihttpd.logs.writer import LogSet
@@ -142,11 +142,14 @@ class App:
         request = request_from_scope(scope)
         vhost = self._select_vhost(request)
         refusal = request.host_refusal  # RFC 9112 §3.2: an invalid or repeated Host
+        status = 400
+        if refusal is None and request.tls is not None and request.tls.sni:
+            status, refusal = self._sni_refusal(request, vhost, request.tls.sni)
         if refusal is None:
             # mod_remoteip, first of the post-read-request hooks
             request = forwarded_request(request, vhost.remoteip)
         target = (self._resolve(vhost, request) if refusal is None
-                  else self._host_refused(vhost, request, refusal))
+                  else self._host_refused(vhost, request, refusal, status))
         request = _rewritten_request(request, target)
         exchange = self._exchange(scope, request, vhost, target, receive, send)
         self.runtime.status.request_began()
@@ -196,15 +199,27 @@ class App:
                                             (request.client_addr, request.client_port))
         return vhost
 
+    def _sni_refusal(self, request: Request, vhost: VirtualHost,
+                     sni: str) -> tuple[int, tuple[Note, ...] | None]:
+        """mod_ssl's ssl_hook_ReadReq, once the Host chose ``vhost``: a request without
+        a host on a connection that named one (400), or naming a server whose TLS
+        settings differ from the one the handshake chose (421 Misdirected Request)."""
+        if not request.host:
+            return 400, (M.TLS_SNI_NO_HOST.note(sni=sni),)
+        if misdirected(self.config, request.server_addr, request.server_port, sni, vhost,
+                       names=self._vhost_ips):
+            return 421, (M.TLS_MISDIRECTED.note(sni=sni, host=request.host),)
+        return 400, None
+
     def _host_refused(self, vhost: VirtualHost, request: Request,
-                      notes: tuple[Note, ...]) -> Target:
+                      notes: tuple[Note, ...], status: int = 400) -> Target:
         """ap_read_request: a 400 before any translation, the per-directory settings
         those of the server (ap_die answers it, ErrorDocument 400 included). The last
         line goes with the answer; any before it (AH02415 says why) is logged now."""
         for note in notes[:-1]:
             self._errorlog(vhost).log(note.level, note.module, note.text,
                                       (request.client_addr, request.client_port))
-        return Target(kind="error", status=400, note=notes[-1], conf=vhost.base)
+        return Target(kind="error", status=status, note=notes[-1], conf=vhost.base)
 
     def _resolve(self, vhost: VirtualHost, request: Request, *, ended: bool = False,
                  env: Mapping[str, str] | None = None) -> Target:

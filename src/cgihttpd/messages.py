@@ -287,3 +287,17 @@ RESUMING = Message("AH00489", "mpm_event", "notice",
 GRACEFUL_STOP = Message("AH00492", "mpm_event", "notice",
                         "caught SIGWINCH, shutting down gracefully")
 STOP = Message("AH00491", "mpm_event", "notice", "caught SIGTERM, shutting down")
+# --- mod_ssl (ssl_engine_init.c at start-up, ssl_engine_kernel.c per request) ---------
+TLS_CERT_FAILED = Message("AH02561", "ssl", "emerg", "Failed to configure certificate "
+                          "{vhost}, check {path}")
+TLS_KEY_FAILED = Message("AH02564", "ssl", "emerg", "Failed to configure encrypted (?) "
+                         "private key {vhost}, check {path}")
+TLS_KEY_MISMATCH = Message("AH02565", "ssl", "emerg", "Certificate and private key {vhost} "
+                           "from {cert} and {key} do not match")
+TLS_CIPHERS_FAILED = Message("AH01898", "ssl", "emerg", "Unable to configure permitted SSL "
+                             "ciphers")
+TLS_SNI_NO_HOST = Message("AH02031", "ssl", "error", "Hostname {sni} provided via SNI, but "
+                          "no hostname provided in HTTP request")
+TLS_MISDIRECTED = Message("AH02032", "ssl", "error", "Hostname {sni} provided via SNI and "
+                          "hostname {host} provided via HTTP have no compatible SSL setup "
+                          "for policy 'secure'")

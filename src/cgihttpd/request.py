@@ -119,6 +119,21 @@ def absolute_authority(target: str) -> str | None:
 
 
 @dataclass(frozen=True, slots=True)
+class TlsFacts:
+    """What the TLS connection a request came on tells its scripts (mod_ssl)."""
+
+    protocol: str  # "TLSv1.3"
+    cipher: str  # OpenSSL's name: "TLS_AES_256_GCM_SHA384"
+    bits: int
+    #: the server name the client sent (SNI), None if none
+    sni: str | None = None
+    resumed: bool = False
+    session_id: str = ""
+    #: the TLS library, as mod_ssl names it: "OpenSSL/3.0.19"
+    library: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Request:
     method: str
     #: the request target exactly as received (latin-1 decoded), e.g. "/a%20b/?x=1"
@@ -150,6 +165,8 @@ class Request:
     peer_addr: str | None = None
     #: mod_remoteip's note "remoteip-proxy-ip-list": the trusted proxies passed
     proxy_ips: str | None = None
+    #: the TLS connection's facts (mod_ssl's SSL_* variables); None: plain HTTP
+    tls: TlsFacts | None = None
 
     def header(self, name: str) -> str | None:
         """The first value of header ``name`` (case-insensitive), or None."""
@@ -263,6 +280,7 @@ def request_from_scope(scope: Mapping[str, Any]) -> Request:
         authority=authority,
         replaced_host=replaced,
         peer_addr=str(client[0]) if ext.get("proxy_client") else None,
+        tls=_tls_facts(ext.get("tls")),
     )
 
 
@@ -304,6 +322,16 @@ def _set_header(headers: tuple[tuple[str, str], ...], name: str,
     if not done and value is not None:
         out.append((name, value))
     return tuple(out)
+
+
+def _tls_facts(raw: Any) -> TlsFacts | None:
+    if not raw:
+        return None
+    return TlsFacts(protocol=str(raw.get("protocol", "")), cipher=str(raw.get("cipher", "")),
+                    bits=int(raw.get("bits") or 0), sni=raw.get("sni") or None,
+                    resumed=bool(raw.get("resumed")),
+                    session_id=str(raw.get("session_id", "")),
+                    library=str(raw.get("library", "")))
 
 
 _NO_HOST = HostName("", "")

@@ -78,6 +78,10 @@ def _canned(status: int, ctx: PageContext, location: str) -> str:
                 "Content-length.<br />\n</p>\n")
     if status == 412:
         return "<p>The precondition on the request for this URL evaluated to false.</p>\n"
+    if status == 421:
+        return ("<p>The client needs a new connection for this\nrequest as the requested "
+                "host name does not match\nthe Server Name Indication (SNI) in use for "
+                "this\nconnection.</p>\n")
     if status == 413:
         return (f"The requested resource does not allow request data with {method} "
                 "requests, or the amount of data provided in\nthe request exceeds the "

@@ -29,10 +29,12 @@ from cgihttpd.banner import server_software
 from cgihttpd.config.model import Address, ServerConfig
 from cgihttpd.config.readtimeout import ReadTimeout
 from cgihttpd.http.limits import HeadLimits
+from cgihttpd.http.listener import TlsListener
 from cgihttpd.http.protocol import CgiHttpProtocol, HttpSettings, ProtocolErrorEvent
 from cgihttpd.http.proxyproto import ProxyProtocolRule
 from cgihttpd.notify import READY, STOPPING, notify, reloading
 from cgihttpd.reload import CONTROL_SIGNALS, Generation, Generations, Rebuild, handling, log
+from cgihttpd.tls import TlsContexts, tls_ports
 
 #: seconds in-flight requests get to finish after SIGINT/SIGTERM
 GRACEFUL_SHUTDOWN = 10
@@ -193,7 +195,7 @@ def _takes_ipv4(sock: socket.socket) -> bool:
             and not sock.getsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY))
 
 
-def url_of(sock: socket.socket) -> str:
+def url_of(sock: socket.socket, scheme: str = "http") -> str:
     """The URL a person can open for a bound socket (a wildcard shows as 127.0.0.1)."""
     host, port = sock.getsockname()[:2]
     if host in ("0.0.0.0", "") or _takes_ipv4(sock):
@@ -202,12 +204,21 @@ def url_of(sock: socket.socket) -> str:
         host = "::1"
     if ":" in host:
         host = f"[{host}]"
-    return f"http://{host}:{port}/"
+    return f"{scheme}://{host}:{port}/"
 
 
-def site_lines(config: ServerConfig, sockets: Sequence[socket.socket]) -> list[str]:
+def _banner_address(sock: socket.socket) -> tuple[str, int]:
+    """The local address a connection to ``sock`` from this machine would have."""
+    url = url_of(sock)
+    host, port = url[len("http://"):-1].rsplit(":", 1)
+    return host.strip("[]"), int(port)
+
+
+def site_lines(config: ServerConfig, sockets: Sequence[socket.socket],
+               https: Callable[[socket.socket], bool] = lambda _s: False) -> list[str]:
     """A banner line per named site a browser here can open now: ``NAME.localhost``
-    needs no hosts-file entry (``vhost.localhost_fallback``), ``NAME`` itself does."""
+    needs no hosts-file entry (``vhost.localhost_fallback``), ``NAME`` itself does.
+    On a TLS socket (``https``) only ``NAME`` is offered: its certificate names it."""
     from cgihttpd.vhost import local_site_names
 
     out: list[str] = []
@@ -216,8 +227,13 @@ def site_lines(config: ServerConfig, sockets: Sequence[socket.socket]) -> list[s
         if not url.startswith(("http://127.0.0.1:", "http://[::1]:")):
             continue  # bound to another address: loopback names do not reach it
         port = sock.getsockname()[1]
-        at = "" if port == 80 else f":{port}"
+        tls = https(sock)
+        at = "" if port == (443 if tls else 80) else f":{port}"
         for name in local_site_names(config, port):
+            if tls:
+                out.append(f"cgihttpd: site {name}: https://{name}{at}/ once the hosts "
+                           f"file names it (cgihttpd hosts {name})")
+                continue
             out.append(f"cgihttpd: site {name}: http://{name}.localhost{at}/ works now; "
                        f"http://{name}{at}/ once the hosts file names it "
                        f"(cgihttpd hosts {name})")
@@ -366,6 +382,7 @@ def _configure_logging() -> None:
 def http_settings(
     config: ServerConfig,
     on_protocol_error: Callable[[ProtocolErrorEvent], None] | None = None,
+    tls: TlsContexts | None = None,
 ) -> HttpSettings:
     """What the HTTP layer takes from the configuration (it does not read ``ServerConfig``
     itself)."""
@@ -386,6 +403,7 @@ def http_settings(
         server_admin=main.server_admin,
         on_protocol_error=on_protocol_error,
         proxy_protocol=proxy_protocol_rule(config),
+        tls=tls.context_for if tls is not None and tls.any else None,
     )
 
 
@@ -435,8 +453,20 @@ def run(
     pid_file = config.pid_file
     release_pid_file: Callable[[], None] | None = None
 
+    #: The ports where TLS may be spoken (None: any), from the configuration served
+    #: first: their sockets accept through a ``TlsListener``, which decides per
+    #: connection; the others stay on uvicorn's plain servers. Sockets are bound once,
+    #: so a reload cannot bring TLS to a port outside these.
+    sniffed = tls_ports(config)
+
     def protocol_for(cfg: ServerConfig, app: Any) -> type:
-        settings = http_settings(cfg, protocol_error_logger(app))
+        wanted = tls_ports(cfg)
+        if sniffed is not None and (wanted is None or not wanted <= sniffed):
+            raise StartupError("TLS (SSLEngine on) was added on a port started without "
+                               "it: stop and start cgihttpd to serve it")
+        # certificates and keys are read here: at the start and at every reload
+        tls = TlsContexts(cfg) if "ssl_module" in cfg.modules else None
+        settings = http_settings(cfg, protocol_error_logger(app), tls)
         if header_timeout is not None:
             settings = replace(settings, header_timeout=header_timeout)
         if body_timeout is not None:
@@ -468,8 +498,13 @@ def run(
             backlog=BACKLOG,
         )
         first = per_worker[0] if per_worker else sockets
-        urls = [url_of(s) for s in first]
-        sites = site_lines(config, first)
+        tls_of = getattr(protocol, "settings", http_settings(config)).tls
+
+        def https(sock: socket.socket) -> bool:
+            return tls_of is not None and tls_of(*_banner_address(sock)) is not None
+
+        urls = [url_of(s, "https" if https(s) else "http") for s in first]
+        sites = site_lines(config, first, https)
 
         class Server(uvicorn.Server):  # type: ignore[misc]
             #: SIGINT/SIGTERM that arrived before uvicorn installed its own handlers
@@ -478,7 +513,14 @@ def run(
             generations: Generations
 
             async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-                await super().startup(sockets=sockets)
+                every = sockets or []
+                tls = [s for s in every
+                       if sniffed is None or s.getsockname()[1] in sniffed]
+                await super().startup(sockets=[s for s in every if s not in tls])
+                for sock in tls:
+                    self.servers.append(TlsListener(  # type: ignore[arg-type]
+                        sock, lambda: self.config.http_protocol_class,
+                        self.make_protocol))
                 if self.early_signals:  # asked to stop before uvicorn listened for it
                     self.should_exit = True
                 elif self.started:
@@ -490,6 +532,13 @@ def run(
                     if on_ready is not None:
                         on_ready()
                     notify(READY)  # systemd's Type=notify (a no-op elsewhere)
+
+            def make_protocol(self) -> Any:
+                """A connection's protocol, as uvicorn's own ``create_protocol``."""
+                cfg = self.config
+                cls: Any = cfg.http_protocol_class
+                return cls(config=cfg, server_state=self.server_state,
+                           app_state=self.lifespan.state)
 
             def handle_exit(self, sig: int, frame: Any) -> None:
                 super().handle_exit(sig, frame)

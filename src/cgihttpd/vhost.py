@@ -134,3 +134,15 @@ def select_vhost(config: ServerConfig, local_addr: str, local_port: int, host: s
     # hosts containing the most specific matching IP address and port combination,
     # then the first listed virtual host that matches that will be used."
     return candidates[0]
+
+
+def misdirected(config: ServerConfig, local_addr: str, local_port: int, sni: str | None,
+                chosen: VirtualHost, *,
+                names: Mapping[str, frozenset[str]] | None = None) -> bool:
+    """mod_ssl's ssl_hook_ReadReq: the Host header chose ``chosen``, the handshake the
+    server SNI named; a request to a server whose TLS settings differ from the
+    handshake's (ssl_server_compatible) is misdirected (421)."""
+    if not sni:
+        return False
+    handshake = select_vhost(config, local_addr, local_port, sni.lower(), names=names)
+    return handshake is not chosen and handshake.tls != chosen.tls

@@ -23,6 +23,8 @@ AUTOINDEX = "LoadModule autoindex_module x.so\n"
 REQTIMEOUT = "LoadModule reqtimeout_module x.so\n"
 REWRITE = "LoadModule rewrite_module x.so\n"
 REMOTEIP = "LoadModule remoteip_module x.so\n"
+#: mod_ssl with a server certificate (any existing file: nothing parses it here)
+SSL = "LoadModule ssl_module x.so\nSSLCertificateFile mime.types\n"
 INVALID = "perhaps misspelled or defined by a module not included in the server configuration"
 
 Check = Callable[[ServerConfig], object]
@@ -353,6 +355,34 @@ CASES: list[tuple[str, str, Check]] = [
     ("RemoteIPProxyProtocolExceptions", f"{REMOTEIP}RemoteIPProxyProtocolExceptions "
                                         "127.0.0.2 10.0.0.0/8\n",
      lambda c: len(c.main.proxy_protocol_exceptions) == 2),
+    ("SSLEngine", f"{SSL}SSLEngine on\n", lambda c: c.main.tls is not None),
+    ("SSLCertificateFile", f"{SSL}SSLEngine on\n",
+     lambda c: c.main.tls and c.main.tls.certificate_file == c.server_root + "/mime.types"),
+    ("SSLCertificateKeyFile", f"{SSL}SSLEngine on\nSSLCertificateKeyFile mime.types\n",
+     lambda c: c.main.tls and c.main.tls.certificate_key_file),
+    ("SSLCertificateChainFile", f"{SSL}SSLEngine on\nSSLCertificateChainFile mime.types\n",
+     lambda c: c.main.tls and c.main.tls.certificate_chain_file),
+    ("SSLProtocol", f"{SSL}SSLEngine on\nSSLProtocol -all +TLSv1.3\n",
+     lambda c: c.main.tls and c.main.tls.protocols == {"TLSv1.3"}),
+    ("SSLCipherSuite", f"{SSL}SSLEngine on\nSSLCipherSuite SSL HIGH:!aNULL\n",
+     lambda c: c.main.tls and c.main.tls.cipher_suite == "HIGH:!aNULL"),
+    ("SSLHonorCipherOrder", f"{SSL}SSLEngine on\nSSLHonorCipherOrder on\n",
+     lambda c: c.main.tls and c.main.tls.honor_cipher_order),
+    ("SSLSessionTickets", f"{SSL}SSLEngine on\nSSLSessionTickets off\n",
+     lambda c: c.main.tls and not c.main.tls.session_tickets),
+    ("SSLCompression", f"{SSL}SSLCompression off\n", lambda c: c.main.tls is None),
+    ("SSLOptions", f"{SSL}<Directory /x>\nSSLOptions +StdEnvVars\n</Directory>\n",
+     lambda c: c.main.sections[0].conf.ssl_std_env_vars is True),
+    *((name, f"{SSL}{name} {args}\n",
+       lambda c: any("no effect" in w for w in c.warnings)) for name, args in [
+        ("SSLRandomSeed", "startup builtin"), ("SSLSessionCache", "none"),
+        ("SSLSessionCacheTimeout", "300"), ("SSLPassPhraseDialog", "builtin"),
+        ("SSLStaplingCache", "shmcb:x"), ("SSLProxyEngine", "off"),
+        ("SSLProxyProtocol", "all"), ("SSLProxyCipherSuite", "HIGH"),
+        ("SSLProxyVerify", "none"), ("SSLProxyVerifyDepth", "1"),
+        ("SSLProxyCACertificateFile", "x"), ("SSLProxyCACertificatePath", "x"),
+        ("SSLProxyCheckPeerExpire", "on"), ("SSLProxyCheckPeerCN", "on"),
+        ("SSLProxyCheckPeerName", "on")]),
     *((name, f"{AUTOINDEX}{name} {args}\n",
        lambda c: not any("autoindex" in w for w in c.warnings)) for name, args in [
         # icons: accepted silently, cgihttpd's listing draws none

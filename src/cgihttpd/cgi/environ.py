@@ -26,7 +26,7 @@ from urllib.parse import unquote_to_bytes
 from cgihttpd.banner import signature
 from cgihttpd.cache import BoundedCache
 from cgihttpd.config.model import DirConf, VirtualHost
-from cgihttpd.request import Request
+from cgihttpd.request import Request, TlsFacts
 from cgihttpd.target import Target
 
 #: Apache's DEFAULT_PATH (include/httpd.h), used only when the server has no PATH.
@@ -199,6 +199,8 @@ def build_cgi_environ(
     """
     env: dict[str, str] = dict(inherited or {})
     env.update(apply_env_directives(target.conf, server_environ))
+    if request.tls is not None:
+        env.update(ssl_vars(request.tls, bool(target.conf.ssl_std_env_vars)))
     common = common_vars(request, target, vhost, env, server_software=server_software,
                          server_environ=server_environ, content_length=content_length,
                          remote_user=remote_user, auth_type=auth_type,
@@ -218,6 +220,30 @@ def build_cgi_environ(
             # environment (a SetEnv can hold one; a request field cannot get past the
             # HTTP parser, but the spawn must not depend on that)
             out[key] = value.partition("\0")[0]
+    return out
+
+
+def ssl_vars(tls: TlsFacts, std_env_vars: bool) -> dict[str, str]:
+    """mod_ssl's ssl_hook_Fixup: HTTPS and SSL_TLS_SNI always; with ``SSLOptions
+    +StdEnvVars`` the connection's SSL_* variables (checked against apache2 2.4.71).
+    Those of certificates (SSL_SERVER_*, SSL_CLIENT_* but VERIFY) and
+    SSL_VERSION_INTERFACE are not given: cgihttpd parses no certificate and is not
+    mod_ssl."""
+    out = {"HTTPS": "on"}
+    if tls.sni:
+        out["SSL_TLS_SNI"] = tls.sni
+    if std_env_vars:
+        bits = str(tls.bits)
+        out.update({
+            "SSL_VERSION_LIBRARY": tls.library, "SSL_PROTOCOL": tls.protocol,
+            "SSL_SECURE_RENEG": "true", "SSL_COMPRESS_METHOD": "NULL",
+            "SSL_CIPHER": tls.cipher, "SSL_CIPHER_EXPORT": "false",
+            "SSL_CIPHER_USEKEYSIZE": bits, "SSL_CIPHER_ALGKEYSIZE": bits,
+            "SSL_CLIENT_VERIFY": "NONE",
+            "SSL_SESSION_RESUMED": "Resumed" if tls.resumed else "Initial",
+        })
+        if tls.session_id:
+            out["SSL_SESSION_ID"] = tls.session_id
     return out
 
 

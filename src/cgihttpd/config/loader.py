@@ -39,6 +39,7 @@ from cgihttpd.config.modules import (
     UNIMPLEMENTED_EFFECTS,
 )
 from cgihttpd.config.readtimeout import ReadTimeout
+from cgihttpd.config.tlsconf import freeze_tls, missing_files
 from cgihttpd.config.tree import expand, new_state, normalise_path, parse_tree
 from cgihttpd.remoteip import ProxyMatch, RemoteIPConf
 from cgihttpd.rewrite import RewriteConf
@@ -186,10 +187,18 @@ def finish(draft: D.Draft, *, files: tuple[str, ...], defines: frozenset[str],
     if fs is not None:
         for server in (m, *draft.vhosts):
             _read_proxy_lists(server, fs)
-    main = _freeze(m, None, draft.server_root)
-    vhosts = tuple(_freeze(v, m, draft.server_root) for v in draft.vhosts)
-
     errors: list[ConfigError] = []
+    if fs is not None:
+        errors.extend(missing_files([m, *draft.vhosts], fs.exists))
+    if errors:
+        raise ConfigErrors(errors)
+    try:
+        main = _freeze(m, None, draft.server_root, draft.https_ports)
+        vhosts = tuple(_freeze(v, m, draft.server_root, draft.https_ports)
+                       for v in draft.vhosts)
+    except ConfigError as exc:  # mod_ssl's start-up checks (tlsconf)
+        raise ConfigErrors([exc]) from None
+
     if fs is not None:
         # core.c set_document_root: an error for the main server, a warning (AH00112)
         # for a virtual host; the main server's default root is not checked.
@@ -308,7 +317,8 @@ def _unique(addrs: Iterable[Address]) -> tuple[Address, ...]:
     return tuple(seen)
 
 
-def _freeze(s: D.ServerDraft, main: D.ServerDraft | None, root: str) -> VirtualHost:
+def _freeze(s: D.ServerDraft, main: D.ServerDraft | None, root: str,
+            https_ports: set[int] | None = None) -> VirtualHost:
     """One server, its unset values taken from the main server (merge_server_configs)."""
 
     def inherit(attr: str, default: object) -> object:
@@ -372,6 +382,7 @@ def _freeze(s: D.ServerDraft, main: D.ServerDraft | None, root: str) -> VirtualH
         proxy_protocol=bool(inherit("proxy_protocol", False)),
         proxy_protocol_exceptions=s.proxy_protocol_exceptions or (
             main.proxy_protocol_exceptions if main is not None else ()),
+        tls=freeze_tls(s, main, https_ports or set()),
     )
 
 

@@ -230,6 +230,9 @@ class DirConf:
     #: the more general section's first (merge_headers_config appends)
     headers: tuple[HeaderAction, ...] = ()
     request_headers: tuple[HeaderAction, ...] = ()
+    #: mod_ssl SSLOptions StdEnvVars: scripts see SSL_PROTOCOL, SSL_CIPHER, ...;
+    #: None: not set here (off)
+    ssl_std_env_vars: bool | None = None
     #: Directives of modules we know but do not implement: kept, never acted on.
     ignored: tuple[tuple[str, Source], ...] = ()
 
@@ -301,6 +304,7 @@ class DirConf:
                      else (self.rewrite or RewriteConf()).merge(over.rewrite)),
             headers=self.headers + over.headers,
             request_headers=self.request_headers + over.request_headers,
+            ssl_std_env_vars=pick(self.ssl_std_env_vars, over.ssl_std_env_vars),  # type: ignore[arg-type]
             ignored=self.ignored + over.ignored,
         )
 
@@ -423,6 +427,35 @@ class Address:
         return f"{self.host}:{'*' if self.port is None else self.port}"
 
 
+#: the TLS versions SSLProtocol names that cgihttpd can offer (Python's ssl: 1.2 and up)
+TlsVersion = Literal["TLSv1.2", "TLSv1.3"]
+
+
+@dataclass(frozen=True, slots=True)
+class TlsSettings:
+    """A server's mod_ssl settings (SSLEngine on), each inherited from the main server
+    where the virtual host sets none (mod_ssl's ssl_config_server_merge). Two servers
+    with equal settings are "compatible" (ssl_server_compatible): a request may name
+    either on a connection whose handshake chose the other."""
+
+    certificate_file: str
+    certificate_key_file: str | None
+    certificate_chain_file: str | None
+    #: the versions offered, from SSLProtocol
+    protocols: frozenset[TlsVersion]
+    #: SSLCipherSuite (OpenSSL's cipher string for TLSv1.2); None: OpenSSL's default
+    cipher_suite: str | None
+    honor_cipher_order: bool
+    #: SSLSessionTickets (default on)
+    session_tickets: bool = True
+    #: directive name -> where it was set, so a bad file or value is reported at its
+    #: line (compare=False: where a setting was written does not change it)
+    sources: tuple[tuple[str, Source], ...] = field(default=(), compare=False)
+
+    def source(self, directive: str) -> Source | None:
+        return next((s for d, s in self.sources if d == directive), None)
+
+
 AliasKind = Literal["alias", "scriptalias", "aliasmatch", "scriptaliasmatch"]
 
 
@@ -513,6 +546,8 @@ class VirtualHost:
     #: the main server) start with a PROXY header, but from the exceptions' peers
     proxy_protocol: bool = False
     proxy_protocol_exceptions: tuple[Subnet, ...] = ()
+    #: mod_ssl: the TLS settings of a server with SSLEngine on; None: plain HTTP
+    tls: TlsSettings | None = None
 
     @property
     def script_timeout(self) -> float:

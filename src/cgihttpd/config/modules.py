@@ -336,6 +336,8 @@ IMPLEMENTED_MODULES: frozenset[str] = frozenset({
     # Order/Allow/Deny/Satisfy
     "auth_basic_module", "authn_core_module", "authn_file_module", "authz_user_module",
     "authz_groupfile_module", "access_compat_module",
+    # TLS (directives.tls): what it cannot honour stops the start
+    "ssl_module",
 })
 
 MPM_MODULES: frozenset[str] = frozenset(
@@ -494,5 +496,4 @@ UNIMPLEMENTED_EFFECTS: dict[str, str] = {
     "userdir_module": "/~user/ paths are not mapped to home directories",
     "actions_module": "Action and Script handlers do not run",
     "proxy_module": "nothing is proxied",
-    "ssl_module": "no TLS: every listener speaks plain HTTP",
 }

@@ -33,6 +33,9 @@ _MESSAGES: dict[int, str] = {
 #: Apache's error-notes for the limits; the 400 page ends them with "</p>"
 NOTE_FIELD_SIZE = "Size of a request header field exceeds server limit."
 NOTE_FIELDS = "The number of request header fields exceeds this server's limit."
+#: mod_ssl's error-notes for plain HTTP on a TLS port (ssl_engine_kernel.c)
+NOTE_PLAIN_ON_TLS = ("Reason: You're speaking plain HTTP to an SSL-enabled server port."
+                     "<br />\n Instead use the HTTPS scheme to access this URL, please.<br />\n")
 
 
 def error_page(status: int, note: str | None = None, *, admin: str = "",

@@ -26,6 +26,7 @@ import enum
 import logging
 import math
 import re
+import ssl
 import time
 import urllib.parse
 from collections import deque
@@ -37,7 +38,7 @@ from cgihttpd.asgi import ASGIApp
 from cgihttpd.banner import signature
 from cgihttpd.config.readtimeout import ReadTimeout
 from cgihttpd.http.cycle import ClientDisconnected, Cycle, without_keep_alive
-from cgihttpd.http.errorpage import NOTE_FIELD_SIZE, NOTE_FIELDS, error_page
+from cgihttpd.http.errorpage import NOTE_FIELD_SIZE, NOTE_FIELDS, NOTE_PLAIN_ON_TLS, error_page
 from cgihttpd.http.framing import RequestFacts, plan_response
 from cgihttpd.http.limits import HeadGuard, Violation
 from cgihttpd.http.proxyproto import ProxyHeaderError, read_proxy_header
@@ -77,6 +78,22 @@ def _masked(line: bytes) -> bytes:
 
 #: how often deadlines are checked: timeouts fire up to this much late
 DEADLINE_TICK = 0.25
+
+
+def tls_facts(sslobj: Any) -> dict[str, Any] | None:
+    """What a request on a TLS connection tells its scripts (mod_ssl's SSL_* variables):
+    the version, the cipher and its bits, and the server name the client sent (left on
+    the ``SSLObject`` by ``cgihttpd.tls``); None for a plain connection."""
+    if sslobj is None:
+        return None
+    cipher = sslobj.cipher() or ("", "", 0)
+    session = sslobj.session
+    return {"protocol": sslobj.version() or "", "cipher": cipher[0], "bits": cipher[2],
+            "sni": getattr(sslobj, "cgihttpd_sni", None),
+            "resumed": bool(sslobj.session_reused),
+            "session_id": session.id.hex() if session is not None else "",
+            # "OpenSSL 3.0.19 27 Jan 2026" -> "OpenSSL/3.0.19", as mod_ssl names it
+            "library": "/".join(ssl.OPENSSL_VERSION.split()[:2])}
 
 
 class Phase(enum.Enum):
@@ -352,6 +369,11 @@ class CgiHttpProtocol(asyncio.Protocol):
         #: or read) and the client it named
         self.proxy_buffer: bytearray | None = None
         self.proxy_client: str | None = None
+        #: plain HTTP came to a TLS address (``listener``): every request gets mod_ssl's
+        #: 400 "You're speaking plain HTTP to an SSL-enabled server port"
+        self.plain_on_tls = False
+        #: the TLS connection's facts for the scope (``tls_facts``); None: plain
+        self.tls: dict[str, Any] | None = None
 
     # --- asyncio.Protocol -------------------------------------------------------------
 
@@ -362,7 +384,8 @@ class CgiHttpProtocol(asyncio.Protocol):
         sock = transport.get_extra_info("sockname")
         self.client = (unmapped(str(peer[0])), int(peer[1])) if isinstance(peer, tuple) else None
         self.server = (unmapped(str(sock[0])), int(sock[1])) if isinstance(sock, tuple) else None
-        self.scheme = "https" if transport.get_extra_info("sslcontext") else "http"
+        self.tls = tls_facts(transport.get_extra_info("ssl_object"))
+        self.scheme = "https" if self.tls is not None else "http"
         rule = self.settings.proxy_protocol
         if rule is not None and self.client is not None and self.server is not None \
                 and rule.required(self.server[1], self.client[0]):
@@ -670,11 +693,17 @@ class CgiHttpProtocol(asyncio.Protocol):
                 "stats": stats,
                 "raw_output": True,  # Cycle takes cgihttpd.raw messages
                 "proxy_client": self.proxy_client,
+                "tls": self.tls,
             }},
         }
         cycle = Cycle(self, scope, facts, stats, expect_continue)
         cycle.await_body = chunked
         self.cycle = cycle
+        if self.plain_on_tls:
+            # mod_ssl's ssl_hook_ReadReq answers the request read in plain text
+            self.guard.total = max(self.guard.total, bytes_in)
+            self.protocol_error(400, NOTE_PLAIN_ON_TLS, request_line)
+            return
         if version == "1.1" and not host_seen:
             # RFC 9112 section 3.2 and Apache's core: a 1.1 request without Host is a 400.
             self._refuse_after_head(400, request_line, bytes_in)

@@ -11,11 +11,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.utils import formatdate
+from typing import TYPE_CHECKING
 
 from cgihttpd.banner import server_software
 from cgihttpd.config.readtimeout import ReadTimeout
 from cgihttpd.http.limits import HeadLimits
 from cgihttpd.http.proxyproto import ProxyProtocolRule
+
+if TYPE_CHECKING:
+    import ssl
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +65,9 @@ class HttpSettings:
     on_protocol_error: Callable[[ProtocolErrorEvent], None] | None = None
     #: RemoteIPProxyProtocol: which connections start with a PROXY header (None: none)
     proxy_protocol: ProxyProtocolRule | None = None
+    #: (local address, port) -> the TLS context a connection there starts its handshake
+    #: with, or None for plain HTTP (``cgihttpd.tls``); None: no TLS anywhere
+    tls: Callable[[str, int], ssl.SSLContext | None] | None = None
 
 
 _date_cache: tuple[int, bytes] = (0, b"")

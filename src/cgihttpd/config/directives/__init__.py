@@ -21,7 +21,7 @@ module per Apache module family, each registering its directives when imported:
 ``readtime``, ``sections``, ``server``, ``reqtimeout``, ``logs``, ``alias``, ``cgi``,
 ``access``, ``require`` (mod_authz_*, <Limit>), ``access_compat``, ``auth``
 (mod_auth_basic, mod_authn_*), ``mime_dir``, ``autoindex``, ``setenvif``, ``headers`` (mod_headers),
-``rewrite``, ``remoteip`` (mod_remoteip).
+``rewrite``, ``remoteip`` (mod_remoteip), ``tls`` (mod_ssl).
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ from cgihttpd.config.directives import (  # noqa: F401 - importing registers the
     sections,
     server,
     setenvif,
+    tls,
 )
 from cgihttpd.config.directives.access import parse_options
 from cgihttpd.config.directives.draft import (

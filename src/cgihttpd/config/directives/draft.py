@@ -95,6 +95,9 @@ class ServerDraft:
     remoteip_list_files: list[tuple[str, bool, Source]] = field(default_factory=list)
     proxy_protocol: bool | None = None
     proxy_protocol_exceptions: tuple[Subnet, ...] = ()
+    #: mod_ssl, by setting ("engine", "cert", "key", "chain", "protocols", "ciphers",
+    #: "honor"): its value and where it was set
+    ssl: dict[str, tuple[object, Source]] = field(default_factory=dict)
 
 
 @dataclass
@@ -115,6 +118,9 @@ class Draft:
     main: ServerDraft
     vhosts: list[ServerDraft] = field(default_factory=list)
     listens: list[tuple[Address, Source]] = field(default_factory=list)
+    #: the ports of the Listen lines whose protocol is https (written, or port 443
+    #: without one: listen.c's default)
+    https_ports: set[int] = field(default_factory=set)
     limits: dict[str, int] = field(default_factory=dict)
     server_tokens: str | None = None
     user: str | None = None

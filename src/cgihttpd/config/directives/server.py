@@ -36,6 +36,12 @@ def _listen(ctx: Ctx, node: Node) -> None:
         # every IPv4 address, so the duplicate is dropped when the config is frozen
         addr = Address("*", addr.port)
     ctx.draft.listens.append((addr, node.source))
+    # listen.c: without a protocol, port 443 speaks https and any other http; mod_ssl
+    # then turns TLS on for a server with a certificate on an https port
+    proto = node.args[1].lower() if len(node.args) == 2 else (
+        "https" if addr.port == 443 else "http")
+    if proto == "https" and addr.port is not None:
+        ctx.draft.https_ports.add(addr.port)
 
 
 @directive("PidFile", "TAKE1", "A file for logging the server process ID", global_only=True)

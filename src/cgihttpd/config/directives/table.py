@@ -187,6 +187,10 @@ def apply_node(ctx: Ctx, node: Node) -> None:
         if refused is not None:
             name, what, source = refused
             raise ConfigError(refusal(name, what, ctx.draft.htaccess), source)
+        if info.module == "ssl_module":
+            # TLS fails closed (directives.tls): never weaker than the config asks
+            raise ConfigError(f"{info.name} is not supported by cgihttpd yet; refusing to "
+                              "start rather than serve TLS other than configured")
         ctx.ignore(node, info.module)
         if node.is_section:
             # the contents of a section we do not implement are not applied either
