@@ -218,6 +218,8 @@ class DirConf:
     #: LimitRequestBody (core: server, vhost, directory, .htaccess); None: not set here,
     #: ``Limits.request_body`` then applies
     limit_request_body: int | None = None
+    #: EnableSendfile; None: not set (cgihttpd's default is On, see ``static.handlers``)
+    enable_sendfile: bool | None = None
     #: mod_setenvif conditions written in sections and .htaccess, applied at
     #: header-parser (the more general section's first)
     setenvif: tuple[EnvCondition, ...] = ()
@@ -291,6 +293,7 @@ class DirConf:
             redirects=over.redirects + self.redirects,
             redirect=pick(self.redirect, over.redirect),  # type: ignore[arg-type]
             limit_request_body=pick(self.limit_request_body, over.limit_request_body),  # type: ignore[arg-type]
+            enable_sendfile=pick(self.enable_sendfile, over.enable_sendfile),  # type: ignore[arg-type]
             setenvif=self.setenvif + over.setenvif,
             headers=self.headers + over.headers,
             request_headers=self.request_headers + over.request_headers,

@@ -27,7 +27,7 @@ import re
 import time
 import urllib.parse
 from collections import deque
-from typing import Any, ClassVar
+from typing import Any, BinaryIO, ClassVar
 
 import httptools
 
@@ -37,6 +37,7 @@ from cgihttpd.http.cycle import ClientDisconnected, Cycle, without_keep_alive
 from cgihttpd.http.errorpage import NOTE_FIELD_SIZE, NOTE_FIELDS, error_page
 from cgihttpd.http.framing import RequestFacts, plan_response
 from cgihttpd.http.limits import HeadGuard, Violation
+from cgihttpd.http.sendfile import PeerGone, send_file
 from cgihttpd.http.settings import HttpSettings, ProtocolErrorEvent, http_date
 
 __all__ = ["CgiHttpProtocol", "ClientDisconnected", "HttpSettings", "ProtocolErrorEvent"]
@@ -302,6 +303,8 @@ class CgiHttpProtocol(asyncio.Protocol):
         self.deadline = 0.0
         #: a graceful reload retired this connection: no keep-alive after its request
         self.retiring = False
+        #: done when the connection is lost while a file is being sent (``sendfile``)
+        self.lost: asyncio.Future[None] | None = None
 
     # --- asyncio.Protocol -------------------------------------------------------------
 
@@ -328,6 +331,8 @@ class CgiHttpProtocol(asyncio.Protocol):
                 cycle.event.set()
         self.write_paused = False
         self.writable.set()
+        if self.lost is not None and not self.lost.done():
+            self.lost.set_result(None)
 
     def eof_received(self) -> bool | None:
         # The client closed its side. Like uvicorn, nginx and Go's net/http we take
@@ -515,6 +520,9 @@ class CgiHttpProtocol(asyncio.Protocol):
                 "keepalive_count": count,
                 "stats": stats,
                 "raw_output": True,  # Cycle takes cgihttpd.raw messages
+                # Cycle takes http.response.zerocopysend (not over TLS: the bytes
+                # must be encrypted in user space)
+                "zero_copy": self.scheme == "http",
             }},
         }
         cycle = Cycle(self, scope, facts, stats, expect_continue)
@@ -798,6 +806,16 @@ class CgiHttpProtocol(asyncio.Protocol):
     def write(self, data: bytes) -> None:
         if self.transport is not None and not self.transport.is_closing():
             self.transport.write(data)
+
+    async def sendfile(self, file: BinaryIO, offset: int, count: int) -> int:
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            raise PeerGone("the connection is closed")
+        lost = self.lost = self.loop.create_future()
+        try:
+            return await send_file(self.loop, transport, file, offset, count, lost)
+        finally:
+            self.lost = None
 
     def pause_reading(self) -> None:
         if not self.read_paused and self.transport is not None:
