@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from cgihttpd import control
+from cgihttpd import control, platform
 from cgihttpd.banner import server_software
 from cgihttpd.config.errors import ConfigError, ConfigErrors
 from cgihttpd.config.model import Address, ServerConfig
@@ -55,7 +55,7 @@ class Options:
     check: bool = False  # -t
     dump: bool = False  # -S
     version: bool = False  # -v
-    workers: int = 1  # -X forces 1
+    workers: int = 0  # 0: auto (server.auto_workers); -X forces 1
     app: str | None = None  # hidden: serve another ASGI app (tests)
     verb: str | None = None  # -k start|stop|restart|graceful|graceful-stop
     before: tuple[str, ...] = ()  # -C: directives read before the file
@@ -113,17 +113,29 @@ def _parser() -> argparse.ArgumentParser:
                    help="show listeners and virtual hosts and exit")
     p.add_argument("-v", dest="version", action="store_true", help="show the version")
     p.add_argument("-X", dest="single", action="store_true",
-                   help="one process (the default), in the foreground")
+                   help="one process, in the foreground")
     p.add_argument("-k", dest="verb", choices=control.VERBS, metavar="VERB",
                    help="start, or signal the server named by PidFile: stop, restart, "
                    "graceful, graceful-stop (start detaches unless -DFOREGROUND)")
-    p.add_argument("--workers", type=int, default=1, metavar="N",
-                   help="worker processes sharing the sockets (POSIX)")
+    p.add_argument("--workers", type=_workers_arg, default=0, metavar="N|auto",
+                   help="worker processes sharing the sockets (POSIX; default auto: "
+                        "one per core, at most 8; 1 in dev mode)")
     p.add_argument("--dev", action="store_true",
                    help="dev mode: failing scripts explained in the browser, config "
                         "edits picked up without a restart (on for DIR; CGIDevMode On)")
     p.add_argument("--app", help=argparse.SUPPRESS)
     return p
+
+
+def _workers_arg(text: str) -> int:
+    """``--workers``: a number (at least 1) or ``auto`` (0: decided at start)."""
+    if text.strip().lower() == "auto":
+        return 0
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number nor 'auto': {text!r}") from None
+    return n if n >= 1 else -1
 
 
 def parse_args(argv: Sequence[str]) -> Options:
@@ -135,7 +147,7 @@ def parse_args(argv: Sequence[str]) -> Options:
         raise UsageError("-d SERVERROOT goes with -f CONF")
     if (ns.before or ns.after) and not ns.conf:
         raise UsageError("-C and -c go with -f CONF")
-    if ns.workers < 1:
+    if ns.workers < 0:
         raise UsageError("--workers must be at least 1")
     # apachectl -S is "httpd -t -D DUMP_VHOSTS"
     dump = ns.dump or (ns.check and "DUMP_VHOSTS" in ns.defines)
@@ -327,8 +339,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         where = f"config {os.path.abspath(conf_path)}" if opts.conf else (
             f"folder {config.main.document_root}")
 
+        # --workers auto (the default): one per core as nginx's worker_processes
+        # auto; one process in dev mode (one place that reloads and explains) and
+        # where scripts start the Windows way (no fork)
+        workers = opts.workers or (1 if config.dev_mode or platform.windows_rules()
+                                   else server.auto_workers())
+
         def start(on_ready: Any = None) -> int:
-            return server.run(config, factory, workers=opts.workers,
+            return server.run(config, factory, workers=workers,
                               header_timeout=header_timeout, body_timeout=body_timeout,
                               announce=where, rebuild=rebuild, on_ready=on_ready)
 
