@@ -20,7 +20,7 @@ import importlib
 import importlib.util
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -136,6 +136,25 @@ def _workers_arg(text: str) -> int:
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number nor 'auto': {text!r}") from None
     return n if n >= 1 else -1
+
+
+#: the environment's default for --workers (a number or auto), as Debian's
+#: /etc/apache2/envvars sets Apache's: for a service manager's Environment=
+WORKERS_VAR = "CGIHTTPD_WORKERS"
+
+
+def _workers_from_env(environ: Mapping[str, str]) -> int:
+    """``CGIHTTPD_WORKERS`` as ``--workers`` reads it (0: auto or unset)."""
+    text = environ.get(WORKERS_VAR, "").strip()
+    if not text:
+        return 0
+    try:
+        n = _workers_arg(text)
+    except argparse.ArgumentTypeError as exc:
+        raise UsageError(f"{WORKERS_VAR}: {exc}") from None
+    if n < 0:
+        raise UsageError(f"{WORKERS_VAR} must be at least 1")
+    return n
 
 
 def parse_args(argv: Sequence[str]) -> Options:
@@ -281,6 +300,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         header_timeout, body_timeout = _timeouts(dict(os.environ))
         config = build_config(opts)
+        # --workers auto (the default): one per core as nginx's worker_processes
+        # auto; one process in dev mode (one place that reloads and explains) and
+        # where scripts start the Windows way (no fork)
+        workers = opts.workers or _workers_from_env(os.environ) or (
+            1 if config.dev_mode or platform.windows_rules() else server.auto_workers())
+        config = replace(config, workers=workers)
         # Apache prints its start-up warnings (AH00558, AH00112...) on stderr, for -t and
         # -S too
         _print_warnings(config.warnings)
@@ -325,7 +350,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 new application on the old one's launcher (reload.py)."""
                 from cgihttpd.logs.writer import check_log_directories
 
-                cfg = build_config(opts)
+                cfg = replace(build_config(opts), workers=workers)
                 if opts.verb:
                     cfg = with_pid_file(cfg)
                 check_log_directories(cfg)
@@ -338,12 +363,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         conf_path = os.path.join(opts.server_root or "", opts.conf or "")
         where = f"config {os.path.abspath(conf_path)}" if opts.conf else (
             f"folder {config.main.document_root}")
-
-        # --workers auto (the default): one per core as nginx's worker_processes
-        # auto; one process in dev mode (one place that reloads and explains) and
-        # where scripts start the Windows way (no fork)
-        workers = opts.workers or (1 if config.dev_mode or platform.windows_rules()
-                                   else server.auto_workers())
 
         def start(on_ready: Any = None) -> int:
             return server.run(config, factory, workers=workers,

@@ -113,6 +113,8 @@ class Runtime:
         if held is not None and held[0] is loop:
             return held[1]
         limit = self.config.max_concurrent_cgi or DEFAULT_MAX_RUNNING
+        # each worker process holds its share of the server's limit (rounded up)
+        limit = -(-limit // max(self.config.workers, 1))
         slots = ScriptSlots(limit, limit * self.waiting_factor)
         self._slots = (loop, slots)
         return slots

@@ -547,6 +547,9 @@ class ServerConfig:
     warnings: tuple[str, ...] = ()
     #: Mutex, DefaultRuntimeDir and friends that we accept and ignore are in warnings
     max_concurrent_cgi: int = 0  # 0: the default chosen by the CGI runner
+    #: the worker processes that serve this configuration (``--workers``): the
+    #: server-wide limits kept per process (CGIMaxProcesses) are shared out over them
+    workers: int = 1
     #: True when -l replaced the config's Listen: vhost ports then match any port
     listen_overridden: bool = False
     defines: frozenset[str] = field(default_factory=frozenset)
