@@ -88,6 +88,26 @@ def _stat(pid: int) -> tuple[int, int, int] | None:
     return ppid, int(fields[19]), cpu
 
 
+def first_worker(pid: int) -> int:
+    """The first worker process of a cgihttpd started with workers (its oldest child
+    running the same program), else ``pid`` itself."""
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            children = [int(c) for c in f.read().split()]
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            mine = f.read()
+    except OSError:
+        return pid
+    for child in sorted(children):
+        try:
+            with open(f"/proc/{child}/cmdline", "rb") as f:
+                if f.read() == mine:
+                    return child
+        except OSError:
+            continue
+    return pid
+
+
 def tree(root: int) -> dict[int, tuple[int, int]]:
     """Every live process under ``root`` (itself included): pid → (starttime, ticks)."""
     parent: dict[int, int] = {}

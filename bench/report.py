@@ -189,7 +189,8 @@ def check_targets(summaries: Sequence[Summary], memory: Sequence[Memory],
 
     text = "static index.html @64: ≥ 0.5× Apache's req/s (best of 1 and 2 workers)"
     ref = by.get(("static64", "apache"))
-    ours = [s for s in (by.get(("static64", "cgihttpd")), by.get(("static64", "cgihttpd-w2")))
+    ours = [s for s in (by.get(("static64", impl))
+                        for impl in ("cgihttpd", "cgihttpd-w1", "cgihttpd-w2"))
             if s is not None]
     if ref is None or not ours:
         targets.append(Target(text, None, "not measured in this run"))
@@ -198,6 +199,18 @@ def check_targets(summaries: Sequence[Summary], memory: Sequence[Memory],
         parts = "; ".join(f"{s.server} {_n(s.rps)} = {s.rps / ref.rps:.2f}×" for s in ours)
         targets.append(Target(text, best.rps >= 0.5 * ref.rps,
                               f"Apache {_n(ref.rps)} req/s; {parts}"))
+
+    # issue 12, "The fast path": the default server (--workers auto) beside Apache
+    vs("hello16", "cgihttpd", 6.0, "issue 12, hello.py @16, default server: ≥ 6× Apache's req/s")
+    text = "issue 12, hello.py @1, default server: p50 ≤ 2.5 ms"
+    hello1 = by.get(("hello1", "cgihttpd"))
+    if hello1 is None:
+        targets.append(Target(text, None, "not measured in this run"))
+    else:
+        targets.append(Target(text, hello1.p50 <= 2.5, f"p50 {_ms(hello1.p50)} ms"))
+    vs("static64", "cgihttpd", 1.0,
+       "issue 12, static index.html @64, default workers: ≥ 1× Apache's req/s")
+    vs("big16", "cgihttpd", 0.8, "issue 12, 1 MiB file @16 (sendfile): ≥ 0.8× Apache's req/s")
 
     text = "idle memory of the whole server incl. zygotes < 60 MB RSS"
     mems = [m for m in memory if m.impl in ("cgihttpd", "cgihttpd-warmon")]

@@ -1,7 +1,7 @@
 """cgihttpd against Apache 2.4, side by side: ``make bench`` (or ``python bench/run.py``).
 
 Starts Debian's apache2 (mpm_event + mod_cgid) and cgihttpd (plus its variants: warm
-Python Off / On, ``--workers 2``) on free 127.0.0.1 ports from ONE config file and one
+Python Off / On, ``--workers 1``) on free 127.0.0.1 ports from ONE config file and one
 site (``workload``), checks every server answers every case correctly, then runs wrk
 case by case, alternating the servers, for several rounds, and writes the medians, the
 cgihttpd/Apache ratios, memory, the floors and issue 4's targets to
@@ -51,7 +51,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                    help=f"comma-separated subset of {','.join(workload.CASE_NAMES)}")
     p.add_argument("--no-apache", action="store_true", help="cgihttpd only (no ratios)")
     p.add_argument("--no-variants", action="store_true",
-                   help="only the default cgihttpd (no warm Off/On, no --workers 2)")
+                   help="only the default cgihttpd (no warm Off/On, no --workers 1)")
     p.add_argument("--no-floors", action="store_true", help="skip the start-up floors")
     p.add_argument("--profile", default="",
                    help="comma-separated cases to profile cgihttpd on with py-spy, in an "
@@ -154,9 +154,10 @@ def check_answers(server: diffsupport.Server, case: workload.Case, times: int) -
 
 def profile_case(server: diffsupport.Server, v: workload.Variant, c: workload.Case,
                  duration: float, root: Path) -> probe.Profile | None:
-    """Load the server with the case while py-spy samples its main process."""
+    """Load the server with the case while py-spy samples its main process (with
+    workers, the first worker: the parent only waits on them)."""
     out = root / "run" / f"profile-{c.name}-{v.impl}.txt"
-    spy = probe.start_profiler(server.proc.pid, duration + 1, str(out))
+    spy = probe.start_profiler(probe.first_worker(server.proc.pid), duration + 1, str(out))
     if spy is None:
         return None
     time.sleep(0.5)  # attached before the load starts

@@ -161,8 +161,9 @@ VARIANTS: tuple[Variant, ...] = (
             cases=("hello1", "hello16")),
     Variant("cgihttpd-warmon", "cgihttpd, CGIWarmPython On", defines=("WARM_ON",),
             cases=("hello1", "hello16")),
-    Variant("cgihttpd-w2", "cgihttpd --workers 2", flags=("--workers", "2"),
-            cases=("static16", "static64")),
+    # the default is --workers auto (one per core): one process beside it
+    Variant("cgihttpd-w1", "cgihttpd --workers 1", flags=("--workers", "1"),
+            cases=("static16", "static64", "big16")),
 )
 
 

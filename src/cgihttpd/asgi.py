@@ -1,6 +1,6 @@
 """The ASGI types the package speaks, in one place (as uvicorn's ``_types.py``): the
-scope, the messages, ``receive``/``send``, an application; and ``RAW``, the server's
-extension message for a response written byte for byte.
+scope, the messages, ``receive``/``send``, an application; ``RAW``, the server's
+extension message for a response written byte for byte, and ``ZERO_COPY``.
 
 Messages stay plain mutable mappings (``Message``): handlers build dict literals and the
 server reads them by key. The TypedDicts below name the shapes of the response messages
@@ -27,6 +27,12 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 #: the last one ("more" False). "status" is only for the access log. The server offers
 #: it by the scope extension "raw_output" (``Request.raw_output``).
 RAW = "cgihttpd.raw"
+
+#: ASGI's zero-copy send extension message: {"type": ZERO_COPY, "file": an open file,
+#: "offset": int, "count": int, "more_body": bool}, body bytes that the server sends
+#: from the file by sendfile. Offered by the scope extension "zero_copy"
+#: (``Request.zero_copy``; never over TLS).
+ZERO_COPY = "http.response.zerocopysend"
 
 
 class _ResponseStartRequired(TypedDict):

@@ -20,12 +20,12 @@ import importlib
 import importlib.util
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from cgihttpd import control
+from cgihttpd import control, platform
 from cgihttpd.banner import server_software
 from cgihttpd.config.errors import ConfigError, ConfigErrors
 from cgihttpd.config.model import Address, ServerConfig
@@ -55,7 +55,7 @@ class Options:
     check: bool = False  # -t
     dump: bool = False  # -S
     version: bool = False  # -v
-    workers: int = 1  # -X forces 1
+    workers: int = 0  # 0: auto (server.auto_workers); -X forces 1
     app: str | None = None  # hidden: serve another ASGI app (tests)
     verb: str | None = None  # -k start|stop|restart|graceful|graceful-stop
     before: tuple[str, ...] = ()  # -C: directives read before the file
@@ -113,17 +113,48 @@ def _parser() -> argparse.ArgumentParser:
                    help="show listeners and virtual hosts and exit")
     p.add_argument("-v", dest="version", action="store_true", help="show the version")
     p.add_argument("-X", dest="single", action="store_true",
-                   help="one process (the default), in the foreground")
+                   help="one process, in the foreground")
     p.add_argument("-k", dest="verb", choices=control.VERBS, metavar="VERB",
                    help="start, or signal the server named by PidFile: stop, restart, "
                    "graceful, graceful-stop (start detaches unless -DFOREGROUND)")
-    p.add_argument("--workers", type=int, default=1, metavar="N",
-                   help="worker processes sharing the sockets (POSIX)")
+    p.add_argument("--workers", type=_workers_arg, default=0, metavar="N|auto",
+                   help="worker processes sharing the sockets (POSIX; default auto: "
+                        "one per core, at most 8; 1 in dev mode)")
     p.add_argument("--dev", action="store_true",
                    help="dev mode: failing scripts explained in the browser, config "
                         "edits picked up without a restart (on for DIR; CGIDevMode On)")
     p.add_argument("--app", help=argparse.SUPPRESS)
     return p
+
+
+def _workers_arg(text: str) -> int:
+    """``--workers``: a number (at least 1) or ``auto`` (0: decided at start)."""
+    if text.strip().lower() == "auto":
+        return 0
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number nor 'auto': {text!r}") from None
+    return n if n >= 1 else -1
+
+
+#: the environment's default for --workers (a number or auto), as Debian's
+#: /etc/apache2/envvars sets Apache's: for a service manager's Environment=
+WORKERS_VAR = "CGIHTTPD_WORKERS"
+
+
+def _workers_from_env(environ: Mapping[str, str]) -> int:
+    """``CGIHTTPD_WORKERS`` as ``--workers`` reads it (0: auto or unset)."""
+    text = environ.get(WORKERS_VAR, "").strip()
+    if not text:
+        return 0
+    try:
+        n = _workers_arg(text)
+    except argparse.ArgumentTypeError as exc:
+        raise UsageError(f"{WORKERS_VAR}: {exc}") from None
+    if n < 0:
+        raise UsageError(f"{WORKERS_VAR} must be at least 1")
+    return n
 
 
 def parse_args(argv: Sequence[str]) -> Options:
@@ -135,7 +166,7 @@ def parse_args(argv: Sequence[str]) -> Options:
         raise UsageError("-d SERVERROOT goes with -f CONF")
     if (ns.before or ns.after) and not ns.conf:
         raise UsageError("-C and -c go with -f CONF")
-    if ns.workers < 1:
+    if ns.workers < 0:
         raise UsageError("--workers must be at least 1")
     # apachectl -S is "httpd -t -D DUMP_VHOSTS"
     dump = ns.dump or (ns.check and "DUMP_VHOSTS" in ns.defines)
@@ -269,6 +300,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         header_timeout, body_timeout = _timeouts(dict(os.environ))
         config = build_config(opts)
+        # --workers auto (the default): one per core as nginx's worker_processes
+        # auto; one process in dev mode (one place that reloads and explains) and
+        # where scripts start the Windows way (no fork)
+        workers = opts.workers or _workers_from_env(os.environ) or (
+            1 if config.dev_mode or platform.windows_rules() else server.auto_workers())
+        config = replace(config, workers=workers)
         # Apache prints its start-up warnings (AH00558, AH00112...) on stderr, for -t and
         # -S too
         _print_warnings(config.warnings)
@@ -313,7 +350,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 new application on the old one's launcher (reload.py)."""
                 from cgihttpd.logs.writer import check_log_directories
 
-                cfg = build_config(opts)
+                cfg = replace(build_config(opts), workers=workers)
                 if opts.verb:
                     cfg = with_pid_file(cfg)
                 check_log_directories(cfg)
@@ -328,7 +365,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"folder {config.main.document_root}")
 
         def start(on_ready: Any = None) -> int:
-            return server.run(config, factory, workers=opts.workers,
+            return server.run(config, factory, workers=workers,
                               header_timeout=header_timeout, body_timeout=body_timeout,
                               announce=where, rebuild=rebuild, on_ready=on_ready)
 

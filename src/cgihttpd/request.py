@@ -156,6 +156,9 @@ class Request:
     #: the server takes ``cgihttpd.raw`` messages (asgi.py RAW): a response
     #: can be written byte for byte (nph- scripts)
     raw_output: bool = False
+    #: the server takes "http.response.zerocopysend" messages (``http.cycle``
+    #: ZERO_COPY): a file's bytes can go by sendfile (not over TLS)
+    zero_copy: bool = False
     #: the host[:port] of an absolute-form target ("GET http://h/x"), None otherwise
     authority: str | None = None
     #: the Host value the absolute-form target's host replaced in ``headers``, if any
@@ -277,6 +280,7 @@ def request_from_scope(scope: Mapping[str, Any]) -> Request:
         scheme=str(scope.get("scheme", "http")),
         request_line=str(request_line),
         raw_output=bool(ext.get("raw_output", False)),
+        zero_copy=bool(ext.get("zero_copy", False)),
         authority=authority,
         replaced_host=replaced,
         peer_addr=str(client[0]) if ext.get("proxy_client") else None,

@@ -113,9 +113,13 @@ class Runtime:
         if held is not None and held[0] is loop:
             return held[1]
         limit = self.config.max_concurrent_cgi or DEFAULT_MAX_RUNNING
+        # each worker process holds its share of the server's limits (rounded up)
+        workers = max(self.config.workers, 1)
+        limit = -(-limit // workers)
         config = self.config
+        memory = config.cgi_queue_memory or DEFAULT_QUEUE_MEMORY
         slots = ScriptSlots(limit, max_wait=config.cgi_queue_timeout,
-                            memory=config.cgi_queue_memory or DEFAULT_QUEUE_MEMORY)
+                            memory=-(-memory // workers))
         self._slots = (loop, slots)
         return slots
 

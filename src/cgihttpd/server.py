@@ -44,6 +44,25 @@ BACKLOG = 511
 #: kernel balances connections over them); elsewhere the workers share one socket
 REUSE_PORT = sys.platform == "linux" and hasattr(socket, "SO_REUSEPORT")
 
+#: ``--workers auto`` (the default) starts one worker per core this process may run
+#: on, as nginx's ``worker_processes auto``, but no more than this: each worker is a
+#: whole interpreter (≈ 20 MB PSS idle) with zygotes of its own once scripts run
+#: (docs/design.md §7, "Workers": the memory budget).
+AUTO_MAX_WORKERS = 8
+
+
+def auto_workers() -> int:
+    """The number of workers ``--workers auto`` starts: the cores this process may
+    run on (its CPU affinity, as a container's cpuset limits it), at most
+    ``AUTO_MAX_WORKERS``; 1 where there is no fork."""
+    if sys.platform == "win32" or not hasattr(os, "fork"):
+        return 1
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # macOS has no affinity
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, AUTO_MAX_WORKERS))
+
 AppFactory = Callable[[ServerConfig], Any]
 
 

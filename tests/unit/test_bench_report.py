@@ -75,8 +75,24 @@ def test_targets_met_and_not_met_from_the_figures() -> None:
         "/bin/sh hello @16": True,
         "POST 64 KiB @8": None,  # not in this run
         "static index.html @64": True,  # the 2-worker figure counts
+        "issue 12, hello.py @16, default server": None,  # no default hello16 here
+        "issue 12, hello.py @1, default server": None,
+        "issue 12, static index.html @64, default workers": False,
+        "issue 12, 1 MiB file @16 (sendfile)": None,
         "idle memory of the whole server incl. zygotes < 60 MB RSS": False,
     }
+
+
+def test_issue12_targets() -> None:
+    summaries = [
+        _summary("hello16", "apache", 100), _summary("hello16", "cgihttpd", 650),
+        _summary("hello1", "cgihttpd", 400, p50=2.6),
+        _summary("static64", "apache", 10000), _summary("static64", "cgihttpd", 10000),
+        _summary("big16", "apache", 1000), _summary("big16", "cgihttpd", 790),
+    ]
+    got = {t.text: t.met for t in check_targets(summaries, [], {})
+           if t.text.startswith("issue 12")}
+    assert list(got.values()) == [True, False, True, False]
 
 
 def test_warm_target_needs_p99_below_apache_p50() -> None:

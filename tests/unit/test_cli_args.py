@@ -29,6 +29,7 @@ CASES: list[tuple[list[str], Options]] = [
              after=("LogLevel info",))),
     (["-k", "start", "-DFOREGROUND"], Options(verb="start", defines=("FOREGROUND",))),
     (["--workers", "3"], Options(workers=3)),
+    (["--workers", "auto"], Options(workers=0)),
     (["--app", "m:app"], Options(app="m:app")),
     (["--dev", "-f", "c"], Options(conf="c", dev=True)),
     (["dir", "-l", "8080"], Options(docroot="dir", listens=(Address("*", 8080),))),

@@ -248,6 +248,8 @@ CASES: list[tuple[str, str, Check]] = [
      lambda c: c.main.cgi_script_timeout == 3.0),
     ("CGIPassAuth", "<Directory /x>\nCGIPassAuth On\n</Directory>\n",
      lambda c: c.main.sections[0].conf.cgi_pass_auth is True),
+    ("EnableSendfile", "<Directory /x>\nEnableSendfile Off\n</Directory>\n",
+     lambda c: c.main.sections[0].conf.enable_sendfile is False),
     ("CGIVar", "CGIVar REQUEST_URI current-uri\n",
      lambda c: c.main.base.cgi_vars == (("REQUEST_URI", "current-uri"),)),
     ("CGIPythonInterpreter", "CGIPythonInterpreter /usr/bin/python3\n",

@@ -211,11 +211,16 @@ class _CgiRun:
             if redirected and self.inherited_env.get("REDIRECT_STATUS") == "200":
                 self.env.pop("CONTENT_LENGTH", None)
             ex.record.env.update(self.env)
+            length_header = ex.request.header("content-length")
             spec = LaunchSpec(command, tuple(build_cgi_argv(ex.request.query)), self.env,
                               os.path.dirname(self.filename) or ".",
                               warm=ex.target.conf.cgi_warm_python is not False,
                               preload=tuple(getattr(ex.config, "cgi_warm_preload", ())),
-                              notify=self.log)
+                              notify=self.log,
+                              # no body, no stdin pipe: the script reads end of file
+                              stdin=spool is not None or (
+                                  not redirected and length_header is not None
+                                  and length_header.strip().lstrip("0") != ""))
             slots = ex.runtime.slots()
             await self._queue(slots, spool, length)
             try:

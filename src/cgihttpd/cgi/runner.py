@@ -52,6 +52,10 @@ class LaunchSpec:
     warm: bool = False
     preload: tuple[str, ...] = ()
     notify: Callable[[str, str], None] | None = field(default=None, compare=False)
+    #: the request has a body for the script's stdin; False: stdin is /dev/null (it
+    #: reads the same end of file at once) and no pipe is made for it. The Windows way
+    #: always makes the pipe.
+    stdin: bool = True
 
 
 class ScriptOutput(Protocol):
@@ -246,10 +250,29 @@ def _signal_group(pid: int, sig: int) -> None:
         pass
 
 
+class NoInput:
+    """The stdin end of a script given /dev/null (``LaunchSpec.stdin`` False): there is
+    nothing to write, and so nothing to close."""
+
+    __slots__ = ()
+
+    def write(self, data: bytes) -> None:
+        if data:
+            raise BrokenPipeError("the script's stdin is /dev/null")
+
+    async def drain(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
 def pipe_ends(loop: asyncio.AbstractEventLoop, in_w: int, out_r: int, err_r: int,
-              ) -> tuple[PipeWriter, PipeReader, PipeReader]:
-    """The server's ends of a script's three pipes, on ``loop``; they own the fds."""
-    return PipeWriter(loop, in_w), PipeReader(loop, out_r), PipeReader(loop, err_r)
+              ) -> tuple[ScriptInput, PipeReader, PipeReader]:
+    """The server's ends of a script's pipes, on ``loop``; they own the fds. ``in_w``
+    < 0: no stdin pipe (``NoInput``)."""
+    stdin: ScriptInput = PipeWriter(loop, in_w) if in_w >= 0 else NoInput()
+    return stdin, PipeReader(loop, out_r), PipeReader(loop, err_r)
 
 
 #: How SubprocessLauncher starts scripts here: "spawn" (subprocess.Popen, which
@@ -316,7 +339,8 @@ def _default_dispositions(signals: tuple[int, ...]) -> Callable[[], None]:
 async def _spawn(spec: LaunchSpec) -> ScriptProcess:
     loop = asyncio.get_running_loop()
     args, env = _encode_for_exec(spec)
-    in_r, in_w = os.pipe()
+    # no body: /dev/null, which Popen opens and closes itself
+    in_r, in_w = os.pipe() if spec.stdin else (subprocess.DEVNULL, -1)
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
     try:
@@ -329,10 +353,12 @@ async def _spawn(spec: LaunchSpec) -> ScriptProcess:
                 preexec_fn=_default_dispositions(ignored) if ignored else None)
         finally:
             for fd in (in_r, out_w, err_w):
-                os.close(fd)
+                if fd >= 0:
+                    os.close(fd)
     except BaseException:
         for fd in (in_w, out_r, err_r):
-            os.close(fd)
+            if fd >= 0:
+                os.close(fd)
         raise
     exited: asyncio.Future[int] = loop.create_future()
     _await_exit(loop, proc, exited)
@@ -403,6 +429,6 @@ def _piped(proc: asyncio.subprocess.Process, kind: type[PipedProcess]) -> PipedP
 
 
 __all__ = [
-    "DEFAULT_MODE", "LaunchSpec", "Launcher", "LoneProcess", "PipedProcess",
+    "DEFAULT_MODE", "LaunchSpec", "Launcher", "LoneProcess", "NoInput", "PipedProcess",
     "ScriptProcess", "SubprocessLauncher", "pipe_ends",
 ]

@@ -220,6 +220,8 @@ class DirConf:
     #: LimitRequestBody (core: server, vhost, directory, .htaccess); None: not set here,
     #: ``Limits.request_body`` then applies
     limit_request_body: int | None = None
+    #: EnableSendfile; None: not set (cgihttpd's default is On, see ``static.handlers``)
+    enable_sendfile: bool | None = None
     #: mod_setenvif conditions written in sections and .htaccess, applied at
     #: header-parser (the more general section's first)
     setenvif: tuple[EnvCondition, ...] = ()
@@ -299,6 +301,7 @@ class DirConf:
             redirects=over.redirects + self.redirects,
             redirect=pick(self.redirect, over.redirect),  # type: ignore[arg-type]
             limit_request_body=pick(self.limit_request_body, over.limit_request_body),  # type: ignore[arg-type]
+            enable_sendfile=pick(self.enable_sendfile, over.enable_sendfile),  # type: ignore[arg-type]
             setenvif=self.setenvif + over.setenvif,
             rewrite=(self.rewrite if over.rewrite is None
                      else (self.rewrite or RewriteConf()).merge(over.rewrite)),
@@ -603,6 +606,9 @@ class ServerConfig:
     cgi_queue_timeout: float = 60.0
     #: CGIQueueMemory (cgihttpd): the waiting requests' memory budget; 0: the default
     cgi_queue_memory: int = 0
+    #: the worker processes that serve this configuration (``--workers``): the
+    #: server-wide limits kept per process (CGIMaxProcesses) are shared out over them
+    workers: int = 1
     #: True when -l replaced the config's Listen: vhost ports then match any port
     listen_overridden: bool = False
     defines: frozenset[str] = field(default_factory=frozenset)

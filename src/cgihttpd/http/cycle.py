@@ -12,9 +12,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import MutableMapping
-from typing import Any, Protocol
+from typing import Any, BinaryIO, Protocol
 
-from cgihttpd.asgi import RAW, ASGIApp, Message
+from cgihttpd.asgi import RAW, ZERO_COPY, ASGIApp, Message
 from cgihttpd.http.framing import (
     LAST_CHUNK,
     InvalidResponse,
@@ -23,6 +23,7 @@ from cgihttpd.http.framing import (
     chunk,
     plan_response,
 )
+from cgihttpd.http.sendfile import PeerGone
 from cgihttpd.http.settings import http_date
 
 logger = logging.getLogger("cgihttpd.http")
@@ -52,6 +53,11 @@ class ConnectionPort(Protocol):
 
     async def drain(self) -> None:
         """Wait until the transport takes more data."""
+
+    async def sendfile(self, file: BinaryIO, offset: int, count: int) -> int:
+        """Send [offset, offset + count) of ``file`` after what was written, without
+        copying it through Python; the bytes sent (fewer: the file shrank). Raises
+        ``PeerGone`` when the client has gone."""
 
     def abort(self) -> None:
         """Drop the connection at once."""
@@ -222,6 +228,9 @@ class Cycle:
             return
         if self.response_complete:
             raise RuntimeError(f"Unexpected ASGI message {kind!r} after the response ended")
+        if kind == ZERO_COPY:
+            await self._send_file(message)
+            return
         if kind != "http.response.body":
             raise RuntimeError(f"Expected 'http.response.body', got {kind!r}")
         current = self.plan
@@ -273,6 +282,42 @@ class Cycle:
         self.body_done = True
         if self.disconnected:
             raise ClientDisconnected("the request body failed")
+
+    async def _send_file(self, message: Message) -> None:
+        """``ZERO_COPY``: a piece of a file as body bytes, framed as ``send`` frames
+        them, the bytes themselves by the connection's ``sendfile``."""
+        current = self.plan
+        assert current is not None
+        more = bool(message.get("more_body", False))
+        count = int(message["count"])
+        if self.remaining is not None and count > self.remaining:
+            logger.warning("response body longer than its Content-Length; truncated")
+            count = self.remaining
+            self.keep_alive = False
+        if current.body_allowed and count > 0:
+            head = self.pending_head + (b"%x\r\n" % count if current.chunked else b"")
+            self.pending_head = b""
+            if head:
+                self.conn.write(head)
+                self.stats["bytes_out"] += len(head)
+            try:
+                sent = await self.conn.sendfile(message["file"], int(message["offset"]),
+                                                count)
+            except PeerGone:
+                self.conn.abort()
+                raise ClientDisconnected("the client closed the connection") from None
+            self.stats["body_bytes"] += sent
+            self.stats["bytes_out"] += sent
+            if self.remaining is not None:
+                self.remaining -= sent
+            if sent < count and current.chunked:
+                # the chunk's size is promised: only closing can end it now
+                self.conn.abort()
+                raise ClientDisconnected("the file shrank while it was sent")
+            if current.chunked:
+                self.conn.write(b"\r\n")
+                self.stats["bytes_out"] += 2
+        await self.send({"type": "http.response.body", "body": b"", "more_body": more})
 
     def _send_raw(self, message: Message) -> None:
         """The ``cgihttpd.raw`` extension: bytes written as they are, for responses

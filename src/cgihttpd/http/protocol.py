@@ -30,7 +30,7 @@ import ssl
 import time
 import urllib.parse
 from collections import deque
-from typing import Any, ClassVar
+from typing import Any, BinaryIO, ClassVar
 
 import httptools
 
@@ -42,6 +42,7 @@ from cgihttpd.http.errorpage import NOTE_FIELD_SIZE, NOTE_FIELDS, NOTE_PLAIN_ON_
 from cgihttpd.http.framing import RequestFacts, plan_response
 from cgihttpd.http.limits import HeadGuard, Violation
 from cgihttpd.http.proxyproto import ProxyHeaderError, read_proxy_header
+from cgihttpd.http.sendfile import PeerGone, send_file
 from cgihttpd.http.settings import HttpSettings, ProtocolErrorEvent, http_date
 
 __all__ = ["CgiHttpProtocol", "ClientDisconnected", "HttpSettings", "ProtocolErrorEvent"]
@@ -374,6 +375,8 @@ class CgiHttpProtocol(asyncio.Protocol):
         self.plain_on_tls = False
         #: the TLS connection's facts for the scope (``tls_facts``); None: plain
         self.tls: dict[str, Any] | None = None
+        #: done when the connection is lost while a file is being sent (``sendfile``)
+        self.lost: asyncio.Future[None] | None = None
 
     # --- asyncio.Protocol -------------------------------------------------------------
 
@@ -426,6 +429,8 @@ class CgiHttpProtocol(asyncio.Protocol):
                 cycle.event.set()
         self.write_paused = False
         self.writable.set()
+        if self.lost is not None and not self.lost.done():
+            self.lost.set_result(None)
 
     def eof_received(self) -> bool | None:
         # The client closed its side. Like uvicorn, nginx and Go's net/http we take
@@ -694,6 +699,9 @@ class CgiHttpProtocol(asyncio.Protocol):
                 "raw_output": True,  # Cycle takes cgihttpd.raw messages
                 "proxy_client": self.proxy_client,
                 "tls": self.tls,
+                # Cycle takes http.response.zerocopysend (not over TLS: the bytes
+                # must be encrypted in user space)
+                "zero_copy": self.scheme == "http",
             }},
         }
         cycle = Cycle(self, scope, facts, stats, expect_continue)
@@ -1081,6 +1089,16 @@ class CgiHttpProtocol(asyncio.Protocol):
     def write(self, data: bytes) -> None:
         if self.transport is not None and not self.transport.is_closing():
             self.transport.write(data)
+
+    async def sendfile(self, file: BinaryIO, offset: int, count: int) -> int:
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            raise PeerGone("the connection is closed")
+        lost = self.lost = self.loop.create_future()
+        try:
+            return await send_file(self.loop, transport, file, offset, count, lost)
+        finally:
+            self.lost = None
 
     def pause_reading(self) -> None:
         if not self.read_paused and self.transport is not None:

@@ -14,6 +14,7 @@ import asyncio
 import functools
 
 from cgihttpd import messages as M
+from cgihttpd.asgi import ZERO_COPY
 from cgihttpd.authz import always_granted
 from cgihttpd.config.htaccess import HtaccessContext
 from cgihttpd.errors import HTTPError
@@ -119,10 +120,14 @@ async def serve_file(ex: Exchange, *, status_override: int = 0) -> None:
             # one per range for multipart/byteranges, then the closing delimiter
             pieces = [(p.head, p.offset, p.length) for p in plan.parts] or [
                 (b"", plan.offset, plan.length)]
+            zero_copy = f is not None and _sendfile(ex)
             for head, offset, length in pieces:
                 await _send_body(ex, head)
                 if data is not None:
                     await _send_body(ex, data[offset:offset + length])
+                elif f is not None and zero_copy:
+                    await ex.send({"type": ZERO_COPY, "file": f, "offset": offset,
+                                   "count": length, "more_body": True})
                 elif f is not None:
                     async for chunk in read_range(f, offset, length):
                         await _send_body(ex, chunk)
@@ -131,6 +136,15 @@ async def serve_file(ex: Exchange, *, status_override: int = 0) -> None:
     finally:
         if f is not None:
             await asyncio.to_thread(f.close)
+
+def _sendfile(ex: Exchange) -> bool:
+    """Whether a file's bytes go by sendfile: the connection can (not TLS) and
+    EnableSendfile is not Off. Apache 2.4's default is Off (since 2.3.9, for network
+    filesystems and kernels whose sendfile was broken); ours is On: the client gets the
+    same bytes either way, and a big file costs Python nothing (docs/design.md §7).
+    Only files too big for the small-file cache (``files.CHUNK``) get here."""
+    return ex.request.zero_copy and ex.target.conf.enable_sendfile is not False
+
 
 async def serve_directory(ex: Exchange, fs: FileSystem, signature_html: str) -> None:
     """mod_autoindex (GET/HEAD only), else what Apache's default handler says

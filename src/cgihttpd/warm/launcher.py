@@ -137,6 +137,8 @@ class _Zygote:
         self.dead = False
         self.on_death: list[Any] = []
         self.pid = 0
+        #: /dev/null, read-only, for the stdin of scripts without a request body
+        self._devnull = -1
 
     # --- life ------------------------------------------------------------------------
 
@@ -171,8 +173,16 @@ class _Zygote:
             self.close()
             raise
 
+    def devnull(self) -> int:
+        if self._devnull < 0:
+            self._devnull = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
+        return self._devnull
+
     def close(self) -> None:
         """Stop: the zygote exits when its control socket closes."""
+        if self._devnull >= 0:
+            os.close(self._devnull)
+            self._devnull = -1
         self._gone()
         proc = self.proc
         if proc is not None and proc.poll() is None:
@@ -292,19 +302,33 @@ class _Zygote:
         args = [script, *(a.encode("latin-1") for a in spec.extra_args)]
         return await self._request(
             ("run", rid, script, args, _env_pairs(spec), os.fsencode(spec.cwd),
-             [*(os.fsencode(a) for a in plan.prefix), *args]), rid)
+             [*(os.fsencode(a) for a in plan.prefix), *args]), rid, spec.stdin)
 
     async def spawn(self, spec: LaunchSpec, rid: int) -> ScriptProcess:
         """Start ``spec``'s program by exec (this zygote is the spawner)."""
         args = [*(os.fsencode(a) for a in spec.argv),
                 *(a.encode("latin-1") for a in spec.extra_args)]
         return await self._request(
-            ("spawn", rid, args[0], args, _env_pairs(spec), os.fsencode(spec.cwd), None), rid)
+            ("spawn", rid, args[0], args, _env_pairs(spec), os.fsencode(spec.cwd), None), rid,
+            spec.stdin)
 
-    async def _request(self, msg: tuple[Any, ...], rid: int) -> ScriptProcess:
+    async def _request(self, msg: tuple[Any, ...], rid: int, stdin: bool) -> ScriptProcess:
+        """``stdin`` False (no request body): nothing is written to the child's stdin.
+        A spawned program gets /dev/null (one descriptor the server keeps open,
+        ``devnull``); a warm child a pipe already at its end, as its prebuilt stdio
+        was made on pipes (``zygote._all_pipes``)."""
         payload = marshal.dumps(msg, 4)
         frame = len(payload).to_bytes(_HEADER, "big") + payload
-        in_r, in_w = os.pipe()
+        kept = -1
+        if stdin:
+            in_r, in_w = os.pipe()
+        elif msg[0] == "spawn":
+            in_r = kept = self.devnull()
+            in_w = -1
+        else:
+            in_r, at_end = os.pipe()
+            os.close(at_end)
+            in_w = -1
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
         started = self.started[rid] = self.loop.create_future()
@@ -315,7 +339,8 @@ class _Zygote:
                     await self._send(frame, [in_r, out_w, err_w])
             finally:
                 for fd in (in_r, out_w, err_w):
-                    os.close(fd)
+                    if fd != kept:
+                        os.close(fd)
             # a timer on the future rather than wait_for: no task, no shield
             timer = self.loop.call_later(REPLY_TIMEOUT, _time_out, started)
             try:
@@ -326,11 +351,12 @@ class _Zygote:
             self.started.pop(rid, None)
             self.exits.pop(rid, None)
             for fd in (in_w, out_r, err_r):
-                os.close(fd)
+                if fd >= 0:
+                    os.close(fd)
             raise
-        stdin, stdout, stderr = pipe_ends(self.loop, in_w, out_r, err_r)
+        stdin_end, stdout, stderr = pipe_ends(self.loop, in_w, out_r, err_r)
         # the child called setsid(): its pid is its process group, as a cold script's
-        return PipedProcess(pid, stdin, stdout, stderr, exited)
+        return PipedProcess(pid, stdin_end, stdout, stderr, exited)
 
 
 def _time_out(fut: asyncio.Future[int]) -> None:
