@@ -80,11 +80,22 @@ def test_a_missing_logs_folder_says_the_mkdir_to_run(tmp_path: Path) -> None:
     site = tmp_path / "site"
     assert run_cli("init", str(site)).returncode == 0
     (site / "cgi" / "logs").rmdir()
-    for args in (["-t"], ["-l", "127.0.0.1:0"]):
+    # -t checks as apache2 -t does; a start outside dev mode refuses likewise
+    for args in (["-t"], ["-c", "CGIDevMode Off", "-l", "127.0.0.1:0"]):
         r = run_cli(*args, "-f", str(site / "httpd.conf"))
         assert r.returncode == 1
         assert r.stderr.rstrip().endswith(
             f": No such file or directory (create it: mkdir -p {site}/cgi/logs)"), r.stderr
+    assert not (site / "cgi" / "logs").exists()
+
+
+def test_a_dev_mode_start_makes_the_missing_logs_folder(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    assert run_cli("init", str(site)).returncode == 0
+    (site / "cgi" / "logs").rmdir()
+    with ServerProcess(["-f", str(site / "httpd.conf"), "-l", "127.0.0.1:0"]) as srv:
+        assert b"Hello, CGI" in get(srv, "/", "cgi213.loc")
+    assert (site / "cgi" / "logs" / "access.log").is_file()
 
 
 def test_init_refuses_a_folder_with_files_unless_forced(tmp_path: Path) -> None:
@@ -169,7 +180,15 @@ def test_a_script_failing_mid_body_is_one_plain_console_line(tmp_path: Path) -> 
     script.write_text(f"#!{sys.executable}\nimport sys\n"
                       "print('Content-Type: text/html')\nprint()\n"
                       "print('<p>half a page', flush=True)\nraise ValueError('oops')\n")
-    with ServerProcess([str(tmp_path), "-l", "127.0.0.1:0"]) as srv:
+    # production (dev mode, on for a folder, would end the page with the explanation)
+    conf = tmp_path / "httpd.conf"
+    conf.write_text("LoadModule mime_module /usr/lib/apache2/modules/mod_mime.so\n"
+                    "LoadModule cgid_module /usr/lib/apache2/modules/mod_cgid.so\n"
+                    "LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so\n"
+                    f"ServerName localhost\nDocumentRoot {tmp_path}\nErrorLog /dev/stderr\n"
+                    f"<Directory {tmp_path}>\n  Options +ExecCGI\n  Require all granted\n"
+                    "</Directory>\nAddHandler cgi-script .py\n")
+    with ServerProcess(["-f", str(conf), "-l", "127.0.0.1:0"]) as srv:
         out = get(srv, "/late.py", "localhost")
         assert b"half a page" in out and not out.endswith(b"0\r\n\r\n")  # cut off
         line = (f"cgihttpd: ERROR: GET /late.py: the script {script} ended (exit status 1) "

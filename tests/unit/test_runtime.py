@@ -88,9 +88,10 @@ def test_slots_follow_the_configuration_and_belong_to_one_event_loop() -> None:
 
     assert asyncio.run(limits()) == (3, 2.5, 1000)  # CGIMaxProcesses 3, CGIQueue*
 
-    # with workers, each process holds its share of the server's limit, rounded up
-    rt3 = _runtime(max_concurrent_cgi=3, workers=2)
-    assert asyncio.run(limits()) == (2, 2 * rt3.waiting_factor)
+    # with workers, each process holds its share of the server's limits, rounded up
+    rt3 = _runtime(max_concurrent_cgi=3, cgi_queue_timeout=2.5, cgi_queue_memory=1001,
+                   workers=2)
+    assert asyncio.run(limits()) == (2, 2.5, 501)
 
 
 def test_mime_tables_are_built_once_per_types_tuple_in_the_runtimes_cache() -> None:
