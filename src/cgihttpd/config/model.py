@@ -496,6 +496,9 @@ class VirtualHost:
     error_log_format: str | None = None
     #: RequestReadTimeout body= of this virtual host; None: the server's
     body_timeout: ReadTimeout | None = None
+    #: KeepAliveTimeout written in this server itself (not inherited): the wait for
+    #: the next request is then its own, else the address's default vhost's (event.c)
+    keepalive_timeout_set: bool = False
 
     @property
     def script_timeout(self) -> float:

@@ -641,6 +641,8 @@ class CgiHttpProtocol(asyncio.Protocol):
         }
         cycle = Cycle(self, scope, facts, stats, expect_continue)
         cycle.await_body = chunked
+        if self.retiring:
+            cycle.keep_alive = False  # whatever the serving vhost allows
         self.cycle = cycle
         if version == "1.1" and not host_seen:
             # RFC 9112 section 3.2 and Apache's core: a 1.1 request without Host is a 400.
@@ -735,11 +737,16 @@ class CgiHttpProtocol(asyncio.Protocol):
             # The application did not read the whole body: read on and drop it, as
             # Apache's ap_discard_request_body does; the next head starts after it.
             self._advance(BODY_UNREAD)
-            self._arm(KEEPALIVE_TIMEOUT, self.loop.time() + self.settings.keep_alive_timeout)
+            self._arm(KEEPALIVE_TIMEOUT, self.loop.time() + self._wait_after(cycle))
         else:
-            self._start_head(first=False)
+            self._start_head(first=False, wait=self._wait_after(cycle))
 
-    def _start_head(self, first: bool) -> None:
+    def _wait_after(self, cycle: Cycle) -> float:
+        """KeepAliveTimeout after ``cycle``: its vhost's wait, else the main server's."""
+        wait = cycle.keep_alive_wait
+        return self.settings.keep_alive_timeout if wait is None else wait
+
+    def _start_head(self, first: bool, wait: float | None = None) -> None:
         if first:
             self.guard.start()
             self.head_start = self.loop.time()
@@ -755,7 +762,8 @@ class CgiHttpProtocol(asyncio.Protocol):
                                                                         self.guard.total))
         else:
             # KeepAliveTimeout: how long to wait for the next request (core docs)
-            self._arm(KEEPALIVE_TIMEOUT, self.loop.time() + self.settings.keep_alive_timeout)
+            self._arm(KEEPALIVE_TIMEOUT, self.loop.time() + (
+                self.settings.keep_alive_timeout if wait is None else wait))
 
     def want_body(self, cycle: Cycle) -> None:
         """The application waits for more of ``cycle``'s body: read on, and start the
