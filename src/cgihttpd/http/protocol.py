@@ -36,6 +36,7 @@ import httptools
 from cgihttpd.asgi import ASGIApp
 from cgihttpd.banner import signature
 from cgihttpd.config.readtimeout import ReadTimeout
+from cgihttpd.http.chunksize import ChunkSizes
 from cgihttpd.http.cycle import ClientDisconnected, Cycle, without_keep_alive
 from cgihttpd.http.errorpage import NOTE_FIELD_SIZE, NOTE_FIELDS, error_page
 from cgihttpd.http.framing import RequestFacts, plan_response
@@ -315,6 +316,8 @@ class CgiHttpProtocol(asyncio.Protocol):
         self.head_start = 0.0  # loop time the current head's deadline counts from
         self.head_wall_start = 0.0
         self.body_left: int | None = 0  # None: chunked, unknown length
+        #: the chunk sizes of the body being read, when chunked
+        self.chunk_sizes: ChunkSizes | None = None
         self.url = bytearray()
         #: the request line while it arrives (``_vet_request_line``)
         self.line_buf = bytearray()
@@ -436,6 +439,13 @@ class CgiHttpProtocol(asyncio.Protocol):
             elif phase is READING_BODY or phase is DISCARDING_BODY:
                 if self.body_left is None:
                     piece, data = data, b""
+                    sizes = self.chunk_sizes
+                    if sizes is not None and not sizes.feed(piece) and self.cycle is not None:
+                        # a size past apr_off_t: Apache's 413 at once (chunksize.py)
+                        self.chunk_sizes = None
+                        logger.info("chunk size overflow from %s", self.client)
+                        self._body_error(self.cycle, 413)
+                        return
                 else:
                     n = min(len(data), self.body_left)
                     piece, data = data[:n], data[n:]
@@ -588,6 +598,7 @@ class CgiHttpProtocol(asyncio.Protocol):
                 except ValueError:
                     length = 0
         self.body_left = None if chunked else length
+        self.chunk_sizes = ChunkSizes() if chunked else None
         s = self.settings
         max_req = s.max_keep_alive_requests
         count = self.requests_done + len(self.pipeline) + (
