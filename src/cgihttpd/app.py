@@ -50,6 +50,7 @@ from cgihttpd.config.model import DirConf, ServerConfig, VirtualHost
 from cgihttpd.errors import HTTPError, ResponseCutOff
 from cgihttpd.exchange import ErrorLogger, Exchange, Outbound
 from cgihttpd.headers import HeaderFacts, apply_actions, response_headers, split_cgi_fields
+from cgihttpd.http.settings import KeepAlive
 from cgihttpd.logs.access import LogRecord
 from cgihttpd.messages import Note, cgi_module
 from cgihttpd.request import Request, forwarded_request, request_from_scope
@@ -103,6 +104,12 @@ class App:
         self.fs: FileSystem = fs if fs is not None else RealFS()
         _check_document_roots(config)
         self._vhost_ips = _resolve_vhost_names(config)
+        main = config.main
+        #: some vhost keeps alive otherwise than the main server (the protocol's rules)
+        self._own_keep_alive = any(
+            (v.keepalive, v.keepalive_timeout, v.max_keepalive_requests)
+            != (main.keepalive, main.keepalive_timeout, main.max_keepalive_requests)
+            for v in config.vhosts)
         self._caches = runtime.caches
         #: how .htaccess files are read and kept (resolve.AccessFiles)
         self.access = AccessFiles(HtaccessContext.of(config), runtime.caches.htaccess)
@@ -210,6 +217,21 @@ class App:
                        names=self._vhost_ips):
             return 421, (M.TLS_MISDIRECTED.note(sni=sni, host=request.host),)
         return 400, None
+    def _keep_alive(self, vhost: VirtualHost, request: Request) -> KeepAlive | None:
+        """The serving vhost's keep-alive rules for the protocol, None where they are
+        the main server's. The wait after the request is the vhost's KeepAliveTimeout
+        if it sets one, else that of the address's default vhost (c->base_server:
+        event.c event_post_read_request), as checked against Apache 2.4."""
+        waiter = vhost if vhost.keepalive_timeout_set or vhost.is_main else select_vhost(
+            self.config, request.server_addr, request.server_port, "",
+            names=self._vhost_ips)
+        main = self.config.main
+        rules = KeepAlive(vhost.keepalive, vhost.keepalive_timeout,
+                          vhost.max_keepalive_requests, waiter.keepalive_timeout)
+        if rules == KeepAlive(main.keepalive, main.keepalive_timeout,
+                              main.max_keepalive_requests, main.keepalive_timeout):
+            return None
+        return rules
 
     def _host_refused(self, vhost: VirtualHost, request: Request,
                       notes: tuple[Note, ...], status: int = 400) -> Target:
@@ -271,6 +293,10 @@ class App:
         if vhost.body_timeout is not None:
             # RequestReadTimeout body= of this vhost: the protocol reads the body by it
             ext["body_timeout"] = vhost.body_timeout
+        if self._own_keep_alive:
+            keep = self._keep_alive(vhost, request)
+            if keep is not None:
+                ext["keep_alive"] = keep
         record = LogRecord(
             remote_addr=request.client_addr, remote_port=request.client_port,
             peer_addr=request.peer_addr or request.client_addr, local_addr=request.server_addr, local_port=request.server_port,

@@ -124,6 +124,9 @@ CHUNKED_BODIES = [
     b"0x5\r\nabcde\r\n0\r\n\r\n",
     b" 5\r\nabcde\r\n0\r\n\r\n",
     b"fffffffffffffffffffff\r\nabc\r\n0\r\n\r\n",  # overflows: 413
+    b"8000000000000000\r\nabc\r\n0\r\n\r\n",  # past a signed 64-bit size: 413
+    b"3\r\nabc\r\n0000ffffffffffffffff\r\nabc\r\n0\r\n\r\n",  # the same, later
+    b"0000000000000000003\r\nabc\r\n0\r\n\r\n",  # leading zeros do not count
     b"3\r\nabcdef\r\n0\r\n\r\n",  # data longer than its size
     b"3\r\nabcXY0\r\n\r\n",  # no CRLF after the data
     b"3\r\nabc\n0\r\n\r\n",  # LF alone after the data

@@ -201,6 +201,7 @@ BODY_CASES = [
     (b"0x5\r\nabcde\r\n0\r\n\r\n", 400),
     (b" 5\r\nabcde\r\n0\r\n\r\n", 400),
     (b"fffffffffffffffffffff\r\nabc\r\n0\r\n\r\n", 413),  # past any chunk size
+    (b"8000000000000000\r\nabc\r\n0\r\n\r\n", 413),  # past apr_off_t, not uint64
     (b"3\r\nabcdef\r\n0\r\n\r\n", 400),  # data longer than its size
     (b"3\r\nabc\n0\r\n\r\n", 400),  # bad CRLF
 ]

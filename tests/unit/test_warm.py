@@ -334,6 +334,25 @@ def test_a_killed_child_leaves_the_zygote_serving(tmp_path: Path, warm: WarmLaun
     assert out == b"fast\n"
 
 
+def test_the_process_list_names_the_running_script(tmp_path: Path,
+                                                   warm: WarmLauncher) -> None:
+    """ps/top/pgrep show the script's name (comm, 15 bytes), not the zygote's."""
+    slow = write(tmp_path, "a-long-script-name.py",
+                 "import time\nprint('up', flush=True)\ntime.sleep(60)\n")
+
+    async def main() -> str:
+        proc = await warm.start(spec_for(slow))
+        try:
+            assert await proc.stdout.read(100, DEADLINE) == b"up\n"
+            with open(f"/proc/{proc.pid}/comm", encoding="utf-8") as f:
+                return f.read()
+        finally:
+            proc.kill()
+            await asyncio.wait_for(proc.wait(), DEADLINE)
+
+    assert asyncio.run(main()) == "a-long-script-n\n"
+
+
 def test_a_dead_zygote_is_restarted_with_a_log_line(tmp_path: Path, warm: WarmLauncher) -> None:
     script = write(tmp_path, "pid.py", "import os\nprint(os.getppid())\n")
     notes: list[str] = []

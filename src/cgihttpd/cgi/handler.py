@@ -146,6 +146,9 @@ class _CgiRun:
         self.body_done = False
         #: the request body read while the request waited for a slot (``_queue``)
         self.early = bytearray()
+        #: the request body is still being handed to the script's stdin: the script
+        #: timeout waits for it (mod_cgi writes the whole body before it reads)
+        self.feeding = False
         #: the response on its way to the client: what is held, whether it has gone
         self.out = ReplyWriter(ex.send, self._abort)
         self.proc: ScriptProcess | None = None
@@ -388,6 +391,7 @@ class _CgiRun:
             ) from None
         self.proc = proc
         self.last_activity = self.loop.time()
+        self.feeding = True
         feeder = self.loop.create_task(self._feed_stdin(proc, spool))
         lines = StderrLines()
         errlog = self.errlog_task = proc.stderr.consume(
@@ -429,8 +433,10 @@ class _CgiRun:
                 return
             try:
                 proc.stdin.write(data)
-                await proc.stdin.drain()
-            except (BrokenPipeError, ConnectionResetError):
+                # mod_cgi's write to the script has the Timeout too; then, as when
+                # the script exits, the rest is read and dropped
+                await asyncio.wait_for(proc.stdin.drain(), self.timeout)
+            except (BrokenPipeError, ConnectionResetError, asyncio.TimeoutError):
                 writing = False
 
         try:
@@ -453,6 +459,10 @@ class _CgiRun:
         finally:
             with contextlib.suppress(OSError):
                 proc.stdin.close()
+            # the script timeout starts now: Apache times the script's output only
+            # once the body is handed over, however slowly the client sent it
+            self.feeding = False
+            self.last_activity = max(self.last_activity, self.loop.time())
         # The whole body is read: the next message is the disconnect, if any.
         msg = await self.ex.receive()
         if msg["type"] == "http.disconnect":
@@ -500,10 +510,16 @@ class _CgiRun:
         """The next stdout bytes (b"" at end), or None when nothing came for the
         script timeout (any output, stdout or stderr, restarts the clock). The clock
         starts when we start waiting: time spent sending to a slow client is not the
-        script's (Apache's timeout is per read from the script)."""
+        script's (Apache's timeout is per read from the script), nor is time spent
+        receiving the request body (``feeding``: its own deadline is
+        RequestReadTimeout's)."""
         self.last_activity = max(self.last_activity, self.loop.time())
         while True:
-            remaining = self.last_activity + self.timeout - self.loop.time()
+            if self.feeding:
+                # re-checked after each slice: the clock starts when the body is in
+                remaining = self.timeout
+            else:
+                remaining = self.last_activity + self.timeout - self.loop.time()
             if remaining <= 0:
                 return None
             try:

@@ -360,6 +360,7 @@ def _freeze(s: D.ServerDraft, main: D.ServerDraft | None, root: str,
         keepalive=bool(inherit("keepalive", True)),
         keepalive_timeout=float(inherit("keepalive_timeout", 5.0)),  # type: ignore[arg-type]
         max_keepalive_requests=int(inherit("max_keepalive_requests", 100)),  # type: ignore[call-overload]
+        keepalive_timeout_set=s.keepalive_timeout is not None,
         server_signature=inherit("server_signature", "off"),  # type: ignore[arg-type]
         trace_enable=inherit("trace_enable", "on"),  # type: ignore[arg-type]
         cgi_script_timeout=inherit("cgi_script_timeout", None),  # type: ignore[arg-type]

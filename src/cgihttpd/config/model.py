@@ -551,6 +551,9 @@ class VirtualHost:
     proxy_protocol_exceptions: tuple[Subnet, ...] = ()
     #: mod_ssl: the TLS settings of a server with SSLEngine on; None: plain HTTP
     tls: TlsSettings | None = None
+    #: KeepAliveTimeout written in this server itself (not inherited): the wait for
+    #: the next request is then its own, else the address's default vhost's (event.c)
+    keepalive_timeout_set: bool = False
 
     @property
     def script_timeout(self) -> float:

@@ -24,7 +24,7 @@ from cgihttpd.http.framing import (
     plan_response,
 )
 from cgihttpd.http.sendfile import PeerGone
-from cgihttpd.http.settings import http_date
+from cgihttpd.http.settings import KeepAlive, http_date
 
 logger = logging.getLogger("cgihttpd.http")
 
@@ -82,7 +82,7 @@ class Cycle:
     __slots__ = ("conn", "scope", "facts", "stats", "body", "more_body", "body_done",
                  "event", "disconnected", "expect_continue", "response_started",
                  "response_complete", "plan", "remaining", "keep_alive", "pending_head",
-                 "raw", "app", "await_body", "body_wanted")
+                 "raw", "app", "await_body", "body_wanted", "keep_alive_wait")
 
     def __init__(self, conn: ConnectionPort, scope: MutableMapping[str, Any],
                  facts: RequestFacts, stats: dict[str, Any], expect_continue: bool) -> None:
@@ -103,7 +103,9 @@ class Cycle:
         self.remaining: int | None = None
         #: the response head, held back to go out with the first body bytes (one write)
         self.pending_head = b""
-        self.keep_alive = facts.client_keep_alive and facts.server_keep_alive
+        #: the client's wish, or False once something forces a close; the server's
+        #: side (``facts.server_keep_alive``) is the plan's, from the serving vhost
+        self.keep_alive = facts.client_keep_alive
         #: the response is the application's own bytes (``cgihttpd.raw``)
         self.raw = False
         #: the application that answers (None: the server's); the connection answers
@@ -114,6 +116,8 @@ class Cycle:
         self.await_body = False
         #: the application has called ``receive()``
         self.body_wanted = False
+        #: the serving vhost's wait for the next request (None: the main server's)
+        self.keep_alive_wait: float | None = None
 
     # --- the ASGI task ----------------------------------------------------------------
 
@@ -205,6 +209,11 @@ class Cycle:
             if self.await_body and not self.body_wanted and self.more_body:
                 await self._await_body()
             facts = self.facts
+            ext = self.scope.get("extensions", {}).get("cgihttpd", {})
+            own = ext.get("keep_alive")
+            if isinstance(own, KeepAlive):
+                facts = for_vhost(facts, own, int(ext.get("keepalive_count", 0)))
+                self.keep_alive_wait = own.wait
             if not self.keep_alive or conn.closing:
                 facts = without_keep_alive(facts)
             try:
@@ -351,6 +360,15 @@ class Cycle:
             self.conn.write(self.pending_head)
             self.stats["bytes_out"] += len(self.pending_head)
         self.pending_head = b""
+
+
+def for_vhost(facts: RequestFacts, rules: KeepAlive, count: int) -> RequestFacts:
+    """``facts`` with the server's side decided by the serving vhost's ``rules``, the
+    connection having answered ``count`` requests before (ap_set_keepalive)."""
+    left = None if rules.max_requests <= 0 else max(rules.max_requests - count, 0)
+    on = rules.on and rules.timeout > 0 and (left is None or left > 0)
+    return RequestFacts(facts.http_version, facts.method, facts.client_keep_alive,
+                        facts.keep_alive_token, on, int(rules.timeout), left)
 
 
 def without_keep_alive(facts: RequestFacts) -> RequestFacts:

@@ -37,6 +37,7 @@ import httptools
 from cgihttpd.asgi import ASGIApp
 from cgihttpd.banner import signature
 from cgihttpd.config.readtimeout import ReadTimeout
+from cgihttpd.http.chunksize import ChunkSizes
 from cgihttpd.http.cycle import ClientDisconnected, Cycle, without_keep_alive
 from cgihttpd.http.errorpage import NOTE_FIELD_SIZE, NOTE_FIELDS, NOTE_PLAIN_ON_TLS, error_page
 from cgihttpd.http.framing import RequestFacts, plan_response
@@ -334,6 +335,8 @@ class CgiHttpProtocol(asyncio.Protocol):
         self.head_start = 0.0  # loop time the current head's deadline counts from
         self.head_wall_start = 0.0
         self.body_left: int | None = 0  # None: chunked, unknown length
+        #: the chunk sizes of the body being read, when chunked
+        self.chunk_sizes: ChunkSizes | None = None
         self.url = bytearray()
         #: the request line while it arrives (``_vet_request_line``)
         self.line_buf = bytearray()
@@ -496,6 +499,13 @@ class CgiHttpProtocol(asyncio.Protocol):
             elif phase is READING_BODY or phase is DISCARDING_BODY:
                 if self.body_left is None:
                     piece, data = data, b""
+                    sizes = self.chunk_sizes
+                    if sizes is not None and not sizes.feed(piece) and self.cycle is not None:
+                        # a size past apr_off_t: Apache's 413 at once (chunksize.py)
+                        self.chunk_sizes = None
+                        logger.info("chunk size overflow from %s", self.client)
+                        self._body_error(self.cycle, 413)
+                        return
                 else:
                     n = min(len(data), self.body_left)
                     piece, data = data[:n], data[n:]
@@ -648,6 +658,7 @@ class CgiHttpProtocol(asyncio.Protocol):
                 except ValueError:
                     length = 0
         self.body_left = None if chunked else length
+        self.chunk_sizes = ChunkSizes() if chunked else None
         s = self.settings
         max_req = s.max_keep_alive_requests
         count = self.requests_done + len(self.pipeline) + (
@@ -706,6 +717,8 @@ class CgiHttpProtocol(asyncio.Protocol):
         }
         cycle = Cycle(self, scope, facts, stats, expect_continue)
         cycle.await_body = chunked
+        if self.retiring:
+            cycle.keep_alive = False  # whatever the serving vhost allows
         self.cycle = cycle
         if self.plain_on_tls:
             # mod_ssl's ssl_hook_ReadReq answers the request read in plain text
@@ -805,11 +818,16 @@ class CgiHttpProtocol(asyncio.Protocol):
             # The application did not read the whole body: read on and drop it, as
             # Apache's ap_discard_request_body does; the next head starts after it.
             self._advance(BODY_UNREAD)
-            self._arm(KEEPALIVE_TIMEOUT, self.loop.time() + self.settings.keep_alive_timeout)
+            self._arm(KEEPALIVE_TIMEOUT, self.loop.time() + self._wait_after(cycle))
         else:
-            self._start_head(first=False)
+            self._start_head(first=False, wait=self._wait_after(cycle))
 
-    def _start_head(self, first: bool) -> None:
+    def _wait_after(self, cycle: Cycle) -> float:
+        """KeepAliveTimeout after ``cycle``: its vhost's wait, else the main server's."""
+        wait = cycle.keep_alive_wait
+        return self.settings.keep_alive_timeout if wait is None else wait
+
+    def _start_head(self, first: bool, wait: float | None = None) -> None:
         if first:
             self.guard.start()
             self.head_start = self.loop.time()
@@ -825,7 +843,8 @@ class CgiHttpProtocol(asyncio.Protocol):
                                                                         self.guard.total))
         else:
             # KeepAliveTimeout: how long to wait for the next request (core docs)
-            self._arm(KEEPALIVE_TIMEOUT, self.loop.time() + self.settings.keep_alive_timeout)
+            self._arm(KEEPALIVE_TIMEOUT, self.loop.time() + (
+                self.settings.keep_alive_timeout if wait is None else wait))
 
     def want_body(self, cycle: Cycle) -> None:
         """The application waits for more of ``cycle``'s body: read on, and start the

@@ -42,6 +42,24 @@ class ProtocolErrorEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class KeepAlive:
+    """The keep-alive rules of the virtual host that served a request, which the
+    application puts in ``scope["extensions"]["cgihttpd"]["keep_alive"]`` when they are
+    not the main server's: Apache decides per request from r->server
+    (http_protocol.c ap_set_keepalive)."""
+
+    #: KeepAlive
+    on: bool
+    #: KeepAliveTimeout: Keep-Alive's timeout= (0 disables keep-alive, as Apache)
+    timeout: float
+    #: MaxKeepAliveRequests, counted on the connection; 0 means unlimited
+    max_requests: int
+    #: how long to wait for the next request: the vhost's KeepAliveTimeout if it sets
+    #: one, else the address's default vhost's (event.c event_post_read_request)
+    wait: float
+
+
+@dataclass(frozen=True, slots=True)
 class HttpSettings:
     """Everything the protocol takes from the configuration."""
 

@@ -333,6 +333,7 @@ class Zygote:
         if hasattr(sys, "orig_argv"):
             sys.orig_argv = [os.fsdecode(a) for a in req.orig_argv]
         script = os.fsdecode(req.script)
+        _name_process(req.script)
         if self.path0:
             sys.path.insert(0, _script_dir(script))
         if self.stdio is not None and _all_pipes():
@@ -341,6 +342,18 @@ class Zygote:
             sys.__stdin__, sys.__stdout__, sys.__stderr__ = made  # type: ignore[misc]
         else:
             _fresh_stdio()
+
+
+def _name_process(script: bytes) -> None:
+    """The process list names the script, not the zygote: Linux's comm (what ``ps -o
+    comm``, ``top`` and ``pgrep`` show; 15 bytes) becomes its base name. The command
+    line stays the zygote's (rewriting it needs setproctitle, not in the standard
+    library). Elsewhere, or if /proc is not there, nothing changes."""
+    try:
+        with open("/proc/self/comm", "wb") as comm:
+            comm.write(os.path.basename(script)[:15])
+    except OSError:
+        pass
 
 
 def _returncode(status: int) -> int:
