@@ -482,8 +482,14 @@ class _CgiRun:
     def _abort(self) -> None:
         """The client went away before the response was complete (``ReplyWriter``)."""
         self.ex.record.completed = False
-        if self.proc is not None and self.proc.returncode is None:
-            self.proc.kill()
+        proc = self.proc
+        if proc is None:
+            return
+        if proc.returncode is None:
+            proc.kill()
+        # nobody reads the rest: stop waiting for stdout's end, which a child the
+        # script left behind may hold open (no process group to kill on Windows)
+        proc.stdout.close()
 
     def _on_stderr(self, lines: StderrLines, data: bytes) -> None:
         """Every stderr line to the error log (cgi_common.h log_script_err), logged as
