@@ -17,6 +17,7 @@ Must not know how HTTP is framed (the ASGI server does that) nor how CGI runs.
 from __future__ import annotations
 
 import asyncio
+import copy
 import functools
 import ipaddress
 import os
@@ -436,7 +437,8 @@ class App:
             await self._send_page(ex, _html_page(200, self._dev_page(
                 ex, "as-text", 200, True, source=_head(target.filename)) or b""))
         elif target.kind == "directory":
-            await serve_directory(ex, self.fs, self._signature(ex))
+            await serve_directory(ex, self.fs, self._signature(ex),
+                                  lambda sub: self._subrequest_access(ex, sub))
         else:
             await serve_file(ex, status_override=status_override)
 
@@ -492,6 +494,18 @@ class App:
         if user != ex.user or auth_type != ex.auth_type:
             ex = replace(ex, user=user, auth_type=auth_type)
         return ex
+
+    async def _subrequest_access(self, ex: Exchange, sub: Target) -> int:
+        """The access phase of a subrequest for ``sub`` (mod_autoindex's per entry): 0
+        when granted, else its status. Its refusal is logged as Apache logs a
+        subrequest's; the user it may authenticate stays the subrequest's."""
+        try:
+            await self._authorized(replace(ex, target=sub, record=copy.copy(ex.record)))
+        except HTTPError as exc:
+            if exc.note is not None:
+                self._log_note(ex, exc.note)
+            return exc.status
+        return 0
 
     async def _authenticated(self, ex: Exchange, conf: DirConf, facts: Facts,
                              outcomes: dict[tuple[object, ...], AuthOutcome],
