@@ -606,7 +606,7 @@ class App:
                           raw_target=location)
         target = self._resolve(ex.vhost, request)
         inner = replace(ex, request=request, target=target,
-                        setenvif=setenvif_env(request, ex.vhost, target))
+                        setenvif=setenvif_env(request, ex.vhost, target), body_gone=True)
         if ex.outbound is not None:
             # the new request's sections decide its headers (its own insert_filter)
             ex.outbound.actions = target.conf.headers
