@@ -731,7 +731,9 @@ class App:
         name, port = self._server_name_port(ex)
         return PageContext(method=ex.request.method, server_name=name, port=port,
                            server_admin=ex.vhost.server_admin,
-                           server_signature=ex.vhost.server_signature,
+                           # core.c: per directory (a section's or .htaccess's first)
+                           server_signature=(ex.target.conf.server_signature
+                                             or ex.vhost.server_signature),
                            server_tokens=self.config.server_tokens)
 
     def _server_name_port(self, ex: Exchange) -> tuple[str, int]:
