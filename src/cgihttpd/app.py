@@ -457,6 +457,10 @@ class App:
         auth_type: str | None = None
         outcomes: dict[tuple[object, ...], AuthOutcome] = {}
         for conf, filename in ex.target.access:
+            if conf.ssl_require_ssl and ex.request.tls is None:
+                # mod_ssl ssl_hook_Access, the first access checker: r->filename
+                raise HTTPError(403, M.SSL_REQUIRED.note(
+                    path=filename or ex.target.url_path))
             tree, compat = conf.require_tree, conf.access_compat
             # an AuthType with no Require at all is mod_authz_core's AH01627 (below)
             no_directives = tree is None and conf.effective_auth_type is not None
