@@ -979,7 +979,8 @@ def _apply_request_headers(ex: Exchange) -> None:
     request, record = ex.request, ex.record
     facts = HeaderFacts(env=record.env, request_time=record.start_time, now=time.time(),
                         request_headers=request.headers,
-                        expr_facts=lambda: _access_facts(request, record.env))
+                        expr_facts=lambda: _access_facts(request, record.env),
+                        notes=record.notes)
     fields = apply_actions(ex.target.conf.request_headers, list(request.headers), facts)
     ex.request = replace(request, headers=tuple((k.lower(), v) for k, v in fields))
     record.headers_in = list(ex.request.headers)
@@ -1019,7 +1020,8 @@ def _header_filter(send: Send, outbound: Outbound, record: LogRecord) -> Send:
                 facts = HeaderFacts(
                     env=record.env, request_time=record.start_time, now=time.time(),
                     request_headers=request.headers,
-                    expr_facts=lambda: _access_facts(request, record.env))
+                    expr_facts=lambda: _access_facts(request, record.env),
+                    notes=record.notes)
                 fields = response_headers(outbound.actions, fields, err, facts,
                                           error_page=page)
                 message["headers"] = [(k.encode("latin-1"),
