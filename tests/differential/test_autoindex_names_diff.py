@@ -11,7 +11,7 @@ import os
 from collections.abc import Iterator
 
 import pytest
-from diffsupport import Pair, config_head, serving, site_dirs
+from diffsupport import Pair, config_head, serving, site_dirs, wait_for_lines
 
 pytestmark = pytest.mark.differential
 
@@ -97,3 +97,14 @@ def test_a_denied_header_is_not_included(pair: Pair) -> None:
 def test_show_forbidden_lists_a_denied_entry(pair: Pair) -> None:
     for server in pair.both():
         assert b"secret.html" in server.request("GET", "/ix5/").body
+
+
+def test_a_denied_entry_is_logged_as_its_subrequest(pair: Pair) -> None:
+    # mod_authz_core logs the entry's refused subrequest as it logs a request's
+    for server in pair.both():
+        server.request("GET", "/ix4/")
+    for server in pair.both():
+        log = wait_for_lines(server.log("error"), 1)
+        denied = [x for x in log if x.endswith(f"{server.root}/site/ix4/.htpasswd")]
+        assert denied and "AH01630: client denied by server configuration" in denied[-1], (
+            server.impl, log[-5:])
