@@ -17,6 +17,7 @@ Must not know how HTTP is framed (the ASGI server does that) nor how CGI runs.
 from __future__ import annotations
 
 import asyncio
+import copy
 import functools
 import ipaddress
 import os
@@ -436,7 +437,8 @@ class App:
             await self._send_page(ex, _html_page(200, self._dev_page(
                 ex, "as-text", 200, True, source=_head(target.filename)) or b""))
         elif target.kind == "directory":
-            await serve_directory(ex, self.fs, self._signature(ex))
+            await serve_directory(ex, self.fs, self._signature(ex),
+                                  lambda sub: self._subrequest_access(ex, sub))
         else:
             await serve_file(ex, status_override=status_override)
 
@@ -455,6 +457,10 @@ class App:
         auth_type: str | None = None
         outcomes: dict[tuple[object, ...], AuthOutcome] = {}
         for conf, filename in ex.target.access:
+            if conf.ssl_require_ssl and ex.request.tls is None:
+                # mod_ssl ssl_hook_Access, the first access checker: r->filename
+                raise HTTPError(403, M.SSL_REQUIRED.note(
+                    path=filename or ex.target.url_path))
             tree, compat = conf.require_tree, conf.access_compat
             # an AuthType with no Require at all is mod_authz_core's AH01627 (below)
             no_directives = tree is None and conf.effective_auth_type is not None
@@ -492,6 +498,18 @@ class App:
         if user != ex.user or auth_type != ex.auth_type:
             ex = replace(ex, user=user, auth_type=auth_type)
         return ex
+
+    async def _subrequest_access(self, ex: Exchange, sub: Target) -> int:
+        """The access phase of a subrequest for ``sub`` (mod_autoindex's per entry): 0
+        when granted, else its status. Its refusal is logged as Apache logs a
+        subrequest's; the user it may authenticate stays the subrequest's."""
+        try:
+            await self._authorized(replace(ex, target=sub, record=copy.copy(ex.record)))
+        except HTTPError as exc:
+            if exc.note is not None:
+                self._log_note(ex, exc.note)
+            return exc.status
+        return 0
 
     async def _authenticated(self, ex: Exchange, conf: DirConf, facts: Facts,
                              outcomes: dict[tuple[object, ...], AuthOutcome],
@@ -592,7 +610,7 @@ class App:
                           raw_target=location)
         target = self._resolve(ex.vhost, request)
         inner = replace(ex, request=request, target=target,
-                        setenvif=setenvif_env(request, ex.vhost, target))
+                        setenvif=setenvif_env(request, ex.vhost, target), body_gone=True)
         if ex.outbound is not None:
             # the new request's sections decide its headers (its own insert_filter)
             ex.outbound.actions = target.conf.headers
@@ -717,7 +735,9 @@ class App:
         name, port = self._server_name_port(ex)
         return PageContext(method=ex.request.method, server_name=name, port=port,
                            server_admin=ex.vhost.server_admin,
-                           server_signature=ex.vhost.server_signature,
+                           # core.c: per directory (a section's or .htaccess's first)
+                           server_signature=(ex.target.conf.server_signature
+                                             or ex.vhost.server_signature),
                            server_tokens=self.config.server_tokens)
 
     def _server_name_port(self, ex: Exchange) -> tuple[str, int]:
@@ -959,7 +979,8 @@ def _apply_request_headers(ex: Exchange) -> None:
     request, record = ex.request, ex.record
     facts = HeaderFacts(env=record.env, request_time=record.start_time, now=time.time(),
                         request_headers=request.headers,
-                        expr_facts=lambda: _access_facts(request, record.env))
+                        expr_facts=lambda: _access_facts(request, record.env),
+                        notes=record.notes)
     fields = apply_actions(ex.target.conf.request_headers, list(request.headers), facts)
     ex.request = replace(request, headers=tuple((k.lower(), v) for k, v in fields))
     record.headers_in = list(ex.request.headers)
@@ -999,7 +1020,8 @@ def _header_filter(send: Send, outbound: Outbound, record: LogRecord) -> Send:
                 facts = HeaderFacts(
                     env=record.env, request_time=record.start_time, now=time.time(),
                     request_headers=request.headers,
-                    expr_facts=lambda: _access_facts(request, record.env))
+                    expr_facts=lambda: _access_facts(request, record.env),
+                    notes=record.notes)
                 fields = response_headers(outbound.actions, fields, err, facts,
                                           error_page=page)
                 message["headers"] = [(k.encode("latin-1"),

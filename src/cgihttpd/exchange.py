@@ -61,6 +61,9 @@ class Exchange:
     #: served by mod_rewrite's internal redirect, which passes the request body on
     #: (a CGI Location or an ErrorDocument has read or dropped it)
     keeps_body: bool = False
+    #: the body was read or dropped by an earlier request of this exchange (a CGI
+    #: ``Location`` or an ErrorDocument redirect): nothing is left to discard
+    body_gone: bool = False
     #: mod_headers: None when the module is not loaded (nothing to apply)
     outbound: Outbound | None = None
 

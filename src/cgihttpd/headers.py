@@ -4,7 +4,7 @@ and applied by pure functions over a header list (modules/metadata/mod_headers.c
 Owns parsing one directive's arguments into a ``HeaderAction`` (``parse_action``, with
 mod_headers' own messages), the value's format specifiers (``%t``, ``%D``, ``%{VAR}e``,
 ``%{VAR}s``, ``%%``), and ``apply_actions``: set, setifempty, append, merge, add,
-unset, echo, edit and edit* on a list of ``(name, value)`` pairs with apr_table's
+unset, echo, edit, edit* and note (into the notes the facts carry) on a list of ``(name, value)`` pairs with apr_table's
 rules (names compared without case; ``set`` keeps the first field's place and drops
 the others; ``append`` joins to the first). ``response_headers`` puts a response back
 together as Apache's two tables make it: ``always`` actions on r->err_headers_out, the
@@ -18,7 +18,7 @@ how an expression is parsed (``expr``). Pure: no IO.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -81,6 +81,9 @@ class HeaderFacts:
     now: float
     request_headers: Sequence[tuple[str, str]] = ()
     expr_facts: Callable[[], Facts] | None = None
+    #: r->notes, where ``note`` copies a field (the access log's %{NAME}n); None:
+    #: nowhere to put it
+    notes: MutableMapping[str, str] | None = None
 
 
 # --- parsing ----------------------------------------------------------------------------
@@ -326,7 +329,12 @@ def apply_actions(actions: Sequence[HeaderAction], table: Pairs, facts: HeaderFa
             low = name.lower()
             table[:] = [(k, _edit(action.pattern, action.replacement, v, kind == "edit*"))
                         if k.lower() == low else (k, v) for k, v in table]
-        # "note" copies a field into r->notes, which nothing here reads
+        elif kind == "note":
+            # hdr_note: the field's value into r->notes under the rendered name (a
+            # missing field leaves no note: %{NAME}n logs "-")
+            i = _find(table, name)
+            if i >= 0 and facts.notes is not None:
+                facts.notes[render(action.value, facts)] = table[i][1]
     return table
 
 

@@ -296,6 +296,8 @@ TLS_KEY_MISMATCH = Message("AH02565", "ssl", "emerg", "Certificate and private k
                            "from {cert} and {key} do not match")
 TLS_CIPHERS_FAILED = Message("AH01898", "ssl", "emerg", "Unable to configure permitted SSL "
                              "ciphers")
+SSL_REQUIRED = Message("AH02219", "ssl", "error", "access to {path} failed, reason: SSL "
+                       "connection required")
 TLS_SNI_NO_HOST = Message("AH02031", "ssl", "error", "Hostname {sni} provided via SNI, but "
                           "no hostname provided in HTTP request")
 TLS_MISDIRECTED = Message("AH02032", "ssl", "error", "Hostname {sni} provided via SNI and "

@@ -271,3 +271,28 @@ def test_plain_and_tls_ports_side_by_side(tmp_path: Path) -> None:
         assert "TLS (SSLEngine on) was added on a port started without it" in log.read_text()
         r = curl(plain, "http://a.test:PORT/env.py", ca)
         assert r.stdout.startswith("HTTP/1.1 200"), r.stdout
+
+
+def test_ssl_require_ssl_serves_tls_and_refuses_plain(tmp_path: Path) -> None:
+    """mod_ssl SSLRequireSSL: the directory is served over TLS, refused 403 over plain
+    HTTP with AH02219 (the same config on both ports)."""
+    authority = trustme.CA()
+    make_certs(tmp_path, authority)
+    ca = tmp_path / "ca.pem"
+    authority.cert_pem.write_to_path(str(ca))
+    plain, tls = free_port(), free_port()
+    conf = write_site(tmp_path)
+    (tmp_path / "www" / "sub" / "a.txt").write_text("secure\n")
+    conf.write_text(
+        conf.read_text().replace("Listen 127.0.0.1:443 https\n",
+                                 f"Listen 127.0.0.1:{plain}\nListen 127.0.0.1:{tls} https\n")
+        .replace("<VirtualHost *:443>", f"<VirtualHost *:{tls}>")
+        + f"<VirtualHost *:{plain}>\n  ServerName a.test\n</VirtualHost>\n"
+        + f"<Directory {tmp_path}/www/sub>\n  SSLRequireSSL\n</Directory>\n")
+    with ServerProcess(["-f", str(conf)]):
+        r = curl(tls, "https://a.test:PORT/sub/a.txt", ca)
+        assert r.stdout.startswith("HTTP/1.1 200") and r.stdout.endswith("secure\n"), r.stdout
+        r = curl(plain, "http://a.test:PORT/sub/a.txt", ca)
+        assert r.stdout.startswith("HTTP/1.1 403"), r.stdout
+    assert (f"AH02219: access to {tmp_path}/www/sub/a.txt failed, reason: SSL connection "
+            "required") in (tmp_path / "error.log").read_text()

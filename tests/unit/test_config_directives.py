@@ -168,7 +168,9 @@ CASES: list[tuple[str, str, Check]] = [
     ("MaxKeepAliveRequests", "MaxKeepAliveRequests 7\n",
      lambda c: c.main.max_keepalive_requests == 7),
     ("ServerTokens", "ServerTokens ProductOnly\n", lambda c: c.server_tokens == "Prod"),
-    ("ServerSignature", "ServerSignature EMail\n", lambda c: c.main.server_signature == "email"),
+    ("ServerSignature", "ServerSignature EMail\n<Location /x>\nServerSignature On\n"
+     "</Location>\n", lambda c: c.main.server_signature == "email"
+     and c.main.sections[0].conf.server_signature == "on"),
     ("TraceEnable", "TraceEnable Off\n<VirtualHost *:80>\n</VirtualHost>\n",
      lambda c: c.main.trace_enable == "off" == c.vhosts[0].trace_enable),
     ("LoadModule", "LoadModule status_module x.so\n", lambda c: "status_module" in c.modules),
@@ -375,6 +377,8 @@ CASES: list[tuple[str, str, Check]] = [
     ("SSLCompression", f"{SSL}SSLCompression off\n", lambda c: c.main.tls is None),
     ("SSLOptions", f"{SSL}<Directory /x>\nSSLOptions +StdEnvVars\n</Directory>\n",
      lambda c: c.main.sections[0].conf.ssl_std_env_vars is True),
+    ("SSLRequireSSL", f"{SSL}<Directory /x>\nSSLRequireSSL\n</Directory>\n",
+     lambda c: c.main.sections[0].conf.ssl_require_ssl is True),
     *((name, f"{SSL}{name} {args}\n",
        lambda c: any("no effect" in w for w in c.warnings)) for name, args in [
         ("SSLRandomSeed", "startup builtin"), ("SSLSessionCache", "none"),

@@ -128,3 +128,16 @@ def test_tls_ports(tmp_path: Path) -> None:
     assert tls_ports(c.with_listens(c.listens)) is None  # -l: vhosts match every port
     assert tls_ports(load(tmp_path, SSL + "Listen 8080\n")) == frozenset()
     assert tls_ports(load(tmp_path, SSL + _files(tmp_path) + "SSLEngine on\n")) is None
+
+
+def test_ssl_require_ssl_is_per_directory(tmp_path: Path) -> None:
+    c = load(tmp_path, SSL + "<Directory /a>\nSSLRequireSSL\n</Directory>\n"
+             "<Directory /a/b>\nSSLOptions +StdEnvVars\n</Directory>\n")
+    first, second = c.main.sections
+    assert first.conf.ssl_require_ssl is True
+    assert first.conf.merge(second.conf).ssl_require_ssl is True  # no way to undo it
+    assert c.main.base.ssl_require_ssl is None
+    assert errors(tmp_path, SSL + "<Directory /a>\nSSLRequireSSL on\n</Directory>\n") == [
+        "F:3: SSLRequireSSL takes no arguments"]
+    assert errors(tmp_path, SSL + "SSLRequireSSL\n") == [
+        "F:2: SSLRequireSSL not allowed here"]

@@ -150,3 +150,16 @@ def test_a_bad_line_is_a_config_error(tmp_path: Path) -> None:
                             "Header frob X y\n") == [
         "F:2: first argument must be 'add', 'set', 'setifempty', 'append', 'merge', "
         "'unset', 'echo', 'note', 'edit', or 'edit*'."]
+
+
+def test_note_copies_a_field_into_the_notes() -> None:
+    # mod_headers hdr_note: the field's value under the note named by the value (so
+    # %{NAME}n logs it even once the field is unset); a missing field leaves no note
+    notes: dict[str, str] = {}
+    facts = HeaderFacts(env={"who": "me"}, request_time=0.0, now=0.0, notes=notes)
+    table = [("X-Secret", "s3"), ("Other", "o")]
+    out = apply_actions([act("Header note X-Secret kept-%{who}e"),
+                         act("Header unset X-Secret"), act("Header note X-Gone gone")],
+                        table, facts)
+    assert out == [("Other", "o")]
+    assert notes == {"kept-me": "s3"}

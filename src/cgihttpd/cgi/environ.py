@@ -302,8 +302,9 @@ def common_vars(request: Request, target: Target, vhost: VirtualHost,
 
     name = server_name(request, vhost)
     port = server_port(request, vhost)
+    # ap_psignature: the per-directory ServerSignature, else the server's
     common["SERVER_SIGNATURE"] = signature(
-        vhost.server_signature, server_software, name, port, to_wire(vhost.server_admin))
+        conf.server_signature or vhost.server_signature, server_software, name, port, to_wire(vhost.server_admin))
     common["SERVER_SOFTWARE"] = server_software
     common["SERVER_NAME"] = html.escape(name, quote=True)
     common["SERVER_ADDR"] = request.server_addr

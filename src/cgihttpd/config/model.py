@@ -222,6 +222,8 @@ class DirConf:
     limit_request_body: int | None = None
     #: EnableSendfile; None: not set (cgihttpd's default is On, see ``static.handlers``)
     enable_sendfile: bool | None = None
+    #: ServerSignature in a section or .htaccess; None: the server's (vhost's) applies
+    server_signature: Literal["on", "off", "email"] | None = None
     #: mod_setenvif conditions written in sections and .htaccess, applied at
     #: header-parser (the more general section's first)
     setenvif: tuple[EnvCondition, ...] = ()
@@ -235,6 +237,8 @@ class DirConf:
     #: mod_ssl SSLOptions StdEnvVars: scripts see SSL_PROTOCOL, SSL_CIPHER, ...;
     #: None: not set here (off)
     ssl_std_env_vars: bool | None = None
+    #: mod_ssl SSLRequireSSL: a request over plain HTTP is refused (403, AH02219)
+    ssl_require_ssl: bool | None = None
     #: Directives of modules we know but do not implement: kept, never acted on.
     ignored: tuple[tuple[str, Source], ...] = ()
 
@@ -302,12 +306,14 @@ class DirConf:
             redirect=pick(self.redirect, over.redirect),  # type: ignore[arg-type]
             limit_request_body=pick(self.limit_request_body, over.limit_request_body),  # type: ignore[arg-type]
             enable_sendfile=pick(self.enable_sendfile, over.enable_sendfile),  # type: ignore[arg-type]
+            server_signature=pick(self.server_signature, over.server_signature),  # type: ignore[arg-type]
             setenvif=self.setenvif + over.setenvif,
             rewrite=(self.rewrite if over.rewrite is None
                      else (self.rewrite or RewriteConf()).merge(over.rewrite)),
             headers=self.headers + over.headers,
             request_headers=self.request_headers + over.request_headers,
             ssl_std_env_vars=pick(self.ssl_std_env_vars, over.ssl_std_env_vars),  # type: ignore[arg-type]
+            ssl_require_ssl=pick(self.ssl_require_ssl, over.ssl_require_ssl),  # type: ignore[arg-type]
             ignored=self.ignored + over.ignored,
         )
 

@@ -368,7 +368,7 @@ PROTECTIVE_MODULES: dict[str, str] = {
 #: Protecting directives of modules that also define others (lower-case keys).
 PROTECTIVE_DIRECTIVES: dict[str, str] = {
     "<limit": "access control by method", "<limitexcept": "access control by method",
-    "sslrequire": _AUTHZ, "sslrequiressl": "access control (mod_ssl)",
+    "sslrequire": _AUTHZ, "sslrequiressl": "access control (mod_ssl)",  # enforced
     "limitrequestbody": "a per-directory request body limit",
     "limitxmlrequestbody": "a per-directory request body limit",
 }

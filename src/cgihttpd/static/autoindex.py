@@ -112,6 +112,8 @@ class IndexStyle:
 
     fancy: bool = True
     charset: str = "UTF-8"
+    #: ShowForbidden: entries a subrequest answers 401 or 403 are listed all the same
+    show_forbidden: bool = False
 
     @property
     def content_type(self) -> str:
@@ -128,7 +130,7 @@ def index_style(options: tuple[str, ...] | None) -> IndexStyle:
     is Apache's default: a plain list in ISO-8859-1 (checked against apache2)."""
     if options is None:
         return DEBIAN_STYLE
-    fancy = False
+    fancy = show_forbidden = False
     charset = "ISO-8859-1"
     for word in options:
         name, _, value = word.partition("=")
@@ -137,7 +139,9 @@ def index_style(options: tuple[str, ...] | None) -> IndexStyle:
             fancy = not name.startswith("-")
         elif bare == "charset" and value:
             charset = value
-    return IndexStyle(fancy, charset)
+        elif bare == "showforbidden":
+            show_forbidden = not name.startswith("-")
+    return IndexStyle(fancy, charset, show_forbidden)
 
 
 def is_ignored(name: str, patterns: tuple[str, ...]) -> bool:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+from collections.abc import Awaitable, Callable
 
 from cgihttpd import messages as M
 from cgihttpd.asgi import ZERO_COPY
@@ -41,6 +42,7 @@ from cgihttpd.static.plan import (
     plan_plain,
     plan_static,
 )
+from cgihttpd.target import Target
 
 
 def _allow(ex: Exchange) -> str:
@@ -66,11 +68,33 @@ async def serve_trace(ex: Exchange) -> None:
     await _send_page(ex, Response(200, (("Content-Length", str(len(body))),
                                              ("Content-Type", "message/http")), body))
 
+async def discard_body(ex: Exchange) -> bool:
+    """ap_discard_request_body, which Apache's default handler calls before anything
+    else: a Content-Length body is read and dropped before the answer, so one the
+    client cuts short ends the request as 400 (logged; nobody is left to read an
+    answer) rather than a 200 sent ahead of it. False when it was cut. A chunked body
+    is read by the connection before any answer (``http.cycle``)."""
+    length = ex.request.header("content-length")
+    if (ex.body_gone or not length or length.strip() == "0"
+            or ex.request.header("transfer-encoding")):
+        return True
+    while True:
+        msg = await ex.receive()
+        if msg["type"] == "http.disconnect":
+            if not ex.record.status:
+                ex.record.status = 400
+            return False
+        if not msg.get("more_body", False):
+            return True
+
+
 async def serve_file(ex: Exchange, *, status_override: int = 0) -> None:
     """Apache's default handler (core.c default_handler) for a regular file.
     ``status_override``: serving an ErrorDocument, answer with that status, whole and
     unconditionally."""
     target, method = ex.target, ex.request.method
+    if not status_override and not await discard_body(ex):
+        return
     ctype = content_type(target.filename, target.conf, ex.config.mime_types,
                          ex.runtime.caches.mime)
     if method == "OPTIONS":
@@ -146,10 +170,18 @@ def _sendfile(ex: Exchange) -> bool:
     return ex.request.zero_copy and ex.target.conf.enable_sendfile is not False
 
 
-async def serve_directory(ex: Exchange, fs: FileSystem, signature_html: str) -> None:
+#: the access phase of an entry's subrequest (the app's): 0 when granted, else the
+#: status the subrequest would end with (401, 403, 500)
+AccessCheck = Callable[[Target], Awaitable[int]]
+
+
+async def serve_directory(ex: Exchange, fs: FileSystem, signature_html: str,
+                          access_check: AccessCheck) -> None:
     """mod_autoindex (GET/HEAD only), else what Apache's default handler says
     about a directory."""
     target, method = ex.target, ex.request.method
+    if not await discard_body(ex):
+        return
     if method == "OPTIONS":
         await _send_page(ex, Response(200, (("Allow", _allow(ex)),
                                                  ("Content-Length", "0"))))
@@ -165,8 +197,8 @@ async def serve_directory(ex: Exchange, fs: FileSystem, signature_html: str) -> 
         raise HTTPError(403, forbidden_message(target.filename, names))
     entries = await list_directory(target.filename)
     entries = [e for e in entries if not is_ignored(e.name, target.conf.index_ignore)]
-    visible = await asyncio.to_thread(_visible, ex, fs, entries)
     style = index_style(target.conf.effective_index_options)
+    visible = await _visible(ex, fs, entries, access_check, style.show_forbidden)
     header = await _inserted(ex, fs, target.conf.header_name)
     readme = await _inserted(ex, fs, target.conf.readme_name)
     if style.fancy:
@@ -211,18 +243,34 @@ async def _inserted(ex: Exchange, fs: FileSystem, name: str | None) -> bytes | N
     return data if media == "text/html" else emit_plain(data)
 
 
-def _visible(ex: Exchange, fs: FileSystem, entries: list[Entry]) -> list[Entry]:
-    """mod_autoindex lists only what a subrequest could reach: entries denied by
-    ``Require`` (Debian's ``.ht*`` rule) or by symlink Options are left out."""
+async def _visible(ex: Exchange, fs: FileSystem, entries: list[Entry],
+                   access_check: AccessCheck, show_forbidden: bool) -> list[Entry]:
+    """mod_autoindex lists only what a subrequest could reach (make_autoindex_entry:
+    its status must be OK, 2xx or 3xx): entries denied by ``Require`` in a ``<Files>``
+    (Debian's ``.ht*`` rule), by symlink Options or by a broken .htaccess are left out;
+    a 401 or 403 is listed with ``IndexOptions ShowForbidden``. As ap_process_request_internal
+    does, a subrequest whose settings are the directory's own skips the access phase."""
+    subs = await asyncio.to_thread(_subrequests, ex, fs, entries)
+    own = tuple(conf for conf, _ in ex.target.access)
     out = []
-    access = AccessFiles(HtaccessContext.of(ex.runtime.config), ex.runtime.caches.htaccess)
-    for e in entries:
-        url = ex.target.url_path + e.name + ("/" if e.is_dir else "")
-        sub = resolve_url(ex.vhost, url, fs, confs=ex.runtime.caches.confs, access=access)
-        if sub.kind == "error" and sub.status == 403:
+    for e, sub in zip(entries, subs, strict=True):
+        if sub.kind == "error":
+            status = sub.status
+        elif sub.access and tuple(conf for conf, _ in sub.access) != own:
+            status = await access_check(sub)
+        else:
+            status = 0
+        if status >= 400 and not (show_forbidden and status in (401, 403)):
             continue
         out.append(e)
     return out
+
+
+def _subrequests(ex: Exchange, fs: FileSystem, entries: list[Entry]) -> list[Target]:
+    access = AccessFiles(HtaccessContext.of(ex.runtime.config), ex.runtime.caches.htaccess)
+    return [resolve_url(ex.vhost, ex.target.url_path + e.name + ("/" if e.is_dir else ""),
+                        fs, confs=ex.runtime.caches.confs, access=access)
+            for e in entries]
 
 
 async def _send_page(ex: Exchange, response: Response) -> None:

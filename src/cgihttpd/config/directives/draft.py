@@ -27,7 +27,7 @@ from cgihttpd.remoteip import ProxyMatch
 from cgihttpd.rewrite import RewriteConf
 
 Arity = Literal["TAKE1", "TAKE2", "TAKE12", "TAKE23", "TAKE123", "ITERATE", "ITERATE2", "FLAG",
-                "RAW"]
+                "RAW", "NO_ARGS"]
 
 # --- the draft the table fills --------------------------------------------------------
 

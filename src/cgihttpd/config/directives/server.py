@@ -237,6 +237,8 @@ def _server_signature(ctx: Ctx, node: Node) -> None:
     if arg not in ("on", "off", "email"):
         raise ConfigError("ServerSignature: use one of: off | on | email")
     if ctx.section is not None:
-        ctx.ignore(node, "core_module")
+        # core.c: per directory (core_dir_config.server_signature): a section's or a
+        # .htaccess's signs the pages of what it covers
+        ctx.set_dir(server_signature=arg)
         return
     ctx.server.server_signature = arg  # type: ignore[assignment]

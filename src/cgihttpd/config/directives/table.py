@@ -91,6 +91,8 @@ def check_arity(d: Directive, node: Node) -> None:
         raise ConfigError(f"{name} requires at least one argument, {desc}")
     if d.arity == "ITERATE2" and n < 2:
         raise ConfigError(f"{name} requires at least two arguments, {desc}")
+    if d.arity == "NO_ARGS" and n:
+        raise ConfigError(f"{name} takes no arguments")
     if d.arity == "FLAG" and (n != 1 or args[0].lower() not in ("on", "off")):
         raise ConfigError(f"{name} must be On or Off")
 

@@ -1,6 +1,6 @@
 """mod_ssl's directives: SSLEngine, SSLCertificateFile, SSLCertificateKeyFile,
 SSLCertificateChainFile, SSLProtocol, SSLCipherSuite, SSLHonorCipherOrder,
-SSLSessionTickets, SSLCompression, SSLOptions, and those accepted with no effect (the
+SSLSessionTickets, SSLCompression, SSLOptions, SSLRequireSSL, and those accepted with no effect (the
 session cache, the random seed, the pass-phrase dialog, the proxy's settings: nothing
 is proxied).
 
@@ -177,6 +177,15 @@ def _options(ctx: Ctx, node: Node) -> None:
         std = False  # an absolute list without StdEnvVars turns it off
     if std is not None:
         ctx.set_dir(ssl_std_env_vars=std)
+
+
+@directive("SSLRequireSSL", "NO_ARGS", "Require the SSL protocol for the per-directory "
+           "context (no arguments)")
+def _require_ssl(ctx: Ctx, node: Node) -> None:
+    # ssl_hook_Access: a request over plain HTTP is refused 403 (AH02219) before any
+    # other access check. Apache lets Satisfy Any pass it without StrictRequire;
+    # cgihttpd always refuses it (as with StrictRequire): it fails closed.
+    ctx.set_dir(ssl_require_ssl=True)
 
 
 def _no_effect(name: str, arity: Arity, desc: str) -> None:
