@@ -41,7 +41,8 @@ typecheck: $(VENV)/.installed
 test: $(VENV)/.installed
 	bash scripts/install-test-deps
 	$(MAKE) lint typecheck
-	$(PY) -m pytest -q -p no:cacheprovider
+	$(PY) -m pytest -q -p no:cacheprovider -n 2 tests/unit
+	$(PY) -m pytest -q -p no:cacheprovider --ignore=tests/unit
 	$(MAKE) test-313
 	$(MAKE) test-310
 
@@ -49,15 +50,18 @@ test: $(VENV)/.installed
 test-313:
 	@if [ -z "$(PY313)" ]; then echo "no Python 3.13 found; skipping the 3.13 run"; else \
 	  $(PY313) -m venv .venv313 && .venv313/bin/python -m pip install -q -e '.[test]' && \
-	  .venv313/bin/python -m pytest -q -p no:cacheprovider -m 'not differential' ; fi
+	  .venv313/bin/python -m pytest -q -p no:cacheprovider -n 2 tests/unit && \
+	  .venv313/bin/python -m pytest -q -p no:cacheprovider -m 'not differential' \
+	    --ignore=tests/unit ; fi
 
 test-310:
 	@if [ -z "$(PY310)" ]; then echo "no Python 3.10 found; skipping the 3.10 run"; else \
 	  $(PY310) -m venv .venv310 && .venv310/bin/python -m pip install -q -e '.[test]' && \
-	  .venv310/bin/python -m pytest -q -p no:cacheprovider tests/unit tests/app ; fi
+	  .venv310/bin/python -m pytest -q -p no:cacheprovider -n 2 tests/unit && \
+	  .venv310/bin/python -m pytest -q -p no:cacheprovider tests/app ; fi
 
 unit: $(VENV)/.installed
-	$(PY) -m pytest -q tests/unit
+	$(PY) -m pytest -q -n 2 tests/unit
 
 bench: $(VENV)/.installed
 	bash scripts/install-test-deps
