@@ -182,7 +182,7 @@ class Zygote:
                     op, rid, script, argv, env, cwd, orig_argv = msg
                     if isinstance(env, bytes):
                         parts = env.split(b"\0") if env else []
-                        env = list(zip(parts[0::2], parts[1::2]))
+                        env = list(zip(parts[0::2], parts[1::2]))  # noqa: B905 - runs on 3.8
                     for fd in fds:  # a spawned program must not inherit them
                         os.set_inheritable(fd, False)
                     return _Request(op, rid, script, argv, env, cwd, orig_argv, fds)
