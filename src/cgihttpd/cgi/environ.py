@@ -49,6 +49,8 @@ _SHELL_META = frozenset("&;`'\"|*?~<>^()[]{}$\\\n")
 
 def to_wire(text: str) -> str:
     """A str from the filesystem or the config as the latin-1 view of its bytes."""
+    if text.isascii():  # its own view (nearly every path): no encode, no decode
+        return text
     return text.encode("utf-8", "surrogateescape").decode("latin-1")
 
 
