@@ -88,6 +88,10 @@ class Runtime:
     caches: Caches = field(default_factory=Caches)
     #: mod_status's counters: carried across a graceful reload (``reload``)
     status: StatusCounters = field(default_factory=StatusCounters)
+    #: the server's environment as scripts inherit from it (PATH, TZ, PassEnv), read
+    #: once: as Apache's, it is the one the server started with, and a dict is read
+    #: many times faster than ``os.environ`` (a variable it lacks raises inside)
+    server_environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     #: the script slots of the event loop that last asked (a loop's futures must not
     #: be awaited from another loop; tests run several loops one after another)
     _slots: tuple[asyncio.AbstractEventLoop, ScriptSlots] | None = None

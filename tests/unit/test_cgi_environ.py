@@ -295,3 +295,11 @@ def test_sanitize_env_name_fast_path_agrees_with_the_rule(name: str) -> None:
     if chars and name[0].isdigit():
         chars[0] = "_"
     assert sanitize_env_name(name) == "".join(chars)
+
+
+def test_to_wire_keeps_ascii_and_encodes_the_rest() -> None:
+    from cgihttpd.cgi.environ import to_wire
+
+    assert to_wire("/var/www/cgi-bin/hello.py") == "/var/www/cgi-bin/hello.py"
+    assert to_wire("/srv/caf\xe9") == "/srv/caf\xc3\xa9"  # UTF-8 bytes, latin-1 view
+    assert to_wire("/srv/\udcff") == "/srv/\xff"  # an undecodable byte, as fsencode

@@ -49,6 +49,8 @@ _SHELL_META = frozenset("&;`'\"|*?~<>^()[]{}$\\\n")
 
 def to_wire(text: str) -> str:
     """A str from the filesystem or the config as the latin-1 view of its bytes."""
+    if text.isascii():  # its own view (nearly every path): no encode, no decode
+        return text
     return text.encode("utf-8", "surrogateescape").decode("latin-1")
 
 
@@ -350,10 +352,18 @@ def cgi_vars(request: Request, target: Target, *, path_translated: str | None = 
     return cgi
 
 
+_SPACES = re.compile(r"[ \t\n\v\f\r]+")
+_OTHER_SPACE = re.compile(r"[\t\n\v\f\r]")
+
+
 def original_uri(request: Request) -> str:
     """util_script.c original_uri: the second word of the request line ("" if none)."""
     # apr_isspace is ASCII-only: str.split() would also cut at \x85 and \xa0
-    words = [w for w in re.split(r"[ \t\n\v\f\r]+", request.request_line) if w]
+    line = request.request_line
+    if _OTHER_SPACE.search(line) is None:
+        words = [w for w in line.split(" ") if w]  # the usual line: no regex split
+    else:
+        words = [w for w in _SPACES.split(line) if w]
     if len(words) >= 2:
         return words[1]
     return request.raw_target if not request.request_line else ""

@@ -200,7 +200,7 @@ class _CgiRun:
                 ex.request, ex.target, ex.vhost,
                 # the same banner as the Server header (ap_get_server_banner)
                 server_software=server_software(ex.config.server_tokens),
-                server_environ=os.environ,
+                server_environ=ex.runtime.server_environ,
                 path_translated=(translated_filename(ex.vhost, ex.target.path_info)
                                  if ex.target.path_info else None),
                 content_length=length if spool is not None else None,

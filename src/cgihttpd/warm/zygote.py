@@ -24,8 +24,8 @@ that the server's event loop never waits for a child to reach ``exec`` (design.m
 
 Protocol (both ways): frames of a 4-byte big-endian length and a ``marshal`` (version 4)
 payload. Server -> zygote: ``("run", id, script, argv, env, cwd, orig_argv)`` (bytes
-everywhere, ``env`` a list of (name, value) pairs) with the child's stdin, stdout and
-stderr as SCM_RIGHTS; ``("spawn", id, program, argv, env, cwd, None)`` the same for a
+everywhere, ``env`` the names and values joined by NULs, or a list of (name, value)
+pairs) with the child's stdin, stdout and stderr as SCM_RIGHTS; ``("spawn", id, program, argv, env, cwd, None)`` the same for a
 program to exec. Zygote -> server: ``("ready", pid, notes)``, ``("started", id,
 pid)``, ``("failed", id, errno, strerror)``, ``("exit", id, returncode)`` (a negative
 returncode is the signal that killed the child, as in ``subprocess``).
@@ -180,6 +180,9 @@ class Zygote:
                     msg = marshal.loads(payload)
                     fds, self.pending_fds = self.pending_fds[:3], self.pending_fds[3:]
                     op, rid, script, argv, env, cwd, orig_argv = msg
+                    if isinstance(env, bytes):
+                        parts = env.split(b"\0") if env else []
+                        env = list(zip(parts[0::2], parts[1::2]))  # noqa: B905 - runs on 3.8
                     for fd in fds:  # a spawned program must not inherit them
                         os.set_inheritable(fd, False)
                     return _Request(op, rid, script, argv, env, cwd, orig_argv, fds)
