@@ -15,7 +15,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 READY = re.compile(r"https?://(\[[0-9a-fA-F:]+\]|[0-9.]+|[\w.-]+):(\d+)")
@@ -123,11 +123,20 @@ def raw_request(addr: tuple[str, int], data: bytes, *, timeout: float = 10.0,
         while time.monotonic() < end:
             try:
                 b = s.recv(65536)
-            except TimeoutError:
-                break
+            except (TimeoutError, ConnectionResetError):
+                break  # a server that resets after its answer: what came is the answer
             if not b:
                 break
             chunks.append(b)
             if not read_until_close:
                 break
         return b"".join(chunks)
+
+
+def readable_by_all(root: Path | str, executable: Callable[[str], bool] = lambda _n: False) -> None:
+    """Open ``root``'s tree to another user (Apache's children, a ``User``): directories
+    0755, files 0644, or 0755 where ``executable(name)``."""
+    for dirpath, _dirs, names in os.walk(root):
+        os.chmod(dirpath, 0o755)
+        for name in names:
+            os.chmod(os.path.join(dirpath, name), 0o755 if executable(name) else 0o644)

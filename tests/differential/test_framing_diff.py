@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from diffsupport import APACHE, Pair, Server, config_head, serving, site_dirs, wait_for_lines
+
+from support import raw_request
 
 pytestmark = pytest.mark.differential
 
@@ -56,19 +56,7 @@ def framing_pair(diff_root: Path) -> Iterator[Pair]:
 
 def talk(server: Server, data: bytes) -> bytes:
     """``data`` sent as is; what comes back until the server closes (bounded)."""
-    out = b""
-    with socket.create_connection(("127.0.0.1", server.port), timeout=WAIT) as sock:
-        sock.sendall(data)
-        end = time.monotonic() + WAIT
-        while time.monotonic() < end:
-            try:
-                got = sock.recv(65536)
-            except (TimeoutError, ConnectionResetError):
-                break
-            if not got:
-                break
-            out += got
-    return out
+    return raw_request(("127.0.0.1", server.port), data, timeout=WAIT)
 
 
 def answer(raw: bytes) -> str:

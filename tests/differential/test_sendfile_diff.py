@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from diffsupport import Pair, start_pair, stop_pair
 
+from support import readable_by_all
+
 pytestmark = pytest.mark.differential
 
 CONF = r"""
@@ -55,10 +57,7 @@ def sf_pair(diff_root: Path) -> Iterator[tuple[Pair, bytes]]:
     for rel in ("site/big.bin", "site/off/big.bin"):
         (root / rel).write_bytes(data)
         os.utime(root / rel, (MTIME, MTIME))
-    for dirpath, _dirs, files in os.walk(root):
-        os.chmod(dirpath, 0o755)
-        for name in files:
-            os.chmod(os.path.join(dirpath, name), 0o644)
+    readable_by_all(root)
     conf = root / "httpd.conf"
     conf.write_text(CONF)
     os.chmod(conf, 0o644)

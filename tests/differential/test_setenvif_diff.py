@@ -14,6 +14,8 @@ from collections.abc import Iterator
 import pytest
 from diffsupport import Pair, Server, config_head, start_pair, stop_pair, wait_for_lines
 
+from support import readable_by_all
+
 pytestmark = pytest.mark.differential
 
 MODS = "/usr/lib/apache2/modules"
@@ -84,10 +86,7 @@ def spair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
     (root / "site" / "cgi" / ".htaccess").write_text("SetEnvIf X-Hta ^1$ SEI_HTA=h\n")
     for d in ("gated", "dirgated"):
         (root / "site" / d / "a.txt").write_text(f"{d}\n")
-    for dirpath, _dirs, names in os.walk(root):
-        os.chmod(dirpath, 0o755)
-        for name in names:
-            os.chmod(os.path.join(dirpath, name), 0o644)
+    readable_by_all(root)
     os.chmod(root / "site" / "cgi" / "env.py", 0o755)
     conf = root / "httpd.conf"
     conf.write_text(CONFIG)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from support import ServerProcess
+from support import ServerProcess, raw_request
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX scripts and /proc")
 
@@ -105,19 +105,7 @@ def until(cond, deadline: float = WAIT) -> bool:  # type: ignore[no-untyped-def]
 
 def talk(addr: tuple[str, int], data: bytes) -> bytes:
     """Send ``data`` and read until the server closes (bounded)."""
-    out = b""
-    with socket.create_connection(addr, timeout=WAIT) as s:
-        s.sendall(data)
-        end = time.monotonic() + WAIT
-        while time.monotonic() < end:
-            try:
-                got = s.recv(65536)
-            except (TimeoutError, ConnectionResetError):
-                break
-            if not got:
-                break
-            out += got
-    return out
+    return raw_request(addr, data, timeout=WAIT)
 
 
 def statuses(raw: bytes) -> list[int]:

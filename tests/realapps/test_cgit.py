@@ -11,7 +11,6 @@ cgit reads its configuration from ``CGIT_CONFIG`` (cgitrc(5)); ours is Debian's
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -21,6 +20,8 @@ from pathlib import Path
 import httpx
 import pytest
 from realsupport import Served, server_conf
+
+from support import readable_by_all
 
 SNIPPET = Path("/etc/apache2/conf-available/cgit.conf")
 CGIT = Path("/usr/lib/cgit/cgit.cgi")
@@ -96,10 +97,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     assert git("update-server-info", cwd=bare, home=home).returncode == 0
     sha = git("rev-parse", "HEAD", cwd=work, home=home).stdout.strip()
     (root / "cgitrc").write_text(CGITRC.format(root=root))
-    for dirpath, _dirnames, filenames in os.walk(root):
-        os.chmod(dirpath, 0o755)
-        for name in filenames:
-            os.chmod(os.path.join(dirpath, name), 0o644)
+    readable_by_all(root)
     return root, sha
 
 

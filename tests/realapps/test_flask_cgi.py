@@ -24,6 +24,8 @@ import httpx
 import pytest
 from realsupport import Served, server_conf
 
+from support import readable_by_all
+
 SCRIPT_PYTHON = "/usr/bin/python3"
 DEADLINE = 30.0
 
@@ -166,10 +168,7 @@ def make_site(root: Path) -> None:
     cgi = htdocs / "app.cgi"
     cgi.write_text(APP_CGI.format(python=SCRIPT_PYTHON, approot=str(approot),
                                   extra=extra))
-    for dirpath, _dirnames, filenames in os.walk(root):
-        os.chmod(dirpath, 0o755)
-        for name in filenames:
-            os.chmod(os.path.join(dirpath, name), 0o644)
+    readable_by_all(root)
     os.chmod(cgi, 0o755)
 
 

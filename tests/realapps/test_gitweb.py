@@ -14,7 +14,6 @@ the same HTML once the port and gitweb's relative ages are masked.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -24,6 +23,8 @@ from pathlib import Path
 import httpx
 import pytest
 from realsupport import Served, server_conf
+
+from support import readable_by_all
 
 SNIPPET = Path("/etc/apache2/conf-available/gitweb.conf")
 GITWEB = Path("/usr/share/gitweb/gitweb.cgi")
@@ -93,10 +94,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     (bare / "description").write_text("a test repository\n")
     sha = git("rev-parse", "HEAD", cwd=work, home=home).stdout.strip()
     (root / "gitweb.conf").write_text(GITWEB_CONF.format(root=root))
-    for dirpath, _dirnames, filenames in os.walk(root):
-        os.chmod(dirpath, 0o755)
-        for name in filenames:
-            os.chmod(os.path.join(dirpath, name), 0o644)
+    readable_by_all(root)
     return root, sha
 
 
