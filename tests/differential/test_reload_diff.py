@@ -19,13 +19,13 @@ PIPE = "#!/bin/sh\necho started >> \"$1\"\nexec cat >> \"$2\"\n"
 ERROR_LINE = re.compile(r"^\[[^]]+\] \[([\w-]+:\w+)\] \[pid \d+(?::tid \d+)?\] (AH\d+): (.*)$")
 
 
-def _wait(predicate, what: str) -> None:  # type: ignore[no-untyped-def]
+def _wait(predicate, what: str, seen=None) -> None:  # type: ignore[no-untyped-def]
     end = time.monotonic() + WAIT
     while time.monotonic() < end:
         if predicate():
             return
         time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+    raise AssertionError(f"timed out waiting for {what}" + (f": {seen()!r}" if seen else ""))
 
 
 def _text(path: Path) -> str:
@@ -60,9 +60,15 @@ def test_graceful_applies_the_change_and_restarts_piped_logs(tmp_path: Path) -> 
               'CustomLog "${ROOT}/logs/${IMPL}-access.log" "%>s %U"\n'
               f"<Directory {site}>\n  Require all granted\n</Directory>\n")
     with serving(root, config, executable=lambda name: name == "pipe.sh") as pair:
+        started: dict[str, int] = {}
         for server in pair.both():
             assert server.request("GET", "/new").status == 404
-            _wait(lambda s=server: _text(s.log("pipes")).count("started") == 1, "a logger")
+            _wait(lambda s=server: "404 /new" in _text(s.log("piped")), f"{server.impl}'s logger",
+                  lambda s=server: _text(s.log("pipes")))
+            # Apache may also start (and kill) a logger in its first configuration pass,
+            # when the timing lets it: count from here, once the live one has written
+            started[server.impl] = _text(server.log("pipes")).count("started")
+        assert started["cgihttpd"] == 1
         conf = pair.conf
         conf.write_text(conf.read_text() + f"Alias /new {site}/index.html\n")
         for server in pair.both():
@@ -70,14 +76,23 @@ def test_graceful_applies_the_change_and_restarts_piped_logs(tmp_path: Path) -> 
             server.proc.send_signal(signal.SIGUSR1)
         for server in pair.both():
             _wait(lambda s=server: len(_reload_lines(s)) >= 2, f"{server.impl}'s reload")
-            _wait(lambda s=server: _text(s.log("pipes")).count("started") == 2,
-                  f"{server.impl}'s logger started again")
-            assert server.request("GET", "/new").status == 200
+            _wait(lambda s=server: _text(s.log("pipes")).count("started") > started[s.impl],
+                  f"{server.impl}'s logger started again", lambda s=server: _text(s.log("pipes")))
+            if server.impl == "cgihttpd":
+                # ours switches before it says it resumed: the next request sees the change
+                assert server.request("GET", "/new").status == 200
+            else:
+                # Apache's old children may still accept a connection after AH00489
+                _wait(lambda s=server: s.request("GET", "/new").status == 200, "apache's change")
             assert server.proc.poll() is None
             _wait(lambda s=server: "200 /new" in _text(s.log("access")), "the new log")
             _wait(lambda s=server: "200 /new" in _text(s.log("piped")), "the piped log")
-            moved = _text(root / "logs" / f"{server.impl}-access.log.1")
-            assert moved.splitlines() == ["404 /new"], moved
+            assert "404" not in _text(server.log("access"))
+            moved = _text(root / "logs" / f"{server.impl}-access.log.1").splitlines()
+            # what the old generation logged stays in the moved file, nothing else does
+            assert moved[:1] == ["404 /new"] and set(moved) == {"404 /new"}, moved
+            if server.impl == "cgihttpd":
+                assert moved == ["404 /new"], moved
         apache, ours = pair.both()
         assert _reload_lines(ours)[:2] == _reload_lines(apache)[:2] == [
             ("mpm_event:notice", "AH00493", "SIGUSR1 received.  Doing graceful restart"),
