@@ -619,6 +619,15 @@ def _survive_signals() -> None:
     signal.signal(signal.SIGUSR2, _ignore_signal)
 
 
+def graceful_stop_timeout(config: ServerConfig) -> float | None:
+    """How long a graceful stop lets requests in flight run (uvicorn's
+    ``timeout_graceful_shutdown``): GracefulShutdownTimeout's seconds, None for its
+    default 0 (however long). Past it uvicorn cancels them: the connections are cut
+    and the scripts killed with their process group, as a restart (HUP) does."""
+    value = config.graceful_shutdown_timeout
+    return None if value == 0 else float(max(value, 0))
+
+
 def control_tick(server: Any) -> None:
     """Between two ticks of the server (every 0.1 s): act on the signals received since
     (``control``'s table decides what each means now), and close the retired
@@ -634,8 +643,8 @@ def control_tick(server: Any) -> None:
         elif event is control.GRACEFUL_STOP and not life.stopping:
             note = M.GRACEFUL_STOP.note()
             log(gens.current.app, note.level, note.module, note.text)
-            # Apache's GracefulShutdownTimeout 0: requests in flight finish, however long
-            server.config.timeout_graceful_shutdown = None
+            server.config.timeout_graceful_shutdown = graceful_stop_timeout(
+                gens.current.config)
             server.should_exit = True
             life.apply(event)
             notify(STOPPING)

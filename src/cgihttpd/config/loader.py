@@ -251,6 +251,7 @@ def finish(draft: D.Draft, *, files: tuple[str, ...], defines: frozenset[str],
         cgi_warm_preload=tuple(draft.warm_preload),
         dev_mode=draft.dev_mode,
         extended_status=draft.extended_status,
+        graceful_shutdown_timeout=draft.graceful_shutdown_timeout,
         header_timeout=_read_timeout(draft, loaded, "header", main.timeout),
         body_timeout=_read_timeout(draft, loaded, "body", main.timeout),
     )

@@ -635,6 +635,10 @@ class ServerConfig:
     #: ExtendedStatus: mod_status reports the totals (accesses, traffic, CPU...). Off by
     #: default, as apache2 2.4.71 prints them only with ExtendedStatus On
     extended_status: bool = False
+    #: GracefulShutdownTimeout (mpm_common): the seconds a graceful stop (WINCH) lets
+    #: requests in flight run before it cuts them; 0 (the default): however long;
+    #: negative (Apache's atoi of "-1"): none
+    graceful_shutdown_timeout: int = 0
     #: mod_reqtimeout ``RequestReadTimeout header=...``; without the module, Timeout.
     #: The default is mod_reqtimeout's (header=20-40,MinRate=500).
     header_timeout: ReadTimeout = REQTIMEOUT_HEADER

@@ -135,6 +135,8 @@ class Draft:
     dev_mode: bool = False
     #: ExtendedStatus (core): the totals in mod_status's report
     extended_status: bool = False
+    #: GracefulShutdownTimeout (the MPMs): seconds a graceful stop waits, 0: no limit
+    graceful_shutdown_timeout: int = 0
     #: CGIWarmPreload modules, in order, each once
     warm_preload: list[str] = field(default_factory=list)
     #: RequestReadTimeout stages set ("handshake", "header", "body")

@@ -84,6 +84,19 @@ def _extended_status(ctx: Ctx, node: Node) -> None:
     ctx.draft.extended_status = flag(node)
 
 
+@directive("GracefulShutdownTimeout", "TAKE1", "Maximum time in seconds to wait for "
+           "child processes to complete transactions during shutdown", global_only=True)
+def _graceful_shutdown_timeout(ctx: Ctx, node: Node) -> None:
+    # mpm_common.c ap_mpm_set_graceful_shutdown: atoi, so apache2 -t takes any word ("x"
+    # is 0: no limit; "-1" cuts at once); a typo is not left unsaid here
+    value = atoi(node.args[0])
+    if not node.args[0].isdigit():
+        ctx.draft.warnings.append(
+            f"{node.source}: GracefulShutdownTimeout {node.args[0]!r} is not a number of "
+            f"seconds: read as {value}, as Apache's atoi() does")
+    ctx.draft.graceful_shutdown_timeout = value
+
+
 @directive("EnableSendfile", "FLAG", "Controls whether the sendfile kernel support is "
            "used to deliver files (assuming that the OS supports it). The default is on")
 def _enable_sendfile(ctx: Ctx, node: Node) -> None:
