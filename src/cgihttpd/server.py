@@ -12,6 +12,7 @@ Must not know about Apache's config syntax (that is ``config``) nor about reques
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import errno
 import logging
@@ -620,12 +621,29 @@ def _survive_signals() -> None:
 
 
 def graceful_stop_timeout(config: ServerConfig) -> float | None:
-    """How long a graceful stop lets requests in flight run (uvicorn's
-    ``timeout_graceful_shutdown``): GracefulShutdownTimeout's seconds, None for its
-    default 0 (however long). Past it uvicorn cancels them: the connections are cut
-    and the scripts killed with their process group, as a restart (HUP) does."""
+    """How long a graceful stop lets requests in flight run: GracefulShutdownTimeout's
+    seconds (0.0 for a negative one: Apache then stops at once), None for its default
+    0 (however long)."""
     value = config.graceful_shutdown_timeout
     return None if value == 0 else float(max(value, 0))
+
+
+def _cut_in_flight(server: Any, gens: Generations, seconds: float) -> None:
+    """GracefulShutdownTimeout has passed during a graceful stop: what still runs is cut
+    as a restart (HUP) cuts it - connections aborted, request tasks cancelled (the
+    CGI handler then kills each script's process group and logs the request) - so
+    uvicorn's shutdown, which waits for both, ends. Apache's parent kills its children
+    instead; it has nothing like the line logged here."""
+    state = server.server_state
+    if not state.connections and not state.tasks:
+        return
+    log(gens.current.app, "warn", "mpm_event",
+        f"GracefulShutdownTimeout of {seconds:g} seconds passed: cutting "
+        f"{len(state.tasks)} request(s) still in flight")
+    for conn in list(state.connections):
+        conn.abort()
+    for task in list(state.tasks):
+        task.cancel()
 
 
 def control_tick(server: Any) -> None:
@@ -643,8 +661,12 @@ def control_tick(server: Any) -> None:
         elif event is control.GRACEFUL_STOP and not life.stopping:
             note = M.GRACEFUL_STOP.note()
             log(gens.current.app, note.level, note.module, note.text)
-            server.config.timeout_graceful_shutdown = graceful_stop_timeout(
-                gens.current.config)
+            # uvicorn waits for what runs however long; the cut is ours, so it is logged
+            server.config.timeout_graceful_shutdown = None
+            limit = graceful_stop_timeout(gens.current.config)
+            if limit is not None:
+                asyncio.get_running_loop().call_later(
+                    limit, _cut_in_flight, server, gens, limit)
             server.should_exit = True
             life.apply(event)
             notify(STOPPING)
