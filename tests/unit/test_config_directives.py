@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from config_helpers import errors, load
+from config_helpers import PRELUDE_LINES, errors, load
 
 from app.factory import require_of
 from cgihttpd.config.directives import DIRECTIVES
@@ -266,6 +266,8 @@ CASES: list[tuple[str, str, Check]] = [
      lambda c: c.cgi_queue_timeout == 1.5),
     ("CGIQueueMemory", "CGIQueueMemory 16M\n", lambda c: c.cgi_queue_memory == 16 << 20),
     ("CGIDevMode", "CGIDevMode On\n", lambda c: c.dev_mode is True),
+    ("GracefulShutdownTimeout", "GracefulShutdownTimeout 5\n",
+     lambda c: c.graceful_shutdown_timeout == 5 and c.warnings == ()),
     ("Redirect", "Redirect permanent /a http://x/\n<Location /l>\nRedirect gone\n</Location>\n",
      lambda c: [(r.status, r.fake, r.url) for r in c.main.redirects]
      == [(301, "/a", "http://x/")] and c.main.sections[0].conf.redirect is not None),
@@ -438,6 +440,11 @@ def test_every_table_directive_is_covered() -> None:
          "F:2: ServerTokens cannot occur within <VirtualHost> section"),
         ("<VirtualHost *:80>\nPidFile x\n</VirtualHost>\n",
          "F:2: PidFile cannot occur within <VirtualHost> section"),
+        ("<VirtualHost *:80>\nGracefulShutdownTimeout 5\n</VirtualHost>\n",
+         "F:2: GracefulShutdownTimeout cannot occur within <VirtualHost> section"),
+        ("GracefulShutdownTimeout\n", "F:1: GracefulShutdownTimeout takes one argument, "
+         "Maximum time in seconds to wait for child processes to complete transactions "
+         "during shutdown"),
         ("Foo bar\n", f"F:1: Invalid command 'Foo', {INVALID}"),
         # MPM directives read before the MPM is loaded are checked against it (as Apache)
         ("ThreadsPerChild 5\nStartServers 2\nLoadModule mpm_prefork_module x.so\n",
@@ -692,3 +699,30 @@ def test_limit_request_body_is_per_directory(tmp_path: Path) -> None:
 def test_the_cgi_queue_waits_as_long_as_timeout_unless_told(tmp_path: Path) -> None:
     assert load(tmp_path, "Timeout 42\n").cgi_queue_timeout == 42.0
     assert load(tmp_path, "").cgi_queue_timeout == 60.0  # Timeout's default
+
+
+@pytest.mark.parametrize(("word", "value"), [("0", 0), ("30", 30), ("x", 0), ("2x", 2),
+                                             ("1.5", 1), ("-1", -1)])
+def test_graceful_shutdown_timeout_is_atoi_with_a_warning(tmp_path: Path, word: str,
+                                                          value: int) -> None:
+    """mpm_common.c reads it with atoi(): apache2 2.4.71 -t says "Syntax OK" to each of
+    these words; what is not a plain number is read as Apache reads it, and said."""
+    c = load(tmp_path, f"Timeout 9\nGracefulShutdownTimeout {word}\n")
+    assert c.graceful_shutdown_timeout == value
+    said = [w for w in c.warnings if "GracefulShutdownTimeout" in w]
+    if word.isdigit():
+        assert said == []
+    else:
+        line = PRELUDE_LINES + 2
+        assert said == [f"{tmp_path / 'httpd.conf'}:{line}: GracefulShutdownTimeout "
+                        f"{word!r} is not a number of seconds: read as {value}, as "
+                        "Apache's atoi() does"]
+
+
+def test_graceful_stop_timeout_for_uvicorn() -> None:
+    from cgihttpd.server import graceful_stop_timeout
+
+    base = ServerConfig.__new__(ServerConfig)
+    for value, seconds in [(0, None), (2, 2.0), (-1, 0.0)]:
+        object.__setattr__(base, "graceful_shutdown_timeout", value)
+        assert graceful_stop_timeout(base) == seconds
