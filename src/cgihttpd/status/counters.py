@@ -19,6 +19,7 @@ formatted (``report``); takes the time as a value where it records one.
 from __future__ import annotations
 
 import itertools
+import os
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -29,7 +30,12 @@ from cgihttpd.status.scoreboard import (
     BYTES_OUT,
     CONNS,
     CONNS_KEEP_ALIVE,
+    CPU_CHILDREN_SYSTEM_US,
+    CPU_CHILDREN_USER_US,
+    CPU_SYSTEM_US,
+    CPU_USER_US,
     DURATION_US,
+    PID,
     SCRIPT_FAILURES,
     SCRIPT_RUNS,
     Scoreboard,
@@ -83,12 +89,14 @@ class StatusCounters:
 
     def __post_init__(self) -> None:
         self._slot = self.board.slot(self.index)
+        self._slot[PID] = os.getpid()
 
     def attach(self, board: Scoreboard, index: int) -> None:
         """Count in slot ``index`` of ``board`` from now on (a worker just forked, on
         the parent's scoreboard), bringing along what was counted so far."""
         slot = board.slot(index)
         slot[:] = self._slot
+        slot[PID] = os.getpid()
         self.board, self.index, self._slot = board, index, slot
 
     # --- this process's counts -------------------------------------------------------
@@ -144,6 +152,14 @@ class StatusCounters:
         slot = self._slot
         slot[CONNS] = total
         slot[CONNS_KEEP_ALIVE] = keep_alive
+
+    def cpu(self, times: tuple[float, float, float, float]) -> None:
+        """This process's CPU seconds (user, system, and its waited-for children's)."""
+        slot = self._slot
+        slot[CPU_USER_US] = int(times[0] * 1_000_000)
+        slot[CPU_SYSTEM_US] = int(times[1] * 1_000_000)
+        slot[CPU_CHILDREN_USER_US] = int(times[2] * 1_000_000)
+        slot[CPU_CHILDREN_SYSTEM_US] = int(times[3] * 1_000_000)
 
     # --- CGI -------------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ sum is not one instant's), as Apache's lock-free scoreboard reads do.
 
 Counts are monotonic (accesses, bytes, ...) or gauges (busy, connections); a worker
 whose process ends leaves its counts behind (the whole server's totals never go back)
-and the parent clears its gauges (``clear_gauges``). Without fork (Windows, or one
+and the parent clears its gauges and its pid (``clear_gauges``). Without fork (Windows, or one
 worker) the region is a plain ``bytearray`` of one slot. Must not know HTTP, workers'
 processes or reports.
 """
@@ -30,15 +30,20 @@ from dataclasses import dataclass
 
 #: the fields of a slot, in order: each an 8-byte signed integer
 FIELDS = ("accesses", "bytes_out", "duration_us", "busy", "script_runs",
-          "script_failures", "conns", "conns_keep_alive")
+          "script_failures", "conns", "conns_keep_alive", "cpu_user_us", "cpu_system_us",
+          "cpu_children_user_us", "cpu_children_system_us")
 ACCESSES, BYTES_OUT, DURATION_US, BUSY, SCRIPT_RUNS, SCRIPT_FAILURES, CONNS, \
-    CONNS_KEEP_ALIVE = range(len(FIELDS))
+    CONNS_KEEP_ALIVE, CPU_USER_US, CPU_SYSTEM_US, CPU_CHILDREN_USER_US, \
+    CPU_CHILDREN_SYSTEM_US = range(len(FIELDS))
 #: the gauges among them: what a worker that is gone no longer has
 GAUGES = (BUSY, CONNS, CONNS_KEEP_ALIVE)
 #: words per slot: two 64-byte cache lines, so that two workers' writes never share a
 #: line (nor a pair of lines, as adjacent-line prefetch fetches them), with room to grow
 SLOT_WORDS = 16
 WORD = 8
+#: the last word of a slot: the pid of the process that writes it (0: none yet); not a
+#: count, so not in ``FIELDS`` nor summed
+PID = SLOT_WORDS - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +58,19 @@ class Totals:
     script_failures: int = 0
     conns: int = 0
     conns_keep_alive: int = 0
+    cpu_user_us: int = 0
+    cpu_system_us: int = 0
+    cpu_children_user_us: int = 0
+    cpu_children_system_us: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One slot's figures: its index, the pid that writes it, its counts."""
+
+    index: int
+    pid: int
+    counts: Totals
 
 
 class Scoreboard:
@@ -80,20 +98,32 @@ class Scoreboard:
         start = index * SLOT_WORDS
         return self._words[start:start + SLOT_WORDS]
 
+    def rows(self) -> list[Row]:
+        """Every slot's figures, in slot order."""
+        words, n = self._words, len(FIELDS)
+        return [Row(index, int(words[base + PID]), Totals(*words[base:base + n]))
+                for index, base in enumerate(range(0, self.size * SLOT_WORDS, SLOT_WORDS))]
+
     def totals(self) -> Totals:
         """Every field summed over the slots."""
-        words = self._words
-        sums = [0] * len(FIELDS)
-        for base in range(0, self.size * SLOT_WORDS, SLOT_WORDS):
-            for i in range(len(FIELDS)):
-                sums[i] += words[base + i]
-        return Totals(*sums)
+        return sum_rows(self.rows())
 
     def clear_gauges(self, index: int) -> None:
-        """Slot ``index``'s worker is gone: its requests and connections with it."""
+        """Slot ``index``'s worker is gone: its requests and connections with it, and
+        its pid (no process writes the slot); its counts stay in the totals."""
         slot = self.slot(index)
         for i in GAUGES:
             slot[i] = 0
+        slot[PID] = 0
+
+
+def sum_rows(rows: list[Row]) -> Totals:
+    """The fields of ``rows`` summed."""
+    sums = [0] * len(FIELDS)
+    for row in rows:
+        for i, name in enumerate(FIELDS):
+            sums[i] += getattr(row.counts, name)
+    return Totals(*sums)
 
 
 def private_slot() -> memoryview:
