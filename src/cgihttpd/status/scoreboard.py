@@ -17,9 +17,9 @@ sum is not one instant's), as Apache's lock-free scoreboard reads do.
 
 Counts are monotonic (accesses, bytes, ...) or gauges (busy, connections); a worker
 whose process ends leaves its counts behind (the whole server's totals never go back)
-and the parent clears its gauges and its pid (``clear_gauges``). Without fork (Windows, or one
-worker) the region is a plain ``bytearray`` of one slot. Must not know HTTP, workers'
-processes or reports.
+and the parent clears its gauges and its pid (``clear_gauges``). Without fork
+(Windows, or one worker) the region is a plain ``bytearray`` of one slot. Must not know
+HTTP, workers' processes or reports.
 """
 
 from __future__ import annotations
