@@ -12,7 +12,8 @@ path remembers between requests, it remembers here:
 - the script slots (CGIMaxProcesses) and their queue (CGIQueueTimeout, CGIQueueMemory),
   one set per event loop;
 - mod_status's counters (``status.counters.StatusCounters``), which a graceful reload
-  hands to the next runtime;
+  hands to the next runtime; their integer counts are in this worker's slot of the
+  scoreboard the workers share (``status.scoreboard``, attached after the fork);
 - the caches (``Caches``), each a ``BoundedCache`` with the same eviction rule, among
   them the parsed .htaccess files and the password and group files of authentication
   (by the file's identity, so an edit is seen at once).

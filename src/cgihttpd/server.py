@@ -35,6 +35,7 @@ from cgihttpd.http.protocol import CgiHttpProtocol, HttpSettings, ProtocolErrorE
 from cgihttpd.http.proxyproto import ProxyProtocolRule
 from cgihttpd.notify import READY, STOPPING, notify, reloading
 from cgihttpd.reload import CONTROL_SIGNALS, Generation, Generations, Rebuild, handling, log
+from cgihttpd.status.scoreboard import Scoreboard
 from cgihttpd.tls import TlsContexts, tls_ports
 
 #: seconds in-flight requests get to finish after SIGINT/SIGTERM
@@ -566,6 +567,7 @@ def run(
 
             async def on_tick(self, counter: int) -> bool:
                 control_tick(self)
+                status_tick(self)
                 return await super().on_tick(counter)  # type: ignore[no-any-return]
 
             async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
@@ -681,6 +683,27 @@ def control_tick(server: Any) -> None:
     gens.reap(connections)
 
 
+def status_of(app: Any) -> Any:
+    """mod_status's counters of ``app`` (an ``App``, or a ``DevReload`` holding one);
+    None for an application without them."""
+    return getattr(getattr(getattr(app, "app", app), "runtime", None), "status", None)
+
+
+def status_tick(server: Any) -> None:
+    """Between two ticks: tell mod_status's counters (this worker's scoreboard slot)
+    the connections open now and those waiting for a next request, and this process's
+    CPU time, so that any worker's report sums them (a few words every 0.1 s, where
+    counting each connection's changes would cost every request)."""
+    counters = status_of(server.generations.current.app)
+    if counters is None:
+        return
+    connections = server.server_state.connections
+    counters.connections(len(connections),
+                         sum(1 for c in connections if getattr(c, "keep_alive_idle", False)))
+    t = os.times()
+    counters.cpu((t.user, t.system, t.children_user, t.children_system))
+
+
 @contextlib.contextmanager
 def _quiet_signals(noted: list[int]) -> Any:
     """uvicorn re-raises a caught SIGINT/SIGTERM after its graceful shutdown, with the
@@ -708,13 +731,19 @@ def _run_workers(server: Any, per_worker: list[list[socket.socket]],
     parent knowing the child's pid; a child unblocks them once its handlers are in.
     Each child closes the other workers' sockets and the parent closes them all once
     the children run: a socket whose worker has died then leaves the SO_REUSEPORT
-    group instead of queueing connections nobody accepts."""
+    group instead of queueing connections nobody accepts.
+
+    mod_status's scoreboard is made here, before the forks, so that every worker
+    shares it: each counts in its own slot, any worker's report sums them all
+    (``status.scoreboard``). A worker that ends leaves its counts; its requests and
+    connections are cleared from it as the parent reaps it."""
     if sys.platform == "win32" or not hasattr(os, "fork"):
         with _quiet_signals(server.early_signals):
             server.run(sockets=per_worker[0])
         return 0
     every = {id(s): s for group in per_worker for s in group}
     children: list[int] = []
+    board = Scoreboard(len(per_worker))
 
     def forward(sig: int, _frame: object) -> None:
         for child in children:
@@ -727,11 +756,14 @@ def _run_workers(server: Any, per_worker: list[list[socket.socket]],
     try:
         signal.pthread_sigmask(signal.SIG_BLOCK, forwarded)
         try:
-            for mine in per_worker:
+            for index, mine in enumerate(per_worker):
                 pid = os.fork()
                 if pid == 0:  # child
                     code = 0
                     try:
+                        counters = status_of(server.generations.current.app)
+                        if counters is not None:
+                            counters.attach(board, index)
                         for key, sock in every.items():
                             if all(key != id(s) for s in mine):
                                 sock.close()
@@ -753,13 +785,17 @@ def _run_workers(server: Any, per_worker: list[list[socket.socket]],
             # the sockets listen since before the fork: connections wait in the
             # backlog until a worker accepts them
             on_ready()
-        for child in children:
-            while True:
-                try:
-                    _, st = os.waitpid(child, 0)
-                    break
-                except InterruptedError:
-                    continue
+        slot_of = {child: index for index, child in enumerate(children)}
+        while slot_of:
+            try:
+                child, st = os.waitpid(-1, 0)  # whichever ends first
+            except InterruptedError:
+                continue
+            except ChildProcessError:  # none left (cannot happen while workers run)
+                break
+            if child not in slot_of:
+                continue  # not a worker (PidFile's keeper)
+            board.clear_gauges(slot_of.pop(child))
             if os.waitstatus_to_exitcode(st) not in (0, -signal.SIGTERM, -signal.SIGINT):
                 status = 1
     finally:

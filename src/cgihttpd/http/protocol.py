@@ -891,6 +891,12 @@ class CgiHttpProtocol(asyncio.Protocol):
         """No further request will be answered on this connection."""
         return self.phase in _CLOSING_PHASES
 
+    @property
+    def keep_alive_idle(self) -> bool:
+        """A request was answered and the connection waits for the next (KeepAliveTimeout
+        runs): mod_status's ConnsAsyncKeepAlive counts these."""
+        return self.timer is KEEPALIVE_TIMEOUT
+
     # --- timers -----------------------------------------------------------------------
 
     # A connection's deadline is a value (``timer``, ``deadline``) that one

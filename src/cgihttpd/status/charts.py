@@ -22,6 +22,10 @@ CHARTS = r"""<hr />
 #live polyline{fill:none;stroke-width:2}
 </style>
 <h2>cgihttpd live <small id="state">(starting)</small></h2>
+<p id="scope">Requests per second, totals, script runs and failures: the whole server
+(<span id="processes">1</span> worker processes). Latency, running scripts, warm
+interpreters, per-vhost counts and recent failures: the worker that answered
+(pid <span id="pid">0</span>).</p>
 <div id="live">
 <section><h2>Requests per second</h2><div class="big" id="rps">0</div>
  <svg viewBox="0 0 300 90" preserveAspectRatio="none"><polyline class="rps" id="rps-line"/></svg>
@@ -76,6 +80,8 @@ CHARTS = r"""<hr />
     push("p99", s.latency_ms.p99); push("run", s.scripts.length);
     $("rps").textContent = rps.toFixed(1);
     $("accesses").textContent = s.accesses;
+    $("processes").textContent = s.processes;
+    $("pid").textContent = s.pid;
     $("window").textContent = s.latency_window;
     ["p50", "p90", "p99"].forEach(function (p) { $(p).textContent = s.latency_ms[p]; });
     $("running").textContent = s.scripts.length;

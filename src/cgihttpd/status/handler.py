@@ -1,6 +1,8 @@
 """The ``server-status`` handler: ``SetHandler server-status`` answered from the
 runtime's counters, as mod_status's ``status_handler``.
 
+The counts are the whole server's (every worker's scoreboard slot summed), the recent
+latencies, per-vhost counts, running scripts and failures this worker's.
 ``?auto`` (anywhere among the query's words, as mod_status reads them) gives the
 machine format, ``?json`` the live charts' data, anything else the HTML page
 (``?refresh=N`` adds Apache's Refresh header to any of them). Owns the IO of a report: the clock, the
@@ -27,6 +29,7 @@ from cgihttpd.status.report import (
     format_html,
     format_json,
 )
+from cgihttpd.status.scoreboard import sum_rows
 
 if TYPE_CHECKING:
     from cgihttpd.exchange import Exchange
@@ -38,7 +41,8 @@ DEFAULT_SLOTS = 64
 
 
 def snapshot(ex: Exchange, host: str, now: float | None = None) -> Snapshot:
-    """The runtime's counters and the process's figures now."""
+    """The runtime's counters and the process's figures now: the counts summed over
+    every worker's slot (this one's CPU made current first), the rest this worker's."""
     runtime = ex.runtime
     counters = runtime.status
     now = time.time() if now is None else now
@@ -48,22 +52,33 @@ def snapshot(ex: Exchange, host: str, now: float | None = None) -> Snapshot:
     except OSError:
         load = (0.0, 0.0, 0.0)
     t = os.times()
+    counters.cpu((t.user, t.system, t.children_user, t.children_system))
+    every = counters.board.rows()
+    total = sum_rows(every)  # a worker gone leaves its counts: totals never go back
+    rows = [r for r in every if r.pid]  # the processes there are
+    us = 1_000_000
     interpreters = getattr(runtime.launcher, "interpreters", None)
     warm = tuple(interpreters()) if callable(interpreters) else ()
     return Snapshot(
         host=host, version=server_software("Full"), built=f"cgihttpd {__version__}",
         now=now, started=counters.started, generation=counters.generation,
         load=(load[0], load[1], load[2]), extended=runtime.config.extended_status,
-        accesses=counters.accesses, bytes_out=counters.bytes_out,
-        duration_us=counters.duration_us,
-        cpu=(t.user, t.system, t.children_user, t.children_system),
-        busy=counters.busy, slots=runtime.config.max_concurrent_cgi or DEFAULT_SLOTS,
+        accesses=total.accesses, bytes_out=total.bytes_out,
+        duration_us=total.duration_us,
+        cpu=(total.cpu_user_us / us, total.cpu_system_us / us,
+             total.cpu_children_user_us / us, total.cpu_children_system_us / us),
+        busy=total.busy, slots=runtime.config.max_concurrent_cgi or DEFAULT_SLOTS,
         scripts=tuple((r.filename, r.vhost, max(now - r.started, 0.0))
                       for r in list(counters.scripts.values())),
         warm=warm, by_vhost=tuple(sorted(counters.by_vhost.items())),
-        latencies=tuple(counters.latencies), script_runs=counters.script_runs,
-        script_failures=counters.script_failures,
-        failures=tuple((f.at, f.filename, f.summary) for f in counters.failures))
+        latencies=tuple(counters.latencies), script_runs=total.script_runs,
+        script_failures=total.script_failures,
+        failures=tuple((f.at, f.filename, f.summary) for f in counters.failures),
+        processes=max(len(rows), 1), conns=total.conns,
+        conns_keep_alive=total.conns_keep_alive,
+        workers=tuple((r.index, r.pid, r.counts.conns, r.counts.busy,
+                       r.counts.conns_keep_alive) for r in rows),
+        pid=os.getpid())
 
 
 async def serve_status(ex: Exchange, host: str) -> None:

@@ -6,15 +6,21 @@ Field names and their order are apache2 2.4.71's under mpm_event (checked agains
 output for the same config, ``tests/differential/test_status_diff.py``); the values are
 cgihttpd's, mapped onto Apache's model of workers:
 
-- a *worker* is a place for a request: one process (``Processes: 1``) whose event loop
-  answers any number at once, so the scoreboard has one slot per script slot
-  (CGIMaxProcesses, the server's real bound on concurrent work), more while more
-  requests are in progress;
+- a *worker* is a place for a request: each worker process (``Processes``, a slot of
+  the scoreboard, ``scoreboard``) answers any number at once with its event loop, so the
+  scoreboard has one place per script slot (CGIMaxProcesses, the server's real bound
+  on concurrent work), more while more requests are in progress;
 - ``BusyWorkers`` (a ``W`` on the scoreboard) are the requests being answered now, this
-  one included; ``IdleWorkers`` (``_``) the rest of the slots; ``ConnsTotal`` the
-  connections with a request in progress; nothing is graceful, stopping or async;
-- CPU is the server process's own time and its children's (the scripts it waited for);
-  warm interpreters and running scripts are in the HTML page and the JSON.
+  one included; ``IdleWorkers`` (``_``) the rest of the places; ``ConnsTotal`` the open
+  connections and ``ConnsAsyncKeepAlive`` those waiting for a next request (as each
+  worker saw them at its last tick, 0.1 s ago at most); nothing is graceful, stopping,
+  waiting for IO, writing or closing asynchronously (those stay 0);
+- CPU is the worker processes' own time and their children's (the scripts they waited
+  for);
+- the counts (accesses, traffic, duration, busy, connections, CPU, script runs and
+  failures) are the whole server's, summed over the workers; the recent latencies,
+  the per-vhost counts, running scripts and recent failures are the answering
+  worker's own (the page says so); warm interpreters are in the HTML page and the JSON.
 
 Pure: values in, text out. Must not know where the values come from (``handler``).
 """
@@ -67,6 +73,15 @@ class Snapshot:
     #: recent failures: (when, file, summary)
     failures: tuple[tuple[float, str, str], ...] = ()
     script_slots_busy: int = 0
+    #: worker processes (Processes), and the open connections and those of them
+    #: waiting for a next request, summed over them
+    processes: int = 1
+    conns: int = 0
+    conns_keep_alive: int = 0
+    #: each worker process: (slot, pid, connections, busy, keep-alive connections)
+    workers: tuple[tuple[int, int, int, int, int], ...] = ()
+    #: the answering worker's pid: the per-worker figures are its
+    pid: int = 0
 
     @property
     def uptime(self) -> int:
@@ -153,12 +168,12 @@ def format_auto(snap: Snapshot) -> str:
         f"BusyWorkers: {snap.busy}",
         "GracefulWorkers: 0",
         f"IdleWorkers: {max(snap.slots - snap.busy, 0)}",
-        "Processes: 1",
+        f"Processes: {snap.processes}",
         "Stopping: 0",
-        f"ConnsTotal: {snap.busy}",
+        f"ConnsTotal: {snap.conns}",
         "ConnsAsyncWaitIO: 0",
         "ConnsAsyncWriting: 0",
-        "ConnsAsyncKeepAlive: 0",
+        f"ConnsAsyncKeepAlive: {snap.conns_keep_alive}",
         "ConnsAsyncClosing: 0",
         f"Scoreboard: {scoreboard(snap)}",
     ]
@@ -174,6 +189,10 @@ def to_json(snap: Snapshot) -> dict[str, object]:
         "accesses": snap.accesses, "bytes": snap.bytes_out,
         "duration_ms": snap.duration_us // 1000,
         "busy": snap.busy, "slots": snap.slots, "extended": snap.extended,
+        "processes": snap.processes, "conns": snap.conns,
+        "conns_keep_alive": snap.conns_keep_alive,
+        # what follows "latency_ms" up to "failures" is the answering worker's own
+        "pid": snap.pid,
         "latency_ms": {f"p{p}": round(percentile(ordered, p) * 1000, 3)
                        for p in (50, 90, 99)},
         "latency_window": len(ordered),
@@ -226,6 +245,7 @@ def format_html(snap: Snapshot) -> str:
     out += [f"<dt>{snap.busy} requests currently being processed, 0 workers gracefully "
             f"restarting, {max(snap.slots - snap.busy, 0)} idle workers</dt>",
             "</dl>",
+            *_process_table(snap),
             f"<pre>{_wrap(scoreboard(snap))}</pre>",
             '<p>Scoreboard Key:<br />\n"<b><code>_</code></b>" Waiting for Connection, \n'
             '"<b><code>W</code></b>" Sending Reply, \n'
@@ -233,6 +253,32 @@ def format_html(snap: Snapshot) -> str:
             CHARTS,
             "</body></html>"]
     return "\n".join(out) + "\n"
+
+
+def _process_table(snap: Snapshot) -> list[str]:
+    """mod_status's table of the worker processes (event MPM), a row per slot and their
+    sum; the per-thread columns are cgihttpd's places (``scoreboard``)."""
+    if not snap.workers:
+        return []
+    share = -(-snap.slots // max(snap.processes, 1))
+    out = ['\n<table rules="all" cellpadding="1%">',
+           '<tr><th rowspan="2">Slot</th><th rowspan="2">PID</th><th rowspan="2">'
+           'Stopping</th><th colspan="2">Connections</th>',
+           '<th colspan="3">Threads</th><th colspan="4">Async connections</th></tr>',
+           "<tr><th>total</th><th>accepting</th><th>busy</th><th>graceful</th><th>idle"
+           "</th><th>wait-io</th><th>writing</th><th>keep-alive</th><th>closing</th></tr>"]
+    sums = [0, 0, 0, 0]
+    for slot, pid, conns, busy, keep_alive in snap.workers:
+        idle = max(share - busy, 0)
+        sums = [sums[0] + conns, sums[1] + busy, sums[2] + idle, sums[3] + keep_alive]
+        out.append(f"<tr><td>{slot}</td><td>{pid}</td><td>no</td><td>{conns}</td>"
+                   f"<td>yes</td><td>{busy}</td><td>0</td><td>{idle}</td><td>0</td>"
+                   f"<td>0</td><td>{keep_alive}</td><td>0</td></tr>")
+    out += [f"<tr><td>Sum</td><td>{len(snap.workers)}</td><td>0</td><td>{sums[0]}</td>"
+            f"<td>&nbsp;</td><td>{sums[1]}</td><td>0</td><td>{sums[2]}</td><td>0</td>"
+            f"<td>0</td><td>{sums[3]}</td><td>0</td></tr>",
+            "</table>"]
+    return out
 
 
 def _wrap(board: str, width: int = 64) -> str:
