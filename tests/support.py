@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 READY = re.compile(r"https?://(\[[0-9a-fA-F:]+\]|[0-9.]+|[\w.-]+):(\d+)")
 START_DEADLINE = 20.0
@@ -140,3 +141,49 @@ def readable_by_all(root: Path | str, executable: Callable[[str], bool] = lambda
         os.chmod(dirpath, 0o755)
         for name in names:
             os.chmod(os.path.join(dirpath, name), 0o755 if executable(name) else 0o644)
+
+
+def wait_for(predicate: Callable[[], Any], what: str, deadline: float = 20.0,
+             seen: Callable[[], object] | None = None, interval: float = 0.05) -> Any:
+    """``predicate()``'s first true value, asked every ``interval`` seconds; past the
+    deadline an AssertionError naming ``what`` (and showing ``seen()``, if given)."""
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out waiting for {what}" + (f": {seen()!r}" if seen else ""))
+
+
+def running(pid: int) -> bool:
+    """Process ``pid`` exists and is not a zombie (its parent may not have reaped it)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:  # gone; or going between open and read (/proc answers ESRCH)
+        return False
+
+
+def get_in_background(host: str, port: int, target: str, timeout: float = 90.0
+                      ) -> tuple[threading.Thread, list[object]]:
+    """GET ``target`` (``Connection: close``) in a daemon thread; the list gets
+    ``(status, body)`` or the exception the client saw."""
+    import http.client
+
+    outcome: list[object] = []
+
+    def run() -> None:
+        conn = http.client.HTTPConnection(host, port, timeout=timeout)
+        try:
+            conn.request("GET", target, headers={"Connection": "close"})
+            resp = conn.getresponse()
+            outcome.append((resp.status, resp.read()))
+        except (OSError, http.client.HTTPException) as exc:
+            outcome.append(exc)
+        finally:
+            conn.close()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread, outcome

@@ -12,59 +12,26 @@ logs AH00492 (Apache's one parent logs it once)."""
 from __future__ import annotations
 
 import contextlib
-import http.client
+import functools
 import os
 import re
 import signal
-import threading
-import time
 from pathlib import Path
 
 import pytest
 from diffsupport import Server, config_head, serving, site_dirs
 
+import support
+from support import get_in_background, running
+
 pytestmark = pytest.mark.differential
 
 WAIT = 40.0  # Apache's own exit takes ~12 s here: 2 s, then it reclaims its children
+wait_for = functools.partial(support.wait_for, deadline=WAIT)
 ERROR_LINE = re.compile(r"^\[[^]]+\] \[([\w-]+:\w+)\] \[pid \d+(?::tid \d+)?\] (AH\d+): (.*)$")
 # The script writes its pid to pids/PORT (atomically) and becomes `sleep 60`.
 SCRIPT = ("#!/bin/sh\necho $$ > {pids}/$SERVER_PORT.tmp\n"
           "mv {pids}/$SERVER_PORT.tmp {pids}/$SERVER_PORT\nexec sleep 60\n")
-
-
-def _wait(predicate, what: str, deadline: float = WAIT) -> None:  # type: ignore[no-untyped-def]
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def _running(pid: int) -> bool:
-    """The process exists and is not a zombie."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except (FileNotFoundError, ProcessLookupError):
-        return False
-
-
-def _request(server: Server, outcome: list[object]) -> threading.Thread:
-    def run() -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=90)
-        try:
-            conn.request("GET", "/cgi/sleep.sh", headers={"Connection": "close"})
-            resp = conn.getresponse()
-            outcome.append((resp.status, resp.read()))
-        except (OSError, http.client.HTTPException) as exc:
-            outcome.append(exc)
-        finally:
-            conn.close()
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    return thread
 
 
 def _stop_lines(server: Server) -> set[tuple[str, str, str]]:
@@ -89,13 +56,14 @@ def test_graceful_stop_timeout_cuts_the_running_script(tmp_path: Path) -> None:
             outcomes: dict[str, list[object]] = {}
             threads = []
             for server in pair.both():
-                outcomes[server.impl] = []
-                threads.append(_request(server, outcomes[server.impl]))
+                thread, outcomes[server.impl] = get_in_background(
+                    "127.0.0.1", server.port, "/cgi/sleep.sh")
+                threads.append(thread)
             for server in pair.both():
-                _wait((pids / str(server.port)).exists, f"{server.impl}'s script")
+                wait_for((pids / str(server.port)).exists, f"{server.impl}'s script")
             scripts = {s.impl: int((pids / str(s.port)).read_text()) for s in pair.both()}
             left.extend(scripts.values())
-            assert all(_running(pid) for pid in scripts.values())
+            assert all(running(pid) for pid in scripts.values())
             for server in pair.both():
                 server.proc.send_signal(signal.SIGWINCH)
             codes = {s.impl: s.proc.wait(timeout=WAIT) for s in pair.both()}
@@ -110,10 +78,10 @@ def test_graceful_stop_timeout_cuts_the_running_script(tmp_path: Path) -> None:
                 ("mpm_event:notice", "AH00492", "caught SIGWINCH, shutting down gracefully")}
             # cgihttpd leaves no script behind (Apache's is left running: see above)
             if pair.ours.impl == "cgihttpd":
-                _wait(lambda: not _running(scripts["cgihttpd"]), "cgihttpd's script's end",
-                      5)
+                wait_for(lambda: not running(scripts["cgihttpd"]), "cgihttpd's script's end",
+                         deadline=5)
     finally:
         for pid in left:  # Apache's orphan, which this test started; by its pid
-            if _running(pid):
+            if running(pid):
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)

@@ -4,28 +4,22 @@ and starts the piped loggers again; a log moved away is replaced by a new file."
 
 from __future__ import annotations
 
+import functools
 import re
 import signal
-import time
 from pathlib import Path
 
 import pytest
 from diffsupport import Server, config_head, serving, site_dirs
 
+from support import wait_for
+
 pytestmark = pytest.mark.differential
 
 WAIT = 15.0
+_wait = functools.partial(wait_for, deadline=WAIT)
 PIPE = "#!/bin/sh\necho started >> \"$1\"\nexec cat >> \"$2\"\n"
 ERROR_LINE = re.compile(r"^\[[^]]+\] \[([\w-]+:\w+)\] \[pid \d+(?::tid \d+)?\] (AH\d+): (.*)$")
-
-
-def _wait(predicate, what: str, seen=None) -> None:  # type: ignore[no-untyped-def]
-    end = time.monotonic() + WAIT
-    while time.monotonic() < end:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}" + (f": {seen()!r}" if seen else ""))
 
 
 def _text(path: Path) -> str:
@@ -64,7 +58,7 @@ def test_graceful_applies_the_change_and_restarts_piped_logs(tmp_path: Path) -> 
         for server in pair.both():
             assert server.request("GET", "/new").status == 404
             _wait(lambda s=server: "404 /new" in _text(s.log("piped")), f"{server.impl}'s logger",
-                  lambda s=server: _text(s.log("pipes")))
+                  seen=lambda s=server: _text(s.log("pipes")))
             # Apache may also start (and kill) a logger in its first configuration pass,
             # when the timing lets it: count from here, once the live one has written
             started[server.impl] = _text(server.log("pipes")).count("started")
@@ -77,7 +71,8 @@ def test_graceful_applies_the_change_and_restarts_piped_logs(tmp_path: Path) -> 
         for server in pair.both():
             _wait(lambda s=server: len(_reload_lines(s)) >= 2, f"{server.impl}'s reload")
             _wait(lambda s=server: _text(s.log("pipes")).count("started") > started[s.impl],
-                  f"{server.impl}'s logger started again", lambda s=server: _text(s.log("pipes")))
+                  f"{server.impl}'s logger started again",
+                  seen=lambda s=server: _text(s.log("pipes")))
             if server.impl == "cgihttpd":
                 # ours switches before it says it resumed: the next request sees the change
                 assert server.request("GET", "/new").status == 200

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import socket
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import support
 from support import ServerProcess
 
 ECHO_APP = str(Path(__file__).with_name("_echo_app.py"))
 WAIT = 15.0  # the deadline on every wait in these tests
+wait_for = functools.partial(support.wait_for, deadline=WAIT, interval=0.02)
 
 
 def echo_server(tmp: Path, *extra: str, env: dict[str, str] | None = None) -> ServerProcess:
@@ -107,16 +109,6 @@ def exchange(addr: tuple[str, int], data: bytes) -> Response:
     with connect(addr) as s:
         s.sendall(data)
         return read_response(s, bytearray())
-
-
-def wait_for(predicate: Callable[[], Any], what: str, deadline: float = WAIT) -> Any:
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def protocol_errors(tmp: Path) -> list[dict[str, Any]]:

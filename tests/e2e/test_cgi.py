@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from support import ServerProcess, raw_request
+from support import running as alive
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX scripts and /proc")
 
@@ -183,15 +184,6 @@ def wait_for(cond, deadline: float = DEADLINE) -> bool:  # type: ignore[no-untyp
             return True
         time.sleep(0.05)
     return bool(cond())
-
-
-def alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(") ", 1)[1].split()[0] != "Z"
-    except (FileNotFoundError, ProcessLookupError):
-        # the process went away between open and read: /proc answers ESRCH then
-        return False
 
 
 def scripts(pid: int) -> list[int]:

@@ -7,23 +7,25 @@ every wait; only processes started here are signalled.
 
 from __future__ import annotations
 
+import functools
 import http.client
 import re
 import socket
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+import support
 from support import ServerProcess
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX scripts")
 
 PY = sys.executable
 DEADLINE = 30.0
+wait_for = functools.partial(support.wait_for, deadline=DEADLINE, interval=0.02)
 BURST = 40  # concurrent requests, ten times the slots
 SLOTS = 4  # CGIMaxProcesses of the first server
 
@@ -99,15 +101,6 @@ def get(srv: ServerProcess, path: str) -> tuple[int, dict[str, str], bytes]:
         return resp.status, dict(resp.getheaders()), resp.read()
     finally:
         conn.close()
-
-
-def wait_for(cond, what: str) -> None:  # type: ignore[no-untyped-def]
-    end = time.monotonic() + DEADLINE
-    while time.monotonic() < end:
-        if cond():
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def log_lines(root: Path, marker: str) -> list[str]:

@@ -16,12 +16,11 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from support import ServerProcess
+from support import ServerProcess, get_in_background, running, wait_for
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 
@@ -54,47 +53,13 @@ def write_site(tmp: Path, extra: str = "") -> Path:
     return conf
 
 
-def wait_for(predicate: Callable[[], bool], what: str, deadline: float = WAIT) -> None:
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def running(pid: int) -> bool:
-    """The process exists and is not a zombie (its parent may not have reaped it)."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except (FileNotFoundError, ProcessLookupError):
-        return False
-
-
 def text(path: Path) -> str:
     return path.read_text() if path.exists() else ""
 
 
 def request_in_background(srv: ServerProcess, target: str) -> tuple[threading.Thread,
                                                                     list[object]]:
-    """GET ``target`` in a thread; the list gets (status, body) or the exception."""
-    outcome: list[object] = []
-
-    def run() -> None:
-        conn = http.client.HTTPConnection(srv.host, srv.port, timeout=90)
-        try:
-            conn.request("GET", target, headers={"Connection": "close"})
-            resp = conn.getresponse()
-            outcome.append((resp.status, resp.read()))
-        except (OSError, http.client.HTTPException) as exc:
-            outcome.append(exc)
-        finally:
-            conn.close()
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    return thread, outcome
+    return get_in_background(srv.host, srv.port, target)
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads /proc")

@@ -20,14 +20,13 @@ import socket
 import subprocess
 import sys
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
-from support import ServerProcess, free_port
+from support import ServerProcess, free_port, wait_for
 
 HAPROXY = shutil.which("haproxy") or "/usr/sbin/haproxy"
 CONTRIB = Path(__file__).resolve().parents[2] / "contrib" / "haproxy.cfg"
@@ -148,15 +147,6 @@ class Balancer:
             if len(cols) > 17 and cols[0] == "cgihttpd" and cols[1].startswith("web"):
                 status[cols[1]] = cols[17]
         return status
-
-
-def wait_for(predicate: Callable[[], bool], what: str, deadline: float = WAIT) -> None:
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from support import ServerProcess, raw_request
+from support import running as alive
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX scripts and /proc")
 
@@ -116,14 +117,6 @@ def access_lines(site: Path, count: int) -> list[str]:
     path = site / "access.log"
     until(lambda: path.exists() and len(path.read_text().splitlines()) >= count, 10)
     return path.read_text().splitlines() if path.exists() else []
-
-
-def alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(") ", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 # --- request lines and headers ------------------------------------------------------------

@@ -6,6 +6,7 @@ piped logs through Debian's rotatelogs (docs/design.md §9)."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import http.client
 import os
 import shutil
@@ -13,18 +14,19 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
+import support
 from support import ServerProcess
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 
 WAIT = 15.0
+wait_for = functools.partial(support.wait_for, deadline=WAIT)
 MODULES = ("LoadModule mime_module /usr/lib/apache2/modules/mod_mime.so\n"
            "LoadModule cgid_module /usr/lib/apache2/modules/mod_cgid.so\n"
            "LoadModule alias_module /usr/lib/apache2/modules/mod_alias.so\n")
@@ -104,15 +106,6 @@ class Load:
         self.stop.set()
         for t in self.threads:
             t.join(timeout=WAIT * 2)
-
-
-def wait_for(predicate: Callable[[], bool], what: str, deadline: float = WAIT) -> None:
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def log_text(path: Path) -> str:

@@ -33,6 +33,7 @@ from cgihttpd.request import Request
 from cgihttpd.runtime import Caches, Runtime
 from cgihttpd.target import Target
 from cgihttpd.warm.launcher import WarmLauncher
+from support import running as _alive
 
 DEADLINE = 30.0
 PY = sys.executable
@@ -611,14 +612,6 @@ def test_conf_python_interpreter_is_used(tmp_path: Path) -> None:
     r = run(tmp_path, "w.py", conf=replace(DirConf(), cgi_python=PY))
     assert r.channel.body_bytes.decode().strip() == os.path.realpath(PY) or \
         r.channel.body_bytes.decode().strip() == PY
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().split(") ")[1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
 
 
 def _fd_count() -> int:

@@ -23,6 +23,7 @@ import pytest
 
 from cgihttpd.cgi import runner
 from cgihttpd.cgi.runner import LaunchSpec, LoneProcess, SubprocessLauncher
+from support import running as _alive
 
 DEADLINE = 20.0
 MODES = ("spawn", "asyncio", "windows")
@@ -204,10 +205,3 @@ def test_the_windows_way_kills_the_script_alone_and_nothing_after_its_exit(
         with contextlib.suppress(ProcessLookupError):
             os.kill(kid, signal.SIGKILL)  # started by this test's script
 
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(") ", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
