@@ -170,3 +170,34 @@ def test_load_file_without_a_cache_reads_every_time(tmp_path: Path) -> None:
     assert asyncio.run(go()) == b"hello"
     p.write_bytes(b"bye")
     assert asyncio.run(go()) == b"bye"
+
+
+def test_a_big_file_the_walk_stat_ed_is_opened_without_a_thread(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file too big for the cache, already stat'ed by the walk, is opened on the loop
+    (two trips to a worker thread cost more than the open); it comes back open, its
+    stat from the descriptor. Without that stat, or once it has shrunk under the limit,
+    the thread reads it as before."""
+    big = tmp_path / "big.bin"
+    big.write_bytes(b"x" * (files.CHUNK + 1))
+    trips: list[object] = []
+
+    async def counted(fn: Callable[..., object], *args: object) -> object:
+        trips.append(fn)
+        return fn(*args)
+
+    monkeypatch.setattr(asyncio, "to_thread", counted)
+    st, data, f = asyncio.run(load_file(str(big), st=os.stat(big)))
+    assert f is not None
+    try:
+        assert data is None and st.st_size == files.CHUNK + 1 and trips == []
+        assert os.pread(f.fileno(), 3, files.CHUNK - 1) == b"xx"
+    finally:
+        f.close()
+    st, data, f = asyncio.run(load_file(str(big)))  # no stat from the walk: the thread
+    assert f is not None and len(trips) == 1
+    f.close()
+    stale = os.stat(big)
+    big.write_bytes(b"small")  # shrank after the walk's stat
+    st, data, f = asyncio.run(load_file(str(big), st=stale, cache=None))
+    assert (data, f) == (b"small", None) and len(trips) == 2

@@ -1,13 +1,15 @@
 """Every request-time filesystem access: the real ``FileSystem`` that resolution uses,
 directory listings, and reading a file's bytes off the event loop.
 
-Blocking calls run in a worker thread (``asyncio.to_thread``) so a slow disk never
-stalls other connections; a file is read in ``CHUNK`` pieces, so memory stays bounded
+Reads run in a worker thread (``asyncio.to_thread``) so a slow disk never stalls
+other connections; a file is read in ``CHUNK`` pieces, so memory stays bounded
 whatever its size. A file is stat'ed again through its open descriptor (aiohttp's
 habit) so the plan describes the bytes we send even if the path changed meanwhile.
 Small files are kept in memory (``FileCache``), checked by one ``stat`` per request
 on the event loop: metadata calls are cheap next to the trip to a worker thread that a
-read costs (docs/design.md §7), and resolution already makes them on the loop.
+read costs (docs/design.md §7), and resolution already makes them on the loop. So
+are the open and close of a file too big for the cache, which the walk has just
+stat'ed (its bytes then go by sendfile, or by reads in the thread).
 ``OSError`` never leaves this module unmapped (``errors.http_error_from_oserror``).
 
 Must not know about HTTP semantics beyond that mapping.
@@ -61,7 +63,9 @@ class RealFS:
 
 def _open_regular(path: str) -> tuple[BinaryIO, os.stat_result]:
     try:
-        f = open(path, "rb")  # noqa: SIM115 - closed by the caller
+        # unbuffered: no BufferedReader on top (the reads are pread or whole), so no
+        # isatty ioctl and no lseek at each open
+        f = open(path, "rb", buffering=0)  # noqa: SIM115 - closed by the caller
     except PermissionError as exc:
         # core.c default_handler: "file permissions deny server access"
         raise HTTPError(403, M.FILE_PERMISSIONS.note(errno=exc, path=path)) from None
@@ -189,6 +193,15 @@ async def load_file(path: str, limit: int = CHUNK, cache: FileCache | None = FIL
         hit = cache.get(path, st)
         if hit is not None and len(hit[1]) <= limit:
             return hit[0], hit[1], None
+    if st is not None and st.st_size > limit:
+        # a big file the walk has just stat'ed: opened here, on the loop (its inode is
+        # fresh in the kernel's caches; a trip to a worker thread and back costs more
+        # than the open, the loop and the pool fighting for the GIL), as nginx opens
+        # its files; its bytes then go by sendfile or by reads in the thread
+        big, big_st = _open_regular(path)
+        if big_st.st_size > limit:
+            return big_st, None, big
+        big.close()  # it shrank meanwhile: read as a small file
     fst, data, f = await asyncio.to_thread(_load, path, limit)
     if cache is not None and data is not None:
         cache.put(path, fst, data, time.time())
@@ -233,4 +246,4 @@ async def list_directory(path: str) -> list[Entry]:
 
 
 async def close_file(f: BinaryIO) -> None:
-    await asyncio.to_thread(f.close)
+    f.close()  # read-only: nothing to flush, nothing that waits on the disk
