@@ -82,9 +82,6 @@ def _open_regular(path: str) -> tuple[BinaryIO, os.stat_result]:
     return f, st
 
 
-async def open_regular(path: str) -> tuple[BinaryIO, os.stat_result]:
-    """Open ``path`` for reading; its stat comes from the open descriptor."""
-    return await asyncio.to_thread(_open_regular, path)
 
 
 def _load(path: str, limit: int) -> tuple[os.stat_result, bytes | None, BinaryIO | None]:
@@ -243,7 +240,3 @@ def _list_directory(path: str) -> list[Entry]:
 async def list_directory(path: str) -> list[Entry]:
     """The entries of directory ``path`` (not "." and "..")."""
     return await asyncio.to_thread(_list_directory, path)
-
-
-async def close_file(f: BinaryIO) -> None:
-    f.close()  # read-only: nothing to flush, nothing that waits on the disk

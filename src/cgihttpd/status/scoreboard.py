@@ -26,17 +26,8 @@ from __future__ import annotations
 
 import mmap
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
-#: the fields of a slot, in order: each an 8-byte signed integer
-FIELDS = ("accesses", "bytes_out", "duration_us", "busy", "script_runs",
-          "script_failures", "conns", "conns_keep_alive", "cpu_user_us", "cpu_system_us",
-          "cpu_children_user_us", "cpu_children_system_us")
-ACCESSES, BYTES_OUT, DURATION_US, BUSY, SCRIPT_RUNS, SCRIPT_FAILURES, CONNS, \
-    CONNS_KEEP_ALIVE, CPU_USER_US, CPU_SYSTEM_US, CPU_CHILDREN_USER_US, \
-    CPU_CHILDREN_SYSTEM_US = range(len(FIELDS))
-#: the gauges among them: what a worker that is gone no longer has
-GAUGES = (BUSY, CONNS, CONNS_KEEP_ALIVE)
 #: words per slot: two 64-byte cache lines, so that two workers' writes never share a
 #: line (nor a pair of lines, as adjacent-line prefetch fetches them), with room to grow
 SLOT_WORDS = 16
@@ -48,7 +39,7 @@ PID = SLOT_WORDS - 1
 
 @dataclass(frozen=True, slots=True)
 class Totals:
-    """The sum of every slot's fields."""
+    """The sum of every slot's fields; its fields, in order, are a slot's words."""
 
     accesses: int = 0
     bytes_out: int = 0
@@ -62,6 +53,15 @@ class Totals:
     cpu_system_us: int = 0
     cpu_children_user_us: int = 0
     cpu_children_system_us: int = 0
+
+
+#: the fields of a slot, in order (``Totals``'s): each an 8-byte signed integer
+FIELDS = tuple(f.name for f in fields(Totals))
+ACCESSES, BYTES_OUT, DURATION_US, BUSY, SCRIPT_RUNS, SCRIPT_FAILURES, CONNS, \
+    CONNS_KEEP_ALIVE, CPU_USER_US, CPU_SYSTEM_US, CPU_CHILDREN_USER_US, \
+    CPU_CHILDREN_SYSTEM_US = range(len(FIELDS))
+#: the gauges among them: what a worker that is gone no longer has
+GAUGES = (BUSY, CONNS, CONNS_KEEP_ALIVE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,11 +119,7 @@ class Scoreboard:
 
 def sum_rows(rows: list[Row]) -> Totals:
     """The fields of ``rows`` summed."""
-    sums = [0] * len(FIELDS)
-    for row in rows:
-        for i, name in enumerate(FIELDS):
-            sums[i] += getattr(row.counts, name)
-    return Totals(*sums)
+    return Totals(*(sum(getattr(row.counts, name) for row in rows) for name in FIELDS))
 
 
 def private_slot() -> memoryview:
