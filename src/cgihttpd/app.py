@@ -25,11 +25,11 @@ import socket
 import time
 import traceback
 from collections.abc import Iterable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from cgihttpd import messages as M
-from cgihttpd.asgi import Message, Receive, Send
+from cgihttpd.asgi import Message, QuickAsk, QuickReply, Receive, Send
 from cgihttpd.authn import AuthFiles, AuthOutcome, Groups, authenticate, challenge
 from cgihttpd.authz import Facts, always_granted, decide, evaluate, needs_host
 from cgihttpd.banner import server_software, signature
@@ -54,12 +54,15 @@ from cgihttpd.headers import HeaderFacts, apply_actions, response_headers, split
 from cgihttpd.http.settings import KeepAlive
 from cgihttpd.logs.access import LogRecord
 from cgihttpd.messages import Note, cgi_module
+from cgihttpd.remoteip import RemoteIPConf
 from cgihttpd.request import Request, forwarded_request, request_from_scope
 from cgihttpd.resolve import (
     AccessFiles,
     FileSystem,
     RewriteRun,
+    kept_questions,
     resolve_target,
+    same_answers,
     screen_path,
 )
 from cgihttpd.response import (
@@ -76,6 +79,7 @@ from cgihttpd.runtime import Runtime
 from cgihttpd.setenvif import EnvAttributes, apply_conditions
 from cgihttpd.static.files import RealFS
 from cgihttpd.static.handlers import serve_directory, serve_file, serve_trace
+from cgihttpd.static.plan import CONDITIONAL_HEADERS
 from cgihttpd.status.handler import serve_status
 from cgihttpd.target import Target
 from cgihttpd.vhost import misdirected, select_vhost
@@ -171,7 +175,97 @@ class App:
                                     "the response was cut off")
         finally:
             self._log(exchange, scope)
+            if exchange.quick_offer:
+                self._take_offer(exchange, scope, target)
         return None
+
+    # --- the quick path ---------------------------------------------------------------
+
+    def quick(self, ask: QuickAsk) -> QuickReply | None:
+        """Apache's quick_handler hook (as mod_cache's CacheQuickHandler): the answer
+        to a request whose head is that of a static answer served before from memory
+        (``_take_offer``), replayed without the ASGI pipeline while every stat and
+        lstat its resolution asked answers the same (the file's identity among them).
+        The request is logged and counted as the pipeline would; None: not one."""
+        entries = self._caches.quick
+        if not len(entries):
+            return None
+        host: bytes | None = None
+        for name, value in ask.headers:
+            if name == b"host":
+                if host is not None:
+                    return None  # repeated: the pipeline refuses it
+                host = value
+            elif name in _NOT_QUICK:
+                return None
+        key = (ask.server or ("", 0), ask.request_line, host)
+        entry: _QuickEntry | None = entries.get(key)
+        if entry is None:
+            return None
+        if not same_answers(entry.questions, self.fs):
+            entries.discard(key)
+            return None
+        start = time.time()
+        client = ask.client or ("", 0)
+        server = ask.server or ("", 0)
+        query = ask.query.decode("latin-1")
+        raw_path = ask.raw_path.decode("latin-1")
+        vhost = entry.vhost
+        record = LogRecord(
+            remote_addr=client[0], remote_port=client[1], peer_addr=client[0],
+            local_addr=server[0], local_port=server[1], request_line=ask.request_line,
+            method=ask.method, raw_uri=raw_path + "?" + query if query else raw_path,
+            path=entry.path, query=query, protocol="HTTP/" + ask.http_version,
+            start_time=start,
+            headers_in=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in ask.headers],
+            headers_out=list(entry.headers_out), status=200, original_status=200,
+            server_name=vhost.server_name, server_port=vhost.port, filename=entry.filename,
+            pid=os.getpid(), bytes_in=ask.bytes_in, keepalive_count=ask.keepalive_count,
+            env=dict(entry.env))
+        status = self.runtime.status
+        status.request_began()
+
+        def done(total: int, body: int, kept_alive: bool) -> None:
+            record.total_bytes, record.body_bytes = total, body
+            record.keepalive = kept_alive
+            record.duration = time.time() - start
+            status.request_ended(vhost.server_name, total or body, record.duration)
+            self.logs.access(vhost, record)
+
+        return QuickReply(200, entry.fields, entry.body, done)
+
+    def _take_offer(self, ex: Exchange, scope: Mapping[str, Any], target: Target) -> None:
+        """Keep the static handler's answer for ``quick`` when nothing but the request
+        head's URL, Host and the filesystem decided it: no access check that reads the
+        request, no variable, header or rewrite rule, no keep-alive rule of the vhost's
+        own, a plain connection, an unconditional 200 that went out whole."""
+        (served, fields, body), = ex.quick_offer
+        request, vhost, rec, conf = ex.request, ex.vhost, ex.record, target.conf
+        stats = _stats(scope)
+        if (served is not target or target.kind != "file" or target.rewritten is not None
+                or stats is None or stats.get("aborted") or stats.get("answered")
+                or rec.status != 200 or not rec.completed or rec.notes or rec.remote_user
+                or request.method not in ("GET", "HEAD") or request.tls is not None
+                or request.authority is not None or request.peer_addr is not None
+                or request.proxy_ips is not None or request.replaced_host is not None
+                or self.config.dev_mode or vhost.remoteip != _NO_REMOTEIP
+                or vhost.setenvif or conf.setenvif or conf.headers or conf.request_headers
+                or ex.user is not None
+                or not all(_plainly_granted(c) for c, _ in target.access)
+                or (self._own_keep_alive and self._keep_alive(vhost, request) is not None)):
+            return
+        hosts = [v for k, v in request.headers if k == "host"]
+        if len(hosts) != 1 or request.host_refusal is not None:
+            return
+        questions = kept_questions(self._caches.resolutions, vhost, request.raw_path, target)
+        if questions is None:
+            return
+        key = ((request.server_addr, request.server_port), request.request_line,
+               hosts[0].encode("latin-1"))
+        self._caches.quick.put(key, _QuickEntry(
+            vhost=vhost, questions=questions, fields=fields, body=body,
+            headers_out=tuple(rec.headers_out), env=tuple(rec.env.items()),
+            path=rec.path, filename=rec.filename))
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -345,6 +439,7 @@ class App:
         if stats is not None:
             rec.total_bytes = int(stats.get("bytes_out", rec.total_bytes))
             rec.body_bytes = int(stats.get("body_bytes", rec.body_bytes))
+            rec.keepalive = bool(stats.get("keep_alive"))
             if stats.get("aborted"):
                 rec.completed = False
             if stats.get("answered"):
@@ -929,6 +1024,35 @@ def _double_reverse(addr: str) -> str | None:
     except (OSError, UnicodeError):
         return None
     return name if addr in forward else None
+
+
+#: request fields that make a static answer more than the URL's: conditions, ranges
+_NOT_QUICK = frozenset(name.encode("latin-1") for name in CONDITIONAL_HEADERS)
+_NO_REMOTEIP = RemoteIPConf()
+
+
+@dataclass(frozen=True, slots=True)
+class _QuickEntry:
+    """A static answer ``App.quick`` replays: the serving vhost, the resolution's
+    filesystem questions, the header fields and body, and what the log record had
+    that does not change from one such request to the next."""
+
+    vhost: VirtualHost
+    questions: tuple[Any, ...]
+    fields: tuple[tuple[bytes, bytes], ...]
+    body: bytes
+    headers_out: tuple[tuple[str, str], ...]
+    env: tuple[tuple[str, str], ...]
+    path: str
+    filename: str
+
+
+def _plainly_granted(conf: DirConf) -> bool:
+    """The access phase grants every request for ``conf`` without looking at it
+    (``App._authorized``'s first test)."""
+    tree = conf.require_tree
+    return (not conf.ssl_require_ssl and conf.access_compat is None and always_granted(tree)
+            and not (tree is None and conf.effective_auth_type is not None))
 
 
 def _stats(scope: Mapping[str, Any]) -> dict[str, Any] | None:

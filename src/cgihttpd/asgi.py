@@ -13,6 +13,7 @@ imports nothing from the package. Must not know about sockets, processes or file
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass
 from typing import Any, Literal, TypedDict
 
 Scope = MutableMapping[str, Any]
@@ -68,3 +69,50 @@ class RawOutput(_RawOutputRequired, total=False):
 
     more: bool
     status: int
+
+
+# --- the quick handler (Apache's quick_handler hook) -----------------------------------
+#
+# A server may offer each request whose head alone decides the answer (a GET or HEAD
+# with no body) to the application's ``quick`` attribute, before any scope, task or
+# ``send`` exists; the application answers at once with a whole response or declines
+# (None), and the request then goes the ASGI way. cgihttpd's application answers so
+# only what it served the ASGI way before and knows to be the same again
+# (``app.App.quick``; docs/design.md "The quick path").
+
+
+@dataclass(frozen=True, slots=True)
+class QuickAsk:
+    """A request head as the server read it. ``request_line`` is the line as received
+    (no CRLF); ``headers`` are (lower-case name, value) byte pairs in order; ``client``
+    and ``server`` the connection's addresses; ``bytes_in`` the head's size;
+    ``keepalive_count`` the requests served before it on the connection."""
+
+    request_line: str
+    method: str
+    http_version: str
+    raw_path: bytes
+    query: bytes
+    headers: list[tuple[bytes, bytes]]
+    client: tuple[str, int] | None
+    server: tuple[str, int] | None
+    bytes_in: int
+    keepalive_count: int
+
+
+@dataclass(slots=True)
+class QuickReply:
+    """A whole response: the status, the header fields the application chose (the
+    server adds Date, Server and the connection's framing fields) and the body (sent
+    unless the method or status allows none). ``done`` is called once the response is
+    written, with the bytes written in all and of the body, and whether the connection
+    stays open for another request."""
+
+    status: int
+    headers: tuple[tuple[bytes, bytes], ...]
+    body: bytes
+    done: Callable[[int, int, bool], None]
+
+
+#: the application's quick handler: a reply, or None to have the request go the ASGI way
+QuickHandler = Callable[[QuickAsk], "QuickReply | None"]

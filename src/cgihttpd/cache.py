@@ -49,6 +49,9 @@ class BoundedCache(Generic[K, V]):
                 pass
         data[key] = value
 
+    def discard(self, key: K) -> None:
+        self._data.pop(key, None)
+
     def __contains__(self, key: object) -> bool:
         return key in self._data
 

@@ -66,6 +66,12 @@ class Exchange:
     body_gone: bool = False
     #: mod_headers: None when the module is not loaded (nothing to apply)
     outbound: Outbound | None = None
+    #: what the static handler answered from memory, whole, for the quick path to
+    #: replay (``app.App.quick``): (the target it served, the header fields, the
+    #: body); shared by the exchange's copies, so the application sees what a copy
+    #: served and checks it was the request's own target
+    quick_offer: list[tuple[Target, tuple[tuple[bytes, bytes], ...], bytes]] = field(
+        default_factory=list)
 
     @property
     def config(self) -> ServerConfig:

@@ -71,6 +71,9 @@ class Generation:
         self.number = number
         self.config = config
         self.app = app
+        #: the application's quick handler (``asgi.QuickHandler``), offered as ours:
+        #: what it answers runs to its end at once, so no task is counted for it
+        self.quick = getattr(app, "quick", None)
         self.protocol = protocol
         self.tasks: set[asyncio.Task[Any]] = set()
         self.closed = False

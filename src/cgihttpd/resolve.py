@@ -768,6 +768,23 @@ def _same_answers(questions: tuple[_Question, ...], fs: FileSystem) -> bool:
     return True
 
 
+def kept_questions(memo: ResolutionCache, vhost: VirtualHost, request_path_raw: str,
+                   target: Target) -> tuple[_Question, ...] | None:
+    """The filesystem questions (with their answers) that made ``target`` the kept
+    resolution of ``request_path_raw``: while ``same_answers`` holds for them it is
+    the resolution again. None when ``memo`` does not hold that very target (one
+    mod_rewrite took part in is never kept)."""
+    kept = memo.get((id(vhost), request_path_raw))
+    if kept is None or kept[0] is not vhost or kept[2] is not target:
+        return None
+    return kept[1]
+
+
+def same_answers(questions: tuple[_Question, ...], fs: FileSystem) -> bool:
+    """Whether ``fs`` answers each question as it did (one stat or lstat each)."""
+    return _same_answers(questions, fs)
+
+
 def resolve_target(vhost: VirtualHost, request_path_raw: str, fs: FileSystem, *,
                    memo: ResolutionCache | None = None,
                    confs: ConfCache | None = None,

@@ -50,6 +50,9 @@ if TYPE_CHECKING:
 #: Bounds of the caches: each is emptied of its oldest entries past these. Clients choose
 #: most keys (URLs, Host values, header spellings); the configuration bounds the rest.
 RESOLUTIONS = 1024  # URL → Target, replayed while the filesystem answers the same
+#: whole static answers the quick path replays (app.App.quick); their bodies are the
+#: small-file cache's bytes (at most 64 KiB each), shared, not copied
+QUICK_REPLIES = 256
 CONFS = 4096  # (vhost, file, URL, is_dir) → merged DirConf
 HTACCESS = 512  # a .htaccess version (path, inode, size, mtime) → its parsed settings
 AUTH_FILES = 64  # a password or group file's version → its users (or their groups)
@@ -77,6 +80,7 @@ class Caches:
     http_names: BoundedCache[str, str | None] = field(
         default_factory=lambda: BoundedCache(HTTP_NAMES))
     warned: BoundedCache[str, bool] = field(default_factory=lambda: BoundedCache(WARNED))
+    quick: BoundedCache[Any, Any] = field(default_factory=lambda: BoundedCache(QUICK_REPLIES))
 
 
 @dataclass(slots=True)

@@ -34,7 +34,7 @@ from typing import Any, BinaryIO, ClassVar
 
 import httptools
 
-from cgihttpd.asgi import ASGIApp
+from cgihttpd.asgi import ASGIApp, QuickAsk, QuickHandler, QuickReply
 from cgihttpd.banner import signature
 from cgihttpd.config.readtimeout import ReadTimeout
 from cgihttpd.http.chunksize import ChunkSizes
@@ -310,6 +310,10 @@ class CgiHttpProtocol(asyncio.Protocol):
         if not config.loaded:
             config.load()
         self.app: ASGIApp = config.loaded_app
+        #: the application's quick handler (``asgi.QuickHandler``), if it has one
+        self.quick: QuickHandler | None = getattr(self.app, "quick", None)
+        #: the quick reply to the request being parsed, written once it is read whole
+        self.quick_reply: tuple[QuickReply, RequestFacts] | None = None
         self.loop = _loop or asyncio.get_running_loop()
         self.server_state = server_state
         self.app_state = app_state
@@ -643,6 +647,7 @@ class CgiHttpProtocol(asyncio.Protocol):
         expect_continue = False
         expectation: bytes | None = None
         keep_alive_token = False
+        upgrade = False
         chunked = False
         codings: list[bytes] = []
         length = 0
@@ -657,6 +662,8 @@ class CgiHttpProtocol(asyncio.Protocol):
             elif name == b"connection":
                 keep_alive_token = keep_alive_token or any(
                     t.strip().lower() == b"keep-alive" for t in value.split(b","))
+            elif name == b"upgrade":
+                upgrade = True  # llhttp may stop after this request: answered the ASGI way
             elif name == b"transfer-encoding":
                 chunked = True
                 codings += (c.strip().lower() for c in value.split(b","))
@@ -682,8 +689,6 @@ class CgiHttpProtocol(asyncio.Protocol):
             keep_alive_left=left,
         )
         bytes_in = len(request_line) + 2 + self.header_bytes + 2
-        stats: dict[str, Any] = {"bytes_out": 0, "body_bytes": 0, "bytes_in": bytes_in,
-                                 "aborted": False, "status": 0}
         if target == b"*" or method == "CONNECT":
             raw_path, query = target, b""
         else:
@@ -693,6 +698,24 @@ class CgiHttpProtocol(asyncio.Protocol):
                 self._refuse_after_head(400, request_line, bytes_in)
                 return
             raw_path, query = parsed.path or b"/", parsed.query or b""
+        if (self.quick is not None and (method == "GET" or method == "HEAD")
+                and host_seen and not chunked and not length and expectation is None
+                and not upgrade
+                and not self.http09 and not self.real_method and self.tls is None
+                and not self.plain_on_tls and not self.retiring and self.proxy_client is None
+                and not self.write_paused and not self.pipeline and target[:1] == b"/"
+                and (self.running is None or self.running.response_complete)):
+            # Apache's quick_handler: the application may answer from the head alone
+            # (asgi.QuickAsk); the reply goes out once the request is read whole
+            reply = self.quick(QuickAsk(
+                request_line, method, version, raw_path, query, self.headers,
+                self.client, self.server, bytes_in, count))
+            if reply is not None:
+                self.cycle = None
+                self.quick_reply = (reply, facts)
+                return
+        stats: dict[str, Any] = {"bytes_out": 0, "body_bytes": 0, "bytes_in": bytes_in,
+                                 "aborted": False, "status": 0}
         path = raw_path.decode("latin-1")
         if "%" in path:
             path = urllib.parse.unquote(path)
@@ -792,6 +815,8 @@ class CgiHttpProtocol(asyncio.Protocol):
         # the data being fed: then the rest of that read goes unmeasured)
         self._advance(MESSAGE_PARSED)
         self.guard.start()
+        if self.quick_reply is not None:
+            self._answer_quick(*self.quick_reply)
 
     # --- the request/response cycle ---------------------------------------------------
 
@@ -801,14 +826,42 @@ class CgiHttpProtocol(asyncio.Protocol):
         self.server_state.tasks.add(task)
         task.add_done_callback(self.server_state.tasks.discard)
 
+    def _answer_quick(self, reply: QuickReply, facts: RequestFacts) -> None:
+        """Write the application's quick reply to the request just read (framed as
+        ``Cycle.send`` frames a response), tell the application what was written, and
+        go on as ``complete`` does."""
+        self.quick_reply = None
+        if not facts.client_keep_alive or self.closing:
+            facts = without_keep_alive(facts)
+        plan = plan_response(facts, reply.status, reply.headers, date=http_date(),
+                             server=self.server_header)
+        body = reply.body if plan.body_allowed else b""
+        data = plan.head + body
+        self.write(data)
+        kept = plan.keep_alive and self.phase in READING
+        reply.done(len(data), len(body), kept)
+        self.server_state.total_requests += 1
+        self.requests_done += 1
+        if self.transport is None or self.transport.is_closing():
+            return
+        if not kept:
+            self.close()
+            return
+        self._start_head(first=False)
+
     def complete(self, cycle: Cycle) -> None:
         """``cycle``'s response is complete: start the next request, or the wait for
         it, or close."""
         self.server_state.total_requests += 1
         self.requests_done += 1
+        # %X "+" and %k count a response after which the connection may stay open
+        # (Apache's ap_set_keepalive, before the log is written)
+        cycle.stats["keep_alive"] = kept = (
+            cycle.keep_alive and self.phase in READING and self.transport is not None
+            and not self.transport.is_closing())
         if self.transport is None or self.transport.is_closing():
             return
-        if not cycle.keep_alive or self.phase not in READING:
+        if not kept:
             self.close()
             return
         if self.pipeline:

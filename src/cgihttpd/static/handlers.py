@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import os
 from collections.abc import Awaitable, Callable
 
 from cgihttpd import messages as M
@@ -32,7 +33,7 @@ from cgihttpd.static.autoindex import (
     render_index,
     render_plain,
 )
-from cgihttpd.static.files import list_directory, load_file, read_range
+from cgihttpd.static.files import FILE_CACHE, list_directory, load_file, read_range
 from cgihttpd.static.plan import (
     ALLOW,
     ALLOW_NO_TRACE,
@@ -41,6 +42,7 @@ from cgihttpd.static.plan import (
     FileStat,
     plan_plain,
     plan_static,
+    settled,
 )
 from cgihttpd.target import Target
 
@@ -129,6 +131,13 @@ async def serve_file(ex: Exchange, *, status_override: int = 0) -> None:
         status = status_override or plan.status
         await ex.send({"type": "http.response.start", "status": status,
                        "headers": _encode(plan.headers)})
+        if (data is not None and not status_override and plan.status == 200
+                and not plan.parts and plan.offset == 0 and plan.length == len(data)
+                and settled(fstat, ex.record.start_time)
+                and _cached(target.filename, st, data)):
+            # the same answer for every request for this URL while the file and the
+            # resolution stay as they are: offered to the quick path (app.App.quick)
+            ex.quick_offer.append((target, _encode(plan.headers), data))
         if plan.send_body and data is not None:
             # a small file: the whole body in one message (and so one write, with the
             # head the protocol holds back for it)
@@ -160,6 +169,13 @@ async def serve_file(ex: Exchange, *, status_override: int = 0) -> None:
     finally:
         if f is not None:
             f.close()  # read-only: nothing to flush, nothing that waits on the disk
+
+def _cached(path: str, st: os.stat_result, data: bytes) -> bool:
+    """Whether ``data`` are the small-file cache's bytes of ``path`` as it is now (the
+    cache keeps no file that changed within ``files.RACY_SECONDS``)."""
+    hit = FILE_CACHE.get(path, st)
+    return hit is not None and hit[1] is data
+
 
 def _sendfile(ex: Exchange) -> bool:
     """Whether a file's bytes go by sendfile: the connection can (not TLS) and

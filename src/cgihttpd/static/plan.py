@@ -330,9 +330,15 @@ def plan_plain(st: FileStat, method: str, content_type: str | None,
     case. For a file last changed more than a second before the request the plan
     depends on nothing but the file and the method (a strong ETag, Last-Modified not
     capped), so it is made once and remembered."""
-    if request_time * 1_000_000 - st.mtime_ns // 1000 > 1_000_000:
+    if settled(st, request_time):
         return _plain_settled(st, method, content_type)
     return plan_static(st, method, _no_header, content_type, request_time)
+
+
+def settled(st: FileStat, request_time: float) -> bool:
+    """Whether the file was last changed more than a second before ``request_time``:
+    then its plain plan is the same for every later request."""
+    return request_time * 1_000_000 - st.mtime_ns // 1000 > 1_000_000
 
 
 @functools.lru_cache(maxsize=1024)
