@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
-from typing import Any, Literal, TypedDict
+from typing import Any, Literal, NamedTuple, TypedDict
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -81,12 +81,13 @@ class RawOutput(_RawOutputRequired, total=False):
 # (``app.App.quick``; docs/design.md "The quick path").
 
 
-@dataclass(frozen=True, slots=True)
-class QuickAsk:
+class QuickAsk(NamedTuple):
     """A request head as the server read it. ``request_line`` is the line as received
     (no CRLF); ``headers`` are (lower-case name, value) byte pairs in order; ``client``
     and ``server`` the connection's addresses; ``bytes_in`` the head's size;
-    ``keepalive_count`` the requests served before it on the connection."""
+    ``keepalive_count`` the requests served before it on the connection. (A tuple:
+    made for every request that may be answered so, it costs a third of a frozen
+    dataclass.)"""
 
     request_line: str
     method: str

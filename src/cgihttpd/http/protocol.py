@@ -641,7 +641,8 @@ class CgiHttpProtocol(asyncio.Protocol):
         if self.http09:
             request_line = f"{method} {target.decode('latin-1')}"
         else:
-            request_line = (f"{method} {_masked(target).decode('latin-1')} "
+            shown = _masked(target) if b"@" in target else target
+            request_line = (f"{method} {shown.decode('latin-1')} "
                             f"HTTP/{self.version_text or version}")
         host_seen = False
         expect_continue = False
