@@ -132,6 +132,6 @@ def test_repeats_as_apache(quick_pair: Pair, case: str) -> None:
         got.append((answers, lines))
     (apache_answers, apache_lines), (ours_answers, our_lines) = got
     assert len(apache_answers) == len(ours_answers)
-    for a, o in zip(apache_answers, ours_answers):
+    for a, o in zip(apache_answers, ours_answers, strict=True):
         assert o == a
     assert our_lines == apache_lines
