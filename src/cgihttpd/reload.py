@@ -133,6 +133,15 @@ class Generations:
     #: signals received and not yet acted on (a signal handler only appends)
     pending: list[int] = field(default_factory=list)
     reloads: int = 0
+    #: this process writes the server's own notices (reloads, stops): the only one,
+    #: or the first of the workers (``server._run_workers``), as Apache's one parent
+    #: writes them however many children it has
+    speaker: bool = True
+
+    def say(self, app: Any, level: str, module: str, text: str) -> None:
+        """A line of the server's own (``log``), from the speaker only."""
+        if self.speaker:
+            log(app, level, module, text)
 
     def all(self) -> Iterator[Generation]:
         yield self.current
@@ -162,7 +171,7 @@ class Generations:
         from cgihttpd import messages as M
 
         note = (M.GRACEFUL_RESTART if event is control.GRACEFUL else M.RESTART).note()
-        log(old.app, note.level, note.module, note.text)
+        self.say(old.app, note.level, note.module, note.text)
         try:
             if self.rebuild is None:
                 raise RuntimeError("this server cannot re-read its configuration")
@@ -171,14 +180,14 @@ class Generations:
                         else None)
         except Exception as exc:  # noqa: BLE001 - a bad config must not stop the server
             for line in _error_lines(exc):
-                log(old.app, "error", "core", "reload refused, still serving the previous "
+                self.say(old.app, "error", "core", "reload refused, still serving the previous "
                     f"configuration: {line}")
             self.lifecycle.apply(control.REFUSED)
             return False
         self.reloads += 1
         carry_status(old.app, app, graceful=event is control.GRACEFUL)
         for warning in (*config.warnings, *getattr(getattr(app, "logs", None), "warnings", ())):
-            log(app, "warn", "core", warning)  # what a start prints on stderr
+            self.say(app, "warn", "core", warning)  # what a start prints on stderr
         new = Generation(old.number + 1, config, app, protocol)
         uv_config.loaded_app = new
         if protocol is not None:
@@ -186,7 +195,7 @@ class Generations:
         self.current = new
         self.retired.append(old)
         if set(config.listens) != set(old.config.listens):
-            log(app, "warn", "core", "reload: a changed Listen takes effect when the "
+            self.say(app, "warn", "core", "reload: a changed Listen takes effect when the "
                 "server is started again; still listening on the same sockets")
         for conn in list(connections):
             if getattr(conn, "app", None) is not old:
@@ -199,7 +208,7 @@ class Generations:
             for task in list(old.tasks):
                 task.cancel()
         done = M.RESUMING.note(server=_software())
-        log(app, done.level, done.module, done.text)
+        self.say(app, done.level, done.module, done.text)
         self.lifecycle.apply(control.RELOADED)
         return True
 

@@ -34,7 +34,8 @@ from cgihttpd.http.listener import TlsListener
 from cgihttpd.http.protocol import CgiHttpProtocol, HttpSettings, ProtocolErrorEvent
 from cgihttpd.http.proxyproto import ProxyProtocolRule
 from cgihttpd.notify import READY, STOPPING, notify, reloading
-from cgihttpd.reload import CONTROL_SIGNALS, Generation, Generations, Rebuild, handling, log
+from cgihttpd.reload import CONTROL_SIGNALS, Generation, Generations, Rebuild, handling
+from cgihttpd.reload import log as server_log
 from cgihttpd.status.scoreboard import Scoreboard
 from cgihttpd.tls import TlsContexts, tls_ports
 
@@ -639,7 +640,8 @@ def _cut_in_flight(server: Any, gens: Generations, seconds: float) -> None:
     state = server.server_state
     if not state.connections and not state.tasks:
         return
-    log(gens.current.app, "warn", "mpm_event",
+    # each worker cuts (and says) its own
+    server_log(gens.current.app, "warn", "mpm_event",
         f"GracefulShutdownTimeout of {seconds:g} seconds passed: cutting "
         f"{len(state.tasks)} request(s) still in flight")
     for conn in list(state.connections):
@@ -662,7 +664,7 @@ def control_tick(server: Any) -> None:
             notify(READY)
         elif event is control.GRACEFUL_STOP and not life.stopping:
             note = M.GRACEFUL_STOP.note()
-            log(gens.current.app, note.level, note.module, note.text)
+            gens.say(gens.current.app, note.level, note.module, note.text)
             # uvicorn waits for what runs however long; the cut is ours, so it is logged
             server.config.timeout_graceful_shutdown = None
             limit = graceful_stop_timeout(gens.current.config)
@@ -674,7 +676,7 @@ def control_tick(server: Any) -> None:
             notify(STOPPING)
         elif event is control.STOP and life.state is not control.STOPPING:
             note = M.STOP.note()
-            log(gens.current.app, note.level, note.module, note.text)
+            gens.say(gens.current.app, note.level, note.module, note.text)
             server.should_exit = True
             life.apply(event)
             notify(STOPPING)
@@ -761,6 +763,8 @@ def _run_workers(server: Any, per_worker: list[list[socket.socket]],
                 if pid == 0:  # child
                     code = 0
                     try:
+                        # the first worker writes the server's own notices
+                        server.generations.speaker = index == 0
                         counters = status_of(server.generations.current.app)
                         if counters is not None:
                             counters.attach(board, index)

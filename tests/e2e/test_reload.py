@@ -346,11 +346,15 @@ def test_workers_reload_each_and_stop_gracefully(tmp_path: Path) -> None:
             with conf.open("a") as f:
                 f.write(f"Alias /new {tmp_path}/www/index.html\n")
             srv.proc.send_signal(signal.SIGUSR1)
-            wait_for(lambda: count(errlog, "AH00489") >= 2, "both workers' reloads")
+            wait_for(lambda: count(errlog, "AH00489") >= 1, "the reload")
             seen = load.ok
             wait_for(lambda: load.ok >= seen + 4, "answers after it")
         assert load.failures == [], load.failures[:5]
-        assert all(get(srv, "/new") == (200, b"hello\n") for _ in range(12))
+        # each worker reloads on its own tick: soon every connection sees the Alias
+        wait_for(lambda: all(get(srv, "/new") == (200, b"hello\n") for _ in range(12)),
+                 "both workers' reloads")
+        # the notices once, as from Apache's one parent
+        assert count(errlog, "AH00493") == count(errlog, "AH00489") == 1
         srv.proc.send_signal(signal.SIGWINCH)
         assert srv.wait_exit(WAIT) == 0
 
@@ -388,9 +392,9 @@ def test_k_verbs_on_the_pid_file(tmp_path: Path, workers: str) -> None:
         with conf.open("a") as f:
             f.write(f"Alias /new {tmp_path}/www/index.html\n")
         assert run_k(conf, "graceful").returncode == 0
-        wait_for(lambda: count(tmp_path / "error.log", "AH00489") == int(workers),
-                 "the reload")
-        assert get(srv, "/new") == (200, b"hello\n")
+        wait_for(lambda: count(tmp_path / "error.log", "AH00489") >= 1, "the reload")
+        wait_for(lambda: get(srv, "/new") == (200, b"hello\n"), "every worker's reload")
+        assert count(tmp_path / "error.log", "AH00489") == 1  # whatever the workers
         assert run_k(conf, "stop").returncode == 0
         wait_for(lambda: not pid_file.exists(), "the stop")
         pid = 0

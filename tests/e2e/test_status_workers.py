@@ -124,6 +124,10 @@ def test_every_worker_reports_the_whole_servers_counts(
             server.proc.send_signal(signal.SIGUSR1)
             reloaded, answered_by = True, set()
     assert reloaded and answered_by == workers, (answered_by, workers)
+    # the reload's notices once, as from Apache's one parent, not once per worker
+    errors = (tmp_path / "error.log").read_text()
+    assert errors.count("AH00493: SIGUSR1 received.  Doing graceful restart") == 1, errors
+    assert errors.count("AH00489: ") == 1, errors
 
 
 def test_connections_are_summed_over_the_workers(
