@@ -68,6 +68,8 @@ _TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 
 #: RFC 3986 section 3: an absolute-form target's scheme and authority
 _ABSOLUTE = re.compile(rb"([A-Za-z][A-Za-z0-9+.\-]*)://([^/?#]*)")
+#: a request line ``_vet_request_line`` passes as it is
+_PLAIN_LINE = re.compile(rb"(?:GET|HEAD|POST|PUT|DELETE|OPTIONS) /[^ \r\n]* HTTP/1\.[01]\r\n")
 #: HTTP/1.x with a minor version above 1: answered as 1.1 (RFC 9110 section 2.5)
 _HIGHER_MINOR = re.compile(rb"HTTP/1\.[2-9]")
 #: userinfo's password in an absolute-form target, masked in the log as Apache does
@@ -544,6 +546,11 @@ class CgiHttpProtocol(asyncio.Protocol):
         method is a 400); an absolute-form target must be http(s) without userinfo;
         "HTTP/1.x" with x > 1 is answered as HTTP/1.1 (RFC 9110 section 2.5)."""
         self.version_text = None
+        if _PLAIN_LINE.match(buf) is not None:
+            # the usual line (a method llhttp knows, an origin-form target, HTTP/1.0
+            # or 1.1, CRLF): nothing to check or change
+            self.real_method = None
+            return buf
         start = len(buf) - len(buf.lstrip(b"\r\n"))
         nl = buf.find(b"\n", start)
         end = nl if nl > start and buf[nl - 1] != 0x0D else nl - 1
