@@ -352,11 +352,18 @@ def _name_process(script: bytes) -> None:
     comm``, ``top`` and ``pgrep`` show; 15 bytes) becomes its base name. The command
     line stays the zygote's (rewriting it needs setproctitle, not in the standard
     library). Elsewhere, or if /proc is not there, nothing changes."""
+    # os.open/os.write, not open(): a file object is a dozen objects made in the
+    # child, each page they land on a copy-on-write fault
     try:
-        with open("/proc/self/comm", "wb") as comm:
-            comm.write(os.path.basename(script)[:15])
+        fd = os.open("/proc/self/comm", os.O_WRONLY | os.O_CLOEXEC)
+    except OSError:
+        return
+    try:
+        os.write(fd, os.path.basename(script)[:15])
     except OSError:
         pass
+    finally:
+        os.close(fd)
 
 
 def _returncode(status: int) -> int:
@@ -558,11 +565,14 @@ def _finish(status: int, ns: dict[str, Any] | None) -> None:
             threading._shutdown()  # type: ignore[attr-defined]
         except BaseException:  # noqa: BLE001, S110
             pass
-    import atexit
-    try:
-        atexit._run_exitfuncs()
-    except BaseException:  # noqa: BLE001, S110 - atexit prints its own errors
-        pass
+    # a handler is registered through the atexit module: if the script never imported
+    # it, there is none to run (importing it here would build a module in every child)
+    atexit = sys.modules.get("atexit")
+    if atexit is not None:
+        try:
+            atexit._run_exitfuncs()  # type: ignore[attr-defined]
+        except BaseException:  # noqa: BLE001, S110 - atexit prints its own errors
+            pass
     if not _flush_stdio():
         status = 120 if status >= 0 else status
     if ns is not None:
