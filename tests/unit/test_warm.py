@@ -246,6 +246,35 @@ def test_zygote_environment_does_not_leak(tmp_path: Path, warm: WarmLauncher,
     assert json.loads(hot)["ONLY_THIS"] == "yes"
 
 
+ENV_VIEWS = """\
+import json, os, subprocess
+os.environ["SET_BY_SCRIPT"] = "1"
+c_env = subprocess.run(["/usr/bin/env", "-0"], capture_output=True, check=True).stdout
+print(json.dumps({
+    "environ": list(os.environ.items()),
+    "environb": [[k.decode(), v.decode()] for k, v in os.environb.items()],
+    "c": [kv.decode() for kv in c_env.split(b"\\0") if kv],
+}))
+"""
+
+
+def test_each_request_sees_exactly_its_environment(tmp_path: Path, warm: WarmLauncher) -> None:
+    """os.environ, os.environb (one dict) and the C environment a subprocess inherits
+    are the request's, in its order, after an earlier request with other variables,
+    as in a cold run."""
+    script = write(tmp_path, "env.py", ENV_VIEWS)
+    first = spec_for(script, env={"FIRST_ONLY": "a", "BOTH": "first"})
+    second = spec_for(script, env={"BOTH": "second", "SECOND_ONLY": "b"})
+    for spec in (first, second, first):
+        _, cold, err = launch(ReferenceLauncher(), spec)
+        assert cold, err.decode()
+        _, hot, err = launch(warm, spec)
+        assert json.loads(hot) == json.loads(cold), err.decode()
+    views = json.loads(hot)
+    assert "FIRST_ONLY=a" in views["c"] and "SECOND_ONLY=b" not in views["c"]
+    assert ["SET_BY_SCRIPT", "1"] in views["environb"]
+
+
 def test_random_uuid_and_tempfile_names_differ_between_requests(
         tmp_path: Path, warm: WarmLauncher) -> None:
     # preloaded, so that their state exists in the zygote before the fork

@@ -78,7 +78,8 @@ def clean_dispositions(found: dict[int, Any]) -> dict[int, Any]:
 
 
 class _Request:
-    __slots__ = ("op", "rid", "script", "argv", "env", "cwd", "orig_argv", "fds", "code")
+    __slots__ = ("op", "rid", "script", "argv", "env", "cwd", "orig_argv", "fds", "code",
+                 "environ", "path0", "pipes")
 
     def __init__(self, op: str, rid: int, script: bytes, argv: list[bytes],
                  env: list[tuple[bytes, bytes]], cwd: bytes, orig_argv: list[bytes],
@@ -92,6 +93,12 @@ class _Request:
         self.orig_argv = orig_argv
         self.fds = fds
         self.code: CodeType | BaseException | None = None
+        # what the child needs, found by the zygote before the fork (`Zygote.prepare`):
+        # work done in the child writes to pages it shares with us, each write a
+        # copy-on-write fault
+        self.environ: dict[bytes, bytes] = {}
+        self.path0: str | None = None
+        self.pipes = False
 
 
 class Zygote:
@@ -157,6 +164,10 @@ class Zygote:
         # gets) and inherited by each fork: building them in the child touched ~70 pages
         # of the zygote's heap, each a copy-on-write fault (~0.4 ms of a child's 2 ms).
         self.stdio = _prebuilt_stdio()
+        # a child is forked with our signal mask: it puts the start's back only if a
+        # preload changed it
+        if self.mask is not None and signal.pthread_sigmask(signal.SIG_BLOCK, []) == self.mask:
+            self.mask = None
 
     # --- the control channel ---------------------------------------------------------
 
@@ -268,11 +279,20 @@ class Zygote:
             self.codes[key] = code
         req.code = code
 
+    def prepare(self, req: _Request) -> None:
+        """What the child of ``req`` will need, found before the fork (in its cwd)."""
+        req.env = req.env + self.added_env
+        req.environ = dict(req.env)
+        if self.path0:
+            req.path0 = _script_dir(os.fsdecode(req.script))
+        req.pipes = _all_pipes(req.fds)
+
     def fork(self, req: _Request) -> bool:
         """Fork a child for ``req``: True in the child, False in the zygote."""
         self.compile(req)
         try:
             os.chdir(req.cwd)  # here, so that a bad directory is reported as exec's error
+            self.prepare(req)
             pid = os.fork()
         except OSError as exc:
             for fd in req.fds:
@@ -331,15 +351,14 @@ class Zygote:
         self.sock.close()
         # every fd above 2: what was open when we were ready, and what came since
         os.closerange(3, max(self.high_fd, *req.fds) + 1)
-        _replace_environ(req.env + self.added_env)
+        _replace_environ(req.env, req.environ)
         sys.argv = [os.fsdecode(a) for a in req.argv]
         if hasattr(sys, "orig_argv"):
             sys.orig_argv = [os.fsdecode(a) for a in req.orig_argv]
-        script = os.fsdecode(req.script)
         _name_process(req.script)
-        if self.path0:
-            sys.path.insert(0, _script_dir(script))
-        if self.stdio is not None and _all_pipes():
+        if req.path0 is not None:
+            sys.path.insert(0, req.path0)
+        if self.stdio is not None and req.pipes:
             made = self.stdio
             sys.stdin, sys.stdout, sys.stderr = made
             sys.__stdin__, sys.__stdout__, sys.__stderr__ = made  # type: ignore[misc]
@@ -383,23 +402,24 @@ def _highest_fd() -> int:
     return int(os.sysconf("SC_OPEN_MAX")) if hasattr(os, "sysconf") else 4096
 
 
-def _replace_environ(pairs: list[tuple[bytes, bytes]]) -> None:
-    """os.environ (and the C environment) becomes exactly ``pairs``. Through
-    os.environ's own dict where it has one (MutableMapping.clear() pops one key at a
-    time: a third of a child's set-up), else through the mapping."""
+def _replace_environ(pairs: list[tuple[bytes, bytes]], new: dict[bytes, bytes]) -> None:
+    """os.environ (and the C environment) becomes exactly ``pairs`` (``new`` is
+    ``dict(pairs)``, made by the zygote). The C environment is set pair by pair;
+    os.environ and os.environb take ``new`` as their shared dict where they have one
+    (MutableMapping.clear() pops one key at a time), else go through the mapping."""
     data = getattr(os.environ, "_data", None)
-    if os.name != "posix" or not isinstance(data, dict):
-        env = os.environb
-        env.clear()
+    if (os.name == "posix" and getattr(os.environb, "_data", None) is data
+            and isinstance(data, dict)):
+        for k in data:
+            os.unsetenv(k)
         for k, v in pairs:
-            env[k] = v
+            os.putenv(k, v)
+        os.environ._data = os.environb._data = new  # type: ignore[attr-defined]
         return
-    for k in data:
-        os.unsetenv(k)
-    data.clear()
+    env = os.environb
+    env.clear()
     for k, v in pairs:
-        os.putenv(k, v)
-        data[k] = v
+        env[k] = v
 
 
 def _script_dir(script: str) -> str:
@@ -407,17 +427,21 @@ def _script_dir(script: str) -> str:
     # the script's own symlink (not its directories').
     path = script
     for _ in range(40):
-        if not os.path.islink(path):
+        try:
+            target = os.readlink(path) if os.path.islink(path) else None
+        except OSError:  # gone since islink: as if it were not a link
+            target = None
+        if target is None:
             break
-        target = os.readlink(path)
         path = target if os.path.isabs(target) else os.path.join(os.path.dirname(path), target)
     return os.path.dirname(path)
 
 
-def _all_pipes() -> bool:
-    """fds 0-2 are pipes (as the server always sends): the prebuilt stdio fits them."""
+def _all_pipes(fds: list[int]) -> bool:
+    """``fds`` (a child's stdin, stdout, stderr) are pipes (as the server always
+    sends): the prebuilt stdio fits them."""
     try:
-        return all(os.fstat(fd).st_mode & 0o170000 == 0o010000 for fd in (0, 1, 2))
+        return all(os.fstat(fd).st_mode & 0o170000 == 0o010000 for fd in fds)
     except OSError:
         return False
 
