@@ -407,6 +407,31 @@ def test_a_dead_zygote_is_restarted_with_a_log_line(tmp_path: Path, warm: WarmLa
     assert any("was killed by signal 9" in n and "restarts" in n for n in notes), notes
 
 
+def test_children_started_together_hold_only_their_own_fds(tmp_path: Path,
+                                                          warm: WarmLauncher) -> None:
+    """Requests sent at once reach the zygote together and are forked one after
+    another: each child has its stdio alone open, none of another request's pipes (which
+    would keep that request's output open until this child ends)."""
+    script = write(tmp_path, "fds.py", "import os\nprint(sorted(os.listdir('/proc/self/fd')))\n")
+    spec = spec_for(script)
+    launch(warm, spec)  # the zygote started
+
+    async def main() -> list[bytes]:
+        async def one() -> bytes:
+            proc = await warm.start(spec)
+            proc.stdin.close()
+            out = await asyncio.wait_for(proc.stdout.read(), DEADLINE)
+            await asyncio.wait_for(proc.wait(), DEADLINE)
+            return out
+
+        return list(await asyncio.gather(*(one() for _ in range(8))))
+
+    outs = asyncio.run(main())
+    _, cold, _ = launch(ReferenceLauncher(), spec)
+    assert cold == b"['0', '1', '2', '3']\n"
+    assert outs == [cold] * 8
+
+
 def test_a_preload_that_starts_a_thread_makes_its_scripts_run_cold(
         tmp_path: Path, warm: WarmLauncher) -> None:
     lib = tmp_path / "lib"
