@@ -162,6 +162,7 @@ class Zygote:
         self.sigdef = [sig for sig in self.signals
                        if sig not in (signal.SIGKILL, signal.SIGSTOP)]
         self.buf = b""
+        self.batch = ()  # type: tuple[list[Any], ...]
         self.pending_fds = []  # type: list[int]
         self.high_fd = _highest_fd()
         # A child's stdio objects, made once here on pipes at fds 0-2 (what every child
@@ -349,7 +350,10 @@ class Zygote:
         close_to = max([self.high_fd] + [fd for req in ready for fd in req.fds])
         for req in ready:
             req.close_to = close_to
-        started = []
+        started = []  # type: list[tuple[int, int]]
+        # referenced here until the next batch: a child unwinding from this call does
+        # not free the other requests (each free a write to a page shared with us)
+        self.batch = (batch, ready, started)
         for req in ready:
             try:
                 if req.cwd != cwd:
