@@ -292,6 +292,7 @@ class Zygote:
         child of an unchanged script runs without compiling. Compiled from bytes, so a
         coding cookie or BOM is read as a cold run reads it (PEP 263)."""
         path = req.script
+        code = None  # type: CodeType | BaseException | None
         try:
             # a bare fd, a file object only to read a script not cached: fewer objects
             # made in the zygote between forks (each page written is a fault)
