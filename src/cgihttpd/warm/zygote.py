@@ -331,13 +331,16 @@ class Zygote:
         """Fork a child for each request of ``batch`` (spawn the programs): in a child,
         its request; in the zygote, None once every one has started (or failed). The
         work for all of them is done first, then the forks follow one another."""
-        ready = []
-        cwd = None
-        for req in batch:
+        runs = []
+        for req in batch:  # in cwd "/": spawn chdirs back there
             if req.op == "spawn":
                 self.spawn(req)
-                continue
-            self.compile(req)
+            else:
+                self.compile(req)
+                runs.append(req)
+        ready = []
+        cwd = None
+        for req in runs:
             try:
                 # here, so that a bad directory is reported as exec's error
                 os.chdir(req.cwd)
