@@ -12,10 +12,14 @@ Every wait has a deadline; real processes, no timing thresholds.
 
 from __future__ import annotations
 
+import array
 import asyncio
 import json
+import marshal
 import os
 import signal
+import socket
+import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
@@ -246,6 +250,35 @@ def test_zygote_environment_does_not_leak(tmp_path: Path, warm: WarmLauncher,
     assert json.loads(hot)["ONLY_THIS"] == "yes"
 
 
+ENV_VIEWS = """\
+import json, os, subprocess
+os.environ["SET_BY_SCRIPT"] = "1"
+c_env = subprocess.run(["/usr/bin/env", "-0"], capture_output=True, check=True).stdout
+print(json.dumps({
+    "environ": list(os.environ.items()),
+    "environb": [[k.decode(), v.decode()] for k, v in os.environb.items()],
+    "c": [kv.decode() for kv in c_env.split(b"\\0") if kv],
+}))
+"""
+
+
+def test_each_request_sees_exactly_its_environment(tmp_path: Path, warm: WarmLauncher) -> None:
+    """os.environ, os.environb (one dict) and the C environment a subprocess inherits
+    are the request's, in its order, after an earlier request with other variables,
+    as in a cold run."""
+    script = write(tmp_path, "env.py", ENV_VIEWS)
+    first = spec_for(script, env={"FIRST_ONLY": "a", "BOTH": "first"})
+    second = spec_for(script, env={"BOTH": "second", "SECOND_ONLY": "b"})
+    for spec in (first, second, first):
+        _, cold, err = launch(ReferenceLauncher(), spec)
+        assert cold, err.decode()
+        _, hot, err = launch(warm, spec)
+        assert json.loads(hot) == json.loads(cold), err.decode()
+    views = json.loads(hot)
+    assert "FIRST_ONLY=a" in views["c"] and "SECOND_ONLY=b" not in views["c"]
+    assert ["SET_BY_SCRIPT", "1"] in views["environb"]
+
+
 def test_random_uuid_and_tempfile_names_differ_between_requests(
         tmp_path: Path, warm: WarmLauncher) -> None:
     # preloaded, so that their state exists in the zygote before the fork
@@ -376,6 +409,94 @@ def test_a_dead_zygote_is_restarted_with_a_log_line(tmp_path: Path, warm: WarmLa
     first, second = asyncio.run(main())
     assert first != second
     assert any("was killed by signal 9" in n and "restarts" in n for n in notes), notes
+
+
+def test_children_started_together_hold_only_their_own_fds(tmp_path: Path,
+                                                          warm: WarmLauncher) -> None:
+    """Requests sent at once reach the zygote together and are forked one after
+    another: each child has its stdio alone open, none of another request's pipes (which
+    would keep that request's output open until this child ends)."""
+    script = write(tmp_path, "fds.py", "import os\nprint(sorted(os.listdir('/proc/self/fd')))\n")
+    spec = spec_for(script)
+    launch(warm, spec)  # the zygote started
+
+    async def main() -> list[bytes]:
+        async def one() -> bytes:
+            proc = await warm.start(spec)
+            proc.stdin.close()
+            out = await asyncio.wait_for(proc.stdout.read(), DEADLINE)
+            await asyncio.wait_for(proc.wait(), DEADLINE)
+            return out
+
+        return list(await asyncio.gather(*(one() for _ in range(8))))
+
+    outs = asyncio.run(main())
+    _, cold, _ = launch(ReferenceLauncher(), spec)
+    assert cold == b"['0', '1', '2', '3']\n"
+    assert outs == [cold] * 8
+
+
+def _frame(sock: socket.socket, msg: tuple[object, ...], fds: list[int]) -> None:
+    payload = marshal.dumps(msg, 4)
+    sock.sendmsg([len(payload).to_bytes(4, "big") + payload],
+                 [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds))])
+
+
+def _replies(sock: socket.socket, count: int) -> list[tuple[object, ...]]:
+    buf, got = b"", []
+    while len(got) < count:
+        chunk = sock.recv(1 << 16)
+        assert chunk, got
+        buf += chunk
+        while len(buf) >= 4 and len(buf) >= 4 + int.from_bytes(buf[:4], "big"):
+            size = int.from_bytes(buf[:4], "big")
+            got.append(marshal.loads(buf[4:4 + size]))
+            buf = buf[4 + size:]
+    return got
+
+
+def test_a_batch_of_a_run_and_a_spawn_keeps_each_cwd(tmp_path: Path) -> None:
+    """Two requests waiting together reach the zygote as one batch (it is stopped
+    while they are sent): a warm run in one directory, then a program spawned in
+    another (a warm zygote spawns when no spawner runs). Each runs in its own cwd, and
+    each child holds only its own pipes (both outputs end)."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    py = write(tmp_path / "a", "cwd.py", "import os\nprint(os.getcwd())\n")
+    ours, theirs = socket.socketpair()
+    config = marshal.dumps({"preload": [], "env": {}}, 4).hex()
+    zygote = subprocess.Popen([PY, ZYGOTE_PATH, str(theirs.fileno()), config],
+                              pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL,
+                              cwd="/", start_new_session=True)
+    theirs.close()
+    ours.settimeout(DEADLINE)
+    outs = []
+    try:
+        assert _replies(ours, 1)[0][0] == "ready"
+        os.kill(zygote.pid, signal.SIGSTOP)
+        env = b"PATH\0/usr/bin:/bin"
+        for msg in (("run", 1, bytes(py), [PY.encode(), bytes(py)], env,
+                     os.fsencode(py.parent), [PY.encode(), bytes(py)]),
+                    ("spawn", 2, b"/bin/sh", [b"/bin/sh", b"-c", b"pwd"], env,
+                     os.fsencode(tmp_path / "b"), None)):
+            in_r, in_w = os.pipe()
+            out_r, out_w = os.pipe()
+            os.close(in_w)
+            _frame(ours, msg, [in_r, out_w, out_w])
+            os.close(in_r)
+            os.close(out_w)
+            outs.append(out_r)
+        os.kill(zygote.pid, signal.SIGCONT)
+        kinds = [reply[0] for reply in _replies(ours, 4)]
+        assert sorted(kinds) == ["exit", "exit", "started", "started"], kinds
+        got = []
+        for fd in outs:
+            with os.fdopen(fd, "rb") as f:
+                got.append(f.read())
+    finally:
+        ours.close()
+        zygote.wait(DEADLINE)
+    assert got == [f"{tmp_path / 'a'}\n".encode(), f"{tmp_path / 'b'}\n".encode()]
 
 
 def test_a_preload_that_starts_a_thread_makes_its_scripts_run_cold(

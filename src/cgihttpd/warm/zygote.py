@@ -55,6 +55,8 @@ else:
 
 #: Scripts kept compiled; the cache is emptied when it grows past this.
 CODE_CACHE_MAX = 256
+#: At most this many requests waiting together are forked one after another.
+BATCH_MAX = 8
 _HEADER = 4
 _MAX_FRAME = 64 << 20
 
@@ -78,7 +80,8 @@ def clean_dispositions(found: dict[int, Any]) -> dict[int, Any]:
 
 
 class _Request:
-    __slots__ = ("op", "rid", "script", "argv", "env", "cwd", "orig_argv", "fds", "code")
+    __slots__ = ("op", "rid", "script", "argv", "env", "cwd", "orig_argv", "fds", "code",
+                 "environ", "path0", "pipes", "close_to")
 
     def __init__(self, op: str, rid: int, script: bytes, argv: list[bytes],
                  env: list[tuple[bytes, bytes]], cwd: bytes, orig_argv: list[bytes],
@@ -92,6 +95,13 @@ class _Request:
         self.orig_argv = orig_argv
         self.fds = fds
         self.code: CodeType | BaseException | None = None
+        # what the child needs, found by the zygote before the fork (`Zygote.prepare`):
+        # work done in the child writes to pages it shares with us, each write a
+        # copy-on-write fault
+        self.environ: dict[bytes, bytes] = {}
+        self.path0: str | None = None
+        self.pipes = False
+        self.close_to = 0  # the child closes every fd from 3 to this one
 
 
 class Zygote:
@@ -136,7 +146,8 @@ class Zygote:
         for fd in (self.wake_r, self.wake_w):
             os.set_blocking(fd, False)
         signal.set_wakeup_fd(self.wake_w, warn_on_full_buffer=False)
-        signal.signal(signal.SIGCHLD, lambda _s, _f: None)
+        self.on_sigchld = lambda _s, _f: None
+        signal.signal(signal.SIGCHLD, self.on_sigchld)
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server's ^C is not ours
         # what a child must put back: the dispositions of a cold start from a server
         # that ignores nothing (`clean_dispositions`) where a preload or we changed them
@@ -151,12 +162,23 @@ class Zygote:
         self.sigdef = [sig for sig in self.signals
                        if sig not in (signal.SIGKILL, signal.SIGSTOP)]
         self.buf = b""
+        self.batch = ()  # type: tuple[list[Any], ...]
         self.pending_fds = []  # type: list[int]
         self.high_fd = _highest_fd()
         # A child's stdio objects, made once here on pipes at fds 0-2 (what every child
         # gets) and inherited by each fork: building them in the child touched ~70 pages
         # of the zygote's heap, each a copy-on-write fault (~0.4 ms of a child's 2 ms).
         self.stdio = _prebuilt_stdio()
+        # What a child replaces (sys.argv, stdio, os.environ's dict, __main__, the
+        # SIGCHLD handler) stays referenced here, so that the child does not free it:
+        # freeing writes to the object's page and its pool's, copy-on-write faults.
+        self.replaced = (sys.argv, getattr(sys, "orig_argv", None), sys.stdin, sys.stdout,
+                         sys.stderr, sys.__stdin__, sys.__stdout__, sys.__stderr__,
+                         getattr(os.environ, "_data", None), sys.modules.get("__main__"))
+        # a child is forked with our signal mask: it puts the start's back only if a
+        # preload changed it
+        if self.mask is not None and signal.pthread_sigmask(signal.SIG_BLOCK, []) == self.mask:
+            self.mask = None
 
     # --- the control channel ---------------------------------------------------------
 
@@ -215,13 +237,35 @@ class Zygote:
                     pass
             self.reap()
             if self.sock.fileno() in readable:
-                req = self.receive()
-                if req is None:
+                batch, more = self.receive_batch()
+                child = self.fork_batch(batch)
+                if child is not None:
+                    return child
+                if not more:
                     return None
-                if req.op == "spawn":
-                    self.spawn(req)
-                elif self.fork(req):
-                    return req
+
+    def receive_batch(self) -> tuple[list[_Request], bool]:
+        """The requests waiting now (blocking for the first), and False once the server
+        has gone. Received together so that their forks follow one another with little
+        done in between: after each fork, every page we write is a copy-on-write fault,
+        and the loop's own work (receiving, compiling, preparing) writes ~100 pages."""
+        batch = []  # type: list[_Request]
+        while True:
+            req = self.receive()
+            if req is None:
+                return batch, False
+            batch.append(req)
+            if len(batch) >= BATCH_MAX or not self._waiting():
+                return batch, True
+
+    def _waiting(self) -> bool:
+        """More of a request is here already (without blocking)."""
+        if self.buf:
+            return True
+        try:
+            return bool(self.sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT))
+        except OSError:  # EAGAIN: nothing yet
+            return False
 
     def _threads_note(self) -> list[str]:
         try:
@@ -248,13 +292,20 @@ class Zygote:
         child of an unchanged script runs without compiling. Compiled from bytes, so a
         coding cookie or BOM is read as a cold run reads it (PEP 263)."""
         path = req.script
+        code = None  # type: CodeType | BaseException | None
         try:
-            with open(path, "rb") as f:
-                st = os.fstat(f.fileno())
+            # a bare fd, a file object only to read a script not cached: fewer objects
+            # made in the zygote between forks (each page written is a fault)
+            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+            try:
+                st = os.fstat(fd)
                 key = (path, st.st_mtime_ns, st.st_size)
                 code = self.codes.get(key)
                 if code is None:
-                    source = f.read()
+                    with open(fd, "rb", closefd=False) as f:
+                        source = f.read()
+            finally:
+                os.close(fd)
         except OSError as exc:
             req.code = exc
             return
@@ -268,25 +319,70 @@ class Zygote:
             self.codes[key] = code
         req.code = code
 
-    def fork(self, req: _Request) -> bool:
-        """Fork a child for ``req``: True in the child, False in the zygote."""
-        self.compile(req)
-        try:
-            os.chdir(req.cwd)  # here, so that a bad directory is reported as exec's error
-            pid = os.fork()
-        except OSError as exc:
+    def prepare(self, req: _Request) -> None:
+        """What the child of ``req`` will need, found before the fork (in its cwd)."""
+        req.env = req.env + self.added_env
+        req.environ = dict(req.env)
+        if self.path0:
+            req.path0 = _script_dir(os.fsdecode(req.script))
+        req.pipes = _all_pipes(req.fds)
+
+    def fork_batch(self, batch: list[_Request]) -> _Request | None:
+        """Fork a child for each request of ``batch`` (spawn the programs): in a child,
+        its request; in the zygote, None once every one has started (or failed). The
+        work for all of them is done first, then the forks follow one another."""
+        runs = []
+        for req in batch:  # in cwd "/": spawn chdirs back there
+            if req.op == "spawn":
+                self.spawn(req)
+            else:
+                self.compile(req)
+                runs.append(req)
+        ready = []
+        cwd = None
+        for req in runs:
+            try:
+                # here, so that a bad directory is reported as exec's error
+                os.chdir(req.cwd)
+                cwd = req.cwd
+                self.prepare(req)
+            except OSError as exc:
+                self._failed(req, exc)
+                continue
+            ready.append(req)
+        # a child closes the fds of the requests forked after it, too
+        close_to = max([self.high_fd] + [fd for req in ready for fd in req.fds])
+        for req in ready:
+            req.close_to = close_to
+        started = []  # type: list[tuple[int, int]]
+        # referenced here until the next batch: a child unwinding from this call does
+        # not free the other requests (each free a write to a page shared with us)
+        self.batch = (batch, ready, started)
+        for req in ready:
+            try:
+                if req.cwd != cwd:
+                    os.chdir(req.cwd)
+                    cwd = req.cwd
+                pid = os.fork()
+            except OSError as exc:
+                self._failed(req, exc)
+                continue
+            if pid == 0:
+                return req
             for fd in req.fds:
                 os.close(fd)
-            self.send(("failed", req.rid, exc.errno or 0, exc.strerror or str(exc)))
-            return False
-        if pid == 0:
-            return True
-        os.chdir("/")
+            self.children[pid] = req.rid
+            started.append((req.rid, pid))
+        if cwd is not None:
+            os.chdir("/")
+        for rid, pid in started:
+            self.send(("started", rid, pid))
+        return None
+
+    def _failed(self, req: _Request, exc: OSError) -> None:
         for fd in req.fds:
             os.close(fd)
-        self.children[pid] = req.rid
-        self.send(("started", req.rid, pid))
-        return False
+        self.send(("failed", req.rid, exc.errno or 0, exc.strerror or str(exc)))
 
     def spawn(self, req: _Request) -> None:
         """Start ``req.script`` as a program (the spawner's job): vfork and exec, in a
@@ -330,16 +426,15 @@ class Zygote:
         os.dup2(stderr, 2)
         self.sock.close()
         # every fd above 2: what was open when we were ready, and what came since
-        os.closerange(3, max(self.high_fd, *req.fds) + 1)
-        _replace_environ(req.env + self.added_env)
+        os.closerange(3, max(self.high_fd, req.close_to, *req.fds) + 1)
+        _replace_environ(req.env, req.environ)
         sys.argv = [os.fsdecode(a) for a in req.argv]
         if hasattr(sys, "orig_argv"):
             sys.orig_argv = [os.fsdecode(a) for a in req.orig_argv]
-        script = os.fsdecode(req.script)
         _name_process(req.script)
-        if self.path0:
-            sys.path.insert(0, _script_dir(script))
-        if self.stdio is not None and _all_pipes():
+        if req.path0 is not None:
+            sys.path.insert(0, req.path0)
+        if self.stdio is not None and req.pipes:
             made = self.stdio
             sys.stdin, sys.stdout, sys.stderr = made
             sys.__stdin__, sys.__stdout__, sys.__stderr__ = made  # type: ignore[misc]
@@ -352,11 +447,18 @@ def _name_process(script: bytes) -> None:
     comm``, ``top`` and ``pgrep`` show; 15 bytes) becomes its base name. The command
     line stays the zygote's (rewriting it needs setproctitle, not in the standard
     library). Elsewhere, or if /proc is not there, nothing changes."""
+    # os.open/os.write, not open(): a file object is a dozen objects made in the
+    # child, each page they land on a copy-on-write fault
     try:
-        with open("/proc/self/comm", "wb") as comm:
-            comm.write(os.path.basename(script)[:15])
+        fd = os.open("/proc/self/comm", os.O_WRONLY | os.O_CLOEXEC)
+    except OSError:
+        return
+    try:
+        os.write(fd, os.path.basename(script)[:15])
     except OSError:
         pass
+    finally:
+        os.close(fd)
 
 
 def _returncode(status: int) -> int:
@@ -376,23 +478,24 @@ def _highest_fd() -> int:
     return int(os.sysconf("SC_OPEN_MAX")) if hasattr(os, "sysconf") else 4096
 
 
-def _replace_environ(pairs: list[tuple[bytes, bytes]]) -> None:
-    """os.environ (and the C environment) becomes exactly ``pairs``. Through
-    os.environ's own dict where it has one (MutableMapping.clear() pops one key at a
-    time: a third of a child's set-up), else through the mapping."""
+def _replace_environ(pairs: list[tuple[bytes, bytes]], new: dict[bytes, bytes]) -> None:
+    """os.environ (and the C environment) becomes exactly ``pairs`` (``new`` is
+    ``dict(pairs)``, made by the zygote). The C environment is set pair by pair;
+    os.environ and os.environb take ``new`` as their shared dict where they have one
+    (MutableMapping.clear() pops one key at a time), else go through the mapping."""
     data = getattr(os.environ, "_data", None)
-    if os.name != "posix" or not isinstance(data, dict):
-        env = os.environb
-        env.clear()
+    if (os.name == "posix" and getattr(os.environb, "_data", None) is data
+            and isinstance(data, dict)):
+        for k in data:
+            os.unsetenv(k)
         for k, v in pairs:
-            env[k] = v
+            os.putenv(k, v)
+        os.environ._data = os.environb._data = new  # type: ignore[attr-defined]
         return
-    for k in data:
-        os.unsetenv(k)
-    data.clear()
+    env = os.environb
+    env.clear()
     for k, v in pairs:
-        os.putenv(k, v)
-        data[k] = v
+        env[k] = v
 
 
 def _script_dir(script: str) -> str:
@@ -400,17 +503,21 @@ def _script_dir(script: str) -> str:
     # the script's own symlink (not its directories').
     path = script
     for _ in range(40):
-        if not os.path.islink(path):
+        try:
+            target = os.readlink(path) if os.path.islink(path) else None
+        except OSError:  # gone since islink: as if it were not a link
+            target = None
+        if target is None:
             break
-        target = os.readlink(path)
         path = target if os.path.isabs(target) else os.path.join(os.path.dirname(path), target)
     return os.path.dirname(path)
 
 
-def _all_pipes() -> bool:
-    """fds 0-2 are pipes (as the server always sends): the prebuilt stdio fits them."""
+def _all_pipes(fds: list[int]) -> bool:
+    """``fds`` (a child's stdin, stdout, stderr) are pipes (as the server always
+    sends): the prebuilt stdio fits them."""
     try:
-        return all(os.fstat(fd).st_mode & 0o170000 == 0o010000 for fd in (0, 1, 2))
+        return all(os.fstat(fd).st_mode & 0o170000 == 0o010000 for fd in fds)
     except OSError:
         return False
 
@@ -558,11 +665,14 @@ def _finish(status: int, ns: dict[str, Any] | None) -> None:
             threading._shutdown()  # type: ignore[attr-defined]
         except BaseException:  # noqa: BLE001, S110
             pass
-    import atexit
-    try:
-        atexit._run_exitfuncs()
-    except BaseException:  # noqa: BLE001, S110 - atexit prints its own errors
-        pass
+    # a handler is registered through the atexit module: if the script never imported
+    # it, there is none to run (importing it here would build a module in every child)
+    atexit = sys.modules.get("atexit")
+    if atexit is not None:
+        try:
+            atexit._run_exitfuncs()  # type: ignore[attr-defined]
+        except BaseException:  # noqa: BLE001, S110 - atexit prints its own errors
+            pass
     if not _flush_stdio():
         status = 120 if status >= 0 else status
     if ns is not None:
