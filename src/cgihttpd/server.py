@@ -29,6 +29,7 @@ from cgihttpd import messages as M
 from cgihttpd.banner import server_software
 from cgihttpd.config.model import Address, ServerConfig
 from cgihttpd.config.readtimeout import ReadTimeout
+from cgihttpd.handoff import Handoff
 from cgihttpd.http.limits import HeadLimits
 from cgihttpd.http.listener import TlsListener
 from cgihttpd.http.protocol import CgiHttpProtocol, HttpSettings, ProtocolErrorEvent
@@ -533,6 +534,10 @@ def run(
             early_signals: list[int]
             #: the configurations served, the lifecycle, the signals to act on (reload)
             generations: Generations
+            #: this worker's end of the handovers between workers (None: not handed)
+            handoff: Handoff | None
+            #: workers hand connections over (``_run_workers`` makes the handoffs)
+            balance: bool
 
             async def startup(self, sockets: list[socket.socket] | None = None) -> None:
                 every = sockets or []
@@ -543,6 +548,8 @@ def run(
                     self.servers.append(TlsListener(  # type: ignore[arg-type]
                         sock, lambda: self.config.http_protocol_class,
                         self.make_protocol))
+                if self.handoff is not None:
+                    self._take_handovers()
                 if self.early_signals:  # asked to stop before uvicorn listened for it
                     self.should_exit = True
                 elif self.started:
@@ -554,6 +561,35 @@ def run(
                     if on_ready is not None:
                         on_ready()
                     notify(READY)  # systemd's Type=notify (a no-op elsewhere)
+
+            def _take_handovers(self) -> None:
+                """Serve the connections other workers hand over (``handoff``), and
+                offer ours to them: a protocol asks ``cgihttpd_hand_off`` first."""
+                handoff = self.handoff
+                assert handoff is not None
+                loop = asyncio.get_running_loop()
+                adopting: set[asyncio.Task[Any]] = set()
+
+                def adopted() -> Any:
+                    protocol = self.make_protocol()
+                    protocol.adopted = True
+                    return protocol
+
+                def adopt(sock: socket.socket) -> None:
+                    task = loop.create_task(loop.connect_accepted_socket(adopted, sock))
+                    adopting.add(task)
+
+                    def done(t: asyncio.Task[Any]) -> None:
+                        adopting.discard(t)
+                        if t.cancelled() or t.exception() is not None:
+                            sock.close()
+                        handoff.count(len(self.server_state.connections))
+
+                    task.add_done_callback(done)
+
+                handoff.listen(loop, adopt)
+                self.server_state.cgihttpd_hand_off = (  # type: ignore[attr-defined]
+                    handoff.give_away)
 
             def make_protocol(self) -> Any:
                 """A connection's protocol, as uvicorn's own ``create_protocol``."""
@@ -575,6 +611,8 @@ def run(
                 # a signal that came during the last tick is acted on (logged, told
                 # to systemd) before the connections are drained
                 control_tick(self)
+                if self.handoff is not None:
+                    self.handoff.stop()  # no more handovers to us
                 await super().shutdown(sockets=sockets)
                 life = self.generations.lifecycle
                 if life.state in (control.STOPPING, control.STOPPING_GRACEFUL):
@@ -583,6 +621,10 @@ def run(
         server = Server(uv_config)
         server.early_signals = []
         server.generations = generations
+        server.handoff = None
+        # SO_REUSEPORT sets spread connections by a hash: hand them between the workers
+        # so each holds its share (``handoff``); plain HTTP only
+        server.balance = per_worker is not None and sniffed == frozenset()
         if workers > 1:
             return _run_workers(server, per_worker or [sockets] * workers, on_ready)
         with _quiet_signals(server.early_signals), handling(generations):
@@ -696,6 +738,10 @@ def status_tick(server: Any) -> None:
     the connections open now and those waiting for a next request, and this process's
     CPU time, so that any worker's report sums them (a few words every 0.1 s, where
     counting each connection's changes would cost every request)."""
+    handoff: Handoff | None = getattr(server, "handoff", None)
+    if handoff is not None:
+        handoff.tick()
+        handoff.count(len(server.server_state.connections))
     counters = status_of(server.generations.current.app)
     if counters is None:
         return
@@ -746,6 +792,7 @@ def _run_workers(server: Any, per_worker: list[list[socket.socket]],
     every = {id(s): s for group in per_worker for s in group}
     children: list[int] = []
     board = Scoreboard(len(per_worker))
+    pairs = Handoff.pairs(len(per_worker)) if getattr(server, "balance", False) else None
 
     def forward(sig: int, _frame: object) -> None:
         for child in children:
@@ -768,6 +815,8 @@ def _run_workers(server: Any, per_worker: list[list[socket.socket]],
                         counters = status_of(server.generations.current.app)
                         if counters is not None:
                             counters.attach(board, index)
+                        if pairs is not None:
+                            server.handoff = Handoff(board, index, pairs)
                         for key, sock in every.items():
                             if all(key != id(s) for s in mine):
                                 sock.close()
@@ -785,6 +834,9 @@ def _run_workers(server: Any, per_worker: list[list[socket.socket]],
             signal.pthread_sigmask(signal.SIG_UNBLOCK, forwarded)
         for sock in every.values():
             sock.close()
+        for pair in pairs or ():
+            for end in pair:
+                end.close()
         if on_ready is not None:
             # the sockets listen since before the fork: connections wait in the
             # backlog until a worker accepts them

@@ -314,6 +314,8 @@ class CgiHttpProtocol(asyncio.Protocol):
         self.app: ASGIApp = config.loaded_app
         #: the application's quick handler (``asgi.QuickHandler``), if it has one
         self.quick: QuickHandler | None = getattr(self.app, "quick", None)
+        #: handed over by another process of the server (never handed on again)
+        self.adopted = False
         #: the quick reply to the request being parsed, written once it is read whole
         self.quick_reply: tuple[QuickReply, RequestFacts] | None = None
         self.loop = _loop or asyncio.get_running_loop()
@@ -390,6 +392,16 @@ class CgiHttpProtocol(asyncio.Protocol):
     # --- asyncio.Protocol -------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        hand_off = getattr(self.server_state, "cgihttpd_hand_off", None)
+        if hand_off is not None and not self.adopted and self.settings.proxy_protocol is None:
+            # another process of the server may serve it (``cgihttpd.handoff``): its
+            # descriptor goes there before a byte is read, ours is closed
+            sock = transport.get_extra_info("socket")
+            if (sock is not None and transport.get_extra_info("ssl_object") is None
+                    and hand_off(sock, len(self.server_state.connections) + 1)):
+                self.phase = CLOSED
+                transport.close()  # nothing was written: no linger, no reset
+                return
         self.server_state.connections.add(self)
         self.transport = transport  # type: ignore[assignment]  # uvloop's is no subclass
         peer = transport.get_extra_info("peername")
