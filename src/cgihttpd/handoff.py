@@ -13,10 +13,10 @@ So a worker that accepts a connection while it holds at least ``SLACK`` more
 connections than the worker that holds the fewest hands it over, before reading a byte
 of it: the descriptor goes by SCM_RIGHTS over a datagram socketpair made before the
 fork (one inbox per worker), the accepting worker closes its own copy, and the other
-serves the connection as if it had accepted it. The counts are each worker's CONNS
-gauge on mod_status's shared scoreboard (``status.scoreboard``), which its owner
-writes at each accept, each adoption and each tick; a worker that stops writes
-``STOPPING`` there so that nobody hands it anything. A handover that fails (the
+serves the connection as if it had accepted it. The counts are each worker's HELD
+word on mod_status's shared scoreboard (``status.scoreboard``; not one of its summed
+counts), which its owner writes at each accept, each adoption and each tick; a worker
+that stops writes ``STOPPING`` there so that nobody hands it anything. A handover that fails (the
 other worker has gone) leaves the connection where it was accepted.
 
 Only plain HTTP is handed over (a TLS connection has begun its handshake when the
@@ -33,7 +33,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from cgihttpd.status.scoreboard import CONNS, Scoreboard
+from cgihttpd.status.scoreboard import HELD, Scoreboard
 
 #: hand a new connection over when this worker holds at least this many more than the
 #: worker that holds the fewest
@@ -81,7 +81,7 @@ class Handoff:
 
     def count(self, held: int) -> None:
         """This worker now holds ``held`` connections (said on the scoreboard)."""
-        self.board.slot(self.index)[CONNS] = STOPPING if self.stopping else held
+        self.board.slot(self.index)[HELD] = STOPPING if self.stopping else held
 
     def tick(self) -> None:
         """Between two ticks: what was handed is in its new holder's count by now."""
@@ -101,7 +101,7 @@ class Handoff:
         for row in range(self.board.size):
             if row == self.index or row in self.gone:
                 continue
-            n = int(self.board.slot(row)[CONNS])
+            n = int(self.board.slot(row)[HELD])
             if n != self.seen[row]:
                 self.sent[row] = 0  # it has counted (some of) what it was handed
             n += self.sent[row]
@@ -126,7 +126,7 @@ class Handoff:
             self.gone.add(to)  # its inbox is closed: that worker has gone
             self.count(held)
             return False
-        self.seen[to] = int(self.board.slot(to)[CONNS])
+        self.seen[to] = int(self.board.slot(to)[HELD])
         self.sent[to] += 1
         self.handed += 1
         self.count(held - 1)

@@ -12,7 +12,7 @@ import sys
 import pytest
 
 from cgihttpd.handoff import SLACK, STOPPING, Handoff
-from cgihttpd.status.scoreboard import CONNS, Scoreboard
+from cgihttpd.status.scoreboard import HELD, Scoreboard
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX descriptor passing")
 
@@ -32,19 +32,19 @@ def two() -> tuple[Scoreboard, Handoff, Handoff]:
 
 def test_a_new_connection_goes_to_the_worker_with_the_fewest() -> None:
     board, a, b = two()
-    board.slot(1)[CONNS] = 10
+    board.slot(1)[HELD] = 10
     assert a.target(10 + SLACK - 1) is None  # within the slack: kept
     assert a.target(10 + SLACK) == 1
     b.stop()
-    assert board.slot(1)[CONNS] == STOPPING
+    assert board.slot(1)[HELD] == STOPPING
     assert a.target(100) is None  # a stopping worker takes nothing
     a.count(7)
-    assert board.slot(0)[CONNS] == 7
+    assert board.slot(0)[HELD] == 7
 
 
 def test_handed_counts_until_the_next_tick() -> None:
     board, a, _b = two()
-    board.slot(1)[CONNS] = 0
+    board.slot(1)[HELD] = 0
     a.sent[1] = 5
     assert a.target(6) is None
     a.tick()
@@ -58,7 +58,7 @@ def test_a_connection_is_served_by_the_worker_it_was_handed_to() -> None:
     listener.listen()
     client = socket.create_connection(listener.getsockname())
     accepted, _ = listener.accept()
-    board.slot(1)[CONNS] = 0
+    board.slot(1)[HELD] = 0
 
     async def go() -> bytes:
         loop = asyncio.get_running_loop()
@@ -73,7 +73,7 @@ def test_a_connection_is_served_by_the_worker_it_was_handed_to() -> None:
 
     assert asyncio.run(go()) == b"from the other worker"
     assert (a.handed, b.adopted, a.sent[1]) == (1, 1, 1)
-    assert board.slot(0)[CONNS] == SLACK - 1
+    assert board.slot(0)[HELD] == SLACK - 1
     client.close()
     listener.close()
 
@@ -85,6 +85,13 @@ def test_a_worker_that_has_gone_is_not_handed_to_again() -> None:
     assert not a.give_away(x, 50)
     assert a.gone == {1}
     assert a.target(50) is None
-    assert board.slot(0)[CONNS] == 50
+    assert board.slot(0)[HELD] == 50
     x.close()
     y.close()
+
+
+def test_a_stopping_worker_shows_no_connections_to_mod_status() -> None:
+    board, a, _b = two()
+    a.count(3)
+    a.stop()
+    assert board.totals().conns == 0  # the handovers' word is not a summed count

@@ -35,6 +35,10 @@ WORD = 8
 #: the last word of a slot: the pid of the process that writes it (0: none yet); not a
 #: count, so not in ``FIELDS`` nor summed
 PID = SLOT_WORDS - 1
+#: the word before it: how many connections the worker holds, for handing new ones
+#: between workers (``cgihttpd.handoff``, which writes its own meanings there); not a
+#: count either
+HELD = SLOT_WORDS - 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +118,7 @@ class Scoreboard:
         slot = self.slot(index)
         for i in GAUGES:
             slot[i] = 0
+        slot[HELD] = 0
         slot[PID] = 0
 
 
