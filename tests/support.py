@@ -30,6 +30,19 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def two_workers(root: Path, conf_template: str) -> ServerProcess:
+    """A server of two worker processes (tests/conftest.py makes the suite's servers
+    single-process) on ``conf_template`` formatted with ``www`` and ``root``, where
+    ``root``/www/index.html says "hello"; use it as a context manager."""
+    www = root / "www"
+    www.mkdir()
+    (www / "index.html").write_text("hello\n")
+    conf = root / "httpd.conf"
+    conf.write_text(conf_template.format(www=www, root=root))
+    return ServerProcess(["-f", str(conf), "-l", "127.0.0.1:0", "--workers", "2"],
+                         env={"CGIHTTPD_WORKERS": "2"})
+
+
 class ServerProcess:
     def __init__(self, args: Sequence[str], *, cwd: str | Path | None = None,
                  env: dict[str, str] | None = None, wrapper: Sequence[str] = ()) -> None:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from support import ServerProcess
+from support import ServerProcess, two_workers
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
                                 reason="workers need fork and SO_REUSEPORT")
@@ -49,14 +49,7 @@ KeepAliveTimeout 30
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[ServerProcess]:
-    www = tmp_path / "www"
-    www.mkdir()
-    (www / "index.html").write_text("hello\n")
-    conf = tmp_path / "httpd.conf"
-    conf.write_text(CONF.format(www=www, root=tmp_path))
-    # tests/conftest.py makes the suite's servers single-process: two workers here
-    with ServerProcess(["-f", str(conf), "-l", "127.0.0.1:0", "--workers", "2"],
-                       env={"CGIHTTPD_WORKERS": "2"}) as srv:
+    with two_workers(tmp_path, CONF) as srv:
         yield srv
 
 

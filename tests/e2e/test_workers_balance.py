@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from support import ServerProcess
+from support import two_workers
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
                                 reason="workers need fork and SO_REUSEPORT")
@@ -64,13 +64,7 @@ def logged(root: Path, count: int) -> list[tuple[int, int]]:
 
 
 def test_long_lived_connections_are_split_evenly(tmp_path: Path) -> None:
-    www = tmp_path / "www"
-    www.mkdir()
-    (www / "index.html").write_text("hello\n")
-    conf = tmp_path / "httpd.conf"
-    conf.write_text(CONF.format(www=www, root=tmp_path))
-    with ServerProcess(["-f", str(conf), "-l", "127.0.0.1:0", "--workers", "2"],
-                       env={"CGIHTTPD_WORKERS": "2"}) as srv:
+    with two_workers(tmp_path, CONF) as srv:
         made = 0
         for _round in range(3):
             held = []
