@@ -61,7 +61,8 @@ class Handoff:
             # a worker too busy to take what waits in its inbox must not stall ours
             send.setblocking(False)
         #: handed to each worker and not yet in its own count: until that count moves
-        #: from what it was at the last handover (``seen``), or the next tick
+        #: from what it was at the last handover (``seen``; a count that never moves
+        #: keeps them: that worker is then thought to hold more, never fewer)
         self.sent = [0] * len(pairs)
         self.seen = [0] * len(pairs)
         #: workers whose inbox refused a handover (gone)
@@ -82,10 +83,6 @@ class Handoff:
     def count(self, held: int) -> None:
         """This worker now holds ``held`` connections (said on the scoreboard)."""
         self.board.slot(self.index)[HELD] = STOPPING if self.stopping else held
-
-    def tick(self) -> None:
-        """Between two ticks: what was handed is in its new holder's count by now."""
-        self.sent = [0] * len(self.sent)
 
     def stop(self) -> None:
         """This worker is stopping: nothing more is handed to it."""

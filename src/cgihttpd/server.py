@@ -740,7 +740,6 @@ def status_tick(server: Any) -> None:
     counting each connection's changes would cost every request)."""
     handoff: Handoff | None = getattr(server, "handoff", None)
     if handoff is not None:
-        handoff.tick()
         handoff.count(len(server.server_state.connections))
     counters = status_of(server.generations.current.app)
     if counters is None:

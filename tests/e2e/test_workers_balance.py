@@ -1,10 +1,11 @@
 """Two workers hold their shares of long-lived connections (``cgihttpd.handoff``):
 64 keep-alive connections opened one after the other, each kept open after its first
-answer, end up split within one of even - the kernel's SO_REUSEPORT hash alone splits
-64 connections anywhere from 20/44 to 44/20 (seen: 51/11) - and every handed-over
-connection is served: all its requests answered on it. Which worker served a request
-is read from the access log's ``%P``. Three rounds of 64 on one server: without
-handing over, all three rounds within one of even would be a 2 % chance."""
+answer, end up split within ``SLACK`` (2) of even - the kernel's SO_REUSEPORT hash
+alone splits 64 connections anywhere from 20/44 to 44/20 (seen: 51/11) - and every
+handed-over connection is served: all its requests answered on it. Which worker served
+a request is read from the access log's ``%P``. Four rounds of 64 on one server:
+without handing over, all four rounds within 2 of even (31/33 at worst) would be a
+chance of under 1 %."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from cgihttpd.handoff import SLACK
 from support import two_workers
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
@@ -23,6 +25,7 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
 
 WAIT = 20.0
 CONNECTIONS = 64
+ROUNDS = 4
 
 CONF = """LoadModule authz_core_module x.so
 LoadModule log_config_module x.so
@@ -66,7 +69,7 @@ def logged(root: Path, count: int) -> list[tuple[int, int]]:
 def test_long_lived_connections_are_split_evenly(tmp_path: Path) -> None:
     with two_workers(tmp_path, CONF) as srv:
         made = 0
-        for _round in range(3):
+        for round_no in range(ROUNDS):
             held = []
             for _ in range(CONNECTIONS):
                 sock = socket.create_connection((srv.host, srv.port), timeout=WAIT)
@@ -75,7 +78,11 @@ def test_long_lived_connections_are_split_evenly(tmp_path: Path) -> None:
                 held.append(sock)
             made += CONNECTIONS
             split = Counter(pid for pid, _k in logged(tmp_path, made)[-CONNECTIONS:])
-            assert len(split) == 2 and max(split.values()) - min(split.values()) <= 1, split
+            # within the slack the workers allow themselves (handoff.SLACK: a worker
+            # keeps a connection while it holds at most one more than the other; the
+            # counts a busy machine shows a moment late may cost one more)
+            assert len(split) == 2 and max(split.values()) - min(split.values()) <= SLACK, (
+                round_no, split)
             # each connection, handed over or not, goes on being served where it is
             for sock in held:
                 sock.sendall(REQUEST)

@@ -42,13 +42,14 @@ def test_a_new_connection_goes_to_the_worker_with_the_fewest() -> None:
     assert board.slot(0)[HELD] == 7
 
 
-def test_handed_counts_until_the_next_tick() -> None:
+def test_handed_counts_until_the_receiver_counts_it() -> None:
     board, a, _b = two()
     board.slot(1)[HELD] = 0
     a.sent[1] = 5
-    assert a.target(6) is None
-    a.tick()
-    assert a.target(6) == 1
+    assert a.target(6) is None  # 0 held + 5 on their way
+    board.slot(1)[HELD] = 5  # it has taken them
+    assert a.target(8) == 1
+    assert a.sent[1] == 0
 
 
 def test_a_connection_is_served_by_the_worker_it_was_handed_to() -> None:
