@@ -188,7 +188,7 @@ class App:
         lstat its resolution asked answers the same (the file's identity among them).
         The request is logged and counted as the pipeline would; None: not one."""
         entries = self._caches.quick
-        if not len(entries):
+        if not entries:
             return None
         host: bytes | None = None
         for name, value in ask.headers:
@@ -239,6 +239,8 @@ class App:
         head's URL, Host and the filesystem decided it: no access check that reads the
         request, no variable, header or rewrite rule, no keep-alive rule of the vhost's
         own, a plain connection, an unconditional 200 that went out whole."""
+        if len(ex.quick_offer) != 1:
+            return  # the handler served more than once (internal redirects)
         (served, fields, body), = ex.quick_offer
         request, vhost, rec, conf = ex.request, ex.vhost, ex.record, target.conf
         stats = _stats(scope)

@@ -43,9 +43,10 @@ STOPPING = 1 << 40
 
 
 class Handoff:
-    """Worker ``index``'s end of the handovers among ``len(inboxes)`` workers:
-    ``inboxes[i]`` is worker i's (receiving, sending) socketpair. Build before the
-    fork (``Handoff.pairs``), then ``Handoff(board, index, pairs)`` in each worker."""
+    """Worker ``index``'s end of the handovers among ``len(pairs)`` workers:
+    ``pairs[i]`` is worker i's inbox, a (receiving, sending) socketpair. Build the
+    pairs before the fork (``Handoff.pairs``), then ``Handoff(board, index, pairs)``
+    in each worker."""
 
     def __init__(self, board: Scoreboard, index: int,
                  pairs: list[tuple[socket.socket, socket.socket]]) -> None:
@@ -111,22 +112,26 @@ class Handoff:
         worker holds fewer enough; True when it went (the caller then closes its copy
         without a word: the connection lives on in the other worker)."""
         to = self.target(held)
-        if to is None or sys.platform == "win32":
-            self.count(held)
+        sent = to is not None and self._send(to, sock)
+        if sent:
+            assert to is not None
+            self.seen[to] = int(self.board.slot(to)[HELD])
+            self.sent[to] += 1
+            self.handed += 1
+        self.count(held - 1 if sent else held)
+        return sent
+
+    def _send(self, to: int, sock: socket.socket | Any) -> bool:
+        """``sock``'s descriptor into worker ``to``'s inbox; False if it would not go."""
+        if sys.platform == "win32":
             return False
         try:
             socket.send_fds(self.outboxes[to], [b"c"], [sock.fileno()])
         except BlockingIOError:  # its inbox is full: it is busy enough
-            self.count(held)
             return False
         except OSError:
             self.gone.add(to)  # its inbox is closed: that worker has gone
-            self.count(held)
             return False
-        self.seen[to] = int(self.board.slot(to)[HELD])
-        self.sent[to] += 1
-        self.handed += 1
-        self.count(held - 1)
         return True
 
     def listen(self, loop: asyncio.AbstractEventLoop,

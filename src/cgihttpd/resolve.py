@@ -755,7 +755,8 @@ class _RecordingFS:
         return self.fs.read_bytes(path)
 
 
-def _same_answers(questions: tuple[_Question, ...], fs: FileSystem) -> bool:
+def same_answers(questions: tuple[_Question, ...], fs: FileSystem) -> bool:
+    """Whether ``fs`` answers each question as it did (one stat or lstat each)."""
     for op, path, answer in questions:
         try:
             st = fs.stat(path) if op == "stat" else fs.lstat(path)
@@ -780,11 +781,6 @@ def kept_questions(memo: ResolutionCache, vhost: VirtualHost, request_path_raw: 
     return kept[1]
 
 
-def same_answers(questions: tuple[_Question, ...], fs: FileSystem) -> bool:
-    """Whether ``fs`` answers each question as it did (one stat or lstat each)."""
-    return _same_answers(questions, fs)
-
-
 def resolve_target(vhost: VirtualHost, request_path_raw: str, fs: FileSystem, *,
                    memo: ResolutionCache | None = None,
                    confs: ConfCache | None = None,
@@ -803,7 +799,7 @@ def resolve_target(vhost: VirtualHost, request_path_raw: str, fs: FileSystem, *,
                                           rewrite), rewrite)
     key = (id(vhost), request_path_raw)
     kept = memo.get(key)
-    if kept is not None and kept[0] is vhost and _same_answers(kept[1], fs):
+    if kept is not None and kept[0] is vhost and same_answers(kept[1], fs):
         return kept[2]
     recording = _RecordingFS(fs)
     target = _resolve_target(vhost, request_path_raw, recording, confs, access, rewrite)

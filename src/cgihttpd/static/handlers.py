@@ -129,15 +129,15 @@ async def serve_file(ex: Exchange, *, status_override: int = 0) -> None:
         if plan.status == 416:
             raise HTTPError(416, headers=plan.headers)
         status = status_override or plan.status
-        await ex.send({"type": "http.response.start", "status": status,
-                       "headers": _encode(plan.headers)})
+        fields = _encode(plan.headers)
+        await ex.send({"type": "http.response.start", "status": status, "headers": fields})
         if (data is not None and not status_override and plan.status == 200
                 and not plan.parts and plan.offset == 0 and plan.length == len(data)
                 and settled(fstat, ex.record.start_time)
                 and _cached(target.filename, st, data)):
             # the same answer for every request for this URL while the file and the
             # resolution stay as they are: offered to the quick path (app.App.quick)
-            ex.quick_offer.append((target, _encode(plan.headers), data))
+            ex.quick_offer.append((target, fields, data))
         if plan.send_body and data is not None:
             # a small file: the whole body in one message (and so one write, with the
             # head the protocol holds back for it)
@@ -169,6 +169,7 @@ async def serve_file(ex: Exchange, *, status_override: int = 0) -> None:
     finally:
         if f is not None:
             f.close()  # read-only: nothing to flush, nothing that waits on the disk
+
 
 def _cached(path: str, st: os.stat_result, data: bytes) -> bool:
     """Whether ``data`` are the small-file cache's bytes of ``path`` as it is now (the
