@@ -12,6 +12,7 @@ import asyncio
 import os
 import re
 import socket
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -40,6 +41,7 @@ LoadModule headers_module x.so
 LoadModule log_config_module x.so
 LoadModule mime_module x.so
 LoadModule env_module x.so
+LoadModule cgid_module x.so
 TypesConfig /etc/mime.types
 DocumentRoot {www}
 ErrorLog {root}/error.log
@@ -55,6 +57,10 @@ CustomLog {root}/access.log rich env=!dontlog
 </Directory>
 <Directory {www}/hdr>
     Header set X-Seen "%D"
+</Directory>
+<Directory {www}/cgi>
+    Options +ExecCGI
+    AddHandler cgi-script .py
 </Directory>
 <Directory {www}/ip>
     <RequireAll>
@@ -84,6 +90,13 @@ def quick_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path
         (www / sub).mkdir(parents=True, exist_ok=True)
         (www / sub / "index.html").write_bytes(PAGE)
         _settle(www / sub / "index.html")
+    # a script that counts its runs and sends the client to /index.html (a local
+    # Location: Apache's internal redirect, served by the default handler)
+    (www / "cgi").mkdir()
+    (www / "cgi" / "go.py").write_text(
+        f"#!{sys.executable}\nopen({str(tmp_path / 'runs')!r}, 'a').write('x')\n"
+        "print('Location: /index.html')\nprint()\n")
+    (www / "cgi" / "go.py").chmod(0o755)
     (tmp_path / "httpd.conf").write_text(CONF.format(root=tmp_path, www=www, rich=RICH.replace('"', '\\"')))
     yield tmp_path
     files.FILE_CACHE.clear()
@@ -250,3 +263,22 @@ def test_replayed_requests_are_counted_by_mod_status(served: Served) -> None:
     served.talk([req] * 4)
     assert served.quick == [False, True, True, True]
     assert served.app.runtime.status.accesses == 4
+
+
+def test_a_file_served_by_an_internal_redirect_is_never_replayed_for_the_script(
+        served: Served, quick_site: Path) -> None:
+    req = get("/cgi/go.py")
+    answers = served.talk([req, req, req])
+    assert all(a.startswith(b"HTTP/1.1 200 OK") and a.endswith(PAGE) for a in answers)
+    assert (quick_site / "runs").read_text() == "xxx"  # the script ran every time
+    assert True not in served.quick
+
+
+def test_an_upgrade_request_goes_the_asgi_way(served: Served) -> None:
+    plain = get("/index.html")
+    answers = served.talk([plain, plain, get("/index.html", "Upgrade: websocket",
+                                               "Connection: Upgrade")])
+    # the third is not even offered: llhttp stops after an upgrade request, and the
+    # ASGI way answers it as HTTP/1.1 and then closes the connection
+    assert served.quick == [False, True]
+    assert answers[2] == answers[1]
